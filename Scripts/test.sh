@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need (when run as root and missing),
+# builds everything, and runs the whole Swift Testing suite. Exit code = swift test's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[test.sh] %s\n' "$*"; }
+
+need_packages=()
+command -v mkfs.btrfs >/dev/null 2>&1 || need_packages+=(btrfs-progs)
+[ -e /usr/include/sqlite3.h ] || need_packages+=(libsqlite3-dev)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
+command -v losetup >/dev/null 2>&1 || need_packages+=(mount)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "installing: ${need_packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${need_packages[@]}" >/dev/null
+  else
+    log "not root: cannot install ${need_packages[*]}; tests that need them will say they are skipped"
+  fi
+fi
+
+# Integration fixtures (btrfs loop device, throw-away PostgreSQL) are prepared by Scripts/fixtures.sh
+# when it exists; it exports the variables the tests read.
+if [ -x Scripts/fixtures.sh ]; then
+  # shellcheck disable=SC1091
+  source Scripts/fixtures.sh
+  trap fixtures_teardown EXIT
+  fixtures_setup
+fi
+
+log "building"
+swift build --build-tests
+log "running swift test"
+set +e
+swift test --skip-build
+status=$?
+set -e
+log "swift test exited with $status"
+exit $status
