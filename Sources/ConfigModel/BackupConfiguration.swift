@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Foundation
+
+/// A loaded `backup.cfg`: the parsed document plus the original's lookup rules and typed settings.
+public struct BackupConfiguration: Sendable {
+    /// Absolute path of the file.
+    public let path: String
+    /// Directory relative paths in the file (tnsadmin, templatedir, certs, credentials) resolve against.
+    public let baseDirectory: String
+    public let document: INIDocument
+    /// Structural problems found while parsing (duplicate sections, unparsable lines).
+    public let parseProblems: [ConfigProblem]
+    /// The process environment used for defaults (`ORACLE_HOME`) and credentials.
+    public let environment: [String: String]
+
+    /// Sections that are not databases by name. Databases are recognised positively by their `dbid` key
+    /// so this list only serves messages and `--all` sanity checks.
+    public static let sharedSectionNames: Set<String> = [
+        "generic", "rman", "zfssa", "netapp", "softnas", "huaweidorado", "autorestore", "btrfs", "localfs",
+    ]
+
+    /// Built-in defaults of the original (reference §3.4), placed in `[DEFAULT]`.
+    static func builtInDefaults(environment: [String: String]) -> [(String, String)] {
+        var defaults: [(String, String)] = [
+            ("registercatalog", "false"), ("hasdataguard", "false"), ("dosnapshot", "true"), ("gimanaged", "true"),
+            ("schedulebackup", "FREQ=DAILY"), ("schedulearchlog", "FREQ=HOURLY;INTERVAL=6"),
+            ("snapexpirationmonths", "0"), ("backupjobenabled", "true"), ("sectionsize", ""),
+            ("pga_size", "1G"), ("sga_size", "2G"), ("backupdestshared", "true"),
+            ("customverifydate", "select max(time_dp) from sys.smon_scn_time"), ("autorestoreenabled", "1"),
+            ("autorestoreinstancenumber", "1"), ("autorestorethread", "1"),
+        ]
+        if let home = environment["ORACLE_HOME"], !home.isEmpty { defaults.append(("oraclehome", home)) }
+        return defaults
+    }
+
+    /// Parses configuration text. Built-in defaults are added to `[DEFAULT]` unless the file sets them there.
+    public init(text: String, path: String, baseDirectory: String? = nil, environment: [String: String] = [:]) {
+        var (document, errors) = INIParser.parseCollectingErrors(text, file: path)
+        for (key, value) in Self.builtInDefaults(environment: environment)
+        where document.defaults.entry(key) == nil {
+            document.setDefault(key, value)
+        }
+        self.path = path
+        self.baseDirectory = baseDirectory ?? (path as NSString).deletingLastPathComponent
+        self.document = document
+        self.parseProblems = errors.map(ConfigProblem.init)
+        self.environment = environment
+    }
+
+    /// Finds and reads the configuration file.
+    ///
+    /// Order: `--config` (relative to the current directory), then `BACKUPCONFIG` (relative names resolve
+    /// against the executable's directory as in the original, then the current directory), then `backup.cfg`
+    /// beside the executable.
+    /// - Throws: ``ConfigError`` naming the file when it is missing, unreadable or not UTF-8.
+    public static func load(explicitPath: String?, environment: [String: String], executableDirectory: String,
+                            currentDirectory: String = FileManager.default.currentDirectoryPath)
+        throws(ConfigError) -> BackupConfiguration
+    {
+        let path = try locate(explicitPath: explicitPath, environment: environment,
+                              executableDirectory: executableDirectory, currentDirectory: currentDirectory)
+        return try read(path: path, environment: environment)
+    }
+
+    /// Resolves which file to read, without reading it.
+    public static func locate(explicitPath: String?, environment: [String: String], executableDirectory: String,
+                              currentDirectory: String) throws(ConfigError) -> String
+    {
+        func absolute(_ name: String, against directory: String) -> String {
+            name.hasPrefix("/") ? name : directory.appendingPathComponent(name)
+        }
+        if let explicitPath, !explicitPath.isEmpty {
+            return standardized(absolute(explicitPath, against: currentDirectory))
+        }
+        if let name = environment["BACKUPCONFIG"], !name.isEmpty {
+            let besideExecutable = absolute(name, against: executableDirectory)
+            if name.hasPrefix("/") || FileManager.default.fileExists(atPath: besideExecutable) {
+                return standardized(besideExecutable)
+            }
+            let inCurrent = absolute(name, against: currentDirectory)
+            if FileManager.default.fileExists(atPath: inCurrent) { return standardized(inCurrent) }
+            throw ConfigError(
+                ConfigProblem(
+                    file: name,
+                    message:
+                        "configuration file named by BACKUPCONFIG not found (looked in \(executableDirectory) and \(currentDirectory))"
+                ))
+        }
+        let defaultFile = executableDirectory.appendingPathComponent("backup.cfg")
+        if FileManager.default.fileExists(atPath: defaultFile) { return standardized(defaultFile) }
+        throw ConfigError(
+            ConfigProblem(
+                file: defaultFile,
+                message: "no configuration file: pass --config FILE, set BACKUPCONFIG, or put backup.cfg there"))
+    }
+
+    static func standardized(_ path: String) -> String { (path as NSString).standardizingPath }
+
+    /// Reads and parses one file.
+    public static func read(path: String, environment: [String: String]) throws(ConfigError) -> BackupConfiguration {
+        let text = try readText(path: path, what: "configuration file")
+        return BackupConfiguration(text: text, path: path, environment: environment)
+    }
+
+    static func readText(path: String, what: String) throws(ConfigError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigError(ConfigProblem(file: path, message: "\(what) not found"))
+        }
+        if isDirectory.boolValue {
+            throw ConfigError(ConfigProblem(file: path, message: "\(what) is a directory, not a file"))
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(ConfigProblem(file: path, message: "\(what) cannot be read (check its permissions)"))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(ConfigProblem(file: path, message: "\(what) is not UTF-8 text"))
+        }
+        return text
+    }
+
+    /// Database sections: those with a `dbid` key of their own, in file order.
+    public var databaseNames: [String] {
+        document.sections.filter { $0.entry("dbid") != nil }.map(\.name)
+    }
+
+    /// Resolves a possibly relative path against ``baseDirectory``.
+    public func resolvePath(_ value: String) -> String {
+        if value.hasPrefix("/") { return Self.standardized(value) }
+        if value.hasPrefix("~/"), let home = environment["HOME"] {
+            return Self.standardized(home.appendingPathComponent(String(value.dropFirst(2))))
+        }
+        return Self.standardized(baseDirectory.appendingPathComponent(value))
+    }
+
+    /// A lookup whose default section is `section` (a database, or `autorestore`/`generic`).
+    public func lookup(defaultSection: String) -> ConfigLookup {
+        ConfigLookup(document: document, defaultSection: defaultSection)
+    }
+}

@@ -1,0 +1,173 @@
+/// A value read from the configuration together with where it came from.
+public struct ConfigValue: Sendable, Equatable {
+    public var value: String
+    /// The section the value was found in (`DEFAULT` for defaults).
+    public var section: String
+    /// The key as written in that section (for a prefixed override, e.g. `zfssapool`).
+    public var key: String
+    public var line: Int?
+}
+
+/// The original's lookup rules (reference §3.3) over one *default section*, usually the database's.
+///
+/// - `value(key)` reads `key` from the default section (with `[DEFAULT]` fallback).
+/// - `value(key, section: "zfssa")` first tries the prefixed override `zfssa<key>` in the default section and
+///   then `[zfssa] key` — how per-database overrides of shared settings are written (`zfssapool`,
+///   `genericoraclehome`, `autorestoreautorestoresnapage`, …).
+public struct ConfigLookup: Sendable {
+    public let document: INIDocument
+    public let defaultSection: String
+
+    public init(document: INIDocument, defaultSection: String) {
+        self.document = document
+        self.defaultSection = defaultSection
+    }
+
+    public var file: String? { document.file }
+
+    /// Looks `key` up by the original's rules; `nil` when absent everywhere.
+    /// - Throws: ``ConfigError`` when the value exists but its `%` interpolation is broken.
+    public func value(_ key: String, section: String? = nil) throws(ConfigError) -> ConfigValue? {
+        let key = key.lowercased()
+        if let section {
+            if let found = try find(section: defaultSection, key: section.lowercased() + key) { return found }
+            return try find(section: section, key: key)
+        }
+        return try find(section: defaultSection, key: key)
+    }
+
+    private func find(section: String, key: String) throws(ConfigError) -> ConfigValue? {
+        guard section == INIDocument.defaultSectionName || document.hasSection(section) else { return nil }
+        guard let entry = document.rawValue(section: section, key: key) else { return nil }
+        let definedIn = document.section(section)?.entry(key) != nil ? section : INIDocument.defaultSectionName
+        do {
+            let text = try document.value(section: section, key: key) ?? entry.rawValue
+            return ConfigValue(value: text, section: definedIn, key: key, line: entry.line == 0 ? nil : entry.line)
+        } catch {
+            throw ConfigError(ConfigProblem(error))
+        }
+    }
+}
+
+/// Reads typed values and collects every problem instead of stopping at the first one.
+public final class ProblemCollector: @unchecked Sendable {
+    public private(set) var problems: [ConfigProblem] = []
+    public init() {}
+
+    public func add(_ problem: ConfigProblem) { problems.append(problem) }
+    public func add(contentsOf other: [ConfigProblem]) { problems.append(contentsOf: other) }
+    public var isEmpty: Bool { problems.isEmpty }
+}
+
+/// Typed accessors on top of ``ConfigLookup`` that record problems in a ``ProblemCollector``.
+public struct SettingsReader {
+    public let lookup: ConfigLookup
+    public let problems: ProblemCollector
+
+    public init(lookup: ConfigLookup, problems: ProblemCollector) {
+        self.lookup = lookup
+        self.problems = problems
+    }
+
+    /// Where a missing key should be written, for messages: `[generic] backupdest (or genericbackupdest in [orcl])`.
+    func missingMessage(_ key: String, section: String?) -> ConfigProblem {
+        if let section {
+            return ConfigProblem(
+                file: lookup.file, section: section, key: key,
+                message:
+                    "required key is missing (set it in [\(section)], or as \(section)\(key) in [\(lookup.defaultSection)])"
+            )
+        }
+        return ConfigProblem(file: lookup.file, section: lookup.defaultSection, key: key,
+                             message: "required key is missing")
+    }
+
+    func problem(_ value: ConfigValue, _ message: String) -> ConfigProblem {
+        ConfigProblem(file: lookup.file, line: value.line, section: value.section, key: value.key, message: message)
+    }
+
+    /// The raw string, or `nil` when absent (a broken interpolation is recorded as a problem).
+    public func optionalString(_ key: String, section: String? = nil) -> ConfigValue? {
+        do {
+            return try lookup.value(key, section: section)
+        } catch {
+            problems.add(contentsOf: error.problems)
+            return nil
+        }
+    }
+
+    /// A required non-empty string; records a problem and returns `nil` when missing or empty.
+    public func requiredString(_ key: String, section: String? = nil) -> ConfigValue? {
+        guard let found = optionalString(key, section: section) else {
+            problems.add(missingMessage(key, section: section))
+            return nil
+        }
+        if found.value.isEmpty {
+            problems.add(problem(found, "must not be empty"))
+            return nil
+        }
+        return found
+    }
+
+    /// A whole number within `range`, or `defaultValue` when absent (`nil` default: required).
+    public func integer(_ key: String, section: String? = nil, default defaultValue: Int? = nil,
+                        range: ClosedRange<Int> = 0...Int.max) -> Int?
+    {
+        guard let found = optionalString(key, section: section), !found.value.isEmpty else {
+            if defaultValue == nil { problems.add(missingMessage(key, section: section)) }
+            return defaultValue
+        }
+        guard let number = Int(found.value.trimmingCharacters(in: .whitespaces)) else {
+            problems.add(problem(found, "'\(found.value)' is not a whole number"))
+            return defaultValue
+        }
+        guard range.contains(number) else {
+            let upper = range.upperBound == Int.max ? "" : " and \(range.upperBound)"
+            problems.add(
+                problem(found, range.upperBound == Int.max
+                    ? "\(number) is out of range: must be at least \(range.lowerBound)"
+                    : "\(number) is out of range: must be between \(range.lowerBound)\(upper)"))
+            return defaultValue
+        }
+        return number
+    }
+
+    /// A decimal number (hours, minutes) ≥ `minimum`.
+    public func number(_ key: String, section: String? = nil, default defaultValue: Double? = nil,
+                       minimum: Double = 0) -> Double?
+    {
+        guard let found = optionalString(key, section: section), !found.value.isEmpty else {
+            if defaultValue == nil { problems.add(missingMessage(key, section: section)) }
+            return defaultValue
+        }
+        guard let number = Double(found.value.trimmingCharacters(in: .whitespaces)), number.isFinite else {
+            problems.add(problem(found, "'\(found.value)' is not a number"))
+            return defaultValue
+        }
+        guard number >= minimum else {
+            problems.add(problem(found, "\(found.value) is out of range: must be at least \(minimum)"))
+            return defaultValue
+        }
+        return number
+    }
+
+    /// A flag. The original treated only `TRUE` (any case) as true and everything else as false; to avoid
+    /// silently misreading `yes`/`1`, only `true`/`false` (any case) are accepted and anything else is a problem.
+    public func flag(_ key: String, section: String? = nil, default defaultValue: Bool) -> Bool {
+        guard let found = optionalString(key, section: section), !found.value.isEmpty else { return defaultValue }
+        switch found.value.uppercased() {
+        case "TRUE": return true
+        case "FALSE": return false
+        default:
+            problems.add(
+                problem(found, "'\(found.value)' is not TRUE or FALSE (the original tool read anything but TRUE as FALSE)"))
+            return defaultValue
+        }
+    }
+}
+
+extension String {
+    func trimmingCharacters(in _: WhitespaceSet) -> String {
+        Substring(self).trimmingCharacters(in: .whitespaces)
+    }
+}

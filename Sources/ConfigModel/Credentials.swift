@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Foundation
+
+extension BackupConfiguration {
+    /// The credentials file of each driver, and the section and keys inside it (reference §3.6).
+    static func credentialsLayout(for driver: StorageDriverKind) -> (file: String, section: String, user: String,
+                                                                        password: String)?
+    {
+        switch driver {
+        case .zfssa: ("zfscredentials.cfg", "zfscredentials", "zfsuser", "zfspassword")
+        case .ontap: ("netappcredentials.cfg", "netappcredentials", "user", "password")
+        case .softnas: ("softnascredentials.cfg", "credentials", "user", "password")
+        case .huaweiDorado: ("huaweidoradocredentials.cfg", "credentials", "user", "password")
+        case .btrfs, .localfs: nil
+        }
+    }
+
+    /// Loads the appliance credentials for `driver`.
+    ///
+    /// Files live beside the configuration (the original: beside the script) and must not be readable by group
+    /// or others. Huawei also takes `DBBACKUPSUITE_HUAWEI_USER`/`_PASSWORD` (first) and
+    /// `~/.dbbackupsuite_storage.cfg` `[huaweicredentials]` (second), as the original did.
+    /// - Returns: `nil` for drivers that need none.
+    public func loadCredentials(for driver: StorageDriverKind) throws(ConfigError) -> StorageCredentials? {
+        guard let layout = Self.credentialsLayout(for: driver) else { return nil }
+        if driver == .huaweiDorado {
+            if let user = environment["DBBACKUPSUITE_HUAWEI_USER"], let password =
+                environment["DBBACKUPSUITE_HUAWEI_PASSWORD"], !user.isEmpty
+            {
+                return StorageCredentials(user: user, password: password, source: "DBBACKUPSUITE_HUAWEI_USER")
+            }
+            if let home = environment["HOME"] {
+                let userFile = home.appendingPathComponent(".dbbackupsuite_storage.cfg")
+                if FileManager.default.fileExists(atPath: userFile) {
+                    return try readCredentials(path: userFile, section: "huaweicredentials", user: "user",
+                                               password: "password")
+                }
+            }
+        }
+        return try readCredentials(path: resolvePath(layout.file), section: layout.section, user: layout.user,
+                                   password: layout.password)
+    }
+
+    /// Values of `[section]` in a credentials file (e.g. NetApp's `[netapp]` overrides); empty if no file.
+    func loadCredentialOverrides(file: String, section: String) throws(ConfigError) -> [String: String] {
+        let path = resolvePath(file)
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        let document = try parseSecretFile(path: path)
+        var values: [String: String] = [:]
+        for entry in document.section(section)?.entries ?? [] {
+            values[entry.key] = (try? document.value(section: section, key: entry.key)) ?? entry.rawValue
+        }
+        return values
+    }
+
+    func readCredentials(path: String, section: String, user userKey: String, password passwordKey: String)
+        throws(ConfigError) -> StorageCredentials
+    {
+        let document = try parseSecretFile(path: path)
+        var problems: [ConfigProblem] = []
+        guard document.hasSection(section) else {
+            throw ConfigError(ConfigProblem(file: path, section: section, message: "section [\(section)] is missing"))
+        }
+        func value(_ key: String) -> String? {
+            guard let entry = document.section(section)?.entry(key) else {
+                problems.append(ConfigProblem(file: path, section: section, key: key, message: "required key is missing"))
+                return nil
+            }
+            do {
+                return try document.value(section: section, key: key)
+            } catch {
+                problems.append(ConfigProblem(file: path, line: entry.line, section: section, key: key,
+                                              message: error.detail))
+                return nil
+            }
+        }
+        let user = value(userKey)
+        let password = value(passwordKey)
+        guard let user, let password, problems.isEmpty else { throw ConfigError(problems) }
+        return StorageCredentials(user: user, password: password, source: path)
+    }
+
+    /// Reads a secrets file after checking that only its owner can read it.
+    func parseSecretFile(path: String) throws(ConfigError) -> INIDocument {
+        try Self.checkPrivate(path: path)
+        let text = try Self.readText(path: path, what: "credentials file")
+        do {
+            return try INIParser.parse(text, file: path)
+        } catch {
+            throw ConfigError(ConfigProblem(error))
+        }
+    }
+
+    /// Refuses a file that group or others may read or write (mode must be 0600 or stricter).
+    public static func checkPrivate(path: String) throws(ConfigError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ConfigError(ConfigProblem(file: path, message: "credentials file not found"))
+        }
+        let mode = UInt32(info.st_mode) & 0o777
+        if mode & 0o077 != 0 {
+            throw ConfigError(
+                ConfigProblem(
+                    file: path,
+                    message: "credentials file is accessible by group or others (mode 0\(String(mode, radix: 8))); "
+                        + "run: chmod 600 \(path)"))
+        }
+    }
+}

@@ -1,0 +1,257 @@
+extension BackupConfiguration {
+    /// Typed settings of one database, checked for `purposes`.
+    /// - Throws: ``ConfigError`` with *every* problem relevant to those purposes (and every malformed value).
+    public func database(_ name: String, for purposes: ConfigPurpose) throws(ConfigError) -> DatabaseSettings {
+        let (settings, problems) = databaseCollectingProblems(name, for: purposes)
+        if let settings, problems.isEmpty { return settings }
+        throw ConfigError(problems)
+    }
+
+    /// Builds the settings and returns them with every problem found (settings are `nil` when the section is
+    /// missing or is not a database).
+    public func databaseCollectingProblems(_ name: String, for purposes: ConfigPurpose)
+        -> (DatabaseSettings?, [ConfigProblem])
+    {
+        let problems = ProblemCollector()
+        problems.add(contentsOf: parseProblems)
+        guard let section = document.section(name), name != INIDocument.defaultSectionName else {
+            let known = databaseNames.isEmpty ? "none" : databaseNames.joined(separator: ", ")
+            problems.add(
+                ConfigProblem(file: path, section: name,
+                              message: "no section [\(name)] for this database (databases in this file: \(known))"))
+            return (nil, problems.problems)
+        }
+        if section.entry("dbid") == nil {
+            problems.add(
+                ConfigProblem(file: path, line: section.line, section: name, key: "dbid",
+                              message: "section [\(name)] is not a database: it has no dbid"))
+        }
+        let reader = SettingsReader(lookup: lookup(defaultSection: name), problems: problems)
+        let settings = buildDatabase(name, reader: reader, purposes: purposes)
+        return (settings, problems.problems)
+    }
+
+    /// Checks the whole file: structure, every database for every purpose its settings imply, shared sections.
+    /// Returns all problems (empty when the file is valid).
+    public func validateAll() -> [ConfigProblem] {
+        var problems = parseProblems
+        let databases = databaseNames
+        if databases.isEmpty {
+            problems.append(
+                ConfigProblem(file: path, message: "no database sections (a database section is one with a dbid key)"))
+        }
+        for name in databases {
+            var purposes: ConfigPurpose = [.backup]
+            let reader = SettingsReader(lookup: lookup(defaultSection: name), problems: ProblemCollector())
+            if reader.flag("dosnapshot", default: true) { purposes.formUnion([.storage, .retention]) }
+            if reader.optionalString("osuser", section: "generic") != nil { purposes.insert(.scheduling) }
+            if reader.optionalString("warningsnapage", section: "generic") != nil
+                || reader.optionalString("criticalsnapage", section: "generic") != nil
+            {
+                purposes.insert(.snapshotAgeCheck)
+            }
+            if document.hasSection("autorestore"), reader.optionalString("autorestoreenabled")?.value == "1" {
+                purposes.insert(.autorestore)
+            }
+            let (_, found) = databaseCollectingProblems(name, for: purposes)
+            problems.append(contentsOf: found.filter { !parseProblems.contains($0) })
+        }
+        // Keep each problem once (shared-section problems repeat for every database).
+        var seen: [ConfigProblem] = []
+        for problem in problems where !seen.contains(problem) { seen.append(problem) }
+        return seen
+    }
+
+    func buildDatabase(_ name: String, reader: SettingsReader, purposes: ConfigPurpose) -> DatabaseSettings {
+        let required = { (purpose: ConfigPurpose) in purposes.contains(purpose) }
+        func string(_ key: String, section: String? = nil, requiredFor purpose: ConfigPurpose) -> String? {
+            required(purpose)
+                ? reader.requiredString(key, section: section)?.value
+                : reader.optionalString(key, section: section)?.value
+        }
+        func integer(_ key: String, section: String? = nil, requiredFor purpose: ConfigPurpose,
+                     range: ClosedRange<Int> = 0...Int.max) -> Int?
+        {
+            if required(purpose) { return reader.integer(key, section: section, range: range) }
+            guard reader.optionalString(key, section: section) != nil else { return nil }
+            return reader.integer(key, section: section, range: range)
+        }
+        func hours(_ key: String, section: String? = nil, requiredFor purpose: ConfigPurpose) -> Double? {
+            if required(purpose) { return reader.number(key, section: section) }
+            guard reader.optionalString(key, section: section) != nil else { return nil }
+            return reader.number(key, section: section)
+        }
+
+        // Database section.
+        var dbid: Int64?
+        if let value = reader.optionalString("dbid") {
+            if let number = Int64(value.value.trimmingCharacters(in: .whitespaces)), number > 0 {
+                dbid = number
+            } else {
+                reader.problems.add(reader.problem(value, "'\(value.value)' is not a DBID (a positive whole number)"))
+            }
+        }
+        let registerCatalog = reader.flag("registercatalog", default: false)
+        let doSnapshot = reader.flag("dosnapshot", default: true)
+
+        // [generic]
+        var timeouts: [String: Int] = [:]
+        for key in (document.section(name)?.keys ?? []) + (document.section("generic")?.keys ?? [])
+        where key.hasPrefix("timeout") || key.hasPrefix("generictimeout") {
+            let step = key.hasPrefix("generictimeout") ? String(key.dropFirst("generic".count)) : key
+            if let seconds = reader.integer(step, section: "generic", range: 1...604_800) {
+                timeouts[String(step.dropFirst("timeout".count))] = seconds
+            }
+        }
+        let generic = GenericSettings(
+            logRetentionDays: integer("logretention", section: "generic", requiredFor: .backup),
+            backupRoot: string("backupdest", section: "generic", requiredFor: .backup).map(resolvePath),
+            backupDestinationShared: reader.flag("backupdestshared", section: "generic", default: true),
+            warningSnapshotAgeHours: hours("warningsnapage", section: "generic", requiredFor: .snapshotAgeCheck),
+            criticalSnapshotAgeHours: hours("criticalsnapage", section: "generic", requiredFor: .snapshotAgeCheck),
+            tnsAdmin: string("tnsadmin", section: "generic", requiredFor: [.backup]).map(resolvePath),
+            osUser: string("osuser", section: "generic", requiredFor: .scheduling),
+            oracleHome: string("oraclehome", section: "generic", requiredFor: .backup).map(resolvePath),
+            maxLockWaitMinutes: integer("maxlockwait", section: "generic", requiredFor: .backup),
+            requireMount: reader.flag("requiremount", section: "generic", default: true),
+            templateDirectory: reader.optionalString("templatedir", section: "generic").map { resolvePath($0.value) },
+            timeouts: timeouts)
+        if let checks = generic.warningSnapshotAgeHours.flatMap({ w in generic.criticalSnapshotAgeHours.map { (w, $0) } }),
+            checks.0 > checks.1, let value = reader.optionalString("warningsnapage", section: "generic")
+        {
+            reader.problems.add(
+                reader.problem(value, "warning age \(checks.0) h is above the critical age \(checks.1) h"))
+        }
+
+        // [rman]
+        let rman = RMANSettings(
+            catalog: registerCatalog && purposes.contains(.backup)
+                ? reader.requiredString("catalog", section: "rman")?.value
+                : reader.optionalString("catalog", section: "rman")?.value,
+            sectionSize: reader.optionalString("sectionsize", section: "rman")?.value ?? "")
+
+        let storage = buildStorage(reader: reader, required: required(.storage))
+        let autorestore = buildAutorestore(reader: reader, required: required(.autorestore))
+
+        let suffixes = (reader.optionalString("additionalvolumesuffixes")?.value ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+
+        return DatabaseSettings(
+            name: name,
+            dbid: dbid,
+            recoveryWindowDays: integer("recoverywindow", requiredFor: .backup, range: 1...36_500),
+            parallelism: integer("parallel", requiredFor: .backup, range: 1...254),
+            snapshotExpirationDays: integer("snapexpirationdays", requiredFor: .retention, range: 0...36_500),
+            snapshotExpirationMonths: reader.integer("snapexpirationmonths", default: 0, range: 0...1200) ?? 0,
+            registerCatalog: registerCatalog,
+            hasDataGuard: reader.flag("hasdataguard", default: false),
+            doSnapshot: doSnapshot,
+            gridInfrastructureManaged: reader.flag("gimanaged", default: true),
+            scheduleBackup: reader.optionalString("schedulebackup")?.value ?? "FREQ=DAILY",
+            scheduleArchivelog: reader.optionalString("schedulearchlog")?.value ?? "FREQ=HOURLY;INTERVAL=6",
+            backupJobEnabled: reader.flag("backupjobenabled", default: true),
+            primaryTNS: reader.optionalString("primarytns")?.value.nonEmpty ?? name,
+            customVerifyDate: reader.optionalString("customverifydate", section: name)?.value
+                ?? "select max(time_dp) from sys.smon_scn_time",
+            autorestoreEnabled: (reader.optionalString("autorestoreenabled", section: name)?.value ?? "1") == "1",
+            autorestoreInstanceNumber: reader.integer("autorestoreinstancenumber", section: name, default: 1,
+                                                      range: 1...1000) ?? 1,
+            autorestoreThread: reader.integer("autorestorethread", section: name, default: 1, range: 1...1000) ?? 1,
+            stringForValidationModulus: reader.optionalString("stringforvalidationmod", section: name)?.value,
+            additionalVolumeSuffixes: suffixes,
+            generic: generic,
+            rman: rman,
+            storage: storage,
+            autorestore: autorestore)
+    }
+
+    func buildStorage(reader: SettingsReader, required: Bool) -> StorageSettings {
+        let module = reader.optionalString("snappermodule", section: "generic")
+        guard let module, !module.value.isEmpty else {
+            if required { reader.problems.add(reader.missingMessage("snappermodule", section: "generic")) }
+            return StorageSettings(driver: nil)
+        }
+        guard let driver = StorageDriverKind.modules[module.value.lowercased()] else {
+            let known = StorageDriverKind.modules.keys.sorted().joined(separator: ", ")
+            reader.problems.add(
+                reader.problem(module, "unknown storage vendor '\(module.value)' (known: \(known))"))
+            return StorageSettings(driver: nil)
+        }
+        if let className = reader.optionalString("snapperclass", section: "generic"), !className.value.isEmpty,
+            !driver.acceptedClassNames.contains(className.value.lowercased())
+        {
+            reader.problems.add(
+                reader.problem(
+                    className,
+                    "class '\(className.value)' does not belong to module '\(module.value)' (expected one of: \(driver.acceptedClassNames.sorted().joined(separator: ", ")))"
+                ))
+        }
+        let section = driver.sectionName
+        let keys = StorageSettings.keys(for: driver)
+        var values: [String: String] = [:]
+        var netappOverrides: [String: String] = [:]
+        if driver == .ontap, required {
+            netappOverrides = (try? loadCredentialOverrides(file: "netappcredentials.cfg", section: "netapp")) ?? [:]
+        }
+        for key in keys.required + keys.optional {
+            if let override = netappOverrides[key] {
+                values[key] = override
+            } else if let found = reader.optionalString(key, section: section) {
+                values[key] = found.value
+            } else if required, keys.required.contains(key) {
+                reader.problems.add(reader.missingMessage(key, section: section))
+            }
+        }
+        if driver == .ontap, values["mounthost"] == nil { values["mounthost"] = values["filer"] }
+        var caFile: String?
+        if let cacert = values["cacert"], !cacert.isEmpty {
+            // The original read NetApp CA files from <script dir>/certs/.
+            caFile = cacert.contains("/") ? resolvePath(cacert) : resolvePath("certs".appendingPathComponent(cacert))
+        }
+        let insecure = reader.flag("insecure", section: section, default: false)
+        return StorageSettings(driver: driver, values: values, caFile: caFile, insecureTLS: insecure)
+    }
+
+    func buildAutorestore(reader: SettingsReader, required: Bool) -> AutorestoreSettings {
+        func string(_ key: String) -> String? {
+            required
+                ? reader.requiredString(key, section: "autorestore")?.value
+                : reader.optionalString(key, section: "autorestore")?.value
+        }
+        func number(_ key: String) -> Double? {
+            if required { return reader.number(key, section: "autorestore") }
+            guard reader.optionalString(key, section: "autorestore") != nil else { return nil }
+            return reader.number(key, section: "autorestore")
+        }
+        let catalogType = (reader.optionalString("autorestorecatalogtype", section: "autorestore")?.value ?? "sqlite")
+            .lowercased()
+        if !["sqlite", "postgres", "oracle"].contains(catalogType),
+            let value = reader.optionalString("autorestorecatalogtype", section: "autorestore")
+        {
+            reader.problems.add(reader.problem(value, "'\(value.value)' is not one of sqlite, postgres, oracle"))
+        }
+        return AutorestoreSettings(
+            destination: string("autorestoredestination").map(resolvePath),
+            cloneName: string("autorestoreclonename"),
+            mountPoint: string("autorestoremountpoint").map(resolvePath),
+            snapshotAgeHours: number("autorestoresnapage"),
+            logDirectory: string("autorestorelogdir").map(resolvePath),
+            maxToleranceMinutes: number("autorestoremaxtoleranceminutes"),
+            catalogConnect: catalogType == "oracle" && required
+                ? reader.requiredString("autorestorecatalog", section: "autorestore")?.value
+                : reader.optionalString("autorestorecatalog", section: "autorestore")?.value,
+            validateChance: reader.integer("autorestorevalidatechance", section: "autorestore", default: 0) ?? 0,
+            validationModulus: reader.integer("autorestoremodulus", section: "autorestore", default: 0) ?? 0,
+            pgaSize: reader.optionalString("pga_size", section: "autorestore")?.value ?? "1G",
+            sgaSize: reader.optionalString("sga_size", section: "autorestore")?.value ?? "2G",
+            mountCommand: reader.optionalString("mountcommand", section: "autorestore")?.value,
+            unmountCommand: reader.optionalString("umountcommand", section: "autorestore")?.value,
+            catalogType: catalogType,
+            catalogLocation: reader.optionalString("catalogfile", section: "autorestore").map { resolvePath($0.value) }
+                ?? reader.optionalString("catalogurl", section: "autorestore")?.value)
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,89 @@
+/// Which storage driver a database uses, from `snappermodule`/`snapperclass` (reference §3.5).
+public enum StorageDriverKind: String, Sendable, CaseIterable, Codable {
+    case zfssa
+    case ontap
+    case softnas
+    case huaweiDorado = "huaweidorado"
+    case btrfs
+    case localfs
+
+    /// The original's module names (and our new ones) → driver; the value of `snappermodule`.
+    static let modules: [String: StorageDriverKind] = [
+        "zfssa": .zfssa, "netapp": .ontap, "ontap": .ontap, "softnas": .softnas, "huawei": .huaweiDorado,
+        "huaweidorado": .huaweiDorado, "btrfs": .btrfs, "localfs": .localfs,
+    ]
+
+    /// The class names the original expected with each module (`snapperclass`); compared case-insensitively.
+    var acceptedClassNames: Set<String> {
+        switch self {
+        case .zfssa: ["zfssa"]
+        case .ontap: ["netapp", "ontap"]
+        case .softnas: ["softnas"]
+        case .huaweiDorado: ["huaweidorado"]
+        case .btrfs: ["btrfs"]
+        case .localfs: ["localfs"]
+        }
+    }
+
+    /// The configuration section holding this driver's shared settings.
+    public var sectionName: String {
+        switch self {
+        case .zfssa: "zfssa"
+        case .ontap: "netapp"
+        case .softnas: "softnas"
+        case .huaweiDorado: "huaweidorado"
+        case .btrfs: "btrfs"
+        case .localfs: "localfs"
+        }
+    }
+}
+
+/// Credentials for an appliance, loaded from its credentials file (never from backup.cfg).
+public struct StorageCredentials: Sendable, Equatable, CustomStringConvertible {
+    public var user: String
+    public var password: String
+    /// The file or source the credentials came from, for messages.
+    public var source: String
+
+    public init(user: String, password: String, source: String) {
+        self.user = user
+        self.password = password
+        self.source = source
+    }
+
+    /// Never prints the password.
+    public var description: String { "\(user)/**** (from \(source))" }
+}
+
+/// The storage settings of one database.
+public struct StorageSettings: Sendable, Equatable {
+    public var driver: StorageDriverKind?
+    /// Every setting of the driver's section as seen from the database (prefixed overrides applied), plus
+    /// the credentials file's overrides for NetApp. Keys are lower-case, without prefix.
+    public var values: [String: String]
+    /// TLS: CA file for the appliance (resolved path), or nil for the system store.
+    public var caFile: String?
+    /// TLS verification is on unless `insecure: true` is set explicitly (a WARNING is logged every run).
+    public var insecureTLS: Bool
+
+    public init(driver: StorageDriverKind?, values: [String: String] = [:], caFile: String? = nil,
+                insecureTLS: Bool = false)
+    {
+        self.driver = driver
+        self.values = values
+        self.caFile = caFile
+        self.insecureTLS = insecureTLS
+    }
+
+    /// The keys of each driver's section (reference §3.5 plus our additions), and which are required.
+    static func keys(for driver: StorageDriverKind) -> (required: [String], optional: [String]) {
+        switch driver {
+        case .zfssa: (["url", "pool", "project"], ["cacert", "insecure", "apiversion", "timeout"])
+        case .ontap: (["filer", "volumeprefix"], ["mounthost", "cacert", "insecure", "timeout", "jobtimeout"])
+        case .softnas: (["serveraddress", "pool"], ["cacert", "insecure", "timeout"])
+        case .huaweiDorado: (["url", "vstore", "mounthost", "restorenfsclient"], ["cacert", "insecure", "timeout"])
+        case .btrfs: ([], ["root", "mounthost"])
+        case .localfs: ([], ["root", "mounthost"])
+        }
+    }
+}

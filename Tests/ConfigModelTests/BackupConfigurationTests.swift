@@ -1,0 +1,330 @@
+import Foundation
+import Testing
+
+@testable import ConfigModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The package's root, found from this file's location.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// A fresh temporary directory for one test.
+func makeTemporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory().appendingPathComponent("oib-config-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func config(_ text: String, environment: [String: String] = [:]) -> BackupConfiguration {
+    BackupConfiguration(text: text, path: "/etc/oib/backup.cfg", environment: environment)
+}
+
+let minimalBackup = """
+    [generic]
+    logretention: 7
+    backupdest: /nfs/backup
+    tnsadmin: tns
+    osuser: oracle
+    oraclehome: /u01/db
+    maxlockwait: 5
+    snappermodule: localfs
+    [rman]
+    catalog: /@rman
+    [orcl]
+    dbid: 1433672784
+    recoverywindow: 2
+    parallel: 4
+    snapexpirationdays: 31
+    """
+
+@Suite("Configuration: lookup rules and typed settings")
+struct BackupConfigurationTests {
+    @Test(arguments: ["backup.zfssa.cfg", "backup.netapp.cfg", "backup.softnas.cfg", "backup.huawei.cfg"])
+    func sampleConfigsAreValid(file: String) throws {
+        let configuration = try BackupConfiguration.read(
+            path: packageRoot.appendingPathComponent("configs/\(file)"), environment: [:])
+        let problems = configuration.validateAll()
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(!configuration.databaseNames.isEmpty)
+    }
+
+    @Test func zfssaSampleUsesEveryOverrideRule() throws {
+        let configuration = try BackupConfiguration.read(
+            path: packageRoot.appendingPathComponent("configs/backup.zfssa.cfg"), environment: [:])
+        #expect(configuration.databaseNames == ["orcl", "cdb1", "olddb"])
+        let orcl = try configuration.database("orcl", for: .everything)
+        #expect(orcl.dbid == 1_433_672_784)
+        #expect(orcl.storage.driver == .zfssa)
+        #expect(orcl.storage.values["project"] == "demo-backup-orcl")  // zfssaproject override
+        #expect(orcl.storage.values["pool"] == "pool1")
+        // Python 2 examines only the first ';', which here has no space before it: nothing is cut.
+        #expect(orcl.scheduleArchivelog == "FREQ=HOURLY;BYHOUR=21 ; kept, as the original keeps it")
+        #expect(orcl.recoveryWindowDays == 2)
+        #expect(orcl.backupDestination == "/nfs/backup/orcl")
+        #expect(orcl.archivelogDirectory == "/nfs/backup/orcl/archivelog")
+        #expect(orcl.generic.tnsAdmin == packageRoot.appendingPathComponent("configs/tns.prod"))
+        #expect(orcl.customVerifyDate.hasPrefix("select max(d) from"))
+        #expect(orcl.autorestore.validationModulus == 30)
+
+        let cdb1 = try configuration.database("cdb1", for: .everything)
+        #expect(cdb1.autorestoreThread == 3)
+        #expect(cdb1.autorestore.pgaSize == "2G")
+        #expect(cdb1.autorestore.sgaSize == "4G")
+        #expect(cdb1.autorestore.snapshotAgeHours == 4)
+        #expect(cdb1.rman.sectionSize == "32G")
+        #expect(cdb1.validationScheduleKey == "cdb1-shifted")
+        #expect(cdb1.storage.values["project"] == "demo-backup")
+
+        let olddb = try configuration.database("olddb", for: [.backup])
+        #expect(olddb.generic.oracleHome == "/u01/app/oracle/product/11.2.0.4/db")
+        #expect(olddb.autorestoreEnabled == false)
+        #expect(olddb.doSnapshot == false)
+    }
+
+    @Test func builtInDefaults() throws {
+        let settings = try config(minimalBackup).database("orcl", for: [.backup, .storage, .retention])
+        #expect(settings.registerCatalog == false)
+        #expect(settings.hasDataGuard == false)
+        #expect(settings.doSnapshot)
+        #expect(settings.gridInfrastructureManaged)
+        #expect(settings.scheduleBackup == "FREQ=DAILY")
+        #expect(settings.scheduleArchivelog == "FREQ=HOURLY;INTERVAL=6")
+        #expect(settings.snapshotExpirationMonths == 0)  // R-05: no crash, documented default
+        #expect(settings.backupJobEnabled)
+        #expect(settings.rman.sectionSize == "")
+        #expect(settings.autorestore.pgaSize == "1G")
+        #expect(settings.autorestore.sgaSize == "2G")
+        #expect(settings.generic.backupDestinationShared)
+        #expect(settings.primaryTNS == "orcl")
+        #expect(settings.customVerifyDate == "select max(time_dp) from sys.smon_scn_time")
+        #expect(settings.autorestoreEnabled)
+        #expect(settings.autorestoreInstanceNumber == 1)
+        #expect(settings.autorestoreThread == 1)
+        #expect(settings.generic.requireMount)
+    }
+
+    @Test func oracleHomeDefaultsToEnvironment() throws {
+        let text = minimalBackup.replacingOccurrences(of: "oraclehome: /u01/db\n", with: "")
+        let settings = try config(text, environment: ["ORACLE_HOME": "/opt/oracle"]).database("orcl", for: [.backup])
+        #expect(settings.generic.oracleHome == "/opt/oracle")
+        let problems = config(text).databaseCollectingProblems("orcl", for: [.backup]).1
+        #expect(problems.map(\.key) == ["oraclehome"])
+    }
+
+    @Test func backupDestinationNotShared() throws {
+        let text = minimalBackup + "\ngenericbackupdestshared: FALSE\ngenericbackupdest: /nfs/orclarea\n"
+        let settings = try config(text).database("orcl", for: [.backup])
+        #expect(settings.backupDestination == "/nfs/orclarea")
+    }
+
+    @Test func databasesAreRecognisedByDbid() throws {
+        let text = minimalBackup + "\n[softnas]\nserveraddress: x\n[huaweidorado]\nurl: y\n[misc]\nfoo: 1\n[db2]\ndbid: 5\n"
+        #expect(config(text).databaseNames == ["orcl", "db2"])
+    }
+
+    @Test func interpolationInConfigValues() throws {
+        let text = "[DEFAULT]\nroot: /nfs\n" + minimalBackup.replacingOccurrences(
+            of: "backupdest: /nfs/backup", with: "backupdest: %(root)s/backup")
+        #expect(try config(text).database("orcl", for: [.backup]).backupDestination == "/nfs/backup/orcl")
+    }
+
+    @Test func everyProblemIsReportedAtOnce() throws {
+        let text = """
+            [generic]
+            logretention: seven
+            backupdest: /nfs/backup
+            maxlockwait: -3
+            snappermodule: emc
+            [orcl]
+            dbid: abc
+            recoverywindow: 2
+            parallel: x
+            dosnapshot: yes
+            """
+        let problems = config(text).validateAll()
+        let keys = Set(problems.compactMap(\.key))
+        #expect(keys.isSuperset(of: ["logretention", "maxlockwait", "snappermodule", "dbid", "parallel",
+                                     "dosnapshot", "tnsadmin", "oraclehome"]))
+        let logretention = try #require(problems.first { $0.key == "logretention" })
+        #expect(logretention.line == 2)
+        #expect(logretention.section == "generic")
+        #expect(logretention.description == "/etc/oib/backup.cfg:2: [generic] logretention: 'seven' is not a whole number")
+        let vendor = try #require(problems.first { $0.key == "snappermodule" })
+        #expect(vendor.message.contains("unknown storage vendor 'emc'"))
+        let missing = try #require(problems.first { $0.key == "tnsadmin" })
+        #expect(missing.message.contains("set it in [generic], or as generictnsadmin in [orcl]"))
+    }
+
+    @Test func duplicateSectionIsAProblem() {
+        let problems = config(minimalBackup + "\n[orcl]\ndbid: 2\n").validateAll()
+        #expect(problems.contains { $0.message.contains("defined twice") && $0.line == 16 })
+    }
+
+    @Test func missingDbidMeansNotADatabase() {
+        let text = minimalBackup.replacingOccurrences(of: "dbid: 1433672784\n", with: "")
+        let (settings, problems) = config(text).databaseCollectingProblems("orcl", for: [.backup])
+        #expect(settings != nil)
+        #expect(problems.contains { $0.key == "dbid" && $0.message.contains("not a database") })
+        #expect(config(text).validateAll().contains { $0.message.contains("no database sections") })
+    }
+
+    @Test func unknownDatabaseNamesTheKnownOnes() {
+        let problems = config(minimalBackup).databaseCollectingProblems("prod", for: [.backup]).1
+        #expect(problems.first?.message == "no section [prod] for this database (databases in this file: orcl)")
+    }
+
+    @Test func actionsRequireOnlyWhatTheyUse() throws {
+        // No storage, no osuser, no catalog: a plain backup action still loads (R-24).
+        let text = minimalBackup.replacingOccurrences(of: "snappermodule: localfs\n", with: "")
+            .replacingOccurrences(of: "osuser: oracle\n", with: "")
+        _ = try config(text).database("orcl", for: [.backup])
+        let problems = config(text).databaseCollectingProblems("orcl", for: [.backup, .storage, .scheduling]).1
+        #expect(Set(problems.compactMap(\.key)) == ["snappermodule", "osuser"])
+    }
+
+    @Test func catalogRequiredOnlyWhenRegistering() {
+        let text = minimalBackup.replacingOccurrences(of: "catalog: /@rman\n", with: "")
+        #expect(config(text).databaseCollectingProblems("orcl", for: [.backup]).1.isEmpty)
+        let registering = text + "\nregistercatalog: TRUE\n"
+        #expect(config(registering).databaseCollectingProblems("orcl", for: [.backup]).1.map(\.key) == ["catalog"])
+    }
+
+    @Test func mismatchedSnapperClass() {
+        let text = minimalBackup.replacingOccurrences(of: "snappermodule: localfs",
+                                                      with: "snappermodule: zfssa\nsnapperclass: Netapp")
+        let problems = config(text).databaseCollectingProblems("orcl", for: [.storage]).1
+        #expect(problems.contains { $0.key == "snapperclass" })
+        #expect(problems.contains { $0.section == "zfssa" && $0.key == "url" })
+    }
+}
+
+@Suite("Configuration files on disk")
+struct ConfigurationFileTests {
+    @Test func missingFileIsNamed() throws {
+        let error = #expect(throws: ConfigError.self) {
+            try BackupConfiguration.read(path: "/nonexistent/backup.cfg", environment: [:])
+        }
+        #expect(error?.description == "/nonexistent/backup.cfg: configuration file not found")
+    }
+
+    @Test func directoryIsNotAConfigFile() throws {
+        let directory = try makeTemporaryDirectory()
+        let error = #expect(throws: ConfigError.self) { try BackupConfiguration.read(path: directory, environment: [:]) }
+        #expect(error?.description.contains("is a directory") == true)
+    }
+
+    @Test func unreadableFileIsNamed() throws {
+        // As root every permission check passes, so use a file whose read fails.
+        let path: String
+        if getuid() == 0 {
+            path = "/proc/self/mem"
+        } else {
+            path = try makeTemporaryDirectory().appendingPathComponent("backup.cfg")
+            _ = FileManager.default.createFile(atPath: path, contents: Data("[s]\n".utf8), attributes: [.posixPermissions: 0])
+        }
+        let error = #expect(throws: ConfigError.self) { try BackupConfiguration.read(path: path, environment: [:]) }
+        #expect(error?.description.contains("cannot be read") == true)
+    }
+
+    @Test func nonUTF8FileIsNamed() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("backup.cfg")
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0x5B, 0xFF, 0xFE, 0x5D]))
+        let error = #expect(throws: ConfigError.self) { try BackupConfiguration.read(path: path, environment: [:]) }
+        #expect(error?.description.contains("not UTF-8") == true)
+    }
+
+    @Test func locateOrder() throws {
+        let executableDirectory = try makeTemporaryDirectory()
+        let current = try makeTemporaryDirectory()
+        _ = FileManager.default.createFile(atPath: executableDirectory.appendingPathComponent("backup.cfg"), contents: nil)
+        _ = FileManager.default.createFile(atPath: executableDirectory.appendingPathComponent("backup.prod.cfg"), contents: nil)
+        _ = FileManager.default.createFile(atPath: current.appendingPathComponent("mine.cfg"), contents: nil)
+        func locate(_ explicit: String?, _ environment: [String: String]) throws -> String {
+            try BackupConfiguration.locate(explicitPath: explicit, environment: environment,
+                                           executableDirectory: executableDirectory, currentDirectory: current)
+        }
+        #expect(try locate(nil, [:]) == executableDirectory.appendingPathComponent("backup.cfg"))
+        #expect(try locate(nil, ["BACKUPCONFIG": "backup.prod.cfg"])
+            == executableDirectory.appendingPathComponent("backup.prod.cfg"))
+        #expect(try locate(nil, ["BACKUPCONFIG": "mine.cfg"]) == current.appendingPathComponent("mine.cfg"))
+        #expect(try locate("mine.cfg", ["BACKUPCONFIG": "backup.prod.cfg"]) == current.appendingPathComponent("mine.cfg"))
+        #expect(throws: ConfigError.self) { try locate(nil, ["BACKUPCONFIG": "absent.cfg"]) }
+        try FileManager.default.removeItem(atPath: executableDirectory.appendingPathComponent("backup.cfg"))
+        #expect(throws: ConfigError.self) { try locate(nil, [:]) }
+    }
+}
+
+@Suite("Storage credentials files")
+struct CredentialsTests {
+    func configuration(in directory: String, module: String) -> BackupConfiguration {
+        BackupConfiguration(
+            text: minimalBackup.replacingOccurrences(of: "snappermodule: localfs", with: "snappermodule: \(module)"),
+            path: directory.appendingPathComponent("backup.cfg"), environment: ["HOME": directory])
+    }
+
+    func write(_ text: String, to path: String, mode: Int) {
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+    }
+
+    @Test func zfssaCredentialsLoadAndMaskPassword() throws {
+        let directory = try makeTemporaryDirectory()
+        write("[zfscredentials]\nzfsuser: backup\nzfspassword: s3cret\n",
+              to: directory.appendingPathComponent("zfscredentials.cfg"), mode: 0o600)
+        let credentials = try #require(try configuration(in: directory, module: "zfssa").loadCredentials(for: .zfssa))
+        #expect(credentials.user == "backup")
+        #expect(credentials.password == "s3cret")
+        #expect(!credentials.description.contains("s3cret"))
+    }
+
+    @Test func worldReadableCredentialsAreRefused() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("netappcredentials.cfg")
+        write("[netappcredentials]\nuser: a\npassword: b\n", to: path, mode: 0o644)
+        let error = #expect(throws: ConfigError.self) {
+            try configuration(in: directory, module: "netapp").loadCredentials(for: .ontap)
+        }
+        #expect(error?.description == "\(path): credentials file is accessible by group or others (mode 0644); run: chmod 600 \(path)")
+    }
+
+    @Test func missingCredentialKeyIsNamed() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("softnascredentials.cfg")
+        write("[credentials]\nuser: a\n", to: path, mode: 0o600)
+        let error = #expect(throws: ConfigError.self) {
+            try configuration(in: directory, module: "softnas").loadCredentials(for: .softnas)
+        }
+        #expect(error?.problems.first?.key == "password")
+    }
+
+    @Test func huaweiCredentialPriority() throws {
+        let directory = try makeTemporaryDirectory()
+        write("[credentials]\nuser: file\npassword: p1\n",
+              to: directory.appendingPathComponent("huaweidoradocredentials.cfg"), mode: 0o600)
+        var configuration = configuration(in: directory, module: "huawei")
+        #expect(try configuration.loadCredentials(for: .huaweiDorado)?.user == "file")
+        write("[huaweicredentials]\nuser: home\npassword: p2\n",
+              to: directory.appendingPathComponent(".dbbackupsuite_storage.cfg"), mode: 0o600)
+        #expect(try configuration.loadCredentials(for: .huaweiDorado)?.user == "home")
+        configuration = BackupConfiguration(
+            text: minimalBackup, path: directory.appendingPathComponent("backup.cfg"),
+            environment: ["HOME": directory, "DBBACKUPSUITE_HUAWEI_USER": "env", "DBBACKUPSUITE_HUAWEI_PASSWORD": "p3"])
+        #expect(try configuration.loadCredentials(for: .huaweiDorado)?.user == "env")
+    }
+
+    @Test func netappOverridesFromCredentialsFile() throws {
+        let directory = try makeTemporaryDirectory()
+        write("[netappcredentials]\nuser: a\npassword: b\n[netapp]\nfiler: other-filer\ncacert: ca.pem\n",
+              to: directory.appendingPathComponent("netappcredentials.cfg"), mode: 0o600)
+        let text = minimalBackup.replacingOccurrences(of: "snappermodule: localfs", with: "snappermodule: netapp")
+            + "\n[netapp]\nfiler: cfg-filer\nvolumeprefix: bk_\n"
+        let configuration = BackupConfiguration(text: text, path: directory.appendingPathComponent("backup.cfg"),
+                                                environment: [:])
+        let settings = try configuration.database("orcl", for: [.storage])
+        #expect(settings.storage.values["filer"] == "other-filer")
+        #expect(settings.storage.values["mounthost"] == "other-filer")
+        #expect(settings.storage.caFile == directory.appendingPathComponent("certs/ca.pem"))
+    }
+}
