@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ConfigModel", targets: ["ConfigModel"]),
+        .library(name: "ToolSupport", targets: ["ToolSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -14,6 +15,8 @@ let package = Package(
     targets: [
         .target(name: "ConfigModel"),
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
+        .target(name: "ToolSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
