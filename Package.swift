@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "ConfigModel", targets: ["ConfigModel"]),
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
+        .library(name: "OracleTools", targets: ["OracleTools"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,6 +18,8 @@ let package = Package(
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
         .target(name: "ToolSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport"]),
+        .target(name: "OracleTools", dependencies: ["ToolSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "OracleToolsTests", dependencies: ["OracleTools"]),
     ],
     swiftLanguageModes: [.v6]
 )

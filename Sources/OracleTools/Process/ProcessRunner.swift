@@ -1,0 +1,330 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// What to run: program, arguments, environment, the text fed on standard input, and a time limit.
+public struct ProcessRequest: Sendable {
+    public var executable: String
+    public var arguments: [String]
+    /// The complete environment of the child (not merged with ours).
+    public var environment: [String: String]
+    /// Written to the child's standard input, which is then closed; `nil` connects `/dev/null`.
+    public var standardInput: String?
+    /// The child's whole process group is killed when this elapses; `nil` for no limit.
+    public var timeout: Duration?
+    public var workingDirectory: String?
+    /// Texts replaced by `****` wherever output or the command line is logged (e.g. an OS password).
+    public var secrets: [String]
+
+    public init(executable: String, arguments: [String] = [], environment: [String: String],
+                standardInput: String? = nil, timeout: Duration? = nil, workingDirectory: String? = nil,
+                secrets: [String] = [])
+    {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.standardInput = standardInput
+        self.timeout = timeout
+        self.workingDirectory = workingDirectory
+        self.secrets = secrets
+    }
+
+    /// The command line for messages, secrets masked.
+    public var displayCommand: String {
+        Redaction.mask(([executable] + arguments).joined(separator: " "), secrets: secrets)
+    }
+}
+
+/// How a child process ended.
+public enum ProcessTermination: Sendable, Equatable, CustomStringConvertible {
+    case exited(Int32)
+    case signalled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exit code \(code)"
+        case .signalled(let signal): "signal \(signal)"
+        }
+    }
+}
+
+/// The result of a finished child process, returned as data (a non-zero exit is not an error here).
+public struct ProcessOutcome: Sendable {
+    public var termination: ProcessTermination
+    /// Standard output and standard error, interleaved as the child wrote them.
+    public var output: String
+    /// True when the time limit killed the process group.
+    public var timedOut: Bool
+    public var duration: Duration
+
+    public var succeeded: Bool { termination == .exited(0) && !timedOut }
+
+    /// The exit code, or 128+signal as shells report it.
+    public var exitCode: Int32 {
+        switch termination {
+        case .exited(let code): code
+        case .signalled(let signal): 128 + signal
+        }
+    }
+
+    /// The last `count` lines of output, for error messages.
+    public func outputTail(lines count: Int = 20) -> String {
+        output.split(separator: "\n", omittingEmptySubsequences: false).suffix(count).joined(separator: "\n")
+    }
+}
+
+/// A child process could not be started at all.
+public struct ProcessLaunchError: Error, Sendable, CustomStringConvertible {
+    public var command: String
+    public var reason: String
+    public var description: String { "cannot run \(command): \(reason)" }
+}
+
+/// Masks secrets in text that is about to be logged.
+public enum Redaction {
+    public static func mask(_ text: String, secrets: [String]) -> String {
+        var result = text
+        for secret in secrets where !secret.isEmpty {
+            result = result.replacingOccurrences(of: secret, with: "****")
+        }
+        return result
+    }
+}
+
+/// Runs child processes in their own process group, streams their output line by line, and enforces a timeout
+/// that kills the whole group (SIGTERM, then SIGKILL after a grace period).
+public struct ProcessRunner: Sendable {
+    /// Time between SIGTERM and SIGKILL when a timeout fires.
+    public var killGracePeriod: Duration
+
+    public init(killGracePeriod: Duration = .seconds(5)) {
+        self.killGracePeriod = killGracePeriod
+    }
+
+    /// Runs `request` to completion.
+    /// - Parameter onLine: called for every output line (secrets already masked), in order, from a reader thread.
+    public func run(_ request: ProcessRequest, onLine: (@Sendable (String) -> Void)? = nil) async throws(
+        ProcessLaunchError
+    ) -> ProcessOutcome {
+        _ = Self.ignoreBrokenPipes
+        let started = ContinuousClock.now
+        let child = try spawn(request)
+        let state = RunState()
+
+        // Blocking work (writing input, reading output, waitpid) runs on dedicated threads, never on the shared
+        // dispatch or Swift concurrency pools: on a 2-core machine those have two threads, and a blocked one
+        // would stall unrelated tasks.
+        // Feed standard input on its own thread so a child that does not read cannot block us.
+        if let input = request.standardInput, child.inputDescriptor >= 0 {
+            let descriptor = child.inputDescriptor
+            Thread.detachNewThread {
+                Self.writeAll(Array(input.utf8), to: descriptor)
+                closeFileDescriptor(descriptor)
+            }
+        }
+        let secrets = request.secrets
+        let readerDone = DispatchSemaphore(value: 0)
+        let outputDescriptor = child.outputDescriptor
+        Thread.detachNewThread {
+            Self.readLines(from: outputDescriptor) { bytes, line in
+                state.output.withLock { $0.append(contentsOf: bytes) }
+                if let line, let onLine { onLine(Redaction.mask(line, secrets: secrets)) }
+            }
+            readerDone.signal()
+        }
+
+        let timeoutTask: Task<Void, Never>? = request.timeout.map { limit in
+            let grace = killGracePeriod
+            let pid = child.pid
+            return Task.detached {
+                do { try await Task.sleep(for: limit) } catch { return }
+                state.timedOut.store(true, ordering: .sequentiallyConsistent)
+                kill(-pid, SIGTERM)
+                do { try await Task.sleep(for: grace) } catch { return }
+                kill(-pid, SIGKILL)
+            }
+        }
+        let status = await Self.waitForExit(pid: child.pid)
+        timeoutTask?.cancel()
+        if state.timedOut.load(ordering: .sequentiallyConsistent) {
+            // The leader is gone; whatever else is left of its group (background children that survived
+            // SIGTERM) is killed now rather than left running.
+            kill(-child.pid, SIGKILL)
+        }
+        // Wait for the output to drain; a grandchild that keeps the pipe open must not hang us forever.
+        let drained = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(returning: readerDone.wait(timeout: .now() + .seconds(5)) == .success)
+            }
+        }
+        if !drained { onLine?("(output still open after the process ended; stopped reading)") }
+
+        let termination: ProcessTermination =
+            status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)
+        let bytes = state.output.withLock { $0 }
+        return ProcessOutcome(termination: termination, output: String(decoding: bytes, as: UTF8.self),
+                              timedOut: state.timedOut.load(ordering: .sequentiallyConsistent),
+                              duration: ContinuousClock.now - started)
+    }
+
+    /// A child that exits without reading its input must not kill us with SIGPIPE: writes then fail with EPIPE
+    /// instead. (Children get the default disposition back through POSIX_SPAWN_SETSIGDEF.)
+    static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+    /// Shared between the reader thread, the timeout task and the caller.
+    final class RunState: Sendable {
+        let output = Mutex<[UInt8]>([])
+        let timedOut = Atomic<Bool>(false)
+    }
+
+    struct SpawnedChild {
+        var pid: pid_t
+        var inputDescriptor: Int32
+        var outputDescriptor: Int32
+    }
+
+    private func spawn(_ request: ProcessRequest) throws(ProcessLaunchError) -> SpawnedChild {
+        func failure(_ reason: String) -> ProcessLaunchError {
+            ProcessLaunchError(command: request.displayCommand, reason: reason)
+        }
+        guard FileManager.default.isExecutableFile(atPath: request.executable) else {
+            throw failure(FileManager.default.fileExists(atPath: request.executable)
+                ? "\(request.executable) is not executable" : "\(request.executable) not found")
+        }
+        // Close-on-exec: a child spawned concurrently for another request must not inherit these ends
+        // (it would keep our output pipe open and hide EOF). dup2 onto 0/1/2 clears the flag for our child.
+        var inputPipe: [Int32] = [-1, -1]
+        var outputPipe: [Int32] = [-1, -1]
+        guard createPipe(&outputPipe, O_CLOEXEC) == 0 else { throw failure("pipe: \(String(cString: strerror(errno)))") }
+        if request.standardInput != nil {
+            guard createPipe(&inputPipe, O_CLOEXEC) == 0 else { throw failure("pipe: \(String(cString: strerror(errno)))") }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if request.standardInput != nil {
+            posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
+            posix_spawn_file_actions_addclose(&actions, inputPipe[1])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 2)
+        posix_spawn_file_actions_addclose(&actions, outputPipe[0])
+        if let directory = request.workingDirectory {
+            _ = spawnFileActionsAddChdir(&actions, directory)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        sigaddset(&defaultSignals, SIGPIPE)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([request.executable] + request.arguments).map { strdup($0) } + [nil]
+        let envp = request.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        var result = posix_spawn(&pid, request.executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: a just-written script is still open for writing in a process forked concurrently elsewhere
+        // in this program; that descriptor disappears at its exec, so retry briefly.
+        var attempts = 0
+        while result == ETXTBSY && attempts < 50 {
+            attempts += 1
+            usleep(20_000)
+            result = posix_spawn(&pid, request.executable, &actions, &attributes, argv, envp)
+        }
+        closeFileDescriptor(outputPipe[1])
+        if request.standardInput != nil { closeFileDescriptor(inputPipe[0]) }
+        guard result == 0 else {
+            closeFileDescriptor(outputPipe[0])
+            if request.standardInput != nil { closeFileDescriptor(inputPipe[1]) }
+            throw failure(String(cString: strerror(result)))
+        }
+        return SpawnedChild(pid: pid, inputDescriptor: request.standardInput != nil ? inputPipe[1] : -1,
+                            outputDescriptor: outputPipe[0])
+    }
+
+    private static func waitForExit(pid: pid_t) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                continuation.resume(returning: status)
+            }
+        }
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return  // EPIPE: the child stopped reading.
+            }
+            offset += written
+        }
+    }
+
+    /// Reads until EOF; calls `body` with each chunk's bytes and each complete line (the rest at EOF).
+    private static func readLines(from descriptor: Int32, _ body: ([UInt8], String?) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var pending: [UInt8] = []
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            let chunk = Array(buffer[0..<count])
+            body(chunk, nil)
+            pending.append(contentsOf: chunk)
+            while let newline = pending.firstIndex(of: 0x0A) {
+                body([], String(decoding: pending[..<newline], as: UTF8.self))
+                pending.removeSubrange(...newline)
+            }
+        }
+        if !pending.isEmpty { body([], String(decoding: pending, as: UTF8.self)) }
+        closeFileDescriptor(descriptor)
+    }
+}
+
+func closeFileDescriptor(_ descriptor: Int32) {
+    #if canImport(Glibc)
+        _ = Glibc.close(descriptor)
+    #else
+        _ = Darwin.close(descriptor)
+    #endif
+}
+
+#if os(Linux)
+    /// glibc ≥ 2.29 provides this; the Swift Glibc module does not import it.
+    @_silgen_name("posix_spawn_file_actions_addchdir_np")
+    func spawnFileActionsAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
+                                  _ path: UnsafePointer<CChar>) -> Int32
+#else
+    func spawnFileActionsAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
+                                  _ path: UnsafePointer<CChar>) -> Int32
+    {
+        posix_spawn_file_actions_addchdir_np(actions, path)
+    }
+#endif
+
+/// `pipe2(2)`, which the Swift Glibc module does not import.
+@_silgen_name("pipe2")
+func createPipe(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
