@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "ConfigModel", targets: ["ConfigModel"]),
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .library(name: "OracleTools", targets: ["OracleTools"]),
+        .library(name: "ToolCommands", targets: ["ToolCommands"]),
+        .executable(name: "backup", targets: ["backup"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +22,15 @@ let package = Package(
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport"]),
         .target(name: "OracleTools", dependencies: ["ToolSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "OracleToolsTests", dependencies: ["OracleTools"]),
+        .target(
+            name: "ToolCommands",
+            dependencies: [
+                "ConfigModel", "ToolSupport", "OracleTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "backup", dependencies: ["ToolCommands"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

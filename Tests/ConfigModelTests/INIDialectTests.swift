@@ -150,5 +150,7 @@ struct INIDialectTests {
         #expect(errors.first?.code == .duplicateSection)
         #expect(errors.first?.line == 4)
         #expect(errors.first?.detail.contains("line 1") == true)
+        let (document, _) = INIParser.parseCollectingErrors("[orcl]\ndbid: 1\n[orcl]\ndbid: 2\n", file: "f.cfg")
+        #expect(try document.value(section: "orcl", key: "dbid") == "1")  // the duplicate is not merged
     }
 }

@@ -17,6 +17,7 @@ public enum INIParser {
         var currentSection: String?
         var sectionLines: [String: Int] = [:]
         var currentKey: String?
+        var skippingDuplicate = false
 
         var lineNumber = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
@@ -32,6 +33,7 @@ public enum INIParser {
                 continue
             }
             // Continuation line.
+            if let first = line.first, first.isWhitespace, skippingDuplicate { continue }
             if let first = line.first, first.isWhitespace, let section = currentSection, let key = currentKey {
                 let value = line.trimmingCharacters(in: .whitespaces)
                 if !value.isEmpty {
@@ -48,9 +50,12 @@ public enum INIParser {
                 close > line.index(after: line.startIndex)
             {
                 let name = String(line[line.index(after: line.startIndex)..<close])
+                skippingDuplicate = false
                 if name != INIDocument.defaultSectionName, let earlier = sectionLines[name] {
                     errors.append(INIError(.duplicateSection, file: file, line: lineNumber, section: name,
                                            detail: "section [\(name)] is defined twice (first at line \(earlier))"))
+                    // Its keys are not merged into the first one: which values win would be a guess.
+                    skippingDuplicate = true
                 } else if name != INIDocument.defaultSectionName {
                     sectionLines[name] = lineNumber
                     document.addSection(name, line: lineNumber)
@@ -59,6 +64,7 @@ public enum INIParser {
                 currentKey = nil
                 continue
             }
+            if skippingDuplicate { continue }
             guard let section = currentSection else {
                 errors.append(INIError(.missingSectionHeader, file: file, line: lineNumber,
                                        detail: "file contains no section header before '\(line)'"))

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Ends a command with a given exit code after printing `message` (to standard error unless empty).
+public struct ToolExit: Error, Sendable {
+    public var code: Int32
+    public var message: String
+
+    public init(_ code: Int32, _ message: String = "") {
+        self.code = code
+        self.message = message
+    }
+
+    /// Usage error, missing environment, lock timeout, invalid configuration (the original's exit 2).
+    public static func usage(_ message: String) -> ToolExit { ToolExit(2, message) }
+    /// Oracle, storage or other run failure (the original's exit 1).
+    public static func failure(_ message: String) -> ToolExit { ToolExit(1, message) }
+}
+
+/// Runs a root command the way the original tools behaved: usage errors exit 2 (not argument-parser's 64),
+/// `ToolExit` sets the exit code, anything else unexpected exits 1 with its description.
+public enum ToolMain {
+    public static func run(_ command: any AsyncParsableCommand.Type, arguments: [String]? = nil,
+                           usage: String) async -> Int32
+    {
+        do {
+            var parsed = try await command.asyncParseAsRoot(arguments)
+            if var asyncCommand = parsed as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try parsed.run()
+            }
+            return 0
+        } catch let exit as ToolExit {
+            if !exit.message.isEmpty { Output.error(exit.message) }
+            return exit.code
+        } catch {
+            let code = command.exitCode(for: error)
+            if code == .success {
+                Output.line(command.fullMessage(for: error))
+                return 0
+            }
+            if code == .validationFailure {
+                Output.error(command.fullMessage(for: error))
+                Output.error(usage)
+                return 2
+            }
+            Output.error("Error: \(error)")
+            return 1
+        }
+    }
+
+    /// Runs and terminates the process with the resulting code.
+    public static func runAndExit(_ command: any AsyncParsableCommand.Type, usage: String) async -> Never {
+        let code = await run(command, usage: usage)
+        exit(code)
+    }
+}
+
+/// Unbuffered writes to standard output and standard error (so lines interleave correctly with children).
+public enum Output {
+    public static func line(_ text: String) { write(1, text + "\n") }
+    public static func error(_ text: String) { write(2, text + "\n") }
+
+    static func write(_ descriptor: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
+
+/// Facts about the running program the commands need.
+public enum ProgramLocation {
+    /// The directory of the running executable with symlinks resolved (the original's "script directory").
+    public static var executableDirectory: String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        return (path as NSString).deletingLastPathComponent
+    }
+}
