@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// A loaded `backup.cfg`: the parsed document plus the original's lookup rules and typed settings.
 public struct BackupConfiguration: Sendable {
@@ -57,19 +58,23 @@ public struct BackupConfiguration: Sendable {
     /// against the executable's directory as in the original, then the current directory), then `backup.cfg`
     /// beside the executable.
     /// - Throws: ``ConfigError`` naming the file when it is missing, unreadable or not UTF-8.
-    public static func load(explicitPath: String?, environment: [String: String], executableDirectory: String,
-                            currentDirectory: String = FileManager.default.currentDirectoryPath)
+    public static func load(
+        explicitPath: String?, environment: [String: String], executableDirectory: String,
+        currentDirectory: String = FileManager.default.currentDirectoryPath
+    )
         throws(ConfigError) -> BackupConfiguration
     {
-        let path = try locate(explicitPath: explicitPath, environment: environment,
-                              executableDirectory: executableDirectory, currentDirectory: currentDirectory)
+        let path = try locate(
+            explicitPath: explicitPath, environment: environment,
+            executableDirectory: executableDirectory, currentDirectory: currentDirectory)
         return try read(path: path, environment: environment)
     }
 
     /// Resolves which file to read, without reading it.
-    public static func locate(explicitPath: String?, environment: [String: String], executableDirectory: String,
-                              currentDirectory: String) throws(ConfigError) -> String
-    {
+    public static func locate(
+        explicitPath: String?, environment: [String: String], executableDirectory: String,
+        currentDirectory: String
+    ) throws(ConfigError) -> String {
         func absolute(_ name: String, against directory: String) -> String {
             name.hasPrefix("/") ? name : directory.appendingPathComponent(name)
         }

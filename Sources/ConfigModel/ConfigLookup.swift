@@ -78,8 +78,9 @@ public struct SettingsReader {
                     "required key is missing (set it in [\(section)], or as \(section)\(key) in [\(lookup.defaultSection)])"
             )
         }
-        return ConfigProblem(file: lookup.file, section: lookup.defaultSection, key: key,
-                             message: "required key is missing")
+        return ConfigProblem(
+            file: lookup.file, section: lookup.defaultSection, key: key,
+            message: "required key is missing")
     }
 
     func problem(_ value: ConfigValue, _ message: String) -> ConfigProblem {
@@ -110,9 +111,10 @@ public struct SettingsReader {
     }
 
     /// A whole number within `range`, or `defaultValue` when absent (`nil` default: required).
-    public func integer(_ key: String, section: String? = nil, default defaultValue: Int? = nil,
-                        range: ClosedRange<Int> = 0...Int.max) -> Int?
-    {
+    public func integer(
+        _ key: String, section: String? = nil, default defaultValue: Int? = nil,
+        range: ClosedRange<Int> = 0...Int.max
+    ) -> Int? {
         guard let found = optionalString(key, section: section), !found.value.isEmpty else {
             if defaultValue == nil { problems.add(missingMessage(key, section: section)) }
             return defaultValue
@@ -124,18 +126,21 @@ public struct SettingsReader {
         guard range.contains(number) else {
             let upper = range.upperBound == Int.max ? "" : " and \(range.upperBound)"
             problems.add(
-                problem(found, range.upperBound == Int.max
-                    ? "\(number) is out of range: must be at least \(range.lowerBound)"
-                    : "\(number) is out of range: must be between \(range.lowerBound)\(upper)"))
+                problem(
+                    found,
+                    range.upperBound == Int.max
+                        ? "\(number) is out of range: must be at least \(range.lowerBound)"
+                        : "\(number) is out of range: must be between \(range.lowerBound)\(upper)"))
             return defaultValue
         }
         return number
     }
 
     /// A decimal number (hours, minutes) ≥ `minimum`.
-    public func number(_ key: String, section: String? = nil, default defaultValue: Double? = nil,
-                       minimum: Double = 0) -> Double?
-    {
+    public func number(
+        _ key: String, section: String? = nil, default defaultValue: Double? = nil,
+        minimum: Double = 0
+    ) -> Double? {
         guard let found = optionalString(key, section: section), !found.value.isEmpty else {
             if defaultValue == nil { problems.add(missingMessage(key, section: section)) }
             return defaultValue
@@ -160,7 +165,8 @@ public struct SettingsReader {
         case "FALSE": return false
         default:
             problems.add(
-                problem(found, "'\(found.value)' is not TRUE or FALSE (the original tool read anything but TRUE as FALSE)"))
+                problem(
+                    found, "'\(found.value)' is not TRUE or FALSE (the original tool read anything but TRUE as FALSE)"))
             return defaultValue
         }
     }

@@ -1,15 +1,17 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 extension BackupConfiguration {
     /// The credentials file of each driver, and the section and keys inside it (reference §3.6).
-    static func credentialsLayout(for driver: StorageDriverKind) -> (file: String, section: String, user: String,
-                                                                        password: String)?
-    {
+    static func credentialsLayout(for driver: StorageDriverKind) -> (
+        file: String, section: String, user: String,
+        password: String
+    )? {
         switch driver {
         case .zfssa: ("zfscredentials.cfg", "zfscredentials", "zfsuser", "zfspassword")
         case .ontap: ("netappcredentials.cfg", "netappcredentials", "user", "password")
@@ -28,21 +30,24 @@ extension BackupConfiguration {
     public func loadCredentials(for driver: StorageDriverKind) throws(ConfigError) -> StorageCredentials? {
         guard let layout = Self.credentialsLayout(for: driver) else { return nil }
         if driver == .huaweiDorado {
-            if let user = environment["DBBACKUPSUITE_HUAWEI_USER"], let password =
-                environment["DBBACKUPSUITE_HUAWEI_PASSWORD"], !user.isEmpty
+            if let user = environment["DBBACKUPSUITE_HUAWEI_USER"],
+                let password =
+                    environment["DBBACKUPSUITE_HUAWEI_PASSWORD"], !user.isEmpty
             {
                 return StorageCredentials(user: user, password: password, source: "DBBACKUPSUITE_HUAWEI_USER")
             }
             if let home = environment["HOME"] {
                 let userFile = home.appendingPathComponent(".dbbackupsuite_storage.cfg")
                 if FileManager.default.fileExists(atPath: userFile) {
-                    return try readCredentials(path: userFile, section: "huaweicredentials", user: "user",
-                                               password: "password")
+                    return try readCredentials(
+                        path: userFile, section: "huaweicredentials", user: "user",
+                        password: "password")
                 }
             }
         }
-        return try readCredentials(path: resolvePath(layout.file), section: layout.section, user: layout.user,
-                                   password: layout.password)
+        return try readCredentials(
+            path: resolvePath(layout.file), section: layout.section, user: layout.user,
+            password: layout.password)
     }
 
     /// Values of `[section]` in a credentials file (e.g. NetApp's `[netapp]` overrides); empty if no file.
@@ -67,14 +72,17 @@ extension BackupConfiguration {
         }
         func value(_ key: String) -> String? {
             guard let entry = document.section(section)?.entry(key) else {
-                problems.append(ConfigProblem(file: path, section: section, key: key, message: "required key is missing"))
+                problems.append(
+                    ConfigProblem(file: path, section: section, key: key, message: "required key is missing"))
                 return nil
             }
             do {
                 return try document.value(section: section, key: key)
             } catch {
-                problems.append(ConfigProblem(file: path, line: entry.line, section: section, key: key,
-                                              message: error.detail))
+                problems.append(
+                    ConfigProblem(
+                        file: path, line: entry.line, section: section, key: key,
+                        message: error.detail))
                 return nil
             }
         }

@@ -121,13 +121,16 @@ struct BackupConfigurationTests {
     }
 
     @Test func databasesAreRecognisedByDbid() throws {
-        let text = minimalBackup + "\n[softnas]\nserveraddress: x\n[huaweidorado]\nurl: y\n[misc]\nfoo: 1\n[db2]\ndbid: 5\n"
+        let text =
+            minimalBackup + "\n[softnas]\nserveraddress: x\n[huaweidorado]\nurl: y\n[misc]\nfoo: 1\n[db2]\ndbid: 5\n"
         #expect(config(text).databaseNames == ["orcl", "db2"])
     }
 
     @Test func interpolationInConfigValues() throws {
-        let text = "[DEFAULT]\nroot: /nfs\n" + minimalBackup.replacingOccurrences(
-            of: "backupdest: /nfs/backup", with: "backupdest: %(root)s/backup")
+        let text =
+            "[DEFAULT]\nroot: /nfs\n"
+            + minimalBackup.replacingOccurrences(
+                of: "backupdest: /nfs/backup", with: "backupdest: %(root)s/backup")
         #expect(try config(text).database("orcl", for: [.backup]).backupDestination == "/nfs/backup/orcl")
     }
 
@@ -146,12 +149,16 @@ struct BackupConfigurationTests {
             """
         let problems = config(text).validateAll()
         let keys = Set(problems.compactMap(\.key))
-        #expect(keys.isSuperset(of: ["logretention", "maxlockwait", "snappermodule", "dbid", "parallel",
-                                     "dosnapshot", "tnsadmin", "oraclehome"]))
+        #expect(
+            keys.isSuperset(of: [
+                "logretention", "maxlockwait", "snappermodule", "dbid", "parallel",
+                "dosnapshot", "tnsadmin", "oraclehome",
+            ]))
         let logretention = try #require(problems.first { $0.key == "logretention" })
         #expect(logretention.line == 2)
         #expect(logretention.section == "generic")
-        #expect(logretention.description == "/etc/oib/backup.cfg:2: [generic] logretention: 'seven' is not a whole number")
+        #expect(
+            logretention.description == "/etc/oib/backup.cfg:2: [generic] logretention: 'seven' is not a whole number")
         let vendor = try #require(problems.first { $0.key == "snappermodule" })
         #expect(vendor.message.contains("unknown storage vendor 'emc'"))
         let missing = try #require(problems.first { $0.key == "tnsadmin" })
@@ -193,8 +200,9 @@ struct BackupConfigurationTests {
     }
 
     @Test func mismatchedSnapperClass() {
-        let text = minimalBackup.replacingOccurrences(of: "snappermodule: localfs",
-                                                      with: "snappermodule: zfssa\nsnapperclass: Netapp")
+        let text = minimalBackup.replacingOccurrences(
+            of: "snappermodule: localfs",
+            with: "snappermodule: zfssa\nsnapperclass: Netapp")
         let problems = config(text).databaseCollectingProblems("orcl", for: [.storage]).1
         #expect(problems.contains { $0.key == "snapperclass" })
         #expect(problems.contains { $0.section == "zfssa" && $0.key == "url" })
@@ -212,7 +220,9 @@ struct ConfigurationFileTests {
 
     @Test func directoryIsNotAConfigFile() throws {
         let directory = try makeTemporaryDirectory()
-        let error = #expect(throws: ConfigError.self) { try BackupConfiguration.read(path: directory, environment: [:]) }
+        let error = #expect(throws: ConfigError.self) {
+            try BackupConfiguration.read(path: directory, environment: [:])
+        }
         #expect(error?.description.contains("is a directory") == true)
     }
 
@@ -223,7 +233,8 @@ struct ConfigurationFileTests {
             path = "/proc/self/mem"
         } else {
             path = try makeTemporaryDirectory().appendingPathComponent("backup.cfg")
-            _ = FileManager.default.createFile(atPath: path, contents: Data("[s]\n".utf8), attributes: [.posixPermissions: 0])
+            _ = FileManager.default.createFile(
+                atPath: path, contents: Data("[s]\n".utf8), attributes: [.posixPermissions: 0])
         }
         let error = #expect(throws: ConfigError.self) { try BackupConfiguration.read(path: path, environment: [:]) }
         #expect(error?.description.contains("cannot be read") == true)
@@ -239,18 +250,23 @@ struct ConfigurationFileTests {
     @Test func locateOrder() throws {
         let executableDirectory = try makeTemporaryDirectory()
         let current = try makeTemporaryDirectory()
-        _ = FileManager.default.createFile(atPath: executableDirectory.appendingPathComponent("backup.cfg"), contents: nil)
-        _ = FileManager.default.createFile(atPath: executableDirectory.appendingPathComponent("backup.prod.cfg"), contents: nil)
+        _ = FileManager.default.createFile(
+            atPath: executableDirectory.appendingPathComponent("backup.cfg"), contents: nil)
+        _ = FileManager.default.createFile(
+            atPath: executableDirectory.appendingPathComponent("backup.prod.cfg"), contents: nil)
         _ = FileManager.default.createFile(atPath: current.appendingPathComponent("mine.cfg"), contents: nil)
         func locate(_ explicit: String?, _ environment: [String: String]) throws -> String {
-            try BackupConfiguration.locate(explicitPath: explicit, environment: environment,
-                                           executableDirectory: executableDirectory, currentDirectory: current)
+            try BackupConfiguration.locate(
+                explicitPath: explicit, environment: environment,
+                executableDirectory: executableDirectory, currentDirectory: current)
         }
         #expect(try locate(nil, [:]) == executableDirectory.appendingPathComponent("backup.cfg"))
-        #expect(try locate(nil, ["BACKUPCONFIG": "backup.prod.cfg"])
-            == executableDirectory.appendingPathComponent("backup.prod.cfg"))
+        #expect(
+            try locate(nil, ["BACKUPCONFIG": "backup.prod.cfg"])
+                == executableDirectory.appendingPathComponent("backup.prod.cfg"))
         #expect(try locate(nil, ["BACKUPCONFIG": "mine.cfg"]) == current.appendingPathComponent("mine.cfg"))
-        #expect(try locate("mine.cfg", ["BACKUPCONFIG": "backup.prod.cfg"]) == current.appendingPathComponent("mine.cfg"))
+        #expect(
+            try locate("mine.cfg", ["BACKUPCONFIG": "backup.prod.cfg"]) == current.appendingPathComponent("mine.cfg"))
         #expect(throws: ConfigError.self) { try locate(nil, ["BACKUPCONFIG": "absent.cfg"]) }
         try FileManager.default.removeItem(atPath: executableDirectory.appendingPathComponent("backup.cfg"))
         #expect(throws: ConfigError.self) { try locate(nil, [:]) }
@@ -266,13 +282,15 @@ struct CredentialsTests {
     }
 
     func write(_ text: String, to path: String, mode: Int) {
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
     }
 
     @Test func zfssaCredentialsLoadAndMaskPassword() throws {
         let directory = try makeTemporaryDirectory()
-        write("[zfscredentials]\nzfsuser: backup\nzfspassword: s3cret\n",
-              to: directory.appendingPathComponent("zfscredentials.cfg"), mode: 0o600)
+        write(
+            "[zfscredentials]\nzfsuser: backup\nzfspassword: s3cret\n",
+            to: directory.appendingPathComponent("zfscredentials.cfg"), mode: 0o600)
         let credentials = try #require(try configuration(in: directory, module: "zfssa").loadCredentials(for: .zfssa))
         #expect(credentials.user == "backup")
         #expect(credentials.password == "s3cret")
@@ -286,7 +304,9 @@ struct CredentialsTests {
         let error = #expect(throws: ConfigError.self) {
             try configuration(in: directory, module: "netapp").loadCredentials(for: .ontap)
         }
-        #expect(error?.description == "\(path): credentials file is accessible by group or others (mode 0644); run: chmod 600 \(path)")
+        #expect(
+            error?.description
+                == "\(path): credentials file is accessible by group or others (mode 0644); run: chmod 600 \(path)")
     }
 
     @Test func missingCredentialKeyIsNamed() throws {
@@ -301,12 +321,14 @@ struct CredentialsTests {
 
     @Test func huaweiCredentialPriority() throws {
         let directory = try makeTemporaryDirectory()
-        write("[credentials]\nuser: file\npassword: p1\n",
-              to: directory.appendingPathComponent("huaweidoradocredentials.cfg"), mode: 0o600)
+        write(
+            "[credentials]\nuser: file\npassword: p1\n",
+            to: directory.appendingPathComponent("huaweidoradocredentials.cfg"), mode: 0o600)
         var configuration = configuration(in: directory, module: "huawei")
         #expect(try configuration.loadCredentials(for: .huaweiDorado)?.user == "file")
-        write("[huaweicredentials]\nuser: home\npassword: p2\n",
-              to: directory.appendingPathComponent(".dbbackupsuite_storage.cfg"), mode: 0o600)
+        write(
+            "[huaweicredentials]\nuser: home\npassword: p2\n",
+            to: directory.appendingPathComponent(".dbbackupsuite_storage.cfg"), mode: 0o600)
         #expect(try configuration.loadCredentials(for: .huaweiDorado)?.user == "home")
         configuration = BackupConfiguration(
             text: minimalBackup, path: directory.appendingPathComponent("backup.cfg"),
@@ -316,12 +338,15 @@ struct CredentialsTests {
 
     @Test func netappOverridesFromCredentialsFile() throws {
         let directory = try makeTemporaryDirectory()
-        write("[netappcredentials]\nuser: a\npassword: b\n[netapp]\nfiler: other-filer\ncacert: ca.pem\n",
-              to: directory.appendingPathComponent("netappcredentials.cfg"), mode: 0o600)
-        let text = minimalBackup.replacingOccurrences(of: "snappermodule: localfs", with: "snappermodule: netapp")
+        write(
+            "[netappcredentials]\nuser: a\npassword: b\n[netapp]\nfiler: other-filer\ncacert: ca.pem\n",
+            to: directory.appendingPathComponent("netappcredentials.cfg"), mode: 0o600)
+        let text =
+            minimalBackup.replacingOccurrences(of: "snappermodule: localfs", with: "snappermodule: netapp")
             + "\n[netapp]\nfiler: cfg-filer\nvolumeprefix: bk_\n"
-        let configuration = BackupConfiguration(text: text, path: directory.appendingPathComponent("backup.cfg"),
-                                                environment: [:])
+        let configuration = BackupConfiguration(
+            text: text, path: directory.appendingPathComponent("backup.cfg"),
+            environment: [:])
         let settings = try configuration.database("orcl", for: [.storage])
         #expect(settings.storage.values["filer"] == "other-filer")
         #expect(settings.storage.values["mounthost"] == "other-filer")

@@ -145,7 +145,8 @@ struct INIDialectTests {
     }
 
     @Test func duplicateSectionIsReportedWithBothLines() throws {
-        let (_, errors) = INIParser.parseCollectingErrors("[orcl]\ndbid: 1\n[generic]\n[orcl]\ndbid: 2\n", file: "f.cfg")
+        let (_, errors) = INIParser.parseCollectingErrors(
+            "[orcl]\ndbid: 1\n[generic]\n[orcl]\ndbid: 2\n", file: "f.cfg")
         #expect(errors.count == 1)
         #expect(errors.first?.code == .duplicateSection)
         #expect(errors.first?.line == 4)

@@ -24,8 +24,9 @@ struct BackupConfigCommandTests {
             ("softnascredentials.cfg", "[credentials]\nuser: u\npassword: p\n"),
             ("huaweidoradocredentials.cfg", "[credentials]\nuser: u\npassword: p\n"),
         ] {
-            _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(text.utf8),
-                                               attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(
+                atPath: directory + "/" + name, contents: Data(text.utf8),
+                attributes: [.posixPermissions: 0o600])
         }
         let result = try BuiltProducts.run("backup", ["--config", config, "checkconfig"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -36,18 +37,18 @@ struct BackupConfigCommandTests {
         let directory = try scratchDirectory()
         let config = directory + "/backup.cfg"
         try """
-            [generic]
-            logretention: seven
-            backupdest: /nfs/backup
-            snappermodule: zfssa
-            [orcl]
-            dbid: 12x
-            recoverywindow: 2
-            parallel: 1
-            snapexpirationdays: 3
-            [orcl]
-            dbid: 1
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        [generic]
+        logretention: seven
+        backupdest: /nfs/backup
+        snappermodule: zfssa
+        [orcl]
+        dbid: 12x
+        recoverywindow: 2
+        parallel: 1
+        snapexpirationdays: 3
+        [orcl]
+        dbid: 1
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let result = try BuiltProducts.run("backup", ["--config", config, "checkconfig"])
         #expect(result.status == 2)
         for expected in [
@@ -64,23 +65,28 @@ struct BackupConfigCommandTests {
 
     @Test func worldReadableCredentialsFailCheckconfig() throws {
         let directory = try scratchDirectory()
-        try FileManager.default.copyItem(atPath: repositoryRoot + "/configs/backup.zfssa.cfg",
-                                         toPath: directory + "/backup.cfg")
-        _ = FileManager.default.createFile(atPath: directory + "/zfscredentials.cfg",
-                                           contents: Data("[zfscredentials]\nzfsuser: u\nzfspassword: p\n".utf8),
-                                           attributes: [.posixPermissions: 0o644])
-        let result = try BuiltProducts.run("backup", ["checkconfig"], environment: ["BACKUPCONFIG": directory + "/backup.cfg"])
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot + "/configs/backup.zfssa.cfg",
+            toPath: directory + "/backup.cfg")
+        _ = FileManager.default.createFile(
+            atPath: directory + "/zfscredentials.cfg",
+            contents: Data("[zfscredentials]\nzfsuser: u\nzfspassword: p\n".utf8),
+            attributes: [.posixPermissions: 0o644])
+        let result = try BuiltProducts.run(
+            "backup", ["checkconfig"], environment: ["BACKUPCONFIG": directory + "/backup.cfg"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("accessible by group or others (mode 0644); run: chmod 600"))
     }
 
     @Test func showconfigPrintsEffectiveSettingsWithSecretsMasked() throws {
         let directory = try scratchDirectory()
-        try FileManager.default.copyItem(atPath: repositoryRoot + "/configs/backup.zfssa.cfg",
-                                         toPath: directory + "/backup.cfg")
-        _ = FileManager.default.createFile(atPath: directory + "/zfscredentials.cfg",
-                                           contents: Data("[zfscredentials]\nzfsuser: admin\nzfspassword: Sup3rS3cret\n".utf8),
-                                           attributes: [.posixPermissions: 0o600])
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot + "/configs/backup.zfssa.cfg",
+            toPath: directory + "/backup.cfg")
+        _ = FileManager.default.createFile(
+            atPath: directory + "/zfscredentials.cfg",
+            contents: Data("[zfscredentials]\nzfsuser: admin\nzfspassword: Sup3rS3cret\n".utf8),
+            attributes: [.posixPermissions: 0o600])
         let result = try BuiltProducts.run("backup", ["--config", directory + "/backup.cfg", "cdb1", "showconfig"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains("Sup3rS3cret"))
@@ -106,8 +112,10 @@ struct BackupConfigCommandTests {
     }
 
     @Test func unknownDatabaseExits2() throws {
-        let result = try BuiltProducts.run("backup", ["--config", repositoryRoot + "/configs/backup.zfssa.cfg", "prod", "showconfig"])
+        let result = try BuiltProducts.run(
+            "backup", ["--config", repositoryRoot + "/configs/backup.zfssa.cfg", "prod", "showconfig"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("no section [prod] for this database (databases in this file: orcl, cdb1, olddb)"))
+        #expect(
+            result.stderr.contains("no section [prod] for this database (databases in this file: orcl, cdb1, olddb)"))
     }
 }

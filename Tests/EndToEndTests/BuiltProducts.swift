@@ -25,9 +25,10 @@ enum BuiltProducts {
     }
 
     /// Runs a built tool with arguments and an environment (PATH is added), capturing both streams.
-    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
-                    currentDirectory: String? = nil, input: String? = nil) throws -> Result
-    {
+    static func run(
+        _ name: String, _ arguments: [String], environment: [String: String] = [:],
+        currentDirectory: String? = nil, input: String? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path(name))
         process.arguments = arguments
@@ -47,7 +48,8 @@ enum BuiltProducts {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }

@@ -20,9 +20,10 @@ struct FakeOracleHome {
     }
 
     func runner(timeouts: [String: Int] = [:]) -> OracleRunner {
-        OracleRunner(home: OracleHome(path: root, tnsAdmin: root + "/tns"), sid: "orcl",
-                     baseEnvironment: ["PATH": "/usr/bin:/bin"], timeouts: StepTimeouts(overrides: timeouts),
-                     logger: Logger(label: "test"), processRunner: ProcessRunner(killGracePeriod: .milliseconds(200)))
+        OracleRunner(
+            home: OracleHome(path: root, tnsAdmin: root + "/tns"), sid: "orcl",
+            baseEnvironment: ["PATH": "/usr/bin:/bin"], timeouts: StepTimeouts(overrides: timeouts),
+            logger: Logger(label: "test"), processRunner: ProcessRunner(killGracePeriod: .milliseconds(200)))
     }
 }
 
@@ -30,7 +31,9 @@ struct FakeOracleHome {
 struct OracleRunnerTests {
     @Test func rmanGetsLogArgumentsScriptAndEnvironment() async throws {
         let home = try FakeOracleHome()
-        try home.tool("rman", """
+        try home.tool(
+            "rman",
+            """
             echo "args: $*" >> "$2"
             echo "env: $ORACLE_SID $TNS_ADMIN $NLS_DATE_FORMAT" >> "$2"
             cat >> "$2"
@@ -38,7 +41,8 @@ struct OracleRunnerTests {
         let log = home.root + "/run.log"
         try await home.runner().rman("SET ECHO ON\nEXIT\n", logFile: log)
         let text = try String(contentsOfFile: log, encoding: .utf8)
-        #expect(text == "args: log \(log) append\nenv: orcl \(home.root)/tns yyyy-mm-dd hh24:mi:ss\nSET ECHO ON\nEXIT\n")
+        #expect(
+            text == "args: log \(log) append\nenv: orcl \(home.root)/tns yyyy-mm-dd hh24:mi:ss\nSET ECHO ON\nEXIT\n")
     }
 
     @Test func rmanFailureCarriesCodeAndOutput() async throws {

@@ -20,8 +20,9 @@ struct ProcessRunnerTests {
     @Test func scriptOnStdinOutputStreamedAndCaptured() async throws {
         let lines = Lines()
         let outcome = try await runner.run(
-            ProcessRequest(executable: shell, environment: environment,
-                           standardInput: "echo one\necho two >&2\necho three\nexit 3\n"),
+            ProcessRequest(
+                executable: shell, environment: environment,
+                standardInput: "echo one\necho two >&2\necho three\nexit 3\n"),
             onLine: { lines.append($0) })
         #expect(outcome.termination == .exited(3))
         #expect(!outcome.succeeded)
@@ -31,8 +32,9 @@ struct ProcessRunnerTests {
 
     @Test func environmentIsExactlyTheRequested() async throws {
         let outcome = try await runner.run(
-            ProcessRequest(executable: shell, arguments: ["-c", "echo \"$ORACLE_SID|$NLS_DATE_FORMAT|${HOME:-unset}\""],
-                           environment: ["ORACLE_SID": "orcl", "NLS_DATE_FORMAT": "yyyy-mm-dd hh24:mi:ss"]))
+            ProcessRequest(
+                executable: shell, arguments: ["-c", "echo \"$ORACLE_SID|$NLS_DATE_FORMAT|${HOME:-unset}\""],
+                environment: ["ORACLE_SID": "orcl", "NLS_DATE_FORMAT": "yyyy-mm-dd hh24:mi:ss"]))
         #expect(outcome.output == "orcl|yyyy-mm-dd hh24:mi:ss|unset\n")
         #expect(outcome.succeeded)
     }
@@ -43,8 +45,9 @@ struct ProcessRunnerTests {
         // The child starts a grandchild that would write a file after 3 s unless the group is killed.
         let script = "(sleep 3; touch \(directory)/grandchild-survived) &\necho started\nsleep 30\n"
         let outcome = try await runner.run(
-            ProcessRequest(executable: shell, environment: environment, standardInput: script,
-                           timeout: .milliseconds(300)))
+            ProcessRequest(
+                executable: shell, environment: environment, standardInput: script,
+                timeout: .milliseconds(300)))
         #expect(outcome.timedOut)
         #expect(!outcome.succeeded)
         #expect(outcome.termination == .signalled(SIGTERM))
@@ -56,8 +59,9 @@ struct ProcessRunnerTests {
 
     @Test func termIgnoringChildGetsKilled() async throws {
         let outcome = try await runner.run(
-            ProcessRequest(executable: shell, arguments: ["-c", "trap '' TERM; sleep 30"], environment: environment,
-                           timeout: .milliseconds(200)))
+            ProcessRequest(
+                executable: shell, arguments: ["-c", "trap '' TERM; sleep 30"], environment: environment,
+                timeout: .milliseconds(200)))
         #expect(outcome.timedOut)
         #expect(outcome.termination == .signalled(SIGKILL))
     }
@@ -65,8 +69,9 @@ struct ProcessRunnerTests {
     @Test func secretsAreMaskedInStreamedLines() async throws {
         let lines = Lines()
         let outcome = try await runner.run(
-            ProcessRequest(executable: shell, arguments: ["-c", "echo password is Tiger123"], environment: environment,
-                           secrets: ["Tiger123"]),
+            ProcessRequest(
+                executable: shell, arguments: ["-c", "echo password is Tiger123"], environment: environment,
+                secrets: ["Tiger123"]),
             onLine: { lines.append($0) })
         #expect(lines.all == ["password is ****"])
         #expect(outcome.output.contains("Tiger123"))  // the captured text is for parsing, not for logging
@@ -82,16 +87,18 @@ struct ProcessRunnerTests {
     @Test func childThatIgnoresStdinDoesNotBlock() async throws {
         let big = String(repeating: "x", count: 1_000_000)
         let outcome = try await runner.run(
-            ProcessRequest(executable: shell, arguments: ["-c", "echo done"], environment: environment,
-                           standardInput: big, timeout: .seconds(20)))
+            ProcessRequest(
+                executable: shell, arguments: ["-c", "echo done"], environment: environment,
+                standardInput: big, timeout: .seconds(20)))
         #expect(outcome.output == "done\n")
         #expect(!outcome.timedOut)
     }
 
     @Test func workingDirectory() async throws {
         let outcome = try await runner.run(
-            ProcessRequest(executable: shell, arguments: ["-c", "pwd"], environment: environment,
-                           workingDirectory: "/usr"))
+            ProcessRequest(
+                executable: shell, arguments: ["-c", "pwd"], environment: environment,
+                workingDirectory: "/usr"))
         #expect(outcome.output == "/usr\n")
     }
 }

@@ -15,7 +15,8 @@ struct LockTests {
     @Test func acquireWritesHolderAndReleaseCleansUp() async throws {
         let directory = try temporaryDirectory()
         let lock = try await HardLinkLock.acquire(directory: directory, maxWait: .seconds(1), logger: logger)
-        let holder = try #require(LockHolder.parse(try String(contentsOfFile: directory + "/backup.lck", encoding: .utf8)))
+        let holder = try #require(
+            LockHolder.parse(try String(contentsOfFile: directory + "/backup.lck", encoding: .utf8)))
         #expect(holder.host == HardLinkLock.hostName)
         #expect(holder.pid == getpid())
         #expect(files(directory).count == 2)  // backup.lck + tmpXXXXXX.lck (same inode)
@@ -27,8 +28,9 @@ struct LockTests {
         let directory = try temporaryDirectory()
         let first = try await HardLinkLock.acquire(directory: directory, maxWait: .seconds(1), logger: logger)
         let error = await #expect(throws: LockError.self) {
-            _ = try await HardLinkLock.acquire(directory: directory, maxWait: .milliseconds(300),
-                                               pollInterval: .milliseconds(50), logger: logger)
+            _ = try await HardLinkLock.acquire(
+                directory: directory, maxWait: .milliseconds(300),
+                pollInterval: .milliseconds(50), logger: logger)
         }
         #expect(error?.reason == .timeout)
         #expect(error?.holder?.pid == getpid())
@@ -45,8 +47,9 @@ struct LockTests {
             try await Task.sleep(for: .milliseconds(200))
             first.release()
         }
-        let second = try await HardLinkLock.acquire(directory: directory, maxWait: .seconds(5),
-                                                    pollInterval: .milliseconds(50), logger: logger)
+        let second = try await HardLinkLock.acquire(
+            directory: directory, maxWait: .seconds(5),
+            pollInterval: .milliseconds(50), logger: logger)
         second.release()
         #expect(files(directory).isEmpty)
     }
@@ -55,9 +58,10 @@ struct LockTests {
         let directory = try temporaryDirectory()
         try "host: \(HardLinkLock.hostName)\npid: 999999\nstarted: 2016-11-08 21:53:35\n"
             .write(toFile: directory + "/backup.lck", atomically: false, encoding: .utf8)
-        let lock = try await HardLinkLock.acquire(directory: directory, maxWait: .milliseconds(200),
-                                                  pollInterval: .milliseconds(50), logger: logger,
-                                                  isProcessAlive: { _ in false })
+        let lock = try await HardLinkLock.acquire(
+            directory: directory, maxWait: .milliseconds(200),
+            pollInterval: .milliseconds(50), logger: logger,
+            isProcessAlive: { _ in false })
         lock.release()
         #expect(files(directory).isEmpty)
     }
@@ -67,9 +71,10 @@ struct LockTests {
         try "host: other-node\npid: 1\nstarted: 2016-11-08 21:53:35\n"
             .write(toFile: directory + "/backup.lck", atomically: false, encoding: .utf8)
         let error = await #expect(throws: LockError.self) {
-            _ = try await HardLinkLock.acquire(directory: directory, maxWait: .milliseconds(150),
-                                               pollInterval: .milliseconds(50), logger: logger,
-                                               isProcessAlive: { _ in false })
+            _ = try await HardLinkLock.acquire(
+                directory: directory, maxWait: .milliseconds(150),
+                pollInterval: .milliseconds(50), logger: logger,
+                isProcessAlive: { _ in false })
         }
         #expect(error?.holder?.host == "other-node")
         #expect(files(directory) == ["backup.lck"])

@@ -25,14 +25,16 @@ struct LoggingTests {
     let utc = TimeZone(identifier: "UTC")!
 
     @Test func fileFormatMatchesTheTranscripts() {
-        let line = LogLineFormat.file.format(date: transcriptInstant, level: .debug, name: "orcl",
-                                             message: "Created snapshot: orcl-20161108T215336", timeZone: utc)
+        let line = LogLineFormat.file.format(
+            date: transcriptInstant, level: .debug, name: "orcl",
+            message: "Created snapshot: orcl-20161108T215336", timeZone: utc)
         #expect(line == "2016-11-08 21:53:35,592 DEBUG    orcl            Created snapshot: orcl-20161108T215336")
     }
 
     @Test func screenFormatMatchesTheTranscripts() {
-        let line = LogLineFormat.screen.format(date: transcriptInstant, level: .info, name: "orcl",
-                                               message: "Switch current log", timeZone: utc)
+        let line = LogLineFormat.screen.format(
+            date: transcriptInstant, level: .info, name: "orcl",
+            message: "Switch current log", timeZone: utc)
         #expect(line == "21:53:35 INFO     orcl            Switch current log")
     }
 
@@ -41,8 +43,9 @@ struct LoggingTests {
         #expect(LogLineFormat.levelName(.notice) == "INFO")
         #expect(LogLineFormat.levelName(.warning) == "WARNING")
         #expect(LogLineFormat.levelName(.critical) == "CRITICAL")
-        let long = LogLineFormat.screen.format(date: transcriptInstant, level: .critical, name: "averylongdatabasename",
-                                               message: "m", timeZone: utc)
+        let long = LogLineFormat.screen.format(
+            date: transcriptInstant, level: .critical, name: "averylongdatabasename",
+            message: "m", timeZone: utc)
         #expect(long == "21:53:35 CRITICAL averylongdatabasename m")
     }
 
@@ -104,8 +107,9 @@ struct LogRetentionTests {
         func make(_ name: String, ageDays: Double) throws {
             let path = directory + "/" + name
             _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
-            try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-ageDays * 86_400)],
-                                                  ofItemAtPath: path)
+            try FileManager.default.setAttributes(
+                [.modificationDate: now.addingTimeInterval(-ageDays * 86_400)],
+                ofItemAtPath: path)
         }
         try make("old.log", ageDays: 10)
         try make("new.log", ageDays: 1)
@@ -113,6 +117,7 @@ struct LogRetentionTests {
         try FileManager.default.createDirectory(atPath: directory + "/dir.log", withIntermediateDirectories: false)
         let removed = LogRetention.clean(directory: directory, days: 7, now: now, logger: Logger(label: "t"))
         #expect(removed == [directory + "/old.log"])
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory)) == ["new.log", "old.txt", "dir.log"])
+        #expect(
+            Set(try FileManager.default.contentsOfDirectory(atPath: directory)) == ["new.log", "old.txt", "dir.log"])
     }
 }

@@ -131,8 +131,9 @@ public struct INIDocument: Sendable, Equatable {
     {
         guard text.contains("%") else { return text }
         if depth > Self.maximumInterpolationDepth {
-            throw INIError(.interpolationDepth, file: file, line: line, section: section, key: key,
-                           detail: "value references nest deeper than \(Self.maximumInterpolationDepth) levels")
+            throw INIError(
+                .interpolationDepth, file: file, line: line, section: section, key: key,
+                detail: "value references nest deeper than \(Self.maximumInterpolationDepth) levels")
         }
         var result = ""
         var rest = Substring(text)
@@ -146,20 +147,24 @@ public struct INIDocument: Sendable, Equatable {
                 guard let close = after.firstIndex(of: ")"), after.index(after: close) < after.endIndex,
                     after[after.index(after: close)] == "s", after.index(after: after.startIndex) < close
                 else {
-                    throw INIError(.badInterpolation, file: file, line: line, section: section, key: key,
-                                   detail: "bad interpolation variable reference '\(String(rest))'")
+                    throw INIError(
+                        .badInterpolation, file: file, line: line, section: section, key: key,
+                        detail: "bad interpolation variable reference '\(String(rest))'")
                 }
                 let name = after[after.index(after: after.startIndex)..<close].lowercased()
                 guard let referenced = rawValue(section: section, key: name) else {
-                    throw INIError(.missingInterpolationKey, file: file, line: line, section: section, key: key,
-                                   detail: "'%(\(name))s' refers to a key that is neither in [\(section)] nor in [DEFAULT]")
+                    throw INIError(
+                        .missingInterpolationKey, file: file, line: line, section: section, key: key,
+                        detail: "'%(\(name))s' refers to a key that is neither in [\(section)] nor in [DEFAULT]")
                 }
-                result += try interpolate(referenced.rawValue, section: section, key: key, line: line,
-                                          depth: depth + 1)
+                result += try interpolate(
+                    referenced.rawValue, section: section, key: key, line: line,
+                    depth: depth + 1)
                 rest = after[after.index(close, offsetBy: 2)...]
             } else {
-                throw INIError(.badInterpolation, file: file, line: line, section: section, key: key,
-                               detail: "'%' must be followed by '%' or '(', found: '\(String(rest))' (write %% for a literal %)")
+                throw INIError(
+                    .badInterpolation, file: file, line: line, section: section, key: key,
+                    detail: "'%' must be followed by '%' or '(', found: '\(String(rest))' (write %% for a literal %)")
             }
         }
         result += rest

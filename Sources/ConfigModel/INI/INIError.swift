@@ -23,9 +23,10 @@ public struct INIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var key: String?
     public var detail: String
 
-    public init(_ code: Code, file: String?, line: Int? = nil, section: String? = nil, key: String? = nil,
-                detail: String)
-    {
+    public init(
+        _ code: Code, file: String?, line: Int? = nil, section: String? = nil, key: String? = nil,
+        detail: String
+    ) {
         self.code = code
         self.file = file
         self.line = line == 0 ? nil : line

@@ -52,8 +52,10 @@ public enum INIParser {
                 let name = String(line[line.index(after: line.startIndex)..<close])
                 skippingDuplicate = false
                 if name != INIDocument.defaultSectionName, let earlier = sectionLines[name] {
-                    errors.append(INIError(.duplicateSection, file: file, line: lineNumber, section: name,
-                                           detail: "section [\(name)] is defined twice (first at line \(earlier))"))
+                    errors.append(
+                        INIError(
+                            .duplicateSection, file: file, line: lineNumber, section: name,
+                            detail: "section [\(name)] is defined twice (first at line \(earlier))"))
                     // Its keys are not merged into the first one: which values win would be a guess.
                     skippingDuplicate = true
                 } else if name != INIDocument.defaultSectionName {
@@ -66,14 +68,18 @@ public enum INIParser {
             }
             if skippingDuplicate { continue }
             guard let section = currentSection else {
-                errors.append(INIError(.missingSectionHeader, file: file, line: lineNumber,
-                                       detail: "file contains no section header before '\(line)'"))
+                errors.append(
+                    INIError(
+                        .missingSectionHeader, file: file, line: lineNumber,
+                        detail: "file contains no section header before '\(line)'"))
                 // Python stops here; so do we: nothing after this line can be placed.
                 return (document, errors)
             }
             guard let (key, value) = parseOption(line) else {
-                errors.append(INIError(.unparsableLine, file: file, line: lineNumber, section: section,
-                                       detail: "expected 'key: value' or 'key = value', found '\(line)'"))
+                errors.append(
+                    INIError(
+                        .unparsableLine, file: file, line: lineNumber, section: section,
+                        detail: "expected 'key: value' or 'key = value', found '\(line)'"))
                 continue
             }
             document.set(section: section, key: key, value: value, line: lineNumber)

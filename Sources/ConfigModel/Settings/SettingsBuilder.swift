@@ -17,14 +17,16 @@ extension BackupConfiguration {
         guard let section = document.section(name), name != INIDocument.defaultSectionName else {
             let known = databaseNames.isEmpty ? "none" : databaseNames.joined(separator: ", ")
             problems.add(
-                ConfigProblem(file: path, section: name,
-                              message: "no section [\(name)] for this database (databases in this file: \(known))"))
+                ConfigProblem(
+                    file: path, section: name,
+                    message: "no section [\(name)] for this database (databases in this file: \(known))"))
             return (nil, problems.problems)
         }
         if section.entry("dbid") == nil {
             problems.add(
-                ConfigProblem(file: path, line: section.line, section: name, key: "dbid",
-                              message: "section [\(name)] is not a database: it has no dbid"))
+                ConfigProblem(
+                    file: path, line: section.line, section: name, key: "dbid",
+                    message: "section [\(name)] is not a database: it has no dbid"))
         }
         let reader = SettingsReader(lookup: lookup(defaultSection: name), problems: problems)
         let settings = buildDatabase(name, reader: reader, purposes: purposes)
@@ -69,9 +71,10 @@ extension BackupConfiguration {
                 ? reader.requiredString(key, section: section)?.value
                 : reader.optionalString(key, section: section)?.value
         }
-        func integer(_ key: String, section: String? = nil, requiredFor purpose: ConfigPurpose,
-                     range: ClosedRange<Int> = 0...Int.max) -> Int?
-        {
+        func integer(
+            _ key: String, section: String? = nil, requiredFor purpose: ConfigPurpose,
+            range: ClosedRange<Int> = 0...Int.max
+        ) -> Int? {
             if required(purpose) { return reader.integer(key, section: section, range: range) }
             guard reader.optionalString(key, section: section) != nil else { return nil }
             return reader.integer(key, section: section, range: range)
@@ -116,7 +119,8 @@ extension BackupConfiguration {
             requireMount: reader.flag("requiremount", section: "generic", default: true),
             templateDirectory: reader.optionalString("templatedir", section: "generic").map { resolvePath($0.value) },
             timeouts: timeouts)
-        if let checks = generic.warningSnapshotAgeHours.flatMap({ w in generic.criticalSnapshotAgeHours.map { (w, $0) } }),
+        if let checks = generic.warningSnapshotAgeHours.flatMap({ w in generic.criticalSnapshotAgeHours.map { (w, $0) }
+            }),
             checks.0 > checks.1, let value = reader.optionalString("warningsnapage", section: "generic")
         {
             reader.problems.add(
@@ -154,8 +158,9 @@ extension BackupConfiguration {
             customVerifyDate: reader.optionalString("customverifydate", section: name)?.value
                 ?? "select max(time_dp) from sys.smon_scn_time",
             autorestoreEnabled: (reader.optionalString("autorestoreenabled", section: name)?.value ?? "1") == "1",
-            autorestoreInstanceNumber: reader.integer("autorestoreinstancenumber", section: name, default: 1,
-                                                      range: 1...1000) ?? 1,
+            autorestoreInstanceNumber: reader.integer(
+                "autorestoreinstancenumber", section: name, default: 1,
+                range: 1...1000) ?? 1,
             autorestoreThread: reader.integer("autorestorethread", section: name, default: 1, range: 1...1000) ?? 1,
             stringForValidationModulus: reader.optionalString("stringforvalidationmod", section: name)?.value,
             additionalVolumeSuffixes: suffixes,

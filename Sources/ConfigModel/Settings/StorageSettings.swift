@@ -66,9 +66,10 @@ public struct StorageSettings: Sendable, Equatable {
     /// TLS verification is on unless `insecure: true` is set explicitly (a WARNING is logged every run).
     public var insecureTLS: Bool
 
-    public init(driver: StorageDriverKind?, values: [String: String] = [:], caFile: String? = nil,
-                insecureTLS: Bool = false)
-    {
+    public init(
+        driver: StorageDriverKind?, values: [String: String] = [:], caFile: String? = nil,
+        insecureTLS: Bool = false
+    ) {
         self.driver = driver
         self.values = values
         self.caFile = caFile

@@ -41,10 +41,11 @@ public struct OracleRunner: Sendable {
     public var appendToLog: (@Sendable (String) -> Void)?
     public var processRunner: ProcessRunner
 
-    public init(home: OracleHome, sid: String? = nil, baseEnvironment: [String: String], timeouts: StepTimeouts = .init(),
-                logger: Logger, appendToLog: (@Sendable (String) -> Void)? = nil,
-                processRunner: ProcessRunner = ProcessRunner())
-    {
+    public init(
+        home: OracleHome, sid: String? = nil, baseEnvironment: [String: String], timeouts: StepTimeouts = .init(),
+        logger: Logger, appendToLog: (@Sendable (String) -> Void)? = nil,
+        processRunner: ProcessRunner = ProcessRunner()
+    ) {
         self.home = home
         self.sid = sid
         self.baseEnvironment = baseEnvironment
@@ -56,26 +57,32 @@ public struct OracleRunner: Sendable {
 
     var environment: [String: String] { home.environment(sid: sid, base: baseEnvironment) }
 
-    private func execute(tool: String, executable: String, arguments: [String], input: String?, timeoutStep: String,
-                         secrets: [String], onLine: (@Sendable (String) -> Void)? = nil) async throws(OracleToolError)
+    private func execute(
+        tool: String, executable: String, arguments: [String], input: String?, timeoutStep: String,
+        secrets: [String], onLine: (@Sendable (String) -> Void)? = nil
+    ) async throws(OracleToolError)
         -> ProcessOutcome
     {
-        let request = ProcessRequest(executable: executable, arguments: arguments, environment: environment,
-                                     standardInput: input, timeout: timeouts.limit(for: timeoutStep), secrets: secrets)
+        let request = ProcessRequest(
+            executable: executable, arguments: arguments, environment: environment,
+            standardInput: input, timeout: timeouts.limit(for: timeoutStep), secrets: secrets)
         let outcome: ProcessOutcome
         do {
             outcome = try await processRunner.run(request, onLine: onLine)
         } catch {
             logger.error("\(error.description)")
-            throw OracleToolError(code: .notStarted, tool: tool, termination: nil, outputTail: "",
-                                  message: error.description)
+            throw OracleToolError(
+                code: .notStarted, tool: tool, termination: nil, outputTail: "",
+                message: error.description)
         }
         if outcome.timedOut {
             let limit = timeouts.seconds[timeoutStep] ?? 0
-            let message = "\(tool) did not finish within \(limit) seconds (timeout\(timeoutStep)); its process group was killed"
+            let message =
+                "\(tool) did not finish within \(limit) seconds (timeout\(timeoutStep)); its process group was killed"
             logger.error("\(message)")
-            throw OracleToolError(code: .timedOut, tool: tool, termination: outcome.termination,
-                                  outputTail: Redaction.mask(outcome.outputTail(), secrets: secrets), message: message)
+            throw OracleToolError(
+                code: .timedOut, tool: tool, termination: outcome.termination,
+                outputTail: Redaction.mask(outcome.outputTail(), secrets: secrets), message: message)
         }
         return outcome
     }
@@ -84,14 +91,16 @@ public struct OracleRunner: Sendable {
     /// standard output is discarded (kept only for the error message).
     public func rman(_ script: String, logFile: String, secrets: [String] = []) async throws(OracleToolError) {
         logger.debug("RMAN execution starts")
-        let outcome = try await execute(tool: "rman", executable: home.rman, arguments: ["log", logFile, "append"],
-                                        input: script, timeoutStep: "rman", secrets: secrets)
+        let outcome = try await execute(
+            tool: "rman", executable: home.rman, arguments: ["log", logFile, "append"],
+            input: script, timeoutStep: "rman", secrets: secrets)
         logger.debug("RMAN execution time \(PythonDuration.format(outcome.duration))")
         guard outcome.succeeded else {
             logger.error("RMAN execution failed with code \(outcome.exitCode)")
-            throw OracleToolError(code: .failed, tool: "rman", termination: outcome.termination,
-                                  outputTail: Redaction.mask(outcome.outputTail(), secrets: secrets),
-                                  message: "RMAN execution failed with code \(outcome.exitCode)")
+            throw OracleToolError(
+                code: .failed, tool: "rman", termination: outcome.termination,
+                outputTail: Redaction.mask(outcome.outputTail(), secrets: secrets),
+                message: "RMAN execution failed with code \(outcome.exitCode)")
         }
         logger.debug("RMAN execution successful")
     }
@@ -99,16 +108,19 @@ public struct OracleRunner: Sendable {
     /// `sqlplus [-S] /nolog` with the script on standard input. The script spools into the run log itself;
     /// the captured output is returned for marker parsing.
     @discardableResult
-    public func sqlplus(_ script: String, silent: Bool, secrets: [String] = []) async throws(OracleToolError) -> String {
+    public func sqlplus(_ script: String, silent: Bool, secrets: [String] = []) async throws(OracleToolError) -> String
+    {
         logger.debug("SQL*Plus execution starts")
-        let outcome = try await execute(tool: "sqlplus", executable: home.sqlplus,
-                                        arguments: silent ? ["-S", "/nolog"] : ["/nolog"], input: script,
-                                        timeoutStep: "sqlplus", secrets: secrets)
+        let outcome = try await execute(
+            tool: "sqlplus", executable: home.sqlplus,
+            arguments: silent ? ["-S", "/nolog"] : ["/nolog"], input: script,
+            timeoutStep: "sqlplus", secrets: secrets)
         guard outcome.succeeded else {
             logger.error("SQL*Plus exited with code \(outcome.exitCode)")
-            throw OracleToolError(code: .failed, tool: "sqlplus", termination: outcome.termination,
-                                  outputTail: Redaction.mask(outcome.outputTail(), secrets: secrets),
-                                  message: "sqlplus exited with code \(outcome.exitCode)")
+            throw OracleToolError(
+                code: .failed, tool: "sqlplus", termination: outcome.termination,
+                outputTail: Redaction.mask(outcome.outputTail(), secrets: secrets),
+                message: "sqlplus exited with code \(outcome.exitCode)")
         }
         logger.debug("SQL*Plus execution successful")
         return outcome.output
@@ -123,8 +135,9 @@ public struct OracleRunner: Sendable {
         do {
             try control.write(toFile: controlFile, atomically: true, encoding: .utf8)
         } catch {
-            throw OracleToolError(code: .notStarted, tool: "sqlldr", termination: nil, outputTail: "",
-                                  message: "cannot write SQL*Loader control file \(controlFile): \(error)")
+            throw OracleToolError(
+                code: .notStarted, tool: "sqlldr", termination: nil, outputTail: "",
+                message: "cannot write SQL*Loader control file \(controlFile): \(error)")
         }
         let outcome = try await execute(
             tool: "sqlldr", executable: home.sqlldr,
@@ -134,9 +147,10 @@ public struct OracleRunner: Sendable {
         guard outcome.succeeded else {
             logger.error("SQLLDR exited with code \(outcome.exitCode)")
             let details = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? outcome.output
-            throw OracleToolError(code: .failed, tool: "sqlldr", termination: outcome.termination,
-                                  outputTail: details.split(separator: "\n").suffix(20).joined(separator: "\n"),
-                                  message: "SQLLDR exited with code \(outcome.exitCode)")
+            throw OracleToolError(
+                code: .failed, tool: "sqlldr", termination: outcome.termination,
+                outputTail: details.split(separator: "\n").suffix(20).joined(separator: "\n"),
+                message: "SQLLDR exited with code \(outcome.exitCode)")
         }
         try? FileManager.default.removeItem(atPath: controlFile)
         try? FileManager.default.removeItem(atPath: logFile)
@@ -148,15 +162,18 @@ public struct OracleRunner: Sendable {
         do {
             try script.write(toFile: file, atomically: true, encoding: .utf8)
         } catch {
-            throw OracleToolError(code: .notStarted, tool: "adrci", termination: nil, outputTail: "",
-                                  message: "cannot write ADRCI script \(file): \(error)")
+            throw OracleToolError(
+                code: .notStarted, tool: "adrci", termination: nil, outputTail: "",
+                message: "cannot write ADRCI script \(file): \(error)")
         }
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let outcome = try await execute(tool: "adrci", executable: home.adrci, arguments: ["script=\(file)"],
-                                        input: nil, timeoutStep: "adrci", secrets: [])
+        let outcome = try await execute(
+            tool: "adrci", executable: home.adrci, arguments: ["script=\(file)"],
+            input: nil, timeoutStep: "adrci", secrets: [])
         guard outcome.succeeded else {
-            throw OracleToolError(code: .failed, tool: "adrci", termination: outcome.termination,
-                                  outputTail: outcome.outputTail(), message: "ADRCI exited with code \(outcome.exitCode)")
+            throw OracleToolError(
+                code: .failed, tool: "adrci", termination: outcome.termination,
+                outputTail: outcome.outputTail(), message: "ADRCI exited with code \(outcome.exitCode)")
         }
         return outcome.output
     }
@@ -166,7 +183,8 @@ public struct OracleRunner: Sendable {
     public func helper(_ executable: String, arguments: [String], timeoutStep: String) async throws(OracleToolError)
         -> ProcessOutcome
     {
-        try await execute(tool: (executable as NSString).lastPathComponent, executable: executable,
-                          arguments: arguments, input: nil, timeoutStep: timeoutStep, secrets: [])
+        try await execute(
+            tool: (executable as NSString).lastPathComponent, executable: executable,
+            arguments: arguments, input: nil, timeoutStep: timeoutStep, secrets: [])
     }
 }

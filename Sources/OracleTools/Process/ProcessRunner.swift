@@ -1,12 +1,13 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Dispatch
-import Foundation
-import Logging
-import Synchronization
 
 /// What to run: program, arguments, environment, the text fed on standard input, and a time limit.
 public struct ProcessRequest: Sendable {
@@ -22,10 +23,11 @@ public struct ProcessRequest: Sendable {
     /// Texts replaced by `****` wherever output or the command line is logged (e.g. an OS password).
     public var secrets: [String]
 
-    public init(executable: String, arguments: [String] = [], environment: [String: String],
-                standardInput: String? = nil, timeout: Duration? = nil, workingDirectory: String? = nil,
-                secrets: [String] = [])
-    {
+    public init(
+        executable: String, arguments: [String] = [], environment: [String: String],
+        standardInput: String? = nil, timeout: Duration? = nil, workingDirectory: String? = nil,
+        secrets: [String] = []
+    ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
@@ -109,9 +111,9 @@ public struct ProcessRunner: Sendable {
 
     /// Runs `request` to completion.
     /// - Parameter onLine: called for every output line (secrets already masked), in order, from a reader thread.
-    public func run(_ request: ProcessRequest, onLine: (@Sendable (String) -> Void)? = nil) async throws(
-        ProcessLaunchError
-    ) -> ProcessOutcome {
+    public func run(_ request: ProcessRequest, onLine: (@Sendable (String) -> Void)? = nil)
+        async throws(ProcessLaunchError) -> ProcessOutcome
+    {
         _ = Self.ignoreBrokenPipes
         let started = ContinuousClock.now
         let child = try spawn(request)
@@ -168,9 +170,10 @@ public struct ProcessRunner: Sendable {
         let termination: ProcessTermination =
             status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)
         let bytes = state.output.withLock { $0 }
-        return ProcessOutcome(termination: termination, output: String(decoding: bytes, as: UTF8.self),
-                              timedOut: state.timedOut.load(ordering: .sequentiallyConsistent),
-                              duration: ContinuousClock.now - started)
+        return ProcessOutcome(
+            termination: termination, output: String(decoding: bytes, as: UTF8.self),
+            timedOut: state.timedOut.load(ordering: .sequentiallyConsistent),
+            duration: ContinuousClock.now - started)
     }
 
     /// A child that exits without reading its input must not kill us with SIGPIPE: writes then fail with EPIPE
@@ -194,16 +197,21 @@ public struct ProcessRunner: Sendable {
             ProcessLaunchError(command: request.displayCommand, reason: reason)
         }
         guard FileManager.default.isExecutableFile(atPath: request.executable) else {
-            throw failure(FileManager.default.fileExists(atPath: request.executable)
-                ? "\(request.executable) is not executable" : "\(request.executable) not found")
+            throw failure(
+                FileManager.default.fileExists(atPath: request.executable)
+                    ? "\(request.executable) is not executable" : "\(request.executable) not found")
         }
         // Close-on-exec: a child spawned concurrently for another request must not inherit these ends
         // (it would keep our output pipe open and hide EOF). dup2 onto 0/1/2 clears the flag for our child.
         var inputPipe: [Int32] = [-1, -1]
         var outputPipe: [Int32] = [-1, -1]
-        guard createPipe(&outputPipe, O_CLOEXEC) == 0 else { throw failure("pipe: \(String(cString: strerror(errno)))") }
+        guard createPipe(&outputPipe, O_CLOEXEC) == 0 else {
+            throw failure("pipe: \(String(cString: strerror(errno)))")
+        }
         if request.standardInput != nil {
-            guard createPipe(&inputPipe, O_CLOEXEC) == 0 else { throw failure("pipe: \(String(cString: strerror(errno)))") }
+            guard createPipe(&inputPipe, O_CLOEXEC) == 0 else {
+                throw failure("pipe: \(String(cString: strerror(errno)))")
+            }
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -257,8 +265,9 @@ public struct ProcessRunner: Sendable {
             if request.standardInput != nil { closeFileDescriptor(inputPipe[1]) }
             throw failure(String(cString: strerror(result)))
         }
-        return SpawnedChild(pid: pid, inputDescriptor: request.standardInput != nil ? inputPipe[1] : -1,
-                            outputDescriptor: outputPipe[0])
+        return SpawnedChild(
+            pid: pid, inputDescriptor: request.standardInput != nil ? inputPipe[1] : -1,
+            outputDescriptor: outputPipe[0])
     }
 
     private static func waitForExit(pid: pid_t) async -> Int32 {
@@ -315,12 +324,15 @@ func closeFileDescriptor(_ descriptor: Int32) {
 #if os(Linux)
     /// glibc ≥ 2.29 provides this; the Swift Glibc module does not import it.
     @_silgen_name("posix_spawn_file_actions_addchdir_np")
-    func spawnFileActionsAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
-                                  _ path: UnsafePointer<CChar>) -> Int32
+    func spawnFileActionsAddChdir(
+        _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
+        _ path: UnsafePointer<CChar>
+    ) -> Int32
 #else
-    func spawnFileActionsAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
-                                  _ path: UnsafePointer<CChar>) -> Int32
-    {
+    func spawnFileActionsAddChdir(
+        _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
+        _ path: UnsafePointer<CChar>
+    ) -> Int32 {
         posix_spawn_file_actions_addchdir_np(actions, path)
     }
 #endif

@@ -14,7 +14,8 @@ public struct BackupCommand: AsyncParsableCommand {
             """)
 
     /// The original's usage line, printed on every usage error.
-    public static let usage = "Usage: backup [--config FILE] <database> <showconfig> | backup [--config FILE] checkconfig"
+    public static let usage =
+        "Usage: backup [--config FILE] <database> <showconfig> | backup [--config FILE] checkconfig"
 
     static let databaseActions: Set<String> = ["showconfig"]
     static let fileActions: Set<String> = ["checkconfig"]
@@ -76,7 +77,8 @@ public struct BackupCommand: AsyncParsableCommand {
             )
             return
         }
-        Output.error("Configuration file \(configuration.path) has \(problems.count) problem\(problems.count == 1 ? "" : "s"):")
+        Output.error(
+            "Configuration file \(configuration.path) has \(problems.count) problem\(problems.count == 1 ? "" : "s"):")
         for problem in problems { Output.error("  \(problem)") }
         throw ToolExit(2)
     }

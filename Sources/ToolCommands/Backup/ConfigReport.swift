@@ -2,9 +2,10 @@ import ConfigModel
 
 /// Renders the effective settings of one database for `backup <db> showconfig` (secrets masked).
 enum ConfigReport {
-    static func render(_ settings: DatabaseSettings, configuration: BackupConfiguration,
-                       credentials: StorageCredentials?) -> String
-    {
+    static func render(
+        _ settings: DatabaseSettings, configuration: BackupConfiguration,
+        credentials: StorageCredentials?
+    ) -> String {
         var lines: [String] = ["Configuration file: \(configuration.path)", ""]
         func section(_ title: String, _ items: [(String, String?)]) {
             lines.append("[\(title)]")
@@ -12,32 +13,36 @@ enum ConfigReport {
             lines.append("")
         }
         func text<T>(_ value: T?) -> String? { value.map { "\($0)" } }
-        section(settings.name, [
-            ("dbid", text(settings.dbid)), ("recoverywindow", text(settings.recoveryWindowDays)),
-            ("parallel", text(settings.parallelism)), ("snapexpirationdays", text(settings.snapshotExpirationDays)),
-            ("snapexpirationmonths", text(settings.snapshotExpirationMonths)),
-            ("registercatalog", text(settings.registerCatalog)), ("hasdataguard", text(settings.hasDataGuard)),
-            ("dosnapshot", text(settings.doSnapshot)), ("gimanaged", text(settings.gridInfrastructureManaged)),
-            ("schedulebackup", settings.scheduleBackup), ("schedulearchlog", settings.scheduleArchivelog),
-            ("backupjobenabled", text(settings.backupJobEnabled)), ("primarytns", settings.primaryTNS),
-            ("customverifydate", settings.customVerifyDate),
-            ("autorestoreenabled", settings.autorestoreEnabled ? "1" : "0"),
-            ("autorestoreinstancenumber", text(settings.autorestoreInstanceNumber)),
-            ("autorestorethread", text(settings.autorestoreThread)),
-            ("stringforvalidationmod", settings.stringForValidationModulus),
-            ("additionalvolumesuffixes", settings.additionalVolumeSuffixes.joined(separator: ",")),
-            ("backup area", settings.backupDestination), ("archivelog directory", settings.archivelogDirectory),
-        ])
+        section(
+            settings.name,
+            [
+                ("dbid", text(settings.dbid)), ("recoverywindow", text(settings.recoveryWindowDays)),
+                ("parallel", text(settings.parallelism)), ("snapexpirationdays", text(settings.snapshotExpirationDays)),
+                ("snapexpirationmonths", text(settings.snapshotExpirationMonths)),
+                ("registercatalog", text(settings.registerCatalog)), ("hasdataguard", text(settings.hasDataGuard)),
+                ("dosnapshot", text(settings.doSnapshot)), ("gimanaged", text(settings.gridInfrastructureManaged)),
+                ("schedulebackup", settings.scheduleBackup), ("schedulearchlog", settings.scheduleArchivelog),
+                ("backupjobenabled", text(settings.backupJobEnabled)), ("primarytns", settings.primaryTNS),
+                ("customverifydate", settings.customVerifyDate),
+                ("autorestoreenabled", settings.autorestoreEnabled ? "1" : "0"),
+                ("autorestoreinstancenumber", text(settings.autorestoreInstanceNumber)),
+                ("autorestorethread", text(settings.autorestoreThread)),
+                ("stringforvalidationmod", settings.stringForValidationModulus),
+                ("additionalvolumesuffixes", settings.additionalVolumeSuffixes.joined(separator: ",")),
+                ("backup area", settings.backupDestination), ("archivelog directory", settings.archivelogDirectory),
+            ])
         let generic = settings.generic
-        section("generic", [
-            ("logretention", text(generic.logRetentionDays)), ("backupdest", generic.backupRoot),
-            ("backupdestshared", text(generic.backupDestinationShared)),
-            ("warningsnapage", text(generic.warningSnapshotAgeHours)),
-            ("criticalsnapage", text(generic.criticalSnapshotAgeHours)), ("tnsadmin", generic.tnsAdmin),
-            ("osuser", generic.osUser), ("oraclehome", generic.oracleHome),
-            ("maxlockwait", text(generic.maxLockWaitMinutes)), ("requiremount", text(generic.requireMount)),
-            ("templatedir", generic.templateDirectory),
-        ] + generic.timeouts.sorted { $0.key < $1.key }.map { ("timeout\($0.key)", "\($0.value)") })
+        section(
+            "generic",
+            [
+                ("logretention", text(generic.logRetentionDays)), ("backupdest", generic.backupRoot),
+                ("backupdestshared", text(generic.backupDestinationShared)),
+                ("warningsnapage", text(generic.warningSnapshotAgeHours)),
+                ("criticalsnapage", text(generic.criticalSnapshotAgeHours)), ("tnsadmin", generic.tnsAdmin),
+                ("osuser", generic.osUser), ("oraclehome", generic.oracleHome),
+                ("maxlockwait", text(generic.maxLockWaitMinutes)), ("requiremount", text(generic.requireMount)),
+                ("templatedir", generic.templateDirectory),
+            ] + generic.timeouts.sorted { $0.key < $1.key }.map { ("timeout\($0.key)", "\($0.value)") })
         section("rman", [("catalog", settings.rman.catalog), ("sectionsize", settings.rman.sectionSize)])
         var storage: [(String, String?)] = [("driver", settings.storage.driver?.rawValue)]
         storage += settings.storage.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -46,18 +51,20 @@ enum ConfigReport {
         if let credentials { storage.append(("credentials", credentials.description)) }
         section("storage", storage)
         let autorestore = settings.autorestore
-        section("autorestore", [
-            ("autorestoredestination", autorestore.destination), ("autorestoreclonename", autorestore.cloneName),
-            ("autorestoremountpoint", autorestore.mountPoint),
-            ("autorestoresnapage", text(autorestore.snapshotAgeHours)),
-            ("autorestorelogdir", autorestore.logDirectory),
-            ("autorestoremaxtoleranceminutes", text(autorestore.maxToleranceMinutes)),
-            ("autorestorecatalog", autorestore.catalogConnect),
-            ("autorestorevalidatechance", text(autorestore.validateChance)),
-            ("autorestoremodulus", text(autorestore.validationModulus)), ("pga_size", autorestore.pgaSize),
-            ("sga_size", autorestore.sgaSize), ("autorestorecatalogtype", autorestore.catalogType),
-            ("catalog location", autorestore.catalogLocation),
-        ])
+        section(
+            "autorestore",
+            [
+                ("autorestoredestination", autorestore.destination), ("autorestoreclonename", autorestore.cloneName),
+                ("autorestoremountpoint", autorestore.mountPoint),
+                ("autorestoresnapage", text(autorestore.snapshotAgeHours)),
+                ("autorestorelogdir", autorestore.logDirectory),
+                ("autorestoremaxtoleranceminutes", text(autorestore.maxToleranceMinutes)),
+                ("autorestorecatalog", autorestore.catalogConnect),
+                ("autorestorevalidatechance", text(autorestore.validateChance)),
+                ("autorestoremodulus", text(autorestore.validationModulus)), ("pga_size", autorestore.pgaSize),
+                ("sga_size", autorestore.sgaSize), ("autorestorecatalogtype", autorestore.catalogType),
+                ("catalog location", autorestore.catalogLocation),
+            ])
         return lines.joined(separator: "\n")
     }
 }

@@ -24,9 +24,10 @@ public struct ToolExit: Error, Sendable {
 /// Runs a root command the way the original tools behaved: usage errors exit 2 (not argument-parser's 64),
 /// `ToolExit` sets the exit code, anything else unexpected exits 1 with its description.
 public enum ToolMain {
-    public static func run(_ command: any AsyncParsableCommand.Type, arguments: [String]? = nil,
-                           usage: String) async -> Int32
-    {
+    public static func run(
+        _ command: any AsyncParsableCommand.Type, arguments: [String]? = nil,
+        usage: String
+    ) async -> Int32 {
         do {
             var parsed = try await command.asyncParseAsRoot(arguments)
             if var asyncCommand = parsed as? any AsyncParsableCommand {
@@ -83,7 +84,8 @@ public enum Output {
 public enum ProgramLocation {
     /// The directory of the running executable with symlinks resolved (the original's "script directory").
     public static var executableDirectory: String {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let path =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return (path as NSString).deletingLastPathComponent
     }

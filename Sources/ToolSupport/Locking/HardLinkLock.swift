@@ -1,10 +1,11 @@
+import Foundation
+import Logging
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
-import Logging
 
 /// Who holds a lock, as written in the lock file.
 public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
@@ -94,8 +95,9 @@ public final class HardLinkLock: Sendable {
         var template = Array((directory + "/tmpXXXXXX.lck").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
         guard descriptor >= 0 else {
-            throw LockError(reason: .directoryUnusable, path: lockPath, holder: nil,
-                            detail: String(cString: strerror(errno)))
+            throw LockError(
+                reason: .directoryUnusable, path: lockPath, holder: nil,
+                detail: String(cString: strerror(errno)))
         }
         let tempPath = String(cString: template)
         let formatter = DateFormatter()

@@ -21,9 +21,10 @@ public enum LogLineFormat: Sendable {
     }
 
     /// Formats one record in local time, as the original did.
-    public func format(date: Date, level: Logger.Level, name: String, message: String,
-                       timeZone: TimeZone = .current) -> String
-    {
+    public func format(
+        date: Date, level: Logger.Level, name: String, message: String,
+        timeZone: TimeZone = .current
+    ) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)

@@ -1,11 +1,12 @@
+import Foundation
+import Logging
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
-import Logging
-import Synchronization
 
 /// Where the records of one tool run go: the run's log file (DEBUG and up) and the screen (INFO and up).
 ///
@@ -28,9 +29,10 @@ public final class RunLog: Sendable {
     /// - Parameters:
     ///   - screen: receives screen-formatted lines (INFO and up); `nil` for no screen output.
     ///   - clock: the time source (tests pass a fixed one).
-    public init(screen: (@Sendable (String) -> Void)? = RunLog.standardOutput, screenLevel: Logger.Level = .info,
-                clock: @escaping @Sendable () -> Date = { Date() })
-    {
+    public init(
+        screen: (@Sendable (String) -> Void)? = RunLog.standardOutput, screenLevel: Logger.Level = .info,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.screen = screen
         self.screenLevel = screenLevel
         self.clock = clock

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// File names and paths of run logs (reference §8.2).
+public enum RunLogNames {
+    /// `YYYYmmddTHHMMSS` in local time, as in log and snapshot names.
+    public static func timestamp(_ date: Date, timeZone: TimeZone = .current) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss"
+        return formatter.string(from: date)
+    }
+
+    /// `<backupdest>/backup_logs/<db>_<ts>_<action>.log`
+    public static func backupLog(
+        destination: String, database: String, action: String, date: Date,
+        timeZone: TimeZone = .current
+    ) -> String {
+        destination + "/backup_logs/\(database)_\(timestamp(date, timeZone: timeZone))_\(action).log"
+    }
+
+    /// `<autorestorelogdir>/<ts>-<db>.log`
+    public static func autorestoreLog(
+        directory: String, database: String, date: Date,
+        timeZone: TimeZone = .current
+    ) -> String {
+        directory + "/\(timestamp(date, timeZone: timeZone))-\(database).log"
+    }
+}
+
+/// The backup area check of R-21: a backup must never silently land on local disk.
+public enum BackupAreaCheck {
+    /// The marker file a DBA (or `snapper volume create`) puts at the root of a backup area that is not a mount.
+    public static let markerFileName = ".oib-backup-area"
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var path: String
+        public var description: String {
+            "Backup destination \(path) is neither a mounted filesystem nor marked with \(markerFileName); "
+                + "refusing to write backups to the local disk (mount the backup area, create the marker file "
+                + "if this directory is really the backup area, or set requiremount: FALSE)"
+        }
+    }
+
+    /// Passes when `path` exists and is a mount point or holds the marker file.
+    public static func verify(_ path: String) throws(Failure) {
+        let marker = path + "/" + markerFileName
+        if FileManager.default.fileExists(atPath: marker) || isMountPoint(path) { return }
+        throw Failure(path: path)
+    }
+
+    /// True when `path` is the root of a mounted filesystem (its device differs from its parent's, or it appears
+    /// as a mount point in /proc/self/mountinfo, which also catches bind mounts on the same device).
+    public static func isMountPoint(_ path: String) -> Bool {
+        let resolved = (path as NSString).resolvingSymlinksInPath
+        var own = stat()
+        var parent = stat()
+        guard stat(resolved, &own) == 0 else { return false }
+        if stat(resolved + "/..", &parent) == 0, own.st_dev != parent.st_dev { return true }
+        guard let mountinfo = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        for line in mountinfo.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 4, unescapeMountPath(String(fields[4])) == resolved { return true }
+        }
+        return false
+    }
+
+    static func unescapeMountPath(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\040", with: " ").replacingOccurrences(of: "\\011", with: "\t")
+            .replacingOccurrences(of: "\\012", with: "\n").replacingOccurrences(of: "\\134", with: "\\")
+    }
+}
+
+/// One locked, logged run of an action against a backup area, with the original's start-up and ending
+/// (reference §2.1 steps 5 and 9–11): log file, log retention, lock, action, release, optional screen dump.
+public struct RunSession: Sendable {
+    public var runLog: RunLog
+    public var logPath: String
+    public var logRetentionDays: Int?
+    public var lockDirectory: String
+    public var lockName: String
+    public var maxLockWait: Duration
+    public var lockPollInterval: Duration
+    /// `BACKUP_LOG_TO_SCREEN=TRUE`.
+    public var dumpLogToScreen: Bool
+    public var screen: @Sendable (String) -> Void
+
+    public init(
+        runLog: RunLog, logPath: String, logRetentionDays: Int?, lockDirectory: String,
+        lockName: String = "backup.lck", maxLockWait: Duration, lockPollInterval: Duration = .seconds(5),
+        dumpLogToScreen: Bool, screen: @escaping @Sendable (String) -> Void = RunLog.standardOutput
+    ) {
+        self.runLog = runLog
+        self.logPath = logPath
+        self.logRetentionDays = logRetentionDays
+        self.lockDirectory = lockDirectory
+        self.lockName = lockName
+        self.maxLockWait = maxLockWait
+        self.lockPollInterval = lockPollInterval
+        self.dumpLogToScreen = dumpLogToScreen
+        self.screen = screen
+    }
+
+    /// Why a session ended without running its action to success.
+    public enum Failure: Error, Sendable {
+        case lock(LockError)
+        case logFile(String)
+        case action(any Error)
+    }
+
+    /// Opens the log, cleans old logs, takes the lock, runs `action`, releases the lock whatever happens and dumps
+    /// the log to the screen when asked (also on failure).
+    public func run<T: Sendable>(logger: Logger, action: @Sendable () async throws -> T) async throws(Failure) -> T {
+        defer {
+            if dumpLogToScreen {
+                runLog.close()
+                screen(runLog.screenDump())
+            }
+        }
+        screen("Log file for this session: \(logPath)")
+        do {
+            try runLog.attach(file: logPath)
+        } catch {
+            throw .logFile("cannot open log file \(logPath): \(error.localizedDescription)")
+        }
+        if let days = logRetentionDays {
+            LogRetention.clean(directory: (logPath as NSString).deletingLastPathComponent, days: days, logger: logger)
+        }
+        let lock: HardLinkLock
+        do {
+            lock = try await HardLinkLock.acquire(
+                directory: lockDirectory, name: lockName, maxWait: maxLockWait,
+                pollInterval: lockPollInterval, logger: logger)
+        } catch let error as LockError {
+            logger.error("\(error.description)")
+            throw .lock(error)
+        } catch {
+            throw .logFile("\(error)")
+        }
+        defer { lock.release() }
+        do {
+            return try await action()
+        } catch {
+            throw .action(error)
+        }
+    }
+}
