@@ -20,7 +20,7 @@ let package = Package(
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
         .target(name: "ToolSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport"]),
-        .target(name: "OracleTools", dependencies: ["ToolSupport", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "OracleTools", dependencies: ["ConfigModel", "ToolSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "OracleToolsTests", dependencies: ["OracleTools"]),
         .target(
             name: "ToolCommands",
