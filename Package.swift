@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .library(name: "OracleTools", targets: ["OracleTools"]),
         .library(name: "ToolCommands", targets: ["ToolCommands"]),
+        .library(name: "AutorestoreEngine", targets: ["AutorestoreEngine"]),
         .executable(name: "backup", targets: ["backup"]),
     ],
     dependencies: [
@@ -30,6 +31,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "backup", dependencies: ["ToolCommands"]),
+        .target(
+            name: "AutorestoreEngine",
+            dependencies: ["ConfigModel", "OracleTools", "ToolSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AutorestoreEngineTests", dependencies: ["AutorestoreEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel"]),
     ],
     swiftLanguageModes: [.v6]
