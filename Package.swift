@@ -15,6 +15,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         .target(name: "ConfigModel"),
@@ -33,7 +36,13 @@ let package = Package(
         .executableTarget(name: "backup", dependencies: ["ToolCommands"]),
         .target(
             name: "AutorestoreEngine",
-            dependencies: ["ConfigModel", "OracleTools", "ToolSupport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "ConfigModel", "OracleTools", "ToolSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .testTarget(name: "AutorestoreEngineTests", dependencies: ["AutorestoreEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel"]),
     ],

@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+
+/// The default results catalog: one SQLite file (GRDB).
+public struct SQLiteResultCatalog: ResultCatalog {
+    public let path: String
+    public var backendName: String { "sqlite" }
+    private let queue: DatabaseQueue
+
+    /// Opens (creating) the file; the directory must exist.
+    public init(path: String) throws(CatalogError) {
+        self.path = path
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw CatalogError(.unreachable, backend: "sqlite", detail: "cannot open \(path): \(error)")
+        }
+    }
+
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS restore_run (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            db_unique_name TEXT NOT NULL,
+            start_time REAL NOT NULL,
+            finish_time REAL NOT NULL,
+            success INTEGER NOT NULL CHECK (success IN (0, 1)),
+            failure_reason TEXT,
+            failure_detail TEXT,
+            snapshot_id TEXT,
+            restore_target TEXT,
+            expected_time TEXT,
+            verified_time TEXT,
+            time_difference_seconds INTEGER,
+            validated INTEGER NOT NULL CHECK (validated IN (0, 1)),
+            corrupt_blocks INTEGER,
+            phase_seconds TEXT NOT NULL,
+            log_text TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS restore_run_db_start ON restore_run (db_unique_name, start_time);
+        CREATE TABLE IF NOT EXISTS backup_run (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            db_unique_name TEXT NOT NULL,
+            action TEXT NOT NULL,
+            start_time REAL NOT NULL,
+            finish_time REAL NOT NULL,
+            success INTEGER NOT NULL CHECK (success IN (0, 1)),
+            snapshot_id TEXT,
+            failure_detail TEXT
+        );
+        CREATE INDEX IF NOT EXISTS backup_run_db_start ON backup_run (db_unique_name, start_time);
+        """
+
+    public func prepare() async throws(CatalogError) {
+        do {
+            try await queue.write { db in try db.execute(sql: Self.schema) }
+        } catch {
+            throw CatalogError(.schema, backend: backendName, detail: "\(path): \(error)")
+        }
+    }
+
+    public func recordRestore(_ record: RestoreRecord) async throws(CatalogError) -> Int64 {
+        do {
+            return try await queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO restore_run (db_unique_name, start_time, finish_time, success, failure_reason,
+                            failure_detail, snapshot_id, restore_target, expected_time, verified_time,
+                            time_difference_seconds, validated, corrupt_blocks, phase_seconds, log_text)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        record.database, record.startedAt.timeIntervalSince1970,
+                        record.finishedAt.timeIntervalSince1970, record.success ? 1 : 0, record.failureReason,
+                        record.failureDetail, record.snapshotID, record.restoreTarget, record.expectedTime,
+                        record.verifiedTime, record.timeDifferenceSeconds, record.validated ? 1 : 0,
+                        record.corruptBlocks, PhaseJSON.encode(record.phaseSeconds), record.logText,
+                    ])
+                return db.lastInsertedRowID
+            }
+        } catch {
+            throw CatalogError(.write, backend: backendName, detail: "\(path): \(error)")
+        }
+    }
+
+    public func recordBackup(_ record: BackupRunRecord) async throws(CatalogError) -> Int64 {
+        do {
+            return try await queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO backup_run (db_unique_name, action, start_time, finish_time, success, snapshot_id,
+                            failure_detail) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        record.database, record.action, record.startedAt.timeIntervalSince1970,
+                        record.finishedAt.timeIntervalSince1970, record.success ? 1 : 0, record.snapshotID,
+                        record.failureDetail,
+                    ])
+                return db.lastInsertedRowID
+            }
+        } catch {
+            throw CatalogError(.write, backend: backendName, detail: "\(path): \(error)")
+        }
+    }
+
+    public func restores(database: String?, limit: Int) async throws(CatalogError) -> [Stored<RestoreRecord>] {
+        do {
+            return try await queue.read { db in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM restore_run WHERE (? IS NULL OR db_unique_name = ?)
+                        ORDER BY start_time DESC, id DESC LIMIT ?
+                        """,
+                    arguments: [database, database, min(limit, Int(Int32.max))])
+                return rows.map { row in
+                    Stored(
+                        id: row["id"],
+                        record: RestoreRecord(
+                            database: row["db_unique_name"],
+                            startedAt: Date(timeIntervalSince1970: row["start_time"]),
+                            finishedAt: Date(timeIntervalSince1970: row["finish_time"]),
+                            success: (row["success"] as Int) == 1, failureReason: row["failure_reason"],
+                            failureDetail: row["failure_detail"], snapshotID: row["snapshot_id"],
+                            restoreTarget: row["restore_target"], expectedTime: row["expected_time"],
+                            verifiedTime: row["verified_time"], timeDifferenceSeconds: row["time_difference_seconds"],
+                            validated: (row["validated"] as Int) == 1, corruptBlocks: row["corrupt_blocks"],
+                            phaseSeconds: PhaseJSON.decode(row["phase_seconds"]), logText: row["log_text"]))
+                }
+            }
+        } catch {
+            throw CatalogError(.read, backend: backendName, detail: "\(path): \(error)")
+        }
+    }
+
+    public func backups(database: String?, limit: Int) async throws(CatalogError) -> [Stored<BackupRunRecord>] {
+        do {
+            return try await queue.read { db in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM backup_run WHERE (? IS NULL OR db_unique_name = ?)
+                        ORDER BY start_time DESC, id DESC LIMIT ?
+                        """,
+                    arguments: [database, database, min(limit, Int(Int32.max))])
+                return rows.map { row in
+                    Stored(
+                        id: row["id"],
+                        record: BackupRunRecord(
+                            database: row["db_unique_name"], action: row["action"],
+                            startedAt: Date(timeIntervalSince1970: row["start_time"]),
+                            finishedAt: Date(timeIntervalSince1970: row["finish_time"]),
+                            success: (row["success"] as Int) == 1, snapshotID: row["snapshot_id"],
+                            failureDetail: row["failure_detail"]))
+                }
+            }
+        } catch {
+            throw CatalogError(.read, backend: backendName, detail: "\(path): \(error)")
+        }
+    }
+}
