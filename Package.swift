@@ -14,6 +14,9 @@ let package = Package(
     targets: [
         .target(name: "ConfigModel"),
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
+        .target(name: "RetentionPolicy"),
+        .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
+        .executableTarget(name: "retention-bench", dependencies: ["RetentionPolicy"], path: "Benchmarks/RetentionBenchmark"),
     ],
     swiftLanguageModes: [.v6]
 )
