@@ -20,8 +20,12 @@ struct RetentionPropertyTests {
 
     @Test("safety rules hold for every scheme", arguments: schemes)
     func safetyRulesHold(schemeName: String) async {
+        var protectionKindsSeen: Set<String> = []
         let checked = await checkProperty("safety/\(schemeName)") { history in
             let plan = Self.plan(history, scheme: schemeName)
+            for decision in plan.decisions {
+                for protection in decision.protections { protectionKindsSeen.insert(Self.kind(of: protection)) }
+            }
             let dropped = Set(plan.drops.map(\.snapshot.id))
             var violations: [String] = []
             let chronological = history.chronologicalIndices.map { history.snapshots[$0] }
@@ -58,7 +62,21 @@ struct RetentionPropertyTests {
             }
             return violations
         }
-        #expect(checked >= 10_000 || ProcessInfo.processInfo.environment["RETENTION_PROPERTY_SEED"] != nil)
+        let replaying = ProcessInfo.processInfo.environment["RETENTION_PROPERTY_SEED"] != nil
+        #expect(checked >= 10_000 || replaying)
+        let allKinds: Set = ["listing", "clones", "locked", "compliance", "newest", "verified"]
+        #expect(protectionKindsSeen == allKinds || replaying, "protections never exercised: \(allKinds.subtracting(protectionKindsSeen))")
+    }
+
+    static func kind(of protection: Protection) -> String {
+        switch protection {
+        case .listingIncomplete: "listing"
+        case .hasClones: "clones"
+        case .locked: "locked"
+        case .insideComplianceWindow: "compliance"
+        case .amongNewest: "newest"
+        case .newestVerified: "verified"
+        }
     }
 
     @Test("planning again after applying drops nothing more", arguments: schemes)
@@ -83,6 +101,8 @@ struct RetentionPropertyTests {
 
     @Test("reference scheme matches the original wherever the original is safe, and never keeps fewer")
     func referenceMatchesOriginal() async {
+        var historiesWhereOriginalIsUnsafe = 0
+        var safeHistoriesWithDrops = 0
         await checkProperty("reference-vs-original") { history in
             let plan = Self.plan(history, scheme: "reference")
             let original = OriginalRetention.clean(
@@ -131,8 +151,14 @@ struct RetentionPropertyTests {
             let keptByUs = plan.decisions.filter { $0.action == .keep }.count
             let keptByOriginal = original.filter { !$0.attemptsDrop }.count
             if keptByUs < keptByOriginal { violations.append("keeps \(keptByUs) < original's \(keptByOriginal)") }
+            if keptByUs > keptByOriginal { historiesWhereOriginalIsUnsafe += 1 } else if plan.dropCount > 0 {
+                safeHistoriesWithDrops += 1
+            }
             return violations
         }
+        // The generator must exercise both sides of the comparison, or the property proves little.
+        #expect(historiesWhereOriginalIsUnsafe > 1_000, "only \(historiesWhereOriginalIsUnsafe) unsafe histories")
+        #expect(safeHistoriesWithDrops > 1_000, "only \(safeHistoriesWithDrops) safe histories with drops")
     }
 
     @Test("GFS scheme keeps exactly what the documented semantics keep")
