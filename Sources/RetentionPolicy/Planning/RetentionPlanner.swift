@@ -21,8 +21,7 @@ public enum RetentionPlanner {
         now: Date
     ) -> RetentionPlan {
         let snapshots = listing.snapshots
-        let order = chronologicalOrder(of: snapshots)
-        let times = order.map { snapshots[$0].createdAt.timeIntervalSince1970 }
+        let (order, times) = chronologicalOrder(of: snapshots)
         let nowSeconds = now.timeIntervalSince1970
 
         let verdicts: [PolicyVerdict]
@@ -71,19 +70,15 @@ public enum RetentionPlanner {
             safety: configuration.safety, now: now)
     }
 
-    /// Indices of `snapshots` ordered by creation time, ties in listing order. Skips the sort when the storage
-    /// already listed them in order.
-    static func chronologicalOrder(of snapshots: [SnapshotRecord]) -> [Int] {
-        var order = Array(snapshots.indices)
-        let isSorted = zip(snapshots, snapshots.dropFirst()).allSatisfy { !($1.createdAt < $0.createdAt) }
-        if !isSorted {
-            order.sort { left, right in
-                let leftTime = snapshots[left].createdAt
-                let rightTime = snapshots[right].createdAt
-                return leftTime < rightTime || (leftTime == rightTime && left < right)
-            }
-        }
-        return order
+    /// Indices of `snapshots` ordered by creation time, ties in listing order, with their creation times in
+    /// seconds. Skips the sort when the storage already listed them in order.
+    static func chronologicalOrder(of snapshots: [SnapshotRecord]) -> (order: [Int], times: [Double]) {
+        // NaN sorts first so the ordering stays strict; such a listing is refused for dropping anyway.
+        let times = snapshots.map { $0.createdAt.timeIntervalSince1970.isNaN ? -.infinity : $0.createdAt.timeIntervalSince1970 }
+        if zip(times, times.dropFirst()).allSatisfy({ $0 <= $1 }) { return (Array(times.indices), times) }
+        var keyed = times.enumerated().map { (time: $0.element, index: $0.offset) }
+        keyed.sort { $0.time < $1.time || ($0.time == $1.time && $0.index < $1.index) }
+        return (keyed.map(\.index), keyed.map(\.time))
     }
 
     /// Why the listing cannot be trusted for dropping, or `nil`.
