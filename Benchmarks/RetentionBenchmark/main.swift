@@ -88,9 +88,13 @@ for scenario in scenarios {
     let median = milliseconds[milliseconds.count / 2]
     let format = { (value: Double) in String((value * 10).rounded() / 10) }
     if options.markdown {
-        print("| \(scenario.name) | \(options.snapshots) | \(format(median)) | \(format(milliseconds.first!)) | \(format(milliseconds.last!)) |")
+        print(
+            "| \(scenario.name) | \(options.snapshots) | \(format(median)) | \(format(milliseconds.first!)) | \(format(milliseconds.last!)) |"
+        )
     } else {
-        print("\(scenario.name): \(options.snapshots) snapshots, median \(format(median)) ms, min \(format(milliseconds.first!)) ms, max \(format(milliseconds.last!)) ms")
+        print(
+            "\(scenario.name): \(options.snapshots) snapshots, median \(format(median)) ms, min \(format(milliseconds.first!)) ms, max \(format(milliseconds.last!)) ms"
+        )
     }
 }
 if !options.markdown { print("checksum \(checksum)") }

@@ -20,7 +20,8 @@ struct ApplyPlanTests {
     func dropsInOrder() async {
         var dropped: [String] = []
         let outcome = await plan.apply { dropped.append($0.id) }
-        #expect(dropped == ["orcl-20261101T100000", "orcl-20261102T100000", "orcl-20261103T100000", "orcl-20261104T100000"])
+        #expect(
+            dropped == ["orcl-20261101T100000", "orcl-20261102T100000", "orcl-20261103T100000", "orcl-20261104T100000"])
         #expect(outcome.succeeded)
         #expect(outcome.droppedCount == 4)
         #expect(outcome.results.map(\.status).filter { $0 == .dropped }.count == 4)
@@ -44,7 +45,8 @@ struct ApplyPlanTests {
         #expect(
             lines[1]
                 == "orcl-20261102T100000 [2026-11-02 10:00:00 UTC] total=unknown unique=unknown clones=0 DROP FAILED — "
-                + "drop: older than 20 days and no monthly window (snapexpirationmonths 0) — error: storage refused with code 409")
+                + "drop: older than 20 days and no monthly window (snapexpirationmonths 0) — error: storage refused with code 409"
+        )
     }
 
     @Test("a plan from an incomplete listing calls no drop and never succeeds")
@@ -55,7 +57,8 @@ struct ApplyPlanTests {
         let outcome = await plan.apply { _ in calls += 1 }
         #expect(calls == 0)
         #expect(!outcome.succeeded)
-        #expect(outcome.summary.contains("nothing dropped because the snapshot listing is incomplete: storage timed out"))
+        #expect(
+            outcome.summary.contains("nothing dropped because the snapshot listing is incomplete: storage timed out"))
     }
 
     @Test("cancelling the task stops further drops and fails the run")

@@ -31,7 +31,8 @@ struct ConfigurationTests {
             "snapminimumcount": "+3", "snapcompliancedays": "14 ",
         ])
         #expect(configuration.scheme == .gfs(try GFSRules(keepDaily: 7, keepWithin: CalendarSpan(years: 1, months: 6))))
-        #expect(configuration.safety == (try SafetyRules(minimumCount: 3, keepNewestVerified: false, complianceDays: 14)))
+        #expect(
+            configuration.safety == (try SafetyRules(minimumCount: 3, keepNewestVerified: false, complianceDays: 14)))
     }
 
     @Test("every GFS key is read")
@@ -50,19 +51,53 @@ struct ConfigurationTests {
     @Test(
         "bad settings are refused with an error naming the key and the value",
         arguments: [
-            (["snapretention": "weekly", "snapexpirationdays": "7"], RetentionConfigurationError.unknownScheme(value: "weekly")),
-            ([:], .missingKey(key: "snapexpirationdays", reason: "the reference retention scheme needs it (or choose snapretention: gfs)")),
+            (
+                ["snapretention": "weekly", "snapexpirationdays": "7"],
+                RetentionConfigurationError.unknownScheme(value: "weekly")
+            ),
+            (
+                [:],
+                .missingKey(
+                    key: "snapexpirationdays",
+                    reason: "the reference retention scheme needs it (or choose snapretention: gfs)")
+            ),
             (["snapexpirationdays": "7d"], .notAWholeNumber(key: "snapexpirationdays", value: "7d")),
-            (["snapexpirationdays": "7", "snapexpirationmonths": "1.5"], .notAWholeNumber(key: "snapexpirationmonths", value: "1.5")),
-            (["snapexpirationdays": "-1"], .belowMinimum(key: "snapexpirationdays", value: "-1", minimum: 0, reason: "negative values are not allowed")),
-            (["snapexpirationdays": "7", "snapminimumcount": "0"], .belowMinimum(key: "snapminimumcount", value: "0", minimum: 1, reason: "the newest snapshot is never deleted")),
-            (["snapexpirationdays": "7", "snapcompliancedays": "x"], .notAWholeNumber(key: "snapcompliancedays", value: "x")),
-            (["snapexpirationdays": "7", "snapkeepverified": "maybe"], .notABoolean(key: "snapkeepverified", value: "maybe")),
+            (
+                ["snapexpirationdays": "7", "snapexpirationmonths": "1.5"],
+                .notAWholeNumber(key: "snapexpirationmonths", value: "1.5")
+            ),
+            (
+                ["snapexpirationdays": "-1"],
+                .belowMinimum(
+                    key: "snapexpirationdays", value: "-1", minimum: 0, reason: "negative values are not allowed")
+            ),
+            (
+                ["snapexpirationdays": "7", "snapminimumcount": "0"],
+                .belowMinimum(
+                    key: "snapminimumcount", value: "0", minimum: 1, reason: "the newest snapshot is never deleted")
+            ),
+            (
+                ["snapexpirationdays": "7", "snapcompliancedays": "x"],
+                .notAWholeNumber(key: "snapcompliancedays", value: "x")
+            ),
+            (
+                ["snapexpirationdays": "7", "snapkeepverified": "maybe"],
+                .notABoolean(key: "snapkeepverified", value: "maybe")
+            ),
             (["snapretention": "gfs"], .emptyGFSPolicy),
             (["snapretention": "gfs", "snapkeepdaily": "0", "snapkeepwithin": "0d"], .emptyGFSPolicy),
-            (["snapretention": "gfs", "snapkeepweekly": "-2"], .belowMinimum(key: "snapkeepweekly", value: "-2", minimum: 0, reason: "negative values are not allowed")),
-            (["snapretention": "gfs", "snapkeepwithin": "10 days"], .notACalendarSpan(key: "snapkeepwithin", value: "10 days")),
-            (["snapexpirationdays": "7", "snapkeepdaily": "7"], .gfsKeyWithoutGFSScheme(key: "snapkeepdaily", value: "7")),
+            (
+                ["snapretention": "gfs", "snapkeepweekly": "-2"],
+                .belowMinimum(key: "snapkeepweekly", value: "-2", minimum: 0, reason: "negative values are not allowed")
+            ),
+            (
+                ["snapretention": "gfs", "snapkeepwithin": "10 days"],
+                .notACalendarSpan(key: "snapkeepwithin", value: "10 days")
+            ),
+            (
+                ["snapexpirationdays": "7", "snapkeepdaily": "7"],
+                .gfsKeyWithoutGFSScheme(key: "snapkeepdaily", value: "7")
+            ),
         ])
     func refused(settings: [String: String], expected: RetentionConfigurationError) {
         #expect(throws: expected) { try configuration(settings) }

@@ -118,7 +118,8 @@ struct GFSSchemeTests {
         #expect(CalendarSpan(parsing: text) == expected)
     }
 
-    @Test("malformed calendar spans are rejected", arguments: ["", "d", "10", "1x", "1d1d", "-1d", "1.5d", "1 d", "d1"])
+    @Test(
+        "malformed calendar spans are rejected", arguments: ["", "d", "10", "1x", "1d1d", "-1d", "1.5d", "1 d", "d1"])
     func spanRejection(text: String) {
         #expect(CalendarSpan(parsing: text) == nil)
     }

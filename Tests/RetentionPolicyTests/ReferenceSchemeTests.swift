@@ -13,7 +13,9 @@ struct ReferenceSchemeTests {
         let snapshots = (0..<20).map { Fixtures.snapshot(now.addingTimeInterval(-Double($0) * 8 * TestDates.hour)) }
         let plan = Fixtures.plan(snapshots, Fixtures.reference(days: 7, months: 0), now: now)
         #expect(plan.dropCount == 0)
-        #expect(plan.decisions.allSatisfy { $0.plannedStatus == .valid && $0.verdict == .keep(.insideDailyWindow(days: 7)) })
+        #expect(
+            plan.decisions.allSatisfy { $0.plannedStatus == .valid && $0.verdict == .keep(.insideDailyWindow(days: 7)) }
+        )
     }
 
     @Test("between the windows only the last snapshot of each UTC month is kept; older ones are dropped")
@@ -25,9 +27,12 @@ struct ReferenceSchemeTests {
             ["orcl-20260831T100000", "orcl-20260930T100000", "orcl-20261031T100000"]
             + (18...25).map { "orcl-202611\($0)T100000" }
         #expect(Fixtures.kept(plan) == expectedKept)
-        #expect(Fixtures.decision(plan, "orcl-20260731T100000")?.verdict == .drop(.beyondMonthlyWindow(days: 7, months: 3)))
+        #expect(
+            Fixtures.decision(plan, "orcl-20260731T100000")?.verdict == .drop(.beyondMonthlyWindow(days: 7, months: 3)))
         #expect(Fixtures.decision(plan, "orcl-20260824T100000")?.verdict == .drop(.notLastOfMonth(months: 3)))
-        #expect(Fixtures.decision(plan, "orcl-20260930T100000")?.verdict == .keep(.lastOfMonthInsideMonthlyWindow(months: 3)))
+        #expect(
+            Fixtures.decision(plan, "orcl-20260930T100000")?.verdict
+                == .keep(.lastOfMonthInsideMonthlyWindow(months: 3)))
         #expect(Fixtures.decision(plan, "orcl-20261117T100000")?.plannedStatus == .dropped)
     }
 
@@ -75,7 +80,8 @@ struct ReferenceSchemeTests {
     func cloneIsKept() {
         let cloned = Fixtures.snapshot(TestDates.utc(2026, 10, 3, 10), clones: 1)
         let later = Fixtures.snapshot(TestDates.utc(2026, 10, 4, 10))
-        let plan = Fixtures.plan([cloned, later, Fixtures.snapshot(now)], Fixtures.reference(days: 7, months: 3), now: now)
+        let plan = Fixtures.plan(
+            [cloned, later, Fixtures.snapshot(now)], Fixtures.reference(days: 7, months: 3), now: now)
         let decision = Fixtures.decision(plan, cloned.id)
         #expect(decision?.action == .keep)
         #expect(decision?.plannedStatus == .hasAClone)
@@ -95,7 +101,8 @@ struct ReferenceSchemeTests {
     @Test("a snapshot stamped after now (clock skew) is inside the daily window")
     func futureSnapshot() {
         let future = Fixtures.snapshot(now.addingTimeInterval(2 * TestDates.hour))
-        let plan = Fixtures.plan([Fixtures.snapshot(TestDates.utc(2026, 1, 1)), future], Fixtures.reference(days: 7, months: 0), now: now)
+        let plan = Fixtures.plan(
+            [Fixtures.snapshot(TestDates.utc(2026, 1, 1)), future], Fixtures.reference(days: 7, months: 0), now: now)
         #expect(Fixtures.decision(plan, future.id)?.verdict == .keep(.createdAfterNow))
         #expect(Fixtures.dropped(plan) == ["orcl-20260101T000000"])
     }
@@ -105,13 +112,15 @@ struct ReferenceSchemeTests {
         let snapshots = Fixtures.daily(from: TestDates.utc(2026, 7, 1, 10), through: now)
         let sorted = Fixtures.plan(snapshots, Fixtures.reference(days: 7, months: 3), now: now)
         var random = SplitMix64(seed: 42)
-        let shuffled = Fixtures.plan(snapshots.shuffled(using: &random), Fixtures.reference(days: 7, months: 3), now: now)
+        let shuffled = Fixtures.plan(
+            snapshots.shuffled(using: &random), Fixtures.reference(days: 7, months: 3), now: now)
         #expect(sorted.decisions == shuffled.decisions)
 
         let time = TestDates.utc(2026, 10, 5)
         let first = SnapshotRecord(id: "b-listed-first", createdAt: time)
         let second = SnapshotRecord(id: "a-listed-second", createdAt: time)
-        let tie = Fixtures.plan([first, second, Fixtures.snapshot(now)], Fixtures.reference(days: 7, months: 3), now: now)
+        let tie = Fixtures.plan(
+            [first, second, Fixtures.snapshot(now)], Fixtures.reference(days: 7, months: 3), now: now)
         #expect(tie.decisions.map(\.snapshot.id).prefix(2) == ["b-listed-first", "a-listed-second"])
         #expect(Fixtures.dropped(tie) == ["b-listed-first"])
     }

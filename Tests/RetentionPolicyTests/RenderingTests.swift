@@ -18,7 +18,9 @@ struct RenderingTests {
 
     @Test("timestamps are UTC and truncate fractions of a second")
     func timestamps() {
-        #expect(SnapshotLineFormat.utcTimestamp(TestDates.utc(2016, 11, 8, 21, 53, 36).addingTimeInterval(0.97)) == "2016-11-08 21:53:36")
+        #expect(
+            SnapshotLineFormat.utcTimestamp(TestDates.utc(2016, 11, 8, 21, 53, 36).addingTimeInterval(0.97))
+                == "2016-11-08 21:53:36")
         #expect(SnapshotLineFormat.utcTimestamp(Date(timeIntervalSince1970: -0.5)) == "1969-12-31 23:59:59")
     }
 
@@ -57,7 +59,9 @@ struct RenderingTests {
         #expect(RetentionPlanRenderer.dryRun(plan).split(separator: "\n").map(String.init) == expected)
 
         let incomplete = Fixtures.plan(snapshots, Fixtures.reference(days: 7, months: 2), now: now, complete: false)
-        #expect(RetentionPlanRenderer.dryRun(incomplete).contains("Snapshot listing incomplete (storage timed out): nothing will be dropped."))
+        #expect(
+            RetentionPlanRenderer.dryRun(incomplete).contains(
+                "Snapshot listing incomplete (storage timed out): nothing will be dropped."))
     }
 
     @Test("GFS schemes are described in configuration terms")
@@ -94,9 +98,13 @@ struct UTCCalendarTests {
 
     @Test("day overflow and month overflow carry like Go's AddDate")
     func normalisation() {
-        #expect(UTCCalendar.dayNumber(year: 2026, month: 2, day: 31) == UTCCalendar.dayNumber(year: 2026, month: 3, day: 3))
-        #expect(UTCCalendar.dayNumber(year: 2026, month: 0, day: 1) == UTCCalendar.dayNumber(year: 2025, month: 12, day: 1))
-        #expect(UTCCalendar.dayNumber(year: 2026, month: 14, day: 0) == UTCCalendar.dayNumber(year: 2027, month: 1, day: 31))
+        #expect(
+            UTCCalendar.dayNumber(year: 2026, month: 2, day: 31) == UTCCalendar.dayNumber(year: 2026, month: 3, day: 3))
+        #expect(
+            UTCCalendar.dayNumber(year: 2026, month: 0, day: 1) == UTCCalendar.dayNumber(year: 2025, month: 12, day: 1))
+        #expect(
+            UTCCalendar.dayNumber(year: 2026, month: 14, day: 0) == UTCCalendar.dayNumber(year: 2027, month: 1, day: 31)
+        )
         #expect(
             UTCCalendar.subtract(CalendarSpan(years: 1, days: 1, hours: 2), from: TestDates.utc(2024, 2, 29, 1))
                 == TestDates.utc(2023, 2, 27, 23))

@@ -57,15 +57,20 @@ struct RetentionPropertyTests {
                 }
             }
             for decision in plan.decisions {
-                let expected: RetentionAction = decision.verdict.wantsDrop && decision.protections.isEmpty ? .drop : .keep
-                if decision.action != expected { violations.append("\(decision.snapshot.id): action contradicts verdict") }
+                let expected: RetentionAction =
+                    decision.verdict.wantsDrop && decision.protections.isEmpty ? .drop : .keep
+                if decision.action != expected {
+                    violations.append("\(decision.snapshot.id): action contradicts verdict")
+                }
             }
             return violations
         }
         let replaying = ProcessInfo.processInfo.environment["RETENTION_PROPERTY_SEED"] != nil
         #expect(checked >= 10_000 || replaying)
         let allKinds: Set = ["listing", "clones", "locked", "compliance", "newest", "verified"]
-        #expect(protectionKindsSeen == allKinds || replaying, "protections never exercised: \(allKinds.subtracting(protectionKindsSeen))")
+        #expect(
+            protectionKindsSeen == allKinds || replaying,
+            "protections never exercised: \(allKinds.subtracting(protectionKindsSeen))")
     }
 
     static func kind(of protection: Protection) -> String {
@@ -86,7 +91,9 @@ struct RetentionPropertyTests {
             var storage = history.snapshots
             let outcome = await plan.apply { snapshot in storage.removeAll { $0.id == snapshot.id } }
             var violations: [String] = []
-            if outcome.droppedCount != plan.dropCount { violations.append("apply dropped \(outcome.droppedCount) of \(plan.dropCount)") }
+            if outcome.droppedCount != plan.dropCount {
+                violations.append("apply dropped \(outcome.droppedCount) of \(plan.dropCount)")
+            }
             if outcome.succeeded != plan.isListingComplete { violations.append("succeeded is \(outcome.succeeded)") }
             let replanned = RetentionPlanner.plan(
                 listing: SnapshotListing(snapshots: storage, completeness: history.listing.completeness),
@@ -127,7 +134,8 @@ struct RetentionPropertyTests {
                 let safetyOverrides = ours.protections.filter { if case .hasClones = $0 { false } else { true } }
                 if safetyOverrides.isEmpty {
                     if ours.plannedStatus.rawValue != theirs.status {
-                        violations.append("\(id): status '\(ours.plannedStatus.rawValue)' vs original '\(theirs.status)'")
+                        violations.append(
+                            "\(id): status '\(ours.plannedStatus.rawValue)' vs original '\(theirs.status)'")
                     }
                 } else {
                     // every override must be true of this snapshot, not invented
@@ -151,7 +159,9 @@ struct RetentionPropertyTests {
             let keptByUs = plan.decisions.filter { $0.action == .keep }.count
             let keptByOriginal = original.filter { !$0.attemptsDrop }.count
             if keptByUs < keptByOriginal { violations.append("keeps \(keptByUs) < original's \(keptByOriginal)") }
-            if keptByUs > keptByOriginal { historiesWhereOriginalIsUnsafe += 1 } else if plan.dropCount > 0 {
+            if keptByUs > keptByOriginal {
+                historiesWhereOriginalIsUnsafe += 1
+            } else if plan.dropCount > 0 {
                 safeHistoriesWithDrops += 1
             }
             return violations
@@ -165,9 +175,10 @@ struct RetentionPropertyTests {
     func gfsMatchesDocumentedSemantics() async {
         await checkProperty("gfs-vs-oracle") { history in
             let plan = Self.plan(history, scheme: "gfs")
-            let expected = Set(GFSOracle.keptIndices(history.snapshots, rules: history.gfsOracleRules).map {
-                history.snapshots[$0].id
-            })
+            let expected = Set(
+                GFSOracle.keptIndices(history.snapshots, rules: history.gfsOracleRules).map {
+                    history.snapshots[$0].id
+                })
             let keptByScheme = Set(plan.decisions.filter { !$0.verdict.wantsDrop }.map(\.snapshot.id))
             guard keptByScheme != expected else { return [] }
             return [

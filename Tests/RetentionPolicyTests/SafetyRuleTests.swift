@@ -86,8 +86,9 @@ struct SafetyRuleTests {
 
     @Test("invalid safety rules are refused")
     func invalidRules() throws {
-        #expect(throws: RetentionConfigurationError.belowMinimum(
-            key: "snapminimumcount", value: "0", minimum: 1, reason: "the newest snapshot is never deleted")
+        #expect(
+            throws: RetentionConfigurationError.belowMinimum(
+                key: "snapminimumcount", value: "0", minimum: 1, reason: "the newest snapshot is never deleted")
         ) { try SafetyRules(minimumCount: 0) }
         #expect(throws: RetentionConfigurationError.self) { try SafetyRules(complianceDays: -1) }
         #expect(SafetyRules.default == (try SafetyRules()))

@@ -39,7 +39,9 @@ public struct RetentionOutcome: Sendable {
         if notAttempted > 0 { parts.append("\(notAttempted) not attempted (cancelled)") }
         parts.append("\(results.count - droppedCount - failures.count - notAttempted) kept")
         var text = "retention \(succeeded ? "succeeded" : "FAILED"): " + parts.joined(separator: ", ")
-        if let problem = plan.listingProblem { text += "; nothing dropped because the snapshot listing is incomplete: \(problem)" }
+        if let problem = plan.listingProblem {
+            text += "; nothing dropped because the snapshot listing is incomplete: \(problem)"
+        }
         return text
     }
 }

@@ -30,7 +30,8 @@ public enum RetentionConfigurationError: Error, Sendable, Hashable, CustomString
         case .notABoolean(let key, let value):
             return "\(key): '\(value)' is not a boolean; use true/false, yes/no or 1/0"
         case .notACalendarSpan(let key, let value):
-            return "\(key): '\(value)' is not a calendar span; write whole numbers with units y, m, d, h, e.g. '30d' or '1y6m'"
+            return
+                "\(key): '\(value)' is not a calendar span; write whole numbers with units y, m, d, h, e.g. '30d' or '1y6m'"
         case .emptyGFSPolicy:
             return "snapretention: gfs needs at least one of snapkeeplast, snapkeephourly, snapkeepdaily, "
                 + "snapkeepweekly, snapkeepmonthly, snapkeepyearly or snapkeepwithin; an empty policy would keep nothing"

@@ -13,7 +13,8 @@ enum ReferenceSchemeEvaluator {
     /// - else `age` above `months × 31` days: drop;
     /// - else a newer snapshot `i + 1` exists: drop exactly when both fall in the same UTC `YYYY-MM`;
     /// - else (the newest snapshot, inside the monthly window): keep.
-    static func verdicts(sortedCreationTimes times: [Double], windows: ReferenceWindows, now: Double) -> [PolicyVerdict] {
+    static func verdicts(sortedCreationTimes times: [Double], windows: ReferenceWindows, now: Double) -> [PolicyVerdict]
+    {
         let dailyWindow = windows.dailyWindowSeconds
         let monthlyWindow = windows.monthlyWindowSeconds
         var verdicts: [PolicyVerdict] = []

@@ -99,7 +99,8 @@ public struct RetentionDecision: Sendable, Hashable {
         let month = UTCCalendar.padded(civil.month, 2)
         let dayOfMonth = UTCCalendar.padded(civil.day, 2)
         switch period {
-        case .hourly: return "\(year)-\(month)-\(dayOfMonth) \(UTCCalendar.padded((seconds - day * 86_400) / 3_600, 2)):00"
+        case .hourly:
+            return "\(year)-\(month)-\(dayOfMonth) \(UTCCalendar.padded((seconds - day * 86_400) / 3_600, 2)):00"
         case .daily: return "\(year)-\(month)-\(dayOfMonth)"
         case .weekly:
             let week = UTCCalendar.isoWeek(dayNumber: day)

@@ -55,7 +55,8 @@ public enum RetentionPlanner {
                 }
                 if position == newestVerifiedPosition { protections.append(.newestVerified) }
             }
-            decisions.append(RetentionDecision(snapshot: snapshot, verdict: verdicts[position], protections: protections))
+            decisions.append(
+                RetentionDecision(snapshot: snapshot, verdict: verdicts[position], protections: protections))
         }
         return RetentionPlan(
             decisions: decisions, scheme: scheme, safety: safety, plannedAt: now, listingProblem: listingProblem)
@@ -74,7 +75,9 @@ public enum RetentionPlanner {
     /// seconds. Skips the sort when the storage already listed them in order.
     static func chronologicalOrder(of snapshots: [SnapshotRecord]) -> (order: [Int], times: [Double]) {
         // NaN sorts first so the ordering stays strict; such a listing is refused for dropping anyway.
-        let times = snapshots.map { $0.createdAt.timeIntervalSince1970.isNaN ? -.infinity : $0.createdAt.timeIntervalSince1970 }
+        let times = snapshots.map {
+            $0.createdAt.timeIntervalSince1970.isNaN ? -.infinity : $0.createdAt.timeIntervalSince1970
+        }
         if zip(times, times.dropFirst()).allSatisfy({ $0 <= $1 }) { return (Array(times.indices), times) }
         var keyed = times.enumerated().map { (time: $0.element, index: $0.offset) }
         keyed.sort { $0.time < $1.time || ($0.time == $1.time && $0.index < $1.index) }

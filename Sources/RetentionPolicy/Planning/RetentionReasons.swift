@@ -81,7 +81,8 @@ public enum Protection: Sendable, Hashable {
         case .listingIncomplete(let reason): return "snapshot listing incomplete (\(reason)), nothing is dropped"
         case .hasClones(let count): return count == 1 ? "has a clone" : "has \(count) clones"
         case .locked: return "locked on the storage"
-        case .insideComplianceWindow(let days): return "younger than the \(days)-day compliance window (snapcompliancedays)"
+        case .insideComplianceWindow(let days):
+            return "younger than the \(days)-day compliance window (snapcompliancedays)"
         case .amongNewest(let rank, let minimumCount):
             return rank == 1
                 ? "newest snapshot (snapminimumcount \(minimumCount))"

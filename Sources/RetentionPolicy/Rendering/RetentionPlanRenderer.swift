@@ -20,7 +20,8 @@ public enum RetentionPlanRenderer {
         var errors: [String: String] = [:]
         for failure in outcome.failures { errors[failure.snapshot.id] = String(describing: failure.error) }
         return outcome.results.map { result in
-            var line = "\(SnapshotLineFormat.line(for: result.decision.snapshot)) \(result.status.rawValue) — "
+            var line =
+                "\(SnapshotLineFormat.line(for: result.decision.snapshot)) \(result.status.rawValue) — "
                 + result.decision.reasonText
             if result.status == .dropFailed, let error = errors[result.decision.snapshot.id] {
                 line += " — error: \(error)"

@@ -45,7 +45,9 @@ public struct CalendarSpan: Sendable, Hashable, CustomStringConvertible {
 
     /// The span in the `1y6m` notation; `0h` when zero.
     public var description: String {
-        let parts = [(years, "y"), (months, "m"), (days, "d"), (hours, "h")].filter { $0.0 > 0 }.map { "\($0.0)\($0.1)" }
+        let parts = [(years, "y"), (months, "m"), (days, "d"), (hours, "h")].filter { $0.0 > 0 }.map {
+            "\($0.0)\($0.1)"
+        }
         return parts.isEmpty ? "0h" : parts.joined()
     }
 }

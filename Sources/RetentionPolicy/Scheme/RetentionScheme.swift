@@ -22,7 +22,8 @@ public struct ReferenceWindows: Sendable, Hashable {
     /// Creates the windows; negative values are refused.
     public init(days: Int, months: Int) throws(RetentionConfigurationError) {
         guard days >= 0 else {
-            throw .belowMinimum(key: "snapexpirationdays", value: String(days), minimum: 0, reason: "days cannot be negative")
+            throw .belowMinimum(
+                key: "snapexpirationdays", value: String(days), minimum: 0, reason: "days cannot be negative")
         }
         guard months >= 0 else {
             throw .belowMinimum(

@@ -27,7 +27,8 @@ public struct SafetyRules: Sendable, Hashable {
             throw .belowMinimum(
                 key: "snapcompliancedays", value: String(complianceDays), minimum: 0, reason: "days cannot be negative")
         }
-        self.init(validatedMinimumCount: minimumCount, keepNewestVerified: keepNewestVerified, complianceDays: complianceDays)
+        self.init(
+            validatedMinimumCount: minimumCount, keepNewestVerified: keepNewestVerified, complianceDays: complianceDays)
     }
 
     private init(validatedMinimumCount: Int, keepNewestVerified: Bool, complianceDays: Int) {

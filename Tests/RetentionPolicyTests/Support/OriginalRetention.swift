@@ -37,7 +37,8 @@ enum OriginalRetention {
                 drop = false
             }
             if drop { status = "dropped" }
-            decisions.append(Decision(id: snapshot.id, attemptsDrop: drop, status: status, windowsSayDrop: windowsSayDrop))
+            decisions.append(
+                Decision(id: snapshot.id, attemptsDrop: drop, status: status, windowsSayDrop: windowsSayDrop))
         }
         return decisions
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import RetentionPolicy
+import Testing
 
 /// One random retention scenario: a snapshot history with gaps, bursts, clones, locks, verified marks and clock
 /// skew, plus random policies, reproducible from its seed.
@@ -19,8 +19,9 @@ struct RandomHistory {
     init(seed: UInt64) {
         self.seed = seed
         var random = SplitMix64(seed: seed)
-        let now = TestDates.utc(2026, 11, 25, 10).addingTimeInterval(Double(random.int(-1_100...1_100)) * TestDates.day
-            + Double(random.int(0...86_399)))
+        let now = TestDates.utc(2026, 11, 25, 10).addingTimeInterval(
+            Double(random.int(-1_100...1_100)) * TestDates.day
+                + Double(random.int(0...86_399)))
         self.now = now
 
         let count = random.chance(0.04) ? 0 : random.int(1...45)
@@ -44,7 +45,8 @@ struct RandomHistory {
             cursor = cursor.addingTimeInterval(-Double(random.int(20...900)) * TestDates.day)
             for _ in 0..<count {
                 times.append(cursor)
-                cursor = cursor.addingTimeInterval(-Double(random.int(1...20)) * TestDates.day - Double(random.int(0...9_999)))
+                cursor = cursor.addingTimeInterval(
+                    -Double(random.int(1...20)) * TestDates.day - Double(random.int(0...9_999)))
             }
         default:  // bursts of identical timestamps around month ends
             for _ in 0..<count {

@@ -31,4 +31,3 @@ enum TestDates {
         return (components.year!, components.month!)
     }
 }
-
