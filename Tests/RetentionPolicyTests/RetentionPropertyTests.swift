@@ -188,6 +188,22 @@ struct RetentionPropertyTests {
         }
     }
 
+    @Test("decisions depend on creation times, not on the storage's listing order", arguments: schemes)
+    func listingOrderDoesNotMatter(schemeName: String) async {
+        await checkProperty("listing-order/\(schemeName)", count: 2_000) { history in
+            // Listing in chronological order (ties in their original listing order) must not change anything.
+            let reordered = SnapshotListing(
+                snapshots: history.chronologicalIndices.map { history.snapshots[$0] },
+                completeness: history.listing.completeness)
+            let original = Self.plan(history, scheme: schemeName)
+            let again = RetentionPlanner.plan(
+                listing: reordered, verifiedSnapshotIDs: history.verified,
+                scheme: Self.scheme(schemeName, for: history),
+                safety: history.safety, now: history.now)
+            return original.decisions == again.decisions ? [] : ["decisions changed with the listing order"]
+        }
+    }
+
     @Test("failed drops are all reported and fail the run")
     func failedDropsAreReported() async {
         await checkProperty("drop-failures", count: 2_000) { history in
