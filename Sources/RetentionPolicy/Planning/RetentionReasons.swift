@@ -64,7 +64,7 @@ public enum GFSPeriod: String, Sendable, Hashable, CaseIterable {
 public enum Protection: Sendable, Hashable {
     /// The listing was incomplete or inconsistent, so nothing is dropped.
     case listingIncomplete(reason: String)
-    /// The snapshot has clones (the original's `has a clone`).
+    /// The snapshot has clones (the original's `has a clone`); a negative, unknown count counts as cloned.
     case hasClones(count: Int)
     /// The storage holds the snapshot locked.
     case locked
@@ -79,7 +79,9 @@ public enum Protection: Sendable, Hashable {
     public var text: String {
         switch self {
         case .listingIncomplete(let reason): return "snapshot listing incomplete (\(reason)), nothing is dropped"
-        case .hasClones(let count): return count == 1 ? "has a clone" : "has \(count) clones"
+        case .hasClones(let count):
+            return count == 1
+                ? "has a clone" : count < 0 ? "clone count unknown, treated as cloned" : "has \(count) clones"
         case .locked: return "locked on the storage"
         case .insideComplianceWindow(let days):
             return "younger than the \(days)-day compliance window (snapcompliancedays)"
