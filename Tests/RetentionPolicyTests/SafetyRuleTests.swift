@@ -41,6 +41,17 @@ struct SafetyRuleTests {
         #expect(Fixtures.decision(plan, snapshots[5].id)?.plannedStatus == .valid)
     }
 
+    @Test("an unknown (negative) clone count is treated as cloned, as the original's `numclones != 0`")
+    func unknownCloneCount() {
+        var snapshots = outage
+        snapshots[2].cloneCount = -1
+        let plan = Fixtures.plan(snapshots, dropEverything, now: now)
+        let decision = Fixtures.decision(plan, snapshots[2].id)
+        #expect(decision?.action == .keep)
+        #expect(decision?.plannedStatus == .hasAClone)
+        #expect(decision?.reasonText.hasPrefix("keep: clone count unknown, treated as cloned") == true)
+    }
+
     @Test("snapcompliancedays protects young snapshots whatever the scheme; 0 protects nothing")
     func complianceWindow() throws {
         let snapshots = Fixtures.daily(from: TestDates.utc(2026, 11, 1, 10), through: now)
