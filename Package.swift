@@ -45,6 +45,9 @@ let package = Package(
             ]),
         .testTarget(name: "AutorestoreEngineTests", dependencies: ["AutorestoreEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel"]),
+        .target(name: "RetentionPolicy"),
+        .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
+        .executableTarget(name: "retention-bench", dependencies: ["RetentionPolicy"], path: "Benchmarks/RetentionBenchmark"),
     ],
     swiftLanguageModes: [.v6]
 )

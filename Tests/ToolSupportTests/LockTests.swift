@@ -48,7 +48,7 @@ struct LockTests {
             first.release()
         }
         let second = try await HardLinkLock.acquire(
-            directory: directory, maxWait: .seconds(5),
+            directory: directory, maxWait: .seconds(60),
             pollInterval: .milliseconds(50), logger: logger)
         second.release()
         #expect(files(directory).isEmpty)

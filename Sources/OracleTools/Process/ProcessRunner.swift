@@ -141,19 +141,20 @@ public struct ProcessRunner: Sendable {
             readerDone.signal()
         }
 
-        let timeoutTask: Task<Void, Never>? = request.timeout.map { limit in
+        // The time limit is watched on its own thread too, so a busy task pool cannot delay the kill.
+        let exited = DispatchSemaphore(value: 0)
+        if let limit = request.timeout {
             let grace = killGracePeriod
             let pid = child.pid
-            return Task.detached {
-                do { try await Task.sleep(for: limit) } catch { return }
+            Thread.detachNewThread {
+                guard exited.wait(timeout: .now() + Self.dispatchInterval(limit)) == .timedOut else { return }
                 state.timedOut.store(true, ordering: .sequentiallyConsistent)
                 kill(-pid, SIGTERM)
-                do { try await Task.sleep(for: grace) } catch { return }
-                kill(-pid, SIGKILL)
+                if exited.wait(timeout: .now() + Self.dispatchInterval(grace)) == .timedOut { kill(-pid, SIGKILL) }
             }
         }
         let status = await Self.waitForExit(pid: child.pid)
-        timeoutTask?.cancel()
+        exited.signal()
         if state.timedOut.load(ordering: .sequentiallyConsistent) {
             // The leader is gone; whatever else is left of its group (background children that survived
             // SIGTERM) is killed now rather than left running.
@@ -184,6 +185,11 @@ public struct ProcessRunner: Sendable {
     final class RunState: Sendable {
         let output = Mutex<[UInt8]>([])
         let timedOut = Atomic<Bool>(false)
+    }
+
+    static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(Int(min(seconds, Int64(Int32.max))) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 
     struct SpawnedChild {
@@ -225,6 +231,9 @@ public struct ProcessRunner: Sendable {
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 2)
         posix_spawn_file_actions_addclose(&actions, outputPipe[0])
+        // The child gets standard input, output and error only: no descriptor this process has open elsewhere
+        // (another child's pipe, a file being written) leaks into it.
+        _ = spawnFileActionsAddCloseFrom(&actions, 3)
         if let directory = request.workingDirectory {
             _ = spawnFileActionsAddChdir(&actions, directory)
         }
@@ -340,3 +349,7 @@ func closeFileDescriptor(_ descriptor: Int32) {
 /// `pipe2(2)`, which the Swift Glibc module does not import.
 @_silgen_name("pipe2")
 func createPipe(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+/// glibc ≥ 2.34: close every descriptor from `lowest` up in the child.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+func spawnFileActionsAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32

@@ -1,0 +1,36 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// What retention needs to know about one storage snapshot of a backup area.
+///
+/// Storage back-ends normalise their vendor records into this value; retention never talks to storage.
+public struct SnapshotRecord: Sendable, Hashable {
+    /// The storage's snapshot identifier, unique within one backup area.
+    public var id: String
+    /// Creation time as an absolute instant; all calendar rules read it in UTC.
+    public var createdAt: Date
+    /// Number of clones that depend on this snapshot. A snapshot with clones is never dropped.
+    public var cloneCount: Int
+    /// Whether the storage holds the snapshot immutable (retention lock, hold, tamper-proof expiry).
+    public var isLocked: Bool
+    /// Total referenced size in bytes, or `nil` when the storage does not report it.
+    public var totalBytes: Int64?
+    /// Bytes held only by this snapshot, or `nil` when the storage does not report it.
+    public var uniqueBytes: Int64?
+
+    /// Creates a snapshot record.
+    public init(
+        id: String, createdAt: Date, cloneCount: Int = 0, isLocked: Bool = false, totalBytes: Int64? = nil,
+        uniqueBytes: Int64? = nil
+    ) {
+        self.id = id
+        self.createdAt = createdAt
+        self.cloneCount = cloneCount
+        self.isLocked = isLocked
+        self.totalBytes = totalBytes
+        self.uniqueBytes = uniqueBytes
+    }
+}

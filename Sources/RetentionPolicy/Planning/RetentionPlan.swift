@@ -1,0 +1,45 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The retention decisions for one backup area, oldest snapshot first.
+///
+/// Only ``RetentionPlanner`` creates plans, so every planned drop has passed the safety rules.
+public struct RetentionPlan: Sendable, Hashable {
+    /// One decision per listed snapshot, oldest first.
+    public let decisions: [RetentionDecision]
+    /// The scheme that was applied.
+    public let scheme: RetentionScheme
+    /// The safety rules that were applied.
+    public let safety: SafetyRules
+    /// The planning time.
+    public let plannedAt: Date
+    /// Why the listing could not be trusted (incomplete, duplicate id, bad time), or `nil`. When set, the plan
+    /// drops nothing and a run that applies it fails.
+    public let listingProblem: String?
+
+    init(
+        decisions: [RetentionDecision], scheme: RetentionScheme, safety: SafetyRules, plannedAt: Date,
+        listingProblem: String?
+    ) {
+        self.decisions = decisions
+        self.scheme = scheme
+        self.safety = safety
+        self.plannedAt = plannedAt
+        self.listingProblem = listingProblem
+    }
+
+    /// `true` when the plan was made from a complete, consistent listing.
+    public var isListingComplete: Bool { listingProblem == nil }
+
+    /// The decisions that drop a snapshot, oldest first.
+    public var drops: [RetentionDecision] { decisions.filter { $0.action == .drop } }
+
+    /// The number of snapshots kept.
+    public var keepCount: Int { decisions.count - dropCount }
+
+    /// The number of snapshots dropped.
+    public var dropCount: Int { decisions.reduce(0) { $0 + ($1.action == .drop ? 1 : 0) } }
+}
