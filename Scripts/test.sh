@@ -22,14 +22,21 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   fi
 fi
 
-# Integration fixtures (btrfs loop device, throw-away PostgreSQL) are prepared by Scripts/fixtures.sh
-# when it exists; it exports the variables the tests read.
-if [ -x Scripts/fixtures.sh ]; then
+# Integration fixtures: each exports the variables its tests read (OIB_BTRFS_ROOT, OIB_POSTGRES_URL, ...) or
+# prints why it cannot, in which case those tests are reported as skipped with that reason.
+teardowns=()
+cleanup() { for t in "${teardowns[@]}"; do "$t" || true; done; }
+trap cleanup EXIT
+if [ -f Scripts/fixtures.sh ]; then
   # shellcheck disable=SC1091
   source Scripts/fixtures.sh
-  trap fixtures_teardown EXIT
   fixtures_setup
+  teardowns+=(fixtures_teardown)
 fi
+# shellcheck disable=SC1091
+source Scripts/fixtures-postgres.sh
+fixtures_postgres_setup
+teardowns+=(fixtures_postgres_teardown)
 
 log "building"
 swift build --build-tests
