@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ConfigModel", targets: ["ConfigModel"]),
+        .library(name: "OracleSimulator", targets: ["OracleSimulator"]),
+        .executable(name: "oracle-sim", targets: ["oracle-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -14,6 +16,9 @@ let package = Package(
     targets: [
         .target(name: "ConfigModel"),
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
+        .target(name: "OracleSimulator"),
+        .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"]),
+        .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )
