@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
         .library(name: "StorageLocalFS", targets: ["StorageLocalFS"]),
         .library(name: "StorageBtrfs", targets: ["StorageBtrfs"]),
+        .library(name: "OracleSimulator", targets: ["OracleSimulator"]),
+        .executable(name: "oracle-sim", targets: ["oracle-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,7 +30,10 @@ let package = Package(
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
         .target(name: "ToolSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport"]),
-        .target(name: "OracleTools", dependencies: ["ConfigModel", "ToolSupport", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "OracleTools",
+            dependencies: ["ConfigModel", "ToolSupport", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Resources/templates")]),
         .testTarget(name: "OracleToolsTests", dependencies: ["OracleTools"]),
         .target(
             name: "ToolCommands",
@@ -59,6 +64,8 @@ let package = Package(
         .testTarget(name: "StorageKitTests", dependencies: ["StorageKit", "StorageKitTesting"]),
         .testTarget(name: "StorageLocalFSTests", dependencies: ["StorageLocalFS", "StorageKitTesting"]),
         .testTarget(name: "StorageBtrfsTests", dependencies: ["StorageBtrfs", "StorageKitTesting"]),
+        .target(name: "OracleSimulator"),
+        .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -112,3 +112,25 @@ struct OutputMarkerTests {
             == ["diag/rdbms/orcl/orcl", "diag/tnslsnr/h/l"])
     }
 }
+
+@Suite("Built-in template files")
+struct BuiltInTemplateTests {
+    @Test(arguments: [BuiltInTemplates.backup, BuiltInTemplates.restore, BuiltInTemplates.report])
+    func loadAndEveryKeyParses(name: String) throws {
+        let templates = try BuiltInTemplates.load(name, overrideDirectory: nil)
+        #expect(!templates.keys.isEmpty)
+    }
+
+    @Test func backupTemplatesHaveTheOriginalsKeys() throws {
+        let templates = try BuiltInTemplates.load(BuiltInTemplates.backup, overrideDirectory: nil)
+        for key in ["header", "headercatalog", "footer", "backupimagecopy", "backupfooter", "registerdatabase",
+                    "resynccatalog", "config", "configdelalnodg", "configdelaldg", "report", "validatebackup",
+                    "headerrestore", "fullrestore", "restorefooter", "allocatearchlogchannel", "createuser",
+                    "dropschedule", "createschedule", "cdbdetect", "sqlplusheader", "sqlplusfooter",
+                    "archivecurrentlogs", "archivelogmissing", "deletedatafilecopy", "configfromsqlplus",
+                    "isdbregisteredincatalog", "autorestoreparameters"]
+        {
+            #expect(templates.has(key), "missing template \(key)")
+        }
+    }
+}

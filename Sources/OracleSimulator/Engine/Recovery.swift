@@ -1,0 +1,247 @@
+import Foundation
+
+/// Restore-side operations that read and write the real files of a clone.
+enum Recovery {
+    /// Reads a controlfile backup piece (or autobackup) and returns the controlfile it holds.
+    static func controlfile(fromPiece path: String) throws -> DatabaseState {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw OracleError([
+                "ORA-19505: failed to identify file \"\(path)\"", "ORA-27037: unable to obtain file status",
+                "Linux-x86_64 Error: 2: No such file or directory", "Additional information: 7",
+            ])
+        }
+        guard let piece = try? BackupPieceFile.read(path: path), let controlfile = piece.body.controlfile else {
+            throw OracleError([
+                "ORA-19870: error while restoring backup piece \(path)",
+                "ORA-19608: \(path) is not a backup piece",
+            ])
+        }
+        return controlfile
+    }
+
+    /// Files under a `catalog start with` prefix: a directory prefix (ending in `/`) is searched recursively,
+    /// otherwise every file whose path starts with the prefix.
+    static func files(matching prefix: String) -> [String] {
+        let directory = prefix.hasSuffix("/") ? String(prefix.dropLast()) : (prefix as NSString).deletingLastPathComponent
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var result: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            let path = directory + "/" + relative
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            if path.hasPrefix(prefix) { result.append(path) }
+        }
+        return result.sorted()
+    }
+
+    /// Datafiles must be consistent with the recovered SCN before `open read only`.
+    static func checkOpenable(_ database: DatabaseState, instance: InstanceRecord, environment: [String: String]) throws {
+        for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }) {
+            guard let header = try? DatafileImage.readHeader(path: datafile.path) else {
+                throw OracleError([
+                    "ORA-01157: cannot identify/lock data file \(datafile.fileNumber) - see DBWR trace file",
+                    "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
+                ])
+            }
+            guard header.dbid == database.dbid else {
+                throw OracleError([
+                    "ORA-01122: database file \(datafile.fileNumber) failed verification check",
+                    "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
+                    "ORA-01206: file is not part of this database - wrong database id",
+                ])
+            }
+            guard let recovered = database.recoveredSCN, header.checkpointSCN == recovered else {
+                throw OracleError([
+                    "ORA-01113: file \(datafile.fileNumber) needs media recovery",
+                    "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
+                ])
+            }
+        }
+        if database.requiresWallet {
+            let walletRoot = instance.parameters["wallet_root"] ?? environment["ORACLE_SIM_WALLET"]
+            let open = walletRoot.map { FileManager.default.fileExists(atPath: $0 + "/ewallet.p12") } ?? false
+            if !open { throw OracleError("ORA-28365: wallet is not open") }
+        }
+    }
+
+    /// One applied archived log, for RMAN's output.
+    struct AppliedLog {
+        var sequence: Int
+        var thread: Int
+        var path: String
+    }
+
+    /// Result of media recovery.
+    struct RecoveryResult {
+        var applied: [AppliedLog]
+        var createdDatafiles: [(Int, String)]
+    }
+
+    /// Applies redo from the cataloged archived logs to the datafiles until `untilTime`.
+    ///
+    /// Fails like RMAN (RMAN-06054) when the next log needed is not known to the controlfile or missing on disk.
+    static func recover(
+        _ database: inout DatabaseState, untilTime: Date?, newFileDirectory: String?, now: Date
+    ) throws -> RecoveryResult {
+        var checkpoints: [Int: Int64] = [:]
+        for datafile in database.datafiles {
+            guard let header = try? DatafileImage.readHeader(path: datafile.path) else {
+                throw OracleError([
+                    "RMAN-06094: datafile \(datafile.fileNumber) must be restored",
+                ])
+            }
+            checkpoints[datafile.fileNumber] = header.checkpointSCN
+        }
+        if let untilTime {
+            for datafile in database.datafiles {
+                let header = try DatafileImage.readHeader(path: datafile.path)
+                if header.checkpointTime > untilTime && header.checkpointSCN > (checkpoints.values.min() ?? 0) {
+                    throw OracleError([
+                        "RMAN-06556: datafile \(datafile.fileNumber) must be restored from backup older than SCN \(header.checkpointSCN)",
+                    ])
+                }
+            }
+        }
+        let startSCN = checkpoints.values.min() ?? database.currentSCN
+        let logs = database.archivedLogs.filter { !$0.deleted && $0.thread == database.thread }
+        var bySequence: [Int: ArchivedLog] = [:]
+        for log in logs where FileManager.default.fileExists(atPath: log.path) {
+            if bySequence[log.sequence] == nil { bySequence[log.sequence] = log }
+        }
+        // The first log needed contains the SCN after the oldest checkpoint.
+        var sequence: Int
+        if let first = bySequence.values.filter({ $0.firstSCN <= startSCN + 1 && startSCN < $0.nextSCN }).min(by: { $0.sequence < $1.sequence }) {
+            sequence = first.sequence
+        } else {
+            let before = logs.filter { $0.nextSCN <= startSCN + 1 }.map(\.sequence).max()
+            sequence = (before ?? (database.currentSequence - 1)) + 1
+            throw requestingUnknownLog(thread: database.thread, sequence: sequence, scn: startSCN + 1)
+        }
+        var applied: [AppliedLog] = []
+        var created: [(Int, String)] = []
+        var reachedSCN = startSCN
+        while true {
+            guard let log = bySequence[sequence] else {
+                if untilTime == nil && !applied.isEmpty { break }
+                throw requestingUnknownLog(thread: database.thread, sequence: sequence, scn: reachedSCN + 1)
+            }
+            let contents: (header: ArchivedLogHeader, records: [RedoRecord])
+            do {
+                contents = try ArchivedLogFile.read(path: log.path)
+            } catch {
+                throw OracleError([
+                    "ORA-00310: archived log contains sequence \(sequence); sequence \(sequence) required",
+                    "ORA-00334: archived log: '\(log.path)'",
+                ])
+            }
+            guard contents.header.dbid == database.dbid else {
+                throw OracleError(["ORA-19906: recovery target incarnation changed during recovery"])
+            }
+            applied.append(AppliedLog(sequence: sequence, thread: log.thread, path: log.path))
+            var reachedTarget = false
+            for record in contents.records {
+                if let untilTime, record.time > untilTime {
+                    reachedTarget = true
+                    break
+                }
+                try apply(record, to: &database, checkpoints: &checkpoints, newFileDirectory: newFileDirectory, created: &created, now: now)
+                reachedSCN = max(reachedSCN, record.scn)
+            }
+            if let untilTime, reachedTarget || log.nextTime > untilTime {
+                break
+            }
+            reachedSCN = max(reachedSCN, log.nextSCN - 1)
+            sequence += 1
+        }
+        // Every datafile is now consistent at the reached SCN.
+        for datafile in database.datafiles {
+            var header = try DatafileImage.readHeader(path: datafile.path)
+            header.checkpointSCN = reachedSCN
+            header.checkpointTime = untilTime ?? now
+            try DatafileImage.writeHeader(path: datafile.path, header: header)
+        }
+        database.recoveredSCN = reachedSCN
+        database.currentSCN = reachedSCN
+        return RecoveryResult(applied: applied, createdDatafiles: created)
+    }
+
+    static func requestingUnknownLog(thread: Int, sequence: Int, scn: Int64) -> OracleError {
+        OracleError(
+            "RMAN-06054: media recovery requesting unknown archived log for thread \(thread) with sequence \(sequence) and starting SCN of \(scn)"
+        )
+    }
+
+    static func apply(
+        _ record: RedoRecord, to database: inout DatabaseState, checkpoints: inout [Int: Int64], newFileDirectory: String?,
+        created: inout [(Int, String)], now: Date
+    ) throws {
+        switch record.kind {
+        case .addDatafile:
+            guard !database.datafiles.contains(where: { $0.fileNumber == record.fileNumber }) else { return }
+            let directory = newFileDirectory ?? database.parameter("db_create_file_dest") ?? database.oradataDirectory
+            let path = DatabaseEngine.omfName(directory, database.dbName, record.tablespace ?? "USERS", database.takeUniqueName())
+            let datafile = Datafile(
+                fileNumber: record.fileNumber, tablespace: record.tablespace ?? "USERS", path: path,
+                blockCount: record.blockCount ?? 16, creationSCN: record.scn, onlineStatus: "ONLINE")
+            var header = DatabaseEngine.header(for: datafile, state: database, now: now)
+            header.checkpointSCN = record.scn
+            try DatafileImage.create(path: path, header: header)
+            database.datafiles.append(datafile)
+            checkpoints[record.fileNumber] = record.scn
+            created.append((record.fileNumber, path))
+        case .dropDatafile:
+            database.datafiles.removeAll { $0.fileNumber == record.fileNumber }
+            checkpoints.removeValue(forKey: record.fileNumber)
+        case .blockChange, .nologging:
+            guard let checkpoint = checkpoints[record.fileNumber], record.scn > checkpoint,
+                let datafile = database.datafiles.first(where: { $0.fileNumber == record.fileNumber })
+            else { return }
+            if record.kind == .blockChange {
+                let bytes = DatafileImage.encodeBlock(number: record.block, scn: record.scn, nonlogged: false, payload: record.payload)
+                try DatafileImage.writeBlocks(path: datafile.path, blocks: [(record.block, bytes)])
+            } else {
+                let count = record.blockCount ?? 1
+                let writes = (record.block..<(record.block + count)).map {
+                    ($0, DatafileImage.encodeBlock(number: $0, scn: record.scn, nonlogged: true, payload: "NOLOGGING|" + record.payload))
+                }
+                try DatafileImage.writeBlocks(path: datafile.path, blocks: writes)
+                database.nonloggedBlocks.removeAll { $0.fileNumber == record.fileNumber && $0.block == record.block }
+                database.nonloggedBlocks.append(
+                    CorruptBlockRange(
+                        fileNumber: record.fileNumber, block: record.block, blocks: count, corruptionChange: record.scn,
+                        corruptionType: "NOLOGGING"))
+            }
+        }
+    }
+
+    /// `backup validate check logical database`: per-file block checks.
+    struct ValidationResult {
+        var fileNumber: Int
+        var path: String
+        var examined: Int
+        var empty: Int
+        var corrupt: [Int]
+        var highSCN: Int64
+        var dataBlocks: Int
+    }
+
+    static func validate(_ database: DatabaseState) throws -> [ValidationResult] {
+        var results: [ValidationResult] = []
+        for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }) {
+            guard let blocks = try? DatafileImage.readBlocks(path: datafile.path) else {
+                throw OracleError([
+                    "ORA-19625: error identifying file \(datafile.path)", "ORA-27037: unable to obtain file status",
+                    "Linux-x86_64 Error: 2: No such file or directory",
+                ])
+            }
+            results.append(
+                ValidationResult(
+                    fileNumber: datafile.fileNumber, path: datafile.path, examined: blocks.count,
+                    empty: blocks.filter { $0.checksumValid && $0.payload.isEmpty }.count,
+                    corrupt: blocks.filter { !$0.checksumValid }.map(\.number),
+                    highSCN: blocks.filter(\.checksumValid).map(\.scn).max() ?? 0,
+                    dataBlocks: blocks.filter { $0.checksumValid && !$0.payload.isEmpty }.count))
+        }
+        return results
+    }
+}

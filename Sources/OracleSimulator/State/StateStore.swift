@@ -1,0 +1,199 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Errors of the simulator's own machinery (not simulated Oracle errors).
+public struct SimulatorError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A fault planted by `oracle-sim inject`.
+public struct FaultRule: Codable, Sendable, Equatable {
+    public enum Action: String, Codable, Sendable { case fail, hang }
+    public var action: Action
+    /// Case-insensitive substring of the (whitespace-normalised) statement text.
+    public var statementContains: String
+    /// `sqlplus`, `rman` or nil for both.
+    public var tool: String?
+    /// Error text printed for `fail` (default: an ORA-/RMAN- error fitting the tool).
+    public var errorText: String?
+    /// Real seconds to hang (so callers' timeouts can be exercised).
+    public var hangSeconds: Double
+    /// Remaining triggers; nil means forever.
+    public var remaining: Int?
+}
+
+/// Process-wide simulator state: clock, faults, refused connections.
+public struct SimulatorGlobals: Codable, Sendable, Equatable {
+    /// Seconds the simulated clock has been advanced (sleeps, workload).
+    public var clockAdvanceSeconds: Double = 0
+    public var faults: [FaultRule] = []
+    /// Aliases or service names whose connections fail with ORA-12545.
+    public var refusedConnections: [String] = []
+}
+
+/// A started (not yet mounted, or restored) instance reached through `ORACLE_SID`.
+public struct InstanceRecord: Codable, Sendable, Equatable {
+    public var sid: String
+    /// `STARTED`, `MOUNTED` or `OPEN`.
+    public var status: String
+    public var pfilePath: String
+    public var parameters: [String: String]
+    public var controlFilePath: String
+    public var startedAt: Date
+}
+
+/// The on-disk state directory, guarded by one `flock`ed lock file.
+///
+/// Layout: `globals.json`, `databases/<db_unique_name>.json`, `instances/<sid>.json`, `.lock`.
+public struct StateStore: Sendable {
+    public let root: URL
+    public let environment: [String: String]
+
+    /// `ORACLE_SIM_STATE`, else `$ORACLE_HOME/../oracle-sim-state`, else `./oracle-sim-state`.
+    public static func defaultRoot(_ environment: [String: String]) -> URL {
+        if let explicit = environment["ORACLE_SIM_STATE"], !explicit.isEmpty {
+            return URL(fileURLWithPath: explicit)
+        }
+        if let home = environment["ORACLE_HOME"], !home.isEmpty {
+            return URL(fileURLWithPath: home).deletingLastPathComponent().appendingPathComponent("oracle-sim-state")
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(
+            "oracle-sim-state")
+    }
+
+    public init(environment: [String: String]) {
+        self.environment = environment
+        self.root = StateStore.defaultRoot(environment)
+    }
+
+    public init(root: URL, environment: [String: String]) {
+        self.root = root
+        self.environment = environment
+    }
+
+    var databasesDirectory: URL { root.appendingPathComponent("databases") }
+    var instancesDirectory: URL { root.appendingPathComponent("instances") }
+
+    /// Runs `body` while holding the exclusive lock on the state directory.
+    public func withLock<T>(_ body: () throws -> T) throws -> T {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let lockPath = root.appendingPathComponent(".lock").path
+        let descriptor = open(lockPath, O_CREAT | O_RDWR, 0o644)
+        guard descriptor >= 0 else { throw SimulatorError("cannot open lock file \(lockPath)") }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX) == 0 else { throw SimulatorError("cannot lock \(lockPath)") }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
+    // MARK: Globals and clock
+
+    public func loadGlobals() throws -> SimulatorGlobals {
+        let url = root.appendingPathComponent("globals.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return SimulatorGlobals() }
+        return try JSONCoding.decoder.decode(SimulatorGlobals.self, from: Data(contentsOf: url))
+    }
+
+    public func saveGlobals(_ globals: SimulatorGlobals) throws {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try JSONCoding.write(globals, to: root.appendingPathComponent("globals.json"))
+    }
+
+    /// The simulated time: `ORACLE_SIM_NOW` (or the real time) + `ORACLE_SIM_CLOCK_OFFSET` + recorded advances.
+    public func now(_ globals: SimulatorGlobals) -> Date {
+        var base = Date()
+        if let fixed = environment["ORACLE_SIM_NOW"], !fixed.isEmpty {
+            if let parsed = OracleTime.parseISOSeconds(fixed, timeZone) {
+                base = parsed
+            } else if let parsed = ISO8601DateFormatter().date(from: fixed) {
+                base = parsed
+            } else if let epoch = Double(fixed) {
+                base = Date(timeIntervalSince1970: epoch)
+            }
+        }
+        let offset = Double(environment["ORACLE_SIM_CLOCK_OFFSET"] ?? "") ?? 0
+        let seconds = (base.timeIntervalSince1970 + offset + globals.clockAdvanceSeconds).rounded(.down)
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    public var timeZone: TimeZone { OracleTime.timeZone(environment) }
+
+    // MARK: Databases
+
+    func databaseURL(_ name: String) -> URL {
+        databasesDirectory.appendingPathComponent(name.lowercased() + ".json")
+    }
+
+    public func databaseNames() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: databasesDirectory.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    public func loadDatabase(_ name: String) throws -> DatabaseState? {
+        let url = databaseURL(name)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try JSONCoding.decoder.decode(DatabaseState.self, from: Data(contentsOf: url))
+    }
+
+    public func saveDatabase(_ state: DatabaseState) throws {
+        try FileManager.default.createDirectory(at: databasesDirectory, withIntermediateDirectories: true)
+        try JSONCoding.write(state, to: databaseURL(state.dbUniqueName))
+    }
+
+    /// The database offering `service` (its db_unique_name or one of its service names).
+    public func databaseOffering(service: String) throws -> DatabaseState? {
+        for name in databaseNames() {
+            guard let state = try loadDatabase(name) else { continue }
+            let services = [state.dbUniqueName] + state.serviceNames
+            if services.contains(where: { $0.caseInsensitiveCompare(service) == .orderedSame }) { return state }
+        }
+        return nil
+    }
+
+    // MARK: Instances
+
+    func instanceURL(_ sid: String) -> URL { instancesDirectory.appendingPathComponent(sid + ".json") }
+
+    public func loadInstance(_ sid: String) throws -> InstanceRecord? {
+        let url = instanceURL(sid)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try JSONCoding.decoder.decode(InstanceRecord.self, from: Data(contentsOf: url))
+    }
+
+    public func saveInstance(_ record: InstanceRecord) throws {
+        try FileManager.default.createDirectory(at: instancesDirectory, withIntermediateDirectories: true)
+        try JSONCoding.write(record, to: instanceURL(record.sid))
+    }
+
+    public func removeInstance(_ sid: String) {
+        try? FileManager.default.removeItem(at: instanceURL(sid))
+    }
+}
+
+/// Shared JSON settings (sorted keys so state files diff well).
+enum JSONCoding {
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }
+    static func write<T: Encodable>(_ value: T, to url: URL) throws {
+        let data = try encoder.encode(value)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        try data.write(to: temporary)
+        guard rename(temporary.path, url.path) == 0 else { throw SimulatorError("cannot write \(url.path)") }
+    }
+}

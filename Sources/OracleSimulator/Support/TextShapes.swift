@@ -1,0 +1,173 @@
+import Foundation
+
+/// Matching statement text against the exact statement shapes the simulator understands.
+///
+/// A shape is the statement as our templates write it, with `{}` where a substituted value goes.
+/// Matching ignores case and treats any run of whitespace as equivalent to a single space (or none around
+/// punctuation), so line breaks introduced by the templates' continuation lines do not matter.
+public enum TextShape {
+    /// Collapses whitespace runs to one space and trims; drops one trailing `;`.
+    public static func normalize(_ text: String) -> String {
+        var collapsed = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        while collapsed.hasSuffix(";") || collapsed.hasSuffix(" ") { collapsed.removeLast() }
+        return collapsed
+    }
+
+    /// The captured values when `text` has the given shape, else nil.
+    public static func match(_ text: String, _ shape: String) -> [String]? {
+        let pattern = regexPattern(for: shape)
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators])
+        else { return nil }
+        let normalized = normalize(text)
+        guard let match = regex.firstMatch(in: normalized, range: NSRange(normalized.startIndex..., in: normalized))
+        else { return nil }
+        return (1..<match.numberOfRanges).map { index in
+            Range(match.range(at: index), in: normalized).map { String(normalized[$0]) } ?? ""
+        }
+    }
+
+    static func regexPattern(for shape: String) -> String {
+        let parts = normalize(shape).components(separatedBy: "{}")
+        var pattern = "^"
+        for (index, part) in parts.enumerated() {
+            var escaped = ""
+            for character in part {
+                if character == " " {
+                    escaped += "\\s*"
+                } else {
+                    escaped += NSRegularExpression.escapedPattern(for: String(character))
+                }
+            }
+            pattern += escaped
+            if index < parts.count - 1 { pattern += index == parts.count - 2 && parts.last!.isEmpty ? "(.*)" : "(.*?)" }
+        }
+        return pattern + "$"
+    }
+
+    /// First capture group of `pattern` in `text` (case-insensitive), if any.
+    public static func capture(_ pattern: String, in text: String) -> String? {
+        guard let all = captures(pattern, in: text) else { return nil }
+        return all.first ?? ""
+    }
+
+    public static func captures(_ pattern: String, in text: String) -> [String]? {
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators]),
+            let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text))
+        else { return nil }
+        return (1..<match.numberOfRanges).map { index in
+            Range(match.range(at: index), in: text).map { String(text[$0]) } ?? ""
+        }
+    }
+
+    /// Whether `text` contains `fragment` once both are whitespace-normalised (case-insensitive).
+    public static func contains(_ text: String, _ fragment: String) -> Bool {
+        normalize(text).lowercased().contains(normalize(fragment).lowercased())
+    }
+
+    /// Removes the quotes of an SQL string literal and un-doubles embedded quotes.
+    public static func unquote(_ literal: String) -> String {
+        var text = literal.trimmingCharacters(in: .whitespaces)
+        if text.hasPrefix("'") && text.hasSuffix("'") && text.count >= 2 {
+            text = String(text.dropFirst().dropLast())
+        } else if text.hasPrefix("\"") && text.hasSuffix("\"") && text.count >= 2 {
+            text = String(text.dropFirst().dropLast())
+        }
+        return text.replacingOccurrences(of: "''", with: "'")
+    }
+}
+
+/// A call like `pkg.proc(a => 'x', b => 1)` found in PL/SQL text.
+struct PLSQLCall: Sendable, Equatable {
+    var procedure: String
+    var arguments: [String: String]
+
+    /// Every `prefix<name>(…)` call in `text`, in order; named arguments are unquoted.
+    static func calls(in text: String, prefix: String) -> [PLSQLCall] {
+        let characters = Array(text)
+        let lowered = Array(text.lowercased())
+        let needle = Array(prefix.lowercased())
+        var result: [PLSQLCall] = []
+        var index = 0
+        var inQuote = false
+        while index < characters.count {
+            if characters[index] == "'" { inQuote.toggle() }
+            if !inQuote, index + needle.count < characters.count, Array(lowered[index..<(index + needle.count)]) == needle {
+                var cursor = index + needle.count
+                var name = ""
+                while cursor < characters.count, characters[cursor].isLetter || characters[cursor] == "_" {
+                    name.append(characters[cursor])
+                    cursor += 1
+                }
+                while cursor < characters.count, characters[cursor].isWhitespace { cursor += 1 }
+                guard cursor < characters.count, characters[cursor] == "(" else {
+                    index = cursor
+                    continue
+                }
+                let (body, end) = balanced(characters, from: cursor)
+                result.append(PLSQLCall(procedure: name.lowercased(), arguments: namedArguments(body)))
+                index = end
+                continue
+            }
+            index += 1
+        }
+        return result
+    }
+
+    /// The text inside the parentheses starting at `start`, and the index after the closing one.
+    static func balanced(_ characters: [Character], from start: Int) -> (String, Int) {
+        var depth = 0
+        var inQuote = false
+        var body = ""
+        var index = start
+        while index < characters.count {
+            let character = characters[index]
+            if character == "'" { inQuote.toggle() }
+            if !inQuote {
+                if character == "(" {
+                    depth += 1
+                    if depth == 1 {
+                        index += 1
+                        continue
+                    }
+                } else if character == ")" {
+                    depth -= 1
+                    if depth == 0 { return (body, index + 1) }
+                }
+            }
+            body.append(character)
+            index += 1
+        }
+        return (body, index)
+    }
+
+    static func namedArguments(_ body: String) -> [String: String] {
+        var parts: [String] = []
+        var current = ""
+        var depth = 0
+        var inQuote = false
+        for character in body {
+            if character == "'" { inQuote.toggle() }
+            if !inQuote {
+                if character == "(" { depth += 1 }
+                if character == ")" { depth -= 1 }
+                if character == "," && depth == 0 {
+                    parts.append(current)
+                    current = ""
+                    continue
+                }
+            }
+            current.append(character)
+        }
+        if !current.trimmingCharacters(in: .whitespaces).isEmpty { parts.append(current) }
+        var arguments: [String: String] = [:]
+        for (position, part) in parts.enumerated() {
+            if let arrow = part.range(of: "=>") {
+                let key = part[..<arrow.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+                arguments[key] = TextShape.unquote(String(part[arrow.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines))
+            } else {
+                arguments["#\(position + 1)"] = TextShape.unquote(part.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
+        return arguments
+    }
+}
