@@ -11,6 +11,10 @@ let package = Package(
         .library(name: "ToolCommands", targets: ["ToolCommands"]),
         .library(name: "AutorestoreEngine", targets: ["AutorestoreEngine"]),
         .executable(name: "backup", targets: ["backup"]),
+        .library(name: "StorageKit", targets: ["StorageKit"]),
+        .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
+        .library(name: "StorageLocalFS", targets: ["StorageLocalFS"]),
+        .library(name: "StorageBtrfs", targets: ["StorageBtrfs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +52,13 @@ let package = Package(
         .target(name: "RetentionPolicy"),
         .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
         .executableTarget(name: "retention-bench", dependencies: ["RetentionPolicy"], path: "Benchmarks/RetentionBenchmark"),
+        .target(name: "StorageKit", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "StorageKitTesting", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "StorageLocalFS", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "StorageBtrfs", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "StorageKitTests", dependencies: ["StorageKit", "StorageKitTesting"]),
+        .testTarget(name: "StorageLocalFSTests", dependencies: ["StorageLocalFS", "StorageKitTesting"]),
+        .testTarget(name: "StorageBtrfsTests", dependencies: ["StorageBtrfs", "StorageKitTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

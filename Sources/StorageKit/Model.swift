@@ -1,0 +1,102 @@
+import Foundation
+
+/// A point-in-time, read-only copy of a database's backup volume.
+public struct Snapshot: Sendable, Hashable {
+    /// The storage identifier (usually the name, e.g. `orcl-20161017T093914`).
+    public var id: String
+    /// Creation instant (always an absolute instant; formatted as UTC).
+    public var creation: Date
+    /// Bytes referenced by the snapshot; `nil` when the back-end cannot tell.
+    public var spaceTotal: Int64?
+    /// Bytes only this snapshot holds (freed by deleting it); `nil` when unknown.
+    public var spaceUnique: Int64?
+    /// Number of clones made from this snapshot that still exist.
+    public var cloneCount: Int
+
+    public init(id: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, cloneCount: Int = 0) {
+        self.id = id
+        self.creation = creation
+        self.spaceTotal = spaceTotal
+        self.spaceUnique = spaceUnique
+        self.cloneCount = cloneCount
+    }
+}
+
+/// A writable copy of a snapshot, exported or reachable at `mountPoint`.
+public struct Clone: Sendable, Hashable {
+    /// The clone's name (the storage filesystem/volume name).
+    public var name: String
+    /// The volume (database) the origin snapshot belongs to.
+    public var originVolume: String
+    /// The snapshot the clone was made from.
+    public var originSnapshot: String
+    /// Storage-side path (export path, junction path or local directory); `nil` if unknown or not exported.
+    public var mountPoint: String?
+
+    public init(name: String, originVolume: String, originSnapshot: String, mountPoint: String?) {
+        self.name = name
+        self.originVolume = originVolume
+        self.originSnapshot = originSnapshot
+        self.mountPoint = mountPoint
+    }
+}
+
+/// A database's backup volume (share, filesystem, subvolume or directory).
+public struct Volume: Sendable, Hashable {
+    public var name: String
+    /// Storage-side path (export path or local directory), when known.
+    public var mountPoint: String?
+    /// Bytes used by the live volume, when known.
+    public var spaceUsed: Int64?
+
+    public init(name: String, mountPoint: String?, spaceUsed: Int64? = nil) {
+        self.name = name
+        self.mountPoint = mountPoint
+        self.spaceUsed = spaceUsed
+    }
+}
+
+/// What a driver can do beyond listing, creating and deleting snapshots.
+public struct StorageCapabilities: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// `cloneSnapshot`, `dropClone` and `cloneInfo`.
+    public static let clone = StorageCapabilities(rawValue: 1 << 0)
+    /// `listClones`.
+    public static let listClones = StorageCapabilities(rawValue: 1 << 1)
+    /// Snapshots carry space figures (at least `spaceTotal`).
+    public static let spaceUsage = StorageCapabilities(rawValue: 1 << 2)
+    /// `createVolume`.
+    public static let createVolume = StorageCapabilities(rawValue: 1 << 3)
+    /// `lockSnapshot` / `unlockSnapshot`.
+    public static let lock = StorageCapabilities(rawValue: 1 << 4)
+    /// The back-end chooses snapshot names itself; `createSnapshot(named:)` treats the name as a hint.
+    public static let serverNamedSnapshots = StorageCapabilities(rawValue: 1 << 5)
+
+    /// Names for display and JSON.
+    public var names: [String] {
+        var result: [String] = []
+        if contains(.clone) { result.append("clone") }
+        if contains(.listClones) { result.append("listClones") }
+        if contains(.spaceUsage) { result.append("spaceUsage") }
+        if contains(.createVolume) { result.append("createVolume") }
+        if contains(.lock) { result.append("lock") }
+        if contains(.serverNamedSnapshots) { result.append("serverNamedSnapshots") }
+        return result
+    }
+}
+
+extension Sequence where Element == Snapshot {
+    /// Snapshots ordered by creation, oldest first (or newest first); ties keep their storage order.
+    public func sortedByCreation(newestFirst: Bool = false) -> [Snapshot] {
+        let indexed = Array(self.enumerated())
+        return indexed.sorted { lhs, rhs in
+            if lhs.element.creation != rhs.element.creation {
+                return newestFirst
+                    ? lhs.element.creation > rhs.element.creation : lhs.element.creation < rhs.element.creation
+            }
+            return lhs.offset < rhs.offset
+        }.map(\.element)
+    }
+}

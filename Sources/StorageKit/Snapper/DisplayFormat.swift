@@ -1,0 +1,51 @@
+import Foundation
+
+/// The `snapper` text formats (reference §4.2), with unknown values shown as `unknown` (R-26).
+public enum DisplayFormat {
+    /// Binary units with floor division: `TB`, `GB`, `MB`, `kB`, `B`; `nil` or negative → `unknown`.
+    public static func size(_ bytes: Int64?) -> String {
+        guard let bytes, bytes >= 0 else { return "unknown" }
+        let units: [(shift: Int64, suffix: String)] = [(40, "TB"), (30, "GB"), (20, "MB"), (10, "kB")]
+        for unit in units where bytes >= (Int64(1) << unit.shift) {
+            return "\(bytes >> unit.shift)\(unit.suffix)"
+        }
+        return "\(bytes)B"
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` in UTC.
+    public static func utcTimestamp(_ date: Date) -> String {
+        let components = utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d", components.year ?? 0, components.month ?? 0,
+            components.day ?? 0, components.hour ?? 0, components.minute ?? 0, components.second ?? 0)
+    }
+
+    /// `orcl-20161017T093914 [2016-10-17 07:39:14 UTC] total=177MB unique=0B clones=1`.
+    public static func snapshotLine(_ snapshot: Snapshot) -> String {
+        "\(snapshot.id) [\(utcTimestamp(snapshot.creation)) UTC] total=\(size(snapshot.spaceTotal))"
+            + " unique=\(size(snapshot.spaceUnique)) clones=\(snapshot.cloneCount)"
+    }
+
+    /// `<clonename> [<origin snapshot>] [mount point: <mountpoint>]`; an unknown mount point prints `unknown`.
+    public static func cloneLine(_ clone: Clone) -> String {
+        "\(clone.name) [\(clone.originSnapshot)] [mount point: \(clone.mountPoint ?? "unknown")]"
+    }
+
+    /// Python `timedelta` text without microseconds: `0:03:57`, `1 day, 2:03:04`, `3 days, 0:00:00`.
+    public static func duration(seconds: Int) -> String {
+        let negative = seconds < 0
+        // Python normalises negative durations to "-1 day, 23:59:59"; we keep a plain sign instead.
+        let total = abs(seconds)
+        let days = total / 86_400
+        let rest = total % 86_400
+        let clock = String(format: "%d:%02d:%02d", rest / 3600, (rest % 3600) / 60, rest % 60)
+        let text = days == 0 ? clock : "\(days) day\(days == 1 ? "" : "s"), \(clock)"
+        return negative ? "-" + text : text
+    }
+
+    static let utcCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}

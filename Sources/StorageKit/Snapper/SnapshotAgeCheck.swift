@@ -1,0 +1,85 @@
+import Foundation
+
+/// Nagios plug-in states with their exit codes.
+public enum NagiosStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case ok = "OK"
+    case warning = "WARNING"
+    case critical = "CRITICAL"
+    case unknown = "UNKNOWN"
+
+    /// 0, 1, 2 or 3.
+    public var exitCode: Int32 {
+        switch self {
+        case .ok: 0
+        case .warning: 1
+        case .critical: 2
+        case .unknown: 3
+        }
+    }
+}
+
+/// One Nagios check outcome: print `line` (single line, perfdata after `|`) and exit with `status.exitCode`.
+public struct NagiosResult: Sendable, Hashable, Codable {
+    public var status: NagiosStatus
+    /// Text before the `|`.
+    public var message: String
+    /// Perfdata after the `|`, empty when none.
+    public var performanceData: String
+
+    public init(status: NagiosStatus, message: String, performanceData: String = "") {
+        self.status = status
+        self.message = message
+        self.performanceData = performanceData
+    }
+
+    /// `STATUS: message|perfdata`, with newlines flattened.
+    public var line: String {
+        let text = "\(status.rawValue): \(message)".replacingOccurrences(of: "\n", with: " ")
+        return performanceData.isEmpty ? text : text + "|" + performanceData
+    }
+
+    public var exitCode: Int32 { status.exitCode }
+
+    /// UNKNOWN for any failure while checking (the reference printed `Exception occured: …` and exited 3).
+    public static func unknown(_ error: any Error) -> NagiosResult {
+        NagiosResult(status: .unknown, message: "Snapshot age check failed: \(error)")
+    }
+}
+
+/// `checkage`: the age of the newest snapshot against `warningsnapage` / `criticalsnapage` hours (R-06: works on
+/// every driver because it only uses the normalised creation instant).
+public struct SnapshotAgeCheck: Sendable, Hashable {
+    /// Warning threshold in hours (`warningsnapage`).
+    public var warningHours: Double
+    /// Critical threshold in hours (`criticalsnapage`).
+    public var criticalHours: Double
+
+    public init(warningHours: Double, criticalHours: Double) {
+        self.warningHours = warningHours
+        self.criticalHours = criticalHours
+    }
+
+    /// WARNING when age ≥ warning, CRITICAL when age ≥ critical or there are no snapshots, UNKNOWN for bad
+    /// thresholds. Example: `OK: The latest snapshot age 0:03:57|age=237s;3600;7200`.
+    public func evaluate(snapshots: [Snapshot], now: Date) -> NagiosResult {
+        guard warningHours.isFinite, criticalHours.isFinite, warningHours >= 0, criticalHours >= 0 else {
+            return NagiosResult(
+                status: .unknown,
+                message: "Invalid thresholds: warningsnapage=\(warningHours) criticalsnapage=\(criticalHours)")
+        }
+        let warningSeconds = Int((warningHours * 3600).rounded())
+        let criticalSeconds = Int((criticalHours * 3600).rounded())
+        guard let newest = snapshots.map(\.creation).max() else {
+            return NagiosResult(
+                status: .critical, message: "No snapshots found",
+                performanceData: "age=U;\(warningSeconds);\(criticalSeconds)")
+        }
+        // A snapshot stamped in the future (clock skew) counts as brand new.
+        let ageSeconds = max(0, Int(now.timeIntervalSince(newest).rounded(.down)))
+        let status: NagiosStatus =
+            ageSeconds >= criticalSeconds ? .critical : ageSeconds >= warningSeconds ? .warning : .ok
+        return NagiosResult(
+            status: status, message: "The latest snapshot age \(DisplayFormat.duration(seconds: ageSeconds))",
+            performanceData: "age=\(ageSeconds)s;\(warningSeconds);\(criticalSeconds)")
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// The back-end contract every storage vendor implements (the rewrite of the reference's `SnapHandler`).
+///
+/// A driver instance is bound to **one** database's backup volume (`volumeName`, the configuration section
+/// name). Callers hold it as `any StorageDriver`; executables choose the implementation once, through a
+/// ``StorageDriverRegistry``. Operations that a back-end lacks have defaults that throw ``StorageError/Code/unsupported``;
+/// `capabilities` tells callers in advance.
+///
+/// Destructive operations must check ownership: `deleteSnapshot` only deletes snapshots of this volume, and
+/// `dropClone` only drops objects that are clones whose origin is a snapshot of this volume (`.notOwned`,
+/// `.notAClone` otherwise). A snapshot that still has clones is never deleted (`.hasClones`).
+public protocol StorageDriver: Sendable {
+    /// Driver name used in errors and logs, e.g. `btrfs`.
+    var vendor: String { get }
+    /// The database's volume this instance is bound to.
+    var volumeName: String { get }
+    /// Optional operations this driver supports.
+    var capabilities: StorageCapabilities { get }
+
+    /// The name `createSnapshot` should be given for a snapshot taken at `date`; the default is
+    /// `<volume>-<YYYYmmddTHHMMSS>` in `timeZone` (the reference's local-time convention).
+    func snapshotName(for date: Date, timeZone: TimeZone) -> String
+
+    /// Snapshots of this volume, in storage order.
+    func listSnapshots() async throws(StorageError) -> [Snapshot]
+    /// Creates a snapshot of the live volume and returns it (its `id` may differ from `name` on server-named back-ends).
+    func createSnapshot(named name: String) async throws(StorageError) -> Snapshot
+    /// Deletes a snapshot of this volume. Throws `.notFound`, `.hasClones`, `.locked` or `.notOwned`.
+    func deleteSnapshot(id: String) async throws(StorageError)
+
+    /// Creates a writable clone of one of this volume's snapshots, ready to be mounted.
+    func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone
+    /// Clones whose origin is a snapshot of this volume.
+    func listClones() async throws(StorageError) -> [Clone]
+    /// One clone of this volume (the reference's `filesystem_info`). Throws `.notFound`, `.notAClone`, `.notOwned`.
+    func cloneInfo(name: String) async throws(StorageError) -> Clone
+    /// Drops a clone after checking it is a clone of one of this volume's snapshots.
+    func dropClone(name: String) async throws(StorageError)
+    /// What a mount command needs: `host:/export/path` for NFS back-ends, a directory for local ones.
+    func mountString(clone: Clone) -> String
+
+    /// Creates this database's backup volume.
+    func createVolume() async throws(StorageError) -> Volume
+    /// The live volume.
+    func volumeInfo() async throws(StorageError) -> Volume
+
+    /// Protects a snapshot from deletion (hold, lock, retention).
+    func lockSnapshot(id: String) async throws(StorageError)
+    /// Releases a protection set by `lockSnapshot`.
+    func unlockSnapshot(id: String) async throws(StorageError)
+}
+
+extension StorageDriver {
+    /// `.unsupported` error for `operation`, naming this driver.
+    public func unsupported(_ operation: String) -> StorageError {
+        StorageError(.unsupported, vendor: vendor, operation: operation, message: "\(vendor) does not support \(operation)")
+    }
+
+    public func snapshotName(for date: Date, timeZone: TimeZone) -> String {
+        SnapshotNaming.snapshotName(volume: volumeName, date: date, timeZone: timeZone)
+    }
+
+    public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
+        throw unsupported("cloneSnapshot")
+    }
+
+    public func listClones() async throws(StorageError) -> [Clone] {
+        throw unsupported("listClones")
+    }
+
+    public func cloneInfo(name: String) async throws(StorageError) -> Clone {
+        throw unsupported("cloneInfo")
+    }
+
+    public func dropClone(name: String) async throws(StorageError) {
+        throw unsupported("dropClone")
+    }
+
+    public func mountString(clone: Clone) -> String {
+        clone.mountPoint ?? clone.name
+    }
+
+    public func createVolume() async throws(StorageError) -> Volume {
+        throw unsupported("createVolume")
+    }
+
+    public func lockSnapshot(id: String) async throws(StorageError) {
+        throw unsupported("lockSnapshot")
+    }
+
+    public func unlockSnapshot(id: String) async throws(StorageError) {
+        throw unsupported("unlockSnapshot")
+    }
+
+    /// Snapshots ordered by creation (the reference's `listsnapshots(sortbycreation=True, …)`).
+    public func listSnapshots(sortedByCreation: Bool, newestFirst: Bool = false) async throws(StorageError)
+        -> [Snapshot]
+    {
+        let snapshots = try await listSnapshots()
+        return sortedByCreation ? snapshots.sortedByCreation(newestFirst: newestFirst) : snapshots
+    }
+}

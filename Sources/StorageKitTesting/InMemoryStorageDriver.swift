@@ -1,0 +1,215 @@
+import Foundation
+import StorageKit
+
+/// A storage "appliance" held in memory: several volumes, their snapshots, clones and plain (non-clone)
+/// filesystems. Share one backend between drivers to model several databases on one appliance.
+public actor InMemoryStorageBackend {
+    struct StoredSnapshot {
+        var snapshot: Snapshot
+        var locked: Bool
+    }
+
+    struct StoredFilesystem {
+        /// `nil` for plain filesystems (volumes or look-alikes).
+        var origin: (volume: String, snapshot: String)?
+    }
+
+    private var volumes: [String: [StoredSnapshot]] = [:]
+    private var filesystems: [String: StoredFilesystem] = [:]
+    private let clock: @Sendable () -> Date
+
+    /// - Parameter clock: the appliance's clock (creation times); defaults to the system clock.
+    public init(clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.clock = clock
+    }
+
+    /// Creates a plain filesystem that is not a clone (a look-alike for ownership tests).
+    public func createPlainFilesystem(named name: String) {
+        filesystems[name] = StoredFilesystem(origin: nil)
+    }
+
+    /// True when a volume, clone or plain filesystem named `name` exists.
+    public func filesystemExists(named name: String) -> Bool {
+        filesystems[name] != nil
+    }
+
+    private func error(_ code: StorageError.Code, _ operation: String, _ message: String) -> StorageError {
+        StorageError(code, vendor: InMemoryStorageDriver.vendorName, operation: operation, message: message)
+    }
+
+    private func snapshots(of volume: String, _ operation: String) throws(StorageError) -> [StoredSnapshot] {
+        guard let stored = volumes[volume] else {
+            throw error(.notFound, operation, "volume \(volume) does not exist")
+        }
+        return stored
+    }
+
+    private func cloneCount(volume: String, snapshot: String) -> Int {
+        filesystems.values.filter { $0.origin?.volume == volume && $0.origin?.snapshot == snapshot }.count
+    }
+
+    func createVolume(_ volume: String) throws(StorageError) -> Volume {
+        guard volumes[volume] == nil, filesystems[volume] == nil else {
+            throw error(.alreadyExists, "createVolume", "volume \(volume) exists already")
+        }
+        volumes[volume] = []
+        filesystems[volume] = StoredFilesystem(origin: nil)
+        return Volume(name: volume, mountPoint: "/memory/\(volume)", spaceUsed: 0)
+    }
+
+    func volumeInfo(_ volume: String) throws(StorageError) -> Volume {
+        _ = try snapshots(of: volume, "volumeInfo")
+        return Volume(name: volume, mountPoint: "/memory/\(volume)", spaceUsed: 0)
+    }
+
+    func listSnapshots(_ volume: String) throws(StorageError) -> [Snapshot] {
+        try snapshots(of: volume, "listSnapshots").map { stored in
+            var snapshot = stored.snapshot
+            snapshot.cloneCount = cloneCount(volume: volume, snapshot: snapshot.id)
+            return snapshot
+        }
+    }
+
+    func createSnapshot(_ volume: String, name: String) throws(StorageError) -> Snapshot {
+        var stored = try snapshots(of: volume, "createSnapshot")
+        guard SnapshotNaming.isPortableName(name) else {
+            throw error(.invalidName, "createSnapshot", "invalid snapshot name '\(name)'")
+        }
+        guard !stored.contains(where: { $0.snapshot.id == name }) else {
+            throw error(.alreadyExists, "createSnapshot", "snapshot \(name) exists already")
+        }
+        let snapshot = Snapshot(
+            id: name, creation: clock(), spaceTotal: 1 << 20, spaceUnique: Int64(stored.isEmpty ? 1 << 20 : 0))
+        stored.append(StoredSnapshot(snapshot: snapshot, locked: false))
+        volumes[volume] = stored
+        return snapshot
+    }
+
+    func deleteSnapshot(_ volume: String, id: String) throws(StorageError) {
+        var stored = try snapshots(of: volume, "deleteSnapshot")
+        guard let index = stored.firstIndex(where: { $0.snapshot.id == id }) else {
+            throw error(.notFound, "deleteSnapshot", "snapshot \(id) of \(volume) does not exist")
+        }
+        let clones = cloneCount(volume: volume, snapshot: id)
+        guard clones == 0 else {
+            throw error(.hasClones, "deleteSnapshot", "snapshot \(id) has \(clones) clone(s)")
+        }
+        guard !stored[index].locked else {
+            throw error(.locked, "deleteSnapshot", "snapshot \(id) is locked")
+        }
+        stored.remove(at: index)
+        volumes[volume] = stored
+    }
+
+    func setLocked(_ volume: String, id: String, locked: Bool, operation: String) throws(StorageError) {
+        var stored = try snapshots(of: volume, operation)
+        guard let index = stored.firstIndex(where: { $0.snapshot.id == id }) else {
+            throw error(.notFound, operation, "snapshot \(id) of \(volume) does not exist")
+        }
+        stored[index].locked = locked
+        volumes[volume] = stored
+    }
+
+    func cloneSnapshot(_ volume: String, id: String, cloneName: String) throws(StorageError) -> Clone {
+        let stored = try snapshots(of: volume, "cloneSnapshot")
+        guard stored.contains(where: { $0.snapshot.id == id }) else {
+            throw error(.notFound, "cloneSnapshot", "snapshot \(id) of \(volume) does not exist")
+        }
+        guard SnapshotNaming.isPortableName(cloneName) else {
+            throw error(.invalidName, "cloneSnapshot", "invalid clone name '\(cloneName)'")
+        }
+        guard filesystems[cloneName] == nil else {
+            throw error(.alreadyExists, "cloneSnapshot", "filesystem \(cloneName) exists already")
+        }
+        filesystems[cloneName] = StoredFilesystem(origin: (volume, id))
+        return Clone(name: cloneName, originVolume: volume, originSnapshot: id, mountPoint: "/memory/\(cloneName)")
+    }
+
+    func listClones(_ volume: String) throws(StorageError) -> [Clone] {
+        _ = try snapshots(of: volume, "listClones")
+        return filesystems.compactMap { name, filesystem in
+            guard let origin = filesystem.origin, origin.volume == volume else { return nil }
+            return Clone(name: name, originVolume: volume, originSnapshot: origin.snapshot, mountPoint: "/memory/\(name)")
+        }.sorted { $0.name < $1.name }
+    }
+
+    func ownClone(_ volume: String, name: String, operation: String) throws(StorageError) -> Clone {
+        guard let filesystem = filesystems[name] else {
+            throw error(.notFound, operation, "filesystem \(name) does not exist")
+        }
+        guard let origin = filesystem.origin else {
+            throw error(.notAClone, operation, "filesystem \(name) is not a clone")
+        }
+        guard origin.volume == volume else {
+            throw error(.notOwned, operation, "\(name) is a clone of \(origin.volume), not of \(volume)")
+        }
+        return Clone(name: name, originVolume: volume, originSnapshot: origin.snapshot, mountPoint: "/memory/\(name)")
+    }
+
+    func dropClone(_ volume: String, name: String) throws(StorageError) {
+        _ = try ownClone(volume, name: name, operation: "dropClone")
+        filesystems[name] = nil
+    }
+}
+
+/// The in-memory driver: passes the conformance suite, used by tests and demos that need no real storage.
+public struct InMemoryStorageDriver: StorageDriver {
+    public static let vendorName = "memory"
+    public let backend: InMemoryStorageBackend
+    public let volumeName: String
+    public var vendor: String { Self.vendorName }
+    public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume, .lock] }
+
+    public init(volumeName: String, backend: InMemoryStorageBackend) {
+        self.volumeName = volumeName
+        self.backend = backend
+    }
+
+    public func listSnapshots() async throws(StorageError) -> [Snapshot] {
+        try await backend.listSnapshots(volumeName)
+    }
+
+    public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
+        try await backend.createSnapshot(volumeName, name: name)
+    }
+
+    public func deleteSnapshot(id: String) async throws(StorageError) {
+        try await backend.deleteSnapshot(volumeName, id: id)
+    }
+
+    public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
+        try await backend.cloneSnapshot(volumeName, id: id, cloneName: cloneName)
+    }
+
+    public func listClones() async throws(StorageError) -> [Clone] {
+        try await backend.listClones(volumeName)
+    }
+
+    public func cloneInfo(name: String) async throws(StorageError) -> Clone {
+        try await backend.ownClone(volumeName, name: name, operation: "cloneInfo")
+    }
+
+    public func dropClone(name: String) async throws(StorageError) {
+        try await backend.dropClone(volumeName, name: name)
+    }
+
+    public func mountString(clone: Clone) -> String {
+        "memory:" + (clone.mountPoint ?? "/memory/\(clone.name)")
+    }
+
+    public func createVolume() async throws(StorageError) -> Volume {
+        try await backend.createVolume(volumeName)
+    }
+
+    public func volumeInfo() async throws(StorageError) -> Volume {
+        try await backend.volumeInfo(volumeName)
+    }
+
+    public func lockSnapshot(id: String) async throws(StorageError) {
+        try await backend.setLocked(volumeName, id: id, locked: true, operation: "lockSnapshot")
+    }
+
+    public func unlockSnapshot(id: String) async throws(StorageError) {
+        try await backend.setLocked(volumeName, id: id, locked: false, operation: "unlockSnapshot")
+    }
+}
