@@ -75,11 +75,13 @@ enum FileTree {
     }
 
     /// Copies `source` (a directory) to `destination` (must not exist).
-    static func copyTree(from source: String, to destination: String, permissions: CopyPermissions)
-        throws(FileSystemFailure) -> TreeCopyOutcome
-    {
+    /// `reflink: false` forces byte copies (tests of the fallback path).
+    static func copyTree(
+        from source: String, to destination: String, permissions: CopyPermissions, reflink: Bool = true
+    ) throws(FileSystemFailure) -> TreeCopyOutcome {
         var outcome = TreeCopyOutcome()
-        try copyEntry(from: source, to: destination, permissions: permissions, outcome: &outcome)
+        if !reflink { outcome.reflinkFailure = "reflink disabled" }
+        try copyEntry(from: source, to: destination, permissions: permissions, reflink: reflink, outcome: &outcome)
         return outcome
     }
 
@@ -92,7 +94,8 @@ enum FileTree {
     }
 
     private static func copyEntry(
-        from source: String, to destination: String, permissions: CopyPermissions, outcome: inout TreeCopyOutcome
+        from source: String, to destination: String, permissions: CopyPermissions, reflink: Bool,
+        outcome: inout TreeCopyOutcome
     ) throws(FileSystemFailure) {
         var info = stat()
         guard lstat(source, &info) == 0 else { throw FileSystemFailure(call: "lstat", path: source, errorNumber: errno) }
@@ -104,14 +107,17 @@ enum FileTree {
             }
             for name in try entries(of: source) {
                 try copyEntry(
-                    from: source + "/" + name, to: destination + "/" + name, permissions: permissions, outcome: &outcome)
+                    from: source + "/" + name, to: destination + "/" + name, permissions: permissions,
+                    reflink: reflink, outcome: &outcome)
             }
             if keepOwner { _ = lchown(destination, info.st_uid, info.st_gid) }
             guard chmod(destination, adjusted(info.st_mode, permissions)) == 0 else {
                 throw FileSystemFailure(call: "chmod", path: destination, errorNumber: errno)
             }
         case S_IFREG:
-            try copyFile(from: source, to: destination, info: info, permissions: permissions, outcome: &outcome)
+            try copyFile(
+                from: source, to: destination, info: info, permissions: permissions, reflink: reflink,
+                outcome: &outcome)
             if keepOwner { _ = lchown(destination, info.st_uid, info.st_gid) }
         case S_IFLNK:
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -129,7 +135,7 @@ enum FileTree {
     }
 
     private static func copyFile(
-        from source: String, to destination: String, info: stat, permissions: CopyPermissions,
+        from source: String, to destination: String, info: stat, permissions: CopyPermissions, reflink: Bool,
         outcome: inout TreeCopyOutcome
     ) throws(FileSystemFailure) {
         let input = open(source, O_RDONLY | O_CLOEXEC)
@@ -141,7 +147,9 @@ enum FileTree {
 
         var reflinked = false
         #if os(Linux)
-        if ioctl(output, ficloneRequest, input) == 0 {
+        if !reflink {
+            // Byte copy requested.
+        } else if ioctl(output, ficloneRequest, input) == 0 {
             reflinked = true
         } else if outcome.reflinkFailure == nil {
             outcome.reflinkFailure = String(cString: strerror(errno))

@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+
+/// A log handler that keeps every record, for tests that check what a driver logged.
+public struct RecordingLogHandler: LogHandler {
+    /// One logged line.
+    public struct Record: Sendable, Hashable {
+        public var level: Logger.Level
+        public var message: String
+    }
+
+    /// The shared store the handler appends to.
+    public final class Store: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [Record] = []
+        public init() {}
+        public var records: [Record] { lock.withLock { stored } }
+        func append(_ record: Record) { lock.withLock { stored.append(record) } }
+        /// Messages logged at `level`.
+        public func messages(at level: Logger.Level) -> [String] {
+            records.filter { $0.level == level }.map(\.message)
+        }
+    }
+
+    public let store: Store
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
+
+    public init(store: Store) { self.store = store }
+
+    /// A logger recording into a fresh store.
+    public static func makeLogger(label: String = "test") -> (Logger, Store) {
+        let store = Store()
+        return (Logger(label: label) { _ in RecordingLogHandler(store: store) }, store)
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        store.append(Record(level: event.level, message: event.message.description))
+    }
+}
