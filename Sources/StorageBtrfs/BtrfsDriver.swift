@@ -85,7 +85,7 @@ public struct BtrfsDriver: StorageDriver {
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try validate(name, "snapshot", operation)
-        _ = try await volumeDetails(operation)
+        _ = try await volumeEntry(operation)
         guard !exists(snapshotPath(name)) else {
             throw error(.alreadyExists, operation, "snapshot \(name) of \(volumeName) exists already")
         }
@@ -169,11 +169,9 @@ public struct BtrfsDriver: StorageDriver {
     }
 
     public func volumeInfo() async throws(StorageError) -> Volume {
-        let details = try await volumeDetails("volumeInfo")
+        let volume = try await volumeEntry("volumeInfo").volume
         let usage = await qgroups()
-        return Volume(
-            name: volumeName, mountPoint: volumePath,
-            spaceUsed: details.subvolumeID.flatMap { usage?[$0]?.referenced })
+        return Volume(name: volumeName, mountPoint: volumePath, spaceUsed: usage?[volume.id]?.referenced)
     }
 
     // MARK: Implementation
@@ -184,7 +182,7 @@ public struct BtrfsDriver: StorageDriver {
     }
 
     struct Scan {
-        var volume: SubvolumeDetails
+        var volume: SubvolumeEntry
         var snapshots: [ListedSnapshot]
         /// Snapshot subvolumes directly in the clone directory, by name.
         var clones: [String: SubvolumeEntry]
@@ -244,15 +242,26 @@ public struct BtrfsDriver: StorageDriver {
         return result
     }
 
-    func volumeDetails(_ operation: String) async throws(StorageError) -> SubvolumeDetails {
+    /// The live volume's entry in `subvolume list`, found through its subvolume id.
+    ///
+    /// `btrfs subvolume show` is avoided on purpose: it walks every subvolume to print "Snapshot(s)" and fails
+    /// ("Subvolume not found") when another subvolume is deleted meanwhile, e.g. a clone dropped by a restore test.
+    func volumeEntry(_ operation: String) async throws(StorageError) -> (volume: SubvolumeEntry, all: [SubvolumeEntry]) {
         guard exists(volumePath) else {
             throw error(.notFound, operation, "backup area \(volumePath) does not exist")
         }
-        let output = try await btrfs(["subvolume", "show", volumePath], operation)
-        guard let details = BtrfsOutput.parseShow(output) else {
-            throw error(.unexpectedResponse, operation, "cannot parse 'subvolume show \(volumePath)' output")
+        let rootID = try await btrfs(["inspect-internal", "rootid", volumePath], operation)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let id = Int(rootID) else {
+            throw error(.unexpectedResponse, operation, "cannot parse 'inspect-internal rootid' output '\(rootID)'")
         }
-        return details
+        let all = BtrfsOutput.parseList(try await btrfs(["subvolume", "list", "-u", "-q", root], operation))
+        guard let volume = all.first(where: { $0.id == id }),
+            volume.path == volumeName || volume.path.hasSuffix("/" + volumeName)
+        else {
+            throw error(.invalidConfiguration, operation, "\(volumePath) is not a btrfs subvolume (create it with 'volume create')")
+        }
+        return (volume, all)
     }
 
     /// Level-0 qgroup usage by subvolume id, or `nil` when quotas are off.
@@ -264,16 +273,9 @@ public struct BtrfsDriver: StorageDriver {
     }
 
     func scan(_ operation: String, withSpace: Bool) async throws(StorageError) -> Scan {
-        let volume = try await volumeDetails(operation)
-        // `show` prints the volume's path relative to the top-level subvolume; `list` uses the same base.
-        var prefix = ""
-        if volume.relativePath.hasSuffix("/" + volumeName) {
-            prefix = String(volume.relativePath.dropLast(volumeName.count))
-        } else if volume.relativePath != volumeName {
-            throw error(
-                .unexpectedResponse, operation,
-                "\(volumePath) is shown as '\(volume.relativePath)'; expected a subvolume named \(volumeName)")
-        }
+        let volume = try await volumeEntry(operation).volume
+        // `list` prints paths relative to the top-level subvolume; the volume's path gives the root's prefix.
+        let prefix = String(volume.path.dropLast(volumeName.count))
         let entries = BtrfsOutput.parseList(try await btrfs(["subvolume", "list", "-s", "-u", "-q", root], operation))
         let usage = withSpace ? await qgroups() : nil
         var clonesPerParent: [String: Int] = [:]

@@ -1,17 +1,5 @@
 import Foundation
 
-/// `btrfs subvolume show <path>` (run with `LC_ALL=C`).
-struct SubvolumeDetails: Sendable, Equatable {
-    /// First line: path relative to the file system's top-level subvolume.
-    var relativePath: String
-    var name: String?
-    var uuid: String
-    var parentUUID: String?
-    var creation: Date?
-    var readOnly: Bool
-    var subvolumeID: Int?
-}
-
 /// One line of `btrfs subvolume list -s -u -q <path>`.
 struct SubvolumeEntry: Sendable, Equatable {
     var id: Int
@@ -50,25 +38,6 @@ enum BtrfsOutput {
             year: date[0], month: date[1], day: date[2], hour: time[0], minute: time[1], second: time[2])
         guard let wallClock = calendar.date(from: components) else { return nil }
         return wallClock.addingTimeInterval(TimeInterval(-offsetSeconds))
-    }
-
-    static func parseShow(_ text: String) -> SubvolumeDetails? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard let first = lines.first?.trimmingCharacters(in: .whitespaces), !first.isEmpty else { return nil }
-        var fields: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if fields[key] == nil { fields[key] = value }
-        }
-        guard let uuid = fields["UUID"], uuid != "-" else { return nil }
-        let parent = fields["Parent UUID"].flatMap { $0 == "-" || $0.isEmpty ? nil : $0 }
-        return SubvolumeDetails(
-            relativePath: first, name: fields["Name"], uuid: uuid, parentUUID: parent,
-            creation: fields["Creation time"].flatMap(parseTime),
-            readOnly: fields["Flags"]?.split(separator: " ").contains("readonly") ?? false,
-            subvolumeID: fields["Subvolume ID"].flatMap { Int($0) })
     }
 
     /// Parses `ID 257 gen 10 cgen 9 top level 5 otime 2026-11-25 10:23:19 parent_uuid <u> uuid <u> path <p>`.

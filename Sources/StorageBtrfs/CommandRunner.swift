@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 #if canImport(Glibc)
@@ -15,8 +14,11 @@ struct CommandResult: Sendable, Equatable {
     var timedOut: Bool
 }
 
-/// Runs one external command with a deadline; on timeout it sends SIGTERM, then SIGKILL after a grace period.
-/// Small and private to this driver; the general runner lives elsewhere.
+/// Runs one external command with a deadline; on timeout it sends SIGTERM to the command's process group, then
+/// SIGKILL after a grace period. Small and private to this driver; the general runner lives elsewhere.
+///
+/// Blocking waits run on dedicated threads, not on Dispatch's global queues: on Linux those are as wide as the
+/// CPU count, and blocked readers there would starve every other client (timers included).
 enum CommandRunner {
     static func run(
         executable: String, arguments: [String], environment: [String: String] = [:], timeout: Duration,
@@ -38,78 +40,89 @@ enum CommandRunner {
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
+        try process.run()
 
-        let box = ProcessBox(process)
-        return try await withCheckedThrowingContinuation { continuation in
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-                return
-            }
-            let group = DispatchGroup()
-            let collected = CollectedOutput()
-            group.enter()
-            DispatchQueue.global().async {
-                collected.setOutput(output.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
-            }
-            group.enter()
-            DispatchQueue.global().async {
-                collected.setError(errors.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout.dispatchInterval) {
-                guard !collected.isFinished, box.process.isRunning else { return }
-                collected.markTimedOut()
-                box.process.terminate()
-                let pid = box.process.processIdentifier
-                DispatchQueue.global().asyncAfter(deadline: .now() + killGrace.dispatchInterval) {
-                    if !collected.isFinished { kill(pid, SIGKILL) }
-                }
-            }
-            group.enter()
-            DispatchQueue.global().async {
-                box.process.waitUntilExit()
-                collected.markFinished()
-                group.leave()
-            }
-            group.notify(queue: .global()) {
-                let (out, err, timedOut) = collected.snapshot()
-                continuation.resume(
-                    returning: CommandResult(
-                        exitStatus: box.process.terminationStatus,
-                        standardOutput: String(decoding: out, as: UTF8.self),
-                        standardError: String(decoding: err, as: UTF8.self), timedOut: timedOut))
-            }
+        let state = RunState(process: process)
+        return await withCheckedContinuation { continuation in
+            state.onFinish { continuation.resume(returning: $0) }
+            Thread.detachNewThread { state.collect(output.fileHandleForReading, isError: false) }
+            Thread.detachNewThread { state.collect(errors.fileHandleForReading, isError: true) }
+            Thread.detachNewThread { state.monitor(timeout: timeout, killGrace: killGrace) }
         }
     }
 }
 
-/// `Process` is not Sendable; it is only touched from the dispatch blocks above.
-private final class ProcessBox: @unchecked Sendable {
-    let process: Process
-    init(_ process: Process) { self.process = process }
-}
-
-private final class CollectedOutput: @unchecked Sendable {
+/// Shared state of one run; every field is guarded by `lock`.
+private final class RunState: @unchecked Sendable {
     private let lock = NSLock()
+    private let process: Process
     private var output = Data()
-    private var error = Data()
+    private var errors = Data()
+    private var openStreams = 2
+    private var exited = false
     private var timedOut = false
-    private var finished = false
+    private var delivered = false
+    private var completion: ((CommandResult) -> Void)?
 
-    func setOutput(_ data: Data) { lock.withLock { output = data } }
-    func setError(_ data: Data) { lock.withLock { error = data } }
-    func markTimedOut() { lock.withLock { timedOut = true } }
-    func markFinished() { lock.withLock { finished = true } }
-    var isFinished: Bool { lock.withLock { finished } }
-    func snapshot() -> (Data, Data, Bool) { lock.withLock { (output, error, timedOut) } }
-}
+    init(process: Process) { self.process = process }
 
-extension Duration {
-    var dispatchInterval: DispatchTimeInterval {
-        let (seconds, attoseconds) = components
-        return .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+    func onFinish(_ completion: @escaping (CommandResult) -> Void) {
+        lock.withLock { self.completion = completion }
+    }
+
+    func collect(_ handle: FileHandle, isError: Bool) {
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            lock.withLock {
+                if isError { errors.append(chunk) } else { output.append(chunk) }
+            }
+        }
+        lock.withLock { openStreams -= 1 }
+        deliverIfDone(force: false)
+    }
+
+    func monitor(timeout: Duration, killGrace: Duration) {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var terminatedAt: ContinuousClock.Instant?
+        let group = process.processIdentifier
+        while process.isRunning {
+            let now = clock.now
+            if terminatedAt == nil, now >= deadline {
+                lock.withLock { timedOut = true }
+                // Foundation starts the child in its own process group; signal the group so grandchildren go too.
+                kill(-group, SIGTERM)
+                terminatedAt = now
+            } else if let terminatedAt, now >= terminatedAt + killGrace {
+                kill(-group, SIGKILL)
+            }
+            usleep(5_000)
+        }
+        process.waitUntilExit()
+        let killed = lock.withLock {
+            exited = true
+            return timedOut
+        }
+        if killed {
+            // A grandchild that ignored the signals may still hold the pipes; do not wait for it.
+            kill(-group, SIGKILL)
+            usleep(100_000)
+            deliverIfDone(force: true)
+        } else {
+            deliverIfDone(force: false)
+        }
+    }
+
+    private func deliverIfDone(force: Bool) {
+        let ready: (CommandResult, (CommandResult) -> Void)? = lock.withLock {
+            guard !delivered, exited, force || openStreams == 0, let completion else { return nil }
+            delivered = true
+            let result = CommandResult(
+                exitStatus: process.terminationStatus, standardOutput: String(decoding: output, as: UTF8.self),
+                standardError: String(decoding: errors, as: UTF8.self), timedOut: timedOut)
+            return (result, completion)
+        }
+        if let (result, completion) = ready { completion(result) }
     }
 }

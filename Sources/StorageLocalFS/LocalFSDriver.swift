@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import StorageKit
@@ -147,12 +146,13 @@ public struct LocalFSDriver: StorageDriver {
         }
     }
 
-    /// Runs blocking file-system work on a dispatch queue so long copies do not stall Swift concurrency.
+    /// Runs blocking file-system work on its own thread so long copies stall neither Swift concurrency nor
+    /// Dispatch's global queues (as wide as the CPU count on Linux).
     func offload<T: Sendable>(_ operation: String, _ body: @escaping @Sendable () throws(StorageError) -> T)
         async throws(StorageError) -> T
     {
         let result: Result<T, StorageError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 do throws(StorageError) {
                     continuation.resume(returning: .success(try body()))
                 } catch {

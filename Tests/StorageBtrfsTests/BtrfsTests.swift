@@ -1,0 +1,279 @@
+import Foundation
+import Logging
+import StorageKit
+import StorageKitTesting
+import Testing
+
+@testable import StorageBtrfs
+
+enum BtrfsEnvironment {
+    /// Set by Scripts/fixtures.sh to a directory on a loop-mounted btrfs with quotas on (root only).
+    static let root: String? = ProcessInfo.processInfo.environment["OIB_BTRFS_ROOT"].flatMap { $0.isEmpty ? nil : $0 }
+    static let skipReason: Comment =
+        "OIB_BTRFS_ROOT is not set: run Scripts/test.sh as root (Scripts/fixtures.sh loop-mounts a btrfs)"
+}
+
+/// Conformance harness on the fixture's btrfs: a private directory per harness, volumes are subvolumes in it.
+struct BtrfsHarness: StorageConformanceHarness {
+    let root: String
+    let logger: Logger
+
+    init() throws {
+        root = "\(BtrfsEnvironment.root!)/run-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        logger = Logger(label: "btrfs-test")
+    }
+
+    func driver(_ database: String) -> BtrfsDriver {
+        BtrfsDriver(volumeName: database, root: root, timeout: .seconds(60), logger: logger)
+    }
+
+    func makeDriver(database: String) async throws -> any StorageDriver {
+        let driver = driver(database)
+        _ = try await driver.createVolume()
+        try Data(repeating: 1, count: 200_000).write(to: URL(fileURLWithPath: "\(driver.volumePath)/data_1"))
+        return driver
+    }
+
+    func makeNonCloneLookAlike(named name: String) async throws -> Bool {
+        try FileManager.default.createDirectory(atPath: "\(root)/.clones/\(name)", withIntermediateDirectories: true)
+        try Data("plain".utf8).write(to: URL(fileURLWithPath: "\(root)/.clones/\(name)/file"))
+        return true
+    }
+
+    func lookAlikeExists(named name: String) async throws -> Bool {
+        FileManager.default.fileExists(atPath: "\(root)/.clones/\(name)/file")
+    }
+}
+
+@Suite("Conformance: btrfs driver", .enabled(if: BtrfsEnvironment.root != nil, BtrfsEnvironment.skipReason))
+struct BtrfsConformanceTests {
+    @Test(arguments: StorageConformanceSuite.Check.allCases)
+    func conformance(_ check: StorageConformanceSuite.Check) async throws {
+        try await StorageConformanceSuite(harness: try BtrfsHarness()).run(check)
+    }
+}
+
+@Suite("btrfs driver on a real file system", .enabled(if: BtrfsEnvironment.root != nil, BtrfsEnvironment.skipReason))
+struct BtrfsDriverTests {
+    @Test("snapshots are read-only subvolumes with qgroup space figures")
+    func snapshotDetails() async throws {
+        let harness = try BtrfsHarness()
+        let driver = harness.driver("orcl")
+        _ = try await harness.makeDriver(database: "orcl")
+        let snapshot = try await driver.createSnapshot(named: "orcl-20161108T215336")
+        // Quotas are enabled by the fixture, so sizes are known.
+        let total = try #require(snapshot.spaceTotal)
+        #expect(total >= 200_000)
+        #expect(snapshot.spaceUnique != nil)
+        #expect(abs(snapshot.creation.timeIntervalSinceNow) < 60)
+        let property = try await driver.btrfs(["property", "get", "-ts", driver.snapshotPath(snapshot.id), "ro"], "test")
+        #expect(property.trimmingCharacters(in: .whitespacesAndNewlines) == "ro=true")
+        #expect(throws: (any Error).self) {
+            try Data("x".utf8).write(to: URL(fileURLWithPath: "\(driver.snapshotPath(snapshot.id))/new"))
+        }
+        let clone = try await driver.cloneSnapshot(id: snapshot.id, cloneName: "autorestore")
+        try Data("writable".utf8).write(to: URL(fileURLWithPath: "\(clone.mountPoint!)/new"))
+        #expect(try await driver.listClones() == [clone])
+        try await driver.dropClone(name: "autorestore")
+        try await driver.deleteSnapshot(id: snapshot.id)
+    }
+
+    @Test("a writable subvolume named like a clone is not a clone")
+    func plainSubvolumeLookAlike() async throws {
+        let harness = try BtrfsHarness()
+        let driver = harness.driver("orcl")
+        _ = try await harness.makeDriver(database: "orcl")
+        _ = try await driver.createSnapshot(named: "orcl-1")
+        try FileManager.default.createDirectory(atPath: driver.cloneDirectory, withIntermediateDirectories: true)
+        _ = try await driver.btrfs(["subvolume", "create", driver.clonePath("orcl-1_clone_1")], "test")
+        do {
+            try await driver.dropClone(name: "orcl-1_clone_1")
+            Issue.record("a plain subvolume was dropped as a clone")
+        } catch {
+            #expect(error.code == .notAClone)
+        }
+        // A writable snapshot of the live volume (not of a snapshot) is not this database's clone either.
+        _ = try await driver.btrfs(["subvolume", "snapshot", driver.volumePath, driver.clonePath("direct")], "test")
+        do {
+            try await driver.dropClone(name: "direct")
+            Issue.record("a snapshot of the live volume was dropped as a clone")
+        } catch {
+            #expect(error.code == .notOwned)
+        }
+        #expect(FileManager.default.fileExists(atPath: driver.clonePath("orcl-1_clone_1")))
+        #expect(FileManager.default.fileExists(atPath: driver.clonePath("direct")))
+    }
+
+    @Test("a subvolume in the snapshot directory that is not a snapshot of the volume is refused")
+    func foreignSnapshotDirectoryEntry() async throws {
+        let harness = try BtrfsHarness()
+        let driver = harness.driver("orcl")
+        _ = try await harness.makeDriver(database: "orcl")
+        try FileManager.default.createDirectory(atPath: driver.snapshotDirectory, withIntermediateDirectories: true)
+        _ = try await driver.btrfs(["subvolume", "create", driver.snapshotPath("orcl-x")], "test")
+        #expect(try await driver.listSnapshots().isEmpty)
+        do {
+            try await driver.deleteSnapshot(id: "orcl-x")
+            Issue.record("a foreign subvolume was deleted as a snapshot")
+        } catch {
+            #expect(error.code == .notOwned)
+        }
+    }
+
+    @Test("a backup area that is a plain directory is reported, not snapshotted")
+    func plainDirectoryVolume() async throws {
+        let harness = try BtrfsHarness()
+        let driver = harness.driver("plain")
+        try FileManager.default.createDirectory(atPath: driver.volumePath, withIntermediateDirectories: true)
+        do {
+            _ = try await driver.createSnapshot(named: "plain-1")
+            Issue.record("snapshot of a plain directory succeeded")
+        } catch {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains("not a btrfs subvolume"))
+        }
+    }
+}
+
+@Suite("btrfs output parsing")
+struct BtrfsOutputTests {
+    @Test("creation times with offsets convert to UTC; without an offset they are UTC (we run btrfs with TZ=UTC)")
+    func times() {
+        #expect(BtrfsOutput.parseTime("2018-01-01 13:34:56 +0100") == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
+        #expect(BtrfsOutput.parseTime("2018-01-01 07:34:56 -0500") == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
+        #expect(BtrfsOutput.parseTime("2018-01-01 12:34:56") == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
+        #expect(BtrfsOutput.parseTime("yesterday") == nil)
+        #expect(BtrfsOutput.parseTime("2018-01-01 12:34:56 CET") == nil)
+    }
+
+    @Test("subvolume list lines, including paths with spaces")
+    func list() {
+        let text = """
+            ID 257 gen 10 cgen 9 top level 5 otime 2026-11-25 10:23:19 parent_uuid 51acdd3a-97aa uuid f0a39ceb-8503 path .snapshots/orcl/orcl-1
+            ID 258 gen 10 cgen 10 top level 5 otime 2026-11-25 10:23:20 parent_uuid - uuid 650064b5 path odd dir/with path in it
+            garbage
+            """
+        let entries = BtrfsOutput.parseList(text)
+        #expect(entries.count == 2)
+        #expect(entries[0].id == 257)
+        #expect(entries[0].parentUUID == "51acdd3a-97aa")
+        #expect(entries[0].uuid == "f0a39ceb-8503")
+        #expect(entries[0].path == ".snapshots/orcl/orcl-1")
+        #expect(entries[0].creation == StorageJSON.parseISO8601("2026-11-25T10:23:19Z"))
+        #expect(entries[1].parentUUID == nil)
+        #expect(entries[1].path == "odd dir/with path in it")
+    }
+
+    @Test("qgroup show --raw, with and without the path column")
+    func qgroups() {
+        let text = """
+            Qgroupid    Referenced    Exclusive   Path
+            --------    ----------    ---------   ----
+            0/5              16384        16384   <toplevel>
+            0/257         20987904        16384   .snapshots/orcl/orcl-1
+            0/258            16384        16384
+            1/100            99999        99999
+            """
+        let usage = BtrfsOutput.parseQgroups(text)
+        #expect(usage[257] == QgroupUsage(referenced: 20_987_904, exclusive: 16_384))
+        #expect(usage[258] == QgroupUsage(referenced: 16_384, exclusive: 16_384))
+        #expect(usage[100] == nil)
+        #expect(usage.count == 3)
+    }
+}
+
+@Suite("btrfs command execution")
+struct BtrfsCommandTests {
+    func script(_ body: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.path + "/oib-fake-btrfs-\(UUID().uuidString)"
+        try Data("#!/bin/sh\n\(body)\n".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    @Test("output, error output and exit status are captured")
+    func capture() async throws {
+        let result = try await CommandRunner.run(
+            executable: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; echo $TZ; exit 3"],
+            environment: ["TZ": "UTC"], timeout: .seconds(30))
+        #expect(result.exitStatus == 3)
+        #expect(result.standardOutput == "out\nUTC\n")
+        #expect(result.standardError == "err\n")
+        #expect(!result.timedOut)
+    }
+
+    @Test("a hanging command is killed at the timeout")
+    func timeout() async throws {
+        let started = ContinuousClock.now
+        let result = try await CommandRunner.run(
+            executable: "/bin/sh", arguments: ["-c", "trap '' TERM; sleep 30"], timeout: .milliseconds(300),
+            killGrace: .milliseconds(300))
+        #expect(result.timedOut)
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test("the driver reports a hanging btrfs as timeout")
+    func driverTimeout() async throws {
+        let fake = try script("sleep 30")
+        defer { try? FileManager.default.removeItem(atPath: fake) }
+        let root = FileManager.default.temporaryDirectory.path + "/oib-btrfs-fake-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/orcl", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let driver = BtrfsDriver(
+            volumeName: "orcl", root: root, command: fake, timeout: .milliseconds(300), logger: Logger(label: "t"))
+        do {
+            _ = try await driver.listSnapshots()
+            Issue.record("listSnapshots returned despite a hanging btrfs")
+        } catch {
+            #expect(error.code == .timeout)
+            #expect(error.vendor == "btrfs")
+            #expect(error.operation == "listSnapshots")
+        }
+    }
+
+    @Test("a failing btrfs is commandFailed with its error output")
+    func driverFailure() async throws {
+        let fake = try script("echo 'ERROR: boom' >&2; exit 1")
+        defer { try? FileManager.default.removeItem(atPath: fake) }
+        let root = FileManager.default.temporaryDirectory.path + "/oib-btrfs-fake-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/orcl", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let driver = BtrfsDriver(volumeName: "orcl", root: root, command: fake, logger: Logger(label: "t"))
+        do {
+            _ = try await driver.volumeInfo()
+            Issue.record("volumeInfo succeeded despite a failing btrfs")
+        } catch {
+            #expect(error.code == .commandFailed)
+            #expect(error.message.contains("ERROR: boom"))
+        }
+        let missing = BtrfsDriver(
+            volumeName: "orcl", root: root, command: "/nonexistent/btrfs", logger: Logger(label: "t"))
+        await #expect(throws: StorageError.self) { try await missing.volumeInfo() }
+    }
+
+    @Test("factory settings")
+    func factory() throws {
+        var registry = StorageDriverRegistry()
+        BtrfsDriver.register(in: &registry)
+        let logger = Logger(label: "t")
+        let driver = try registry.makeDriver(
+            named: "BTRFS",
+            configuration: StorageDriverConfiguration(
+                databaseName: "orcl",
+                settings: ["backupdest": "/b", "btrfsroot": "/r", "btrfscommand": "/sbin/btrfs", "storagetimeout": "12"],
+                logger: logger))
+        let btrfs = try #require(driver as? BtrfsDriver)
+        #expect(btrfs.root == "/r")
+        #expect(btrfs.command == "/sbin/btrfs")
+        #expect(btrfs.timeout == .seconds(12))
+        #expect(throws: StorageError.self) {
+            try BtrfsDriver(
+                configuration: StorageDriverConfiguration(
+                    databaseName: "orcl", settings: ["backupdest": "/b", "storagetimeout": "soon"], logger: logger))
+        }
+        #expect(throws: StorageError.self) {
+            try BtrfsDriver(configuration: StorageDriverConfiguration(databaseName: "orcl", logger: logger))
+        }
+    }
+}
