@@ -92,7 +92,8 @@ public struct BtrfsDriver: StorageDriver {
         try makeDirectories(snapshotDirectory, operation)
         _ = try await btrfs(["subvolume", "snapshot", "-r", volumePath, snapshotPath(name)], operation)
         logger.debug("Created snapshot: \(name)")
-        guard let created = try await scan(operation, withSpace: true).snapshots.first(where: { $0.snapshot.id == name })
+        guard
+            let created = try await scan(operation, withSpace: true).snapshots.first(where: { $0.snapshot.id == name })
         else {
             throw error(.unexpectedResponse, operation, "snapshot \(name) was created but is not listed")
         }
@@ -246,7 +247,8 @@ public struct BtrfsDriver: StorageDriver {
     ///
     /// `btrfs subvolume show` is avoided on purpose: it walks every subvolume to print "Snapshot(s)" and fails
     /// ("Subvolume not found") when another subvolume is deleted meanwhile, e.g. a clone dropped by a restore test.
-    func volumeEntry(_ operation: String) async throws(StorageError) -> (volume: SubvolumeEntry, all: [SubvolumeEntry]) {
+    func volumeEntry(_ operation: String) async throws(StorageError) -> (volume: SubvolumeEntry, all: [SubvolumeEntry])
+    {
         guard exists(volumePath) else {
             throw error(.notFound, operation, "backup area \(volumePath) does not exist")
         }
@@ -259,7 +261,9 @@ public struct BtrfsDriver: StorageDriver {
         guard let volume = all.first(where: { $0.id == id }),
             volume.path == volumeName || volume.path.hasSuffix("/" + volumeName)
         else {
-            throw error(.invalidConfiguration, operation, "\(volumePath) is not a btrfs subvolume (create it with 'volume create')")
+            throw error(
+                .invalidConfiguration, operation,
+                "\(volumePath) is not a btrfs subvolume (create it with 'volume create')")
         }
         return (volume, all)
     }
@@ -316,14 +320,18 @@ public struct BtrfsDriver: StorageDriver {
         let scan = try await scan(operation, withSpace: false)
         guard let entry = scan.clones[name] else {
             if exists(clonePath(name)) || exists("\(root)/\(name)") {
-                throw error(.notAClone, operation, "\(name) is not a clone (not a snapshot subvolume in \(cloneDirectory))")
+                throw error(
+                    .notAClone, operation, "\(name) is not a clone (not a snapshot subvolume in \(cloneDirectory))")
             }
             throw error(.notFound, operation, "clone \(name) does not exist")
         }
         guard let origin = scan.snapshots.first(where: { $0.uuid == entry.parentUUID }) else {
             throw error(
-                .notOwned, operation, "\(name) is not a clone of a snapshot of \(volumeName) (parent UUID \(entry.parentUUID ?? "-")); refusing")
+                .notOwned, operation,
+                "\(name) is not a clone of a snapshot of \(volumeName) (parent UUID \(entry.parentUUID ?? "-")); refusing"
+            )
         }
-        return Clone(name: name, originVolume: volumeName, originSnapshot: origin.snapshot.id, mountPoint: clonePath(name))
+        return Clone(
+            name: name, originVolume: volumeName, originSnapshot: origin.snapshot.id, mountPoint: clonePath(name))
     }
 }

@@ -45,7 +45,8 @@ enum BtrfsOutput {
         text.split(separator: "\n").compactMap { line -> SubvolumeEntry? in
             guard let pathRange = line.range(of: " path ") else { return nil }
             let path = String(line[pathRange.upperBound...])
-            let tokens = line[..<pathRange.lowerBound].split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            let tokens = line[..<pathRange.lowerBound].split(separator: " ", omittingEmptySubsequences: true).map(
+                String.init)
             var id: Int?
             var uuid: String?
             var parent: String?

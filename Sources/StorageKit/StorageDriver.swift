@@ -54,7 +54,8 @@ public protocol StorageDriver: Sendable {
 extension StorageDriver {
     /// `.unsupported` error for `operation`, naming this driver.
     public func unsupported(_ operation: String) -> StorageError {
-        StorageError(.unsupported, vendor: vendor, operation: operation, message: "\(vendor) does not support \(operation)")
+        StorageError(
+            .unsupported, vendor: vendor, operation: operation, message: "\(vendor) does not support \(operation)")
     }
 
     public func snapshotName(for date: Date, timeZone: TimeZone) -> String {

@@ -11,7 +11,8 @@ public struct StorageDriverConfiguration: Sendable {
 
     public init(databaseName: String, settings: [String: String] = [:], logger: Logger) {
         self.databaseName = databaseName
-        self.settings = Dictionary(settings.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
+        self.settings = Dictionary(
+            settings.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
         self.logger = logger
     }
 

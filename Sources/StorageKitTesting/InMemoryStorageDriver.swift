@@ -129,7 +129,8 @@ public actor InMemoryStorageBackend {
         _ = try snapshots(of: volume, "listClones")
         return filesystems.compactMap { name, filesystem in
             guard let origin = filesystem.origin, origin.volume == volume else { return nil }
-            return Clone(name: name, originVolume: volume, originSnapshot: origin.snapshot, mountPoint: "/memory/\(name)")
+            return Clone(
+                name: name, originVolume: volume, originSnapshot: origin.snapshot, mountPoint: "/memory/\(name)")
         }.sorted { $0.name < $1.name }
     }
 

@@ -173,7 +173,8 @@ private struct Context {
             for snapshot in listed {
                 // Whole-second back-ends truncate; a time-zone mistake would be off by hours.
                 try expect(
-                    snapshot.creation >= before.addingTimeInterval(-2) && snapshot.creation <= after.addingTimeInterval(2),
+                    snapshot.creation >= before.addingTimeInterval(-2)
+                        && snapshot.creation <= after.addingTimeInterval(2),
                     "creation \(snapshot.creation) of \(snapshot.id) is not between \(before) and \(after)")
             }
             let sorted = listed.sortedByCreation().map(\.id)
@@ -229,7 +230,9 @@ private struct Context {
             if driver.capabilities.contains(.listClones) {
                 let listed = try await driver.listClones()
                 try expect(listed.map(\.name) == [cloneName], "listClones shows \(listed.map(\.name))")
-                try expect(listed.first?.originSnapshot == snapshot.id, "listed clone has origin \(listed.first?.originSnapshot ?? "-")")
+                try expect(
+                    listed.first?.originSnapshot == snapshot.id,
+                    "listed clone has origin \(listed.first?.originSnapshot ?? "-")")
             }
             let info = try await driver.cloneInfo(name: cloneName)
             try expect(info.originSnapshot == snapshot.id, "cloneInfo origin is \(info.originSnapshot)")
@@ -263,7 +266,8 @@ private struct Context {
             let snapshot = try await driver.createSnapshot(named: snapshotName(driver, "s"))
             let cloneName = uniqueName("clone")
             _ = try await driver.cloneSnapshot(id: snapshot.id, cloneName: cloneName)
-            try await expectError([.alreadyExists], "second clone named \(cloneName)") { () async throws(StorageError) in
+            try await expectError([.alreadyExists], "second clone named \(cloneName)") {
+                () async throws(StorageError) in
                 try await driver.cloneSnapshot(id: snapshot.id, cloneName: cloneName)
             }
             try await expectError([.alreadyExists], "clone named like the volume") { () async throws(StorageError) in
@@ -351,7 +355,8 @@ private struct Context {
             _ = try await driver.createSnapshot(named: snapshotName(driver, "b"))
             for snapshot in try await driver.listSnapshots() {
                 if driver.capabilities.contains(.spaceUsage) {
-                    try expect(snapshot.spaceTotal != nil, "\(snapshot.id): driver claims spaceUsage but total is unknown")
+                    try expect(
+                        snapshot.spaceTotal != nil, "\(snapshot.id): driver claims spaceUsage but total is unknown")
                 }
                 if let total = snapshot.spaceTotal { try expect(total >= 0, "\(snapshot.id): negative total \(total)") }
                 if let unique = snapshot.spaceUnique {

@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed POSIX call on a path.
@@ -98,7 +98,9 @@ enum FileTree {
         outcome: inout TreeCopyOutcome
     ) throws(FileSystemFailure) {
         var info = stat()
-        guard lstat(source, &info) == 0 else { throw FileSystemFailure(call: "lstat", path: source, errorNumber: errno) }
+        guard lstat(source, &info) == 0 else {
+            throw FileSystemFailure(call: "lstat", path: source, errorNumber: errno)
+        }
         let keepOwner = geteuid() == 0
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
@@ -147,15 +149,15 @@ enum FileTree {
 
         var reflinked = false
         #if os(Linux)
-        if !reflink {
-            // Byte copy requested.
-        } else if ioctl(output, ficloneRequest, input) == 0 {
-            reflinked = true
-        } else if outcome.reflinkFailure == nil {
-            outcome.reflinkFailure = String(cString: strerror(errno))
-        }
+            if !reflink {
+                // Byte copy requested.
+            } else if ioctl(output, ficloneRequest, input) == 0 {
+                reflinked = true
+            } else if outcome.reflinkFailure == nil {
+                outcome.reflinkFailure = String(cString: strerror(errno))
+            }
         #else
-        if outcome.reflinkFailure == nil { outcome.reflinkFailure = "reflink is implemented for Linux only" }
+            if outcome.reflinkFailure == nil { outcome.reflinkFailure = "reflink is implemented for Linux only" }
         #endif
         if !reflinked {
             try copyBytes(from: input, to: output, path: destination)

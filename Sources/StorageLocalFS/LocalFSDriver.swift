@@ -141,7 +141,8 @@ public struct LocalFSDriver: StorageDriver {
         do {
             return try body()
         } catch {
-            let code: StorageError.Code = error.errorNumber == EACCES || error.errorNumber == EPERM ? .permissionDenied : .ioFailure
+            let code: StorageError.Code =
+                error.errorNumber == EACCES || error.errorNumber == EPERM ? .permissionDenied : .ioFailure
             throw self.error(code, operation, error.description)
         }
     }

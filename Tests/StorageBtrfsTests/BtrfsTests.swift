@@ -67,7 +67,8 @@ struct BtrfsDriverTests {
         #expect(total >= 200_000)
         #expect(snapshot.spaceUnique != nil)
         #expect(abs(snapshot.creation.timeIntervalSinceNow) < 60)
-        let property = try await driver.btrfs(["property", "get", "-ts", driver.snapshotPath(snapshot.id), "ro"], "test")
+        let property = try await driver.btrfs(
+            ["property", "get", "-ts", driver.snapshotPath(snapshot.id), "ro"], "test")
         #expect(property.trimmingCharacters(in: .whitespacesAndNewlines) == "ro=true")
         #expect(throws: (any Error).self) {
             try Data("x".utf8).write(to: URL(fileURLWithPath: "\(driver.snapshotPath(snapshot.id))/new"))
@@ -261,7 +262,9 @@ struct BtrfsCommandTests {
             named: "BTRFS",
             configuration: StorageDriverConfiguration(
                 databaseName: "orcl",
-                settings: ["backupdest": "/b", "btrfsroot": "/r", "btrfscommand": "/sbin/btrfs", "storagetimeout": "12"],
+                settings: [
+                    "backupdest": "/b", "btrfsroot": "/r", "btrfscommand": "/sbin/btrfs", "storagetimeout": "12",
+                ],
                 logger: logger))
         let btrfs = try #require(driver as? BtrfsDriver)
         #expect(btrfs.root == "/r")

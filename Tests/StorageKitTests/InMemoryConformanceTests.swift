@@ -32,7 +32,9 @@ struct InMemoryConformanceTests {
 }
 
 private struct StubHarness: StorageConformanceHarness {
-    func makeDriver(database: String) async throws -> any StorageDriver { InMemoryStorageDriverStub(volumeName: database) }
+    func makeDriver(database: String) async throws -> any StorageDriver {
+        InMemoryStorageDriverStub(volumeName: database)
+    }
     func makeNonCloneLookAlike(named name: String) async throws -> Bool { false }
     func lookAlikeExists(named name: String) async throws -> Bool { false }
 }
@@ -41,7 +43,9 @@ private struct StubHarness: StorageConformanceHarness {
 
 /// Wraps the in-memory driver and breaks one rule.
 struct BrokenDriver: StorageDriver {
-    enum Fault: Sendable { case dropsAnyFilesystem, deletesSnapshotsWithClones, reportsLocalTimeAsUTC, listsOtherVolumes }
+    enum Fault: Sendable {
+        case dropsAnyFilesystem, deletesSnapshotsWithClones, reportsLocalTimeAsUTC, listsOtherVolumes
+    }
     let inner: InMemoryStorageDriver
     let fault: Fault
     var volumeName: String { inner.volumeName }
@@ -52,7 +56,9 @@ struct BrokenDriver: StorageDriver {
         var snapshots = try await inner.listSnapshots()
         switch fault {
         case .reportsLocalTimeAsUTC:
-            snapshots = snapshots.map { var s = $0; s.creation.addTimeInterval(7200); return s }
+            snapshots = snapshots.map {
+                var s = $0; s.creation.addTimeInterval(7200); return s
+            }
         case .listsOtherVolumes:
             snapshots.append(Snapshot(id: "someone-else", creation: Date()))
         default: break

@@ -70,7 +70,8 @@ struct RegistryTests {
     @Test("drivers are found case-insensitively and bound to the database")
     func lookup() throws {
         let driver = try registry().makeDriver(
-            named: "MEMORY", configuration: StorageDriverConfiguration(databaseName: "orcl", logger: Logger(label: "t")))
+            named: "MEMORY", configuration: StorageDriverConfiguration(databaseName: "orcl", logger: Logger(label: "t"))
+        )
         #expect(driver.volumeName == "orcl")
         #expect(driver.vendor == "memory")
         #expect(registry().names == ["memory"])
@@ -81,7 +82,8 @@ struct RegistryTests {
     func unknown() {
         #expect {
             _ = try registry().makeDriver(
-                named: "zfssa", configuration: StorageDriverConfiguration(databaseName: "orcl", logger: Logger(label: "t")))
+                named: "zfssa",
+                configuration: StorageDriverConfiguration(databaseName: "orcl", logger: Logger(label: "t")))
         } throws: { error in
             guard let error = error as? StorageError else { return false }
             return error.code == .invalidConfiguration && error.message.contains("memory")

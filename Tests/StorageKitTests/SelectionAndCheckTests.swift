@@ -71,7 +71,8 @@ struct SelectionTests {
         #expect(SnapshotSelection.pointInTimeSnapshot(for: target, in: snapshots)?.id == "s2")
         let exact = now.addingTimeInterval(-26 * 3600)
         #expect(SnapshotSelection.pointInTimeSnapshot(for: exact, in: snapshots)?.id == "s2")
-        #expect(SnapshotSelection.pointInTimeSnapshot(for: now.addingTimeInterval(-100 * 3600), in: snapshots)?.id == "s1")
+        #expect(
+            SnapshotSelection.pointInTimeSnapshot(for: now.addingTimeInterval(-100 * 3600), in: snapshots)?.id == "s1")
         #expect(SnapshotSelection.pointInTimeSnapshot(for: now, in: snapshots) == nil)
         #expect(SnapshotSelection.pointInTimeSnapshot(for: now, in: []) == nil)
     }

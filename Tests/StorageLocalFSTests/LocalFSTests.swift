@@ -67,7 +67,10 @@ struct LocalFSConformanceTests {
     }
 
     @Test(
-        "on btrfs (reflink copies)", .enabled(if: BtrfsEnvironment.root != nil, "OIB_BTRFS_ROOT is not set: Scripts/fixtures.sh prepares a loop-mounted btrfs when run as root"),
+        "on btrfs (reflink copies)",
+        .enabled(
+            if: BtrfsEnvironment.root != nil,
+            "OIB_BTRFS_ROOT is not set: Scripts/fixtures.sh prepares a loop-mounted btrfs when run as root"),
         arguments: StorageConformanceSuite.Check.allCases)
     func conformanceOnBtrfs(_ check: StorageConformanceSuite.Check) async throws {
         let harness = try LocalFSHarness(parent: BtrfsEnvironment.root!)
@@ -187,7 +190,8 @@ struct LocalFSDriverTests {
         let source = "\(harness.root)/src"
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
         try harness.populate(source)
-        let outcome = try FileTree.copyTree(from: source, to: "\(harness.root)/dst", permissions: .ownerWritable, reflink: false)
+        let outcome = try FileTree.copyTree(
+            from: source, to: "\(harness.root)/dst", permissions: .ownerWritable, reflink: false)
         #expect(outcome.files == 2)
         #expect(outcome.copiedFiles == 2)
         #expect(outcome.reflinkedFiles == 0)
@@ -216,7 +220,9 @@ struct LocalFSDriverTests {
 
     @Test(
         "reflink shares extents on btrfs",
-        .enabled(if: BtrfsEnvironment.root != nil, "OIB_BTRFS_ROOT is not set: Scripts/fixtures.sh prepares a loop-mounted btrfs when run as root"))
+        .enabled(
+            if: BtrfsEnvironment.root != nil,
+            "OIB_BTRFS_ROOT is not set: Scripts/fixtures.sh prepares a loop-mounted btrfs when run as root"))
     func reflinkOnBtrfs() throws {
         let harness = try LocalFSHarness(parent: BtrfsEnvironment.root!)
         defer { harness.removeAll() }
@@ -236,7 +242,8 @@ struct LocalFSDriverTests {
         let logger = Logger(label: "t")
         let fromBackupDest = try registry.makeDriver(
             named: "localfs",
-            configuration: StorageDriverConfiguration(databaseName: "orcl", settings: ["backupdest": "/b/"], logger: logger))
+            configuration: StorageDriverConfiguration(
+                databaseName: "orcl", settings: ["backupdest": "/b/"], logger: logger))
         #expect((fromBackupDest as? LocalFSDriver)?.root == "/b")
         let explicit = try LocalFSDriver(
             configuration: StorageDriverConfiguration(
@@ -247,7 +254,8 @@ struct LocalFSDriverTests {
         }
         #expect(throws: StorageError.self) {
             try LocalFSDriver(
-                configuration: StorageDriverConfiguration(databaseName: "../x", settings: ["backupdest": "/b"], logger: logger))
+                configuration: StorageDriverConfiguration(
+                    databaseName: "../x", settings: ["backupdest": "/b"], logger: logger))
         }
     }
 }

@@ -74,7 +74,6 @@ extension Volume: Codable {
     }
 }
 
-
 /// Encoder settings for `--json` output.
 public enum StorageJSON {
     /// Pretty-printed, sorted keys, no escaped slashes.
