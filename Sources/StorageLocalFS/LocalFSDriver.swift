@@ -142,7 +142,12 @@ public struct LocalFSDriver: StorageDriver {
             return try body()
         } catch {
             let code: StorageError.Code =
-                error.errorNumber == EACCES || error.errorNumber == EPERM ? .permissionDenied : .ioFailure
+                switch error.errorNumber {
+                case EACCES, EPERM: .permissionDenied
+                // A concurrent create of the same name loses the final rename.
+                case EEXIST, ENOTEMPTY: .alreadyExists
+                default: .ioFailure
+                }
             throw self.error(code, operation, error.description)
         }
     }

@@ -44,13 +44,37 @@ struct BtrfsHarness: StorageConformanceHarness {
     func lookAlikeExists(named name: String) async throws -> Bool {
         FileManager.default.fileExists(atPath: "\(root)/.clones/\(name)/file")
     }
+
+    /// Deletes the subvolumes this harness made (clones, snapshots, volumes), then its directory.
+    func cleanUp() async {
+        let manager = FileManager.default
+        func children(_ directory: String) -> [String] {
+            ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+                .map { "\(directory)/\($0)" }
+        }
+        var subvolumes = children("\(root)/.clones")
+        for database in children("\(root)/.snapshots") { subvolumes += children(database) }
+        subvolumes += children(root)
+        let driver = driver("cleanup")
+        for path in subvolumes {
+            _ = try? await driver.btrfsResult(["subvolume", "delete", path], "cleanUp")
+        }
+        try? manager.removeItem(atPath: root)
+    }
 }
 
 @Suite("Conformance: btrfs driver", .enabled(if: BtrfsEnvironment.root != nil, BtrfsEnvironment.skipReason))
 struct BtrfsConformanceTests {
     @Test(arguments: StorageConformanceSuite.Check.allCases)
     func conformance(_ check: StorageConformanceSuite.Check) async throws {
-        try await StorageConformanceSuite(harness: try BtrfsHarness()).run(check)
+        let harness = try BtrfsHarness()
+        do {
+            try await StorageConformanceSuite(harness: harness).run(check)
+        } catch {
+            await harness.cleanUp()
+            throw error
+        }
+        await harness.cleanUp()
     }
 }
 
