@@ -91,11 +91,14 @@ private final class RunState: @unchecked Sendable {
             let now = clock.now
             if terminatedAt == nil, now >= deadline {
                 lock.withLock { timedOut = true }
-                // Foundation starts the child in its own process group; signal the group so grandchildren go too.
+                // Foundation on Linux starts the child in its own process group; signal the group so grandchildren
+                // go too, and the child itself in case it shares our group.
                 kill(-group, SIGTERM)
+                kill(group, SIGTERM)
                 terminatedAt = now
             } else if let terminatedAt, now >= terminatedAt + killGrace {
                 kill(-group, SIGKILL)
+                kill(group, SIGKILL)
             }
             usleep(5_000)
         }

@@ -162,7 +162,11 @@ enum FileTree {
         if !reflinked {
             try copyBytes(from: input, to: output, path: destination)
         }
-        var times = [info.st_atim, info.st_mtim]
+        #if canImport(Darwin)
+            var times = [info.st_atimespec, info.st_mtimespec]
+        #else
+            var times = [info.st_atim, info.st_mtim]
+        #endif
         _ = futimens(output, &times)
         guard fchmod(output, adjusted(info.st_mode, permissions)) == 0 else {
             throw FileSystemFailure(call: "fchmod", path: destination, errorNumber: errno)
