@@ -1,7 +1,7 @@
 import Foundation
 
 /// A point-in-time, read-only copy of a database's backup volume.
-public struct Snapshot: Sendable, Hashable {
+public struct Snapshot: Sendable, Hashable, Identifiable {
     /// The storage identifier (usually the name, e.g. `orcl-20161017T093914`).
     public var id: String
     /// Creation instant (always an absolute instant; formatted as UTC).
@@ -23,7 +23,7 @@ public struct Snapshot: Sendable, Hashable {
 }
 
 /// A writable copy of a snapshot, exported or reachable at `mountPoint`.
-public struct Clone: Sendable, Hashable {
+public struct Clone: Sendable, Hashable, Identifiable {
     /// The clone's name (the storage filesystem/volume name).
     public var name: String
     /// The volume (database) the origin snapshot belongs to.
@@ -32,6 +32,9 @@ public struct Clone: Sendable, Hashable {
     public var originSnapshot: String
     /// Storage-side path (export path, junction path or local directory); `nil` if unknown or not exported.
     public var mountPoint: String?
+
+    /// The clone's name.
+    public var id: String { name }
 
     public init(name: String, originVolume: String, originSnapshot: String, mountPoint: String?) {
         self.name = name
