@@ -4,13 +4,13 @@ import StorageKit
 
 /// Storage driver for btrfs subvolumes on the local host (CI, demo, and single-host installations).
 ///
-/// Layout under the root (setting `btrfsroot`, default `backupdest`), which must be on btrfs:
+/// Layout under the root (setting `root` of `[btrfs]`, or `btrfsroot`; default `backupdest`), on btrfs:
 /// - `<root>/<db>`: the backup area, a subvolume;
 /// - `<root>/.snapshots/<db>/<snapshot>`: read-only snapshots of it;
 /// - `<root>/.clones/<clone>`: writable snapshots of a snapshot; the clone relation is the parent UUID.
 ///
 /// Space figures come from qgroups when quotas are enabled (`btrfs quota enable`), else they are unknown.
-/// Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a timeout (setting `storagetimeout`, seconds, default 300).
+/// Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a timeout (setting `timeout`, seconds, default 300).
 public struct BtrfsDriver: StorageDriver {
     public static let vendorName = "btrfs"
 
@@ -19,6 +19,8 @@ public struct BtrfsDriver: StorageDriver {
     /// The `btrfs` executable (setting `btrfscommand`).
     public let command: String
     public let timeout: Duration
+    /// NFS server name for mount strings (`mounthost`); `nil` means clones are used as local directories.
+    public let mountHost: String?
     public let logger: Logger
 
     public var vendor: String { Self.vendorName }
@@ -26,21 +28,23 @@ public struct BtrfsDriver: StorageDriver {
 
     public init(
         volumeName: String, root: String, command: String = "btrfs", timeout: Duration = .seconds(300),
-        logger: Logger
+        mountHost: String? = nil, logger: Logger
     ) {
         self.volumeName = volumeName
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.command = command
         self.timeout = timeout
+        self.mountHost = mountHost
         self.logger = logger
     }
 
-    /// Builds the driver from `btrfsroot` (or `backupdest`), `btrfscommand` and `storagetimeout`.
+    /// Builds the driver from `root` (or `btrfsroot`, else `backupdest`), `command` (or `btrfscommand`),
+    /// `timeout` (or `storagetimeout`) and `mounthost`.
     public init(configuration: StorageDriverConfiguration) throws(StorageError) {
-        guard let root = configuration.setting(firstOf: ["btrfsroot", "backupdest"]) else {
+        guard let root = configuration.setting(firstOf: ["root", "btrfsroot", "backupdest"]) else {
             throw StorageError(
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "set btrfsroot (or backupdest) for database \(configuration.databaseName)")
+                message: "set root in [btrfs] (or backupdest) for database \(configuration.databaseName)")
         }
         guard SnapshotNaming.isPortableName(configuration.databaseName) else {
             throw StorageError(
@@ -48,17 +52,18 @@ public struct BtrfsDriver: StorageDriver {
                 message: "database name '\(configuration.databaseName)' cannot be used as a subvolume name")
         }
         var timeout = Duration.seconds(300)
-        if let text = configuration.setting("storagetimeout") {
+        if let text = configuration.setting(firstOf: ["timeout", "storagetimeout"]) {
             guard let seconds = Double(text), seconds > 0 else {
                 throw StorageError(
                     .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                    message: "storagetimeout must be a positive number of seconds, not '\(text)'")
+                    message: "timeout must be a positive number of seconds, not '\(text)'")
             }
             timeout = .milliseconds(Int64(seconds * 1000))
         }
         self.init(
             volumeName: configuration.databaseName, root: root,
-            command: configuration.setting("btrfscommand") ?? "btrfs", timeout: timeout, logger: configuration.logger)
+            command: configuration.setting(firstOf: ["command", "btrfscommand"]) ?? "btrfs", timeout: timeout,
+            mountHost: configuration.setting("mounthost"), logger: configuration.logger)
     }
 
     /// Registers `btrfs` in `registry`.
@@ -154,8 +159,10 @@ public struct BtrfsDriver: StorageDriver {
         logger.debug("Dropped clone \(clone.name) of \(volumeName)@\(clone.originSnapshot)")
     }
 
+    /// `<mounthost>:<clone directory>` when `mounthost` is set (clones exported over NFS), else the directory.
     public func mountString(clone: Clone) -> String {
-        clone.mountPoint ?? clonePath(clone.name)
+        let path = clone.mountPoint ?? clonePath(clone.name)
+        return mountHost.map { "\($0):\(path)" } ?? path
     }
 
     public func createVolume() async throws(StorageError) -> Volume {

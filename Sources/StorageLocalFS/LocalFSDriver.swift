@@ -4,7 +4,7 @@ import StorageKit
 
 /// Storage driver for a plain Linux directory tree (the demo's default, and an XFS-with-reflink NFS server).
 ///
-/// Layout under the root (setting `localfsroot`, default `backupdest`):
+/// Layout under the root (setting `root` of `[localfs]`, or `localfsroot`; default `backupdest`):
 /// - `<root>/<db>/`: the live backup area the database writes to;
 /// - `<root>/.snapshots/<db>/<snapshot>/` + `<snapshot>.json`: read-only copies with their metadata;
 /// - `<root>/.clones/<clone>/` + `<clone>.json`: writable copies; the JSON names origin volume and snapshot.
@@ -17,30 +17,35 @@ public struct LocalFSDriver: StorageDriver {
     public let volumeName: String
     /// The directory holding the live areas, `.snapshots` and `.clones`.
     public let root: String
+    /// NFS server name for mount strings (`mounthost`); `nil` means clones are used as local directories.
+    public let mountHost: String?
     public let logger: Logger
 
     public var vendor: String { Self.vendorName }
     public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume] }
 
-    public init(volumeName: String, root: String, logger: Logger) {
+    public init(volumeName: String, root: String, mountHost: String? = nil, logger: Logger) {
         self.volumeName = volumeName
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.mountHost = mountHost
         self.logger = logger
     }
 
-    /// Builds the driver from `localfsroot` (or `backupdest`).
+    /// Builds the driver from `root` (or `localfsroot`, else `backupdest`) and `mounthost`.
     public init(configuration: StorageDriverConfiguration) throws(StorageError) {
-        guard let root = configuration.setting(firstOf: ["localfsroot", "backupdest"]) else {
+        guard let root = configuration.setting(firstOf: ["root", "localfsroot", "backupdest"]) else {
             throw StorageError(
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "set localfsroot (or backupdest) for database \(configuration.databaseName)")
+                message: "set root in [localfs] (or backupdest) for database \(configuration.databaseName)")
         }
         guard SnapshotNaming.isPortableName(configuration.databaseName) else {
             throw StorageError(
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
                 message: "database name '\(configuration.databaseName)' cannot be used as a directory name")
         }
-        self.init(volumeName: configuration.databaseName, root: root, logger: configuration.logger)
+        self.init(
+            volumeName: configuration.databaseName, root: root, mountHost: configuration.setting("mounthost"),
+            logger: configuration.logger)
     }
 
     /// Registers `localfs` in `registry`.
@@ -101,8 +106,10 @@ public struct LocalFSDriver: StorageDriver {
         }
     }
 
+    /// `<mounthost>:<clone directory>` when `mounthost` is set (clones exported over NFS), else the directory.
     public func mountString(clone: Clone) -> String {
-        clone.mountPoint ?? clonePath(clone.name)
+        let path = clone.mountPoint ?? clonePath(clone.name)
+        return mountHost.map { "\($0):\(path)" } ?? path
     }
 
     public func createVolume() async throws(StorageError) -> Volume {

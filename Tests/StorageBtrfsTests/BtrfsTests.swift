@@ -294,6 +294,20 @@ struct BtrfsCommandTests {
         #expect(btrfs.root == "/r")
         #expect(btrfs.command == "/sbin/btrfs")
         #expect(btrfs.timeout == .seconds(12))
+        #expect(btrfs.mountHost == nil)
+        let section = try BtrfsDriver(
+            configuration: StorageDriverConfiguration(
+                databaseName: "orcl",
+                settings: [
+                    "backupdest": "/b", "root": "/s", "command": "/opt/btrfs", "timeout": "2.5", "mounthost": "nas1",
+                ],
+                logger: logger))
+        #expect(section.root == "/s")
+        #expect(section.command == "/opt/btrfs")
+        #expect(section.timeout == .milliseconds(2500))
+        let clone = Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/s/.clones/c")
+        #expect(section.mountString(clone: clone) == "nas1:/s/.clones/c")
+        #expect(btrfs.mountString(clone: clone) == "/s/.clones/c")
         #expect(throws: StorageError.self) {
             try BtrfsDriver(
                 configuration: StorageDriverConfiguration(

@@ -249,6 +249,16 @@ struct LocalFSDriverTests {
             configuration: StorageDriverConfiguration(
                 databaseName: "orcl", settings: ["backupdest": "/b", "localfsroot": "/l"], logger: logger))
         #expect(explicit.root == "/l")
+        #expect(explicit.mountHost == nil)
+        let section = try LocalFSDriver(
+            configuration: StorageDriverConfiguration(
+                databaseName: "orcl",
+                settings: ["backupdest": "/b", "localfsroot": "/l", "root": "/r", "mounthost": "nas1"],
+                logger: logger))
+        #expect(section.root == "/r")
+        let clone = Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/r/.clones/c")
+        #expect(section.mountString(clone: clone) == "nas1:/r/.clones/c")
+        #expect(explicit.mountString(clone: clone) == "/r/.clones/c")
         #expect(throws: StorageError.self) {
             try LocalFSDriver(configuration: StorageDriverConfiguration(databaseName: "orcl", logger: logger))
         }
