@@ -16,11 +16,47 @@ public actor InMemoryStorageBackend {
 
     private var volumes: [String: [StoredSnapshot]] = [:]
     private var filesystems: [String: StoredFilesystem] = [:]
+    private var injectedFailures: [String: [StorageError.Code]] = [:]
+    private var calls: [String] = []
     private let clock: @Sendable () -> Date
 
     /// - Parameter clock: the appliance's clock (creation times); defaults to the system clock.
     public init(clock: @escaping @Sendable () -> Date = { Date() }) {
         self.clock = clock
+    }
+
+    // MARK: Test set-up and fault injection
+
+    /// Adds a snapshot with a chosen creation time and sizes (retention, autoclone and checkage tests);
+    /// creates the volume when missing.
+    public func addSnapshot(
+        volume: String, id: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil
+    ) {
+        if volumes[volume] == nil {
+            volumes[volume] = []
+            filesystems[volume] = StoredFilesystem(origin: nil)
+        }
+        volumes[volume, default: []].append(
+            StoredSnapshot(
+                snapshot: Snapshot(id: id, creation: creation, spaceTotal: spaceTotal, spaceUnique: spaceUnique),
+                locked: false))
+    }
+
+    /// Makes the next `times` calls of `operation` (e.g. `"deleteSnapshot"`) fail with `code`.
+    public func injectFailure(_ code: StorageError.Code, on operation: String, times: Int = 1) {
+        injectedFailures[operation, default: []].append(contentsOf: Array(repeating: code, count: times))
+    }
+
+    /// Every driver call so far, as `<operation> <volume> [<argument>]`, oldest first.
+    public var callLog: [String] { calls }
+
+    private func record(_ operation: String, _ volume: String, _ argument: String? = nil) throws(StorageError) {
+        calls.append([operation, volume, argument].compactMap { $0 }.joined(separator: " "))
+        if var pending = injectedFailures[operation], !pending.isEmpty {
+            let code = pending.removeFirst()
+            injectedFailures[operation] = pending
+            throw error(code, operation, "injected failure")
+        }
     }
 
     /// Creates a plain filesystem that is not a clone (a look-alike for ownership tests).
@@ -49,6 +85,7 @@ public actor InMemoryStorageBackend {
     }
 
     func createVolume(_ volume: String) throws(StorageError) -> Volume {
+        try record("createVolume", volume)
         guard volumes[volume] == nil, filesystems[volume] == nil else {
             throw error(.alreadyExists, "createVolume", "volume \(volume) exists already")
         }
@@ -58,12 +95,14 @@ public actor InMemoryStorageBackend {
     }
 
     func volumeInfo(_ volume: String) throws(StorageError) -> Volume {
+        try record("volumeInfo", volume)
         _ = try snapshots(of: volume, "volumeInfo")
         return Volume(name: volume, mountPoint: "/memory/\(volume)", spaceUsed: 0)
     }
 
     func listSnapshots(_ volume: String) throws(StorageError) -> [Snapshot] {
-        try snapshots(of: volume, "listSnapshots").map { stored in
+        try record("listSnapshots", volume)
+        return try snapshots(of: volume, "listSnapshots").map { stored in
             var snapshot = stored.snapshot
             snapshot.cloneCount = cloneCount(volume: volume, snapshot: snapshot.id)
             return snapshot
@@ -71,6 +110,7 @@ public actor InMemoryStorageBackend {
     }
 
     func createSnapshot(_ volume: String, name: String) throws(StorageError) -> Snapshot {
+        try record("createSnapshot", volume, name)
         var stored = try snapshots(of: volume, "createSnapshot")
         guard SnapshotNaming.isPortableName(name) else {
             throw error(.invalidName, "createSnapshot", "invalid snapshot name '\(name)'")
@@ -86,6 +126,7 @@ public actor InMemoryStorageBackend {
     }
 
     func deleteSnapshot(_ volume: String, id: String) throws(StorageError) {
+        try record("deleteSnapshot", volume, id)
         var stored = try snapshots(of: volume, "deleteSnapshot")
         guard let index = stored.firstIndex(where: { $0.snapshot.id == id }) else {
             throw error(.notFound, "deleteSnapshot", "snapshot \(id) of \(volume) does not exist")
@@ -102,6 +143,7 @@ public actor InMemoryStorageBackend {
     }
 
     func setLocked(_ volume: String, id: String, locked: Bool, operation: String) throws(StorageError) {
+        try record(operation, volume, id)
         var stored = try snapshots(of: volume, operation)
         guard let index = stored.firstIndex(where: { $0.snapshot.id == id }) else {
             throw error(.notFound, operation, "snapshot \(id) of \(volume) does not exist")
@@ -111,6 +153,7 @@ public actor InMemoryStorageBackend {
     }
 
     func cloneSnapshot(_ volume: String, id: String, cloneName: String) throws(StorageError) -> Clone {
+        try record("cloneSnapshot", volume, "\(id) \(cloneName)")
         let stored = try snapshots(of: volume, "cloneSnapshot")
         guard stored.contains(where: { $0.snapshot.id == id }) else {
             throw error(.notFound, "cloneSnapshot", "snapshot \(id) of \(volume) does not exist")
@@ -126,6 +169,7 @@ public actor InMemoryStorageBackend {
     }
 
     func listClones(_ volume: String) throws(StorageError) -> [Clone] {
+        try record("listClones", volume)
         _ = try snapshots(of: volume, "listClones")
         return filesystems.compactMap { name, filesystem in
             guard let origin = filesystem.origin, origin.volume == volume else { return nil }
@@ -147,7 +191,13 @@ public actor InMemoryStorageBackend {
         return Clone(name: name, originVolume: volume, originSnapshot: origin.snapshot, mountPoint: "/memory/\(name)")
     }
 
+    func cloneInfo(_ volume: String, name: String) throws(StorageError) -> Clone {
+        try record("cloneInfo", volume, name)
+        return try ownClone(volume, name: name, operation: "cloneInfo")
+    }
+
     func dropClone(_ volume: String, name: String) throws(StorageError) {
+        try record("dropClone", volume, name)
         _ = try ownClone(volume, name: name, operation: "dropClone")
         filesystems[name] = nil
     }
@@ -187,7 +237,7 @@ public struct InMemoryStorageDriver: StorageDriver {
     }
 
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
-        try await backend.ownClone(volumeName, name: name, operation: "cloneInfo")
+        try await backend.cloneInfo(volumeName, name: name)
     }
 
     public func dropClone(name: String) async throws(StorageError) {

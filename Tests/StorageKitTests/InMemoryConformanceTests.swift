@@ -126,3 +126,48 @@ struct ConformanceSuiteSelfTests {
         await #expect(throws: ConformanceFailure.self) { try await suite.run(check) }
     }
 }
+
+@Suite("In-memory backend test aids")
+struct InMemoryBackendTests {
+    @Test("seeded snapshots feed selection and checkage through the driver")
+    func seeded() async throws {
+        let backend = InMemoryStorageBackend()
+        let now = Date()
+        await backend.addSnapshot(volume: "orcl", id: "orcl-old", creation: now.addingTimeInterval(-30 * 3600))
+        await backend.addSnapshot(
+            volume: "orcl", id: "orcl-new", creation: now.addingTimeInterval(-600), spaceTotal: 2048, spaceUnique: 0)
+        let driver = InMemoryStorageDriver(volumeName: "orcl", backend: backend)
+        let snapshots = try await driver.listSnapshots()
+        #expect(snapshots.map(\.id) == ["orcl-old", "orcl-new"])
+        let choice = await SnapshotSelection.autocloneCandidate(from: snapshots, minimumAgeHours: 24, now: now)
+        #expect(choice.selected?.id == "orcl-old")
+        let check = SnapshotAgeCheck(warningHours: 1, criticalHours: 2).evaluate(snapshots: snapshots, now: now)
+        #expect(check.status == .ok)
+        #expect(check.line.contains("age=600s;3600;7200"))
+    }
+
+    @Test("injected failures hit the named operation the given number of times, and calls are logged")
+    func injection() async throws {
+        let backend = InMemoryStorageBackend()
+        let driver = InMemoryStorageDriver(volumeName: "orcl", backend: backend)
+        _ = try await driver.createVolume()
+        _ = try await driver.createSnapshot(named: "orcl-1")
+        await backend.injectFailure(.transport, on: "deleteSnapshot", times: 2)
+        for _ in 0..<2 {
+            do {
+                try await driver.deleteSnapshot(id: "orcl-1")
+                Issue.record("injected failure did not happen")
+            } catch {
+                #expect(error.code == .transport)
+                #expect(error.vendor == "memory")
+            }
+        }
+        try await driver.deleteSnapshot(id: "orcl-1")
+        #expect(try await driver.listSnapshots().isEmpty)
+        #expect(
+            await backend.callLog == [
+                "createVolume orcl", "createSnapshot orcl orcl-1", "deleteSnapshot orcl orcl-1",
+                "deleteSnapshot orcl orcl-1", "deleteSnapshot orcl orcl-1", "listSnapshots orcl",
+            ])
+    }
+}
