@@ -224,8 +224,14 @@ public struct BtrfsDriver: StorageDriver {
         guard result.exitStatus == 0 else {
             let detail = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
             let code: StorageError.Code =
-                detail.contains("Operation not permitted") || detail.contains("Permission denied")
-                ? .permissionDenied : .commandFailed
+                if detail.contains("Operation not permitted") || detail.contains("Permission denied") {
+                    .permissionDenied
+                } else if detail.contains("already exists") || detail.contains("File exists") {
+                    // Lost a race with a concurrent create of the same name.
+                    .alreadyExists
+                } else {
+                    .commandFailed
+                }
             throw error(
                 code, operation,
                 "\(command) \(arguments.joined(separator: " ")) exited with \(result.exitStatus): \(detail)")

@@ -272,6 +272,15 @@ struct BtrfsCommandTests {
             #expect(error.code == .commandFailed)
             #expect(error.message.contains("ERROR: boom"))
         }
+        let exists = try script("echo 'ERROR: target path already exists: /x' >&2; exit 1")
+        defer { try? FileManager.default.removeItem(atPath: exists) }
+        let racing = BtrfsDriver(volumeName: "orcl", root: root, command: exists, logger: Logger(label: "t"))
+        do {
+            _ = try await racing.btrfs(["subvolume", "snapshot", "-r", "/a", "/x"], "createSnapshot")
+            Issue.record("a failing snapshot command succeeded")
+        } catch {
+            #expect(error.code == .alreadyExists)
+        }
         let missing = BtrfsDriver(
             volumeName: "orcl", root: root, command: "/nonexistent/btrfs", logger: Logger(label: "t"))
         await #expect(throws: StorageError.self) { try await missing.volumeInfo() }
