@@ -237,7 +237,14 @@ public struct LocalFSDriver: StorageDriver {
         for file in names where file.hasSuffix(".json") && !file.hasPrefix(".") {
             let id = String(file.dropLast(5))
             guard FileTree.isDirectory(snapshotPath(id)) else { continue }
-            let metadata = try readJSON(SnapshotMetadata.self, snapshotMetadataPath(id), operation)
+            let metadata: SnapshotMetadata
+            do {
+                metadata = try readJSON(SnapshotMetadata.self, snapshotMetadataPath(id), operation)
+            } catch {
+                // One damaged file must not break listing, retention or checkage; the snapshot is left alone.
+                logger.warning("Ignoring snapshot \(id): \(error.message)")
+                continue
+            }
             guard metadata.volume == volumeName, metadata.snapshot == id,
                 let creation = StorageJSON.parseISO8601(metadata.creation)
             else {

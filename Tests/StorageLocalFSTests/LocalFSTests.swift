@@ -145,6 +145,19 @@ struct LocalFSDriverTests {
         #expect(FileManager.default.fileExists(atPath: "\(harness.root)/.clones/ghost.json"))
     }
 
+    @Test("a damaged snapshot metadata file hides that snapshot with a warning, nothing else")
+    func damagedMetadata() async throws {
+        let harness = try LocalFSHarness()
+        defer { harness.removeAll() }
+        let driver = try #require(try await harness.makeDriver(database: "orcl") as? LocalFSDriver)
+        _ = try await driver.createSnapshot(named: "orcl-1")
+        _ = try await driver.createSnapshot(named: "orcl-2")
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: driver.snapshotMetadataPath("orcl-1")))
+        #expect(try await driver.listSnapshots().map(\.id) == ["orcl-2"])
+        #expect(harness.logs.messages(at: .warning).contains { $0.contains("orcl-1") })
+        #expect(FileManager.default.fileExists(atPath: driver.snapshotPath("orcl-1")))
+    }
+
     @Test("names that could escape the layout are rejected")
     func hostileNames() async throws {
         let harness = try LocalFSHarness()
