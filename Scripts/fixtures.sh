@@ -3,11 +3,7 @@
 # Each fixture exports the variables its tests read and says why when it cannot be prepared; tests whose
 # variable is unset are reported as skipped with that reason.
 #
-#   OIB_BTRFS_ROOT    a directory on a freshly made, loop-mounted btrfs with quotas enabled (root only)
-#   OIB_POSTGRES_URL  a throw-away PostgreSQL server (Scripts/fixtures-postgres.sh, when present)
-#
-# Other fixtures live in Scripts/fixtures-<name>.sh and define fixtures_<name>_setup / fixtures_<name>_teardown;
-# this file sources them and calls both.
+#   OIB_BTRFS_ROOT  a directory on a freshly made, loop-mounted btrfs with quotas enabled (root only)
 
 fixtures_log() { printf '[fixtures] %s\n' "$*"; }
 
@@ -61,29 +57,10 @@ fixtures_btrfs_teardown() {
   fi
 }
 
-_oib_fixtures_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-_oib_extra_fixtures=()
-for _oib_fixture_file in "$_oib_fixtures_dir"/fixtures-*.sh; do
-  [ -e "$_oib_fixture_file" ] || continue
-  _oib_fixture_name=$(basename "$_oib_fixture_file" .sh)
-  _oib_fixture_name=${_oib_fixture_name#fixtures-}
-  # shellcheck disable=SC1090
-  source "$_oib_fixture_file"
-  if declare -F "fixtures_${_oib_fixture_name}_setup" >/dev/null; then
-    _oib_extra_fixtures+=("$_oib_fixture_name")
-  fi
-done
-
 fixtures_setup() {
   fixtures_btrfs_setup
-  local name
-  for name in "${_oib_extra_fixtures[@]}"; do "fixtures_${name}_setup"; done
 }
 
 fixtures_teardown() {
-  local name
-  for name in "${_oib_extra_fixtures[@]}"; do
-    if declare -F "fixtures_${name}_teardown" >/dev/null; then "fixtures_${name}_teardown" || true; fi
-  done
   fixtures_btrfs_teardown
 }

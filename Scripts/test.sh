@@ -33,6 +33,10 @@ if [ -f Scripts/fixtures.sh ]; then
   fixtures_setup
   teardowns+=(fixtures_teardown)
 fi
+# shellcheck disable=SC1091
+source Scripts/fixtures-postgres.sh
+fixtures_postgres_setup
+teardowns+=(fixtures_postgres_teardown)
 
 log "building"
 swift build --build-tests
