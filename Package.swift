@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "OracleTools", targets: ["OracleTools"]),
         .library(name: "ToolCommands", targets: ["ToolCommands"]),
         .library(name: "AutorestoreEngine", targets: ["AutorestoreEngine"]),
+        .library(name: "BackupEngine", targets: ["BackupEngine"]),
         .executable(name: "backup", targets: ["backup"]),
         .library(name: "StorageKit", targets: ["StorageKit"]),
         .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
@@ -38,7 +39,8 @@ let package = Package(
         .target(
             name: "ToolCommands",
             dependencies: [
-                "ConfigModel", "ToolSupport", "OracleTools",
+                "ConfigModel", "ToolSupport", "OracleTools", "BackupEngine", "StorageKit", "StorageLocalFS",
+                "StorageBtrfs", "RetentionPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -53,6 +55,12 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .testTarget(name: "AutorestoreEngineTests", dependencies: ["AutorestoreEngine"]),
+        .target(
+            name: "BackupEngine",
+            dependencies: [
+                "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "RetentionPolicy",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel"]),
         .target(name: "RetentionPolicy"),
         .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),

@@ -83,7 +83,7 @@ public struct StorageSettings: Sendable, Equatable {
         case .ontap: (["filer", "volumeprefix"], ["mounthost", "cacert", "insecure", "timeout", "jobtimeout"])
         case .softnas: (["serveraddress", "pool"], ["cacert", "insecure", "timeout"])
         case .huaweiDorado: (["url", "vstore", "mounthost", "restorenfsclient"], ["cacert", "insecure", "timeout"])
-        case .btrfs: ([], ["root", "mounthost"])
+        case .btrfs: ([], ["root", "mounthost", "timeout", "command"])
         case .localfs: ([], ["root", "mounthost"])
         }
     }

@@ -1,34 +1,67 @@
 import ArgumentParser
+import BackupEngine
 import ConfigModel
 import Foundation
+import Logging
+import OracleTools
+import RetentionPolicy
+import StorageKit
+import ToolSupport
 
-/// `backup [--config F] <db> <action>` and `backup [--config F] checkconfig`.
+/// `backup [--config F] [--dry-run] <db> <action>`, `backup [--config F] checkconfig`,
+/// `backup [--config F] --all <action> [--exclude a,b] [--parallel N]`.
 public struct BackupCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Incremental-forever RMAN image-copy backups on snapshot-capable storage.",
         discussion: """
-            Actions for one database: showconfig.
+            Actions for one database: config, imagecopywithsnap, missingarchlog, setschedule, generaterestore,
+            backupimagecopy, report, validatebackup, showconfig.
             Actions for the whole configuration file: checkconfig.
             The configuration file is --config, else $BACKUPCONFIG, else backup.cfg beside this program.
+            Exit codes: 0 success, 1 Oracle or storage failure, 2 usage, configuration or lock problem.
             """)
 
     /// The original's usage line, printed on every usage error.
     public static let usage =
-        "Usage: backup [--config FILE] <database> <showconfig> | backup [--config FILE] checkconfig"
+        "Usage: backup [--config FILE] [--dry-run] <database> <config|setschedule|backupimagecopy|report|validatebackup|generaterestore|imagecopywithsnap|missingarchlog|showconfig>\n"
+        + "       backup [--config FILE] checkconfig\n"
+        + "       backup [--config FILE] --all <action> [--exclude db1,db2] [--parallel N]"
 
-    static let databaseActions: Set<String> = ["showconfig"]
+    static let databaseActions: Set<String> = [
+        "config", "setschedule", "backupimagecopy", "report", "validatebackup", "generaterestore",
+        "imagecopywithsnap", "missingarchlog", "showconfig",
+    ]
     static let fileActions: Set<String> = ["checkconfig"]
 
     @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
     public var config: String?
 
-    @Argument(help: "<database> <action>, or a file-wide action such as checkconfig.")
+    @Flag(name: .long, help: "Print every RMAN/SQL*Plus script and storage change in order; change nothing.")
+    public var dryRun = false
+
+    @Flag(name: .long, help: "Run the action for every database of the configuration file.")
+    public var all = false
+
+    @Option(name: .long, help: "With --all: comma-separated databases to leave out.")
+    public var exclude: String?
+
+    @Option(name: .long, help: "With --all: how many databases run at the same time (default 1).")
+    public var parallel: Int = 1
+
+    @Argument(help: "<database> <action>, a file-wide action such as checkconfig, or with --all just <action>.")
     public var words: [String] = []
 
     public init() {}
 
     public func validate() throws {
+        if all {
+            guard words.count == 1, Self.databaseActions.contains(words[0].lowercased()), words[0] != "showconfig"
+            else { throw ValidationError("--all takes exactly one database action") }
+            guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+            return
+        }
+        if exclude != nil || parallel != 1 { throw ValidationError("--exclude and --parallel go with --all") }
         switch words.count {
         case 1 where Self.fileActions.contains(words[0].lowercased()): return
         case 2 where Self.databaseActions.contains(words[1].lowercased()): return
@@ -38,6 +71,9 @@ public struct BackupCommand: AsyncParsableCommand {
 
     public func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        if !all, words.count == 2, words[1].lowercased() == "setschedule", (environment["OSPASSWORD"] ?? "").isEmpty {
+            throw ToolExit.usage("Environment variable OSPASSWORD must be set.")
+        }
         let configuration: BackupConfiguration
         do {
             configuration = try BackupConfiguration.load(
@@ -46,11 +82,23 @@ public struct BackupCommand: AsyncParsableCommand {
         } catch {
             throw ToolExit.usage(error.description)
         }
+        if all {
+            let code = await AllDatabases.run(
+                action: words[0].lowercased(), configuration: configuration, exclude: exclude, parallel: parallel,
+                dryRun: dryRun)
+            throw ToolExit(code)
+        }
         if words.count == 1 {
             try checkConfig(configuration)
-        } else {
-            try showConfig(configuration, database: words[0])
+            return
         }
+        let action = words[1].lowercased()
+        if action == "showconfig" {
+            try showConfig(configuration, database: words[0])
+            return
+        }
+        try await BackupRun(configuration: configuration, database: words[0], action: action, dryRun: dryRun,
+                            environment: environment).execute()
     }
 
     func checkConfig(_ configuration: BackupConfiguration) throws {
@@ -61,6 +109,12 @@ public struct BackupCommand: AsyncParsableCommand {
                 settings.doSnapshot, let driver = settings.storage.driver
             {
                 drivers.insert(driver)
+            }
+            let lookup = configuration.lookup(defaultSection: name)
+            do {
+                _ = try RetentionConfiguration { key in (try? lookup.value(key))?.value }
+            } catch {
+                problems.append(ConfigProblem(file: configuration.path, section: name, message: error.description))
             }
         }
         for driver in drivers.sorted(by: { $0.rawValue < $1.rawValue }) {

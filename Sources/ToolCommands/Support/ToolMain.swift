@@ -84,9 +84,11 @@ public enum Output {
 public enum ProgramLocation {
     /// The directory of the running executable with symlinks resolved (the original's "script directory").
     public static var executableDirectory: String {
-        let path =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]
-        return (path as NSString).deletingLastPathComponent
+        (executablePath as NSString).deletingLastPathComponent
+    }
+
+    /// The running executable, symlinks resolved.
+    public static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }

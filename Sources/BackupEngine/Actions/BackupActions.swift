@@ -1,0 +1,212 @@
+import ConfigModel
+import Foundation
+import Logging
+import OracleTools
+import RetentionPolicy
+import StorageKit
+import ToolSupport
+
+/// What `imagecopywithsnap` did.
+public struct ImageCopyOutcome: Sendable {
+    public var snapshotID: String?
+    public var retention: RetentionOutcome?
+}
+
+extension BackupJob {
+    // MARK: config
+
+    /// `config`: archivelog directory, RMAN configuration (register in the catalog when asked), then block change
+    /// tracking and archive destinations from SQL*Plus (reference §2.1).
+    public func config() async throws {
+        if !dryRun {
+            try FileManager.default.createDirectory(atPath: archivelogDirectory, withIntermediateDirectories: true)
+        }
+        var body: [String] = []
+        if settings.registerCatalog {
+            logger.info("Checking from RMAN catalog if database is already registered")
+            let script = try render("isdbregisteredincatalog", values())
+            let output = try await oracle.sqlplus(script, silent: true, secrets: [])
+            if !OutputMarkers.isRegisteredInCatalog(output) {
+                body.append(try render("registerdatabase", values()))
+            }
+        }
+        body.append(try render(settings.hasDataGuard ? "configdelaldg" : "configdelalnodg", values()))
+        body.append(try render("config", values()))
+        logger.info("Running RMAN configuration")
+        try await runRMAN(body.joined(separator: "\n"))
+        logger.info("Running additional configuration from SQL*Plus")
+        _ = try await runSQLPlus(try render("configfromsqlplus", values()), silent: false)
+    }
+
+    // MARK: missingarchlog
+
+    /// `missingarchlog`: copies archived logs that are in the FRA but not yet in the backup area.
+    public func missingArchivelogs() async throws {
+        let output = try await runSQLPlus(try render("archivelogmissing", values()), silent: true)
+        let commands = OutputMarkers.missingArchivelogCommands(output)
+        guard !commands.isEmpty else { return }
+        logger.info("- Copying missing archivelogs")
+        let body = ["run {", try render("allocatearchlogchannel", values())] + commands + ["}"]
+        try await runRMAN(body.joined(separator: "\n"))
+    }
+
+    // MARK: imagecopywithsnap
+
+    /// The daily backup, in the order of reference §7.1, so every snapshot is restorable to the time recorded in
+    /// its `autorestore.cfg` (§7.2): archivelogs, log switch + recorded time, snapshot, refresh, log switch,
+    /// retention, environment, parameters.
+    public func imageCopyWithSnap() async throws -> ImageCopyOutcome {
+        let started = now()
+        var outcome = ImageCopyOutcome()
+
+        logger.info("Check if there are missing archivelogs")
+        try await missingArchivelogs()
+
+        logger.info("Switch current log")
+        let switchOutput = try await runSQLPlus(try render("archivecurrentlogs", values()), silent: true,
+                                                tns: settings.primaryTNS)
+        if let state = OutputMarkers.logSwitchState(switchOutput) {
+            if dryRun {
+                screen("--- would record in \(backupDestination)/\(AutorestoreParameters.fileName) ---\nlastscn: \(state.scn)\nlasttime: \(state.time)\nbctfile: \(state.bctFile)")
+            } else if try AutorestoreParameters.recordLogSwitch(directory: backupDestination, scn: state.scn,
+                                                                time: state.time, bctFile: state.bctFile)
+            {
+                logger.debug("Recorded lasttime \(state.time), lastscn \(state.scn) in \(AutorestoreParameters.fileName)")
+            } else {
+                logger.debug("No \(AutorestoreParameters.fileName) yet (first backup): this snapshot cannot be autorestored")
+            }
+        } else if !dryRun {
+            throw BackupError(
+                "The log switch did not report CURRENT DATABASE TIME and SCN; refusing to take a snapshot that could not be restored to a known time")
+        }
+
+        if settings.doSnapshot, let storage {
+            logger.info("Snap the current backup area")
+            let snapshot = try await storage.createSnapshot(named: storage.snapshotName(for: now(), timeZone: timeZone))
+            outcome.snapshotID = snapshot.id
+            logger.debug("Created snapshot: \(snapshot.id)")
+        }
+
+        logger.info("Checking for expired datafile copies")
+        let expired = OutputMarkers.deleteCopyCommands(
+            try await runSQLPlus(try render("deletedatafilecopy", values()), silent: true))
+        if !expired.isEmpty {
+            logger.info("- Deleting expired datafile copies")
+            try await runRMAN(expired.joined(separator: "\n"))
+        }
+
+        logger.info("Refresh imagecopy")
+        try await runRMAN(
+            ["run {", try render("backupimagecopy", values()), try render("backupfooter", values()), "}"]
+                .joined(separator: "\n"))
+        _ = try await runSQLPlus(try render("archivecurrentlogs", values()), silent: false, tns: settings.primaryTNS)
+
+        if settings.doSnapshot, let storage, let retention {
+            logger.info("Clean expired snapshots")
+            if dryRun {
+                let (plan, _) = await SnapshotRetention.plan(storage: storage, configuration: retention, now: now())
+                screen("--- retention plan (nothing is dropped in a dry run) ---\n" + RetentionPlanRenderer.dryRun(plan))
+            } else {
+                outcome.retention = await SnapshotRetention.apply(storage: storage, configuration: retention,
+                                                                  now: now(), logger: logger)
+            }
+        }
+
+        logger.info("Dump additional information about the environment to the log file")
+        await dumpEnvironment()
+
+        logger.info("Write database parameters for autorestore")
+        let parameterOutput = try await runSQLPlus(try render("autorestoreparameters", values()), silent: true)
+        let parameters = OutputMarkers.databaseParameters(parameterOutput)
+        if !dryRun {
+            guard parameters.contains(where: { $0.0 == "db_name" }) else {
+                throw BackupError(
+                    "The parameter query returned no dbconfig-db_name line; \(AutorestoreParameters.fileName) was left unchanged")
+            }
+            try AutorestoreParameters(entries: parameters.map { (key: $0.0, value: $0.1) })
+                .write(directory: backupDestination)
+        }
+
+        let finished = now()
+        logger.info("------------ TOTAL ------------")
+        logger.info("Total execution time: \(elapsed(since: started))")
+        logger.info("Execution started: \(timestampText(started))")
+        logger.info("Execution finished: \(timestampText(finished))")
+        if let retention = outcome.retention, !retention.succeeded {
+            throw BackupError("Snapshot retention did not complete: \(retention.summary)")
+        }
+        return outcome
+    }
+
+    /// The environment dump of step 9; failures here are warnings, never a failed backup (R-17).
+    func dumpEnvironment() async {
+        guard let home = settings.generic.oracleHome else { return }
+        if settings.gridInfrastructureManaged {
+            let srvctl = home + "/bin/srvctl"
+            for arguments in [["config", "database", "-d", settings.name], ["config", "service", "-d", settings.name]] {
+                await runHelper(srvctl, arguments, step: "srvctl", purpose: "Grid Infrastructure configuration")
+            }
+        }
+        await runHelper(home + "/OPatch/opatch", ["lsinventory"], step: "opatch", purpose: "OPatch inventory")
+    }
+
+    private func runHelper(_ executable: String, _ arguments: [String], step: String, purpose: String) async {
+        do {
+            guard let outcome = try await oracle.helper(executable, arguments: arguments, timeoutStep: step) else {
+                if !dryRun { logger.warning("\(executable) not found; \(purpose) is not in this log") }
+                return
+            }
+            logger.debug("\(([executable] + arguments).joined(separator: " ")):\n\(outcome.output)")
+            if !outcome.succeeded {
+                logger.warning("\(executable) ended with \(outcome.termination); \(purpose) may be incomplete")
+            }
+        } catch {
+            logger.warning("\(purpose) skipped: \(error)")
+        }
+    }
+
+    // MARK: setschedule
+
+    /// `setschedule`: the BACKUPEXEC user, credential, programs, schedules and jobs (with the common-user prefix in
+    /// a CDB). The OS password is passed as a secret: masked in logs and kept out of the spool by the template.
+    public func setSchedule() async throws {
+        guard let osPassword, !osPassword.isEmpty else {
+            throw BackupError("Environment variable OSPASSWORD must be set.", exitCode: 2)
+        }
+        let detect = try await runSQLPlus(try render("cdbdetect", values()), silent: true)
+        let prefix = OutputMarkers.commonUserPrefix(detect)
+        guard prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "#" || $0 == "$" || $0 == "_" }) else {
+            throw BackupError("Unexpected common user prefix '\(prefix)' reported by the database")
+        }
+        let extra = ["scheduleuserprefix": prefix]
+        let body = try ["createuser", "dropschedule", "createschedule"].map {
+            try render($0, values(extra: extra))
+        }.joined(separator: "\n")
+        _ = try await runSQLPlus(body, silent: false, extra: extra)
+    }
+
+    // MARK: generaterestore
+
+    /// `generaterestore`: a complete manual restore recipe (target location from `restoredestination`).
+    public func generateRestore() throws {
+        screen("")
+        screen("=============")
+        var keys = ["headerrestore"]
+        if settings.registerCatalog { keys.append("headercatalog") }
+        keys += ["fullrestore", "restorefooter"]
+        for key in keys {
+            let text = try render(key, values())
+            logger.info("\(text)")
+        }
+    }
+
+    // MARK: backupimagecopy, report, validatebackup
+
+    /// The RMAN-only actions: `RESYNC CATALOG` (when registering) then the template of the same name.
+    public func plainRMAN(_ templateKey: String) async throws {
+        var body: [String] = []
+        if settings.registerCatalog { body.append(try render("resynccatalog", values())) }
+        body.append(try render(templateKey, values()))
+        try await runRMAN(body.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,130 @@
+import BackupEngine
+import ConfigModel
+import Foundation
+import Logging
+import OracleTools
+import RetentionPolicy
+import StorageKit
+import ToolSupport
+
+/// One `backup <db> <action>`: the original's start-up sequence (reference §2.1), then the action.
+struct BackupRun {
+    var configuration: BackupConfiguration
+    var database: String
+    var action: String
+    var dryRun: Bool
+    var environment: [String: String]
+
+    var purposes: ConfigPurpose {
+        switch action {
+        case "imagecopywithsnap": [.backup, .storage, .retention]
+        case "setschedule": [.backup, .scheduling]
+        default: [.backup]
+        }
+    }
+
+    func execute() async throws {
+        // Configuration first: every problem at once, exit 2.
+        var (settings, problems) = configuration.databaseCollectingProblems(database, for: purposes)
+        if let loaded = settings, !loaded.doSnapshot, action == "imagecopywithsnap" {
+            (settings, problems) = configuration.databaseCollectingProblems(database, for: [.backup])
+        }
+        guard let settings, problems.isEmpty else { throw ToolExit.usage(ConfigError(problems).description) }
+        var retention: RetentionConfiguration?
+        if action == "imagecopywithsnap", settings.doSnapshot {
+            let lookup = configuration.lookup(defaultSection: database)
+            do {
+                retention = try RetentionConfiguration { key in (try? lookup.value(key))?.value }
+            } catch {
+                throw ToolExit.usage("\(configuration.path): [\(database)] \(error.description)")
+            }
+        }
+        guard let destination = settings.backupDestination, let home = settings.generic.oracleHome else {
+            throw ToolExit.usage("\(configuration.path): [\(database)] backupdest and oraclehome are required")
+        }
+
+        // never write a backup (or its log) to a local directory where the NFS area should be mounted.
+        if settings.generic.requireMount, !dryRun {
+            do {
+                try BackupAreaCheck.verify(destination)
+            } catch {
+                throw ToolExit.failure(error.description)
+            }
+        }
+
+        let runLog = RunLog(screen: RunLog.standardOutput)
+        let logger = runLog.logger(name: database)
+        let now = Date()
+        let logPath = RunLogNames.backupLog(destination: destination, database: database, action: action, date: now)
+        logger.debug("Oracle home: \(home)")
+        let runner = OracleRunner(
+            home: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin), sid: nil, baseEnvironment: environment,
+            timeouts: StepTimeouts(overrides: settings.generic.timeouts), logger: logger,
+            appendToLog: { runLog.appendRaw($0) })
+        let templates: ScriptTemplates
+        do {
+            templates = try BuiltInTemplates.load(BuiltInTemplates.backup,
+                                                  overrideDirectory: settings.generic.templateDirectory)
+        } catch {
+            throw ToolExit.usage(error.description)
+        }
+        var storage: (any StorageDriver)?
+        if action == "imagecopywithsnap", settings.doSnapshot {
+            do {
+                storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
+            } catch let exit as ToolExit {
+                throw exit
+            } catch {
+                throw ToolExit.usage("\(error)")
+            }
+            if dryRun, let base = storage { storage = DryRunStorage(base: base, print: { Output.line($0) }) }
+        }
+        let job = BackupJob(
+            settings: settings, configurationPath: configuration.path,
+            oracle: dryRun ? DryRunOracle(print: { Output.line($0) }) : runner, templates: templates, storage: storage,
+            retention: retention, logger: logger, logFile: logPath, programDirectory: ProgramLocation.executableDirectory,
+            osPassword: environment["OSPASSWORD"],
+            restoreDestination: (try? configuration.lookup(defaultSection: database).value("restoredestination", section: "generic"))??.value ?? "+DATA",
+            dryRun: dryRun, screen: { Output.line($0) })
+
+        if dryRun {
+            Output.line("Dry run of \(action) for \(database): nothing is executed, locked or written.")
+            try await perform(job)
+            return
+        }
+
+        let session = RunSession(
+            runLog: runLog, logPath: logPath, logRetentionDays: settings.generic.logRetentionDays,
+            lockDirectory: destination, maxLockWait: .seconds(60 * (settings.generic.maxLockWaitMinutes ?? 0)),
+            dumpLogToScreen: environment["BACKUP_LOG_TO_SCREEN"] == "TRUE")
+        do {
+            try await session.run(logger: logger) {
+                logger.info("Configuration file: \(configuration.path)")
+                try await perform(job)
+            }
+        } catch {
+            switch error {
+            case .lock(let lockError):
+                throw ToolExit(2, lockError.description)
+            case .logFile(let message):
+                throw ToolExit.failure(message)
+            case .action(let underlying):
+                let exitCode = (underlying as? BackupError)?.exitCode ?? 1
+                logger.error("\(action) failed: \(underlying)")
+                throw ToolExit(exitCode, "")
+            }
+        }
+    }
+
+    func perform(_ job: BackupJob) async throws {
+        switch action {
+        case "config": try await job.config()
+        case "imagecopywithsnap": _ = try await job.imageCopyWithSnap()
+        case "missingarchlog": try await job.missingArchivelogs()
+        case "setschedule": try await job.setSchedule()
+        case "generaterestore": try job.generateRestore()
+        case "backupimagecopy", "report", "validatebackup": try await job.plainRMAN(action)
+        default: throw ToolExit.usage("unknown action \(action)")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ConfigModel
+import Foundation
+import Logging
+import StorageBtrfs
+import StorageKit
+import StorageLocalFS
+
+/// The storage drivers the executables know, and how a database's settings become a driver.
+public enum StandardDrivers {
+    /// Every driver linked into the tools.
+    public static var registry: StorageDriverRegistry {
+        var registry = StorageDriverRegistry()
+        LocalFSDriver.register(in: &registry)
+        BtrfsDriver.register(in: &registry)
+        return registry
+    }
+
+    /// Builds the driver of `settings` (credentials come from the configuration's credentials file).
+    public static func driver(for settings: DatabaseSettings, configuration: BackupConfiguration, logger: Logger)
+        throws -> any StorageDriver
+    {
+        guard let kind = settings.storage.driver else {
+            throw ToolExit.usage("\(configuration.path): [generic] snappermodule: no storage driver configured for \(settings.name)")
+        }
+        var values = settings.storage.values
+        if let root = settings.generic.backupRoot {
+            // The local drivers keep the live area at <root>/<db>.
+            values["backupdest"] = settings.generic.backupDestinationShared
+                ? root : (root as NSString).deletingLastPathComponent
+        }
+        if let caFile = settings.storage.caFile { values["cafile"] = caFile }
+        values["insecure"] = settings.storage.insecureTLS ? "true" : "false"
+        if let credentials = try configuration.loadCredentials(for: kind) {
+            values["user"] = credentials.user
+            values["password"] = credentials.password
+        }
+        if settings.storage.insecureTLS {
+            logger.warning("TLS certificate verification is OFF for \(kind.rawValue) (insecure: TRUE)")
+        }
+        guard registry.contains(kind.rawValue) else {
+            throw ToolExit.failure("storage driver '\(kind.rawValue)' is not available in this build")
+        }
+        return try registry.makeDriver(
+            named: kind.rawValue,
+            configuration: StorageDriverConfiguration(databaseName: settings.name, settings: values, logger: logger))
+    }
+}
