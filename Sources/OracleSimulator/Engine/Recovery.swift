@@ -108,14 +108,14 @@ enum Recovery {
         for log in logs where FileManager.default.fileExists(atPath: log.path) {
             if bySequence[log.sequence] == nil { bySequence[log.sequence] = log }
         }
-        // The first log needed contains the SCN after the oldest checkpoint.
+        // The first log needed is the one containing the oldest checkpoint SCN.
         var sequence: Int
-        if let first = bySequence.values.filter({ $0.firstSCN <= startSCN + 1 && startSCN < $0.nextSCN }).min(by: { $0.sequence < $1.sequence }) {
+        if let first = bySequence.values.filter({ $0.firstSCN <= startSCN && startSCN < $0.nextSCN }).min(by: { $0.sequence < $1.sequence }) {
             sequence = first.sequence
         } else {
-            let before = logs.filter { $0.nextSCN <= startSCN + 1 }.map(\.sequence).max()
+            let before = logs.filter { $0.nextSCN <= startSCN }.map(\.sequence).max()
             sequence = (before ?? (database.currentSequence - 1)) + 1
-            throw requestingUnknownLog(thread: database.thread, sequence: sequence, scn: startSCN + 1)
+            throw requestingUnknownLog(thread: database.thread, sequence: sequence, scn: startSCN)
         }
         var applied: [AppliedLog] = []
         var created: [(Int, String)] = []
