@@ -61,7 +61,7 @@ let package = Package(
                 "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "RetentionPolicy",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel", "AutorestoreEngine"]),
         .target(name: "RetentionPolicy"),
         .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
         .executableTarget(name: "retention-bench", dependencies: ["RetentionPolicy"], path: "Benchmarks/RetentionBenchmark"),
@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "StorageBtrfsTests", dependencies: ["StorageBtrfs", "StorageKitTesting"]),
         .target(name: "OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"]),
+        .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )
