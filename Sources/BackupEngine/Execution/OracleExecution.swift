@@ -11,18 +11,12 @@ public protocol OracleExecution: Sendable {
     func helper(_ executable: String, arguments: [String], timeoutStep: String) async throws -> ProcessOutcome?
 }
 
+// OracleRunner's own `rman` and `sqlplus` satisfy the protocol; only `helper` differs (nil when missing).
 extension OracleRunner: OracleExecution {
-    public func rman(_ script: String, logFile: String, secrets: [String]) async throws {
-        try await rman(script, logFile: logFile, secrets: secrets) as Void
-    }
-
-    public func sqlplus(_ script: String, silent: Bool, secrets: [String]) async throws -> String {
-        try await sqlplus(script, silent: silent, secrets: secrets) as String
-    }
-
     public func helper(_ executable: String, arguments: [String], timeoutStep: String) async throws -> ProcessOutcome? {
         guard FileManagerCompat.isExecutable(executable) else { return nil }
-        return try await helper(executable, arguments: arguments, timeoutStep: timeoutStep) as ProcessOutcome
+        let outcome: ProcessOutcome = try await runHelper(executable, arguments: arguments, timeoutStep: timeoutStep)
+        return outcome
     }
 }
 

@@ -180,7 +180,7 @@ public struct OracleRunner: Sendable {
 
     /// Runs a helper program (opatch, srvctl, mount …) and returns its outcome as data; only a time-out or a
     /// failure to start throws.
-    public func helper(_ executable: String, arguments: [String], timeoutStep: String) async throws(OracleToolError)
+    public func runHelper(_ executable: String, arguments: [String], timeoutStep: String) async throws(OracleToolError)
         -> ProcessOutcome
     {
         try await execute(

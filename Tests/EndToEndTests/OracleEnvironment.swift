@@ -1,0 +1,119 @@
+import Foundation
+
+/// A scratch installation for end-to-end runs: a fake ORACLE_HOME whose tools are links to the built
+/// `oracle-sim`, a tnsnames.ora, a backup area on local storage and a configuration file.
+final class OracleEnvironment {
+    let root: String
+    let oracleHome: String
+    let backupRoot: String
+    let configPath: String
+    var environment: [String: String]
+
+    init(driver: String = "localfs", backupRoot explicitBackupRoot: String? = nil, extraConfig: String = "",
+         databaseExtra: String = "") throws
+    {
+        root = NSTemporaryDirectory() + "oib-e2e-\(UUID().uuidString.prefix(8))"
+        oracleHome = root + "/oraclehome"
+        configPath = root + "/backup.cfg"
+        backupRoot = explicitBackupRoot ?? root + "/backup"
+        let files = FileManager.default
+        for directory in [oracleHome + "/bin", oracleHome + "/OPatch", root + "/tns", backupRoot,
+                          root + "/autorestore/dest", root + "/autorestore/mnt", root + "/autorestore/log"]
+        {
+            try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let simulator = BuiltProducts.path("oracle-sim")
+        for tool in ["rman", "sqlplus", "sqlldr", "srvctl", "adrci"] {
+            try files.createSymbolicLink(atPath: oracleHome + "/bin/" + tool, withDestinationPath: simulator)
+        }
+        try files.createSymbolicLink(atPath: oracleHome + "/OPatch/opatch", withDestinationPath: simulator)
+        try """
+            ORCL = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl)))
+            RMAN = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = catdb)))
+            AUTORESTORE = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = catdb)))
+            """.write(toFile: root + "/tns/tnsnames.ora", atomically: true, encoding: .utf8)
+        try """
+            [generic]
+            logretention: 7
+            backupdest: \(backupRoot)
+            tnsadmin: tns
+            osuser: oracle
+            oraclehome: \(oracleHome)
+            maxlockwait: 1
+            warningsnapage: 26
+            criticalsnapage: 50
+            snappermodule: \(driver)
+            requiremount: FALSE
+            \(extraConfig)
+            [rman]
+            catalog: /@rman
+
+            [autorestore]
+            autorestoredestination: \(root)/autorestore/dest
+            autorestoreclonename: autorestore
+            autorestoremountpoint: \(root)/autorestore/mnt
+            autorestoresnapage: 0
+            autorestorelogdir: \(root)/autorestore/log
+            autorestoremaxtoleranceminutes: 5
+
+            [orcl]
+            dbid: 1433672784
+            recoverywindow: 2
+            parallel: 2
+            snapexpirationdays: 31
+            snapexpirationmonths: 6
+            customverifydate: select max(createtime) from appdata.txlog
+            \(databaseExtra)
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        environment = [
+            "ORACLE_SIM_STATE": root + "/sim-state", "ORACLE_SIM_NOW": "2016-11-08 21:50:00", "TZ": "UTC",
+            "BACKUPCONFIG": configPath,
+        ]
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    var backupArea: String { backupRoot + "/orcl" }
+
+    @discardableResult
+    func sim(_ arguments: [String]) throws -> BuiltProducts.Result {
+        let result = try BuiltProducts.run("oracle-sim", arguments, environment: environment)
+        if result.status != 0 { throw SimulatorFailure(arguments: arguments, output: result.stdout + result.stderr) }
+        return result
+    }
+
+    func backup(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> BuiltProducts.Result {
+        try BuiltProducts.run("backup", arguments, environment: environment.merging(extraEnvironment) { $1 })
+    }
+
+    func contents(_ path: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
+    func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    /// The newest run log of `action` in the backup area.
+    func latestLog(_ action: String) -> String {
+        let directory = backupArea + "/backup_logs"
+        guard let name = contents(directory).filter({ $0.hasSuffix("_\(action).log") }).last else { return "" }
+        return text(directory + "/" + name)
+    }
+}
+
+struct SimulatorFailure: Error, CustomStringConvertible {
+    var arguments: [String]
+    var output: String
+    var description: String { "oracle-sim \(arguments.joined(separator: " ")) failed:\n\(output)" }
+}
+
+extension String {
+    /// Positions of `needles` in order; nil when one is missing or out of order.
+    func containsInOrder(_ needles: [String]) -> Bool {
+        var searchFrom = startIndex
+        for needle in needles {
+            guard let range = range(of: needle, range: searchFrom..<endIndex) else { return false }
+            searchFrom = range.upperBound
+        }
+        return true
+    }
+}
