@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "AutorestoreEngine", targets: ["AutorestoreEngine"]),
         .library(name: "BackupEngine", targets: ["BackupEngine"]),
         .executable(name: "backup", targets: ["backup"]),
+        .executable(name: "snapper", targets: ["snapper"]),
         .library(name: "StorageKit", targets: ["StorageKit"]),
         .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
         .library(name: "StorageLocalFS", targets: ["StorageLocalFS"]),
@@ -45,6 +46,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "backup", dependencies: ["ToolCommands"]),
+        .executableTarget(name: "snapper", dependencies: ["ToolCommands"]),
         .target(
             name: "AutorestoreEngine",
             dependencies: [
