@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "BackupEngine", targets: ["BackupEngine"]),
         .executable(name: "backup", targets: ["backup"]),
         .executable(name: "snapper", targets: ["snapper"]),
+        .executable(name: "autorestore", targets: ["autorestore"]),
         .library(name: "StorageKit", targets: ["StorageKit"]),
         .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
         .library(name: "StorageLocalFS", targets: ["StorageLocalFS"]),
@@ -40,17 +41,19 @@ let package = Package(
         .target(
             name: "ToolCommands",
             dependencies: [
-                "ConfigModel", "ToolSupport", "OracleTools", "BackupEngine", "StorageKit", "StorageLocalFS",
+                "ConfigModel", "ToolSupport", "OracleTools", "BackupEngine", "AutorestoreEngine", "StorageKit",
+                "StorageLocalFS",
                 "StorageBtrfs", "RetentionPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "backup", dependencies: ["ToolCommands"]),
         .executableTarget(name: "snapper", dependencies: ["ToolCommands"]),
+        .executableTarget(name: "autorestore", dependencies: ["ToolCommands"]),
         .target(
             name: "AutorestoreEngine",
             dependencies: [
-                "ConfigModel", "OracleTools", "ToolSupport",
+                "ConfigModel", "OracleTools", "ToolSupport", "StorageKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

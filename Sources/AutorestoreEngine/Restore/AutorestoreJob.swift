@@ -1,0 +1,549 @@
+import ConfigModel
+import Foundation
+import Logging
+import OracleTools
+import StorageKit
+import ToolSupport
+
+/// How the clone becomes a directory on this host.
+public enum CloneMounting: Sendable {
+    /// Local copy-on-write drivers (localfs, btrfs): the clone already is a local directory.
+    case direct
+    /// NFS appliances: run `mount` / `umount` commands (each `[program, arguments…]`) on the mount point.
+    case commands(mount: [String], unmount: [String], mountPoint: String)
+}
+
+/// What to do when a rule is broken that does not always mean a bad backup.
+public enum FindingPolicy: String, Sendable {
+    case warn
+    case fail
+}
+
+/// The outcome of one autorestore: what the catalog records.
+public struct AutorestoreResult: Sendable {
+    public var database: String
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var failure: RestoreFailure?
+    public var snapshotID: String?
+    public var cloneName: String?
+    public var expectedTime: String?
+    public var verifiedTime: String?
+    public var differenceSeconds: Int?
+    public var validationPlanned: Bool
+    public var corruptBlocks: Int?
+    public var phaseSeconds: [String: Double] = [:]
+    public var success: Bool { failure == nil }
+}
+
+/// One autorestore of one database (reference §7.3 with the fixes of §9): clone the newest usable snapshot,
+/// start a throw-away instance on it, recover to the recorded time, open read only, verify, optionally validate
+/// every block, and always clean up.
+public struct AutorestoreJob: Sendable {
+    public var settings: DatabaseSettings
+    public var storage: any StorageDriver
+    public var oracleHome: OracleHome
+    public var baseEnvironment: [String: String]
+    public var timeouts: StepTimeouts
+    public var templates: ScriptTemplates
+    public var logger: Logger
+    public var logFile: String
+    public var validate: Bool
+    public var mounting: CloneMounting
+    public var nonloggedPolicy: FindingPolicy
+    public var timeAheadPolicy: FindingPolicy
+    public var homeDirectories: [String]
+    public var now: @Sendable () -> Date
+
+    public init(settings: DatabaseSettings, storage: any StorageDriver, oracleHome: OracleHome,
+                baseEnvironment: [String: String], timeouts: StepTimeouts, templates: ScriptTemplates,
+                logger: Logger, logFile: String, validate: Bool, mounting: CloneMounting,
+                nonloggedPolicy: FindingPolicy = .warn, timeAheadPolicy: FindingPolicy = .fail,
+                homeDirectories: [String] = [], now: @escaping @Sendable () -> Date = { Date() })
+    {
+        self.settings = settings
+        self.storage = storage
+        self.oracleHome = oracleHome
+        self.baseEnvironment = baseEnvironment
+        self.timeouts = timeouts
+        self.templates = templates
+        self.logger = logger
+        self.logFile = logFile
+        self.validate = validate
+        self.mounting = mounting
+        self.nonloggedPolicy = nonloggedPolicy
+        self.timeAheadPolicy = timeAheadPolicy
+        self.homeDirectories = homeDirectories
+        self.now = now
+    }
+
+    var workDirectory: String { settings.autorestore.destination ?? "" }
+    var cloneName: String { settings.autorestore.cloneName ?? "autorestore" }
+    /// Records the SID of the instance this tool started, so a later run can abort exactly that one (R-33).
+    var instanceMarker: String { workDirectory + "/.oib-instance" }
+
+    /// Mutable state shared by the steps and the clean-up.
+    final class Progress: @unchecked Sendable {
+        var cloned: String?
+        var mountedAt: String?
+        var instanceSID: String?
+        var result: AutorestoreResult
+        var phaseStarted = Date()
+        init(result: AutorestoreResult) { self.result = result }
+    }
+
+    /// Runs the restore and the clean-up; never throws: failures are in the result.
+    public func run() async -> AutorestoreResult {
+        let progress = Progress(
+            result: AutorestoreResult(database: settings.name, startedAt: now(), finishedAt: now(),
+                                      validationPlanned: validate))
+        do {
+            try await restore(progress)
+        } catch let failure as RestoreFailure {
+            progress.result.failure = failure
+        } catch {
+            progress.result.failure = RestoreFailure(.configuration, "\(error)")
+        }
+        if let failure = progress.result.failure {
+            logger.error("Restore failed (\(failure.reason)): \(failure.detail)")
+        }
+        await cleanUp(progress)
+        progress.result.finishedAt = now()
+        return progress.result
+    }
+
+    func phase(_ name: String, _ progress: Progress, _ body: () async throws -> Void) async throws {
+        let started = now()
+        defer { progress.result.phaseSeconds[name, default: 0] += now().timeIntervalSince(started) }
+        try await body()
+    }
+
+    // MARK: Steps
+
+    func restore(_ progress: Progress) async throws {
+        logger.debug("ACTION: Cleaning destination directory \(workDirectory)")
+        try await abortLeftoverInstance()
+        do {
+            try WorkDirectory.prepare(workDirectory, homeDirectories: homeDirectories)
+        } catch {
+            throw RestoreFailure(.unsafeDestination, error.description)
+        }
+        try await phase("leftovers", progress) { try await removeLeftoverClone() }
+        if validate { logger.debug("Database will be validated during this restore session") }
+        logger.info("Starting to restore")
+
+        var parameters = AutorestoreParameters()
+        var mountPaths: (main: String, all: [String]) = ("", [])
+        try await phase("clone", progress) {
+            (parameters, mountPaths) = try await cloneUsableSnapshot(progress)
+        }
+        guard let expected = parameters.lastTime, let databaseName = parameters.databaseName else {
+            throw RestoreFailure(.missingRestoreParameters, "autorestore.cfg lacks db_name or lasttime")
+        }
+        progress.result.expectedTime = expected
+
+        logger.debug("All datafile mountpaths: \(mountPaths.all.joined(separator: ", "))")
+        logger.debug("Main datafile mountpath: \(mountPaths.main)")
+        logger.debug("Location for temporary init.ora and other files: \(workDirectory)")
+        let sid = Self.makeSID()
+        var values = baseValues()
+        values["mountdestination"] = mountPaths.main
+        values["lasttime"] = expected
+        values["bctfile"] = parameters["bctfile"] ?? ""
+        values["db_name"] = databaseName
+        values["db_compatible"] = parameters["compatible"] ?? ""
+        values["db_files"] = parameters["db_files"] ?? ""
+        values["db_undotbs"] = parameters["undo_tablespace"] ?? ""
+        values["db_block_size"] = parameters["db_block_size"] ?? ""
+        values["cdb"] = parameters["enable_pluggable_database"] ?? "FALSE"
+        values["initora"] = workDirectory + "/init.ora"
+        values["catalogstatements"] = mountPaths.all.flatMap {
+            ["catalog start with '\($0)/archivelog/' noprompt;", "catalog start with '\($0)/data_' noprompt;"]
+        }.joined(separator: "\n")
+
+        var initText = try render("autoinitora", values)
+        if values["cdb"]?.uppercased() == "TRUE" { initText += "\n" + (try render("cdbinitora", values)) }
+        do {
+            try (initText + "\n").write(toFile: workDirectory + "/init.ora", atomically: true, encoding: .utf8)
+        } catch {
+            throw RestoreFailure(.configuration, "cannot write \(workDirectory)/init.ora: \(error)")
+        }
+        logger.debug("ACTION: Generated init file \(workDirectory)/init.ora\n\(initText)")
+
+        // A SID of our own (R-33): recorded before startup, so clean-up and a later run abort only this one.
+        try? sid.write(toFile: instanceMarker, atomically: true, encoding: .utf8)
+        progress.instanceSID = sid
+        let oracle = runner(sid: sid)
+
+        try await phase("startup", progress) {
+            logger.debug("ACTION: startup nomount")
+            try await step(.startupFailed) { try await sqlplus(oracle, ["startupnomount"], values) }
+        }
+        try await phase("mount", progress) {
+            logger.debug("ACTION: mount database and catalog files")
+            try await step(.controlfileFailed) { try await rman(oracle, "rmanmount", values) }
+            try await step(.catalogFilesFailed) {
+                try await sqlplus(oracle, ["clearlogs"], values)
+                try await rman(oracle, "rmancatalog", values)
+            }
+            if !(values["bctfile"] ?? "").isEmpty {
+                logger.debug("ACTION: disable block change tracking")
+                try await step(.controlfileFailed) { try await sqlplus(oracle, ["disablebct"], values) }
+            }
+        }
+        try await phase("recover", progress) {
+            logger.debug("ACTION: create missing datafiles")
+            var switchScript: [String] = []
+            try await step(.recoveryFailed) {
+                switchScript = OutputMarkers.switchScript(try await sqlplus(oracle, ["switchdatafiles"], values,
+                                                                            silent: true))
+            }
+            logger.debug("ACTION: switch and recover")
+            let logSize = fileSize(logFile)
+            do {
+                let body = switchScript.joined(separator: "\n") + "\n" + (try render("recoverdatafiles", values))
+                try await oracle.rman(rmanScript(body, values), logFile: logFile)
+            } catch {
+                let appended = tail(logFile, from: logSize)
+                if let line = Self.missingLogLine(in: appended) {
+                    throw RestoreFailure(.missingArchivedLog, line)
+                }
+                throw RestoreFailure(.recoveryFailed, "\(error)")
+            }
+        }
+        try await phase("verify", progress) {
+            logger.debug("ACTION: opening database to verify the result")
+            var output = ""
+            try await step(.openFailed) { output = try await sqlplus(oracle, ["openandverify"], values, silent: true) }
+            try verify(output: output, expected: expected, progress: progress)
+        }
+        if validate {
+            try await phase("validate", progress) {
+                logger.info("ACTION: Validating database for corruptions")
+                var rmanError: (any Error)?
+                do { try await rman(oracle, "validateblocks", values) } catch { rmanError = error }
+                let output = try await step(.validationFailed) {
+                    try await sqlplus(oracle, ["showcorruptblocks"], values, silent: true)
+                }
+                let corrupt = OutputMarkers.value(after: "CORRUPT BLOCK COUNT:", in: output).flatMap { Int($0) }
+                progress.result.corruptBlocks = corrupt
+                if let rmanError { throw RestoreFailure(.validationFailed, "\(rmanError)") }
+                guard let corrupt else {
+                    throw RestoreFailure(.validationFailed, "v$database_block_corruption could not be read")
+                }
+                if corrupt > 0 {
+                    let blocks = OutputMarkers.values(after: "CORRUPT BLOCK:", in: output).joined(separator: "; ")
+                    throw RestoreFailure(.corruptBlocks, "\(corrupt) corrupt block range(s): \(blocks)")
+                }
+                logger.info("Block validation found no corruption")
+            }
+        }
+    }
+
+    /// The checks after opening (R-02, R-03, R-04): time within tolerance both ways, all files online, no
+    /// corrupt blocks, NOLOGGING blocks reported per policy.
+    func verify(output: String, expected: String, progress: Progress) throws {
+        guard let verified = OutputMarkers.verificationTime(output), !verified.isEmpty else {
+            throw RestoreFailure(.verificationFailed, "Reading verification time failed.")
+        }
+        progress.result.verifiedTime = verified
+        guard let expectedDate = Self.parse(expected), let verifiedDate = Self.parse(verified) else {
+            throw RestoreFailure(.verificationFailed, "cannot compare times '\(expected)' and '\(verified)'")
+        }
+        let difference = Int(expectedDate.timeIntervalSince(verifiedDate))
+        progress.result.differenceSeconds = difference
+        let tolerance = Int((settings.autorestore.maxToleranceMinutes ?? 0) * 60)
+        logger.debug("Expected time: \(expected)")
+        logger.debug("Verified time: \(verified)")
+        logger.debug("VERIFY: Time difference \(PythonDuration.format(seconds: Int64(difference)))")
+        if difference > tolerance {
+            throw RestoreFailure(
+                .timeBehind,
+                "verified time \(verified) is \(difference) s before the expected time \(expected); tolerance is \(tolerance / 60) minutes")
+        }
+        if -difference > tolerance {
+            let message =
+                "verified time \(verified) is \(-difference) s after the expected time \(expected); tolerance is \(tolerance / 60) minutes (a wrong verification query or clock skew)"
+            if timeAheadPolicy == .fail { throw RestoreFailure(.timeAhead, message) }
+            logger.warning("\(message)")
+        }
+        let offline = OutputMarkers.values(after: "DATAFILE STATUS:", in: output)
+        if !offline.isEmpty {
+            throw RestoreFailure(.datafileNotOnline, "datafiles not ONLINE/AVAILABLE after open: \(offline.joined(separator: "; "))")
+        }
+        if let corrupt = OutputMarkers.value(after: "CORRUPT BLOCK COUNT:", in: output).flatMap({ Int($0) }), corrupt > 0 {
+            progress.result.corruptBlocks = corrupt
+            throw RestoreFailure(.corruptBlocks, "\(corrupt) corrupt block range(s) in v$database_block_corruption")
+        }
+        if let nonlogged = OutputMarkers.value(after: "NONLOGGED BLOCK COUNT:", in: output).flatMap({ Int($0) }),
+            nonlogged > 0
+        {
+            let message = "\(nonlogged) NOLOGGING block range(s) changed after the last merge cannot be recovered from redo"
+            if nonloggedPolicy == .fail { throw RestoreFailure(.nonloggedBlocks, message) }
+            logger.warning("\(message)")
+        }
+    }
+
+    // MARK: Snapshot selection and clone
+
+    /// Clones the newest snapshot at least `autorestoresnapage` hours old that holds a complete restore contract;
+    /// skips (and says so) the ones that do not (R-15).
+    func cloneUsableSnapshot(_ progress: Progress) async throws -> (AutorestoreParameters, (main: String, all: [String])) {
+        let minimumAge = (settings.autorestore.snapshotAgeHours ?? 0) * 3600
+        let snapshots: [Snapshot]
+        do {
+            snapshots = try await storage.listSnapshots()
+        } catch {
+            throw RestoreFailure(.cloneFailed, "listing snapshots failed: \(error)")
+        }
+        let candidates = snapshots.sortedByCreation(newestFirst: true)
+            .filter { now().timeIntervalSince($0.creation) >= minimumAge }
+        guard !candidates.isEmpty else {
+            throw RestoreFailure(.noSnapshot, "Suitable snapshot not found for cloning (none is at least \(minimumAge / 3600) hours old)")
+        }
+        var skipped: [String] = []
+        for snapshot in candidates {
+            logger.debug("Snapshot id for autoclone: \(snapshot.id)")
+            do {
+                let clone = try await storage.cloneSnapshot(id: snapshot.id, cloneName: cloneName)
+                progress.cloned = clone.name
+                progress.result.cloneName = clone.name
+                progress.result.snapshotID = snapshot.id
+                let mountPath = try await mount(clone, progress)
+                let paths = Self.datafilePaths(mountPath)
+                let parameters = try? AutorestoreParameters.read(directory: paths.main)
+                let missing = parameters?.missingForRestore ?? ["autorestore.cfg"]
+                if let parameters, missing.isEmpty {
+                    try checkContract(parameters, snapshot: snapshot)
+                    return (parameters, paths)
+                }
+                logger.warning(
+                    "Snapshot \(snapshot.id) cannot be restored: autorestore.cfg \(parameters == nil ? "is missing" : "lacks \(missing.joined(separator: ", "))"); trying the next older snapshot")
+                skipped.append(snapshot.id)
+                try await unmountAndDrop(progress)
+            } catch let failure as RestoreFailure {
+                throw failure
+            } catch {
+                throw RestoreFailure(.cloneFailed, "cloning snapshot \(snapshot.id) as \(cloneName) failed: \(error)")
+            }
+        }
+        throw RestoreFailure(
+            .missingRestoreParameters,
+            "no snapshot holds a complete autorestore.cfg (skipped: \(skipped.joined(separator: ", "))); the first snapshot of a database and those after a failed parameter write cannot be restored")
+    }
+
+    /// The recorded time must precede the snapshot (it is captured before it); one hour of clock skew allowed.
+    func checkContract(_ parameters: AutorestoreParameters, snapshot: Snapshot) throws {
+        guard let text = parameters.lastTime, let recorded = Self.parse(text) else {
+            throw RestoreFailure(.wrongSnapshot, "lasttime '\(parameters.lastTime ?? "")' is not a time")
+        }
+        if recorded.timeIntervalSince(snapshot.creation) > 3600 {
+            throw RestoreFailure(
+                .wrongSnapshot,
+                "autorestore.cfg in snapshot \(snapshot.id) records \(text), after the snapshot was taken (\(DisplayFormat.utcTimestamp(snapshot.creation)) UTC): it does not belong to this snapshot")
+        }
+    }
+
+    func mount(_ clone: Clone, _ progress: Progress) async throws -> String {
+        switch mounting {
+        case .direct:
+            let path = storage.mountString(clone: clone)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw RestoreFailure(.mountFailed, "clone \(clone.name) is not reachable at \(path)")
+            }
+            return path
+        case .commands(let mountCommand, _, let mountPoint):
+            try await runCommand(mountCommand, step: "mount", failure: .mountFailed, what: "Mount failed")
+            progress.mountedAt = mountPoint
+            return mountPoint
+        }
+    }
+
+    /// Single volume: the mount itself. Multi-volume (NetApp namespace): every sub-directory, the main one being
+    /// the one holding autorestore.cfg.
+    static func datafilePaths(_ mountPath: String) -> (main: String, all: [String]) {
+        if FileManager.default.fileExists(atPath: mountPath + "/" + AutorestoreParameters.fileName) {
+            return (mountPath, [mountPath])
+        }
+        let subdirectories = ((try? FileManager.default.contentsOfDirectory(atPath: mountPath)) ?? []).sorted()
+            .map { mountPath + "/" + $0 }
+            .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue }
+        let main = subdirectories.first {
+            FileManager.default.fileExists(atPath: $0 + "/" + AutorestoreParameters.fileName)
+        }
+        return (main ?? mountPath, subdirectories.isEmpty ? [mountPath] : subdirectories)
+    }
+
+    // MARK: Clean-up (always, once, idempotent: R-13)
+
+    func cleanUp(_ progress: Progress) async {
+        let started = now()
+        if let sid = progress.instanceSID {
+            logger.debug("ACTION: In case instance is still running, aborting it")
+            do {
+                _ = try await sqlplus(runner(sid: sid), ["shutdownabort"], baseValues(), silent: true)
+            } catch {
+                logger.warning("Aborting instance \(sid) failed: \(error)")
+            }
+            try? FileManager.default.removeItem(atPath: instanceMarker)
+            progress.instanceSID = nil
+        }
+        do {
+            try await unmountAndDrop(progress)
+        } catch {
+            logger.error("Clean-up failed: \(error)")
+            if progress.result.failure == nil {
+                progress.result.failure = RestoreFailure(.leftoverCleanup, "\(error)")
+            }
+        }
+        progress.result.phaseSeconds["cleanup", default: 0] += now().timeIntervalSince(started)
+    }
+
+    func unmountAndDrop(_ progress: Progress) async throws {
+        if progress.mountedAt != nil, case .commands(_, let unmount, _) = mounting {
+            try await runCommand(unmount, step: "umount", failure: .leftoverCleanup, what: "Unmount failed")
+            progress.mountedAt = nil
+        }
+        if let clone = progress.cloned {
+            try await storage.dropClone(name: clone)
+            logger.debug("Dropped clone \(clone)")
+            progress.cloned = nil
+        }
+    }
+
+    /// R-14: an instance, mount or clone left by a crashed run is removed before starting (only ours).
+    func abortLeftoverInstance() async throws {
+        guard let sid = try? String(contentsOfFile: instanceMarker, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines), !sid.isEmpty
+        else { return }
+        logger.warning("An instance \(sid) started by an earlier autorestore may still run; aborting it")
+        _ = try? await sqlplus(runner(sid: sid), ["shutdownabort"], baseValues(), silent: true)
+        try? FileManager.default.removeItem(atPath: instanceMarker)
+    }
+
+    func removeLeftoverClone() async throws {
+        if case .commands(_, let unmount, let mountPoint) = mounting, BackupAreaCheck.isMountPoint(mountPoint) {
+            logger.warning("\(mountPoint) is still mounted (left by an earlier run); unmounting it")
+            try await runCommand(unmount, step: "umount", failure: .leftoverCleanup, what: "Unmounting the leftover failed")
+        }
+        let existing: Clone
+        do {
+            existing = try await storage.cloneInfo(name: cloneName)
+        } catch let error where error.code == .notFound {
+            return
+        } catch {
+            throw RestoreFailure(.leftoverCleanup, "cannot check for a leftover clone \(cloneName): \(error)")
+        }
+        guard existing.originVolume == storage.volumeName else {
+            throw RestoreFailure(
+                .leftoverCleanup,
+                "a clone named \(cloneName) exists but belongs to \(existing.originVolume); remove it by hand or give this database its own autorestoreclonename")
+        }
+        logger.warning("Clone \(cloneName) of snapshot \(existing.originSnapshot) was left by an earlier run; dropping it")
+        do {
+            try await storage.dropClone(name: cloneName)
+        } catch {
+            throw RestoreFailure(.leftoverCleanup, "dropping the leftover clone \(cloneName) failed: \(error)")
+        }
+    }
+
+    // MARK: Plumbing
+
+    func baseValues() -> [String: String] {
+        [
+            "autorestoredestination": workDirectory, "logfile": logFile,
+            "logdir": settings.autorestore.logDirectory ?? workDirectory,
+            "dbid": settings.dbid.map(String.init) ?? "", "instancenumber": String(settings.autorestoreInstanceNumber),
+            "thread": String(settings.autorestoreThread), "pga_size": settings.autorestore.pgaSize,
+            "sga_size": settings.autorestore.sgaSize, "customverifydate": settings.customVerifyDate,
+            "autorestorecatalog": settings.autorestore.catalogConnect ?? "",
+        ]
+    }
+
+    func runner(sid: String) -> OracleRunner {
+        OracleRunner(home: oracleHome, sid: sid, baseEnvironment: baseEnvironment, timeouts: timeouts, logger: logger)
+    }
+
+    func render(_ key: String, _ values: [String: String]) throws -> String {
+        do {
+            return try templates.render(key, values)
+        } catch {
+            throw RestoreFailure(.configuration, error.description)
+        }
+    }
+
+    func rmanScript(_ body: String, _ values: [String: String]) throws -> String {
+        [try render("rmanheader", values), body, try render("rmanfooter", values)].joined(separator: "\n") + "\n"
+    }
+
+    func rman(_ oracle: OracleRunner, _ key: String, _ values: [String: String]) async throws {
+        try await oracle.rman(rmanScript(try render(key, values), values), logFile: logFile)
+    }
+
+    @discardableResult
+    func sqlplus(_ oracle: OracleRunner, _ keys: [String], _ values: [String: String], silent: Bool = false)
+        async throws -> String
+    {
+        let script = try (["sqlplusheader"] + keys + ["sqlplusfooter"]).map { try render($0, values) }
+            .joined(separator: "\n") + "\n"
+        return try await oracle.sqlplus(script, silent: silent)
+    }
+
+    /// Runs `body`; any failure that is not already a ``RestoreFailure`` becomes one with `reason`.
+    @discardableResult
+    func step<T>(_ reason: RestoreFailure.Reason, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let failure as RestoreFailure {
+            throw failure
+        } catch {
+            throw RestoreFailure(reason, "\(error)")
+        }
+    }
+
+    func runCommand(_ command: [String], step: String, failure: RestoreFailure.Reason, what: String) async throws {
+        guard let program = command.first else { return }
+        let outcome: ProcessOutcome
+        do {
+            outcome = try await ProcessRunner().run(
+                ProcessRequest(executable: program, arguments: Array(command.dropFirst()), environment: baseEnvironment,
+                               timeout: timeouts.limit(for: step)))
+        } catch {
+            throw RestoreFailure(failure, "\(what): \(error)")
+        }
+        guard outcome.succeeded else {
+            throw RestoreFailure(failure, "\(what): \(command.joined(separator: " ")) ended with \(outcome.termination)\(outcome.timedOut ? " (timed out)" : ""): \(outcome.outputTail(lines: 5))")
+        }
+    }
+
+    static func makeSID() -> String {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return "ar" + String((0..<6).map { _ in letters.randomElement()! })
+    }
+
+    static func missingLogLine(in text: String) -> String? {
+        text.split(separator: "\n").map(String.init).first {
+            $0.contains("RMAN-06054") || $0.contains("RMAN-06025") || $0.contains("ORA-00308")
+                || $0.contains("unknown archived log")
+        }
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = .current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
+    }
+
+    func fileSize(_ path: String) -> UInt64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    func tail(_ path: String, from offset: UInt64) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: offset)
+        return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    }
+}

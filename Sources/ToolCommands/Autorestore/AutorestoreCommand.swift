@@ -1,0 +1,101 @@
+import ArgumentParser
+import AutorestoreEngine
+import ConfigModel
+import Foundation
+import Logging
+import OracleTools
+import StorageKit
+import ToolSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `autorestore [--config F] [--parallel N] [<db> | !<db> | --createcatalog | --listvalidationdates]`.
+/// The original's `autorestore <configfile> …` form also works: a first word ending in `.cfg` is the file.
+public struct AutorestoreCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "autorestore",
+        abstract: "Proves that backups restore: clone a snapshot, restore it on a throw-away instance, verify.",
+        discussion: """
+            Runs only on an isolated host and only with AUTORESTORE_SAFE_SANDBOX=TRUE.
+            Exit codes: 0 all restores passed, 1 a restore (or recording it) failed, 2 usage or lock problem,
+            3 the sandbox acknowledgement is missing.
+            """)
+
+    public static let usage = """
+        Usage: autorestore [--config FILE] [--parallel N] [<database> | !<database> | --createcatalog | --listvalidationdates]
+          Without a database every enabled database is restored; !<database> excludes one.
+        """
+
+    @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
+    public var config: String?
+
+    @Option(name: .long, help: "Restore this many databases at the same time (each gets its own clone and directories).")
+    public var parallel: Int = 1
+
+    @Flag(name: .long, help: "Create the results catalog schema.")
+    public var createcatalog = false
+
+    @Flag(name: .long, help: "Print the next block-validation date of every database.")
+    public var listvalidationdates = false
+
+    @Argument(help: "[<configfile>.cfg] [<database> | !<database>]")
+    public var words: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+        let positional = words.filter { !$0.hasSuffix(".cfg") }
+        guard positional.count <= 1, words.count - positional.count <= 1 else {
+            throw ValidationError("too many arguments: \(words.joined(separator: " "))")
+        }
+        if (createcatalog || listvalidationdates), !positional.isEmpty {
+            throw ValidationError("\(createcatalog ? "--createcatalog" : "--listvalidationdates") takes no database")
+        }
+    }
+
+    public func run() async throws {
+        if getuid() == 0 {
+            // R-19: refusing is a failure, not a success.
+            throw ToolExit(1, "No, I will not run as root.")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        if environment["AUTORESTORE_SAFE_SANDBOX"] != "TRUE" {
+            Output.line("""
+                THIS UTILITY RESTORES DATABASES FROM BACKUP CLONES AND STARTS ORACLE INSTANCES ON THIS HOST.
+                IT MUST RUN ON A HOST WITH NO ACCESS TO PRODUCTION DATABASE STORAGE: THE RESTORED CONTROLFILE
+                STILL NAMES PRODUCTION DATAFILES, ONLINE LOGS AND THE BLOCK CHANGE TRACKING FILE.
+                TO CONTINUE, SET ENVIRONMENT VARIABLE AUTORESTORE_SAFE_SANDBOX TO VALUE TRUE (CASE SENSITIVE).
+                """)
+            throw ToolExit(3)
+        }
+        let configFile = config ?? words.first { $0.hasSuffix(".cfg") }.map { name in
+            name.hasPrefix("/") || !FileManager.default.fileExists(atPath: ProgramLocation.executableDirectory + "/" + name)
+                ? name : ProgramLocation.executableDirectory + "/" + name
+        }
+        let configuration: BackupConfiguration
+        do {
+            configuration = try BackupConfiguration.load(
+                explicitPath: configFile, environment: environment,
+                executableDirectory: ProgramLocation.executableDirectory)
+        } catch {
+            throw ToolExit.usage(error.description)
+        }
+        let selector = words.first { !$0.hasSuffix(".cfg") }
+        let runner = AutorestoreRunner(configuration: configuration, environment: environment, parallel: parallel)
+        if listvalidationdates {
+            runner.listValidationDates()
+            return
+        }
+        let code: Int32
+        if createcatalog {
+            code = await runner.createCatalog()
+        } else {
+            code = await runner.restoreAll(selector: selector)
+        }
+        Output.line("Exitstatus is \(code)")
+        if code != 0 { throw ToolExit(code) }
+    }
+}

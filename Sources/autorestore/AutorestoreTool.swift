@@ -1,0 +1,9 @@
+import ToolCommands
+
+/// The `autorestore` executable.
+@main
+struct AutorestoreTool {
+    static func main() async {
+        await ToolMain.runAndExit(AutorestoreCommand.self, usage: AutorestoreCommand.usage)
+    }
+}
