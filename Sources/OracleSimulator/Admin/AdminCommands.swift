@@ -11,7 +11,7 @@ enum AdminCommands {
                     [--drop-datafile <file#>] [--nologging <blocks>] [--switch-logfile] [--advance <seconds>]
           inject fail|hang --statement <text> [--tool sqlplus|rman] [--error <text>] [--seconds <s>] [--times <n>]
           inject corrupt-block (--file <path> | --db <db> --file-number <n>) --block <n>
-          inject delete-archivelog --db <db> --sequence <n> [--destination fra|<directory>]
+          inject delete-archivelog --db <db> --sequence <n> [--destination fra|<directory>] [--uncatalog yes]
           inject refuse-connection <alias-or-service>
           inject require-wallet --db <db>
           inject clear
@@ -195,6 +195,15 @@ enum AdminCommands {
                     }
                 }
                 for log in targets { try? FileManager.default.removeItem(atPath: log.path) }
+                if options.value("uncatalog") != nil {
+                    // As after `crosscheck` + `delete expired`: the controlfile forgets the copy too.
+                    var updated = database
+                    let paths = Set(targets.map(\.path))
+                    for index in updated.archivedLogs.indices where paths.contains(updated.archivedLogs[index].path) {
+                        updated.archivedLogs[index].deleted = true
+                    }
+                    try store.saveDatabase(updated)
+                }
                 return targets.map(\.path)
             }
             guard !removed.isEmpty else { throw SimulatorError("no archived log with sequence \(sequence) there") }

@@ -84,6 +84,13 @@ public enum DatabaseEngine {
             try DatafileImage.create(path: path, header: header(for: datafile, state: state, now: now))
             state.datafiles.append(datafile)
         }
+        // smon_scn_time starts with the creation time (a map row, written directly: no redo yet).
+        if let sysaux = state.datafiles.first(where: { $0.tablespace == "SYSAUX" }) {
+            let payload = "ROW|\(scnTimeMapTable.qualifiedName)|\(startSCN)|\(Int64(now.timeIntervalSince1970))"
+            try DatafileImage.writeBlocks(
+                path: sysaux.path,
+                blocks: [(1, DatafileImage.encodeBlock(number: 1, scn: startSCN, nonlogged: false, payload: payload))])
+        }
         if options.blockChangeTracking && options.isEnterpriseEdition {
             try enableBlockChangeTracking(&state)
         }

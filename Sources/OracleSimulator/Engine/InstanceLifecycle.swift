@@ -77,6 +77,13 @@ enum InstanceLifecycle {
             sid: sid, status: "STARTED", pfilePath: pfile, parameters: parameters, controlFilePath: controlFile,
             startedAt: store.now(try store.loadGlobals()))
         try store.saveInstance(record)
+        // The ADR home adrci later finds under diagnostic_dest.
+        if let diagnostics = parameters["diagnostic_dest"], !diagnostics.isEmpty {
+            let trace = "\(diagnostics)/diag/rdbms/\(dbName.lowercased())/\(sid)/trace"
+            try? FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true)
+            let alert = "Starting ORACLE instance (normal) at \(OracleTime.isoSeconds(record.startedAt, store.timeZone))\n"
+            try? Data(alert.utf8).write(to: URL(fileURLWithPath: "\(trace)/alert_\(sid).log"))
+        }
         let total = byteSize(parameters["sga_max_size"] ?? parameters["sga_target"] ?? "1G")
         let fixed: Int64 = 2_929_552
         let redo: Int64 = 13_844_480

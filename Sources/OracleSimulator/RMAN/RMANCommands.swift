@@ -192,6 +192,7 @@ enum RMANConfiguration {
         try session.withTarget("show all") { context in
             let database = try context.requireDatabase()
             session.repositoryNotice()
+            session.output.append("")
             session.output.append("RMAN configuration parameters for database with db_unique_name \(database.dbUniqueName.uppercased()) are:")
             for setting in settings {
                 if let line = database.rmanConfiguration[setting.key] {

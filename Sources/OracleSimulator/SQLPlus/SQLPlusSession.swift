@@ -257,7 +257,10 @@ final class SQLPlusSession {
         do {
             let resolved = try ConnectionResolver.resolve(connectString, store: store, globals: globals)
             target = resolved
-            if case .idle = resolved { out("Connected to an idle instance.") } else { out("Connected.") }
+            // SQL*Plus in silent mode does not confirm connections.
+            if !silent {
+                if case .idle = resolved { out("Connected to an idle instance.") } else { out("Connected.") }
+            }
         } catch {
             target = nil
             out("ERROR:")
