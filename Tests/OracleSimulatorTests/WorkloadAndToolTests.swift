@@ -15,7 +15,7 @@ struct WorkloadVariantTests {
         let third = try flows.backupRun(snapshotName: "three")
         // Snapshot two: the copies and controlfile are from run one, before file 5 existed.
         let result = try flows.restore(from: snapshot)
-        #expect(result.recoverLog.contains("creating datafile file number=5 name=\\(flows.harness.mountPoint)/ORCL/datafile/o1_mf_extra_"))
+        #expect(result.recoverLog.contains("creating datafile file number=5 name=\(flows.harness.mountPoint)/ORCL/datafile/o1_mf_extra_"))
         #expect(!result.verifyOutput.contains("DATAFILE STATUS: "))
         try flows.abortInstance()
         // Snapshot three has a copy of file 5 (taken by run two).
@@ -32,7 +32,7 @@ struct WorkloadVariantTests {
         let copy = try #require(try FileManager.default.contentsOfDirectory(atPath: flows.harness.backupDestination).first { $0.contains("_FNO-5_") })
         try flows.harness.admin(["workload", "orcl", "--drop-datafile", "5"])
         let expired = try flows.harness.sqlplus(try flows.sqlplusScript(["deletedatafilecopy"]))
-        #expect(expired.output.contains("DELETECOPY: delete noprompt datafilecopy '\\(flows.harness.backupDestination)/\\(copy)';"))
+        #expect(expired.output.contains("DELETECOPY: delete noprompt datafilecopy '\(flows.harness.backupDestination)/\(copy)';"))
         try flows.backupRun(snapshotName: "two")
         #expect(!FileManager.default.fileExists(atPath: flows.harness.backupDestination + "/" + copy))
         let after = try flows.harness.sqlplus(try flows.sqlplusScript(["deletedatafilecopy"]))
@@ -84,8 +84,8 @@ struct AuxiliaryToolTests {
         let harness = try SimulatorHarness()
         let run = try harness.run(harness.tool("opatch"), ["lsinventory"])
         #expect(run.exitCode == 0)
-        #expect(run.output.contains("Oracle Home       : \\(harness.oracleHome.path)"))
-        #expect(run.output.hasSuffix("OPatch succeeded.\\n"))
+        #expect(run.output.contains("Oracle Home       : \(harness.oracleHome.path)"))
+        #expect(run.output.hasSuffix("OPatch succeeded.\n"))
         #expect(try harness.run(harness.tool("opatch"), ["apply"]).exitCode != 0)
     }
 
@@ -94,7 +94,7 @@ struct AuxiliaryToolTests {
         let harness = try SimulatorHarness()
         try harness.admin(["create-db", "--name", "orcl", "--service", "backup_orcl"])
         let plain = try harness.run(harness.tool("srvctl"), ["config", "database", "-d", "orcl"])
-        #expect(plain.output == "****Unable to retrieve Oracle Clusterware home.\\nStart Oracle Clusterware stack and try again.\\n")
+        #expect(plain.output == "****Unable to retrieve Oracle Clusterware home.\nStart Oracle Clusterware stack and try again.\n")
         let grid = try harness.run(harness.tool("srvctl"), ["config", "database", "-d", "orcl"], extraEnvironment: ["ORACLE_SIM_GRID": "TRUE"])
         #expect(grid.exitCode == 0)
         #expect(grid.output.contains("Database unique name: orcl"))
@@ -114,8 +114,8 @@ struct AuxiliaryToolTests {
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_478_000_000)], ofItemAtPath: old)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_478_641_000)], ofItemAtPath: fresh)
         let script = harness.root.appendingPathComponent("purge.adrci").path
-        try "set base \\(harness.logDirectory)\\nset home diag/rdbms/orcl/orcl\\npurge -age 1440\\n".write(toFile: script, atomically: true, encoding: .utf8)
-        let run = try harness.run(harness.tool("adrci"), ["script=\\(script)"])
+        try "set base \(harness.logDirectory)\nset home diag/rdbms/orcl/orcl\npurge -age 1440\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let run = try harness.run(harness.tool("adrci"), ["script=\(script)"])
         #expect(run.exitCode == 0)
         #expect(!FileManager.default.fileExists(atPath: old))
         #expect(FileManager.default.fileExists(atPath: fresh))

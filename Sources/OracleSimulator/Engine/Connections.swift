@@ -26,16 +26,23 @@ public enum TNSNames {
         var result: [TNSEntry] = []
         var depth = 0
         var current = ""
+        var sawParenthesis = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("#") { continue }
             current += trimmed + " "
             for character in trimmed {
-                if character == "(" { depth += 1 } else if character == ")" { depth -= 1 }
+                if character == "(" {
+                    depth += 1
+                    sawParenthesis = true
+                } else if character == ")" {
+                    depth -= 1
+                }
             }
-            if depth == 0, current.contains("=") {
+            if depth == 0, sawParenthesis, current.contains("=") {
                 if let entry = parseEntry(current) { result.append(contentsOf: entry) }
                 current = ""
+                sawParenthesis = false
             }
         }
         return result
