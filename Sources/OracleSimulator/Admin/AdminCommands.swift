@@ -6,8 +6,8 @@ enum AdminCommands {
         usage: oracle-sim <command> [options]
           create-db --name <db_unique_name> [--db-name <name>] [--dbid <n>] [--version <v>] [--cdb]
                     [--standard-edition] [--host <h>] [--service <s>]... [--oradata <dir>] [--fra <dir>]
-                    [--blocks <n>] [--bct] [--no-fra-destination] [--catalog]
-          workload <db> [--transactions <n>] [--seconds-per-transaction <s>] [--add-datafile <tablespace>]
+                    [--blocks <n>] [--bct] [--no-fra-destination]
+          workload <db> [--transactions <n>] [--seconds-per-transaction <s>] [--add-datafile <tablespace> [--blocks <n>]]
                     [--drop-datafile <file#>] [--nologging <blocks>] [--switch-logfile] [--advance <seconds>]
           inject fail|hang --statement <text> [--tool sqlplus|rman] [--error <text>] [--seconds <s>] [--times <n>]
           inject corrupt-block (--file <path> | --db <db> --file-number <n>) --block <n>
@@ -74,7 +74,7 @@ enum AdminCommands {
     }
 
     static func createDatabase(_ arguments: [String], store: StateStore) throws -> ToolResult {
-        let options = Options(arguments, flags: ["cdb", "standard-edition", "bct", "no-fra-destination", "catalog"])
+        let options = Options(arguments, flags: ["cdb", "standard-edition", "bct", "no-fra-destination"])
         guard let name = options.value("name"), !name.isEmpty else { throw SimulatorError("create-db needs --name") }
         let dbName = options.value("db-name") ?? String(name.prefix(8))
         let base = store.root.appendingPathComponent("files").appendingPathComponent(name.lowercased()).path
@@ -94,8 +94,7 @@ enum AdminCommands {
         let state = try store.withLock { () throws -> DatabaseState in
             guard try store.loadDatabase(name) == nil else { throw SimulatorError("database \(name) already exists") }
             let globals = try store.loadGlobals()
-            var state = try DatabaseEngine.create(creation, now: store.now(globals))
-            if options.flags.contains("catalog") { state.autorestoreCatalog = nil }
+            let state = try DatabaseEngine.create(creation, now: store.now(globals))
             try store.saveDatabase(state)
             return state
         }
