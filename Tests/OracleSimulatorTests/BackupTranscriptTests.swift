@@ -31,15 +31,21 @@ struct BackupTranscriptTests {
         let dest = NSRegularExpression.escapedPattern(for: flows.harness.backupDestination)
         let time = #"2016-11-08 \d\d:\d\d:\d\d"#
         var patterns = [
-            #"RMAN> run \{"#, #"2> backup +incremental level 1 for recover of copy with tag 'image_copy_backup' database;"#,
-            #"3> recover copy of database with tag 'image_copy_backup';"#, #"4> delete noprompt backupset tag 'image_copy_backup';"#,
-            #"5> delete noprompt force archivelog until time 'sysdate-2';"#, #"6> backup spfile tag 'image_copy_backup';"#,
+            #"RMAN> run \{"#,
+            #"2> backup +incremental level 1 for recover of copy with tag 'image_copy_backup' database;"#,
+            #"3> recover copy of database with tag 'image_copy_backup';"#,
+            #"4> delete noprompt backupset tag 'image_copy_backup';"#,
+            #"5> delete noprompt force archivelog until time 'sysdate-2';"#,
+            #"6> backup spfile tag 'image_copy_backup';"#,
             "7> backup current controlfile format '\(dest)/after_backup_controlfile.cf' reuse tag 'image_copy_backup';",
-            #"8> delete noprompt obsolete recovery window of 2 days;"#, #"9> show all;"#, #"10> \}"#, "Starting backup at \(time)",
+            #"8> delete noprompt obsolete recovery window of 2 days;"#, #"9> show all;"#, #"10> \}"#,
+            "Starting backup at \(time)",
             "using target database control file instead of recovery catalog",
         ]
         for channel in 1...4 {
-            patterns += ["allocated channel: ORA_DISK_\(channel)", #"channel ORA_DISK_\#(channel): SID=\d+ device type=DISK"#]
+            patterns += [
+                "allocated channel: ORA_DISK_\(channel)", #"channel ORA_DISK_\#(channel): SID=\d+ device type=DISK"#,
+            ]
         }
         for file in 1...4 {
             patterns += [
@@ -58,7 +64,9 @@ struct BackupTranscriptTests {
         }
         patterns += ["Finished backup at \(time)", "", "Starting recover at \(time)"]
         patterns += (1...4).map { "using channel ORA_DISK_\($0)" }
-        for (file, tablespace) in ["SYSTEM", "SYSAUX", "UNDOTBS1", "USERS"].enumerated().map({ ($0.offset + 1, $0.element) }) {
+        for (file, tablespace) in ["SYSTEM", "SYSAUX", "UNDOTBS1", "USERS"].enumerated().map({
+            ($0.offset + 1, $0.element)
+        }) {
             patterns += [
                 "channel ORA_DISK_\(file): starting incremental datafile backup set restore",
                 "channel ORA_DISK_\(file): specifying datafile copies to recover",
@@ -81,13 +89,19 @@ struct BackupTranscriptTests {
         try flows.createDatabases()
         try flows.configure()
         try flows.backupRun(snapshotName: "one")
-        let report = try flows.harness.rman(try flows.rmanScript(try flows.backupTemplates.render("report", flows.backupValues)), log: flows.backupLog)
+        let report = try flows.harness.rman(
+            try flows.rmanScript(try flows.backupTemplates.render("report", flows.backupValues)), log: flows.backupLog)
         #expect(report.exitCode == 0, "\(flows.harness.read(flows.backupLog))")
-        let validate = try flows.harness.rman(try flows.rmanScript(try flows.backupTemplates.render("validatebackup", flows.backupValues)), log: flows.backupLog)
+        let validate = try flows.harness.rman(
+            try flows.rmanScript(try flows.backupTemplates.render("validatebackup", flows.backupValues)),
+            log: flows.backupLog)
         #expect(validate.exitCode == 0, "\(flows.harness.read(flows.backupLog))")
         let log = flows.harness.read(flows.backupLog)
         #expect(log.contains("List of Datafile Copies"))
-        #expect(log.contains("channel ORA_DISK_1: scanning datafile copy \(flows.harness.backupDestination)/data_D-ORCL_I-1433672784_TS-USERS_FNO-4_"))
+        #expect(
+            log.contains(
+                "channel ORA_DISK_1: scanning datafile copy \(flows.harness.backupDestination)/data_D-ORCL_I-1433672784_TS-USERS_FNO-4_"
+            ))
     }
 
     @Test("concurrent tool invocations do not lose updates")
@@ -95,7 +109,8 @@ struct BackupTranscriptTests {
         let harness = try SimulatorHarness()
         try harness.admin(["create-db", "--name", "orcl"])
         let before = try harness.admin(["workload", "orcl"])
-        let scnBefore = try #require(Int(before.output.split(separator: "\n").first { $0.contains("currentSCN") }?.filter(\.isNumber) ?? ""))
+        let scnBefore = try #require(
+            Int(before.output.split(separator: "\n").first { $0.contains("currentSCN") }?.filter(\.isNumber) ?? ""))
         let processes = (0..<4).map { _ -> Process in
             let process = Process()
             process.executableURL = SimulatorHarness.binary
@@ -107,7 +122,8 @@ struct BackupTranscriptTests {
         for process in processes { try process.run() }
         for process in processes { process.waitUntilExit() }
         let after = try harness.admin(["workload", "orcl"])
-        let scnAfter = try #require(Int(after.output.split(separator: "\n").first { $0.contains("currentSCN") }?.filter(\.isNumber) ?? ""))
+        let scnAfter = try #require(
+            Int(after.output.split(separator: "\n").first { $0.contains("currentSCN") }?.filter(\.isNumber) ?? ""))
         #expect(scnAfter - scnBefore == 100)
     }
 

@@ -11,12 +11,14 @@ struct FaultInjectionTests {
         let values = CatalogTests.insertValues(flows)
         let insert = try flows.harness.sqlplus(try flows.restoreTemplates.render("insertlog", values), silent: true)
         #expect(insert.exitCode == 1)
-        #expect(insert.output.contains("ERROR:\nORA-12545: Connect failed because target host or object does not exist"))
+        #expect(
+            insert.output.contains("ERROR:\nORA-12545: Connect failed because target host or object does not exist"))
         let loader = try CatalogTests.runLoader(flows, values)
         #expect(loader.exitCode == 1)
         #expect(flows.harness.read(values["logfile"]! + ".sqlldr.log").contains("ORA-12545"))
         // The RMAN catalog alias is unaffected.
-        let other = try flows.harness.sqlplus("whenever sqlerror exit failure\nconn /@rman\nselect user from dual;\nexit\n")
+        let other = try flows.harness.sqlplus(
+            "whenever sqlerror exit failure\nconn /@rman\nselect user from dual;\nexit\n")
         #expect(other.exitCode == 0)
         #expect(other.output.contains("RMAN"))
     }
@@ -41,9 +43,12 @@ struct FaultInjectionTests {
     func hangStatement() throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
         try flows.createDatabases()
-        try flows.harness.admin(["inject", "hang", "--statement", "show all", "--tool", "rman", "--seconds", "1.5", "--times", "1"])
+        try flows.harness.admin([
+            "inject", "hang", "--statement", "show all", "--tool", "rman", "--seconds", "1.5", "--times", "1",
+        ])
         let start = Date()
-        let run = try flows.harness.rman("connect target /@orcl\nshow all;\nexit\n", log: flows.harness.root.appendingPathComponent("hang.log").path)
+        let run = try flows.harness.rman(
+            "connect target /@orcl\nshow all;\nexit\n", log: flows.harness.root.appendingPathComponent("hang.log").path)
         #expect(run.exitCode == 0)
         #expect(Date().timeIntervalSince(start) >= 1.5)
     }
@@ -84,9 +89,12 @@ struct FaultInjectionTests {
         #expect(!missing.output.contains("BACKUP force as copy"))
         // ... but RMAN's restore validation reads the files.
         let validate = try flows.harness.rman(
-            try flows.rmanScript(try flows.backupTemplates.render("validatebackup", flows.backupValues)), log: flows.backupLog)
+            try flows.rmanScript(try flows.backupTemplates.render("validatebackup", flows.backupValues)),
+            log: flows.backupLog)
         #expect(validate.exitCode == 1)
-        #expect(flows.harness.read(flows.backupLog).contains("RMAN-06025: no backup of archived log for thread 1 with sequence 1"))
+        #expect(
+            flows.harness.read(flows.backupLog).contains(
+                "RMAN-06025: no backup of archived log for thread 1 with sequence 1"))
     }
 
     @Test("a log lost from the backup area (and uncatalogued) is listed by archivelogmissing and copied back")
@@ -96,13 +104,18 @@ struct FaultInjectionTests {
         try flows.configure()
         try flows.harness.admin(["workload", "orcl", "--transactions", "2", "--switch-logfile"])
         let archive = flows.harness.backupDestination + "/archivelog"
-        let removed = try flows.harness.admin(["inject", "delete-archivelog", "--db", "orcl", "--sequence", "1", "--destination", archive, "--uncatalog", "yes"])
+        let removed = try flows.harness.admin([
+            "inject", "delete-archivelog", "--db", "orcl", "--sequence", "1", "--destination", archive, "--uncatalog",
+            "yes",
+        ])
         #expect(removed.exitCode == 0)
         let missing = try flows.harness.sqlplus(try flows.sqlplusScript(["archivelogmissing"]))
         #expect(missing.output.contains("BACKUP force as copy archivelog sequence 1 thread 1;"))
         // backupRun performs the missingarchlog step first: the log is copied from the recovery area.
         try flows.backupRun(snapshotName: "one")
-        let copies = try FileManager.default.contentsOfDirectory(atPath: archive).filter { $0.hasPrefix("arch_D-ORCL_I-1433672784_SEQ-1_TH-1_") }
+        let copies = try FileManager.default.contentsOfDirectory(atPath: archive).filter {
+            $0.hasPrefix("arch_D-ORCL_I-1433672784_SEQ-1_TH-1_")
+        }
         #expect(copies.count == 1)
         let after = try flows.harness.sqlplus(try flows.sqlplusScript(["archivelogmissing"]))
         #expect(!after.output.contains("BACKUP force as copy"))
@@ -126,7 +139,10 @@ struct CatalogTests {
         try flows.restoreTemplates.render("sqlldrlog", values).write(toFile: control, atomically: true, encoding: .utf8)
         return try flows.harness.run(
             flows.harness.tool("sqlldr"),
-            ["/@autorestore", "control=\(control)", "log=\(values["logfile"]! + ".sqlldr.log")", "errors=0", "silent=all"])
+            [
+                "/@autorestore", "control=\(control)", "log=\(values["logfile"]! + ".sqlldr.log")", "errors=0",
+                "silent=all",
+            ])
     }
 
     @Test("createcatalog, sqlldr upload and insertlog record one result with the log contents")
@@ -136,7 +152,9 @@ struct CatalogTests {
         let values = CatalogTests.insertValues(flows)
         let before = try CatalogTests.runLoader(flows, values)
         #expect(before.exitCode == 1, "no restorelob table before createcatalog")
-        #expect(flows.harness.read(values["logfile"]! + ".sqlldr.log").contains("ORA-04043: object RESTORELOB does not exist"))
+        #expect(
+            flows.harness.read(values["logfile"]! + ".sqlldr.log").contains(
+                "ORA-04043: object RESTORELOB does not exist"))
         let create = try flows.harness.sqlplus(try flows.restoreTemplates.render("createcatalog", values))
         #expect(create.exitCode == 0, "\(create.output)")
         let again = try flows.harness.sqlplus(try flows.restoreTemplates.render("createcatalog", values))
@@ -152,7 +170,9 @@ struct CatalogTests {
         #expect(duplicate.output.contains("ORA-00001: unique constraint"))
         let state = try flows.harness.admin(["inspect", "catdb"])
         #expect(state.output.contains("restore log line 2"))
-        #expect(state.output.contains("\"lobs\" : {\n\n    }") || state.output.contains("\"lobs\" : {}") || state.output.contains("\"lobs\" : {\n    }"))
+        #expect(
+            state.output.contains("\"lobs\" : {\n\n    }") || state.output.contains("\"lobs\" : {}")
+                || state.output.contains("\"lobs\" : {\n    }"))
         let report = try TemplateFile(named: "reporttemplate.cfg")
         let status = try flows.harness.sqlplus(
             try ["sqlplusautorestoreheader", "autorestorestatus", "sqlplusfooter"].map {
@@ -160,7 +180,8 @@ struct CatalogTests {
             }.joined(separator: "\n") + "\n")
         #expect(status.exitCode == 0, "\(status.output)")
         let line = try #require(status.output.split(separator: "\n").first { $0.hasPrefix("OUTLOG: ") })
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(8).utf8)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(line.dropFirst(8).utf8)) as? [String: Any])
         #expect(object["type"] as? String == "restore")
         #expect(object["last_success"] as? String == "2016-11-08 22:48:51")
         #expect(object["avgdiff"] as? Int == 10)
@@ -171,12 +192,14 @@ struct CatalogTests {
     func jobStatus() throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
         try flows.createDatabases()
-        let setup = try flows.harness.sqlplus(try StrictnessAndSecurityTests.setscheduleScript(flows, keepSpoolSwitches: true))
+        let setup = try flows.harness.sqlplus(
+            try StrictnessAndSecurityTests.setscheduleScript(flows, keepSpoolSwitches: true))
         #expect(setup.exitCode == 0)
         let report = try TemplateFile(named: "reporttemplate.cfg")
         let values = ["logfile": flows.backupLog, "dbname": "orcl"]
         let run = try flows.harness.sqlplus(
-            try ["sqlplusheader", "jobstatus", "sqlplusfooter"].map { try report.render($0, values) }.joined(separator: "\n") + "\n")
+            try ["sqlplusheader", "jobstatus", "sqlplusfooter"].map { try report.render($0, values) }.joined(
+                separator: "\n") + "\n")
         #expect(run.exitCode == 0, "\(run.output)")
         let jobs = run.output.split(separator: "\n").filter { $0.hasPrefix("OUTLOG: ") }.compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.dropFirst(8).utf8)) as? [String: Any]
@@ -193,7 +216,8 @@ struct CatalogTests {
         let before = try flows.harness.sqlplus(check)
         #expect(before.exitCode == 0)
         #expect(!before.output.contains("DATABASE IS REGISTERED IN RC"))
-        let body = try flows.backupTemplates.render("headercatalog", flows.backupValues) + "\n"
+        let body =
+            try flows.backupTemplates.render("headercatalog", flows.backupValues) + "\n"
             + flows.backupTemplates.render("registerdatabase", flows.backupValues)
         let register = try flows.harness.rman(try flows.rmanScript(body), log: flows.backupLog)
         #expect(register.exitCode == 0, "\(flows.harness.read(flows.backupLog))")

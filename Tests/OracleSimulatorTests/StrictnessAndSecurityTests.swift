@@ -13,11 +13,14 @@ struct StrictnessAndSecurityTests {
     @Test("an unknown query fails with ORA-00942 and exits 1 under whenever sqlerror")
     func unknownQuery() throws {
         let flows = try Self.connectedFlows()
-        let strict = try flows.harness.sqlplus("whenever sqlerror exit failure\nconn /@orcl as sysdba\nselect name from v$nonexistent_view;\nselect user from dual;\nexit\n")
+        let strict = try flows.harness.sqlplus(
+            "whenever sqlerror exit failure\nconn /@orcl as sysdba\nselect name from v$nonexistent_view;\nselect user from dual;\nexit\n"
+        )
         #expect(strict.exitCode == 1)
         #expect(strict.output.contains("ORA-00942: table or view does not exist"))
         #expect(!strict.output.contains("SYS\n"), "execution stops at the failing statement")
-        let lenient = try flows.harness.sqlplus("conn /@orcl as sysdba\nselect name from v$nonexistent_view;\nselect user from dual;\nexit\n")
+        let lenient = try flows.harness.sqlplus(
+            "conn /@orcl as sysdba\nselect name from v$nonexistent_view;\nselect user from dual;\nexit\n")
         #expect(lenient.exitCode == 0)
         #expect(lenient.output.contains("ORA-00942"))
         #expect(lenient.output.contains("SYS\n"))
@@ -26,10 +29,13 @@ struct StrictnessAndSecurityTests {
     @Test("unknown SQL*Plus commands and PL/SQL blocks fail with SP2-/PLS- errors")
     func unknownCommandAndBlock() throws {
         let flows = try Self.connectedFlows()
-        let command = try flows.harness.sqlplus("whenever sqlerror exit failure\nconn /@orcl as sysdba\nfrobnicate the database\nexit\n")
+        let command = try flows.harness.sqlplus(
+            "whenever sqlerror exit failure\nconn /@orcl as sysdba\nfrobnicate the database\nexit\n")
         #expect(command.exitCode == 1)
-        #expect(command.output.contains("SP2-0734: unknown command beginning \"frobnicate...\" - rest of line ignored."))
-        let block = try flows.harness.sqlplus("whenever sqlerror exit failure\nconn /@orcl as sysdba\nbegin\nmy_package.do_things;\nend;\n/\nexit\n")
+        #expect(
+            command.output.contains("SP2-0734: unknown command beginning \"frobnicate...\" - rest of line ignored."))
+        let block = try flows.harness.sqlplus(
+            "whenever sqlerror exit failure\nconn /@orcl as sysdba\nbegin\nmy_package.do_things;\nend;\n/\nexit\n")
         #expect(block.exitCode == 1)
         #expect(block.output.contains("PLS-00201: identifier 'MY_PACKAGE.DO_THINGS' must be declared"))
         let option = try flows.harness.sqlplus("whenever sqlerror exit failure\nset frobnication on\nexit\n")
@@ -59,7 +65,8 @@ struct StrictnessAndSecurityTests {
         let run = try flows.harness.rman("connect target /@orcl\nresync catalog;\nshow all;\nexit\n", log: log)
         #expect(run.exitCode == 1)
         let output = TranscriptFormatTests.lines(flows.harness.read(log))
-        let stack = try #require(output.firstIndex(of: "RMAN-00571: ==========================================================="))
+        let stack = try #require(
+            output.firstIndex(of: "RMAN-00571: ==========================================================="))
         #expect(output[stack + 1] == "RMAN-00569: =============== ERROR MESSAGE STACK FOLLOWS ===============")
         #expect(output[stack + 3].hasPrefix("RMAN-03002: failure of resync command at 11/08/2016 21:50:00"))
         #expect(output[stack + 4] == "RMAN-06002: command not allowed when not connected to a recovery catalog")
@@ -70,7 +77,9 @@ struct StrictnessAndSecurityTests {
         var script = try flows.sqlplusScript(["cdbdetect", "createuser", "dropschedule", "createschedule"])
         if !keepSpoolSwitches {
             // Control experiment: the same script without the template's spool off / spool on around the secret.
-            script = script.replacingOccurrences(of: "-- The next block carries the OS password: it is kept out of the spooled log\nspool off\n", with: "")
+            script = script.replacingOccurrences(
+                of: "-- The next block carries the OS password: it is kept out of the spooled log\nspool off\n",
+                with: "")
         }
         return script
     }

@@ -15,7 +15,9 @@ struct WorkloadVariantTests {
         let third = try flows.backupRun(snapshotName: "three")
         // Snapshot two: the copies and controlfile are from run one, before file 5 existed.
         let result = try flows.restore(from: snapshot)
-        #expect(result.recoverLog.contains("creating datafile file number=5 name=\(flows.harness.mountPoint)/ORCL/datafile/o1_mf_extra_"))
+        #expect(
+            result.recoverLog.contains(
+                "creating datafile file number=5 name=\(flows.harness.mountPoint)/ORCL/datafile/o1_mf_extra_"))
         #expect(!result.verifyOutput.contains("DATAFILE STATUS: "))
         try flows.abortInstance()
         // Snapshot three has a copy of file 5 (taken by run two).
@@ -29,10 +31,15 @@ struct WorkloadVariantTests {
         try flows.harness.admin(["workload", "orcl", "--add-datafile", "EXTRA"])
         try flows.configure()
         try flows.backupRun(snapshotName: "one")
-        let copy = try #require(try FileManager.default.contentsOfDirectory(atPath: flows.harness.backupDestination).first { $0.contains("_FNO-5_") })
+        let copy = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: flows.harness.backupDestination).first {
+                $0.contains("_FNO-5_")
+            })
         try flows.harness.admin(["workload", "orcl", "--drop-datafile", "5"])
         let expired = try flows.harness.sqlplus(try flows.sqlplusScript(["deletedatafilecopy"]))
-        #expect(expired.output.contains("DELETECOPY: delete noprompt datafilecopy '\(flows.harness.backupDestination)/\(copy)';"))
+        #expect(
+            expired.output.contains(
+                "DELETECOPY: delete noprompt datafilecopy '\(flows.harness.backupDestination)/\(copy)';"))
         try flows.backupRun(snapshotName: "two")
         #expect(!FileManager.default.fileExists(atPath: flows.harness.backupDestination + "/" + copy))
         let after = try flows.harness.sqlplus(try flows.sqlplusScript(["deletedatafilecopy"]))
@@ -94,11 +101,15 @@ struct AuxiliaryToolTests {
         let harness = try SimulatorHarness()
         try harness.admin(["create-db", "--name", "orcl", "--service", "backup_orcl"])
         let plain = try harness.run(harness.tool("srvctl"), ["config", "database", "-d", "orcl"])
-        #expect(plain.output == "****Unable to retrieve Oracle Clusterware home.\nStart Oracle Clusterware stack and try again.\n")
-        let grid = try harness.run(harness.tool("srvctl"), ["config", "database", "-d", "orcl"], extraEnvironment: ["ORACLE_SIM_GRID": "TRUE"])
+        #expect(
+            plain.output
+                == "****Unable to retrieve Oracle Clusterware home.\nStart Oracle Clusterware stack and try again.\n")
+        let grid = try harness.run(
+            harness.tool("srvctl"), ["config", "database", "-d", "orcl"], extraEnvironment: ["ORACLE_SIM_GRID": "TRUE"])
         #expect(grid.exitCode == 0)
         #expect(grid.output.contains("Database unique name: orcl"))
-        let services = try harness.run(harness.tool("srvctl"), ["config", "service", "-d", "orcl"], extraEnvironment: ["ORACLE_SIM_GRID": "TRUE"])
+        let services = try harness.run(
+            harness.tool("srvctl"), ["config", "service", "-d", "orcl"], extraEnvironment: ["ORACLE_SIM_GRID": "TRUE"])
         #expect(services.output.contains("Service name: backup_orcl"))
     }
 
@@ -111,10 +122,13 @@ struct AuxiliaryToolTests {
         let fresh = home + "/fresh.trc"
         try "x".write(toFile: old, atomically: true, encoding: .utf8)
         try "y".write(toFile: fresh, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_478_000_000)], ofItemAtPath: old)
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_478_641_000)], ofItemAtPath: fresh)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: 1_478_000_000)], ofItemAtPath: old)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: 1_478_641_000)], ofItemAtPath: fresh)
         let script = harness.root.appendingPathComponent("purge.adrci").path
-        try "set base \(harness.logDirectory)\nset home diag/rdbms/orcl/orcl\npurge -age 1440\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "set base \(harness.logDirectory)\nset home diag/rdbms/orcl/orcl\npurge -age 1440\n".write(
+            toFile: script, atomically: true, encoding: .utf8)
         let run = try harness.run(harness.tool("adrci"), ["script=\(script)"])
         #expect(run.exitCode == 0)
         #expect(!FileManager.default.fileExists(atPath: old))

@@ -80,7 +80,8 @@ enum AdminCommands {
         let base = store.root.appendingPathComponent("files").appendingPathComponent(name.lowercased()).path
         var creation = DatabaseCreationOptions(
             dbUniqueName: name, dbName: dbName,
-            dbid: Int64(options.value("dbid") ?? "") ?? Int64(abs(Int(Checksum.fnv1a(Data(name.utf8))) % 2_000_000_000) + 1_000_000),
+            dbid: Int64(options.value("dbid") ?? "")
+                ?? Int64(abs(Int(Checksum.fnv1a(Data(name.utf8))) % 2_000_000_000) + 1_000_000),
             oradataDirectory: options.value("oradata") ?? base + "/oradata",
             recoveryAreaDirectory: options.value("fra") ?? base + "/fra")
         creation.version = options.value("version") ?? creation.version
@@ -105,7 +106,10 @@ enum AdminCommands {
             var datafiles: [String]
         }
         return ToolResult(
-            stdout: try json(Summary(dbUniqueName: state.dbUniqueName, dbName: state.dbName, dbid: state.dbid, datafiles: state.datafiles.map(\.path))),
+            stdout: try json(
+                Summary(
+                    dbUniqueName: state.dbUniqueName, dbName: state.dbName, dbid: state.dbid,
+                    datafiles: state.datafiles.map(\.path))),
             exitCode: 0)
     }
 
@@ -119,7 +123,8 @@ enum AdminCommands {
             guard var database = try store.loadDatabase(name) else { throw SimulatorError("no database \(name)") }
             if let seconds = Double(options.value("advance") ?? "") { globals.clockAdvanceSeconds += seconds }
             if let tablespace = options.value("add-datafile") {
-                try DatabaseEngine.addDatafile(&database, tablespace: tablespace, blocks: options.int("blocks") ?? 16, now: store.now(globals))
+                try DatabaseEngine.addDatafile(
+                    &database, tablespace: tablespace, blocks: options.int("blocks") ?? 16, now: store.now(globals))
             }
             if let number = options.int("drop-datafile") {
                 try DatabaseEngine.dropDatafile(&database, fileNumber: number, now: store.now(globals))
@@ -158,10 +163,13 @@ enum AdminCommands {
         let options = Options(Array(arguments.dropFirst()), flags: [])
         switch kind {
         case "fail", "hang":
-            guard let statement = options.value("statement"), !statement.isEmpty else { throw SimulatorError("inject \(kind) needs --statement") }
+            guard let statement = options.value("statement"), !statement.isEmpty else {
+                throw SimulatorError("inject \(kind) needs --statement")
+            }
             let rule = FaultRule(
                 action: kind == "fail" ? .fail : .hang,
-                statementContains: statement.split(whereSeparator: \.isWhitespace).joined(separator: " "), tool: options.value("tool"),
+                statementContains: statement.split(whereSeparator: \.isWhitespace).joined(separator: " "),
+                tool: options.value("tool"),
                 errorText: options.value("error")?.replacingOccurrences(of: "\\n", with: "\n"),
                 hangSeconds: Double(options.value("seconds") ?? "3600") ?? 3600, remaining: options.int("times"))
             try store.withLock {
@@ -173,7 +181,9 @@ enum AdminCommands {
             guard let block = options.int("block") else { throw SimulatorError("corrupt-block needs --block") }
             var path = options.value("file")
             if path == nil, let name = options.value("db"), let number = options.int("file-number") {
-                path = try store.withLock { try store.loadDatabase(name)?.datafiles.first { $0.fileNumber == number }?.path }
+                path = try store.withLock {
+                    try store.loadDatabase(name)?.datafiles.first { $0.fileNumber == number }?.path
+                }
             }
             guard let path else { throw SimulatorError("corrupt-block needs --file or --db and --file-number") }
             try DatafileImage.corrupt(path: path, block: block)
@@ -241,7 +251,9 @@ enum AdminCommands {
             return ToolResult(stdout: OracleTime.isoSeconds(now, store.timeZone) + "\n", exitCode: 0)
         }
         if let sid = options.value("instance") {
-            guard let record = try store.withLock({ try store.loadInstance(sid) }) else { throw SimulatorError("no instance \(sid)") }
+            guard let record = try store.withLock({ try store.loadInstance(sid) }) else {
+                throw SimulatorError("no instance \(sid)")
+            }
             return ToolResult(stdout: try json(record), exitCode: 0)
         }
         if let path = options.value("controlfile") {
@@ -263,12 +275,15 @@ enum AdminCommands {
                             nonloggedBlocks: blocks.filter(\.nonlogged).map(\.number))), exitCode: 0)
             case .archivedLog(let header): return ToolResult(stdout: try json(header), exitCode: 0)
             case .backupPiece(let header): return ToolResult(stdout: try json(header), exitCode: 0)
-            case .controlfileCopy: return ToolResult(stdout: try json(try ControlfileImage.read(path: path)), exitCode: 0)
+            case .controlfileCopy:
+                return ToolResult(stdout: try json(try ControlfileImage.read(path: path)), exitCode: 0)
             case .unknown: throw SimulatorError("\(path) is not a simulator file")
             }
         }
         if let name = options.positional.first {
-            guard let database = try store.withLock({ try store.loadDatabase(name) }) else { throw SimulatorError("no database \(name)") }
+            guard let database = try store.withLock({ try store.loadDatabase(name) }) else {
+                throw SimulatorError("no database \(name)")
+            }
             return ToolResult(stdout: try json(database), exitCode: 0)
         }
         return ToolResult(stdout: store.databaseNames().joined(separator: "\n") + "\n", exitCode: 0)

@@ -96,7 +96,7 @@ public enum ConnectionResolver {
             // Local bequeath connection through ORACLE_SID.
             guard let sid = store.environment["ORACLE_SID"], !sid.isEmpty else {
                 throw ConnectionFailure(lines: [
-                    "ORA-12162: TNS:net service name is incorrectly specified",
+                    "ORA-12162: TNS:net service name is incorrectly specified"
                 ])
             }
             if (try? store.loadInstance(sid)) != nil { return .instance(sid: sid) }
@@ -118,7 +118,7 @@ public enum ConnectionResolver {
         }
         guard let database = try? store.databaseOffering(service: service) else {
             throw ConnectionFailure(lines: [
-                "ORA-12514: TNS:listener does not currently know of service requested in connect descriptor",
+                "ORA-12514: TNS:listener does not currently know of service requested in connect descriptor"
             ])
         }
         var user = "SYS"
