@@ -162,7 +162,7 @@ enum RMANCommands {
             #"^set newname for database to new$"#,
             { _, _, session in
                 session.newnameToNew = true
-                session.output += ["", "executing command: SET NEWNAME", ""]
+                session.output += ["", "executing command: SET NEWNAME"]
             }
         ),
         (
@@ -181,7 +181,7 @@ enum RMANCommands {
                     throw OracleError("ORA-01861: literal does not match format string")
                 }
                 session.untilTime = time
-                session.output += ["", "executing command: SET until clause", ""]
+                session.output += ["", "executing command: SET until clause"]
             }
         ),
         (

@@ -287,14 +287,25 @@ enum RMANRestore {
                     throw OracleError("RMAN-20201: datafile not found in the recovery catalog")
                 }
                 // No backup of such a file exists: RMAN creates it empty; redo from its creation SCN brings it forward.
-                let directory = newFileDirectory(context, session: session) ?? database.oradataDirectory
+                // Under `set newname … to new` the file is created as a copy that `switch` makes current.
                 let datafile = database.datafiles[index]
-                let path = DatabaseEngine.omfName(
-                    directory, database.dbName, datafile.tablespace, database.takeUniqueName())
+                let path: String
+                if let directory = newFileDirectory(context, session: session) {
+                    path = DatabaseEngine.omfName(
+                        directory, database.dbName, datafile.tablespace, database.takeUniqueName())
+                } else {
+                    path = datafile.path
+                }
                 var header = DatabaseEngine.header(for: datafile, state: database, now: context.now)
                 header.checkpointSCN = datafile.creationSCN
                 try DatafileImage.create(path: path, header: header)
-                database.datafiles[index].path = path
+                if path != datafile.path {
+                    database.datafileCopies.append(
+                        DatafileCopy(
+                            recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), fileNumber: number,
+                            path: path, tag: "", checkpointSCN: datafile.creationSCN, checkpointTime: context.now,
+                            creationSCN: datafile.creationSCN, deleted: false))
+                }
                 session.output.append("channel \(channel): creating datafile file number=\(number) name=\(path)")
             }
             session.output.append("Finished restore at \(time(context))")
