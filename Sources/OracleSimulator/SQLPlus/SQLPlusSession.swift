@@ -303,6 +303,15 @@ final class SQLPlusSession {
             case .database: return
             }
             do {
+                if let fault = try FaultCheck.take(store: store, tool: "sqlplus", statement: line) {
+                    switch fault.action {
+                    case .hang: Thread.sleep(forTimeInterval: fault.hangSeconds)
+                    case .fail:
+                        throw OracleError(
+                            (fault.errorText ?? "ORA-00600: internal error code, arguments: [oracle-sim injected fault]")
+                                .components(separatedBy: "\n"))
+                    }
+                }
                 let lines = try InstanceLifecycle.run(line, sid: sid, startup: startup, store: store)
                 for (text, padded) in lines { out(text, pad: padded) }
                 if startup { self.target = .instance(sid: sid) } else { self.target = .idle(sid: sid) }
