@@ -82,3 +82,42 @@ struct RestoreTranscriptTests {
         try flows.abortInstance()
     }
 }
+
+@Suite("Point-in-time recovery")
+struct PointInTimeTests {
+    @Test("recovering to a time before the copies' checkpoint fails with RMAN-06556")
+    func targetBeforeCopies() throws {
+        let (flows, snapshots) = try FullCycleTests.threeBackups()
+        let parameters = snapshots[1] + "/autorestore.cfg"
+        var text = flows.harness.read(parameters)
+        // Move the recovery target to before the first backup run.
+        text += "lasttime: 2016-11-08 21:50:01\n"
+        try text.write(toFile: parameters, atomically: true, encoding: .utf8)
+        do {
+            _ = try flows.restore(from: snapshots[1])
+            Issue.record("a target before the copies must fail")
+        } catch let failure as OracleFlows.StepFailure {
+            #expect(failure.output.contains("RMAN-06556: datafile 1 must be restored from backup older than SCN"))
+        }
+        try flows.abortInstance()
+    }
+
+    @Test("an earlier target inside the redo range recovers exactly to the last commit before it")
+    func earlierTarget() throws {
+        let (flows, snapshots) = try FullCycleTests.threeBackups()
+        let parameters = snapshots[2] + "/autorestore.cfg"
+        let original = try #require(OracleFlows.parameter("lasttime", in: flows.harness.read(parameters)))
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        let target = try #require(formatter.date(from: original)).addingTimeInterval(-40)
+        try (flows.harness.read(parameters) + "lasttime: \(formatter.string(from: target))\n")
+            .write(toFile: parameters, atomically: true, encoding: .utf8)
+        let result = try flows.restore(from: snapshots[2])
+        let verified = try #require(result.verifiedTime.flatMap { formatter.date(from: $0) })
+        // Commits are 13 s apart: the last one at or before the target.
+        #expect(verified <= target)
+        #expect(target.timeIntervalSince(verified) < 13)
+        try flows.abortInstance()
+    }
+}

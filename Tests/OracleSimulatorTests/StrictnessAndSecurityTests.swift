@@ -119,6 +119,16 @@ struct StrictnessAndSecurityTests {
         try flows.createDatabases(extraOptions: ["--cdb"])
         let run = try harness.sqlplus(try flows.sqlplusScript(["cdbdetect"]))
         #expect(run.output.contains("CDB-DETECT: C##"))
+        // setschedule in the root uses the common user prefix for users and objects, not for the job class.
+        var values = flows.backupValues
+        values["scheduleuserprefix"] = "C##"
+        let schedule = try harness.sqlplus(
+            try flows.sqlplusScript(["createuser", "dropschedule", "createschedule"], values: values))
+        #expect(schedule.exitCode == 0, "\(schedule.output)")
+        let state = try harness.admin(["inspect", "orcl"])
+        #expect(state.output.contains("\"C##BACKUPEXEC.OSCRED\" : \"oracle\""))
+        #expect(state.output.contains("\"C##BACKUPEXEC.CHECK_ARCHLOG_COPY\""))
+        #expect(state.output.contains("\"BACKUPEXEC_JOB\""))
         let plainFlows = try Self.connectedFlows()
         let plain = try plainFlows.harness.sqlplus(try plainFlows.sqlplusScript(["cdbdetect"]))
         #expect(plain.output.contains("CDB-DETECT: NO"))

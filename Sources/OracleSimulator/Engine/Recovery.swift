@@ -97,12 +97,13 @@ enum Recovery {
             checkpoints[datafile.fileNumber] = header.checkpointSCN
         }
         if let untilTime {
+            // A datafile checkpointed after the target cannot be taken back in time.
             for datafile in database.datafiles {
                 let header = try DatafileImage.readHeader(path: datafile.path)
-                if header.checkpointTime > untilTime && header.checkpointSCN > (checkpoints.values.min() ?? 0) {
-                    throw OracleError([
+                if header.checkpointTime > untilTime {
+                    throw OracleError(
                         "RMAN-06556: datafile \(datafile.fileNumber) must be restored from backup older than SCN \(header.checkpointSCN)"
-                    ])
+                    )
                 }
             }
         }

@@ -298,6 +298,7 @@ enum RMANRestore {
                 }
                 var header = DatabaseEngine.header(for: datafile, state: database, now: context.now)
                 header.checkpointSCN = datafile.creationSCN
+                header.checkpointTime = Date(timeIntervalSince1970: 0)
                 try DatafileImage.create(path: path, header: header)
                 if path != datafile.path {
                     database.datafileCopies.append(
