@@ -18,7 +18,7 @@ let package = Package(
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
         .target(name: "OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"]),
-        .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim"]),
+        .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim", "ConfigModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

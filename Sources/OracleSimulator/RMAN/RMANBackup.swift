@@ -20,7 +20,15 @@ enum RMANBackup {
             database.currentSCN += 1
             let checkpointSCN = database.currentSCN
             var finishes: [String] = []
-            for (index, datafile) in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }).enumerated() {
+            let ordered = database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber })
+            for datafile in ordered
+            where !database.datafileCopies.contains(where: {
+                !$0.deleted && $0.tag == tag && $0.fileNumber == datafile.fileNumber
+                    && $0.creationSCN == datafile.creationSCN
+            }) {
+                session.output.append("no parent backup or copy of datafile \(datafile.fileNumber) found")
+            }
+            for (index, datafile) in ordered.enumerated() {
                 let channel = channels[index % channels.count]
                 var header = try DatafileImage.readHeader(path: datafile.path)
                 header.checkpointSCN = checkpointSCN
