@@ -269,7 +269,6 @@ public enum DatabaseEngine {
         case corruptBlock(fileNumber: Int, block: Int)
         case nologgingBlock(fileNumber: Int, block: Int)
         case missingDatafile(fileNumber: Int, path: String)
-        case noSuchTable
     }
 
     /// `max(<date column>)` of a simulated table, by scanning its tablespace's datafile blocks on disk.

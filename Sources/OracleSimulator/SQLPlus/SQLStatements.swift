@@ -337,8 +337,6 @@ enum SQLStatements {
                     "ORA-01116: error in opening database file \(file)", "ORA-01110: data file \(file): '\(filePath)'",
                     "ORA-27041: unable to open file",
                 ])
-            case .noSuchTable:
-                throw OracleError("ORA-00942: table or view does not exist")
             }
         }
     }
