@@ -231,3 +231,42 @@ struct CatalogTests {
         #expect(resync.exitCode == 0)
     }
 }
+
+@Suite("Inspection and loader edge cases")
+struct InspectionTests {
+    @Test("sqlldr rejects a second upload of the same log (errors=0) with exit code 2")
+    func duplicateUpload() throws {
+        let flows = try OracleFlows(harness: try SimulatorHarness())
+        try flows.createDatabases()
+        let values = CatalogTests.insertValues(flows)
+        #expect(try flows.harness.sqlplus(try flows.restoreTemplates.render("createcatalog", values)).exitCode == 0)
+        #expect(try CatalogTests.runLoader(flows, values).exitCode == 0)
+        let again = try CatalogTests.runLoader(flows, values)
+        #expect(again.exitCode == 2)
+        #expect(flows.harness.read(values["logfile"]! + ".sqlldr.log").contains("ORA-00001: unique constraint"))
+    }
+
+    @Test("inspect --file reports a copy's header and its corrupt blocks")
+    func inspectFile() throws {
+        let flows = try OracleFlows(harness: try SimulatorHarness())
+        try flows.createDatabases()
+        try flows.configure()
+        try flows.backupRun(snapshotName: "one")
+        let copy = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: flows.harness.backupDestination).first {
+                $0.contains("_FNO-4_")
+            })
+        let path = flows.harness.backupDestination + "/" + copy
+        try flows.harness.admin(["inject", "corrupt-block", "--file", path, "--block", "3"])
+        let report = try flows.harness.admin(["inspect", "--file", path])
+        #expect(report.exitCode == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.output.utf8)) as? [String: Any])
+        #expect(object["corruptBlocks"] as? [Int] == [3])
+        let header = try #require(object["header"] as? [String: Any])
+        #expect(header["tag"] as? String == "IMAGE_COPY_BACKUP")
+        #expect(header["fileNumber"] as? Int == 4)
+        #expect(
+            try flows.harness.admin(["inspect", "--file", flows.harness.backupDestination + "/autorestore.cfg"])
+                .exitCode == 1)
+    }
+}
