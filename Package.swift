@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "StorageBtrfsTests", dependencies: ["StorageBtrfs", "StorageKitTesting"]),
         .target(name: "OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"]),
-        .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator"]),
+        .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim", "ConfigModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,8 @@ public enum OracleSimulator {
             return runPersonality(invokedAs, arguments: arguments, store: store, standardInput: standardInput)
         }
         if let first = arguments.dropFirst().first, personalities.contains(first) {
-            return runPersonality(first, arguments: Array(arguments.dropFirst()), store: store, standardInput: standardInput)
+            return runPersonality(
+                first, arguments: Array(arguments.dropFirst()), store: store, standardInput: standardInput)
         }
         return AdminCommands.run(Array(arguments.dropFirst()), store: store)
     }

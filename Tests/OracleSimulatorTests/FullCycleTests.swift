@@ -59,7 +59,9 @@ struct FullCycleTests {
     func missingArchivedLogFailsRecovery() throws {
         let (flows, snapshots) = try FullCycleTests.threeBackups()
         let logs = try FileManager.default.contentsOfDirectory(atPath: snapshots[1] + "/archivelog").sorted()
-        let copies = try FileManager.default.contentsOfDirectory(atPath: snapshots[1]).filter { $0.hasPrefix("data_D-") }
+        let copies = try FileManager.default.contentsOfDirectory(atPath: snapshots[1]).filter {
+            $0.hasPrefix("data_D-")
+        }
         #expect(copies.count == 4)
         // Remove the newest log: the one containing the recovery target.
         let newest = try #require(logs.max { sequenceNumber($0) < sequenceNumber($1) })
@@ -69,7 +71,10 @@ struct FullCycleTests {
             Issue.record("recovery should have failed without \(newest)")
         } catch let failure as OracleFlows.StepFailure {
             #expect(failure.step == "switch and recover")
-            #expect(failure.output.contains("RMAN-06054: media recovery requesting unknown archived log for thread 1 with sequence \(sequenceNumber(newest))"))
+            #expect(
+                failure.output.contains(
+                    "RMAN-06054: media recovery requesting unknown archived log for thread 1 with sequence \(sequenceNumber(newest))"
+                ))
             #expect(failure.output.contains("RMAN-03002: failure of recover command"))
         }
         try flows.abortInstance()
@@ -78,7 +83,9 @@ struct FullCycleTests {
     @Test("a log missing in the middle of the range also stops recovery at that sequence")
     func missingMiddleLog() throws {
         let (flows, snapshots) = try FullCycleTests.threeBackups()
-        let logs = try FileManager.default.contentsOfDirectory(atPath: snapshots[2] + "/archivelog").sorted { sequenceNumber($0) < sequenceNumber($1) }
+        let logs = try FileManager.default.contentsOfDirectory(atPath: snapshots[2] + "/archivelog").sorted {
+            sequenceNumber($0) < sequenceNumber($1)
+        }
         // Snapshot 3's copies are from run 2; the logs needed are the last two of the snapshot.
         let needed = logs[logs.count - 2]
         try FileManager.default.removeItem(atPath: snapshots[2] + "/archivelog/" + needed)
@@ -95,8 +102,11 @@ struct FullCycleTests {
     func validationFindsCorruptBlock() throws {
         let (flows, snapshots) = try FullCycleTests.threeBackups()
         let copy = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: snapshots[1]).first { $0.contains("_TS-SYSTEM_FNO-1_") })
-        let injected = try flows.harness.admin(["inject", "corrupt-block", "--file", snapshots[1] + "/" + copy, "--block", "5"])
+            try FileManager.default.contentsOfDirectory(atPath: snapshots[1]).first { $0.contains("_TS-SYSTEM_FNO-1_") }
+        )
+        let injected = try flows.harness.admin([
+            "inject", "corrupt-block", "--file", snapshots[1] + "/" + copy, "--block", "5",
+        ])
         #expect(injected.exitCode == 0)
         let result = try flows.restore(from: snapshots[1], validate: true)
         #expect(result.verifyOutput.contains("CORRUPT BLOCK: 1 5 1 CHECKSUM"))

@@ -6,12 +6,12 @@ enum AdminCommands {
         usage: oracle-sim <command> [options]
           create-db --name <db_unique_name> [--db-name <name>] [--dbid <n>] [--version <v>] [--cdb]
                     [--standard-edition] [--host <h>] [--service <s>]... [--oradata <dir>] [--fra <dir>]
-                    [--blocks <n>] [--bct] [--no-fra-destination] [--catalog]
-          workload <db> [--transactions <n>] [--seconds-per-transaction <s>] [--add-datafile <tablespace>]
+                    [--blocks <n>] [--bct] [--no-fra-destination]
+          workload <db> [--transactions <n>] [--seconds-per-transaction <s>] [--add-datafile <tablespace> [--blocks <n>]]
                     [--drop-datafile <file#>] [--nologging <blocks>] [--switch-logfile] [--advance <seconds>]
           inject fail|hang --statement <text> [--tool sqlplus|rman] [--error <text>] [--seconds <s>] [--times <n>]
           inject corrupt-block (--file <path> | --db <db> --file-number <n>) --block <n>
-          inject delete-archivelog --db <db> --sequence <n> [--destination fra|<directory>]
+          inject delete-archivelog --db <db> --sequence <n> [--destination fra|<directory>] [--uncatalog yes]
           inject refuse-connection <alias-or-service>
           inject require-wallet --db <db>
           inject clear
@@ -74,13 +74,14 @@ enum AdminCommands {
     }
 
     static func createDatabase(_ arguments: [String], store: StateStore) throws -> ToolResult {
-        let options = Options(arguments, flags: ["cdb", "standard-edition", "bct", "no-fra-destination", "catalog"])
+        let options = Options(arguments, flags: ["cdb", "standard-edition", "bct", "no-fra-destination"])
         guard let name = options.value("name"), !name.isEmpty else { throw SimulatorError("create-db needs --name") }
         let dbName = options.value("db-name") ?? String(name.prefix(8))
         let base = store.root.appendingPathComponent("files").appendingPathComponent(name.lowercased()).path
         var creation = DatabaseCreationOptions(
             dbUniqueName: name, dbName: dbName,
-            dbid: Int64(options.value("dbid") ?? "") ?? Int64(abs(Int(Checksum.fnv1a(Data(name.utf8))) % 2_000_000_000) + 1_000_000),
+            dbid: Int64(options.value("dbid") ?? "")
+                ?? Int64(abs(Int(Checksum.fnv1a(Data(name.utf8))) % 2_000_000_000) + 1_000_000),
             oradataDirectory: options.value("oradata") ?? base + "/oradata",
             recoveryAreaDirectory: options.value("fra") ?? base + "/fra")
         creation.version = options.value("version") ?? creation.version
@@ -94,8 +95,7 @@ enum AdminCommands {
         let state = try store.withLock { () throws -> DatabaseState in
             guard try store.loadDatabase(name) == nil else { throw SimulatorError("database \(name) already exists") }
             let globals = try store.loadGlobals()
-            var state = try DatabaseEngine.create(creation, now: store.now(globals))
-            if options.flags.contains("catalog") { state.autorestoreCatalog = nil }
+            let state = try DatabaseEngine.create(creation, now: store.now(globals))
             try store.saveDatabase(state)
             return state
         }
@@ -106,7 +106,10 @@ enum AdminCommands {
             var datafiles: [String]
         }
         return ToolResult(
-            stdout: try json(Summary(dbUniqueName: state.dbUniqueName, dbName: state.dbName, dbid: state.dbid, datafiles: state.datafiles.map(\.path))),
+            stdout: try json(
+                Summary(
+                    dbUniqueName: state.dbUniqueName, dbName: state.dbName, dbid: state.dbid,
+                    datafiles: state.datafiles.map(\.path))),
             exitCode: 0)
     }
 
@@ -120,7 +123,8 @@ enum AdminCommands {
             guard var database = try store.loadDatabase(name) else { throw SimulatorError("no database \(name)") }
             if let seconds = Double(options.value("advance") ?? "") { globals.clockAdvanceSeconds += seconds }
             if let tablespace = options.value("add-datafile") {
-                try DatabaseEngine.addDatafile(&database, tablespace: tablespace, blocks: options.int("blocks") ?? 16, now: store.now(globals))
+                try DatabaseEngine.addDatafile(
+                    &database, tablespace: tablespace, blocks: options.int("blocks") ?? 16, now: store.now(globals))
             }
             if let number = options.int("drop-datafile") {
                 try DatabaseEngine.dropDatafile(&database, fileNumber: number, now: store.now(globals))
@@ -159,10 +163,13 @@ enum AdminCommands {
         let options = Options(Array(arguments.dropFirst()), flags: [])
         switch kind {
         case "fail", "hang":
-            guard let statement = options.value("statement"), !statement.isEmpty else { throw SimulatorError("inject \(kind) needs --statement") }
+            guard let statement = options.value("statement"), !statement.isEmpty else {
+                throw SimulatorError("inject \(kind) needs --statement")
+            }
             let rule = FaultRule(
                 action: kind == "fail" ? .fail : .hang,
-                statementContains: statement.split(whereSeparator: \.isWhitespace).joined(separator: " "), tool: options.value("tool"),
+                statementContains: statement.split(whereSeparator: \.isWhitespace).joined(separator: " "),
+                tool: options.value("tool"),
                 errorText: options.value("error")?.replacingOccurrences(of: "\\n", with: "\n"),
                 hangSeconds: Double(options.value("seconds") ?? "3600") ?? 3600, remaining: options.int("times"))
             try store.withLock {
@@ -174,7 +181,9 @@ enum AdminCommands {
             guard let block = options.int("block") else { throw SimulatorError("corrupt-block needs --block") }
             var path = options.value("file")
             if path == nil, let name = options.value("db"), let number = options.int("file-number") {
-                path = try store.withLock { try store.loadDatabase(name)?.datafiles.first { $0.fileNumber == number }?.path }
+                path = try store.withLock {
+                    try store.loadDatabase(name)?.datafiles.first { $0.fileNumber == number }?.path
+                }
             }
             guard let path else { throw SimulatorError("corrupt-block needs --file or --db and --file-number") }
             try DatafileImage.corrupt(path: path, block: block)
@@ -195,6 +204,15 @@ enum AdminCommands {
                     }
                 }
                 for log in targets { try? FileManager.default.removeItem(atPath: log.path) }
+                if options.value("uncatalog") != nil {
+                    // As after `crosscheck` + `delete expired`: the controlfile forgets the copy too.
+                    var updated = database
+                    let paths = Set(targets.map(\.path))
+                    for index in updated.archivedLogs.indices where paths.contains(updated.archivedLogs[index].path) {
+                        updated.archivedLogs[index].deleted = true
+                    }
+                    try store.saveDatabase(updated)
+                }
                 return targets.map(\.path)
             }
             guard !removed.isEmpty else { throw SimulatorError("no archived log with sequence \(sequence) there") }
@@ -233,7 +251,9 @@ enum AdminCommands {
             return ToolResult(stdout: OracleTime.isoSeconds(now, store.timeZone) + "\n", exitCode: 0)
         }
         if let sid = options.value("instance") {
-            guard let record = try store.withLock({ try store.loadInstance(sid) }) else { throw SimulatorError("no instance \(sid)") }
+            guard let record = try store.withLock({ try store.loadInstance(sid) }) else {
+                throw SimulatorError("no instance \(sid)")
+            }
             return ToolResult(stdout: try json(record), exitCode: 0)
         }
         if let path = options.value("controlfile") {
@@ -255,12 +275,15 @@ enum AdminCommands {
                             nonloggedBlocks: blocks.filter(\.nonlogged).map(\.number))), exitCode: 0)
             case .archivedLog(let header): return ToolResult(stdout: try json(header), exitCode: 0)
             case .backupPiece(let header): return ToolResult(stdout: try json(header), exitCode: 0)
-            case .controlfileCopy: return ToolResult(stdout: try json(try ControlfileImage.read(path: path)), exitCode: 0)
+            case .controlfileCopy:
+                return ToolResult(stdout: try json(try ControlfileImage.read(path: path)), exitCode: 0)
             case .unknown: throw SimulatorError("\(path) is not a simulator file")
             }
         }
         if let name = options.positional.first {
-            guard let database = try store.withLock({ try store.loadDatabase(name) }) else { throw SimulatorError("no database \(name)") }
+            guard let database = try store.withLock({ try store.loadDatabase(name) }) else {
+                throw SimulatorError("no database \(name)")
+            }
             return ToolResult(stdout: try json(database), exitCode: 0)
         }
         return ToolResult(stdout: store.databaseNames().joined(separator: "\n") + "\n", exitCode: 0)

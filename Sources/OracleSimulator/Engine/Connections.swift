@@ -26,16 +26,23 @@ public enum TNSNames {
         var result: [TNSEntry] = []
         var depth = 0
         var current = ""
+        var sawParenthesis = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("#") { continue }
             current += trimmed + " "
             for character in trimmed {
-                if character == "(" { depth += 1 } else if character == ")" { depth -= 1 }
+                if character == "(" {
+                    depth += 1
+                    sawParenthesis = true
+                } else if character == ")" {
+                    depth -= 1
+                }
             }
-            if depth == 0, current.contains("=") {
+            if depth == 0, sawParenthesis, current.contains("=") {
                 if let entry = parseEntry(current) { result.append(contentsOf: entry) }
                 current = ""
+                sawParenthesis = false
             }
         }
         return result
@@ -89,7 +96,7 @@ public enum ConnectionResolver {
             // Local bequeath connection through ORACLE_SID.
             guard let sid = store.environment["ORACLE_SID"], !sid.isEmpty else {
                 throw ConnectionFailure(lines: [
-                    "ORA-12162: TNS:net service name is incorrectly specified",
+                    "ORA-12162: TNS:net service name is incorrectly specified"
                 ])
             }
             if (try? store.loadInstance(sid)) != nil { return .instance(sid: sid) }
@@ -111,7 +118,7 @@ public enum ConnectionResolver {
         }
         guard let database = try? store.databaseOffering(service: service) else {
             throw ConnectionFailure(lines: [
-                "ORA-12514: TNS:listener does not currently know of service requested in connect descriptor",
+                "ORA-12514: TNS:listener does not currently know of service requested in connect descriptor"
             ])
         }
         var user = "SYS"

@@ -17,7 +17,9 @@ public struct DatabaseCreationOptions: Sendable {
     public var blockChangeTracking = false
     public var catalog = false
 
-    public init(dbUniqueName: String, dbName: String, dbid: Int64, oradataDirectory: String, recoveryAreaDirectory: String) {
+    public init(
+        dbUniqueName: String, dbName: String, dbid: Int64, oradataDirectory: String, recoveryAreaDirectory: String
+    ) {
         self.dbUniqueName = dbUniqueName
         self.dbName = dbName
         self.dbid = dbid
@@ -84,6 +86,13 @@ public enum DatabaseEngine {
             try DatafileImage.create(path: path, header: header(for: datafile, state: state, now: now))
             state.datafiles.append(datafile)
         }
+        // smon_scn_time starts with the creation time (a map row, written directly: no redo yet).
+        if let sysaux = state.datafiles.first(where: { $0.tablespace == "SYSAUX" }) {
+            let payload = "ROW|\(scnTimeMapTable.qualifiedName)|\(startSCN)|\(Int64(now.timeIntervalSince1970))"
+            try DatafileImage.writeBlocks(
+                path: sysaux.path,
+                blocks: [(1, DatafileImage.encodeBlock(number: 1, scn: startSCN, nonlogged: false, payload: payload))])
+        }
         if options.blockChangeTracking && options.isEnterpriseEdition {
             try enableBlockChangeTracking(&state)
         }
@@ -118,7 +127,8 @@ public enum DatabaseEngine {
         try writeLoggedRow(&state, tablespace: target.tablespace, rowId: rowId, payload: payload, now: now)
         if now.timeIntervalSince(state.lastSCNTimeMapTime) >= scnTimeMapInterval {
             state.lastSCNTimeMapTime = now
-            let mapPayload = "ROW|\(scnTimeMapTable.qualifiedName)|\(state.currentSCN)|\(Int64(now.timeIntervalSince1970))"
+            let mapPayload =
+                "ROW|\(scnTimeMapTable.qualifiedName)|\(state.currentSCN)|\(Int64(now.timeIntervalSince1970))"
             try writeLoggedRow(&state, tablespace: "SYSAUX", rowId: rowId, payload: mapPayload, now: now)
         }
     }
@@ -151,7 +161,11 @@ public enum DatabaseEngine {
         var writes: [(Int, Data)] = []
         for block in first..<(first + count) {
             let payload = "ROW|APPDATA.BULKLOAD|\(block)|\(Int64(now.timeIntervalSince1970))"
-            writes.append((block, DatafileImage.encodeBlock(number: block, scn: state.currentSCN, nonlogged: false, payload: payload)))
+            writes.append(
+                (
+                    block,
+                    DatafileImage.encodeBlock(number: block, scn: state.currentSCN, nonlogged: false, payload: payload)
+                ))
         }
         try DatafileImage.writeBlocks(path: datafile.path, blocks: writes)
         state.onlineRedo.append(
@@ -159,13 +173,16 @@ public enum DatabaseEngine {
                 scn: state.currentSCN, time: now, kind: .nologging, fileNumber: datafile.fileNumber, block: first,
                 payload: "APPDATA.BULKLOAD", tablespace: nil, blockCount: count))
         if !state.tables.contains(where: { $0.name == "BULKLOAD" }) {
-            state.tables.append(SimulatedTable(owner: "APPDATA", name: "BULKLOAD", tablespace: "USERS", dateColumn: "CREATETIME"))
+            state.tables.append(
+                SimulatedTable(owner: "APPDATA", name: "BULKLOAD", tablespace: "USERS", dateColumn: "CREATETIME"))
         }
     }
 
     /// Adds a datafile to `tablespace` (a new tablespace if unknown).
     @discardableResult
-    public static func addDatafile(_ state: inout DatabaseState, tablespace: String, blocks: Int, now: Date) throws -> Datafile {
+    public static func addDatafile(_ state: inout DatabaseState, tablespace: String, blocks: Int, now: Date) throws
+        -> Datafile
+    {
         state.currentSCN += 1
         let number = (state.datafiles.map(\.fileNumber).max() ?? 0) + 1
         let datafile = Datafile(
@@ -204,7 +221,9 @@ public enum DatabaseEngine {
 
     /// `alter system archive log current`: writes the current log to every enabled destination.
     @discardableResult
-    public static func archiveCurrentLog(_ state: inout DatabaseState, now: Date, zone: TimeZone) throws -> [ArchivedLog] {
+    public static func archiveCurrentLog(_ state: inout DatabaseState, now: Date, zone: TimeZone) throws
+        -> [ArchivedLog]
+    {
         let header = ArchivedLogHeader(
             dbid: state.dbid, dbName: state.databaseNameUpper, thread: state.thread, sequence: state.currentSequence,
             resetlogsId: state.resetlogsId, firstSCN: state.currentLogFirstSCN, nextSCN: state.currentSCN + 1,
@@ -218,7 +237,9 @@ public enum DatabaseEngine {
                 path =
                     "\(destination.directory)/\(state.databaseNameUpper)/archivelog/\(OracleTime.fraDay(now, zone))/o1_mf_\(state.thread)_\(state.currentSequence)_\(state.takeUniqueName())_.arc"
             } else {
-                let directory = destination.directory.hasSuffix("/") ? String(destination.directory.dropLast()) : destination.directory
+                let directory =
+                    destination.directory.hasSuffix("/")
+                    ? String(destination.directory.dropLast()) : destination.directory
                 path = "\(directory)/\(state.thread)_\(state.currentSequence)_\(state.resetlogsId).dbf"
             }
             try ArchivedLogFile.write(path: path, header: header, records: state.onlineRedo)
@@ -248,7 +269,6 @@ public enum DatabaseEngine {
         case corruptBlock(fileNumber: Int, block: Int)
         case nologgingBlock(fileNumber: Int, block: Int)
         case missingDatafile(fileNumber: Int, path: String)
-        case noSuchTable
     }
 
     /// `max(<date column>)` of a simulated table, by scanning its tablespace's datafile blocks on disk.

@@ -23,9 +23,12 @@ enum InstanceLifecycle {
 
     private static func start(_ line: String, sid: String, store: StateStore) throws -> [(String, Bool)] {
         let normalized = TextShape.normalize(line)
-        guard let captures = TextShape.captures(#"^startup\s+nomount(?:\s+pfile\s*=\s*'?([^'\s]+)'?)?$"#, in: normalized)
+        guard
+            let captures = TextShape.captures(#"^startup\s+nomount(?:\s+pfile\s*=\s*'?([^'\s]+)'?)?$"#, in: normalized)
         else {
-            throw OracleError(["SP2-0714: invalid combination of STARTUP options (the simulator supports startup nomount [pfile=…])"])
+            throw OracleError([
+                "SP2-0714: invalid combination of STARTUP options (the simulator supports startup nomount [pfile=…])"
+            ])
         }
         if try store.loadInstance(sid) != nil {
             throw OracleError("ORA-01081: cannot start already-running ORACLE - shut it down first")
@@ -68,7 +71,10 @@ enum InstanceLifecycle {
                 "ORA-01078: failure in processing system parameters",
             ])
         }
-        guard let controlFile = parameters["control_files"]?.split(separator: ",").first.map({ TextShape.unquote(String($0)) }),
+        guard
+            let controlFile = parameters["control_files"]?.split(separator: ",").first.map({
+                TextShape.unquote(String($0))
+            }),
             !controlFile.isEmpty
         else {
             throw OracleError("ORA-00205: error in identifying control file, check alert log for more info")
@@ -77,13 +83,24 @@ enum InstanceLifecycle {
             sid: sid, status: "STARTED", pfilePath: pfile, parameters: parameters, controlFilePath: controlFile,
             startedAt: store.now(try store.loadGlobals()))
         try store.saveInstance(record)
+        // The ADR home adrci later finds under diagnostic_dest.
+        if let diagnostics = parameters["diagnostic_dest"], !diagnostics.isEmpty {
+            let trace = "\(diagnostics)/diag/rdbms/\(dbName.lowercased())/\(sid)/trace"
+            try? FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true)
+            let alert =
+                "Starting ORACLE instance (normal) at \(OracleTime.isoSeconds(record.startedAt, store.timeZone))\n"
+            try? Data(alert.utf8).write(to: URL(fileURLWithPath: "\(trace)/alert_\(sid).log"))
+        }
         let total = byteSize(parameters["sga_max_size"] ?? parameters["sga_target"] ?? "1G")
         let fixed: Int64 = 2_929_552
         let redo: Int64 = 13_844_480
         let variable = (total / 5) / 16 * 16
         let buffers = total - fixed - redo - variable
         func row(_ label: String, _ value: Int64) -> (String, Bool) {
-            (label.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%11lld", value) + " bytes", true)
+            (
+                label.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%11lld", value) + " bytes",
+                true
+            )
         }
         return [
             ("ORACLE instance started.", false), row("Total System Global Area", total), row("Fixed Size", fixed),
@@ -93,7 +110,9 @@ enum InstanceLifecycle {
 
     static func byteSize(_ text: String) -> Int64 {
         let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
-        let multipliers: [Character: Int64] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
+        let multipliers: [Character: Int64] = [
+            "K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024,
+        ]
         if let last = trimmed.last, let multiplier = multipliers[last], let value = Int64(trimmed.dropLast()) {
             return value * multiplier
         }
@@ -101,7 +120,8 @@ enum InstanceLifecycle {
     }
 
     private static func shutdown(_ line: String, sid: String, store: StateStore) throws -> [(String, Bool)] {
-        let mode = TextShape.normalize(line).lowercased().split(separator: " ").dropFirst().first.map(String.init) ?? "normal"
+        let mode =
+            TextShape.normalize(line).lowercased().split(separator: " ").dropFirst().first.map(String.init) ?? "normal"
         guard let record = try store.loadInstance(sid) else {
             throw OracleError(["ORA-01034: ORACLE not available", "ORA-27101: shared memory realm does not exist"])
         }
@@ -109,14 +129,19 @@ enum InstanceLifecycle {
         if mode == "abort" { return [("ORACLE instance shut down.", false)] }
         switch record.status {
         case "OPEN":
-            return [("Database closed.", false), ("Database dismounted.", false), ("ORACLE instance shut down.", false)]
+            return [
+                ("Database closed.", false), ("Database dismounted.", false), ("ORACLE instance shut down.", false),
+            ]
         case "MOUNTED":
             return [
                 ("ORA-01109: database not open", false), ("", false), ("", false), ("Database dismounted.", false),
                 ("ORACLE instance shut down.", false),
             ]
         default:
-            return [("ORA-01507: database not mounted", false), ("", false), ("", false), ("ORACLE instance shut down.", false)]
+            return [
+                ("ORA-01507: database not mounted", false), ("", false), ("", false),
+                ("ORACLE instance shut down.", false),
+            ]
         }
     }
 }

@@ -22,20 +22,24 @@ enum Recovery {
     /// Files under a `catalog start with` prefix: a directory prefix (ending in `/`) is searched recursively,
     /// otherwise every file whose path starts with the prefix.
     static func files(matching prefix: String) -> [String] {
-        let directory = prefix.hasSuffix("/") ? String(prefix.dropLast()) : (prefix as NSString).deletingLastPathComponent
+        let directory =
+            prefix.hasSuffix("/") ? String(prefix.dropLast()) : (prefix as NSString).deletingLastPathComponent
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var result: [String] = []
         while let relative = enumerator.nextObject() as? String {
             let path = directory + "/" + relative
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                continue
+            }
             if path.hasPrefix(prefix) { result.append(path) }
         }
         return result.sorted()
     }
 
     /// Datafiles must be consistent with the recovered SCN before `open read only`.
-    static func checkOpenable(_ database: DatabaseState, instance: InstanceRecord, environment: [String: String]) throws {
+    static func checkOpenable(_ database: DatabaseState, instance: InstanceRecord, environment: [String: String]) throws
+    {
         for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }) {
             guard let header = try? DatafileImage.readHeader(path: datafile.path) else {
                 throw OracleError([
@@ -87,18 +91,19 @@ enum Recovery {
         for datafile in database.datafiles {
             guard let header = try? DatafileImage.readHeader(path: datafile.path) else {
                 throw OracleError([
-                    "RMAN-06094: datafile \(datafile.fileNumber) must be restored",
+                    "RMAN-06094: datafile \(datafile.fileNumber) must be restored"
                 ])
             }
             checkpoints[datafile.fileNumber] = header.checkpointSCN
         }
         if let untilTime {
+            // A datafile checkpointed after the target cannot be taken back in time.
             for datafile in database.datafiles {
                 let header = try DatafileImage.readHeader(path: datafile.path)
-                if header.checkpointTime > untilTime && header.checkpointSCN > (checkpoints.values.min() ?? 0) {
-                    throw OracleError([
-                        "RMAN-06556: datafile \(datafile.fileNumber) must be restored from backup older than SCN \(header.checkpointSCN)",
-                    ])
+                if header.checkpointTime > untilTime {
+                    throw OracleError(
+                        "RMAN-06556: datafile \(datafile.fileNumber) must be restored from backup older than SCN \(header.checkpointSCN)"
+                    )
                 }
             }
         }
@@ -110,7 +115,9 @@ enum Recovery {
         }
         // The first log needed is the one containing the oldest checkpoint SCN.
         var sequence: Int
-        if let first = bySequence.values.filter({ $0.firstSCN <= startSCN && startSCN < $0.nextSCN }).min(by: { $0.sequence < $1.sequence }) {
+        if let first = bySequence.values.filter({ $0.firstSCN <= startSCN && startSCN < $0.nextSCN }).min(by: {
+            $0.sequence < $1.sequence
+        }) {
             sequence = first.sequence
         } else {
             let before = logs.filter { $0.nextSCN <= startSCN }.map(\.sequence).max()
@@ -144,7 +151,9 @@ enum Recovery {
                     reachedTarget = true
                     break
                 }
-                try apply(record, to: &database, checkpoints: &checkpoints, newFileDirectory: newFileDirectory, created: &created, now: now)
+                try apply(
+                    record, to: &database, checkpoints: &checkpoints, newFileDirectory: newFileDirectory,
+                    created: &created, now: now)
                 reachedSCN = max(reachedSCN, record.scn)
             }
             if let untilTime, reachedTarget || log.nextTime > untilTime {
@@ -172,14 +181,16 @@ enum Recovery {
     }
 
     static func apply(
-        _ record: RedoRecord, to database: inout DatabaseState, checkpoints: inout [Int: Int64], newFileDirectory: String?,
+        _ record: RedoRecord, to database: inout DatabaseState, checkpoints: inout [Int: Int64],
+        newFileDirectory: String?,
         created: inout [(Int, String)], now: Date
     ) throws {
         switch record.kind {
         case .addDatafile:
             guard !database.datafiles.contains(where: { $0.fileNumber == record.fileNumber }) else { return }
             let directory = newFileDirectory ?? database.parameter("db_create_file_dest") ?? database.oradataDirectory
-            let path = DatabaseEngine.omfName(directory, database.dbName, record.tablespace ?? "USERS", database.takeUniqueName())
+            let path = DatabaseEngine.omfName(
+                directory, database.dbName, record.tablespace ?? "USERS", database.takeUniqueName())
             let datafile = Datafile(
                 fileNumber: record.fileNumber, tablespace: record.tablespace ?? "USERS", path: path,
                 blockCount: record.blockCount ?? 16, creationSCN: record.scn, onlineStatus: "ONLINE")
@@ -197,12 +208,17 @@ enum Recovery {
                 let datafile = database.datafiles.first(where: { $0.fileNumber == record.fileNumber })
             else { return }
             if record.kind == .blockChange {
-                let bytes = DatafileImage.encodeBlock(number: record.block, scn: record.scn, nonlogged: false, payload: record.payload)
+                let bytes = DatafileImage.encodeBlock(
+                    number: record.block, scn: record.scn, nonlogged: false, payload: record.payload)
                 try DatafileImage.writeBlocks(path: datafile.path, blocks: [(record.block, bytes)])
             } else {
                 let count = record.blockCount ?? 1
                 let writes = (record.block..<(record.block + count)).map {
-                    ($0, DatafileImage.encodeBlock(number: $0, scn: record.scn, nonlogged: true, payload: "NOLOGGING|" + record.payload))
+                    (
+                        $0,
+                        DatafileImage.encodeBlock(
+                            number: $0, scn: record.scn, nonlogged: true, payload: "NOLOGGING|" + record.payload)
+                    )
                 }
                 try DatafileImage.writeBlocks(path: datafile.path, blocks: writes)
                 database.nonloggedBlocks.removeAll { $0.fileNumber == record.fileNumber && $0.block == record.block }

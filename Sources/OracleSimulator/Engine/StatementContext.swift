@@ -57,7 +57,8 @@ final class StatementContext {
     func requireOpenDatabase() throws -> DatabaseState {
         let database = try requireDatabase()
         if let instance, instance.status != "OPEN" {
-            throw OracleError("ORA-01219: database or pluggable database not open: queries allowed on fixed tables or views only")
+            throw OracleError(
+                "ORA-01219: database or pluggable database not open: queries allowed on fixed tables or views only")
         }
         return database
     }

@@ -139,7 +139,9 @@ public enum FileIdentification {
         if ArchivedLogFile.isArchivedLog(data), let header = try? ArchivedLogFile.readHeader(path: path) {
             return .archivedLog(header)
         }
-        if BackupPieceFile.isPiece(data), let piece = try? BackupPieceFile.read(path: path) { return .backupPiece(piece.header) }
+        if BackupPieceFile.isPiece(data), let piece = try? BackupPieceFile.read(path: path) {
+            return .backupPiece(piece.header)
+        }
         if ControlfileImage.isControlfile(data) { return .controlfileCopy }
         return .unknown
     }

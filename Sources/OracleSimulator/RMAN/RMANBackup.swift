@@ -20,31 +20,44 @@ enum RMANBackup {
             database.currentSCN += 1
             let checkpointSCN = database.currentSCN
             var finishes: [String] = []
-            for (index, datafile) in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }).enumerated() {
+            let ordered = database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber })
+            for datafile in ordered
+            where !database.datafileCopies.contains(where: {
+                !$0.deleted && $0.tag == tag && $0.fileNumber == datafile.fileNumber
+                    && $0.creationSCN == datafile.creationSCN
+            }) {
+                session.output.append("no parent backup or copy of datafile \(datafile.fileNumber) found")
+            }
+            for (index, datafile) in ordered.enumerated() {
                 let channel = channels[index % channels.count]
                 var header = try DatafileImage.readHeader(path: datafile.path)
                 header.checkpointSCN = checkpointSCN
                 header.checkpointTime = context.now
                 try DatafileImage.writeHeader(path: datafile.path, header: header)
                 let existing = database.datafileCopies.last {
-                    !$0.deleted && $0.tag == tag && $0.fileNumber == datafile.fileNumber && $0.creationSCN == datafile.creationSCN
+                    !$0.deleted && $0.tag == tag && $0.fileNumber == datafile.fileNumber
+                        && $0.creationSCN == datafile.creationSCN
                 }
                 if let copy = existing {
                     // Level 1: blocks changed since the copy's checkpoint.
                     var blocks: [Int: String] = [:]
-                    for block in try DatafileImage.readBlocks(path: datafile.path) where block.scn > copy.checkpointSCN {
-                        blocks[block.number] = try DatafileImage.rawBlock(path: datafile.path, number: block.number).base64EncodedString()
+                    for block in try DatafileImage.readBlocks(path: datafile.path) where block.scn > copy.checkpointSCN
+                    {
+                        blocks[block.number] = try DatafileImage.rawBlock(path: datafile.path, number: block.number)
+                            .base64EncodedString()
                     }
                     let handle = "\(directory)/\(database.takeUniqueName())_1_1"
                     try BackupPieceFile.write(
                         path: handle,
                         header: BackupPieceHeader(
                             dbid: database.dbid, dbName: database.databaseNameUpper, kind: .incremental, tag: tag,
-                            fileNumber: datafile.fileNumber, fromSCN: copy.checkpointSCN, toSCN: checkpointSCN, created: context.now),
+                            fileNumber: datafile.fileNumber, fromSCN: copy.checkpointSCN, toSCN: checkpointSCN,
+                            created: context.now),
                         body: BackupPieceBody(blocks: blocks, controlfile: nil, spfile: nil))
                     let piece = BackupPiece(
                         recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), handle: handle, tag: tag,
-                        kind: .incremental, fileNumber: datafile.fileNumber, fromSCN: copy.checkpointSCN, toSCN: checkpointSCN,
+                        kind: .incremental, fileNumber: datafile.fileNumber, fromSCN: copy.checkpointSCN,
+                        toSCN: checkpointSCN,
                         completionTime: context.now, status: "AVAILABLE")
                     database.backupPieces.append(piece)
                     session.output += [
@@ -69,7 +82,8 @@ enum RMANBackup {
                     copyHeader.tag = tag
                     try DatafileImage.writeHeader(path: path, header: copyHeader)
                     let copy = DatafileCopy(
-                        recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), fileNumber: datafile.fileNumber,
+                        recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now),
+                        fileNumber: datafile.fileNumber,
                         path: path, tag: tag, checkpointSCN: checkpointSCN, checkpointTime: context.now,
                         creationSCN: datafile.creationSCN, deleted: false)
                     database.datafileCopies.append(copy)
@@ -97,15 +111,18 @@ enum RMANBackup {
             var finishes: [String] = []
             var index = 0
             for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }) {
-                guard let copyIndex = database.datafileCopies.lastIndex(where: {
-                    !$0.deleted && $0.tag == tag && $0.fileNumber == datafile.fileNumber
-                }) else {
+                guard
+                    let copyIndex = database.datafileCopies.lastIndex(where: {
+                        !$0.deleted && $0.tag == tag && $0.fileNumber == datafile.fileNumber
+                    })
+                else {
                     session.output.append("no copy of datafile \(datafile.fileNumber) found to recover")
                     continue
                 }
                 var copy = database.datafileCopies[copyIndex]
                 let pieces = database.backupPieces.filter {
-                    $0.kind == .incremental && $0.tag == tag && $0.fileNumber == datafile.fileNumber && $0.status == "AVAILABLE"
+                    $0.kind == .incremental && $0.tag == tag && $0.fileNumber == datafile.fileNumber
+                        && $0.status == "AVAILABLE"
                         && ($0.fromSCN ?? 0) <= copy.checkpointSCN && ($0.toSCN ?? 0) > copy.checkpointSCN
                 }.sorted { ($0.toSCN ?? 0) < ($1.toSCN ?? 0) }
                 for piece in pieces {
@@ -157,12 +174,15 @@ enum RMANBackup {
         database.backupPieces.append(piece)
         try writeControlfilePiece(database, path: handle, kind: .autobackup, tag: piece.tag, now: context.now)
         session.output += [
-            "", "Starting Control File and SPFILE Autobackup at \(time(context))", "piece handle=\(handle) comment=NONE",
+            "", "Starting Control File and SPFILE Autobackup at \(time(context))",
+            "piece handle=\(handle) comment=NONE",
             "Finished Control File and SPFILE Autobackup at \(time(context))",
         ]
     }
 
-    static func writeControlfilePiece(_ database: DatabaseState, path: String, kind: BackupPieceKind, tag: String, now: Date) throws {
+    static func writeControlfilePiece(
+        _ database: DatabaseState, path: String, kind: BackupPieceKind, tag: String, now: Date
+    ) throws {
         var snapshot = database
         snapshot.onlineRedo = []
         snapshot.controlfileBackupSCN = database.currentSCN
@@ -170,7 +190,8 @@ enum RMANBackup {
         try BackupPieceFile.write(
             path: path,
             header: BackupPieceHeader(
-                dbid: database.dbid, dbName: database.databaseNameUpper, kind: kind, tag: tag, fileNumber: nil, fromSCN: nil,
+                dbid: database.dbid, dbName: database.databaseNameUpper, kind: kind, tag: tag, fileNumber: nil,
+                fromSCN: nil,
                 toSCN: database.currentSCN, created: now),
             body: BackupPieceBody(blocks: nil, controlfile: snapshot, spfile: nil))
     }
@@ -202,7 +223,10 @@ enum RMANBackup {
             session.output += pieceListing(doomed)
             for piece in doomed {
                 try? FileManager.default.removeItem(atPath: piece.handle)
-                session.output += ["deleted backup piece", "backup piece handle=\(piece.handle) RECID=\(piece.recid) STAMP=\(piece.stamp)"]
+                session.output += [
+                    "deleted backup piece",
+                    "backup piece handle=\(piece.handle) RECID=\(piece.recid) STAMP=\(piece.stamp)",
+                ]
             }
             let recids = Set(doomed.map(\.recid))
             database.backupPieces.removeAll { recids.contains($0.recid) }
@@ -238,7 +262,9 @@ enum RMANBackup {
             }
             for log in doomed {
                 try? FileManager.default.removeItem(atPath: log.path)
-                session.output += ["deleted archived log", "archived log file name=\(log.path) RECID=\(log.recid) STAMP=\(log.stamp)"]
+                session.output += [
+                    "deleted archived log", "archived log file name=\(log.path) RECID=\(log.recid) STAMP=\(log.stamp)",
+                ]
             }
             let recids = Set(doomed.map(\.recid))
             for index in database.archivedLogs.indices where recids.contains(database.archivedLogs[index].recid) {
@@ -250,7 +276,8 @@ enum RMANBackup {
     }
 
     static func singlePieceBackup(
-        _ database: inout DatabaseState, context: StatementContext, session: RMANSession, including: String, handle: String,
+        _ database: inout DatabaseState, context: StatementContext, session: RMANSession, including: String,
+        handle: String,
         tag: String, kind: BackupPieceKind
     ) throws {
         session.output.append("Starting backup at \(time(context))")
@@ -259,8 +286,10 @@ enum RMANBackup {
         if kind == .controlfile {
             try writeControlfilePiece(database, path: handle, kind: kind, tag: tag, now: context.now)
         } else {
-            let spfile = database.parameters.compactMap { parameter in parameter.value.map { "*.\(parameter.name)='\($0)'" } }
-                .joined(separator: "\n")
+            let spfile = database.parameters.compactMap { parameter in
+                parameter.value.map { "*.\(parameter.name)='\($0)'" }
+            }
+            .joined(separator: "\n")
             try BackupPieceFile.write(
                 path: handle,
                 header: BackupPieceHeader(
@@ -277,7 +306,8 @@ enum RMANBackup {
             "channel \(channel): starting full datafile backup set",
             "channel \(channel): specifying datafile(s) in backup set", including,
             "channel \(channel): starting piece 1 at \(time(context))",
-            "channel \(channel): finished piece 1 at \(time(context))", "piece handle=\(handle) tag=\(tag) comment=NONE",
+            "channel \(channel): finished piece 1 at \(time(context))",
+            "piece handle=\(handle) tag=\(tag) comment=NONE",
             "channel \(channel): backup set complete, elapsed time: 00:00:01", "Finished backup at \(time(context))",
         ]
     }
@@ -294,7 +324,8 @@ enum RMANBackup {
         }
     }
 
-    static func backupControlfile(path: String, reuse: Bool, tag: String, command: String, session: RMANSession) throws {
+    static func backupControlfile(path: String, reuse: Bool, tag: String, command: String, session: RMANSession) throws
+    {
         try session.withTarget(command) { context in
             var database = try context.requireDatabase()
             if FileManager.default.fileExists(atPath: path) && !reuse {
@@ -305,7 +336,8 @@ enum RMANBackup {
             }
             session.output.append("")
             try singlePieceBackup(
-                &database, context: context, session: session, including: "including current control file in backup set",
+                &database, context: context, session: session,
+                including: "including current control file in backup set",
                 handle: path, tag: tag, kind: .controlfile)
             try autobackup(&database, context: context, session: session)
             context.database = database
@@ -320,9 +352,10 @@ enum RMANBackup {
             _ = session.channels(parallelism: RMANConfiguration.parallelism(database))
             let limit = context.now.addingTimeInterval(-Double(days) * 86_400)
             let autobackups = database.backupPieces.filter { $0.kind == .autobackup || $0.kind == .spfile }
-            let newest = Set([BackupPieceKind.autobackup, .spfile].compactMap { kind in
-                autobackups.filter { $0.kind == kind }.max { $0.completionTime < $1.completionTime }?.recid
-            })
+            let newest = Set(
+                [BackupPieceKind.autobackup, .spfile].compactMap { kind in
+                    autobackups.filter { $0.kind == kind }.max { $0.completionTime < $1.completionTime }?.recid
+                })
             let obsolete = autobackups.filter { $0.completionTime < limit && !newest.contains($0.recid) }
             guard !obsolete.isEmpty else {
                 session.output.append("no obsolete backups found")
@@ -336,12 +369,19 @@ enum RMANBackup {
                 "-------------------- ------ ------------------ --------------------",
             ]
             for piece in obsolete {
-                session.output.append("Backup Set           \(piece.recid)    \(OracleTime.isoSeconds(piece.completionTime, context.zone))")
-                session.output.append("  Backup Piece       \(piece.recid)    \(OracleTime.isoSeconds(piece.completionTime, context.zone)) \(piece.handle)")
+                session.output.append(
+                    "Backup Set           \(piece.recid)    \(OracleTime.isoSeconds(piece.completionTime, context.zone))"
+                )
+                session.output.append(
+                    "  Backup Piece       \(piece.recid)    \(OracleTime.isoSeconds(piece.completionTime, context.zone)) \(piece.handle)"
+                )
             }
             for piece in obsolete {
                 try? FileManager.default.removeItem(atPath: piece.handle)
-                session.output += ["deleted backup piece", "backup piece handle=\(piece.handle) RECID=\(piece.recid) STAMP=\(piece.stamp)"]
+                session.output += [
+                    "deleted backup piece",
+                    "backup piece handle=\(piece.handle) RECID=\(piece.recid) STAMP=\(piece.stamp)",
+                ]
             }
             let recids = Set(obsolete.map(\.recid))
             database.backupPieces.removeAll { recids.contains($0.recid) }
@@ -366,7 +406,8 @@ enum RMANBackup {
                 "List of Datafile Copies", "=======================", "",
                 "Key     File S Completion Time     Ckp SCN    Ckp Time           ",
                 "------- ---- - ------------------- ---------- -------------------",
-                "\(copy.recid)".padding(toLength: 8, withPad: " ", startingAt: 0) + "\(copy.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0)
+                "\(copy.recid)".padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + "\(copy.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0)
                     + "A \(OracleTime.isoSeconds(copy.checkpointTime, context.zone)) \(copy.checkpointSCN) \(OracleTime.isoSeconds(copy.checkpointTime, context.zone))",
                 "        Name: \(copy.path)", "        Tag: \(copy.tag)", "",
                 "deleted datafile copy", "datafile copy file name=\(copy.path) RECID=\(copy.recid) STAMP=\(copy.stamp)",
@@ -383,15 +424,20 @@ enum RMANBackup {
             session.output.append("Starting backup at \(time(context))")
             let channel = session.channels(parallelism: 1).first ?? "ORA_DISK_1"
             let format = session.blockChannels.first?.format
-            guard let source = database.archivedLogs.first(where: {
-                !$0.deleted && $0.sequence == sequence && $0.thread == thread && FileManager.default.fileExists(atPath: $0.path)
-            }) else {
+            guard
+                let source = database.archivedLogs.first(where: {
+                    !$0.deleted && $0.sequence == sequence && $0.thread == thread
+                        && FileManager.default.fileExists(atPath: $0.path)
+                })
+            else {
                 throw OracleError([
                     "RMAN-06059: expected archived log not found, loss of archived log compromises recoverability",
                     "ORA-19625: error identifying file for thread \(thread) sequence \(sequence)",
                 ])
             }
-            let directory = format.map { ($0 as NSString).deletingLastPathComponent } ?? RMANConfiguration.channelDirectory(database)
+            let directory =
+                format.map { ($0 as NSString).deletingLastPathComponent }
+                ?? RMANConfiguration.channelDirectory(database)
             let path =
                 "\(directory)/arch_D-\(database.databaseNameUpper)_I-\(database.dbid)_SEQ-\(sequence)_TH-\(thread)_RA-\(database.resetlogsId)_\(database.takeUniqueName())"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

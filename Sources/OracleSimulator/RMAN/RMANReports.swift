@@ -16,7 +16,9 @@ enum RMANReports {
                     .map(\.checkpointTime).max()
                 if newest == nil || newest! < limit {
                     let age = newest.map { Int(context.now.timeIntervalSince($0) / 86_400) } ?? 0
-                    session.output.append("\(datafile.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0) + "\(age)".padding(toLength: 6, withPad: " ", startingAt: 0) + datafile.path)
+                    session.output.append(
+                        "\(datafile.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0)
+                            + "\(age)".padding(toLength: 6, withPad: " ", startingAt: 0) + datafile.path)
                 }
             }
         }
@@ -32,13 +34,23 @@ enum RMANReports {
             ]
             // A file needs a backup when NOLOGGING redo exists after its newest copy's checkpoint.
             var pending: [Int: Bool] = [:]
-            let records = database.onlineRedo + database.archivedLogs.filter { !$0.deleted }.compactMap { try? ArchivedLogFile.read(path: $0.path).records }.flatMap { $0 }
+            let records =
+                database.onlineRedo
+                + database.archivedLogs.filter { !$0.deleted }.compactMap {
+                    try? ArchivedLogFile.read(path: $0.path).records
+                }.flatMap { $0 }
             for record in records where record.kind == .nologging {
-                let copySCN = database.datafileCopies.filter { !$0.deleted && $0.fileNumber == record.fileNumber }.map(\.checkpointSCN).max() ?? 0
+                let copySCN =
+                    database.datafileCopies.filter { !$0.deleted && $0.fileNumber == record.fileNumber }.map(
+                        \.checkpointSCN
+                    ).max() ?? 0
                 if record.scn > copySCN { pending[record.fileNumber] = true }
             }
-            for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }) where pending[datafile.fileNumber] == true {
-                session.output.append("\(datafile.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0) + "full or incremental     " + datafile.path)
+            for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber })
+            where pending[datafile.fileNumber] == true {
+                session.output.append(
+                    "\(datafile.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0)
+                        + "full or incremental     " + datafile.path)
             }
         }
     }
@@ -46,8 +58,9 @@ enum RMANReports {
     static func copies(_ database: DatabaseState) throws -> [(Datafile, DatafileCopy)] {
         var result: [(Datafile, DatafileCopy)] = []
         for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }) {
-            guard let copy = database.datafileCopies.filter({ !$0.deleted && $0.fileNumber == datafile.fileNumber })
-                .max(by: { $0.checkpointSCN < $1.checkpointSCN })
+            guard
+                let copy = database.datafileCopies.filter({ !$0.deleted && $0.fileNumber == datafile.fileNumber })
+                    .max(by: { $0.checkpointSCN < $1.checkpointSCN })
             else {
                 throw OracleError([
                     "RMAN-06026: some targets not found - aborting restore",
@@ -74,11 +87,16 @@ enum RMANReports {
             for (_, copy) in pairs {
                 let stamp = OracleTime.isoSeconds(copy.checkpointTime, context.zone)
                 session.output.append(
-                    "\(copy.recid)".padding(toLength: 8, withPad: " ", startingAt: 0) + "\(copy.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0)
-                        + "A \(stamp) " + "\(copy.checkpointSCN)".padding(toLength: 11, withPad: " ", startingAt: 0) + "\(stamp) NO")
+                    "\(copy.recid)".padding(toLength: 8, withPad: " ", startingAt: 0)
+                        + "\(copy.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0)
+                        + "A \(stamp) " + "\(copy.checkpointSCN)".padding(toLength: 11, withPad: " ", startingAt: 0)
+                        + "\(stamp) NO")
                 session.output += ["        Name: \(copy.path)", "        Tag: \(copy.tag)", ""]
             }
-            session.output += ["Media recovery start SCN is \(pairs.map { $0.1.checkpointSCN }.min() ?? 0)", "Finished restore at \(RMANBackup.time(context))"]
+            session.output += [
+                "Media recovery start SCN is \(pairs.map { $0.1.checkpointSCN }.min() ?? 0)",
+                "Finished restore at \(RMANBackup.time(context))",
+            ]
         }
     }
 
@@ -91,7 +109,8 @@ enum RMANReports {
             for (datafile, copy) in try copies(database) {
                 guard let blocks = try? DatafileImage.readBlocks(path: copy.path) else {
                     throw OracleError([
-                        "ORA-19505: failed to identify file \"\(copy.path)\"", "ORA-27037: unable to obtain file status",
+                        "ORA-19505: failed to identify file \"\(copy.path)\"",
+                        "ORA-27037: unable to obtain file status",
                     ])
                 }
                 if !headerOnly, let bad = blocks.first(where: { !$0.checksumValid }) {
@@ -112,8 +131,12 @@ enum RMANReports {
             session.output.append("Starting restore at \(RMANBackup.time(context))")
             session.repositoryNotice()
             let channel = session.channels(parallelism: RMANConfiguration.parallelism(database)).first ?? "ORA_DISK_1"
-            guard let piece = database.backupPieces.filter({ ($0.kind == .controlfile || $0.kind == .autobackup) && $0.status == "AVAILABLE" })
-                .max(by: { $0.completionTime < $1.completionTime }), (try? BackupPieceFile.read(path: piece.handle)) != nil
+            guard
+                let piece = database.backupPieces.filter({
+                    ($0.kind == .controlfile || $0.kind == .autobackup) && $0.status == "AVAILABLE"
+                })
+                .max(by: { $0.completionTime < $1.completionTime }),
+                (try? BackupPieceFile.read(path: piece.handle)) != nil
             else {
                 throw OracleError([
                     "RMAN-06026: some targets not found - aborting restore",
@@ -124,7 +147,8 @@ enum RMANReports {
                 "channel \(channel): starting validation of datafile backup set",
                 "channel \(channel): reading from backup piece \(piece.handle)",
                 "channel \(channel): piece handle=\(piece.handle) tag=\(piece.tag)",
-                "channel \(channel): restored backup piece 1", "channel \(channel): validation complete, elapsed time: 00:00:01",
+                "channel \(channel): restored backup piece 1",
+                "channel \(channel): validation complete, elapsed time: 00:00:01",
                 "Finished restore at \(RMANBackup.time(context))",
             ]
         }
@@ -136,9 +160,12 @@ enum RMANReports {
             session.output.append("Starting restore at \(RMANBackup.time(context))")
             session.repositoryNotice()
             let channel = session.channels(parallelism: RMANConfiguration.parallelism(database)).first ?? "ORA_DISK_1"
-            let grouped = Dictionary(grouping: database.archivedLogs.filter { !$0.deleted }, by: { ThreadSequence(thread: $0.thread, sequence: $0.sequence) })
+            let grouped = Dictionary(
+                grouping: database.archivedLogs.filter { !$0.deleted },
+                by: { ThreadSequence(thread: $0.thread, sequence: $0.sequence) })
             for key in grouped.keys.sorted() {
-                guard let usable = grouped[key]?.first(where: { (try? ArchivedLogFile.read(path: $0.path)) != nil }) else {
+                guard let usable = grouped[key]?.first(where: { (try? ArchivedLogFile.read(path: $0.path)) != nil })
+                else {
                     let first = grouped[key]?.first?.firstSCN ?? 0
                     throw OracleError([
                         "RMAN-06026: some targets not found - aborting restore",

@@ -51,7 +51,9 @@ enum RMANRestore {
             }
             let expected = instance.parameters["db_name"] ?? ""
             guard controlfile.dbName.uppercased() == expected.uppercased() else {
-                throw OracleError("ORA-01103: database name '\(controlfile.dbName.uppercased())' in control file is not '\(expected.uppercased())'")
+                throw OracleError(
+                    "ORA-01103: database name '\(controlfile.dbName.uppercased())' in control file is not '\(expected.uppercased())'"
+                )
             }
             instance.status = "MOUNTED"
             context.instance = instance
@@ -70,7 +72,10 @@ enum RMANRestore {
                 return
             }
             for log in logs {
-                session.output += ["uncataloged archived log", "archived log file name=\(log.path) RECID=\(log.recid) STAMP=\(log.stamp)"]
+                session.output += [
+                    "uncataloged archived log",
+                    "archived log file name=\(log.path) RECID=\(log.recid) STAMP=\(log.stamp)",
+                ]
             }
             database.archivedLogs.removeAll()
             session.output += ["Uncataloged \(logs.count) objects", ""]
@@ -90,7 +95,10 @@ enum RMANRestore {
             for index in indices {
                 let piece = database.backupPieces[index]
                 database.backupPieces[index].status = "UNAVAILABLE"
-                session.output += ["changed backup piece unavailable", "backup piece handle=\(piece.handle) RECID=\(piece.recid) STAMP=\(piece.stamp)"]
+                session.output += [
+                    "changed backup piece unavailable",
+                    "backup piece handle=\(piece.handle) RECID=\(piece.recid) STAMP=\(piece.stamp)",
+                ]
             }
             session.output += ["Changed \(indices.count) objects to UNAVAILABLE status", ""]
             context.database = database
@@ -107,7 +115,10 @@ enum RMANRestore {
                 return
             }
             for copy in copies {
-                session.output += ["uncataloged datafile copy", "datafile copy file name=\(copy.path) RECID=\(copy.recid) STAMP=\(copy.stamp)"]
+                session.output += [
+                    "uncataloged datafile copy",
+                    "datafile copy file name=\(copy.path) RECID=\(copy.recid) STAMP=\(copy.stamp)",
+                ]
             }
             database.datafileCopies.removeAll()
             session.output += ["Uncataloged \(copies.count) objects", ""]
@@ -120,8 +131,10 @@ enum RMANRestore {
             var database = try context.requireDatabase()
             session.repositoryNotice()
             session.output.append("searching for all files that match the pattern \(prefix)")
-            let known = Set(database.archivedLogs.map(\.path) + database.datafileCopies.map(\.path) + database.backupPieces.map(\.handle)
-                + database.datafiles.map(\.path))
+            let known = Set(
+                database.archivedLogs.map(\.path) + database.datafileCopies.map(\.path)
+                    + database.backupPieces.map(\.handle)
+                    + database.datafiles.map(\.path))
             let candidates = Recovery.files(matching: prefix).filter { !known.contains($0) }
             guard !candidates.isEmpty else {
                 session.output.append("no files found to be unknown to the database")
@@ -136,36 +149,52 @@ enum RMANRestore {
                 switch FileIdentification.identify(path: path) {
                 case .datafileCopy(let header):
                     guard header.dbid == database.dbid else {
-                        rejected.append((path, "RMAN-07518: Reason: Foreign database file DBID: \(header.dbid)  Database Name: \(header.dbName)"))
+                        rejected.append(
+                            (
+                                path,
+                                "RMAN-07518: Reason: Foreign database file DBID: \(header.dbid)  Database Name: \(header.dbName)"
+                            ))
                         continue
                     }
                     database.datafileCopies.append(
                         DatafileCopy(
-                            recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), fileNumber: header.fileNumber,
+                            recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now),
+                            fileNumber: header.fileNumber,
                             path: path, tag: header.tag ?? "", checkpointSCN: header.checkpointSCN,
                             checkpointTime: header.checkpointTime, creationSCN: header.creationSCN, deleted: false))
                     cataloged.append(path)
                 case .archivedLog(let header):
                     guard header.dbid == database.dbid else {
-                        rejected.append((path, "RMAN-07518: Reason: Foreign database file DBID: \(header.dbid)  Database Name: \(header.dbName)"))
+                        rejected.append(
+                            (
+                                path,
+                                "RMAN-07518: Reason: Foreign database file DBID: \(header.dbid)  Database Name: \(header.dbName)"
+                            ))
                         continue
                     }
                     database.archivedLogs.append(
                         ArchivedLog(
-                            recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), path: path, destinationId: 0,
+                            recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), path: path,
+                            destinationId: 0,
                             thread: header.thread, sequence: header.sequence, resetlogsId: header.resetlogsId,
                             firstSCN: header.firstSCN, nextSCN: header.nextSCN, firstTime: header.firstTime,
                             nextTime: header.nextTime, deleted: false))
                     cataloged.append(path)
                 case .backupPiece(let header):
                     guard header.dbid == database.dbid else {
-                        rejected.append((path, "RMAN-07518: Reason: Foreign database file DBID: \(header.dbid)  Database Name: \(header.dbName)"))
+                        rejected.append(
+                            (
+                                path,
+                                "RMAN-07518: Reason: Foreign database file DBID: \(header.dbid)  Database Name: \(header.dbName)"
+                            ))
                         continue
                     }
                     database.backupPieces.append(
                         BackupPiece(
-                            recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), handle: path, tag: header.tag,
-                            kind: header.kind, fileNumber: header.fileNumber, fromSCN: header.fromSCN, toSCN: header.toSCN,
+                            recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), handle: path,
+                            tag: header.tag,
+                            kind: header.kind, fileNumber: header.fileNumber, fromSCN: header.fromSCN,
+                            toSCN: header.toSCN,
                             completionTime: header.created, status: "AVAILABLE"))
                     cataloged.append(path)
                 case .controlfileCopy:
@@ -179,7 +208,9 @@ enum RMANRestore {
                 session.output += cataloged.map { "File Name: \($0)" }
             }
             if !rejected.isEmpty {
-                session.output += ["", "List of Files Which Were Not Cataloged", "======================================="]
+                session.output += [
+                    "", "List of Files Which Were Not Cataloged", "=======================================",
+                ]
                 for (path, reason) in rejected { session.output += ["File Name: \(path)", "  \(reason)"] }
             }
             session.output.append("")
@@ -197,7 +228,9 @@ enum RMANRestore {
             case "alter database disable block change tracking":
                 database.blockChangeTrackingFile = nil
             default:
-                throw OracleError(["RMAN-06004: ORACLE error from target database:", "ORA-00900: invalid SQL statement"])
+                throw OracleError([
+                    "RMAN-06004: ORACLE error from target database:", "ORA-00900: invalid SQL statement",
+                ])
             }
             session.output.append("sql statement: \(statement)")
             context.database = database
@@ -212,8 +245,13 @@ enum RMANRestore {
             }
             session.repositoryNotice()
             var lines: [String] = []
-            for (index, datafile) in database.datafiles.enumerated().sorted(by: { $0.element.fileNumber < $1.element.fileNumber }) {
-                guard let copy = database.datafileCopies.filter({ !$0.deleted && $0.fileNumber == datafile.fileNumber && $0.creationSCN == datafile.creationSCN })
+            for (index, datafile) in database.datafiles.enumerated().sorted(by: {
+                $0.element.fileNumber < $1.element.fileNumber
+            }) {
+                guard
+                    let copy = database.datafileCopies.filter({
+                        !$0.deleted && $0.fileNumber == datafile.fileNumber && $0.creationSCN == datafile.creationSCN
+                    })
                     .max(by: { $0.checkpointSCN < $1.checkpointSCN })
                 else {
                     throw OracleError("RMAN-06571: datafile \(datafile.fileNumber) does not have recoverable copy")
@@ -249,13 +287,26 @@ enum RMANRestore {
                     throw OracleError("RMAN-20201: datafile not found in the recovery catalog")
                 }
                 // No backup of such a file exists: RMAN creates it empty; redo from its creation SCN brings it forward.
-                let directory = newFileDirectory(context, session: session) ?? database.oradataDirectory
+                // Under `set newname … to new` the file is created as a copy that `switch` makes current.
                 let datafile = database.datafiles[index]
-                let path = DatabaseEngine.omfName(directory, database.dbName, datafile.tablespace, database.takeUniqueName())
+                let path: String
+                if let directory = newFileDirectory(context, session: session) {
+                    path = DatabaseEngine.omfName(
+                        directory, database.dbName, datafile.tablespace, database.takeUniqueName())
+                } else {
+                    path = datafile.path
+                }
                 var header = DatabaseEngine.header(for: datafile, state: database, now: context.now)
                 header.checkpointSCN = datafile.creationSCN
+                header.checkpointTime = Date(timeIntervalSince1970: 0)
                 try DatafileImage.create(path: path, header: header)
-                database.datafiles[index].path = path
+                if path != datafile.path {
+                    database.datafileCopies.append(
+                        DatafileCopy(
+                            recid: database.takeRecid(), stamp: DatabaseEngine.stamp(context.now), fileNumber: number,
+                            path: path, tag: "", checkpointSCN: datafile.creationSCN, checkpointTime: context.now,
+                            creationSCN: datafile.creationSCN, deleted: false))
+                }
                 session.output.append("channel \(channel): creating datafile file number=\(number) name=\(path)")
             }
             session.output.append("Finished restore at \(time(context))")
@@ -268,16 +319,23 @@ enum RMANRestore {
         do {
             try session.withTarget(command) { context in
                 var database = try context.requireDatabase()
-                guard context.instance?.status == "MOUNTED" else { throw OracleError("ORA-01126: database must be mounted in this instance and not open in any instance") }
+                guard context.instance?.status == "MOUNTED" else {
+                    throw OracleError(
+                        "ORA-01126: database must be mounted in this instance and not open in any instance")
+                }
                 session.output += ["", "Starting recover at \(time(context))"]
                 session.repositoryNotice()
                 _ = session.channels(parallelism: 1)
                 session.output += ["", "starting media recovery", ""]
                 let result = try Recovery.recover(
-                    &database, untilTime: session.untilTime, newFileDirectory: newFileDirectory(context, session: session) ?? context.instance?.parameters["db_create_file_dest"],
+                    &database, untilTime: session.untilTime,
+                    newFileDirectory: newFileDirectory(context, session: session)
+                        ?? context.instance?.parameters["db_create_file_dest"],
                     now: context.now)
                 for log in result.applied {
-                    progress.append("archived log for thread \(log.thread) with sequence \(log.sequence) is already on disk as file \(log.path)")
+                    progress.append(
+                        "archived log for thread \(log.thread) with sequence \(log.sequence) is already on disk as file \(log.path)"
+                    )
                 }
                 for log in result.applied {
                     progress.append("archived log file name=\(log.path) thread=\(log.thread) sequence=\(log.sequence)")
@@ -286,11 +344,15 @@ enum RMANRestore {
                     progress.append("creating datafile file number=\(number) name=\(path)")
                 }
                 session.output += progress
-                session.output += ["media recovery complete, elapsed time: 00:00:00", "Finished recover at \(time(context))"]
+                session.output += [
+                    "media recovery complete, elapsed time: 00:00:00", "Finished recover at \(time(context))",
+                ]
                 context.database = database
             }
         } catch let error as OracleError {
-            if let sequence = error.lines.first.flatMap({ TextShape.capture(#"RMAN-06054: .* with sequence (\d+)"#, in: $0) }) {
+            if let sequence = error.lines.first.flatMap({
+                TextShape.capture(#"RMAN-06054: .* with sequence (\d+)"#, in: $0)
+            }) {
                 session.output += ["unable to find archived log", "archived log thread=1 sequence=\(sequence)"]
             }
             throw error
@@ -317,7 +379,8 @@ enum RMANRestore {
                 let channel = channels[index % channels.count]
                 let status = result.corrupt.isEmpty ? "OK    " : "FAILED"
                 session.output += [
-                    "channel \(channel): backup set complete, elapsed time: 00:00:01", "List of Datafiles", "=================",
+                    "channel \(channel): backup set complete, elapsed time: 00:00:01", "List of Datafiles",
+                    "=================",
                     "File Status Marked Corrupt Empty Blocks Blocks Examined High SCN",
                     "---- ------ -------------- ------------ --------------- ----------",
                     "\(result.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0) + status + " "
@@ -330,16 +393,23 @@ enum RMANRestore {
                     "  Data       " + "\(result.corrupt.count)".padding(toLength: 15, withPad: " ", startingAt: 0)
                         + "\(result.dataBlocks)".padding(toLength: 16, withPad: " ", startingAt: 0),
                     "  Index      0              0               ",
-                    "  Other      0              " + "\(result.examined - result.dataBlocks - result.corrupt.count)".padding(toLength: 16, withPad: " ", startingAt: 0),
+                    "  Other      0              "
+                        + "\(result.examined - result.dataBlocks - result.corrupt.count)".padding(
+                            toLength: 16, withPad: " ", startingAt: 0),
                     "",
                 ]
                 for block in result.corrupt {
-                    corrupt.append(CorruptBlockRange(fileNumber: result.fileNumber, block: block, blocks: 1, corruptionChange: 0, corruptionType: "CHECKSUM"))
+                    corrupt.append(
+                        CorruptBlockRange(
+                            fileNumber: result.fileNumber, block: block, blocks: 1, corruptionChange: 0,
+                            corruptionType: "CHECKSUM"))
                 }
             }
             if !corrupt.isEmpty {
                 session.output.append("validate found one or more corrupt blocks")
-                session.output.append("See trace file \(context.store.environment["ORACLE_BASE"] ?? "/u01/app/oracle")/diag/rdbms/\(database.dbName)/\(database.instanceName)/trace/\(database.instanceName)_ora_4242.trc for details")
+                session.output.append(
+                    "See trace file \(context.store.environment["ORACLE_BASE"] ?? "/u01/app/oracle")/diag/rdbms/\(database.dbName)/\(database.instanceName)/trace/\(database.instanceName)_ora_4242.trc for details"
+                )
             }
             database.corruptBlocks = corrupt
             session.output.append("Finished backup at \(time(context))")

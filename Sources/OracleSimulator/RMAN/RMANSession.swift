@@ -147,7 +147,8 @@ final class RMANSession {
             lines = ["RMAN-00600: internal error, arguments [\(error)]"]
         }
         if command != "connect" {
-            lines.insert("RMAN-03002: failure of \(command) command at \(OracleTime.rmanErrorStamp(now(), zone))", at: 0)
+            lines.insert(
+                "RMAN-03002: failure of \(command) command at \(OracleTime.rmanErrorStamp(now(), zone))", at: 0)
         }
         output += errorStack(lines)
         return finish(code: 1)
@@ -170,12 +171,16 @@ final class RMANSession {
         do {
             resolved = try ConnectionResolver.resolve(connectString, store: store, globals: globals)
         } catch {
-            let prefix = parts[0].lowercased() == "catalog" ? "RMAN-04004: error from recovery catalog database: " : "RMAN-04005: error from target database: "
+            let prefix =
+                parts[0].lowercased() == "catalog"
+                ? "RMAN-04004: error from recovery catalog database: " : "RMAN-04005: error from target database: "
             throw OracleError([prefix] + error.lines)
         }
         if parts[0].lowercased() == "catalog" {
             guard case .database(let name, _) = resolved else {
-                throw OracleError("RMAN-04004: error from recovery catalog database: ORA-12162: TNS:net service name is incorrectly specified")
+                throw OracleError(
+                    "RMAN-04004: error from recovery catalog database: ORA-12162: TNS:net service name is incorrectly specified"
+                )
             }
             catalogDatabase = name
             output.append("connected to recovery catalog database")

@@ -13,7 +13,8 @@ enum CatalogSchemaOperations {
         }
         let date = #"to_date\('(.*?)', 'yyyy-mm-dd hh24:mi:ss'\)"#
         let pattern =
-            #"values \(restoreaction_seq\.nextval, '(.*?)', "# + date + ", " + date + #", (-?\d+), '(.*?)', (-?\d+), '(.*?)', "#
+            #"values \(restoreaction_seq\.nextval, '(.*?)', "# + date + ", " + date
+            + #", (-?\d+), '(.*?)', (-?\d+), '(.*?)', "#
             + date + #", (-?\d+)\) returning id into new_id"#
         guard let values = TextShape.captures(pattern, in: text) else {
             throw OracleError(["ORA-06550: line 4, column 1:", "PL/SQL: ORA-00917: missing comma"])
@@ -82,7 +83,10 @@ enum ReportQueries {
         let database = try context.requireOpenDatabase()
         func time(_ date: Date?) -> String? { date.map { OracleTime.isoSeconds($0, context.zone) } }
         let lines = database.scheduler.jobs.values
-            .filter { $0.owner.hasSuffix("BACKUPEXEC") && ["IMAGECOPY_JOB", "ARCHLOGBACKUP_JOB"].contains(String($0.name.split(separator: ".").last ?? "")) }
+            .filter {
+                $0.owner.hasSuffix("BACKUPEXEC")
+                    && ["IMAGECOPY_JOB", "ARCHLOGBACKUP_JOB"].contains(String($0.name.split(separator: ".").last ?? ""))
+            }
             .sorted { $0.name.split(separator: ".").last! < $1.name.split(separator: ".").last! }
             .map { job in
                 "OUTLOG: {\"type\":\"job\",\"job_name\":\"\(job.name.split(separator: ".").last!)\",\"state\":\"\(job.state)\",\"failure_count\":\(job.failureCount),\"last_start_date\":\(quoted(time(job.lastStartDate))),\"last_run_duration\":null,\"next_run_date\":\(quoted(time(job.nextRunDate)))}"
@@ -98,14 +102,19 @@ enum ReportQueries {
             let succeeded = entries.filter { $0.status == "SUCCEEDED" }.map(\.logDate).max()
             let failed = entries.filter { $0.status != "SUCCEEDED" }.map(\.logDate).max()
             func time(_ date: Date?) -> String? { date.map { OracleTime.isoSeconds($0, context.zone) } }
-            return "OUTLOG: {\"type\":\"exec\",\"job_name\":\"\(name)\",\"last_successful\":\(quoted(time(succeeded))),\"last_failed\":\(quoted(time(failed)))}"
+            return
+                "OUTLOG: {\"type\":\"exec\",\"job_name\":\"\(name)\",\"last_successful\":\(quoted(time(succeeded))),\"last_failed\":\(quoted(time(failed)))}"
         }
         return SQLOutcome(body: .rows(lines, count: lines.count))
     }
 
-    static func restoreHistory(_ captures: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
+    static func restoreHistory(_ captures: [String], _ context: StatementContext, _: SQLPlusSettings) throws
+        -> SQLOutcome
+    {
         let database = try context.requireOpenDatabase()
-        guard let schema = database.autorestoreCatalog else { throw OracleError("ORA-00942: table or view does not exist") }
+        guard let schema = database.autorestoreCatalog else {
+            throw OracleError("ORA-00942: table or view does not exist")
+        }
         let rows = schema.actions.filter { $0.dbUniqueName == captures[0] }
         func time(_ date: Date?) -> String? { date.map { OracleTime.isoSeconds($0, context.zone) } }
         func average(_ values: [Double]) -> String {

@@ -23,16 +23,21 @@ enum PLSQLBlocks {
             let database = try context.requireOpenDatabase()
             let isRootOfCDB = database.isCDB && !database.version.hasPrefix("11")
             let prefix = database.parameter("common_user_prefix") ?? "C##"
-            return SQLOutcome(body: .plsql([isRootOfCDB ? "CDB-DETECT: \(prefix.isEmpty ? "C##" : prefix)" : "CDB-DETECT: NO"]))
+            return SQLOutcome(
+                body: .plsql([isRootOfCDB ? "CDB-DETECT: \(prefix.isEmpty ? "C##" : prefix)" : "CDB-DETECT: NO"]))
         }
-        if let prefix = TextShape.capture(#"from dba_users where username = '([A-Z0-9_#$]*)BACKUPEXEC'"#, in: normalized) {
+        if let prefix = TextShape.capture(
+            #"from dba_users where username = '([A-Z0-9_#$]*)BACKUPEXEC'"#, in: normalized)
+        {
             var database = try context.requireOpenDatabase()
             let user = prefix.uppercased() + "BACKUPEXEC"
             if !database.scheduler.users.contains(user) { database.scheduler.users.append(user) }
             context.database = database
             return SQLOutcome(body: .plsql([]))
         }
-        if let owner = TextShape.capture(#"^create or replace procedure ([A-Za-z0-9_#$]*backupexec)\.check_archlog_copy as"#, in: normalized) {
+        if let owner = TextShape.capture(
+            #"^create or replace procedure ([A-Za-z0-9_#$]*backupexec)\.check_archlog_copy as"#, in: normalized)
+        {
             var database = try context.requireOpenDatabase()
             guard database.scheduler.users.contains(owner.uppercased()) else {
                 throw OracleError(["ORA-01918: user '\(owner.uppercased())' does not exist"])
@@ -90,16 +95,22 @@ enum PLSQLBlocks {
             TextShape.captures(#"^LOCATION.*=.*USE_DB_RECOVERY_FILE_DEST"#, in: $0.uppercased()) != nil
         }
         if !usesRecoveryArea {
-            guard let name = firstEmpty() else { throw OracleError("ORA-02097: parameter cannot be modified because specified value is invalid") }
+            guard let name = firstEmpty() else {
+                throw OracleError("ORA-02097: parameter cannot be modified because specified value is invalid")
+            }
             output.append("Setting \(name) to USE_DB_RECOVERY_FILE_DEST")
             database.setParameter(name, "LOCATION=USE_DB_RECOVERY_FILE_DEST MANDATORY")
-            database.setParameter(name.replacingOccurrences(of: "log_archive_dest_", with: "log_archive_dest_state_"), "enable")
+            database.setParameter(
+                name.replacingOccurrences(of: "log_archive_dest_", with: "log_archive_dest_state_"), "enable")
         }
         if !values().contains(where: { $0.contains(directory) }) {
-            guard let name = firstEmpty() else { throw OracleError("ORA-02097: parameter cannot be modified because specified value is invalid") }
+            guard let name = firstEmpty() else {
+                throw OracleError("ORA-02097: parameter cannot be modified because specified value is invalid")
+            }
             output.append("Setting \(name) to \(directory)")
             database.setParameter(name, "LOCATION=\(directory) VALID_FOR=(ONLINE_LOGFILE,PRIMARY_ROLE)")
-            database.setParameter(name.replacingOccurrences(of: "log_archive_dest_", with: "log_archive_dest_state_"), "enable")
+            database.setParameter(
+                name.replacingOccurrences(of: "log_archive_dest_", with: "log_archive_dest_state_"), "enable")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         context.database = database
@@ -108,7 +119,8 @@ enum PLSQLBlocks {
 
     static func switchScript(_ context: StatementContext) throws -> SQLOutcome {
         let database = try context.requireDatabase()
-        let copied = Set(database.datafileCopies.filter { !$0.deleted && $0.tag == "IMAGE_COPY_BACKUP" }.map(\.fileNumber))
+        let copied = Set(
+            database.datafileCopies.filter { !$0.deleted && $0.tag == "IMAGE_COPY_BACKUP" }.map(\.fileNumber))
         let missing = database.datafiles.map(\.fileNumber).filter { !copied.contains($0) }.sorted()
         var lines: [String] = []
         if !missing.isEmpty {
@@ -133,7 +145,8 @@ enum SchedulerCalls {
                 try apply(call, to: &scheduler, database: &database, now: context.now)
             }
             // Grants executed through `execute immediate` need the grantee.
-            if let grantee = TextShape.capture(#"grant execute on sys\.backupexec_job to ([A-Za-z0-9_#$]+)'"#, in: text),
+            if let grantee = TextShape.capture(
+                #"grant execute on sys\.backupexec_job to ([A-Za-z0-9_#$]+)'"#, in: text),
                 !scheduler.users.contains(grantee.uppercased())
             {
                 throw OracleError("ORA-01917: user or role '\(grantee.uppercased())' does not exist")
@@ -149,11 +162,15 @@ enum SchedulerCalls {
 
     static func qualified(_ name: String) -> String { name.uppercased() }
 
-    static func apply(_ call: PLSQLCall, to scheduler: inout SchedulerObjects, database: inout DatabaseState, now: Date) throws {
+    static func apply(_ call: PLSQLCall, to scheduler: inout SchedulerObjects, database: inout DatabaseState, now: Date)
+        throws
+    {
         let arguments = call.arguments
         func required(_ key: String) throws -> String {
             guard let value = arguments[key] ?? arguments["#1"] else {
-                throw OracleError("ORA-06550: line 1, column 7: PLS-00306: wrong number or types of arguments in call to '\(call.procedure.uppercased())'")
+                throw OracleError(
+                    "ORA-06550: line 1, column 7: PLS-00306: wrong number or types of arguments in call to '\(call.procedure.uppercased())'"
+                )
             }
             return value
         }
@@ -240,7 +257,10 @@ enum SchedulerCalls {
             }
             let enabledValue = arguments["enabled"]?.lowercased()
             guard enabledValue == nil || enabledValue == "true" || enabledValue == "false" else {
-                throw OracleError(["ORA-06550: line 1, column 7:", "PLS-00201: identifier '\(enabledValue!.uppercased())' must be declared"])
+                throw OracleError([
+                    "ORA-06550: line 1, column 7:",
+                    "PLS-00201: identifier '\(enabledValue!.uppercased())' must be declared",
+                ])
             }
             let enabled = enabledValue == "true"
             let owner = name.split(separator: ".").first.map(String.init) ?? "SYS"

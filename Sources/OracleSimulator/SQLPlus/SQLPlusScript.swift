@@ -62,12 +62,14 @@ enum SQLPlusScriptReader {
                 }
             default:
                 if trimmed.isEmpty || trimmed == "/" { continue }
-                let firstWord = trimmed.split(whereSeparator: { $0.isWhitespace || $0 == ";" || $0 == "(" }).first
+                let firstWord =
+                    trimmed.split(whereSeparator: { $0.isWhitespace || $0 == ";" || $0 == "(" }).first
                     .map { $0.lowercased() } ?? ""
                 if trimmed.hasPrefix("--") || firstWord == "rem" || firstWord == "remark" {
                     result.append(.command(trimmed))
                 } else if firstWord == "declare" || firstWord == "begin"
-                    || TextShape.capture(#"^create\s+(or\s+replace\s+)?(procedure|function|package|trigger|type)\b"#, in: trimmed) != nil
+                    || TextShape.capture(
+                        #"^create\s+(or\s+replace\s+)?(procedure|function|package|trigger|type)\b"#, in: trimmed) != nil
                 {
                     buffer = [line]
                     mode = 2

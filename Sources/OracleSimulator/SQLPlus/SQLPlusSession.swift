@@ -204,11 +204,19 @@ final class SQLPlusSession {
         case "pages", "pagesize", "pagesi": if let n = number() { settings.pages = n } else { understood = false }
         case "lines", "linesize", "lin": if let n = number() { settings.lines = n } else { understood = false }
         case "feedback", "feed", "feedb":
-            if let flag = onOff(value) { settings.feedback = flag ? 1 : 0 } else if let n = number() { settings.feedback = n } else { understood = false }
+            if let flag = onOff(value) {
+                settings.feedback = flag ? 1 : 0
+            } else if let n = number() {
+                settings.feedback = n
+            } else {
+                understood = false
+            }
         case "timing", "timi": if let flag = onOff(value) { settings.timing = flag } else { understood = false }
-        case "serverout", "serveroutput": if let flag = onOff(value) { settings.serverOutput = flag } else { understood = false }
+        case "serverout", "serveroutput":
+            if let flag = onOff(value) { settings.serverOutput = flag } else { understood = false }
         case "trimspool", "trims": if let flag = onOff(value) { settings.trimSpool = flag } else { understood = false }
-        case "heading", "head", "hea": if let flag = onOff(value) { settings.heading = flag } else { understood = false }
+        case "heading", "head", "hea":
+            if let flag = onOff(value) { settings.heading = flag } else { understood = false }
         case "echo", "termout", "term", "verify", "ver", "trimout", "trim", "define", "def", "sqlblanklines", "tab",
             "long", "longchunksize", "newpage", "autoprint", "wrap", "colsep":
             understood = value != nil
@@ -224,7 +232,9 @@ final class SQLPlusSession {
     }
 
     private func column(_ arguments: [String]) {
-        guard arguments.count >= 3, arguments[1].lowercased() == "format" || arguments[1].lowercased() == "for" else { return }
+        guard arguments.count >= 3, arguments[1].lowercased() == "format" || arguments[1].lowercased() == "for" else {
+            return
+        }
         if let width = Int(arguments[2].lowercased().drop(while: { $0 == "a" })) {
             settings.columnWidths[arguments[0].lowercased()] = width
         }
@@ -257,7 +267,10 @@ final class SQLPlusSession {
         do {
             let resolved = try ConnectionResolver.resolve(connectString, store: store, globals: globals)
             target = resolved
-            if case .idle = resolved { out("Connected to an idle instance.") } else { out("Connected.") }
+            // SQL*Plus in silent mode does not confirm connections.
+            if !silent {
+                if case .idle = resolved { out("Connected to an idle instance.") } else { out("Connected.") }
+            }
         } catch {
             target = nil
             out("ERROR:")
@@ -290,6 +303,15 @@ final class SQLPlusSession {
             case .database: return
             }
             do {
+                if let fault = try FaultCheck.take(store: store, tool: "sqlplus", statement: line) {
+                    switch fault.action {
+                    case .hang: Thread.sleep(forTimeInterval: fault.hangSeconds)
+                    case .fail:
+                        throw OracleError(
+                            (fault.errorText ?? "ORA-00600: internal error code, arguments: [oracle-sim injected fault]")
+                                .components(separatedBy: "\n"))
+                    }
+                }
                 let lines = try InstanceLifecycle.run(line, sid: sid, startup: startup, store: store)
                 for (text, padded) in lines { out(text, pad: padded) }
                 if startup { self.target = .instance(sid: sid) } else { self.target = .idle(sid: sid) }

@@ -9,63 +9,64 @@ enum SQLStatements {
         -> SQLOutcome
     {
         if isPLSQL { return try PLSQLBlocks.execute(text, context: context) }
-        let shapes: [(String, ([String], StatementContext, SQLPlusSettings) throws -> SQLOutcome)] = [
-            ("select instance_name, host_name, version, status, database_status from v$instance", instanceRow),
-            ("select user from dual", { _, context, _ in .init(body: .rows([userName(context)], count: 1)) }),
-            (
-                "select 'CURRENT DATABASE TIME: '||to_char(sysdate, 'yyyy-mm-dd hh24:mi:ss') from dual union all select 'CURRENT DATABASE SCN: '||to_char(current_scn) from v$database union all select 'BCT FILE: '||filename from v$block_change_tracking",
-                currentTimeAndSCN
-            ),
-            (
-                "select 'BACKUP force as copy archivelog sequence '||sequence#||' thread '||thread#||';' from ( select a.thread#, a.sequence# from v$archived_log a join v$archive_dest d on a.dest_id = d.dest_id where a.archived = 'YES' and a.deleted = 'NO' and a.status = 'A' and d.status = 'VALID' and d.destination = 'USE_DB_RECOVERY_FILE_DEST' minus select thread#, sequence# from v$archived_log where archived = 'YES' and deleted = 'NO' and status = 'A' and name like '{}/%' ) order by thread#, sequence#",
-                missingArchivedLogs
-            ),
-            (
-                "select 'DELETECOPY: delete noprompt datafilecopy '''||c.name||''';' from v$datafile_copy c where c.tag = 'IMAGE_COPY_BACKUP' and c.deleted = 'NO' and c.status = 'A' and not exists (select 1 from v$datafile d where d.file# = c.file# and d.creation_change# = c.creation_change#) order by c.file#",
-                expiredCopies
-            ),
-            (
-                "select user, sys_context('USERENV','DB_UNIQUE_NAME'), sys_context('USERENV','SERVER_HOST'), sys_context('USERENV','INSTANCE_NAME') from dual",
-                sessionContextRow
-            ),
-            ("select 'DATABASE IS REGISTERED IN RC' from rc_database where dbid = {}", registeredInCatalog),
-            (
-                "select 'dbconfig-'||name||': '||value from v$parameter where name in ('db_name','undo_tablespace','compatible','db_block_size','db_files','enable_pluggable_database') union all select 'dbconfig-backup-finished: '||to_char(sysdate, 'yyyy-mm-dd hh24:mi:ss') from dual",
-                restoreParameters
-            ),
-            ("select * from v$block_change_tracking", changeTrackingRow),
-            (
-                "select 'CURRENT DATABASE SCN: '||to_char(current_scn) from v$database union all select 'LAST ROW IN SCN TO TIME MAP: '||to_char(max(time_dp), 'yyyy-mm-dd hh24:mi:ss') from sys.smon_scn_time union all select 'MIN/MAX TIME FROM ARCHLOGS: '||to_char(min(first_time), 'yyyy-mm-dd hh24:mi:ss')||'-'||to_char(min(next_time), 'yyyy-mm-dd hh24:mi:ss') from v$archived_log where (select current_scn from v$database) between first_change# and next_change# union all select 'CUSTOM VERIFICATION TIME: '||to_char(({}), 'yyyy-mm-dd hh24:mi:ss') from dual",
-                verificationTimes
-            ),
-            (
-                "select 'DATAFILE STATUS: '||file_id||' '||online_status||' '||status||' '||file_name from dba_data_files where online_status not in ('SYSTEM','ONLINE') or status <> 'AVAILABLE' order by file_id",
-                datafileProblems
-            ),
-            (
-                "select 'CORRUPT BLOCK COUNT: '||count(*) from v$database_block_corruption union all select 'NONLOGGED BLOCK COUNT: '||count(*) from v$nonlogged_block",
-                corruptionCounts
-            ),
-            (
-                "select 'CORRUPT BLOCK: '||file#||' '||block#||' '||blocks||' '||corruption_type from v$database_block_corruption order by file#, block#",
-                corruptBlockMarkers
-            ),
-            ("select * from v$database_block_corruption", corruptionTable),
-            ("alter system archive log current", archiveLogCurrent),
-            ("alter database open read only", openReadOnly),
-            ("alter session set {}", { _, _, _ in .init(body: .message("Session altered.")) }),
-            ("alter database rename file '{}' to '{}'", renameFile),
-            ("alter database disable block change tracking", disableChangeTracking),
-            ("create sequence restoreaction_seq", createCatalogSequence),
-            (
-                "create table restoreaction (id number not null primary key, db_unique_name varchar2(100) not null, start_time date not null, finish_time date not null, success number(1) check (success in (0,1)), logfile varchar2(500), logfilecontents clob, verificationtimediffseconds number, snapid varchar2(200), restore_target date, validated_corruption number(1) check (validated_corruption in (0,1)), unique (db_unique_name, start_time, success)) pctfree 0",
-                createCatalogTable
-            ),
-            (
-                "create table restorelob (logfile varchar2(200) primary key, loglob clob) organization index",
-                createCatalogTable
-            ),
-        ] + ReportQueries.shapes
+        let shapes: [(String, ([String], StatementContext, SQLPlusSettings) throws -> SQLOutcome)] =
+            [
+                ("select instance_name, host_name, version, status, database_status from v$instance", instanceRow),
+                ("select user from dual", { _, context, _ in .init(body: .rows([userName(context)], count: 1)) }),
+                (
+                    "select 'CURRENT DATABASE TIME: '||to_char(sysdate, 'yyyy-mm-dd hh24:mi:ss') from dual union all select 'CURRENT DATABASE SCN: '||to_char(current_scn) from v$database union all select 'BCT FILE: '||filename from v$block_change_tracking",
+                    currentTimeAndSCN
+                ),
+                (
+                    "select 'BACKUP force as copy archivelog sequence '||sequence#||' thread '||thread#||';' from ( select a.thread#, a.sequence# from v$archived_log a join v$archive_dest d on a.dest_id = d.dest_id where a.archived = 'YES' and a.deleted = 'NO' and a.status = 'A' and d.status = 'VALID' and d.destination = 'USE_DB_RECOVERY_FILE_DEST' minus select thread#, sequence# from v$archived_log where archived = 'YES' and deleted = 'NO' and status = 'A' and name like '{}/%' ) order by thread#, sequence#",
+                    missingArchivedLogs
+                ),
+                (
+                    "select 'DELETECOPY: delete noprompt datafilecopy '''||c.name||''';' from v$datafile_copy c where c.tag = 'IMAGE_COPY_BACKUP' and c.deleted = 'NO' and c.status = 'A' and not exists (select 1 from v$datafile d where d.file# = c.file# and d.creation_change# = c.creation_change#) order by c.file#",
+                    expiredCopies
+                ),
+                (
+                    "select user, sys_context('USERENV','DB_UNIQUE_NAME'), sys_context('USERENV','SERVER_HOST'), sys_context('USERENV','INSTANCE_NAME') from dual",
+                    sessionContextRow
+                ),
+                ("select 'DATABASE IS REGISTERED IN RC' from rc_database where dbid = {}", registeredInCatalog),
+                (
+                    "select 'dbconfig-'||name||': '||value from v$parameter where name in ('db_name','undo_tablespace','compatible','db_block_size','db_files','enable_pluggable_database') union all select 'dbconfig-backup-finished: '||to_char(sysdate, 'yyyy-mm-dd hh24:mi:ss') from dual",
+                    restoreParameters
+                ),
+                ("select * from v$block_change_tracking", changeTrackingRow),
+                (
+                    "select 'CURRENT DATABASE SCN: '||to_char(current_scn) from v$database union all select 'LAST ROW IN SCN TO TIME MAP: '||to_char(max(time_dp), 'yyyy-mm-dd hh24:mi:ss') from sys.smon_scn_time union all select 'MIN/MAX TIME FROM ARCHLOGS: '||to_char(min(first_time), 'yyyy-mm-dd hh24:mi:ss')||'-'||to_char(min(next_time), 'yyyy-mm-dd hh24:mi:ss') from v$archived_log where (select current_scn from v$database) between first_change# and next_change# union all select 'CUSTOM VERIFICATION TIME: '||to_char(({}), 'yyyy-mm-dd hh24:mi:ss') from dual",
+                    verificationTimes
+                ),
+                (
+                    "select 'DATAFILE STATUS: '||file_id||' '||online_status||' '||status||' '||file_name from dba_data_files where online_status not in ('SYSTEM','ONLINE') or status <> 'AVAILABLE' order by file_id",
+                    datafileProblems
+                ),
+                (
+                    "select 'CORRUPT BLOCK COUNT: '||count(*) from v$database_block_corruption union all select 'NONLOGGED BLOCK COUNT: '||count(*) from v$nonlogged_block",
+                    corruptionCounts
+                ),
+                (
+                    "select 'CORRUPT BLOCK: '||file#||' '||block#||' '||blocks||' '||corruption_type from v$database_block_corruption order by file#, block#",
+                    corruptBlockMarkers
+                ),
+                ("select * from v$database_block_corruption", corruptionTable),
+                ("alter system archive log current", archiveLogCurrent),
+                ("alter database open read only", openReadOnly),
+                ("alter session set {}", { _, _, _ in .init(body: .message("Session altered.")) }),
+                ("alter database rename file '{}' to '{}'", renameFile),
+                ("alter database disable block change tracking", disableChangeTracking),
+                ("create sequence restoreaction_seq", createCatalogSequence),
+                (
+                    "create table restoreaction (id number not null primary key, db_unique_name varchar2(100) not null, start_time date not null, finish_time date not null, success number(1) check (success in (0,1)), logfile varchar2(500), logfilecontents clob, verificationtimediffseconds number, snapid varchar2(200), restore_target date, validated_corruption number(1) check (validated_corruption in (0,1)), unique (db_unique_name, start_time, success)) pctfree 0",
+                    createCatalogTable
+                ),
+                (
+                    "create table restorelob (logfile varchar2(200) primary key, loglob clob) organization index",
+                    createCatalogTable
+                ),
+            ] + ReportQueries.shapes
         for (shape, handler) in shapes {
             if let captures = TextShape.match(text, shape) {
                 return try handler(captures, context, settings)
@@ -93,7 +94,8 @@ enum SQLStatements {
 
     // MARK: Backup-side queries
 
-    static func instanceRow(_: [String], _ context: StatementContext, _ settings: SQLPlusSettings) throws -> SQLOutcome {
+    static func instanceRow(_: [String], _ context: StatementContext, _ settings: SQLPlusSettings) throws -> SQLOutcome
+    {
         let name: String
         let host: String
         let version: String
@@ -150,7 +152,9 @@ enum SQLStatements {
         let database = try context.requireDatabase()
         let current = Set(database.datafiles.map { "\($0.fileNumber)/\($0.creationSCN)" })
         let lines = database.datafileCopies
-            .filter { !$0.deleted && $0.tag == "IMAGE_COPY_BACKUP" && !current.contains("\($0.fileNumber)/\($0.creationSCN)") }
+            .filter {
+                !$0.deleted && $0.tag == "IMAGE_COPY_BACKUP" && !current.contains("\($0.fileNumber)/\($0.creationSCN)")
+            }
             .sorted { $0.fileNumber < $1.fileNumber }
             .map { "DELETECOPY: delete noprompt datafilecopy '\($0.path)';" }
         return SQLOutcome(body: .rows(lines, count: lines.count))
@@ -160,7 +164,13 @@ enum SQLStatements {
         let database = try context.requireDatabase()
         let cells = [userName(context), database.dbUniqueName, database.hostName, database.instanceName]
         let columns = [30, 30, 30, 30].map { TableColumn(heading: "", width: $0) }
-        let headed = zip(columns, ["USER", "SYS_CONTEXT('USERENV','DB_UNIQUE_NAME')", "SYS_CONTEXT('USERENV','SERVER_HOST')", "SYS_CONTEXT('USERENV','INSTANCE_NAME')"]).map {
+        let headed = zip(
+            columns,
+            [
+                "USER", "SYS_CONTEXT('USERENV','DB_UNIQUE_NAME')", "SYS_CONTEXT('USERENV','SERVER_HOST')",
+                "SYS_CONTEXT('USERENV','INSTANCE_NAME')",
+            ]
+        ).map {
             TableColumn(heading: String($0.1.prefix($0.0.width)), width: $0.0.width)
         }
         return SQLOutcome(body: .table(columns: headed, rows: [cells]))
@@ -237,7 +247,8 @@ enum SQLStatements {
         return SQLOutcome(body: .message("Database altered."), elapsed: 0.13)
     }
 
-    static func disableChangeTracking(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
+    static func disableChangeTracking(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome
+    {
         var database = try context.requireDatabase()
         database.blockChangeTrackingFile = nil
         context.database = database
@@ -282,10 +293,14 @@ enum SQLStatements {
     }
 
     /// Evaluates a `customverifydate` expression: `sysdate` or `select max(<date column>) from <table>`.
-    static func evaluateDateQuery(_ expression: String, database: DatabaseState, context: StatementContext) throws -> Date? {
+    static func evaluateDateQuery(_ expression: String, database: DatabaseState, context: StatementContext) throws
+        -> Date?
+    {
         let normalized = TextShape.normalize(expression)
         if normalized.lowercased() == "sysdate" { return context.now }
-        guard let parts = TextShape.captures(#"^select\s+max\(\s*([a-z0-9_$#]+)\s*\)\s+from\s+([a-z0-9_$#.]+)$"#, in: normalized)
+        guard
+            let parts = TextShape.captures(
+                #"^select\s+max\(\s*([a-z0-9_$#]+)\s*\)\s+from\s+([a-z0-9_$#.]+)$"#, in: normalized)
         else {
             throw OracleError("ORA-00936: missing expression")
         }
@@ -322,8 +337,6 @@ enum SQLStatements {
                     "ORA-01116: error in opening database file \(file)", "ORA-01110: data file \(file): '\(filePath)'",
                     "ORA-27041: unable to open file",
                 ])
-            case .noSuchTable:
-                throw OracleError("ORA-00942: table or view does not exist")
             }
         }
     }
@@ -335,7 +348,8 @@ enum SQLStatements {
             let available = FileManager.default.fileExists(atPath: datafile.path)
             let status = available ? "AVAILABLE" : "INVALID"
             if !["SYSTEM", "ONLINE"].contains(datafile.onlineStatus) || !available {
-                lines.append("DATAFILE STATUS: \(datafile.fileNumber) \(datafile.onlineStatus) \(status) \(datafile.path)")
+                lines.append(
+                    "DATAFILE STATUS: \(datafile.fileNumber) \(datafile.onlineStatus) \(status) \(datafile.path)")
             }
         }
         return SQLOutcome(body: .rows(lines, count: lines.count), elapsed: 0.11)
@@ -367,7 +381,9 @@ enum SQLStatements {
         return SQLOutcome(body: .rows(lines, count: lines.count))
     }
 
-    static func corruptionTable(_: [String], _ context: StatementContext, _ settings: SQLPlusSettings) throws -> SQLOutcome {
+    static func corruptionTable(_: [String], _ context: StatementContext, _ settings: SQLPlusSettings) throws
+        -> SQLOutcome
+    {
         let database = try context.requireDatabase()
         let columns = [
             TableColumn(heading: "FILE#", width: 10, rightAligned: true),
@@ -385,7 +401,8 @@ enum SQLStatements {
 
     // MARK: Autorestore catalog DDL
 
-    static func createCatalogSequence(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
+    static func createCatalogSequence(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome
+    {
         var database = try context.requireOpenDatabase()
         guard database.autorestoreCatalog == nil else {
             throw OracleError("ORA-00955: name is already used by an existing object")

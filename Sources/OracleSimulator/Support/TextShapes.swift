@@ -16,7 +16,9 @@ public enum TextShape {
     /// The captured values when `text` has the given shape, else nil.
     public static func match(_ text: String, _ shape: String) -> [String]? {
         let pattern = regexPattern(for: shape)
-        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators])
+        guard
+            let regex = try? NSRegularExpression(
+                pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators])
         else { return nil }
         let normalized = normalize(text)
         guard let match = regex.firstMatch(in: normalized, range: NSRange(normalized.startIndex..., in: normalized))
@@ -51,7 +53,9 @@ public enum TextShape {
     }
 
     public static func captures(_ pattern: String, in text: String) -> [String]? {
-        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators]),
+        guard
+            let regex = try? NSRegularExpression(
+                pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators]),
             let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text))
         else { return nil }
         return (1..<match.numberOfRanges).map { index in
@@ -91,7 +95,9 @@ struct PLSQLCall: Sendable, Equatable {
         var inQuote = false
         while index < characters.count {
             if characters[index] == "'" { inQuote.toggle() }
-            if !inQuote, index + needle.count < characters.count, Array(lowered[index..<(index + needle.count)]) == needle {
+            if !inQuote, index + needle.count < characters.count,
+                Array(lowered[index..<(index + needle.count)]) == needle
+            {
                 var cursor = index + needle.count
                 var name = ""
                 while cursor < characters.count, characters[cursor].isLetter || characters[cursor] == "_" {
@@ -163,7 +169,8 @@ struct PLSQLCall: Sendable, Equatable {
         for (position, part) in parts.enumerated() {
             if let arrow = part.range(of: "=>") {
                 let key = part[..<arrow.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-                arguments[key] = TextShape.unquote(String(part[arrow.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines))
+                arguments[key] = TextShape.unquote(
+                    String(part[arrow.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines))
             } else {
                 arguments["#\(position + 1)"] = TextShape.unquote(part.trimmingCharacters(in: .whitespacesAndNewlines))
             }

@@ -17,14 +17,19 @@ enum SQLLoaderTool {
         var log: [String] = ["", "SQL*Loader: Release 12.1.0.2.0 - Production", ""]
         func finish(_ code: Int32, _ lines: [String]) -> ToolResult {
             log += lines
-            if let logPath { try? Data((log.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logPath)) }
-            return ToolResult(stdout: code == 0 || options["silent"] != nil ? "" : lines.joined(separator: "\n") + "\n", exitCode: code)
+            if let logPath {
+                try? Data((log.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logPath))
+            }
+            return ToolResult(
+                stdout: code == 0 || options["silent"] != nil ? "" : lines.joined(separator: "\n") + "\n",
+                exitCode: code)
         }
         guard let login, let controlPath = options["control"] else {
             return finish(1, ["SQL*Loader-100: Syntax error on command-line"])
         }
         guard let control = try? String(contentsOfFile: controlPath, encoding: .utf8) else {
-            return finish(1, ["SQL*Loader-500: Unable to open file (\(controlPath))", "SQL*Loader-553: file not found"])
+            return finish(
+                1, ["SQL*Loader-500: Unable to open file (\(controlPath))", "SQL*Loader-553: file not found"])
         }
         log.append("Control File:   \(controlPath)")
         let parts = control.components(separatedBy: "BEGINDATA")
@@ -35,7 +40,12 @@ enum SQLLoaderTool {
                 "LOAD DATA INFILE * APPEND INTO TABLE {} FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' (logfile CHAR(200), loglob LOBFILE(logfile) TERMINATED BY EOF)"
             )?.first?.lowercased() == "restorelob"
         else {
-            return finish(1, ["SQL*Loader-350: Syntax error at line 1.", "Expecting keyword LOAD, found something the simulator does not model."])
+            return finish(
+                1,
+                [
+                    "SQL*Loader-350: Syntax error at line 1.",
+                    "Expecting keyword LOAD, found something the simulator does not model.",
+                ])
         }
         let globals = (try? store.withLock { try store.loadGlobals() }) ?? SimulatorGlobals()
         let target: SessionTarget
@@ -45,23 +55,34 @@ enum SQLLoaderTool {
             return finish(1, ["SQL*Loader-704: Internal error: ulconnect: OCIServerAttach [0]"] + error.lines)
         }
         guard case .database(let name, _) = target else {
-            return finish(1, ["SQL*Loader-704: Internal error: ulconnect: OCISessionBegin [0]", "ORA-01034: ORACLE not available"])
+            return finish(
+                1,
+                ["SQL*Loader-704: Internal error: ulconnect: OCISessionBegin [0]", "ORA-01034: ORACLE not available"])
         }
-        let files = parts[1].split(separator: "\n").map { TextShape.unquote($0.trimmingCharacters(in: .whitespaces)) }.filter { !$0.isEmpty }
+        let files = parts[1].split(separator: "\n").map { TextShape.unquote($0.trimmingCharacters(in: .whitespaces)) }
+            .filter { !$0.isEmpty }
         do {
             return try store.withLock {
                 guard var database = try store.loadDatabase(name), var schema = database.autorestoreCatalog else {
-                    return finish(1, ["SQL*Loader-941: Error during describe of table RESTORELOB", "ORA-04043: object RESTORELOB does not exist"])
+                    return finish(
+                        1,
+                        [
+                            "SQL*Loader-941: Error during describe of table RESTORELOB",
+                            "ORA-04043: object RESTORELOB does not exist",
+                        ])
                 }
                 var loaded = 0
                 var rejected: [String] = []
                 for file in files {
                     guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
-                        rejected.append("SQL*Loader-502: unable to open data file '\(file)' for field LOGLOB table RESTORELOB")
+                        rejected.append(
+                            "SQL*Loader-502: unable to open data file '\(file)' for field LOGLOB table RESTORELOB")
                         continue
                     }
                     if schema.lobs[file] != nil {
-                        rejected.append("Record 1: Rejected - Error on table RESTORELOB.\nORA-00001: unique constraint (AUTORESTORE.SYS_IOT_TOP_91234) violated")
+                        rejected.append(
+                            "Record 1: Rejected - Error on table RESTORELOB.\nORA-00001: unique constraint (AUTORESTORE.SYS_IOT_TOP_91234) violated"
+                        )
                         continue
                     }
                     schema.lobs[file] = contents
@@ -73,7 +94,10 @@ enum SQLLoaderTool {
                 ]
                 if !rejected.isEmpty {
                     // errors=0: the load is aborted and nothing is committed.
-                    return finish(2, rejected + ["", "MAXIMUM ERROR COUNT EXCEEDED - Above statistics reflect partial run."] + summary)
+                    return finish(
+                        2,
+                        rejected + ["", "MAXIMUM ERROR COUNT EXCEEDED - Above statistics reflect partial run."]
+                            + summary)
                 }
                 database.autorestoreCatalog = schema
                 try store.saveDatabase(database)
@@ -89,21 +113,31 @@ enum SQLLoaderTool {
 enum SrvctlTool {
     static func run(arguments: [String], store: StateStore) -> ToolResult {
         guard store.environment["ORACLE_SIM_GRID"]?.uppercased() == "TRUE" else {
-            return ToolResult(stdout: "****Unable to retrieve Oracle Clusterware home.\nStart Oracle Clusterware stack and try again.\n", exitCode: 1)
+            return ToolResult(
+                stdout:
+                    "****Unable to retrieve Oracle Clusterware home.\nStart Oracle Clusterware stack and try again.\n",
+                exitCode: 1)
         }
         let words = Array(arguments.dropFirst())
-        guard words.count >= 2, words[0] == "config", let flag = words.firstIndex(where: { $0 == "-d" || $0 == "-db" || $0 == "-database" }),
+        guard words.count >= 2, words[0] == "config",
+            let flag = words.firstIndex(where: { $0 == "-d" || $0 == "-db" || $0 == "-database" }),
             flag + 1 < words.count
         else {
-            return ToolResult(stdout: "PRKO-2002 : Invalid command line option: \(words.joined(separator: " "))\n", exitCode: 1)
+            return ToolResult(
+                stdout: "PRKO-2002 : Invalid command line option: \(words.joined(separator: " "))\n", exitCode: 1)
         }
         let name = words[flag + 1]
         guard let database = (try? store.withLock { try store.loadDatabase(name) }) ?? nil else {
-            return ToolResult(stdout: "PRCD-1120 : The resource for database \(name) could not be found.\nPRCR-1001 : Resource ora.\(name).db does not exist\n", exitCode: 1)
+            return ToolResult(
+                stdout:
+                    "PRCD-1120 : The resource for database \(name) could not be found.\nPRCR-1001 : Resource ora.\(name).db does not exist\n",
+                exitCode: 1)
         }
         let home = store.environment["ORACLE_HOME"] ?? ""
         if words[1] == "service" {
-            let lines = database.serviceNames.map { "Service name: \($0)\nServer pool: \nCardinality: 1\nService role: PRIMARY\nManagement policy: AUTOMATIC\nPreferred instances: \(database.instanceName)\nAvailable instances: " }
+            let lines = database.serviceNames.map {
+                "Service name: \($0)\nServer pool: \nCardinality: 1\nService role: PRIMARY\nManagement policy: AUTOMATIC\nPreferred instances: \(database.instanceName)\nAvailable instances: "
+            }
             return ToolResult(stdout: lines.joined(separator: "\n") + "\n", exitCode: 0)
         }
         let text = """
@@ -136,7 +170,10 @@ enum SrvctlTool {
 enum OPatchTool {
     static func run(arguments: [String], store: StateStore) -> ToolResult {
         guard arguments.dropFirst().first == "lsinventory" else {
-            return ToolResult(stdout: "Invalid command: \(arguments.dropFirst().joined(separator: " "))\n\nOPatch failed with error code 14\n", exitCode: 14)
+            return ToolResult(
+                stdout:
+                    "Invalid command: \(arguments.dropFirst().joined(separator: " "))\n\nOPatch failed with error code 14\n",
+                exitCode: 14)
         }
         let home = store.environment["ORACLE_HOME"] ?? "/u01/app/oracle/product/12.1.0.2/db"
         let host = store.environment["ORACLE_SIM_HOSTNAME"] ?? "localhost"
@@ -179,18 +216,23 @@ enum OPatchTool {
 enum ADRCITool {
     static func run(arguments: [String], store: StateStore) -> ToolResult {
         guard let scriptArgument = arguments.dropFirst().first(where: { $0.lowercased().hasPrefix("script=") }) else {
-            return ToolResult(stdout: "DIA-48415: Syntax error found in string [\(arguments.dropFirst().joined(separator: " "))] at column [1]\n", exitCode: 1)
+            return ToolResult(
+                stdout:
+                    "DIA-48415: Syntax error found in string [\(arguments.dropFirst().joined(separator: " "))] at column [1]\n",
+                exitCode: 1)
         }
         let path = String(scriptArgument.dropFirst("script=".count))
         guard let script = try? String(contentsOfFile: path, encoding: .utf8) else {
             return ToolResult(stdout: "DIA-48102: error occurred while opening script file [\(path)]\n", exitCode: 1)
         }
-        var output = "\nADRCI: Release 12.1.0.2.0 - Production on \(OracleTime.banner(Date(), store.timeZone))\n\nCopyright (c) 1982, 2014, Oracle and/or its affiliates.  All rights reserved.\n\n"
+        var output =
+            "\nADRCI: Release 12.1.0.2.0 - Production on \(OracleTime.banner(Date(), store.timeZone))\n\nCopyright (c) 1982, 2014, Oracle and/or its affiliates.  All rights reserved.\n\n"
         var base = store.environment["ORACLE_BASE"] ?? ""
         var homes: [String] = []
         let now = (try? store.withLock { store.now(try store.loadGlobals()) }) ?? Date()
         for rawLine in script.split(separator: "\n") {
-            let line = rawLine.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: ";"))
+            let line = rawLine.trimmingCharacters(in: .whitespaces).trimmingCharacters(
+                in: CharacterSet(charactersIn: ";"))
             let words = line.split(separator: " ").map(String.init)
             guard let verb = words.first?.lowercased() else { continue }
             switch verb {
@@ -202,7 +244,9 @@ enum ADRCITool {
             case "show" where words.count >= 2 && words[1].lowercased() == "homes":
                 output += "ADR Homes: \n" + allHomes(base).map { $0 + "\n" }.joined()
             case "purge":
-                let minutes = words.firstIndex(of: "-age").flatMap { $0 + 1 < words.count ? Double(words[$0 + 1]) : nil } ?? 43_200
+                let minutes =
+                    words.firstIndex(of: "-age").flatMap { $0 + 1 < words.count ? Double(words[$0 + 1]) : nil }
+                    ?? 43_200
                 for home in (homes.isEmpty ? allHomes(base) : homes) {
                     purge(directory: base + "/" + home, olderThan: now.addingTimeInterval(-minutes * 60))
                 }
@@ -222,7 +266,9 @@ enum ADRCITool {
         let diag = base + "/diag"
         for product in (try? FileManager.default.contentsOfDirectory(atPath: diag)) ?? [] {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(diag)/\(product)")) ?? [] {
-                for instance in (try? FileManager.default.contentsOfDirectory(atPath: "\(diag)/\(product)/\(name)")) ?? [] {
+                for instance in (try? FileManager.default.contentsOfDirectory(atPath: "\(diag)/\(product)/\(name)"))
+                    ?? []
+                {
                     result.append("diag/\(product)/\(name)/\(instance)")
                 }
             }
@@ -235,7 +281,8 @@ enum ADRCITool {
         while let relative = enumerator.nextObject() as? String {
             let path = directory + "/" + relative
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                attributes[.type] as? FileAttributeType == .typeRegular, let modified = attributes[.modificationDate] as? Date,
+                attributes[.type] as? FileAttributeType == .typeRegular,
+                let modified = attributes[.modificationDate] as? Date,
                 modified < limit
             else { continue }
             try? FileManager.default.removeItem(atPath: path)

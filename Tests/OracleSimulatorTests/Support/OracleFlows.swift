@@ -34,7 +34,8 @@ final class OracleFlows {
         backupTemplates = try TemplateFile(named: "rmantemplate.cfg")
         restoreTemplates = try TemplateFile(named: "restoretemplate.cfg")
         backupLog = harness.backupDestination + "/backup_logs/orcl.log"
-        try FileManager.default.createDirectory(atPath: harness.backupDestination + "/backup_logs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: harness.backupDestination + "/backup_logs", withIntermediateDirectories: true)
     }
 
     var backupValues: [String: String] {
@@ -42,14 +43,16 @@ final class OracleFlows {
             "configname": "orcl", "catalogconnect": "/@rman", "recoverywindow": "2", "parallel": "4",
             "backupdest": harness.backupDestination, "sectionsize": "", "logfile": backupLog,
             "sqlplusconnection": "/@orcl as sysdba", "archdir": harness.backupDestination + "/archivelog",
-            "scheduleuserprefix": "", "osuser": "oracle", "ospassword": "S3cret-OS-pw", "scriptpath": "/opt/oracle-backup",
+            "scheduleuserprefix": "", "osuser": "oracle", "ospassword": "S3cret-OS-pw",
+            "scriptpath": "/opt/oracle-backup",
             "schedulebackup": "FREQ=DAILY;BYHOUR=22", "schedulearchlog": "FREQ=HOURLY", "backupjobenabled": "true",
             "dbid": "1433672784",
         ]
     }
 
     func createDatabases(extraOptions: [String] = []) throws {
-        let created = try harness.admin(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"] + extraOptions)
+        let created = try harness.admin(
+            ["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"] + extraOptions)
         guard created.exitCode == 0 else { throw StepFailure(step: "create-db", output: created.output) }
         let catalog = try harness.admin(["create-db", "--name", "catdb", "--dbid", "2000000001"])
         guard catalog.exitCode == 0 else { throw StepFailure(step: "create-db catdb", output: catalog.output) }
@@ -62,7 +65,8 @@ final class OracleFlows {
     }
 
     func rmanScript(_ body: String) throws -> String {
-        try backupTemplates.render("header", backupValues) + "\n" + body + "\n" + backupTemplates.render("footer", backupValues) + "\n"
+        try backupTemplates.render("header", backupValues) + "\n" + body + "\n"
+            + backupTemplates.render("footer", backupValues) + "\n"
     }
 
     @discardableResult
@@ -72,7 +76,8 @@ final class OracleFlows {
     }
 
     func configure() throws {
-        let rmanBody = try ["configdelalnodg", "config"].map { try backupTemplates.render($0, backupValues) }.joined(separator: "\n")
+        let rmanBody = try ["configdelalnodg", "config"].map { try backupTemplates.render($0, backupValues) }.joined(
+            separator: "\n")
         try requireSuccess("rman config", try harness.rman(rmanScript(rmanBody), log: backupLog))
         try requireSuccess("sqlplus config", try harness.sqlplus(sqlplusScript(["configfromsqlplus"]), silent: false))
     }
@@ -82,12 +87,17 @@ final class OracleFlows {
     func backupRun(snapshotName: String) throws -> String {
         let parameters = harness.backupDestination + "/autorestore.cfg"
         let missing = try requireSuccess("archivelogmissing", try harness.sqlplus(sqlplusScript(["archivelogmissing"])))
-        let commands = missing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("BACKUP force as copy") }
+        let commands = missing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            $0.hasPrefix("BACKUP force as copy")
+        }
         if !commands.isEmpty {
-            let body = "run {\n" + (try backupTemplates.render("allocatearchlogchannel", backupValues)) + "\n" + commands.joined(separator: "\n") + "\n}"
+            let body =
+                "run {\n" + (try backupTemplates.render("allocatearchlogchannel", backupValues)) + "\n"
+                + commands.joined(separator: "\n") + "\n}"
             try requireSuccess("missing archivelog copy", try harness.rman(rmanScript(body), log: backupLog))
         }
-        let switched = try requireSuccess("archivecurrentlogs", try harness.sqlplus(sqlplusScript(["archivecurrentlogs"])))
+        let switched = try requireSuccess(
+            "archivecurrentlogs", try harness.sqlplus(sqlplusScript(["archivecurrentlogs"])))
         if FileManager.default.fileExists(atPath: parameters) {
             var appended = ""
             for line in switched.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
@@ -101,20 +111,28 @@ final class OracleFlows {
             try handle.close()
         }
         let snapshot = try harness.snapshot(snapshotName)
-        let expired = try requireSuccess("deletedatafilecopy", try harness.sqlplus(sqlplusScript(["deletedatafilecopy"])))
-        let deletes = expired.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("DELETECOPY: ") }
-            .map { String($0.dropFirst(12)) }
-        if !deletes.isEmpty {
-            try requireSuccess("delete expired copies", try harness.rman(rmanScript(deletes.joined(separator: "\n")), log: backupLog))
+        let expired = try requireSuccess(
+            "deletedatafilecopy", try harness.sqlplus(sqlplusScript(["deletedatafilecopy"])))
+        let deletes = expired.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            $0.hasPrefix("DELETECOPY: ")
         }
-        let refresh = "run {\n" + (try backupTemplates.render("backupimagecopy", backupValues)) + "\n"
+        .map { String($0.dropFirst(12)) }
+        if !deletes.isEmpty {
+            try requireSuccess(
+                "delete expired copies", try harness.rman(rmanScript(deletes.joined(separator: "\n")), log: backupLog))
+        }
+        let refresh =
+            "run {\n" + (try backupTemplates.render("backupimagecopy", backupValues)) + "\n"
             + (try backupTemplates.render("backupfooter", backupValues)) + "\n}"
         try requireSuccess("refresh", try harness.rman(rmanScript(refresh), log: backupLog))
-        try requireSuccess("archivecurrentlogs 2", try harness.sqlplus(sqlplusScript(["archivecurrentlogs"]), silent: false))
+        try requireSuccess(
+            "archivecurrentlogs 2", try harness.sqlplus(sqlplusScript(["archivecurrentlogs"]), silent: false))
         let values = backupValues.merging(["logfile": backupLog]) { $1 }
-        let parameterOutput = try requireSuccess("autorestoreparameters", try harness.sqlplus(sqlplusScript(["autorestoreparameters"], values: values)))
+        let parameterOutput = try requireSuccess(
+            "autorestoreparameters", try harness.sqlplus(sqlplusScript(["autorestoreparameters"], values: values)))
         var text = "[dbparams]\n"
-        for line in parameterOutput.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) where line.hasPrefix("dbconfig-") {
+        for line in parameterOutput.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) })
+        where line.hasPrefix("dbconfig-") {
             text += line.dropFirst(9) + "\n"
         }
         try text.write(toFile: parameters, atomically: true, encoding: .utf8)
@@ -146,24 +164,32 @@ final class OracleFlows {
             "db_block_size": OracleFlows.parameter("db_block_size", in: parameters) ?? "",
             "mountdestination": harness.mountPoint, "db_files": OracleFlows.parameter("db_files", in: parameters) ?? "",
             "db_name": dbName, "pga_size": "2G", "sga_size": "3G",
-            "db_undotbs": OracleFlows.parameter("undo_tablespace", in: parameters) ?? "", "logdir": harness.logDirectory,
+            "db_undotbs": OracleFlows.parameter("undo_tablespace", in: parameters) ?? "",
+            "logdir": harness.logDirectory,
             "instancenumber": "1", "thread": "1", "logfile": logfile,
             "initora": harness.autorestoreDestination + "/init.ora", "lasttime": lasttime,
             "bctfile": OracleFlows.parameter("bctfile", in: parameters) ?? "", "customverifydate": customVerifyDate,
         ]
         values["catalogstatements"] =
             "catalog start with '\(harness.mountPoint)/archivelog/' noprompt;\ncatalog start with '\(harness.mountPoint)/data_' noprompt;"
-        try restoreTemplates.render("autoinitora", values).write(toFile: values["initora"]!, atomically: true, encoding: .utf8)
+        try restoreTemplates.render("autoinitora", values).write(
+            toFile: values["initora"]!, atomically: true, encoding: .utf8)
         func sql(_ keys: [String], silent: Bool = true) throws -> SimulatorHarness.Run {
-            let script = try (["sqlplusheader"] + keys + ["sqlplusfooter"]).map { try restoreTemplates.render($0, values) }.joined(separator: "\n") + "\n"
+            let script =
+                try (["sqlplusheader"] + keys + ["sqlplusfooter"]).map { try restoreTemplates.render($0, values) }
+                .joined(separator: "\n") + "\n"
             return try harness.sqlplus(script, silent: silent, sid: sid)
         }
         func rman(_ body: String) throws -> SimulatorHarness.Run {
-            let script = try restoreTemplates.render("rmanheader", values) + "\n" + body + "\n" + restoreTemplates.render("rmanfooter", values) + "\n"
+            let script =
+                try restoreTemplates.render("rmanheader", values) + "\n" + body + "\n"
+                + restoreTemplates.render("rmanfooter", values) + "\n"
             return try harness.rman(script, log: logfile, sid: sid)
         }
         func check(_ step: String, _ run: SimulatorHarness.Run) throws -> String {
-            guard run.exitCode == 0 else { throw StepFailure(step: step, output: run.output + "\n--- log ---\n" + harness.read(logfile)) }
+            guard run.exitCode == 0 else {
+                throw StepFailure(step: step, output: run.output + "\n--- log ---\n" + harness.read(logfile))
+            }
             return run.output
         }
         _ = try check("startupnomount", try sql(["startupnomount"], silent: false))
@@ -174,9 +200,12 @@ final class OracleFlows {
             _ = try check("disablebct", try sql(["disablebct"], silent: false))
         }
         let switchOutput = try check("switchdatafiles", try sql(["switchdatafiles"]))
-        let switchScript = switchOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("RENAMEDF-") }
-            .map { String($0.dropFirst(9)) }.joined(separator: "\n")
-        _ = try check("switch and recover", try rman(switchScript + "\n" + restoreTemplates.render("recoverdatafiles", values)))
+        let switchScript = switchOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            $0.hasPrefix("RENAMEDF-")
+        }
+        .map { String($0.dropFirst(9)) }.joined(separator: "\n")
+        _ = try check(
+            "switch and recover", try rman(switchScript + "\n" + restoreTemplates.render("recoverdatafiles", values)))
         let verify = try check("openandverify", try sql(["openandverify"]))
         var result = RestoreResult(expected: lasttime, verifyOutput: verify, recoverLog: harness.read(logfile))
         if validate {
@@ -189,7 +218,9 @@ final class OracleFlows {
     /// `shutdown abort` of the restore instance (cleanup, errors ignored like the reference).
     func abortInstance(sid: String = "orcl") throws {
         let values = ["logfile": harness.logDirectory + "/cleanup.log"]
-        let script = try ["sqlplusheader", "shutdownabort", "sqlplusfooter"].map { try restoreTemplates.render($0, values) }.joined(separator: "\n")
+        let script = try ["sqlplusheader", "shutdownabort", "sqlplusfooter"].map {
+            try restoreTemplates.render($0, values)
+        }.joined(separator: "\n")
         try harness.sqlplus(script + "\n", sid: sid)
     }
 }

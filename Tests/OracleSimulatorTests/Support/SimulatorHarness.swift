@@ -40,14 +40,14 @@ final class SimulatorHarness {
         let tns = root.appendingPathComponent("tns")
         try manager.createDirectory(at: tns, withIntermediateDirectories: true)
         try """
-            ORCL = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl)))
-            RMAN = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = catdb)))
-            AUTORESTORE =
-              (DESCRIPTION =
-                (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521))
-                (CONNECT_DATA = (SERVICE_NAME = catdb)))
+        ORCL = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl)))
+        RMAN = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = catdb)))
+        AUTORESTORE =
+          (DESCRIPTION =
+            (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521))
+            (CONNECT_DATA = (SERVICE_NAME = catdb)))
 
-            """.write(to: tns.appendingPathComponent("tnsnames.ora"), atomically: true, encoding: .utf8)
+        """.write(to: tns.appendingPathComponent("tnsnames.ora"), atomically: true, encoding: .utf8)
         backupDestination = root.appendingPathComponent("backup/orcl").path
         autorestoreDestination = root.appendingPathComponent("autorestore/dest").path
         mountPoint = root.appendingPathComponent("autorestore/mnt").path
@@ -68,7 +68,9 @@ final class SimulatorHarness {
 
     /// Runs `executable` with `arguments`, feeding `input` on stdin.
     @discardableResult
-    func run(_ executable: URL, _ arguments: [String], input: String = "", extraEnvironment: [String: String] = [:]) throws -> Run {
+    func run(_ executable: URL, _ arguments: [String], input: String = "", extraEnvironment: [String: String] = [:])
+        throws -> Run
+    {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -87,7 +89,8 @@ final class SimulatorHarness {
     }
 
     func tool(_ name: String) -> URL {
-        name == "opatch" ? oracleHome.appendingPathComponent("OPatch/opatch") : oracleHome.appendingPathComponent("bin/\(name)")
+        name == "opatch"
+            ? oracleHome.appendingPathComponent("OPatch/opatch") : oracleHome.appendingPathComponent("bin/\(name)")
     }
 
     @discardableResult
@@ -97,12 +100,16 @@ final class SimulatorHarness {
 
     @discardableResult
     func sqlplus(_ script: String, silent: Bool = true, sid: String? = nil) throws -> Run {
-        try run(tool("sqlplus"), (silent ? ["-S"] : []) + ["/nolog"], input: script, extraEnvironment: sid.map { ["ORACLE_SID": $0] } ?? [:])
+        try run(
+            tool("sqlplus"), (silent ? ["-S"] : []) + ["/nolog"], input: script,
+            extraEnvironment: sid.map { ["ORACLE_SID": $0] } ?? [:])
     }
 
     @discardableResult
     func rman(_ script: String, log: String, sid: String? = nil) throws -> Run {
-        try run(tool("rman"), ["log", log, "append"], input: script, extraEnvironment: sid.map { ["ORACLE_SID": $0] } ?? [:])
+        try run(
+            tool("rman"), ["log", log, "append"], input: script, extraEnvironment: sid.map { ["ORACLE_SID": $0] } ?? [:]
+        )
     }
 
     func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
@@ -110,7 +117,8 @@ final class SimulatorHarness {
     /// Copies the backup area like a storage snapshot would.
     func snapshot(_ name: String) throws -> String {
         let target = root.appendingPathComponent("snapshots/\(name)").path
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: backupDestination, toPath: target)
         return target
     }

@@ -10,12 +10,14 @@ struct TemplateFile {
     }
 
     static func templatesDirectory() -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/OracleTools/Resources/templates")
     }
 
     init(named name: String) throws {
-        let text = try String(contentsOf: TemplateFile.templatesDirectory().appendingPathComponent(name), encoding: .utf8)
+        let text = try String(
+            contentsOf: TemplateFile.templatesDirectory().appendingPathComponent(name), encoding: .utf8)
         var entries: [String: String] = [:]
         var section: String?
         var key: String?

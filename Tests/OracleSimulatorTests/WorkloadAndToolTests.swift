@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+@Suite("Workload variants")
+struct WorkloadVariantTests {
+    @Test("a datafile added after a backup is created during recovery from the redo")
+    func addedDatafileIsCreatedByRecovery() throws {
+        let flows = try OracleFlows(harness: try SimulatorHarness())
+        try flows.createDatabases()
+        try flows.configure()
+        try flows.backupRun(snapshotName: "one")
+        try flows.harness.admin(["workload", "orcl", "--add-datafile", "EXTRA", "--transactions", "3"])
+        let snapshot = try flows.backupRun(snapshotName: "two")
+        try flows.harness.admin(["workload", "orcl", "--transactions", "3"])
+        let third = try flows.backupRun(snapshotName: "three")
+        // Snapshot two: the copies and controlfile are from run one, before file 5 existed.
+        let result = try flows.restore(from: snapshot)
+        #expect(
+            result.recoverLog.contains(
+                "creating datafile file number=5 name=\(flows.harness.mountPoint)/ORCL/datafile/o1_mf_extra_"))
+        #expect(!result.verifyOutput.contains("DATAFILE STATUS: "))
+        try flows.abortInstance()
+        // Snapshot three has a copy of file 5 (taken by run two).
+        #expect(try FileManager.default.contentsOfDirectory(atPath: third).contains { $0.contains("_TS-EXTRA_FNO-5_") })
+    }
+
+    @Test("copies of a dropped datafile are reported by deletedatafilecopy and deleted by RMAN")
+    func droppedDatafileCopies() throws {
+        let flows = try OracleFlows(harness: try SimulatorHarness())
+        try flows.createDatabases()
+        try flows.harness.admin(["workload", "orcl", "--add-datafile", "EXTRA"])
+        try flows.configure()
+        try flows.backupRun(snapshotName: "one")
+        let copy = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: flows.harness.backupDestination).first {
+                $0.contains("_FNO-5_")
+            })
+        try flows.harness.admin(["workload", "orcl", "--drop-datafile", "5"])
+        let expired = try flows.harness.sqlplus(try flows.sqlplusScript(["deletedatafilecopy"]))
+        #expect(
+            expired.output.contains(
+                "DELETECOPY: delete noprompt datafilecopy '\(flows.harness.backupDestination)/\(copy)';"))
+        try flows.backupRun(snapshotName: "two")
+        #expect(!FileManager.default.fileExists(atPath: flows.harness.backupDestination + "/" + copy))
+        let after = try flows.harness.sqlplus(try flows.sqlplusScript(["deletedatafilecopy"]))
+        #expect(!after.output.contains("DELETECOPY:"))
+    }
+
+    @Test("NOLOGGING changes replayed by recovery leave nonlogged blocks the verification reports")
+    func nologgingBlocks() throws {
+        let flows = try OracleFlows(harness: try SimulatorHarness())
+        try flows.createDatabases()
+        try flows.configure()
+        try flows.backupRun(snapshotName: "one")
+        try flows.harness.admin(["workload", "orcl", "--transactions", "2", "--nologging", "3"])
+        let snapshot = try flows.backupRun(snapshotName: "two")
+        let result = try flows.restore(from: snapshot)
+        #expect(result.marker("NONLOGGED BLOCK COUNT: ") == "1")
+        // Oracle 12.1 also lists them in v$database_block_corruption (type NOLOGGING).
+        #expect(result.marker("CORRUPT BLOCK COUNT: ") == "1")
+        try flows.abortInstance()
+        let report = try flows.harness.rman(try flows.rmanScript("REPORT UNRECOVERABLE;"), log: flows.backupLog)
+        #expect(report.exitCode == 0)
+    }
+
+    @Test("one backup run stays fast: every tool call well under a second")
+    func speed() throws {
+        let flows = try OracleFlows(harness: try SimulatorHarness())
+        try flows.createDatabases()
+        try flows.configure()
+        try flows.harness.admin(["workload", "orcl", "--transactions", "20"])
+        let start = Date()
+        try flows.backupRun(snapshotName: "timed")
+        // A run is about eight tool processes.
+        #expect(Date().timeIntervalSince(start) < 8 * 0.5)
+    }
+
+    @Test("the clock only moves when told to: ORACLE_SIM_NOW plus simulated sleeps")
+    func controllableClock() throws {
+        let harness = try SimulatorHarness(now: "2020-02-29 23:59:50")
+        #expect(try harness.admin(["clock"]).output == "2020-02-29 23:59:50\n")
+        try harness.admin(["clock", "advance", "15"])
+        #expect(try harness.admin(["inspect", "--clock"]).output == "2020-03-01 00:00:05\n")
+    }
+}
+
+@Suite("Auxiliary tools")
+struct AuxiliaryToolTests {
+    @Test("opatch lsinventory succeeds and names the Oracle home")
+    func opatch() throws {
+        let harness = try SimulatorHarness()
+        let run = try harness.run(harness.tool("opatch"), ["lsinventory"])
+        #expect(run.exitCode == 0)
+        #expect(run.output.contains("Oracle Home       : \(harness.oracleHome.path)"))
+        #expect(run.output.hasSuffix("OPatch succeeded.\n"))
+        #expect(try harness.run(harness.tool("opatch"), ["apply"]).exitCode != 0)
+    }
+
+    @Test("srvctl without clusterware prints the transcript's message; with it, the configuration")
+    func srvctl() throws {
+        let harness = try SimulatorHarness()
+        try harness.admin(["create-db", "--name", "orcl", "--service", "backup_orcl"])
+        let plain = try harness.run(harness.tool("srvctl"), ["config", "database", "-d", "orcl"])
+        #expect(
+            plain.output
+                == "****Unable to retrieve Oracle Clusterware home.\nStart Oracle Clusterware stack and try again.\n")
+        let grid = try harness.run(
+            harness.tool("srvctl"), ["config", "database", "-d", "orcl"], extraEnvironment: ["ORACLE_SIM_GRID": "TRUE"])
+        #expect(grid.exitCode == 0)
+        #expect(grid.output.contains("Database unique name: orcl"))
+        let services = try harness.run(
+            harness.tool("srvctl"), ["config", "service", "-d", "orcl"], extraEnvironment: ["ORACLE_SIM_GRID": "TRUE"])
+        #expect(services.output.contains("Service name: backup_orcl"))
+    }
+
+    @Test("adrci purges files older than the given age from ADR homes")
+    func adrciPurge() throws {
+        let harness = try SimulatorHarness()
+        let home = harness.logDirectory + "/diag/rdbms/orcl/orcl/trace"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let old = home + "/old.trc"
+        let fresh = home + "/fresh.trc"
+        try "x".write(toFile: old, atomically: true, encoding: .utf8)
+        try "y".write(toFile: fresh, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: 1_478_000_000)], ofItemAtPath: old)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: 1_478_641_000)], ofItemAtPath: fresh)
+        let script = harness.root.appendingPathComponent("purge.adrci").path
+        try "set base \(harness.logDirectory)\nset home diag/rdbms/orcl/orcl\npurge -age 1440\n".write(
+            toFile: script, atomically: true, encoding: .utf8)
+        let run = try harness.run(harness.tool("adrci"), ["script=\(script)"])
+        #expect(run.exitCode == 0)
+        #expect(!FileManager.default.fileExists(atPath: old))
+        #expect(FileManager.default.fileExists(atPath: fresh))
+    }
+}
