@@ -115,6 +115,14 @@ public actor SimulatorEngine {
                 response = ontap.handle(request, fault: fault, now: now)
             }
         }
+        var response = response
+        if let fault, fault.action == .lostReply {
+            let status = fault.status ?? 502
+            switch options.vendor {
+            case .zfssa: response = zfssa.fault(status, "ERR_BUSY", fault.message ?? "reply lost (simulated)")
+            case .ontap: response = ontap.error(status, fault.message ?? "reply lost (simulated)", fault.code ?? "1")
+            }
+        }
         let authenticated =
             request.header("Authorization") != nil || request.header("X-Auth-Session") != nil
             || request.header("X-Auth-User") != nil
@@ -159,7 +167,7 @@ public actor SimulatorEngine {
             return SimResponse(status: 204)
         case ("GET", "log"):
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             return SimResponse(
                 status: 200, headers: ["Content-Type": "application/json"],
                 body: Array((try? encoder.encode(log)) ?? Data("[]".utf8)))

@@ -92,6 +92,8 @@ public struct FaultRule: Sendable, Codable, Hashable {
         case failJob
         /// ONTAP: the job this request starts finishes only after `seconds`.
         case slowJob
+        /// Handle the request normally (the change happens), then answer `status` instead (a lost reply).
+        case lostReply
     }
 
     public var action: Action

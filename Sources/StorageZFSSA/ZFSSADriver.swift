@@ -347,8 +347,8 @@ public struct ZFSSADriver: StorageDriver {
             subject = "\(notFound) not found; "
         case 401, 403: code = .permissionDenied
         case 409:
-            code = ZFSSAWire.faultMessage(response) == "ERR_OBJECT_EXISTS" || ZFSSAWire.faultMessage(response) == nil
-                ? .alreadyExists : .locked
+            let message = ZFSSAWire.faultMessage(response)
+            code = message == "ERR_OBJECT_EXISTS" || message == nil ? .alreadyExists : .unexpectedResponse
         case 400: code = ZFSSAWire.faultMessage(response) == "ERR_INVALID_ARG" ? .invalidName : .unexpectedResponse
         case 500...599: code = .serverError
         default: code = .unexpectedResponse
