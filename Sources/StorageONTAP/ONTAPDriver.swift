@@ -676,7 +676,7 @@ public struct ONTAPDriver: StorageDriver {
         default: code = .unexpectedResponse
         }
         let prefix = method.map { "\($0.rawValue) \(subject)" } ?? subject
-        logger.error("\(prefix) returned \(response.status)")
+        logger.log(level: response.status == 404 ? .debug : .error, "\(prefix) returned \(response.status)")
         return StorageError(
             code, vendor: vendor, operation: operation, status: response.status,
             message: "\(prefix) returned \(response.status): \(ONTAPWire.errorText(response))")

@@ -96,7 +96,7 @@ public actor SimulatorEngine {
     func handle(_ request: SimRequest, fault: FaultRule?) -> SimResponse {
         lastActivity = Date()
         let now = Date()
-        let response: SimResponse
+        var response: SimResponse
         if let fault, fault.action == .status {
             let status = fault.status ?? 503
             let message = fault.message ?? "simulated failure"
@@ -115,7 +115,6 @@ public actor SimulatorEngine {
                 response = ontap.handle(request, fault: fault, now: now)
             }
         }
-        var response = response
         if let fault, fault.action == .lostReply {
             let status = fault.status ?? 502
             switch options.vendor {

@@ -139,3 +139,25 @@ private final class FailureBox: @unchecked Sendable {
     func set(_ text: String) { lock.withLock { message = text } }
     func get() -> String? { lock.withLock { message } }
 }
+
+extension StorageSimulatorServer {
+    /// Runs `body` against a fresh simulator and always stops it afterwards.
+    public static func withSimulator<T>(
+        _ options: SimulatorOptions, tls: SimulatorTLSFiles?, seed: SimulatorSeed? = nil,
+        _ body: (RunningSimulator) async throws -> T
+    ) async throws -> T {
+        let engine = SimulatorEngine(options: options)
+        if let seed { await engine.seed(seed) }
+        var logger = Logger(label: "storage-sim")
+        logger.logLevel = .critical
+        let server = try await start(engine: engine, tls: tls, logger: logger)
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+}

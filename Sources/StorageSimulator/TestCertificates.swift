@@ -81,3 +81,25 @@ public struct TestCertificates: Sendable, Hashable {
         }
     }
 }
+
+extension TestCertificates {
+    /// One set per process, generated on first use in a fresh temporary directory (removed with the machine's
+    /// temporary files; it holds only throw-away test keys).
+    public static func shared() async throws -> TestCertificates {
+        try await SharedCertificates.instance.get()
+    }
+}
+
+private actor SharedCertificates {
+    static let instance = SharedCertificates()
+    private var task: Task<TestCertificates, any Error>?
+
+    func get() async throws -> TestCertificates {
+        if let task { return try await task.value }
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("storage-sim-certs-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        let created = Task { try await TestCertificates.generate(in: directory) }
+        task = created
+        return try await created.value
+    }
+}

@@ -353,7 +353,8 @@ public struct ZFSSADriver: StorageDriver {
         case 500...599: code = .serverError
         default: code = .unexpectedResponse
         }
-        logger.error("\(method.rawValue) to \(path) returned \(response.status)")
+        logger.log(
+            level: response.status == 404 ? .debug : .error, "\(method.rawValue) to \(path) returned \(response.status)")
         return StorageError(
             code, vendor: vendor, operation: operation, status: response.status,
             message: "\(subject)\(method.rawValue) \(path) returned \(response.status): \(fault)")
