@@ -104,7 +104,9 @@ private enum SharedClient {
     static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(30)))
-        configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        configuration.connectionPool.idleTimeout = .seconds(30)
+        // Fail fast on refused connections and TLS errors; ApplianceHTTPClient decides about retries.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 }

@@ -21,7 +21,7 @@ struct ZFSSAFixture: Sendable {
         _ database: String, apiVersion: Int = 2, authentication: ZFSSAAuthentication = .basic,
         password: String = "secret", timeout: Duration = .seconds(20), attempts: Int = 3, logger: Logger? = nil,
         caFile: String?? = nil, insecure: Bool = false
-    ) throws -> ZFSSADriver {
+    ) throws(StorageError) -> ZFSSADriver {
         let log = logger ?? Logger(label: "zfssa-test") { _ in SwiftLogNoOpLogHandler() }
         let transport = AsyncHTTPClientTransport(
             options: HTTPTransportOptions(
