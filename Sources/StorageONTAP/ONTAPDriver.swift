@@ -269,6 +269,11 @@ public struct ONTAPDriver: StorageDriver {
     public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
         let operation = "cloneSnapshot"
         try checkName(cloneName, operation: operation)
+        if cloneName == volumeName || volumeNames.contains(cloneName) {
+            throw StorageError(
+                .alreadyExists, vendor: vendor, operation: operation,
+                message: "\(cloneName) is this database's own name; choose another clone name")
+        }
         let volumes = try await databaseVolumes(operation: operation)
         guard try await snapshotRecord(named: id, of: volumes[0], operation: operation) != nil else {
             throw StorageError(
@@ -396,8 +401,13 @@ public struct ONTAPDriver: StorageDriver {
         clone: Clone, members: [ONTAPWire.VolumeRecord], root: ONTAPWire.VolumeRecord?
     ) {
         let volumes = try await databaseVolumes(operation: operation)
-        if isMultiVolume, let first = try await volumeRecord(named: "\(name)0", operation: operation),
-            first.cloneParent == volumes[0].name, first.nas?.path == "/\(name)/\(name)0" || first.nas?.path == nil
+        let firstMember = isMultiVolume ? try await volumeRecord(named: "\(name)0", operation: operation) : nil
+        if let firstMember, let parent = firstMember.cloneParent, parent != volumes[0].name {
+            throw StorageError(
+                .notOwned, vendor: vendor, operation: operation,
+                message: "\(name) is a clone of \(parent), not of \(volumes[0].name); refusing")
+        }
+        if let first = firstMember, first.cloneParent == volumes[0].name, first.nas?.path == "/\(name)/\(name)0" || first.nas?.path == nil
         {
             var members = [first]
             for (index, volume) in volumes.enumerated().dropFirst() {
