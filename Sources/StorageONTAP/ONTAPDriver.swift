@@ -39,7 +39,9 @@ public struct ONTAPDriver: StorageDriver {
         public var junctionParent: String
         public var exportPolicy: String
 
-        public init(aggregate: String? = nil, size: Int64? = nil, junctionParent: String = "", exportPolicy: String = "default") {
+        public init(
+            aggregate: String? = nil, size: Int64? = nil, junctionParent: String = "", exportPolicy: String = "default"
+        ) {
             self.aggregate = aggregate
             self.size = size
             self.junctionParent = junctionParent
@@ -156,7 +158,9 @@ public struct ONTAPDriver: StorageDriver {
                 guard let text = record.createTime, let creation = ONTAPWire.parseTime(text) else {
                     throw StorageError(
                         .unexpectedResponse, vendor: vendor, operation: operation,
-                        message: "snapshot \(record.name) of \(volume.name) has an unreadable create_time '\(record.createTime ?? "")'")
+                        message:
+                            "snapshot \(record.name) of \(volume.name) has an unreadable create_time '\(record.createTime ?? "")'"
+                    )
                 }
                 if var existing = merged[record.name] {
                     existing.creation = min(existing.creation, creation)
@@ -195,10 +199,13 @@ public struct ONTAPDriver: StorageDriver {
         for volume in volumes {
             let path = "storage/volumes/\(volume.uuid)/snapshots"
             let response = try await http.send(
-                .post, path, body: (["name": .string(name)] as JSONValue).bytes, headers: authorization, operation: operation,
+                .post, path, body: (["name": .string(name)] as JSONValue).bytes, headers: authorization,
+                operation: operation,
                 retry: .once)
             do throws(StorageError) {
-                try await finish(response, operation: operation, what: "snapshot \(name) of \(volume.name)", conflict: .alreadyExists)
+                try await finish(
+                    response, operation: operation, what: "snapshot \(name) of \(volume.name)", conflict: .alreadyExists
+                )
             } catch {
                 if !done.isEmpty {
                     throw StorageError(
@@ -217,7 +224,8 @@ public struct ONTAPDriver: StorageDriver {
         logger.info("Created snapshot \(name) on \(done.joined(separator: ", "))")
         let creation = record.createTime.flatMap(ONTAPWire.parseTime) ?? Date()
         return Snapshot(
-            id: name, creation: creation, spaceTotal: record.size?.value, spaceUnique: record.size?.value, cloneCount: 0)
+            id: name, creation: creation, spaceTotal: record.size?.value, spaceUnique: record.size?.value, cloneCount: 0
+        )
     }
 
     public func deleteSnapshot(id: String) async throws(StorageError) {
@@ -234,7 +242,8 @@ public struct ONTAPDriver: StorageDriver {
         if !clones.isEmpty {
             throw StorageError(
                 .hasClones, vendor: vendor, operation: operation,
-                message: "snapshot \(id) backs FlexClone(s) \(clones.map(\.name).joined(separator: ", ")); drop them first")
+                message:
+                    "snapshot \(id) backs FlexClone(s) \(clones.map(\.name).joined(separator: ", ")); drop them first")
         }
         for (index, volume) in volumes.enumerated() {
             guard let snapshot = try await snapshotRecord(named: id, of: volume, operation: operation) else {
@@ -246,7 +255,8 @@ public struct ONTAPDriver: StorageDriver {
             let response = try await http.send(
                 .delete, path, headers: authorization, operation: operation, retry: .idempotentDelete)
             do throws(StorageError) {
-                try await finish(response, operation: operation, what: "snapshot \(id) of \(volume.name)", conflict: .hasClones)
+                try await finish(
+                    response, operation: operation, what: "snapshot \(id) of \(volume.name)", conflict: .hasClones)
             } catch {
                 if error.code == .notFound, index > 0 { continue }
                 if error.code == .jobFailed || error.code == .hasClones,
@@ -256,7 +266,9 @@ public struct ONTAPDriver: StorageDriver {
                 {
                     throw StorageError(
                         .hasClones, vendor: vendor, operation: operation, status: error.status,
-                        message: "snapshot \(id) backs FlexClone(s) \(held.map(\.name).joined(separator: ", ")): \(error.message)")
+                        message:
+                            "snapshot \(id) backs FlexClone(s) \(held.map(\.name).joined(separator: ", ")): \(error.message)"
+                    )
                 }
                 throw error
             }
@@ -290,7 +302,8 @@ public struct ONTAPDriver: StorageDriver {
         }
         if try await volumeRecord(named: cloneName, operation: operation) != nil {
             throw StorageError(
-                .alreadyExists, vendor: vendor, operation: operation, message: "a volume named \(cloneName) exists already")
+                .alreadyExists, vendor: vendor, operation: operation,
+                message: "a volume named \(cloneName) exists already")
         }
         var created: [ONTAPWire.VolumeRecord] = []
         do throws(StorageError) {
@@ -314,7 +327,8 @@ public struct ONTAPDriver: StorageDriver {
             }
             let response = try await http.send(
                 .post, "storage/volumes", body: root.bytes, headers: authorization, operation: operation, retry: .once)
-            try await finish(response, operation: operation, what: "namespace root \(cloneName)", conflict: .alreadyExists)
+            try await finish(
+                response, operation: operation, what: "namespace root \(cloneName)", conflict: .alreadyExists)
             if let record = try await volumeRecord(named: cloneName, operation: operation) { created.append(record) }
             for (index, volume) in volumes.enumerated() {
                 let memberName = "\(cloneName)\(index)"
@@ -332,7 +346,9 @@ public struct ONTAPDriver: StorageDriver {
             }
             throw error
         }
-        logger.info("Created multi-volume clone \(cloneName) of \(volumes.map(\.name).joined(separator: ", ")) at snapshot \(id)")
+        logger.info(
+            "Created multi-volume clone \(cloneName) of \(volumes.map(\.name).joined(separator: ", ")) at snapshot \(id)"
+        )
         return Clone(name: cloneName, originVolume: volumeName, originSnapshot: id, mountPoint: "/\(cloneName)")
     }
 
@@ -352,7 +368,9 @@ public struct ONTAPDriver: StorageDriver {
         let response = try await http.send(
             .post, "storage/volumes", body: JSONValue.object(body).bytes, headers: authorization, operation: operation,
             retry: .once)
-        try await finish(response, operation: operation, what: "FlexClone \(name) of \(parent.name)@\(snapshot)", conflict: .alreadyExists)
+        try await finish(
+            response, operation: operation, what: "FlexClone \(name) of \(parent.name)@\(snapshot)",
+            conflict: .alreadyExists)
     }
 
     public func listClones() async throws(StorageError) -> [Clone] {
@@ -372,7 +390,8 @@ public struct ONTAPDriver: StorageDriver {
                 return Clone(name: base, originVolume: volumeName, originSnapshot: snapshot, mountPoint: "/\(base)")
             }
         }
-        return Clone(name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.nas?.path)
+        return Clone(
+            name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.nas?.path)
     }
 
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
@@ -407,11 +426,14 @@ public struct ONTAPDriver: StorageDriver {
                 .notOwned, vendor: vendor, operation: operation,
                 message: "\(name) is a clone of \(parent), not of \(volumes[0].name); refusing")
         }
-        if let first = firstMember, first.cloneParent == volumes[0].name, first.nas?.path == "/\(name)/\(name)0" || first.nas?.path == nil
+        if let first = firstMember, first.cloneParent == volumes[0].name,
+            first.nas?.path == "/\(name)/\(name)0" || first.nas?.path == nil
         {
             var members = [first]
             for (index, volume) in volumes.enumerated().dropFirst() {
-                guard let member = try await volumeRecord(named: "\(name)\(index)", operation: operation) else { continue }
+                guard let member = try await volumeRecord(named: "\(name)\(index)", operation: operation) else {
+                    continue
+                }
                 guard member.cloneParent == volume.name else {
                     throw StorageError(
                         .notOwned, vendor: vendor, operation: operation,
@@ -421,7 +443,8 @@ public struct ONTAPDriver: StorageDriver {
             }
             var root: ONTAPWire.VolumeRecord?
             if let candidate = try await volumeRecord(named: name, operation: operation) {
-                guard candidate.cloneParent == nil, candidate.nas?.path == "/\(name)" || candidate.nas?.path == nil else {
+                guard candidate.cloneParent == nil, candidate.nas?.path == "/\(name)" || candidate.nas?.path == nil
+                else {
                     throw StorageError(
                         .notOwned, vendor: vendor, operation: operation,
                         message: "volume \(name) is not the namespace root of clone \(name); refusing")
@@ -429,17 +452,23 @@ public struct ONTAPDriver: StorageDriver {
                 root = candidate
             }
             let snapshot = first.clone?.parentSnapshot?.name ?? ""
-            return (Clone(name: name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: "/\(name)"), members, root)
+            return (
+                Clone(name: name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: "/\(name)"), members,
+                root
+            )
         }
         guard let record = try await volumeRecord(named: name, operation: operation) else {
-            throw StorageError(.notFound, vendor: vendor, operation: operation, message: "no volume or clone named \(name)")
+            throw StorageError(
+                .notFound, vendor: vendor, operation: operation, message: "no volume or clone named \(name)")
         }
         guard let parent = record.cloneParent else {
             throw StorageError(
-                .notAClone, vendor: vendor, operation: operation, message: "volume \(name) is not a FlexClone; refusing")
+                .notAClone, vendor: vendor, operation: operation, message: "volume \(name) is not a FlexClone; refusing"
+            )
         }
-        guard parent == volumes[0].name, record.clone?.parentSVM?.name == nil || svm == nil
-            || record.clone?.parentSVM?.name == svm
+        guard parent == volumes[0].name,
+            record.clone?.parentSVM?.name == nil || svm == nil
+                || record.clone?.parentSVM?.name == svm
         else {
             throw StorageError(
                 .notOwned, vendor: vendor, operation: operation,
@@ -454,19 +483,24 @@ public struct ONTAPDriver: StorageDriver {
         let path = "storage/volumes/\(record.uuid)"
         if record.nas?.path != nil {
             let response = try await http.send(
-                .patch, path, body: (["nas": ["path": ""]] as JSONValue).bytes, headers: authorization, operation: operation,
+                .patch, path, body: (["nas": ["path": ""]] as JSONValue).bytes, headers: authorization,
+                operation: operation,
                 retry: .idempotent)
-            try await finish(response, operation: operation, what: "unmount of \(record.name)", conflict: .unexpectedResponse)
+            try await finish(
+                response, operation: operation, what: "unmount of \(record.name)", conflict: .unexpectedResponse)
         }
         if record.state != "offline" {
             let response = try await http.send(
-                .patch, path, body: (["state": "offline"] as JSONValue).bytes, headers: authorization, operation: operation,
+                .patch, path, body: (["state": "offline"] as JSONValue).bytes, headers: authorization,
+                operation: operation,
                 retry: .idempotent)
-            try await finish(response, operation: operation, what: "offline of \(record.name)", conflict: .unexpectedResponse)
+            try await finish(
+                response, operation: operation, what: "offline of \(record.name)", conflict: .unexpectedResponse)
         }
         let response = try await http.send(
             .delete, path, headers: authorization, operation: operation, retry: .idempotentDelete)
-        try await finish(response, operation: operation, what: "deletion of \(record.name)", conflict: .unexpectedResponse)
+        try await finish(
+            response, operation: operation, what: "deletion of \(record.name)", conflict: .unexpectedResponse)
     }
 
     // MARK: Volume
@@ -475,14 +509,16 @@ public struct ONTAPDriver: StorageDriver {
         let operation = "createVolume"
         guard let svmName = svm else {
             throw StorageError(
-                .invalidConfiguration, vendor: vendor, operation: operation, message: "set svm in [netapp] to create volumes")
+                .invalidConfiguration, vendor: vendor, operation: operation,
+                message: "set svm in [netapp] to create volumes")
         }
         guard let aggregate = volumeCreation.aggregate, let size = volumeCreation.size else {
             throw StorageError(
                 .invalidConfiguration, vendor: vendor, operation: operation,
                 message: "set aggregate and volumesize in [netapp] to create volumes")
         }
-        let parent = volumeCreation.junctionParent.hasSuffix("/")
+        let parent =
+            volumeCreation.junctionParent.hasSuffix("/")
             ? String(volumeCreation.junctionParent.dropLast()) : volumeCreation.junctionParent
         var mainPath: String?
         for (index, name) in volumeNames.enumerated() {
@@ -517,7 +553,8 @@ public struct ONTAPDriver: StorageDriver {
 
     // MARK: Lookups
 
-    static let volumeFields = "uuid,name,svm.name,nas.path,nas.export_policy.name,clone,space.size,space.used,aggregates,state"
+    static let volumeFields =
+        "uuid,name,svm.name,nas.path,nas.export_policy.name,clone,space.size,space.used,aggregates,state"
 
     /// The database's volumes, main first; `.notFound` when one is missing.
     func databaseVolumes(operation: String) async throws(StorageError) -> [ONTAPWire.VolumeRecord] {
@@ -543,7 +580,9 @@ public struct ONTAPDriver: StorageDriver {
         if matches.count > 1 {
             throw StorageError(
                 .invalidConfiguration, vendor: vendor, operation: operation,
-                message: "volume \(name) exists in several SVMs (\(matches.compactMap { $0.svm?.name }.joined(separator: ", "))); set svm")
+                message:
+                    "volume \(name) exists in several SVMs (\(matches.compactMap { $0.svm?.name }.joined(separator: ", "))); set svm"
+            )
         }
         return matches.first
     }
@@ -559,7 +598,8 @@ public struct ONTAPDriver: StorageDriver {
             operation: operation
         ).filter {
             $0.cloneParent == volume.name && $0.uuid != volume.uuid
-                && (volume.svm?.name == nil || $0.clone?.parentSVM?.name == nil || $0.clone?.parentSVM?.name == volume.svm?.name)
+                && (volume.svm?.name == nil || $0.clone?.parentSVM?.name == nil
+                    || $0.clone?.parentSVM?.name == volume.svm?.name)
         }
     }
 
@@ -591,9 +631,11 @@ public struct ONTAPDriver: StorageDriver {
             pages += 1
             guard pages <= 10_000 else {
                 throw StorageError(
-                    .unexpectedResponse, vendor: vendor, operation: operation, message: "more than 10000 pages at \(path)")
+                    .unexpectedResponse, vendor: vendor, operation: operation,
+                    message: "more than 10000 pages at \(path)")
             }
-            let response = try await http.send(.get, current, headers: authorization, operation: operation, retry: .idempotent)
+            let response = try await http.send(
+                .get, current, headers: authorization, operation: operation, retry: .idempotent)
             guard response.status == 200 else {
                 throw failure(response, .get, current, operation: operation, conflict: .unexpectedResponse)
             }
@@ -662,12 +704,15 @@ public struct ONTAPDriver: StorageDriver {
             if clock.now + pause > deadline {
                 throw StorageError(
                     .timeout, vendor: vendor, operation: operation, status: 202,
-                    message: "\(what): job \(job.uuid) still \(record.state ?? "unknown") after \(jobTimeout) (jobtimeout)")
+                    message:
+                        "\(what): job \(job.uuid) still \(record.state ?? "unknown") after \(jobTimeout) (jobtimeout)")
             }
             do {
                 try await Task.sleep(for: pause)
             } catch {
-                throw StorageError(.timeout, vendor: vendor, operation: operation, message: "\(what): cancelled while waiting for job \(job.uuid)")
+                throw StorageError(
+                    .timeout, vendor: vendor, operation: operation,
+                    message: "\(what): cancelled while waiting for job \(job.uuid)")
             }
             pause = min(pause * 2, .seconds(2))
         }

@@ -162,7 +162,9 @@ enum ONTAPWire {
         if let unit = units[last] {
             multiplier = unit
             number = String(trimmed.dropLast())
-        } else if last == "b", trimmed.count >= 2, let unit = units[trimmed[trimmed.index(trimmed.endIndex, offsetBy: -2)]] {
+        } else if last == "b", trimmed.count >= 2,
+            let unit = units[trimmed[trimmed.index(trimmed.endIndex, offsetBy: -2)]]
+        {
             multiplier = unit
             number = String(trimmed.dropLast(2))
         }

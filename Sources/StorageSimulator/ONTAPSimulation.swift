@@ -206,12 +206,18 @@ struct ONTAPSimulation {
         let rest = Array(parts.dropFirst(1))
         switch (request.method, rest) {
         case ("GET", ["cluster"]):
-            return .json(200, ["name": "sim-cluster", "version": ["full": "NetApp Release 9.14.1 (simulated)", "generation": 9, "major": 14, "minor": 1]])
+            return .json(
+                200,
+                [
+                    "name": "sim-cluster",
+                    "version": ["full": "NetApp Release 9.14.1 (simulated)", "generation": 9, "major": 14, "minor": 1],
+                ])
         case ("GET", let p) where p.count == 3 && p[0] == "cluster" && p[1] == "jobs":
             guard let job = jobs[p[2]] else { return error(404, "entry doesn't exist", "4") }
             var record: [String: Any] = [
                 "uuid": job.uuid, "description": job.description, "state": job.state, "message": job.message,
-                "code": job.code, "start_time": format(job.start), "_links": ["self": ["href": "/api/cluster/jobs/\(job.uuid)"]],
+                "code": job.code, "start_time": format(job.start),
+                "_links": ["self": ["href": "/api/cluster/jobs/\(job.uuid)"]],
             ]
             if let end = job.end { record["end_time"] = format(end) }
             return .json(200, record, contentType: "application/hal+json")
@@ -230,7 +236,9 @@ struct ONTAPSimulation {
         let tail = Array(rest.dropFirst(3))
         switch (request.method, tail.count) {
         case ("GET", 0):
-            return .json(200, select(volumeJSON(volume), fields: request.queryValue("fields")), contentType: "application/hal+json")
+            return .json(
+                200, select(volumeJSON(volume), fields: request.queryValue("fields")),
+                contentType: "application/hal+json")
         case ("PATCH", 0):
             let body = Self.expandDottedKeys(request.jsonObject)
             var path: String?? = nil
@@ -241,15 +249,22 @@ struct ONTAPSimulation {
             if let state, !["online", "offline", "restricted"].contains(state) {
                 return error(400, "Invalid value for state: \(state)", "2", target: "state")
             }
-            return startJob("PATCH /api/storage/volumes/\(volume.uuid)", .patchVolume(uuid: volume.uuid, path: path, state: state), request: request, fault: fault, now: now, created: false)
+            return startJob(
+                "PATCH /api/storage/volumes/\(volume.uuid)", .patchVolume(uuid: volume.uuid, path: path, state: state),
+                request: request, fault: fault, now: now, created: false)
         case ("DELETE", 0):
             if volume.path != nil {
-                return error(409, "Volume \"\(volume.name)\" in SVM \"\(options.svm)\" must be unmounted before it can be deleted.", "917536")
+                return error(
+                    409,
+                    "Volume \"\(volume.name)\" in SVM \"\(options.svm)\" must be unmounted before it can be deleted.",
+                    "917536")
             }
             if options.requireOfflineForDelete, volume.state != "offline" {
                 return error(409, "Volume \"\(volume.name)\" must be offline before it can be deleted.", "917537")
             }
-            return startJob("DELETE /api/storage/volumes/\(volume.uuid)", .deleteVolume(uuid: volume.uuid), request: request, fault: fault, now: now, created: false)
+            return startJob(
+                "DELETE /api/storage/volumes/\(volume.uuid)", .deleteVolume(uuid: volume.uuid), request: request,
+                fault: fault, now: now, created: false)
         case ("GET", 1) where tail[0] == "snapshots":
             let records = volume.snapshots.map { snapshotJSON($0, of: volume) }
             return collection(records, request: request)
@@ -258,12 +273,16 @@ struct ONTAPSimulation {
                 return error(400, "Field \"name\" is required.", "2", target: "name")
             }
             if volume.snapshots.contains(where: { $0.name == name }) {
-                return error(409, "Snapshot copy \"\(name)\" of volume \"\(volume.name)\" already exists.", "1638600", target: "name")
+                return error(
+                    409, "Snapshot copy \"\(name)\" of volume \"\(volume.name)\" already exists.", "1638600",
+                    target: "name")
             }
             let snapshot = Snapshot(uuid: Self.newUUID(), name: name, createTime: now, size: 1 << 20)
             volume.used += 4096
             volumes[volume.uuid] = volume
-            return startJob("POST /api/storage/volumes/\(volume.uuid)/snapshots", .createSnapshot(volume: volume.uuid, snapshot), request: request, fault: fault, now: now, created: true)
+            return startJob(
+                "POST /api/storage/volumes/\(volume.uuid)/snapshots", .createSnapshot(volume: volume.uuid, snapshot),
+                request: request, fault: fault, now: now, created: true)
         default:
             break
         }
@@ -273,9 +292,14 @@ struct ONTAPSimulation {
         }
         switch request.method {
         case "GET":
-            return .json(200, select(snapshotJSON(snapshot, of: volume), fields: request.queryValue("fields")), contentType: "application/hal+json")
+            return .json(
+                200, select(snapshotJSON(snapshot, of: volume), fields: request.queryValue("fields")),
+                contentType: "application/hal+json")
         case "DELETE":
-            return startJob("DELETE /api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)", .deleteSnapshot(volume: volume.uuid, snapshot: snapshot.uuid), request: request, fault: fault, now: now, created: false)
+            return startJob(
+                "DELETE /api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)",
+                .deleteSnapshot(volume: volume.uuid, snapshot: snapshot.uuid), request: request, fault: fault, now: now,
+                created: false)
         default:
             return error(405, "method not allowed", "3")
         }
@@ -305,12 +329,16 @@ struct ONTAPSimulation {
                 return error(404, "Parent volume does not exist.", "917927", target: "clone.parent_volume.name")
             }
             guard (clone["is_flexclone"] as? Bool) == true else {
-                return error(400, "clone.is_flexclone must be true to create a FlexClone volume.", "2", target: "clone.is_flexclone")
+                return error(
+                    400, "clone.is_flexclone must be true to create a FlexClone volume.", "2",
+                    target: "clone.is_flexclone")
             }
             guard let snapshotName = (clone["parent_snapshot"] as? [String: Any])?["name"] as? String,
                 let parentSnapshot = parent.snapshots.first(where: { $0.name == snapshotName })
             else {
-                return error(404, "Snapshot copy does not exist on volume \"\(parentName)\".", "917888", target: "clone.parent_snapshot.name")
+                return error(
+                    404, "Snapshot copy does not exist on volume \"\(parentName)\".", "917888",
+                    target: "clone.parent_snapshot.name")
             }
             volume.parentVolume = parent.name
             volume.parentSnapshot = parentSnapshot.name
@@ -318,14 +346,17 @@ struct ONTAPSimulation {
             volume.used = parent.used
             if nas["export_policy"] == nil { volume.exportPolicy = parent.exportPolicy }
         }
-        return startJob("POST /api/storage/volumes", .createVolume(volume), request: request, fault: fault, now: now, created: true)
+        return startJob(
+            "POST /api/storage/volumes", .createVolume(volume), request: request, fault: fault, now: now, created: true)
     }
 
     // MARK: Collections
 
     /// `fields=`, query filters, `max_records` and `_links.next` (the next page is `start.index=<n>`).
     private func collection(_ all: [[String: Any]], request: SimRequest) -> SimResponse {
-        let reserved: Set<String> = ["fields", "max_records", "return_records", "return_timeout", "order_by", "start.index"]
+        let reserved: Set<String> = [
+            "fields", "max_records", "return_records", "return_timeout", "order_by", "start.index",
+        ]
         var records = all
         for (key, value) in request.queryItems where !reserved.contains(key) {
             records = records.filter { record in
@@ -339,12 +370,17 @@ struct ONTAPSimulation {
         let end = limit == Int.max ? records.count : min(records.count, start + max(1, limit))
         let page = start < records.count ? Array(records[start..<end]) : []
         let selected = page.map { select($0, fields: request.queryValue("fields")) }
-        var links: [String: Any] = ["self": ["href": "\(request.path)\(request.query.isEmpty ? "" : "?\(request.query)")"]]
+        var links: [String: Any] = [
+            "self": ["href": "\(request.path)\(request.query.isEmpty ? "" : "?\(request.query)")"]
+        ]
         if end < records.count {
-            let kept = request.query.split(separator: "&").filter { !$0.hasPrefix("start.index=") }.joined(separator: "&")
+            let kept = request.query.split(separator: "&").filter { !$0.hasPrefix("start.index=") }.joined(
+                separator: "&")
             links["next"] = ["href": "\(request.path)?\(kept.isEmpty ? "" : kept + "&")start.index=\(end)"]
         }
-        return .json(200, ["records": selected, "num_records": selected.count, "_links": links], contentType: "application/hal+json")
+        return .json(
+            200, ["records": selected, "num_records": selected.count, "_links": links],
+            contentType: "application/hal+json")
     }
 
     private static func matches(_ pattern: String, _ actual: Any) -> Bool {
@@ -408,7 +444,9 @@ struct ONTAPSimulation {
     }
 
     private func volumeJSON(_ volume: Volume) -> [String: Any] {
-        var nas: [String: Any] = ["export_policy": ["name": volume.exportPolicy], "unix_permissions": 770, "security_style": "unix"]
+        var nas: [String: Any] = [
+            "export_policy": ["name": volume.exportPolicy], "unix_permissions": 770, "security_style": "unix",
+        ]
         if let path = volume.path { nas["path"] = path }
         var clone: [String: Any] = ["is_flexclone": volume.parentVolume != nil]
         if let parent = volume.parentVolume, let snapshot = volume.parentSnapshot {

@@ -126,7 +126,8 @@ public actor SimulatorEngine {
             request.header("Authorization") != nil || request.header("X-Auth-Session") != nil
             || request.header("X-Auth-User") != nil
         log.append(
-            SimLogEntry(method: request.method, target: request.target, status: response.status, authenticated: authenticated))
+            SimLogEntry(
+                method: request.method, target: request.target, status: response.status, authenticated: authenticated))
         return response
     }
 

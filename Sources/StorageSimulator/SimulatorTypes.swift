@@ -67,7 +67,9 @@ public struct SimResponse: Sendable {
     }
 
     /// JSON response; `object` must be JSONSerialization-compatible.
-    static func json(_ status: Int, _ object: Any, headers: [String: String] = [:], contentType: String = "application/json")
+    static func json(
+        _ status: Int, _ object: Any, headers: [String: String] = [:], contentType: String = "application/json"
+    )
         -> SimResponse
     {
         let data =
@@ -176,7 +178,9 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
         /// ZFSSA `retentionpolicy` (e.g. `locked`); the snapshot then refuses deletion.
         public var retention: String?
 
-        public init(name: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, retention: String? = nil) {
+        public init(
+            name: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, retention: String? = nil
+        ) {
             self.name = name
             self.creation = creation
             self.spaceTotal = spaceTotal

@@ -26,22 +26,31 @@ public struct TestCertificates: Sendable, Hashable {
         guard let openssl = opensslPath else { throw SimulatorError("openssl is not installed") }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let extensions = "\(directory)/server.ext"
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+        try
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
             .write(toFile: extensions, atomically: true, encoding: .utf8)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         let caExtensions = [
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         ]
         let steps: [[String]] = [
-            ["req", "-x509"] + ec + ["-keyout", "\(directory)/ca.key", "-out", "\(directory)/ca.pem", "-days", "3",
-                "-subj", "/CN=storage-sim test CA"] + caExtensions,
-            ["req", "-x509"] + ec + ["-keyout", "\(directory)/other-ca.key", "-out", "\(directory)/other-ca.pem",
-                "-days", "3", "-subj", "/CN=unrelated test CA"] + caExtensions,
-            ["req"] + ec + ["-keyout", "\(directory)/server.key", "-out", "\(directory)/server.csr",
-                "-subj", "/CN=localhost"],
-            ["x509", "-req", "-in", "\(directory)/server.csr", "-CA", "\(directory)/ca.pem", "-CAkey",
+            ["req", "-x509"] + ec + [
+                "-keyout", "\(directory)/ca.key", "-out", "\(directory)/ca.pem", "-days", "3",
+                "-subj", "/CN=storage-sim test CA",
+            ] + caExtensions,
+            ["req", "-x509"] + ec + [
+                "-keyout", "\(directory)/other-ca.key", "-out", "\(directory)/other-ca.pem",
+                "-days", "3", "-subj", "/CN=unrelated test CA",
+            ] + caExtensions,
+            ["req"] + ec + [
+                "-keyout", "\(directory)/server.key", "-out", "\(directory)/server.csr",
+                "-subj", "/CN=localhost",
+            ],
+            [
+                "x509", "-req", "-in", "\(directory)/server.csr", "-CA", "\(directory)/ca.pem", "-CAkey",
                 "\(directory)/ca.key", "-CAcreateserial", "-out", "\(directory)/server.pem", "-days", "3",
-                "-extfile", extensions],
+                "-extfile", extensions,
+            ],
         ]
         for arguments in steps {
             try await run(openssl, arguments)

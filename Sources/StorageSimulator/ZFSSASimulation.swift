@@ -239,7 +239,8 @@ struct ZFSSASimulation {
             return SimResponse(status: 204)
         case ("GET", 3) where tail[2] == "dependents":
             let dependents = clones(of: filesystem, snapshot: snapshot.name).map {
-                ["project": $0.project, "share": $0.name, "href": hrefBase(version) + filesystemPath($0)] as [String: Any]
+                ["project": $0.project, "share": $0.name, "href": hrefBase(version) + filesystemPath($0)]
+                    as [String: Any]
             }
             return .json(200, ["dependents": dependents])
         case ("PUT", 3) where tail[2] == "clone":
@@ -294,7 +295,9 @@ struct ZFSSASimulation {
 
     private func clones(of filesystem: Filesystem, snapshot: String) -> [Filesystem] {
         order.compactMap { filesystems[$0] }.filter {
-            $0.origin == Origin(pool: filesystem.pool, project: filesystem.project, share: filesystem.name, snapshot: snapshot)
+            $0.origin
+                == Origin(
+                    pool: filesystem.pool, project: filesystem.project, share: filesystem.name, snapshot: snapshot)
         }
     }
 

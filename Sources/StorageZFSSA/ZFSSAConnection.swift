@@ -65,7 +65,8 @@ struct ZFSSAConnection: Sendable {
         let response = try await http.send(
             .post, accessURL, body: nil, headers: headers, operation: operation, retry: .once)
         guard response.status == 201 || response.status == 200 else {
-            let code: StorageError.Code = response.status == 401 || response.status == 403 ? .permissionDenied : .unexpectedResponse
+            let code: StorageError.Code =
+                response.status == 401 || response.status == 403 ? .permissionDenied : .unexpectedResponse
             throw StorageError(
                 code, vendor: vendor, operation: operation, status: response.status,
                 message: "log-in as \(credential.user) failed: \(ZFSSAWire.faultText(response))")

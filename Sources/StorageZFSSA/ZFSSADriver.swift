@@ -207,7 +207,8 @@ public struct ZFSSADriver: StorageDriver {
         let path = "\(snapshotPath(id))/clone"
         let body: JSONValue = ["project": .string(project), "share": .string(cloneName)]
         let response = try await connection.send(.put, path, body: body, operation: operation, retry: .once)
-        try expect(response, [201, 200], .put, path, operation: operation, notFound: "snapshot \(id) of share \(shareName)")
+        try expect(
+            response, [201, 200], .put, path, operation: operation, notFound: "snapshot \(id) of share \(shareName)")
         let record = ZFSSAWire.decode(ZFSSAWire.FilesystemEnvelope.self, from: response.body)?.filesystem
         logger.info("Created clone \(cloneName) of \(shareName)@\(id)")
         return Clone(
@@ -225,7 +226,8 @@ public struct ZFSSADriver: StorageDriver {
         }
         return list.filesystems.compactMap { record in
             guard let origin = record.origin, isOwnOrigin(origin), let snapshot = origin.snapshot else { return nil }
-            return Clone(name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.mountpoint)
+            return Clone(
+                name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.mountpoint)
         }
     }
 
@@ -262,7 +264,8 @@ public struct ZFSSADriver: StorageDriver {
                 .notOwned, vendor: vendor, operation: operation,
                 message: "\(name) is a clone of \(originText), not of share \(shareName); refusing")
         }
-        return Clone(name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.mountpoint)
+        return Clone(
+            name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.mountpoint)
     }
 
     private func isOwnOrigin(_ origin: ZFSSAWire.Origin) -> Bool {
@@ -354,7 +357,8 @@ public struct ZFSSADriver: StorageDriver {
         default: code = .unexpectedResponse
         }
         logger.log(
-            level: response.status == 404 ? .debug : .error, "\(method.rawValue) to \(path) returned \(response.status)")
+            level: response.status == 404 ? .debug : .error, "\(method.rawValue) to \(path) returned \(response.status)"
+        )
         return StorageError(
             code, vendor: vendor, operation: operation, status: response.status,
             message: "\(subject)\(method.rawValue) \(path) returned \(response.status): \(fault)")

@@ -45,7 +45,8 @@ struct StorageSimCommand: AsyncParsableCommand {
     @Option(help: "Password of that account.")
     var password: String = "secret"
 
-    @Option(name: .customLong("project"), help: "ZFSSA pool/project that exists (repeatable; default pool1/demo-backup).")
+    @Option(
+        name: .customLong("project"), help: "ZFSSA pool/project that exists (repeatable; default pool1/demo-backup).")
     var projects: [String] = []
 
     @Option(help: "ZFSSA session lifetime in seconds.")
@@ -109,7 +110,8 @@ struct StorageSimCommand: AsyncParsableCommand {
             await engine.seed(try SimulatorSeed.decode(try Data(contentsOf: URL(fileURLWithPath: seed))))
         }
         if let faults {
-            let rules = try JSONDecoder().decode([FaultRule].self, from: try Data(contentsOf: URL(fileURLWithPath: faults)))
+            let rules = try JSONDecoder().decode(
+                [FaultRule].self, from: try Data(contentsOf: URL(fileURLWithPath: faults)))
             for rule in rules { await engine.addFault(rule) }
         }
         var tls: SimulatorTLSFiles?
@@ -131,7 +133,8 @@ struct StorageSimCommand: AsyncParsableCommand {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 if parent > 1, kill(parent, 0) != 0, errno == ESRCH {
-                    FileHandle.standardError.write(Data("storage-sim: parent process \(parent) is gone; stopping\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("storage-sim: parent process \(parent) is gone; stopping\n".utf8))
                     break
                 }
                 if parentPid == nil, parent > 1, getppid() != parent {
@@ -149,6 +152,8 @@ struct StorageSimCommand: AsyncParsableCommand {
             group.addTask { await watchdog.value }
             group.addTask { await signals.wait() }
             await group.next()
+            watchdog.cancel()
+            signals.cancel()
             group.cancelAll()
         }
         watchdog.cancel()

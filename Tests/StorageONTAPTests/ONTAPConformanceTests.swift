@@ -38,7 +38,8 @@ struct ONTAPConformanceTests {
     @Test("multi-volume database (additionalvolumesuffixes)", arguments: StorageConformanceSuite.Check.allCases)
     func multiVolume(_ check: StorageConformanceSuite.Check) async throws {
         try await withONTAP(configure: { $0.requireOfflineForDelete = true }) { fixture in
-            try await StorageConformanceSuite(harness: ONTAPHarness(fixture: fixture, suffixes: ["_b", "_c"])).run(check)
+            try await StorageConformanceSuite(harness: ONTAPHarness(fixture: fixture, suffixes: ["_b", "_c"])).run(
+                check)
         }
     }
 }

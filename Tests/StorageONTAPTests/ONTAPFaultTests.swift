@@ -40,7 +40,9 @@ struct ONTAPFaultTests {
             transport: NoTransport(), logger: Logger(label: "t"))
         let name = driver.snapshotName(for: utc("2016-11-08T20:53:36Z"), timeZone: TimeZone(secondsFromGMT: 3600)!)
         #expect(name == "orcl_20161108T215336")
-        #expect(driver.mountString(clone: Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/c")) == "filer.example.com:/c")
+        #expect(
+            driver.mountString(clone: Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/c"))
+                == "filer.example.com:/c")
     }
 
     @Test("a job that succeeds late is awaited")
@@ -60,9 +62,13 @@ struct ONTAPFaultTests {
     func failedJob() async throws {
         try await withONTAP(seed: Self.history) { fixture in
             await fixture.engine.addFault(
-                FaultRule(.failJob, method: "POST", pathContains: "/snapshots", message: "Insufficient space for Snapshot copy.", code: "1638416"))
+                FaultRule(
+                    .failJob, method: "POST", pathContains: "/snapshots",
+                    message: "Insufficient space for Snapshot copy.", code: "1638416"))
             let driver = try fixture.driver("orcl")
-            let error = await storageError { () async throws(StorageError) in try await driver.createSnapshot(named: "orcl_x") }
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.createSnapshot(named: "orcl_x")
+            }
             #expect(error?.code == .jobFailed)
             #expect(error?.vendor == "ontap")
             #expect(error?.operation == "createSnapshot")
@@ -78,7 +84,9 @@ struct ONTAPFaultTests {
         try await withONTAP(seed: Self.history) { fixture in
             await fixture.engine.addFault(FaultRule(.slowJob, method: "POST", seconds: 30))
             let driver = try fixture.driver("orcl", jobTimeout: .seconds(1))
-            let error = await storageError { () async throws(StorageError) in try await driver.createSnapshot(named: "orcl_x") }
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.createSnapshot(named: "orcl_x")
+            }
             #expect(error?.code == .timeout)
             #expect(error?.message.contains("jobtimeout") == true)
         }
@@ -88,14 +96,19 @@ struct ONTAPFaultTests {
     func synchronousMode() async throws {
         try await withONTAP(seed: Self.history) { fixture in
             let transport = AsyncHTTPClientTransport(
-                options: HTTPTransportOptions(vendor: "ontap", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
-            let auth = [HTTPHeader("Authorization", StorageCredential(user: "admin", password: "secret").basicAuthorization)]
+                options: HTTPTransportOptions(
+                    vendor: "ontap", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
+            let auth = [
+                HTTPHeader("Authorization", StorageCredential(user: "admin", password: "secret").basicAuthorization)
+            ]
             let list = try await transport.send(
-                HTTPRequest(method: .get, url: "\(fixture.server.baseURL)/api/storage/volumes?name=nfs_orcl", headers: auth))
+                HTTPRequest(
+                    method: .get, url: "\(fixture.server.baseURL)/api/storage/volumes?name=nfs_orcl", headers: auth))
             let uuid = try #require(list.text.split(separator: "\"").drop { $0 != "uuid" }.dropFirst(2).first)
             let created = try await transport.send(
                 HTTPRequest(
-                    method: .post, url: "\(fixture.server.baseURL)/api/storage/volumes/\(uuid)/snapshots?return_timeout=30",
+                    method: .post,
+                    url: "\(fixture.server.baseURL)/api/storage/volumes/\(uuid)/snapshots?return_timeout=30",
                     headers: auth, body: Array(#"{"name":"sync"}"#.utf8)))
             #expect(created.status == 201)
             let asynchronous = try await transport.send(
@@ -115,8 +128,11 @@ struct ONTAPFaultTests {
 
     @Test("every listing is paged to the end (R-10): 60 clones with 7 records a page")
     func pagedListing() async throws {
-        let clones = (0..<60).map { SimulatorSeed.ShareSeed(name: "c\($0)", originShare: "nfs_orcl", originSnapshot: "orcl_20161109T215336") }
-        try await withONTAP(seed: SimulatorSeed(shares: Self.history.shares + clones), configure: { $0.pageSize = 7 }) { fixture in
+        let clones = (0..<60).map {
+            SimulatorSeed.ShareSeed(name: "c\($0)", originShare: "nfs_orcl", originSnapshot: "orcl_20161109T215336")
+        }
+        try await withONTAP(seed: SimulatorSeed(shares: Self.history.shares + clones), configure: { $0.pageSize = 7 }) {
+            fixture in
             let driver = try fixture.driver("orcl")
             let listed = try await driver.listClones()
             #expect(listed.count == 60)
@@ -127,15 +143,23 @@ struct ONTAPFaultTests {
 
     @Test("a failed page fails the listing, and nothing is deleted")
     func failedPage() async throws {
-        let clones = (0..<5).map { SimulatorSeed.ShareSeed(name: "c\($0)", originShare: "nfs_orcl", originSnapshot: "orcl_20161109T215336") }
-        try await withONTAP(seed: SimulatorSeed(shares: Self.history.shares + clones), configure: { $0.pageSize = 2 }) { fixture in
-            await fixture.engine.addFault(FaultRule(.status, method: "GET", pathContains: "start.index=", times: nil, status: 500, message: "page lost"))
+        let clones = (0..<5).map {
+            SimulatorSeed.ShareSeed(name: "c\($0)", originShare: "nfs_orcl", originSnapshot: "orcl_20161109T215336")
+        }
+        try await withONTAP(seed: SimulatorSeed(shares: Self.history.shares + clones), configure: { $0.pageSize = 2 }) {
+            fixture in
+            await fixture.engine.addFault(
+                FaultRule(
+                    .status, method: "GET", pathContains: "start.index=", times: nil, status: 500, message: "page lost")
+            )
             let driver = try fixture.driver("orcl", attempts: 2)
             let listing = await storageError { () async throws(StorageError) in try await driver.listClones() }
             #expect(listing?.code == .serverError)
             #expect(listing?.status == 500)
             #expect(listing?.message.contains("page lost") == true)
-            let delete = await storageError { () async throws(StorageError) in try await driver.deleteSnapshot(id: "orcl_20161108T215336") }
+            let delete = await storageError { () async throws(StorageError) in
+                try await driver.deleteSnapshot(id: "orcl_20161108T215336")
+            }
             #expect(delete?.code == .serverError)
             #expect(await fixture.engine.requestLog().allSatisfy { $0.method == "GET" })
             #expect(await fixture.engine.snapshotNames(of: "nfs_orcl").count == 3)
@@ -144,32 +168,48 @@ struct ONTAPFaultTests {
 
     @Test("clone-held snapshots: the driver refuses without DELETE; the cluster refuses too")
     func cloneHeldSnapshot() async throws {
-        let seed = SimulatorSeed(shares: Self.history.shares + [.init(name: "autorestore", originShare: "nfs_orcl", originSnapshot: "orcl_20161109T215336")])
+        let seed = SimulatorSeed(
+            shares: Self.history.shares + [
+                .init(name: "autorestore", originShare: "nfs_orcl", originSnapshot: "orcl_20161109T215336")
+            ])
         try await withONTAP(seed: seed) { fixture in
             let driver = try fixture.driver("orcl")
-            let error = await storageError { () async throws(StorageError) in try await driver.deleteSnapshot(id: "orcl_20161109T215336") }
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.deleteSnapshot(id: "orcl_20161109T215336")
+            }
             #expect(error?.code == .hasClones)
             #expect(error?.message.contains("autorestore") == true)
             #expect(await fixture.engine.requestLog().allSatisfy { $0.method == "GET" })
 
             // Bypassing the driver: the simulated cluster fails the delete job.
             let transport = AsyncHTTPClientTransport(
-                options: HTTPTransportOptions(vendor: "ontap", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
-            let http = ApplianceHTTPClient(vendor: "ontap", baseURL: "\(fixture.server.baseURL)/api", transport: transport, logger: Logger(label: "t"))
-            let auth = [HTTPHeader("Authorization", StorageCredential(user: "admin", password: "secret").basicAuthorization)]
-            let volumes = try await http.send(.get, "storage/volumes?name=nfs_orcl", headers: auth, operation: "t", retry: .idempotent)
-            let volumeUUID = try #require(try JSONSerialization.jsonObject(with: Data(volumes.body)) as? [String: Any])["records"]
-                .flatMap { ($0 as? [[String: Any]])?.first?["uuid"] as? String }
+                options: HTTPTransportOptions(
+                    vendor: "ontap", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
+            let http = ApplianceHTTPClient(
+                vendor: "ontap", baseURL: "\(fixture.server.baseURL)/api", transport: transport,
+                logger: Logger(label: "t"))
+            let auth = [
+                HTTPHeader("Authorization", StorageCredential(user: "admin", password: "secret").basicAuthorization)
+            ]
+            let volumes = try await http.send(
+                .get, "storage/volumes?name=nfs_orcl", headers: auth, operation: "t", retry: .idempotent)
+            let volumeUUID = try #require(try JSONSerialization.jsonObject(with: Data(volumes.body)) as? [String: Any])[
+                "records"
+            ]
+            .flatMap { ($0 as? [[String: Any]])?.first?["uuid"] as? String }
             let snapshots = try await http.send(
-                .get, "storage/volumes/\(try #require(volumeUUID))/snapshots?name=orcl_20161109T215336", headers: auth, operation: "t", retry: .idempotent)
+                .get, "storage/volumes/\(try #require(volumeUUID))/snapshots?name=orcl_20161109T215336", headers: auth,
+                operation: "t", retry: .idempotent)
             let snapshotUUID = (try JSONSerialization.jsonObject(with: Data(snapshots.body)) as? [String: Any])
                 .flatMap { ($0["records"] as? [[String: Any]])?.first?["uuid"] as? String }
             let delete = try await http.send(
-                .delete, "storage/volumes/\(try #require(volumeUUID))/snapshots/\(try #require(snapshotUUID))", headers: auth, operation: "t", retry: .once)
+                .delete, "storage/volumes/\(try #require(volumeUUID))/snapshots/\(try #require(snapshotUUID))",
+                headers: auth, operation: "t", retry: .once)
             #expect(delete.status == 202)
             try await Task.sleep(for: .milliseconds(50))
             let jobHref = try #require(delete.text.split(separator: "\"").first { $0.hasPrefix("/api/cluster/jobs/") })
-            let job = try await http.send(.get, String(jobHref.dropFirst(5)), headers: auth, operation: "t", retry: .idempotent)
+            let job = try await http.send(
+                .get, String(jobHref.dropFirst(5)), headers: auth, operation: "t", retry: .idempotent)
             #expect(job.text.contains(#""state":"failure""#))
             #expect(job.text.contains("FlexClone"))
             #expect(await fixture.engine.snapshotNames(of: "nfs_orcl").count == 3)
@@ -178,19 +218,25 @@ struct ONTAPFaultTests {
 
     @Test("look-alikes: another volume's clone and a plain volume are neither listed nor dropped")
     func lookAlikes() async throws {
-        let seed = SimulatorSeed(shares: Self.history.shares + [
-            .init(name: "nfs_other", snapshots: [.init(name: "other_1", creation: utc("2020-01-01T00:00:00Z"))]),
-            .init(name: "orcl_clone_of_other", originShare: "nfs_other", originSnapshot: "other_1"),
-            .init(name: "plainvolume"),
-        ])
+        let seed = SimulatorSeed(
+            shares: Self.history.shares + [
+                .init(name: "nfs_other", snapshots: [.init(name: "other_1", creation: utc("2020-01-01T00:00:00Z"))]),
+                .init(name: "orcl_clone_of_other", originShare: "nfs_other", originSnapshot: "other_1"),
+                .init(name: "plainvolume"),
+            ])
         try await withONTAP(seed: seed) { fixture in
             let driver = try fixture.driver("orcl")
             #expect(try await driver.listClones().isEmpty)
-            let foreign = await storageError { () async throws(StorageError) in try await driver.dropClone(name: "orcl_clone_of_other") }
+            let foreign = await storageError { () async throws(StorageError) in
+                try await driver.dropClone(name: "orcl_clone_of_other")
+            }
             #expect(foreign?.code == .notOwned)
-            let plain = await storageError { () async throws(StorageError) in try await driver.dropClone(name: "plainvolume") }
+            let plain = await storageError { () async throws(StorageError) in
+                try await driver.dropClone(name: "plainvolume")
+            }
             #expect(plain?.code == .notAClone)
-            let own = await storageError { () async throws(StorageError) in try await driver.dropClone(name: "nfs_orcl") }
+            let own = await storageError { () async throws(StorageError) in try await driver.dropClone(name: "nfs_orcl")
+            }
             #expect(own?.code == .notAClone)
             #expect(await fixture.engine.requestLog().allSatisfy { $0.method == "GET" })
         }
@@ -210,7 +256,9 @@ struct ONTAPFaultTests {
             for name in ["restore1", "restore10", "restore11"] {
                 #expect(await fixture.engine.shareExists(named: name))
             }
-            let posts = await fixture.engine.requestLog().filter { $0.method == "POST" && $0.target == "/api/storage/volumes" }
+            let posts = await fixture.engine.requestLog().filter {
+                $0.method == "POST" && $0.target == "/api/storage/volumes"
+            }
             #expect(posts.count == 3)
             #expect(try await driver.listClones().map(\.name) == ["restore1"])
             #expect(try await driver.cloneInfo(name: "restore1").mountPoint == "/restore1")
@@ -242,7 +290,9 @@ struct ONTAPFaultTests {
 
             await fixture.engine.clearLog()
             await fixture.engine.addFault(FaultRule(.status, method: "POST", status: 502))
-            let post = await storageError { () async throws(StorageError) in try await fixture.driver("orcl").createSnapshot(named: "orcl_y") }
+            let post = await storageError { () async throws(StorageError) in
+                try await fixture.driver("orcl").createSnapshot(named: "orcl_y")
+            }
             #expect(post?.code == .serverError)
             #expect(post?.status == 502)
             #expect(await fixture.engine.requestLog().filter { $0.method == "POST" }.count == 1)
@@ -260,18 +310,24 @@ struct ONTAPFaultTests {
             named: "netapp",
             configuration: StorageDriverConfiguration(
                 databaseName: "orcl",
-                settings: ["filer": "filer.example.com", "volumeprefix": "nfs_", "additionalvolumesuffixes": "_b, _c", "mounthost": "nfs1"],
+                settings: [
+                    "filer": "filer.example.com", "volumeprefix": "nfs_", "additionalvolumesuffixes": "_b, _c",
+                    "mounthost": "nfs1",
+                ],
                 logger: logger, credentials: credentials))
         let ontap = try #require(driver as? ONTAPDriver)
         #expect(ontap.volumeNames == ["nfs_orcl", "nfs_orcl_b", "nfs_orcl_c"])
-        #expect(ontap.mountString(clone: Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/c")) == "nfs1:/c")
+        #expect(
+            ontap.mountString(clone: Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/c"))
+                == "nfs1:/c")
         let error = await storageError { () async throws(StorageError) in try await ontap.createVolume() }
         #expect(error?.code == .invalidConfiguration)
         let bad = #expect(throws: StorageError.self) {
             try registry.makeDriver(
                 named: "ontap",
                 configuration: StorageDriverConfiguration(
-                    databaseName: "orcl", settings: ["filer": "f", "jobtimeout": "soon"], logger: logger, credentials: credentials))
+                    databaseName: "orcl", settings: ["filer": "f", "jobtimeout": "soon"], logger: logger,
+                    credentials: credentials))
         }
         #expect(bad?.message.contains("jobtimeout") == true)
     }

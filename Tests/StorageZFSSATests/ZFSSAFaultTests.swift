@@ -13,8 +13,12 @@ struct ZFSSAFaultTests {
         .init(
             name: "orcl",
             snapshots: [
-                .init(name: "orcl-20161108T215336", creation: utc("2016-11-08T20:53:36Z"), spaceTotal: 185_597_952, spaceUnique: 0),
-                .init(name: "orcl-20161109T215336", creation: utc("2016-11-09T20:53:36Z"), spaceTotal: 5 << 40, spaceUnique: 3 << 40),
+                .init(
+                    name: "orcl-20161108T215336", creation: utc("2016-11-08T20:53:36Z"), spaceTotal: 185_597_952,
+                    spaceUnique: 0),
+                .init(
+                    name: "orcl-20161109T215336", creation: utc("2016-11-09T20:53:36Z"), spaceTotal: 5 << 40,
+                    spaceUnique: 3 << 40),
             ])
     ])
 
@@ -26,7 +30,8 @@ struct ZFSSAFaultTests {
             #expect(snapshots.map(\.creation) == [utc("2016-11-08T20:53:36Z"), utc("2016-11-09T20:53:36Z")])
             #expect(snapshots[1].spaceTotal == 5 << 40)
             #expect(snapshots[1].spaceUnique == 3 << 40)
-            #expect(DisplayFormat.snapshotLine(snapshots[0]).hasPrefix("orcl-20161108T215336 [2016-11-08 20:53:36 UTC]"))
+            #expect(
+                DisplayFormat.snapshotLine(snapshots[0]).hasPrefix("orcl-20161108T215336 [2016-11-08 20:53:36 UTC]"))
         }
     }
 
@@ -87,7 +92,9 @@ struct ZFSSAFaultTests {
     func persistentServerError() async throws {
         try await withZFSSA(seed: Self.history) { fixture in
             await fixture.engine.addFault(
-                FaultRule(.status, method: "GET", pathContains: "/snapshots", times: nil, status: 500, message: "disk on fire"))
+                FaultRule(
+                    .status, method: "GET", pathContains: "/snapshots", times: nil, status: 500, message: "disk on fire"
+                ))
             let driver = try fixture.driver("orcl", attempts: 3)
             let error = await storageError { () async throws(StorageError) in try await driver.listSnapshots() }
             #expect(error?.code == .serverError)
@@ -165,12 +172,17 @@ struct ZFSSAFaultTests {
         try await withZFSSA(seed: Self.history) { fixture in
             _ = try await fixture.driver("orcl").cloneSnapshot(id: "orcl-20161109T215336", cloneName: "autorestore")
             let transport = AsyncHTTPClientTransport(
-                options: HTTPTransportOptions(vendor: "zfssa", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
+                options: HTTPTransportOptions(
+                    vendor: "zfssa", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
             let response = try await transport.send(
                 HTTPRequest(
                     method: .delete,
-                    url: "\(fixture.server.baseURL)/api/storage/v2/pools/pool1/projects/demo-backup/filesystems/orcl/snapshots/orcl-20161109T215336",
-                    headers: [HTTPHeader("Authorization", StorageCredential(user: "admin", password: "secret").basicAuthorization)]))
+                    url:
+                        "\(fixture.server.baseURL)/api/storage/v2/pools/pool1/projects/demo-backup/filesystems/orcl/snapshots/orcl-20161109T215336",
+                    headers: [
+                        HTTPHeader(
+                            "Authorization", StorageCredential(user: "admin", password: "secret").basicAuthorization)
+                    ]))
             #expect(response.status == 409)
             #expect(response.text.contains("ERR_STATE_CHANGED"))
             #expect(await fixture.engine.snapshotNames(of: "orcl").count == 2)
@@ -179,18 +191,23 @@ struct ZFSSAFaultTests {
 
     @Test("look-alikes in the project are neither listed nor dropped")
     func lookAlikes() async throws {
-        let seed = SimulatorSeed(shares: Self.history.shares + [
-            .init(name: "other", snapshots: [.init(name: "other-1", creation: utc("2020-01-01T00:00:00Z"))]),
-            .init(name: "orcl-clone-of-other", originShare: "other", originSnapshot: "other-1"),
-            .init(name: "orcl-20161109T215336_clone_x"),
-        ])
+        let seed = SimulatorSeed(
+            shares: Self.history.shares + [
+                .init(name: "other", snapshots: [.init(name: "other-1", creation: utc("2020-01-01T00:00:00Z"))]),
+                .init(name: "orcl-clone-of-other", originShare: "other", originSnapshot: "other-1"),
+                .init(name: "orcl-20161109T215336_clone_x"),
+            ])
         try await withZFSSA(seed: seed) { fixture in
             let driver = try fixture.driver("orcl")
             #expect(try await driver.listClones().isEmpty)
-            let foreign = await storageError { () async throws(StorageError) in try await driver.dropClone(name: "orcl-clone-of-other") }
+            let foreign = await storageError { () async throws(StorageError) in
+                try await driver.dropClone(name: "orcl-clone-of-other")
+            }
             #expect(foreign?.code == .notOwned)
             #expect(foreign?.message.contains("other") == true)
-            let plain = await storageError { () async throws(StorageError) in try await driver.dropClone(name: "orcl-20161109T215336_clone_x") }
+            let plain = await storageError { () async throws(StorageError) in
+                try await driver.dropClone(name: "orcl-20161109T215336_clone_x")
+            }
             #expect(plain?.code == .notAClone)
             #expect(await fixture.engine.shareExists(named: "orcl-clone-of-other"))
             #expect(await fixture.engine.shareExists(named: "orcl-20161109T215336_clone_x"))
@@ -203,7 +220,9 @@ struct ZFSSAFaultTests {
         try await withZFSSA(seed: Self.history) { fixture in
             await fixture.engine.addFault(FaultRule(.status, method: "GET", times: nil, status: 500))
             let driver = try fixture.driver("orcl", attempts: 1)
-            let error = await storageError { () async throws(StorageError) in try await driver.deleteSnapshot(id: "orcl-20161108T215336") }
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.deleteSnapshot(id: "orcl-20161108T215336")
+            }
             #expect(error?.code == .serverError)
             #expect(error?.status == 500)
             #expect(await fixture.engine.requestLog().allSatisfy { $0.method == "GET" })
@@ -226,7 +245,9 @@ struct ZFSSAFaultTests {
     @Test("missing project: notFound naming the project")
     func missingProject() async throws {
         try await withZFSSA(configure: { $0.projects = [("pool1", "elsewhere")] }) { fixture in
-            let error = await storageError { () async throws(StorageError) in try await fixture.driver("orcl").listSnapshots() }
+            let error = await storageError { () async throws(StorageError) in
+                try await fixture.driver("orcl").listSnapshots()
+            }
             #expect(error?.code == .notFound)
             #expect(error?.status == 404)
         }
@@ -241,7 +262,9 @@ struct ZFSSAFaultTests {
             #expect(refused?.message.contains("TLS") == true)
 
             let noSystemTrust = try fixture.driver("orcl", attempts: 1, caFile: .some(nil))
-            #expect(await storageError { () async throws(StorageError) in try await noSystemTrust.listSnapshots() }?.code == .transport)
+            #expect(
+                await storageError { () async throws(StorageError) in try await noSystemTrust.listSnapshots() }?.code
+                    == .transport)
 
             let missing = try fixture.driver("orcl", attempts: 1, caFile: "/nonexistent/ca.pem")
             let missingError = await storageError { () async throws(StorageError) in try await missing.listSnapshots() }
@@ -305,7 +328,8 @@ struct ZFSSAFaultTests {
             #expect(missing?.message.contains("project") == true)
             let noCredentials = #expect(throws: StorageError.self) {
                 try registry.makeDriver(
-                    named: "zfssa", configuration: StorageDriverConfiguration(databaseName: "orcl", settings: settings, logger: logger))
+                    named: "zfssa",
+                    configuration: StorageDriverConfiguration(databaseName: "orcl", settings: settings, logger: logger))
             }
             #expect(noCredentials?.message.contains("zfscredentials.cfg") == true)
             #expect("\(StorageCredential(user: "admin", password: "secret"))" == "admin/****")

@@ -160,7 +160,8 @@ public struct ApplianceHTTPClient: Sendable {
         do {
             try await Task.sleep(for: duration)
         } catch {
-            throw StorageError(.timeout, vendor: vendor, operation: operation, message: "cancelled while waiting to retry")
+            throw StorageError(
+                .timeout, vendor: vendor, operation: operation, message: "cancelled while waiting to retry")
         }
     }
 
