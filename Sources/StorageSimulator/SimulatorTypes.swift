@@ -216,11 +216,35 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
             self.junctionPath = junctionPath
             self.spaceUsed = spaceUsed
         }
+
+        enum CodingKeys: String, CodingKey {
+            case name, pool, project, snapshots, originShare, originSnapshot, junctionPath, spaceUsed
+        }
+
+        /// Only `name` is required in seed files.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            pool = try container.decodeIfPresent(String.self, forKey: .pool)
+            project = try container.decodeIfPresent(String.self, forKey: .project)
+            snapshots = try container.decodeIfPresent([SnapshotSeed].self, forKey: .snapshots) ?? []
+            originShare = try container.decodeIfPresent(String.self, forKey: .originShare)
+            originSnapshot = try container.decodeIfPresent(String.self, forKey: .originSnapshot)
+            junctionPath = try container.decodeIfPresent(String.self, forKey: .junctionPath)
+            spaceUsed = try container.decodeIfPresent(Int64.self, forKey: .spaceUsed)
+        }
     }
 
     public var shares: [ShareSeed]
 
     public init(shares: [ShareSeed] = []) { self.shares = shares }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        shares = try container.decodeIfPresent([ShareSeed].self, forKey: .shares) ?? []
+    }
+
+    enum CodingKeys: String, CodingKey { case shares }
 
     /// A decoder for seed files: dates as ISO-8601.
     public static func decode(_ data: Data) throws -> SimulatorSeed {
