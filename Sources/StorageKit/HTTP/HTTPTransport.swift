@@ -103,7 +103,8 @@ public struct HTTPTransportOptions: Sendable {
     public var caFile: String?
     /// Skip certificate verification entirely (`insecure: TRUE`); logged as a WARNING whenever a transport is made.
     public var insecure: Bool
-    /// Time allowed to establish a connection.
+    /// Time allowed to establish a connection, for transports that can set it per appliance (the AsyncHTTPClient
+    /// transport uses one shared client that connects within 30 s; each request's deadline still applies).
     public var connectTimeout: Duration
     public var logger: Logger
 
