@@ -274,6 +274,25 @@ struct ONTAPFaultTests {
         }
     }
 
+    @Test("a multi-volume snapshot that fails on a later volume says where it exists")
+    func partialMultiVolumeSnapshot() async throws {
+        let seed = SimulatorSeed(shares: [.init(name: "nfs_orcl"), .init(name: "nfs_orcl_b")])
+        try await withONTAP(seed: seed) { fixture in
+            await fixture.engine.addFault(
+                FaultRule(
+                    .failJob, method: "POST", pathContains: "/snapshots", skip: 1, message: "No space left.", code: "13"
+                ))
+            let driver = try fixture.driver("orcl", suffixes: ["_b"])
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.createSnapshot(named: "orcl_1")
+            }
+            #expect(error?.code == .jobFailed)
+            #expect(error?.message.contains("exists only on nfs_orcl") == true)
+            #expect(await fixture.engine.snapshotNames(of: "nfs_orcl") == ["orcl_1"])
+            #expect(await fixture.engine.snapshotNames(of: "nfs_orcl_b").isEmpty)
+        }
+    }
+
     @Test("401: permission denied, never retried; 5xx on GET retried; POST not retried")
     func statusHandling() async throws {
         try await withONTAP(seed: Self.history) { fixture in

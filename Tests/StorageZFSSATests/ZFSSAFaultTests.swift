@@ -167,6 +167,24 @@ struct ZFSSAFaultTests {
         }
     }
 
+    @Test("a retained snapshot is kept: locked, and no DELETE is sent")
+    func retainedSnapshot() async throws {
+        let seed = SimulatorSeed(shares: [
+            .init(
+                name: "orcl",
+                snapshots: [.init(name: "orcl-1", creation: utc("2020-01-01T00:00:00Z"), retention: "locked")])
+        ])
+        try await withZFSSA(seed: seed) { fixture in
+            let error = await storageError { () async throws(StorageError) in
+                try await fixture.driver("orcl").deleteSnapshot(id: "orcl-1")
+            }
+            #expect(error?.code == .locked)
+            #expect(error?.message.contains("retentionpolicy=locked") == true)
+            #expect(await fixture.engine.requestLog().allSatisfy { $0.method == "GET" })
+            #expect(await fixture.engine.snapshotNames(of: "orcl") == ["orcl-1"])
+        }
+    }
+
     @Test("the appliance itself refuses to delete a clone-held snapshot (409)")
     func simulatorRefusesCloneHeldDelete() async throws {
         try await withZFSSA(seed: Self.history) { fixture in
