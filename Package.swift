@@ -20,6 +20,11 @@ let package = Package(
         .library(name: "StorageBtrfs", targets: ["StorageBtrfs"]),
         .library(name: "OracleSimulator", targets: ["OracleSimulator"]),
         .executable(name: "oracle-sim", targets: ["oracle-sim"]),
+        .library(name: "StorageHTTP", targets: ["StorageHTTP"]),
+        .library(name: "StorageZFSSA", targets: ["StorageZFSSA"]),
+        .library(name: "StorageONTAP", targets: ["StorageONTAP"]),
+        .library(name: "StorageSimulator", targets: ["StorageSimulator"]),
+        .executable(name: "storage-sim", targets: ["storage-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .target(name: "ConfigModel"),
@@ -43,7 +50,7 @@ let package = Package(
             dependencies: [
                 "ConfigModel", "ToolSupport", "OracleTools", "BackupEngine", "AutorestoreEngine", "StorageKit",
                 "StorageLocalFS",
-                "StorageBtrfs", "RetentionPolicy",
+                "StorageBtrfs", "StorageHTTP", "StorageZFSSA", "StorageONTAP", "RetentionPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -80,6 +87,33 @@ let package = Package(
         .target(name: "OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"]),
         .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim", "ConfigModel"]),
+        .target(
+            name: "StorageHTTP",
+            dependencies: [
+                "StorageKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(name: "StorageZFSSA", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "StorageONTAP", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "StorageSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "storage-sim",
+            dependencies: ["StorageSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "StorageHTTPTests", dependencies: ["StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+        .testTarget(
+            name: "StorageZFSSATests",
+            dependencies: ["StorageZFSSA", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+        .testTarget(
+            name: "StorageONTAPTests",
+            dependencies: ["StorageONTAP", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

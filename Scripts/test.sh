@@ -11,6 +11,7 @@ command -v mkfs.btrfs >/dev/null 2>&1 || need_packages+=(btrfs-progs)
 [ -e /usr/include/sqlite3.h ] || need_packages+=(libsqlite3-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v losetup >/dev/null 2>&1 || need_packages+=(mount)
+command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)  # test CA for the storage-sim HTTPS tests
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: ${need_packages[*]}"

@@ -8,12 +8,17 @@ public struct StorageDriverConfiguration: Sendable {
     public var settings: [String: String]
     /// Logger the driver logs to; libraries never bootstrap logging.
     public var logger: Logger
+    /// Appliance credentials (from the vendor's credentials file); `nil` for drivers that need none.
+    public var credentials: StorageCredential?
 
-    public init(databaseName: String, settings: [String: String] = [:], logger: Logger) {
+    public init(
+        databaseName: String, settings: [String: String] = [:], logger: Logger, credentials: StorageCredential? = nil
+    ) {
         self.databaseName = databaseName
         self.settings = Dictionary(
             settings.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
         self.logger = logger
+        self.credentials = credentials
     }
 
     /// The value of `key` (case-insensitive), or `nil` when missing or empty.

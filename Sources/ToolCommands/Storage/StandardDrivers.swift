@@ -3,7 +3,10 @@ import Foundation
 import Logging
 import StorageBtrfs
 import StorageKit
+import StorageHTTP
 import StorageLocalFS
+import StorageONTAP
+import StorageZFSSA
 
 /// The storage drivers the executables know, and how a database's settings become a driver.
 public enum StandardDrivers {
@@ -12,6 +15,8 @@ public enum StandardDrivers {
         var registry = StorageDriverRegistry()
         LocalFSDriver.register(in: &registry)
         BtrfsDriver.register(in: &registry)
+        ZFSSADriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
+        ONTAPDriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
         return registry
     }
 
@@ -28,20 +33,19 @@ public enum StandardDrivers {
             values["backupdest"] = settings.generic.backupDestinationShared
                 ? root : (root as NSString).deletingLastPathComponent
         }
-        if let caFile = settings.storage.caFile { values["cafile"] = caFile }
-        values["insecure"] = settings.storage.insecureTLS ? "true" : "false"
-        if let credentials = try configuration.loadCredentials(for: kind) {
-            values["user"] = credentials.user
-            values["password"] = credentials.password
+        if !settings.additionalVolumeSuffixes.isEmpty {
+            values["additionalvolumesuffixes"] = settings.additionalVolumeSuffixes.joined(separator: ",")
         }
-        if settings.storage.insecureTLS {
-            logger.warning("TLS certificate verification is OFF for \(kind.rawValue) (insecure: TRUE)")
+        let credentials = try configuration.loadCredentials(for: kind).map {
+            StorageCredential(user: $0.user, password: $0.password)
         }
         guard registry.contains(kind.rawValue) else {
             throw ToolExit.failure("storage driver '\(kind.rawValue)' is not available in this build")
         }
         return try registry.makeDriver(
             named: kind.rawValue,
-            configuration: StorageDriverConfiguration(databaseName: settings.name, settings: values, logger: logger))
+            configuration: StorageDriverConfiguration(
+                databaseName: settings.name, settings: values, caFile: settings.storage.caFile,
+                insecureTLS: settings.storage.insecureTLS, credentials: credentials, logger: logger))
     }
 }

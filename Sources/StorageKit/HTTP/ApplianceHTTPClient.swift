@@ -1,0 +1,230 @@
+import Foundation
+import Logging
+
+/// Which requests may be sent again after a lost or failed attempt.
+public enum RequestRetryMode: Sendable, Hashable {
+    /// Never repeated (creates, clones, anything with a side effect).
+    case once
+    /// Safe to repeat (GET, a PUT that only sets properties).
+    case idempotent
+    /// A DELETE: safe to repeat, and "not found" on a *repeated* attempt means the first one worked.
+    case idempotentDelete
+}
+
+/// Bounded retries with exponential back-off, for idempotent requests only.
+public struct HTTPRetryPolicy: Sendable, Hashable {
+    /// Attempts in total, including the first.
+    public var maxAttempts: Int
+    /// Pause before the second attempt; doubled for each further one, up to `maxBackoff`.
+    public var initialBackoff: Duration
+    public var maxBackoff: Duration
+    /// Statuses worth another attempt.
+    public var retryableStatuses: Set<Int>
+
+    public init(
+        maxAttempts: Int = 3, initialBackoff: Duration = .milliseconds(500), maxBackoff: Duration = .seconds(8),
+        retryableStatuses: Set<Int> = [500, 502, 503, 504]
+    ) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.retryableStatuses = retryableStatuses
+    }
+
+    /// The pause before attempt `attempt` (2, 3, …).
+    public func backoff(beforeAttempt attempt: Int) -> Duration {
+        var delay = initialBackoff
+        var step = 2
+        while step < attempt, delay < maxBackoff {
+            delay = delay * 2
+            step += 1
+        }
+        return min(delay, maxBackoff)
+    }
+}
+
+/// The HTTP layer shared by the appliance drivers: builds URLs under a base, adds headers, logs each call in the
+/// reference's style (`Sending GET to pools/…`, `Return code: 200`), retries idempotent calls, and turns
+/// transport failures into ``StorageError``s naming vendor and operation. Header values are never logged.
+public struct ApplianceHTTPClient: Sendable {
+    public let vendor: String
+    /// Base URL without a trailing slash, e.g. `https://zfssa:215/api/storage/v2`.
+    public let baseURL: String
+    public let transport: any HTTPTransport
+    public let logger: Logger
+    /// Deadline per attempt.
+    public let timeout: Duration
+    public let retryPolicy: HTTPRetryPolicy
+
+    public init(
+        vendor: String, baseURL: String, transport: any HTTPTransport, logger: Logger,
+        timeout: Duration = .seconds(300), retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy()
+    ) {
+        self.vendor = vendor
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.transport = transport
+        self.logger = logger
+        self.timeout = timeout
+        self.retryPolicy = retryPolicy
+    }
+
+    /// Percent-encodes one path component (everything but unreserved characters), like Python's `quote_plus`
+    /// except that a space becomes `%20`.
+    public static func encodePathComponent(_ component: String) -> String {
+        component.addingPercentEncoding(withAllowedCharacters: unreservedCharacters) ?? component
+    }
+
+    /// Percent-encodes a query string from pairs.
+    public static func encodeQuery(_ query: [(String, String)]) -> String {
+        query.map { "\(encodePathComponent($0.0))=\(encodePathComponent($0.1))" }.joined(separator: "&")
+    }
+
+    private static let unreservedCharacters = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// Sends `method` to `path` (relative to the base, components already encoded; may carry `?query`).
+    ///
+    /// Returns any HTTP response, whatever its status, except that retryable statuses on idempotent calls are
+    /// retried first. A repeated DELETE answered 404 is returned as 204 (the first attempt did the work).
+    /// - Throws: `.timeout` or `.transport` when no response arrived after the allowed attempts.
+    public func send(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, headers: [HTTPHeader] = [],
+        operation: String, retry: RequestRetryMode
+    ) async throws(StorageError) -> HTTPResponse {
+        let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : "\(baseURL)/\(path)"
+        let shownPath = Self.relativePath(url, base: baseURL)
+        let attempts = retry == .once ? 1 : retryPolicy.maxAttempts
+        var requestHeaders = headers
+        if body != nil, !requestHeaders.contains(where: { $0.name.lowercased() == "content-type" }) {
+            requestHeaders.append(HTTPHeader("Content-Type", "application/json"))
+        }
+        if !requestHeaders.contains(where: { $0.name.lowercased() == "accept" }) {
+            requestHeaders.append(HTTPHeader("Accept", "application/json"))
+        }
+        let request = HTTPRequest(method: method, url: url, headers: requestHeaders, body: body, timeout: timeout)
+        var attempt = 1
+        while true {
+            logger.debug("Sending \(method.rawValue) to \(shownPath)")
+            if let body, logger.logLevel <= .trace {
+                logger.trace("Request body: \(String(decoding: body, as: UTF8.self))")
+            }
+            let outcome: Result<HTTPResponse, HTTPTransportError>
+            do {
+                outcome = .success(try await transport.send(request))
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let response):
+                logger.debug("Return code: \(response.status)")
+                if retry == .idempotentDelete, attempt > 1, response.status == 404 {
+                    logger.info(
+                        "\(method.rawValue) to \(shownPath) returned 404 on attempt \(attempt): already gone after an earlier attempt"
+                    )
+                    return HTTPResponse(status: 204, headers: response.headers, body: [])
+                }
+                if retryPolicy.retryableStatuses.contains(response.status), attempt < attempts {
+                    let pause = retryPolicy.backoff(beforeAttempt: attempt + 1)
+                    logger.warning(
+                        "\(method.rawValue) to \(shownPath) returned \(response.status); retrying in \(pause) (attempt \(attempt + 1) of \(attempts))"
+                    )
+                    try await sleep(pause, operation: operation)
+                    attempt += 1
+                    continue
+                }
+                if response.status >= 400 {
+                    logger.debug("\(method.rawValue) to \(shownPath) returned \(response.status)")
+                }
+                return response
+            case .failure(let failure):
+                let retryable = failure.kind == .timeout || failure.kind == .connection
+                if retryable, attempt < attempts {
+                    let pause = retryPolicy.backoff(beforeAttempt: attempt + 1)
+                    logger.warning(
+                        "\(method.rawValue) to \(shownPath) failed (\(failure)); retrying in \(pause) (attempt \(attempt + 1) of \(attempts))"
+                    )
+                    try await sleep(pause, operation: operation)
+                    attempt += 1
+                    continue
+                }
+                logger.error("\(method.rawValue) to \(shownPath) failed: \(failure)")
+                let tried = attempt > 1 ? " after \(attempt) attempts" : ""
+                throw StorageError(
+                    failure.kind == .timeout ? .timeout : .transport, vendor: vendor, operation: operation,
+                    message: "\(method.rawValue) \(shownPath)\(tried): \(failure.message)")
+            }
+        }
+    }
+
+    private func sleep(_ duration: Duration, operation: String) async throws(StorageError) {
+        do {
+            try await Task.sleep(for: duration)
+        } catch {
+            throw StorageError(
+                .timeout, vendor: vendor, operation: operation, message: "cancelled while waiting to retry")
+        }
+    }
+
+    /// `url` relative to `base` (for log lines), or the path part of a foreign URL.
+    static func relativePath(_ url: String, base: String) -> String {
+        if url.hasPrefix(base + "/") { return String(url.dropFirst(base.count + 1)) }
+        if let components = URLComponents(string: url) {
+            let query = components.percentEncodedQuery.map { "?\($0)" } ?? ""
+            return components.percentEncodedPath + query
+        }
+        return url
+    }
+}
+
+extension StorageDriverConfiguration {
+    /// Configuration for an appliance driver from a database's storage settings: the section values (keys as in
+    /// `StorageSettings.values`), the resolved CA file (`cacert`), the `insecure` opt-out and the credentials.
+    public init(
+        databaseName: String, settings: [String: String], caFile: String?, insecureTLS: Bool,
+        credentials: StorageCredential?, logger: Logger
+    ) {
+        var merged = settings
+        if let caFile { merged["cacert"] = caFile } else { merged.removeValue(forKey: "cacert") }
+        merged["insecure"] = insecureTLS ? "TRUE" : "FALSE"
+        self.init(databaseName: databaseName, settings: merged, logger: logger, credentials: credentials)
+    }
+
+    /// TLS options for `vendor` from `cacert` and `insecure` (TRUE/FALSE, any case).
+    public func transportOptions(vendor: String) throws(StorageError) -> HTTPTransportOptions {
+        var insecure = false
+        if let flag = setting("insecure") {
+            switch flag.uppercased() {
+            case "TRUE": insecure = true
+            case "FALSE": insecure = false
+            default:
+                throw StorageError(
+                    .invalidConfiguration, vendor: vendor, operation: "configure",
+                    message: "insecure must be TRUE or FALSE, not '\(flag)'")
+            }
+        }
+        return HTTPTransportOptions(
+            vendor: vendor, caFile: setting("cacert"), insecure: insecure,
+            connectTimeout: min(try seconds("timeout", default: 300, vendor: vendor), .seconds(30)), logger: logger)
+    }
+
+    /// A positive number of seconds from setting `key`, or `default`.
+    public func seconds(_ key: String, default defaultValue: Double, vendor: String) throws(StorageError) -> Duration {
+        guard let text = setting(key) else { return .milliseconds(Int64(defaultValue * 1000)) }
+        guard let value = Double(text), value > 0, value.isFinite else {
+            throw StorageError(
+                .invalidConfiguration, vendor: vendor, operation: "configure",
+                message: "\(key) must be a positive number of seconds, not '\(text)'")
+        }
+        return .milliseconds(Int64(value * 1000))
+    }
+
+    /// The credentials, or an `.invalidConfiguration` error naming `file`.
+    public func requiredCredentials(vendor: String, file: String) throws(StorageError) -> StorageCredential {
+        guard let credentials else {
+            throw StorageError(
+                .invalidConfiguration, vendor: vendor, operation: "configure",
+                message: "no credentials for database \(databaseName) (expected in \(file))")
+        }
+        return credentials
+    }
+}

@@ -1,0 +1,747 @@
+import Foundation
+import Logging
+import StorageKit
+
+/// Storage driver for NetApp ONTAP over the REST API (ONTAP 9.6+; storage-apis §3, reference §4.5, R-10).
+///
+/// The database's backup area is the volume `<volumeprefix><db>`, plus `<volumeprefix><db><suffix>` for each of
+/// `additionalvolumesuffixes` (multi-volume databases, past the 100 TB volume limit). Snapshots are named
+/// `<db>_<local YYYYmmddTHHMMSS>` and taken on every volume (not atomically across volumes). A single-volume clone is
+/// a FlexClone `<clone>` at junction `/<clone>`; a multi-volume clone is a 1 GB namespace root `<clone>` at
+/// `/<clone>` with FlexClones `<clone><i>` at `/<clone>/<clone><i>`. Clone relations come from the volumes'
+/// `clone.parent_volume`/`clone.parent_snapshot` fields, never from a 'busy' flag; every listing is paged to the end.
+///
+/// Settings (`[netapp]`): `filer` (host, host:port or URL), `volumeprefix`, `mounthost` (default: the filer host),
+/// `svm`, `additionalvolumesuffixes`, `timeout` (seconds per request, default 300), `jobtimeout` (seconds per
+/// asynchronous job, default 300), `retries`, `cacert`, `insecure`; for `createVolume`: `aggregate`, `volumesize`,
+/// `junctionparent`, `exportpolicy`. Credentials: `netappcredentials.cfg`.
+public struct ONTAPDriver: StorageDriver {
+    public static let vendorName = "ontap"
+
+    public let volumeName: String
+    public let volumePrefix: String
+    /// Extra volume suffixes (multi-volume mode when not empty).
+    public let additionalSuffixes: [String]
+    public let svm: String?
+    public let mountHost: String
+    public let jobTimeout: Duration
+    /// Settings for `createVolume`.
+    public let volumeCreation: VolumeCreation
+    public let logger: Logger
+    let http: ApplianceHTTPClient
+    let credential: StorageCredential
+
+    /// What `createVolume` needs (the reference asked for these interactively).
+    public struct VolumeCreation: Sendable, Hashable {
+        public var aggregate: String?
+        public var size: Int64?
+        /// Parent junction, e.g. `/backup`; the volume is mounted at `<parent>/<db><suffix>`.
+        public var junctionParent: String
+        public var exportPolicy: String
+
+        public init(
+            aggregate: String? = nil, size: Int64? = nil, junctionParent: String = "", exportPolicy: String = "default"
+        ) {
+            self.aggregate = aggregate
+            self.size = size
+            self.junctionParent = junctionParent
+            self.exportPolicy = exportPolicy
+        }
+    }
+
+    public var vendor: String { Self.vendorName }
+    public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume] }
+
+    /// Names of the database's volumes; the first is the main one.
+    public var volumeNames: [String] {
+        [volumePrefix + volumeName] + additionalSuffixes.map { volumePrefix + volumeName + $0 }
+    }
+
+    var isMultiVolume: Bool { !additionalSuffixes.isEmpty }
+    var mainVolumeName: String { volumePrefix + volumeName }
+
+    /// - Parameter filer: `host`, `host:port` or `https://host[:port]`.
+    public init(
+        volumeName: String, filer: String, volumePrefix: String = "", additionalSuffixes: [String] = [],
+        svm: String? = nil, mountHost: String? = nil, credential: StorageCredential, transport: any HTTPTransport,
+        timeout: Duration = .seconds(300), jobTimeout: Duration = .seconds(300),
+        retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(), volumeCreation: VolumeCreation = VolumeCreation(),
+        logger: Logger
+    ) throws(StorageError) {
+        let base = filer.contains("://") ? filer : "https://\(filer)"
+        guard let components = URLComponents(string: base), let host = components.host, !host.isEmpty,
+            ["http", "https"].contains(components.scheme?.lowercased() ?? "")
+        else {
+            throw StorageError(
+                .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
+                message: "filer must be a host name or https://host[:port], not '\(filer)'")
+        }
+        let root = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.volumeName = volumeName
+        self.volumePrefix = volumePrefix
+        self.additionalSuffixes = additionalSuffixes
+        self.svm = svm
+        self.mountHost = mountHost ?? host
+        self.jobTimeout = jobTimeout
+        self.volumeCreation = volumeCreation
+        self.logger = logger
+        self.credential = credential
+        self.http = ApplianceHTTPClient(
+            vendor: Self.vendorName, baseURL: "\(root)/api", transport: transport, logger: logger, timeout: timeout,
+            retryPolicy: retryPolicy)
+    }
+
+    /// Builds the driver from a database's `[netapp]` settings and credentials; does no I/O.
+    public init(configuration: StorageDriverConfiguration, transport makeTransport: HTTPTransportFactory)
+        throws(StorageError)
+    {
+        let vendor = Self.vendorName
+        let filer = try configuration.requiredSetting("filer", vendor: vendor)
+        let credential = try configuration.requiredCredentials(vendor: vendor, file: "netappcredentials.cfg")
+        let suffixes = (configuration.setting("additionalvolumesuffixes") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var retryPolicy = HTTPRetryPolicy()
+        if let text = configuration.setting("retries") {
+            guard let attempts = Int(text), (1...10).contains(attempts) else {
+                throw StorageError(
+                    .invalidConfiguration, vendor: vendor, operation: "configure",
+                    message: "retries must be a number from 1 to 10, not '\(text)'")
+            }
+            retryPolicy.maxAttempts = attempts
+        }
+        var size: Int64?
+        if let text = configuration.setting("volumesize") {
+            guard let parsed = ONTAPWire.parseSize(text) else {
+                throw StorageError(
+                    .invalidConfiguration, vendor: vendor, operation: "configure",
+                    message: "volumesize must be a size such as 500G or 2T, not '\(text)'")
+            }
+            size = parsed
+        }
+        let creation = VolumeCreation(
+            aggregate: configuration.setting("aggregate"), size: size,
+            junctionParent: configuration.setting("junctionparent") ?? "",
+            exportPolicy: configuration.setting("exportpolicy") ?? "default")
+        let transport = try makeTransport(try configuration.transportOptions(vendor: vendor))
+        try self.init(
+            volumeName: configuration.databaseName, filer: filer,
+            volumePrefix: configuration.settings["volumeprefix"] ?? "", additionalSuffixes: suffixes,
+            svm: configuration.setting("svm"), mountHost: configuration.setting("mounthost"), credential: credential,
+            transport: transport, timeout: try configuration.seconds("timeout", default: 300, vendor: vendor),
+            jobTimeout: try configuration.seconds("jobtimeout", default: 300, vendor: vendor),
+            retryPolicy: retryPolicy, volumeCreation: creation, logger: configuration.logger)
+    }
+
+    /// Registers `ontap` and the reference's name `netapp` in `registry`, building transports with `transport`
+    /// (e.g. `AsyncHTTPClientTransport.factory` from StorageHTTP).
+    public static func register(in registry: inout StorageDriverRegistry, transport: @escaping HTTPTransportFactory) {
+        for name in [vendorName, "netapp"] {
+            registry.register(name) { configuration throws(StorageError) in
+                try ONTAPDriver(configuration: configuration, transport: transport)
+            }
+        }
+    }
+
+    public func snapshotName(for date: Date, timeZone: TimeZone) -> String {
+        SnapshotNaming.snapshotName(volume: volumeName, date: date, timeZone: timeZone, separator: "_")
+    }
+
+    // MARK: Snapshots
+
+    public func listSnapshots() async throws(StorageError) -> [Snapshot] {
+        let operation = "listSnapshots"
+        let volumes = try await databaseVolumes(operation: operation)
+        var merged: [String: (creation: Date, size: Int64?, order: Int)] = [:]
+        var order = 0
+        for volume in volumes {
+            for record in try await snapshotRecords(of: volume, operation: operation) {
+                guard let text = record.createTime, let creation = ONTAPWire.parseTime(text) else {
+                    throw StorageError(
+                        .unexpectedResponse, vendor: vendor, operation: operation,
+                        message:
+                            "snapshot \(record.name) of \(volume.name) has an unreadable create_time '\(record.createTime ?? "")'"
+                    )
+                }
+                if var existing = merged[record.name] {
+                    existing.creation = min(existing.creation, creation)
+                    if let size = record.size?.value { existing.size = (existing.size ?? 0) + size }
+                    merged[record.name] = existing
+                } else {
+                    merged[record.name] = (creation, record.size?.value, order)
+                    order += 1
+                }
+            }
+        }
+        let cloneCounts = Dictionary(
+            try await cloneRecords(of: volumes[0], operation: operation).compactMap { $0.clone?.parentSnapshot?.name }
+                .map { ($0, 1) }, uniquingKeysWith: +)
+        // `size` is what deleting the snapshot frees (the ZAPI `total`); the reference showed the cumulative figure
+        // (this snapshot and all newer ones) as its total.
+        let byCreation = merged.sorted { $0.value.creation > $1.value.creation }
+        var cumulative: Int64 = 0
+        var totals: [String: Int64] = [:]
+        for (name, entry) in byCreation {
+            cumulative += entry.size ?? 0
+            totals[name] = cumulative
+        }
+        return merged.sorted { $0.value.order < $1.value.order }.map { name, entry in
+            Snapshot(
+                id: name, creation: entry.creation, spaceTotal: totals[name], spaceUnique: entry.size,
+                cloneCount: cloneCounts[name] ?? 0)
+        }
+    }
+
+    public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
+        let operation = "createSnapshot"
+        try checkName(name, operation: operation)
+        let volumes = try await databaseVolumes(operation: operation)
+        var done: [String] = []
+        for volume in volumes {
+            let path = "storage/volumes/\(volume.uuid)/snapshots"
+            let response = try await http.send(
+                .post, path, body: (["name": .string(name)] as JSONValue).bytes, headers: authorization,
+                operation: operation,
+                retry: .once)
+            do throws(StorageError) {
+                try await finish(
+                    response, operation: operation, what: "snapshot \(name) of \(volume.name)", conflict: .alreadyExists
+                )
+            } catch {
+                if !done.isEmpty {
+                    throw StorageError(
+                        error.code, vendor: vendor, operation: operation, status: error.status,
+                        message: "\(error.message); snapshot \(name) exists only on \(done.joined(separator: ", "))")
+                }
+                throw error
+            }
+            done.append(volume.name)
+        }
+        guard let record = try await snapshotRecord(named: name, of: volumes[0], operation: operation) else {
+            throw StorageError(
+                .unexpectedResponse, vendor: vendor, operation: operation,
+                message: "snapshot \(name) of \(volumes[0].name) is missing after its creation job succeeded")
+        }
+        logger.info("Created snapshot \(name) on \(done.joined(separator: ", "))")
+        let creation = record.createTime.flatMap(ONTAPWire.parseTime) ?? Date()
+        return Snapshot(
+            id: name, creation: creation, spaceTotal: record.size?.value, spaceUnique: record.size?.value, cloneCount: 0
+        )
+    }
+
+    public func deleteSnapshot(id: String) async throws(StorageError) {
+        let operation = "deleteSnapshot"
+        let volumes = try await databaseVolumes(operation: operation)
+        guard try await snapshotRecord(named: id, of: volumes[0], operation: operation) != nil else {
+            throw StorageError(
+                .notFound, vendor: vendor, operation: operation,
+                message: "snapshot \(id) not found on volume \(volumes[0].name)")
+        }
+        let clones = try await cloneRecords(of: volumes[0], operation: operation).filter {
+            $0.clone?.parentSnapshot?.name == id
+        }
+        if !clones.isEmpty {
+            throw StorageError(
+                .hasClones, vendor: vendor, operation: operation,
+                message:
+                    "snapshot \(id) backs FlexClone(s) \(clones.map(\.name).joined(separator: ", ")); drop them first")
+        }
+        for (index, volume) in volumes.enumerated() {
+            guard let snapshot = try await snapshotRecord(named: id, of: volume, operation: operation) else {
+                // Volumes added later lack older snapshots (the reference checked only the first volume).
+                logger.debug("Snapshot \(id) not present on \(volume.name); nothing to delete there")
+                continue
+            }
+            let path = "storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)"
+            let response = try await http.send(
+                .delete, path, headers: authorization, operation: operation, retry: .idempotentDelete)
+            do throws(StorageError) {
+                try await finish(
+                    response, operation: operation, what: "snapshot \(id) of \(volume.name)", conflict: .hasClones)
+            } catch {
+                if error.code == .notFound, index > 0 { continue }
+                if error.code == .jobFailed || error.code == .hasClones,
+                    let held = try? await cloneRecords(of: volume, operation: operation).filter({
+                        $0.clone?.parentSnapshot?.name == id
+                    }), !held.isEmpty
+                {
+                    throw StorageError(
+                        .hasClones, vendor: vendor, operation: operation, status: error.status,
+                        message:
+                            "snapshot \(id) backs FlexClone(s) \(held.map(\.name).joined(separator: ", ")): \(error.message)"
+                    )
+                }
+                throw error
+            }
+        }
+        logger.info("Deleted snapshot \(id)")
+    }
+
+    // MARK: Clones
+
+    public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
+        let operation = "cloneSnapshot"
+        try checkName(cloneName, operation: operation)
+        if cloneName == volumeName || volumeNames.contains(cloneName) {
+            throw StorageError(
+                .alreadyExists, vendor: vendor, operation: operation,
+                message: "\(cloneName) is this database's own name; choose another clone name")
+        }
+        let volumes = try await databaseVolumes(operation: operation)
+        guard try await snapshotRecord(named: id, of: volumes[0], operation: operation) != nil else {
+            throw StorageError(
+                .notFound, vendor: vendor, operation: operation,
+                message: "snapshot \(id) not found on volume \(volumes[0].name)")
+        }
+        let svmName = svm ?? volumes[0].svm?.name
+        guard isMultiVolume else {
+            try await createFlexClone(
+                name: cloneName, parent: volumes[0], snapshot: id, junction: "/\(cloneName)", svm: svmName,
+                operation: operation)
+            logger.info("Created FlexClone \(cloneName) of \(volumes[0].name) at snapshot \(id)")
+            return Clone(name: cloneName, originVolume: volumeName, originSnapshot: id, mountPoint: "/\(cloneName)")
+        }
+        if try await volumeRecord(named: cloneName, operation: operation) != nil {
+            throw StorageError(
+                .alreadyExists, vendor: vendor, operation: operation,
+                message: "a volume named \(cloneName) exists already")
+        }
+        var created: [ONTAPWire.VolumeRecord] = []
+        do throws(StorageError) {
+            var root: JSONValue = [
+                "name": .string(cloneName), "size": .integer(1 << 30),
+                "nas": ["path": .string("/\(cloneName)"), "unix_permissions": 770],
+                "space": ["snapshot": ["reserve_percent": 0]],
+            ]
+            if case .object(var fields) = root {
+                if let svmName { fields["svm"] = ["name": .string(svmName)] }
+                if let aggregate = volumes[0].aggregates?.first?.name {
+                    fields["aggregates"] = [["name": .string(aggregate)]]
+                }
+                if let policy = volumes[0].nas?.exportPolicy?.name {
+                    fields["nas"] = [
+                        "path": .string("/\(cloneName)"), "unix_permissions": 770,
+                        "export_policy": ["name": .string(policy)],
+                    ]
+                }
+                root = .object(fields)
+            }
+            let response = try await http.send(
+                .post, "storage/volumes", body: root.bytes, headers: authorization, operation: operation, retry: .once)
+            try await finish(
+                response, operation: operation, what: "namespace root \(cloneName)", conflict: .alreadyExists)
+            if let record = try await volumeRecord(named: cloneName, operation: operation) { created.append(record) }
+            for (index, volume) in volumes.enumerated() {
+                let memberName = "\(cloneName)\(index)"
+                try await createFlexClone(
+                    name: memberName, parent: volume, snapshot: id, junction: "/\(cloneName)/\(memberName)",
+                    svm: svmName, operation: operation)
+                if let record = try await volumeRecord(named: memberName, operation: operation) {
+                    created.insert(record, at: 0)
+                }
+            }
+        } catch {
+            logger.error("Clone \(cloneName) failed (\(error)); removing the parts this call created")
+            for record in created {
+                try? await removeVolume(record, operation: operation)
+            }
+            throw error
+        }
+        logger.info(
+            "Created multi-volume clone \(cloneName) of \(volumes.map(\.name).joined(separator: ", ")) at snapshot \(id)"
+        )
+        return Clone(name: cloneName, originVolume: volumeName, originSnapshot: id, mountPoint: "/\(cloneName)")
+    }
+
+    private func createFlexClone(
+        name: String, parent: ONTAPWire.VolumeRecord, snapshot: String, junction: String, svm: String?,
+        operation: String
+    ) async throws(StorageError) {
+        var body: [String: JSONValue] = [
+            "name": .string(name),
+            "clone": [
+                "is_flexclone": true, "parent_volume": ["name": .string(parent.name)],
+                "parent_snapshot": ["name": .string(snapshot)],
+            ],
+            "nas": ["path": .string(junction)],
+        ]
+        if let svm { body["svm"] = ["name": .string(svm)] }
+        let response = try await http.send(
+            .post, "storage/volumes", body: JSONValue.object(body).bytes, headers: authorization, operation: operation,
+            retry: .once)
+        try await finish(
+            response, operation: operation, what: "FlexClone \(name) of \(parent.name)@\(snapshot)",
+            conflict: .alreadyExists)
+    }
+
+    public func listClones() async throws(StorageError) -> [Clone] {
+        let operation = "listClones"
+        let volumes = try await databaseVolumes(operation: operation)
+        return try await cloneRecords(of: volumes[0], operation: operation).compactMap { record in
+            guard let snapshot = record.clone?.parentSnapshot?.name else { return nil }
+            return clone(from: record, snapshot: snapshot)
+        }
+    }
+
+    /// A vol0 FlexClone as the caller sees it: multi-volume members `<clone>0` at `/<clone>/<clone>0` stand for `<clone>`.
+    private func clone(from record: ONTAPWire.VolumeRecord, snapshot: String) -> Clone {
+        if isMultiVolume, record.name.hasSuffix("0") {
+            let base = String(record.name.dropLast())
+            if record.nas?.path == "/\(base)/\(record.name)" {
+                return Clone(name: base, originVolume: volumeName, originSnapshot: snapshot, mountPoint: "/\(base)")
+            }
+        }
+        return Clone(
+            name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.nas?.path)
+    }
+
+    public func cloneInfo(name: String) async throws(StorageError) -> Clone {
+        try await ownedClone(name, operation: "cloneInfo").clone
+    }
+
+    public func dropClone(name: String) async throws(StorageError) {
+        let operation = "dropClone"
+        let (_, members, root) = try await ownedClone(name, operation: operation)
+        for member in members {
+            try await removeVolume(member, operation: operation)
+        }
+        if let root {
+            try await removeVolume(root, operation: operation)
+        }
+        logger.info("Dropped clone \(name)")
+    }
+
+    public func mountString(clone: Clone) -> String {
+        "\(mountHost):\(clone.mountPoint ?? "/\(clone.name)")"
+    }
+
+    /// The clone `name` after the ownership checks: its FlexClone member volumes and, for multi-volume clones, the
+    /// namespace root. `.notFound`, `.notAClone` or `.notOwned` otherwise (storage-apis §1.16).
+    private func ownedClone(_ name: String, operation: String) async throws(StorageError) -> (
+        clone: Clone, members: [ONTAPWire.VolumeRecord], root: ONTAPWire.VolumeRecord?
+    ) {
+        let volumes = try await databaseVolumes(operation: operation)
+        let firstMember = isMultiVolume ? try await volumeRecord(named: "\(name)0", operation: operation) : nil
+        if let firstMember, let parent = firstMember.cloneParent, parent != volumes[0].name {
+            throw StorageError(
+                .notOwned, vendor: vendor, operation: operation,
+                message: "\(name) is a clone of \(parent), not of \(volumes[0].name); refusing")
+        }
+        if let first = firstMember, first.cloneParent == volumes[0].name,
+            first.nas?.path == "/\(name)/\(name)0" || first.nas?.path == nil
+        {
+            var members = [first]
+            for (index, volume) in volumes.enumerated().dropFirst() {
+                guard let member = try await volumeRecord(named: "\(name)\(index)", operation: operation) else {
+                    continue
+                }
+                guard member.cloneParent == volume.name else {
+                    throw StorageError(
+                        .notOwned, vendor: vendor, operation: operation,
+                        message: "\(member.name) is not a clone of \(volume.name); refusing to drop clone \(name)")
+                }
+                members.append(member)
+            }
+            var root: ONTAPWire.VolumeRecord?
+            if let candidate = try await volumeRecord(named: name, operation: operation) {
+                guard candidate.cloneParent == nil, candidate.nas?.path == "/\(name)" || candidate.nas?.path == nil
+                else {
+                    throw StorageError(
+                        .notOwned, vendor: vendor, operation: operation,
+                        message: "volume \(name) is not the namespace root of clone \(name); refusing")
+                }
+                root = candidate
+            }
+            let snapshot = first.clone?.parentSnapshot?.name ?? ""
+            return (
+                Clone(name: name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: "/\(name)"), members,
+                root
+            )
+        }
+        guard let record = try await volumeRecord(named: name, operation: operation) else {
+            throw StorageError(
+                .notFound, vendor: vendor, operation: operation, message: "no volume or clone named \(name)")
+        }
+        guard let parent = record.cloneParent else {
+            throw StorageError(
+                .notAClone, vendor: vendor, operation: operation, message: "volume \(name) is not a FlexClone; refusing"
+            )
+        }
+        guard parent == volumes[0].name,
+            record.clone?.parentSVM?.name == nil || svm == nil
+                || record.clone?.parentSVM?.name == svm
+        else {
+            throw StorageError(
+                .notOwned, vendor: vendor, operation: operation,
+                message: "\(name) is a clone of \(parent), not of \(volumes[0].name); refusing")
+        }
+        let snapshot = record.clone?.parentSnapshot?.name ?? ""
+        return (clone(from: record, snapshot: snapshot), [record], nil)
+    }
+
+    /// Unmount (`nas.path=""`), offline, delete; each step awaits its job (storage-apis §1.13).
+    private func removeVolume(_ record: ONTAPWire.VolumeRecord, operation: String) async throws(StorageError) {
+        let path = "storage/volumes/\(record.uuid)"
+        if record.nas?.path != nil {
+            let response = try await http.send(
+                .patch, path, body: (["nas": ["path": ""]] as JSONValue).bytes, headers: authorization,
+                operation: operation,
+                retry: .idempotent)
+            try await finish(
+                response, operation: operation, what: "unmount of \(record.name)", conflict: .unexpectedResponse)
+        }
+        if record.state != "offline" {
+            let response = try await http.send(
+                .patch, path, body: (["state": "offline"] as JSONValue).bytes, headers: authorization,
+                operation: operation,
+                retry: .idempotent)
+            try await finish(
+                response, operation: operation, what: "offline of \(record.name)", conflict: .unexpectedResponse)
+        }
+        let response = try await http.send(
+            .delete, path, headers: authorization, operation: operation, retry: .idempotentDelete)
+        try await finish(
+            response, operation: operation, what: "deletion of \(record.name)", conflict: .unexpectedResponse)
+    }
+
+    // MARK: Volume
+
+    public func createVolume() async throws(StorageError) -> Volume {
+        let operation = "createVolume"
+        guard let svmName = svm else {
+            throw StorageError(
+                .invalidConfiguration, vendor: vendor, operation: operation,
+                message: "set svm in [netapp] to create volumes")
+        }
+        guard let aggregate = volumeCreation.aggregate, let size = volumeCreation.size else {
+            throw StorageError(
+                .invalidConfiguration, vendor: vendor, operation: operation,
+                message: "set aggregate and volumesize in [netapp] to create volumes")
+        }
+        let parent =
+            volumeCreation.junctionParent.hasSuffix("/")
+            ? String(volumeCreation.junctionParent.dropLast()) : volumeCreation.junctionParent
+        var mainPath: String?
+        for (index, name) in volumeNames.enumerated() {
+            try checkName(name, operation: operation)
+            let junction = "\(parent)/\(volumeName)\(index == 0 ? "" : additionalSuffixes[index - 1])"
+            if index == 0 { mainPath = junction }
+            let body: JSONValue = [
+                "name": .string(name), "svm": ["name": .string(svmName)], "aggregates": [["name": .string(aggregate)]],
+                "size": .integer(size),
+                "nas": [
+                    "path": .string(junction), "unix_permissions": 770,
+                    "export_policy": ["name": .string(volumeCreation.exportPolicy)],
+                ],
+                "snapshot_policy": ["name": "none"], "autosize": ["mode": "grow"],
+                "space": ["snapshot": ["reserve_percent": 0]],
+            ]
+            let response = try await http.send(
+                .post, "storage/volumes", body: body.bytes, headers: authorization, operation: operation, retry: .once)
+            try await finish(response, operation: operation, what: "volume \(name)", conflict: .alreadyExists)
+            logger.info("Created volume \(name) at \(junction)")
+        }
+        return Volume(name: volumeName, mountPoint: mainPath, spaceUsed: nil)
+    }
+
+    public func volumeInfo() async throws(StorageError) -> Volume {
+        let volumes = try await databaseVolumes(operation: "volumeInfo")
+        let used = volumes.compactMap { $0.space?.used?.value }
+        return Volume(
+            name: volumeName, mountPoint: volumes[0].nas?.path,
+            spaceUsed: used.count == volumes.count ? used.reduce(0, +) : nil)
+    }
+
+    // MARK: Lookups
+
+    static let volumeFields =
+        "uuid,name,svm.name,nas.path,nas.export_policy.name,clone,space.size,space.used,aggregates,state"
+
+    /// The database's volumes, main first; `.notFound` when one is missing.
+    func databaseVolumes(operation: String) async throws(StorageError) -> [ONTAPWire.VolumeRecord] {
+        var records: [ONTAPWire.VolumeRecord] = []
+        for name in volumeNames {
+            guard let record = try await volumeRecord(named: name, operation: operation) else {
+                throw StorageError(
+                    .notFound, vendor: vendor, operation: operation,
+                    message: "volume \(name) not found\(svm.map { " in SVM \($0)" } ?? "")")
+            }
+            records.append(record)
+        }
+        return records
+    }
+
+    func volumeRecord(named name: String, operation: String) async throws(StorageError) -> ONTAPWire.VolumeRecord? {
+        var query: [(String, String)] = [("name", name), ("fields", Self.volumeFields)]
+        if let svm { query.append(("svm.name", svm)) }
+        let matches = try await collect(
+            ONTAPWire.VolumeRecord.self, "storage/volumes?\(ApplianceHTTPClient.encodeQuery(query))",
+            operation: operation
+        ).filter { $0.name == name && (svm == nil || $0.svm?.name == nil || $0.svm?.name == svm) }
+        if matches.count > 1 {
+            throw StorageError(
+                .invalidConfiguration, vendor: vendor, operation: operation,
+                message:
+                    "volume \(name) exists in several SVMs (\(matches.compactMap { $0.svm?.name }.joined(separator: ", "))); set svm"
+            )
+        }
+        return matches.first
+    }
+
+    /// FlexClones whose parent is `volume` (exact re-check after the server-side filter), every page.
+    func cloneRecords(of volume: ONTAPWire.VolumeRecord, operation: String) async throws(StorageError)
+        -> [ONTAPWire.VolumeRecord]
+    {
+        var query: [(String, String)] = [("clone.parent_volume.name", volume.name), ("fields", Self.volumeFields)]
+        if let svm { query.append(("svm.name", svm)) }
+        return try await collect(
+            ONTAPWire.VolumeRecord.self, "storage/volumes?\(ApplianceHTTPClient.encodeQuery(query))",
+            operation: operation
+        ).filter {
+            $0.cloneParent == volume.name && $0.uuid != volume.uuid
+                && (volume.svm?.name == nil || $0.clone?.parentSVM?.name == nil
+                    || $0.clone?.parentSVM?.name == volume.svm?.name)
+        }
+    }
+
+    func snapshotRecords(of volume: ONTAPWire.VolumeRecord, operation: String) async throws(StorageError)
+        -> [ONTAPWire.SnapshotRecord]
+    {
+        try await collect(
+            ONTAPWire.SnapshotRecord.self, "storage/volumes/\(volume.uuid)/snapshots?fields=uuid,name,create_time,size",
+            operation: operation)
+    }
+
+    func snapshotRecord(named name: String, of volume: ONTAPWire.VolumeRecord, operation: String)
+        async throws(StorageError) -> ONTAPWire.SnapshotRecord?
+    {
+        let query = ApplianceHTTPClient.encodeQuery([("name", name), ("fields", "uuid,name,create_time,size")])
+        return try await collect(
+            ONTAPWire.SnapshotRecord.self, "storage/volumes/\(volume.uuid)/snapshots?\(query)", operation: operation
+        ).first { $0.name == name }
+    }
+
+    /// Every record of a collection, following `_links.next`; any failed page fails the whole listing (R-10).
+    func collect<Record: Decodable>(_ type: Record.Type, _ path: String, operation: String) async throws(StorageError)
+        -> [Record]
+    {
+        var records: [Record] = []
+        var next: String? = path
+        var pages = 0
+        while let current = next {
+            pages += 1
+            guard pages <= 10_000 else {
+                throw StorageError(
+                    .unexpectedResponse, vendor: vendor, operation: operation,
+                    message: "more than 10000 pages at \(path)")
+            }
+            let response = try await http.send(
+                .get, current, headers: authorization, operation: operation, retry: .idempotent)
+            guard response.status == 200 else {
+                throw failure(response, .get, current, operation: operation, conflict: .unexpectedResponse)
+            }
+            guard let page = ONTAPWire.decode(ONTAPWire.Collection<Record>.self, from: response.body) else {
+                throw StorageError(
+                    .unexpectedResponse, vendor: vendor, operation: operation, status: response.status,
+                    message: "GET \(current): expected a record collection, got: \(String(response.text.prefix(300)))")
+            }
+            records += page.records
+            next = page.links?.next.map { relative($0.href) }
+        }
+        return records
+    }
+
+    // MARK: Jobs and errors
+
+    var authorization: [HTTPHeader] { [HTTPHeader("Authorization", credential.basicAuthorization)] }
+
+    /// `/api/cluster/jobs/x` → `cluster/jobs/x` (relative to the base).
+    private func relative(_ href: String) -> String {
+        if href.hasPrefix("/api/") { return String(href.dropFirst(5)) }
+        if href.hasPrefix("/") { return String(href.dropFirst()) }
+        return href
+    }
+
+    /// Accepts 200/201/204, waits for the job of a 202, maps anything else to an error.
+    private func finish(_ response: HTTPResponse, operation: String, what: String, conflict: StorageError.Code)
+        async throws(StorageError)
+    {
+        switch response.status {
+        case 200, 201, 204:
+            return
+        case 202:
+            guard let job = ONTAPWire.decode(ONTAPWire.JobEnvelope.self, from: response.body)?.job else { return }
+            try await awaitJob(job, operation: operation, what: what)
+        default:
+            throw failure(response, nil, what, operation: operation, conflict: conflict)
+        }
+    }
+
+    /// Polls `/api/cluster/jobs/<uuid>` until success, failure or `jobTimeout`.
+    func awaitJob(_ job: ONTAPWire.JobReference, operation: String, what: String) async throws(StorageError) {
+        let path = job.links?.selfLink.map { relative($0.href) } ?? "cluster/jobs/\(job.uuid)"
+        let clock = ContinuousClock()
+        let deadline = clock.now + jobTimeout
+        var pause = Duration.milliseconds(100)
+        while true {
+            let response = try await http.send(
+                .get, "\(path)?fields=uuid,state,message,code,description", headers: authorization,
+                operation: operation, retry: .idempotent)
+            guard response.status == 200, let record = ONTAPWire.decode(ONTAPWire.JobRecord.self, from: response.body)
+            else {
+                throw failure(response, .get, path, operation: operation, conflict: .unexpectedResponse)
+            }
+            switch record.state ?? "" {
+            case "success":
+                return
+            case "failure":
+                let code = record.code.map { " (code \($0.value))" } ?? ""
+                throw StorageError(
+                    .jobFailed, vendor: vendor, operation: operation, status: 202,
+                    message: "\(what): job \(job.uuid) failed: \(record.message ?? "no message")\(code)")
+            default:
+                break
+            }
+            if clock.now + pause > deadline {
+                throw StorageError(
+                    .timeout, vendor: vendor, operation: operation, status: 202,
+                    message:
+                        "\(what): job \(job.uuid) still \(record.state ?? "unknown") after \(jobTimeout) (jobtimeout)")
+            }
+            do {
+                try await Task.sleep(for: pause)
+            } catch {
+                throw StorageError(
+                    .timeout, vendor: vendor, operation: operation,
+                    message: "\(what): cancelled while waiting for job \(job.uuid)")
+            }
+            pause = min(pause * 2, .seconds(2))
+        }
+    }
+
+    private func failure(
+        _ response: HTTPResponse, _ method: HTTPMethod?, _ subject: String, operation: String,
+        conflict: StorageError.Code
+    ) -> StorageError {
+        let code: StorageError.Code
+        switch response.status {
+        case 404: code = .notFound
+        case 401, 403: code = .permissionDenied
+        case 409: code = conflict
+        case 500...599: code = .serverError
+        default: code = .unexpectedResponse
+        }
+        let prefix = method.map { "\($0.rawValue) \(subject)" } ?? subject
+        logger.log(level: response.status == 404 ? .debug : .error, "\(prefix) returned \(response.status)")
+        return StorageError(
+            code, vendor: vendor, operation: operation, status: response.status,
+            message: "\(prefix) returned \(response.status): \(ONTAPWire.errorText(response))")
+    }
+
+    private func checkName(_ name: String, operation: String) throws(StorageError) {
+        guard SnapshotNaming.isPortableName(name) else {
+            throw StorageError(
+                .invalidName, vendor: vendor, operation: operation,
+                message: "'\(name)' is not a valid name (letters, digits, . _ : - only)")
+        }
+    }
+}

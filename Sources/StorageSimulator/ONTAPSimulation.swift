@@ -1,0 +1,486 @@
+import Foundation
+
+/// State and REST behaviour of a simulated NetApp ONTAP cluster (storage-apis §3): volumes, snapshots, FlexClones,
+/// asynchronous jobs, `fields=`, query filters and `max_records` paging with `_links.next`.
+struct ONTAPSimulation {
+    struct Snapshot {
+        var uuid: String
+        var name: String
+        var createTime: Date
+        var size: Int64
+    }
+
+    struct Volume {
+        var uuid: String
+        var name: String
+        var size: Int64
+        var used: Int64
+        var path: String?
+        var exportPolicy: String
+        var state: String
+        var parentVolume: String?
+        var parentSnapshot: String?
+        var createTime: Date
+        var snapshots: [Snapshot]
+    }
+
+    enum Change {
+        case createVolume(Volume)
+        case patchVolume(uuid: String, path: String??, state: String?)
+        case deleteVolume(uuid: String)
+        case createSnapshot(volume: String, Snapshot)
+        case deleteSnapshot(volume: String, snapshot: String)
+    }
+
+    struct Job {
+        var uuid: String
+        var description: String
+        var state: String
+        var message: String
+        var code: Int
+        var readyAt: Date
+        var change: Change
+        var forcedFailure: (message: String, code: String)?
+        var start: Date
+        var end: Date?
+    }
+
+    let options: SimulatorOptions
+    var volumes: [String: Volume] = [:]
+    var order: [String] = []
+    var jobs: [String: Job] = [:]
+
+    init(options: SimulatorOptions) {
+        self.options = options
+    }
+
+    static func newUUID() -> String { UUID().uuidString.lowercased() }
+
+    // MARK: Seeding
+
+    mutating func seed(_ seed: SimulatorSeed) {
+        for share in seed.shares {
+            var volume = Volume(
+                uuid: Self.newUUID(), name: share.name, size: 100 << 30, used: share.spaceUsed ?? 10 << 30,
+                path: share.junctionPath ?? "/\(share.name)", exportPolicy: "default", state: "online",
+                parentVolume: share.originShare, parentSnapshot: share.originSnapshot, createTime: Date(),
+                snapshots: [])
+            volume.snapshots = share.snapshots.map {
+                Snapshot(uuid: Self.newUUID(), name: $0.name, createTime: $0.creation, size: $0.spaceUnique ?? 1 << 20)
+            }
+            insert(volume)
+        }
+    }
+
+    private mutating func insert(_ volume: Volume) {
+        if volumes[volume.uuid] == nil { order.append(volume.uuid) }
+        volumes[volume.uuid] = volume
+    }
+
+    func volume(named name: String) -> Volume? {
+        order.compactMap { volumes[$0] }.first { $0.name == name }
+    }
+
+    // MARK: Authentication
+
+    func isAuthorized(_ request: SimRequest) -> Bool {
+        guard let authorization = request.header("Authorization"), authorization.hasPrefix("Basic "),
+            let data = Data(base64Encoded: String(authorization.dropFirst(6))),
+            let text = String(data: data, encoding: .utf8)
+        else { return false }
+        return text == "\(options.user):\(options.password)"
+    }
+
+    // MARK: Jobs
+
+    /// Finishes every job whose time has come (applying its change, or failing).
+    mutating func advanceJobs(now: Date) {
+        for uuid in jobs.keys.sorted() {
+            guard var job = jobs[uuid], job.state == "running" || job.state == "queued", job.readyAt <= now else {
+                continue
+            }
+            if let failure = job.forcedFailure {
+                job.state = "failure"
+                job.message = failure.message
+                job.code = Int(failure.code) ?? 1
+            } else if let problem = apply(job.change, now: now) {
+                job.state = "failure"
+                job.message = problem.message
+                job.code = problem.code
+            } else {
+                job.state = "success"
+                job.message = "success"
+                job.code = 0
+            }
+            job.end = now
+            jobs[uuid] = job
+        }
+    }
+
+    /// Applies a change; returns the job failure when it cannot be applied.
+    private mutating func apply(_ change: Change, now: Date) -> (message: String, code: Int)? {
+        switch change {
+        case .createVolume(var created):
+            if volume(named: created.name) != nil {
+                return ("Duplicate volume name \(created.name).", 917_536)
+            }
+            created.createTime = now
+            insert(created)
+        case .patchVolume(let uuid, let path, let state):
+            guard var volume = volumes[uuid] else { return ("Volume not found.", 917_927) }
+            if let path { volume.path = path }
+            if let state { volume.state = state }
+            volumes[uuid] = volume
+        case .deleteVolume(let uuid):
+            guard let volume = volumes[uuid] else { return ("Volume not found.", 917_927) }
+            if volumes.values.contains(where: { $0.parentVolume == volume.name }) {
+                return ("Volume \"\(volume.name)\" cannot be deleted because it has FlexClone volumes.", 917_534)
+            }
+            volumes[uuid] = nil
+            order.removeAll { $0 == uuid }
+        case .createSnapshot(let volumeUUID, var snapshot):
+            guard var volume = volumes[volumeUUID] else { return ("Volume not found.", 917_927) }
+            if volume.snapshots.contains(where: { $0.name == snapshot.name }) {
+                return ("Snapshot copy \"\(snapshot.name)\" already exists.", 1_638_600)
+            }
+            snapshot.createTime = now
+            volume.snapshots.append(snapshot)
+            volumes[volumeUUID] = volume
+        case .deleteSnapshot(let volumeUUID, let snapshotUUID):
+            guard var volume = volumes[volumeUUID],
+                let index = volume.snapshots.firstIndex(where: { $0.uuid == snapshotUUID })
+            else { return ("Snapshot copy not found.", 1_638_402) }
+            let name = volume.snapshots[index].name
+            if cloneNames(parent: volume.name, snapshot: name).first != nil {
+                return (
+                    "Snapshot copy \"\(name)\" of volume \"\(volume.name)\" is busy: it backs FlexClone volume(s) \(cloneNames(parent: volume.name, snapshot: name).joined(separator: ", ")).",
+                    1_638_555
+                )
+            }
+            volume.snapshots.remove(at: index)
+            volumes[volumeUUID] = volume
+        }
+        return nil
+    }
+
+    private func cloneNames(parent: String, snapshot: String) -> [String] {
+        order.compactMap { volumes[$0] }.filter { $0.parentVolume == parent && $0.parentSnapshot == snapshot }
+            .map(\.name)
+    }
+
+    /// Starts a job for `change`; answers 202 with the job link, or waits for it when `return_timeout` allows.
+    private mutating func startJob(
+        _ description: String, _ change: Change, request: SimRequest, fault: FaultRule?, now: Date, created: Bool
+    ) -> SimResponse {
+        let uuid = Self.newUUID()
+        var job = Job(
+            uuid: uuid, description: description, state: "running", message: "", code: 0, readyAt: now,
+            change: change, forcedFailure: nil, start: now, end: nil)
+        if let fault, fault.action == .slowJob { job.readyAt = now.addingTimeInterval(fault.seconds ?? 2) }
+        if let fault, fault.action == .failJob {
+            job.forcedFailure = (fault.message ?? "Job failed (simulated).", fault.code ?? "460770")
+        }
+        jobs[uuid] = job
+        let link: [String: Any] = ["uuid": uuid, "_links": ["self": ["href": "/api/cluster/jobs/\(uuid)"]]]
+        let returnTimeout = request.queryValue("return_timeout").flatMap(Double.init) ?? 0
+        if returnTimeout > 0, job.readyAt.timeIntervalSince(now) <= returnTimeout {
+            advanceJobs(now: job.readyAt)
+            let finished = jobs[uuid]!
+            if finished.state == "failure" {
+                return error(400, finished.message, String(finished.code))
+            }
+            return .json(created ? 201 : 200, ["job": link], contentType: "application/hal+json")
+        }
+        return .json(202, ["job": link], contentType: "application/hal+json")
+    }
+
+    // MARK: Dispatch
+
+    mutating func handle(_ request: SimRequest, fault: FaultRule?, now: Date) -> SimResponse {
+        advanceJobs(now: now)
+        guard isAuthorized(request) else {
+            return error(401, "not authorized for that command", "6")
+        }
+        let parts = request.components
+        guard parts.count >= 2, parts[0] == "api" else { return error(404, "API not found", "3") }
+        let rest = Array(parts.dropFirst(1))
+        switch (request.method, rest) {
+        case ("GET", ["cluster"]):
+            return .json(
+                200,
+                [
+                    "name": "sim-cluster",
+                    "version": ["full": "NetApp Release 9.14.1 (simulated)", "generation": 9, "major": 14, "minor": 1],
+                ])
+        case ("GET", let p) where p.count == 3 && p[0] == "cluster" && p[1] == "jobs":
+            guard let job = jobs[p[2]] else { return error(404, "entry doesn't exist", "4") }
+            var record: [String: Any] = [
+                "uuid": job.uuid, "description": job.description, "state": job.state, "message": job.message,
+                "code": job.code, "start_time": format(job.start),
+                "_links": ["self": ["href": "/api/cluster/jobs/\(job.uuid)"]],
+            ]
+            if let end = job.end { record["end_time"] = format(end) }
+            return .json(200, record, contentType: "application/hal+json")
+        case ("GET", ["storage", "volumes"]):
+            let records = order.compactMap { volumes[$0] }.map(volumeJSON)
+            return collection(records, request: request)
+        case ("POST", ["storage", "volumes"]):
+            return createVolume(request, fault: fault, now: now)
+        default:
+            break
+        }
+        guard rest.count >= 3, rest[0] == "storage", rest[1] == "volumes" else {
+            return error(404, "API not found", "3")
+        }
+        guard var volume = volumes[rest[2]] else { return error(404, "entry doesn't exist", "4", target: "uuid") }
+        let tail = Array(rest.dropFirst(3))
+        switch (request.method, tail.count) {
+        case ("GET", 0):
+            return .json(
+                200, select(volumeJSON(volume), fields: request.queryValue("fields")),
+                contentType: "application/hal+json")
+        case ("PATCH", 0):
+            let body = Self.expandDottedKeys(request.jsonObject)
+            var path: String?? = nil
+            if let nas = body["nas"] as? [String: Any], let newPath = nas["path"] as? String {
+                path = .some(newPath.isEmpty ? nil : newPath)
+            }
+            let state = body["state"] as? String
+            if let state, !["online", "offline", "restricted"].contains(state) {
+                return error(400, "Invalid value for state: \(state)", "2", target: "state")
+            }
+            return startJob(
+                "PATCH /api/storage/volumes/\(volume.uuid)", .patchVolume(uuid: volume.uuid, path: path, state: state),
+                request: request, fault: fault, now: now, created: false)
+        case ("DELETE", 0):
+            if volume.path != nil {
+                return error(
+                    409,
+                    "Volume \"\(volume.name)\" in SVM \"\(options.svm)\" must be unmounted before it can be deleted.",
+                    "917536")
+            }
+            if options.requireOfflineForDelete, volume.state != "offline" {
+                return error(409, "Volume \"\(volume.name)\" must be offline before it can be deleted.", "917537")
+            }
+            return startJob(
+                "DELETE /api/storage/volumes/\(volume.uuid)", .deleteVolume(uuid: volume.uuid), request: request,
+                fault: fault, now: now, created: false)
+        case ("GET", 1) where tail[0] == "snapshots":
+            let records = volume.snapshots.map { snapshotJSON($0, of: volume) }
+            return collection(records, request: request)
+        case ("POST", 1) where tail[0] == "snapshots":
+            guard let name = request.jsonObject["name"] as? String, !name.isEmpty else {
+                return error(400, "Field \"name\" is required.", "2", target: "name")
+            }
+            if volume.snapshots.contains(where: { $0.name == name }) {
+                return error(
+                    409, "Snapshot copy \"\(name)\" of volume \"\(volume.name)\" already exists.", "1638600",
+                    target: "name")
+            }
+            let snapshot = Snapshot(uuid: Self.newUUID(), name: name, createTime: now, size: 1 << 20)
+            volume.used += 4096
+            volumes[volume.uuid] = volume
+            return startJob(
+                "POST /api/storage/volumes/\(volume.uuid)/snapshots", .createSnapshot(volume: volume.uuid, snapshot),
+                request: request, fault: fault, now: now, created: true)
+        default:
+            break
+        }
+        guard tail.count == 2, tail[0] == "snapshots" else { return error(404, "API not found", "3") }
+        guard let snapshot = volume.snapshots.first(where: { $0.uuid == tail[1] }) else {
+            return error(404, "entry doesn't exist", "4", target: "uuid")
+        }
+        switch request.method {
+        case "GET":
+            return .json(
+                200, select(snapshotJSON(snapshot, of: volume), fields: request.queryValue("fields")),
+                contentType: "application/hal+json")
+        case "DELETE":
+            return startJob(
+                "DELETE /api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)",
+                .deleteSnapshot(volume: volume.uuid, snapshot: snapshot.uuid), request: request, fault: fault, now: now,
+                created: false)
+        default:
+            return error(405, "method not allowed", "3")
+        }
+    }
+
+    private mutating func createVolume(_ request: SimRequest, fault: FaultRule?, now: Date) -> SimResponse {
+        let body = Self.expandDottedKeys(request.jsonObject)
+        guard let name = body["name"] as? String, !name.isEmpty else {
+            return error(400, "Field \"name\" is required.", "2", target: "name")
+        }
+        if volume(named: name) != nil {
+            return error(409, "Duplicate volume name \(name).", "917536", target: "name")
+        }
+        if let svm = (body["svm"] as? [String: Any])?["name"] as? String, svm != options.svm {
+            return error(404, "SVM \"\(svm)\" does not exist.", "2621462", target: "svm.name")
+        }
+        let nas = body["nas"] as? [String: Any] ?? [:]
+        var volume = Volume(
+            uuid: Self.newUUID(), name: name, size: (body["size"] as? NSNumber)?.int64Value ?? 1 << 30, used: 1 << 20,
+            path: (nas["path"] as? String).flatMap { $0.isEmpty ? nil : $0 },
+            exportPolicy: ((nas["export_policy"] as? [String: Any])?["name"] as? String) ?? "default", state: "online",
+            parentVolume: nil, parentSnapshot: nil, createTime: now, snapshots: [])
+        if let clone = body["clone"] as? [String: Any] {
+            guard let parentName = (clone["parent_volume"] as? [String: Any])?["name"] as? String,
+                let parent = self.volume(named: parentName)
+            else {
+                return error(404, "Parent volume does not exist.", "917927", target: "clone.parent_volume.name")
+            }
+            guard (clone["is_flexclone"] as? Bool) == true else {
+                return error(
+                    400, "clone.is_flexclone must be true to create a FlexClone volume.", "2",
+                    target: "clone.is_flexclone")
+            }
+            guard let snapshotName = (clone["parent_snapshot"] as? [String: Any])?["name"] as? String,
+                let parentSnapshot = parent.snapshots.first(where: { $0.name == snapshotName })
+            else {
+                return error(
+                    404, "Snapshot copy does not exist on volume \"\(parentName)\".", "917888",
+                    target: "clone.parent_snapshot.name")
+            }
+            volume.parentVolume = parent.name
+            volume.parentSnapshot = parentSnapshot.name
+            volume.size = parent.size
+            volume.used = parent.used
+            if nas["export_policy"] == nil { volume.exportPolicy = parent.exportPolicy }
+        }
+        return startJob(
+            "POST /api/storage/volumes", .createVolume(volume), request: request, fault: fault, now: now, created: true)
+    }
+
+    // MARK: Collections
+
+    /// `fields=`, query filters, `max_records` and `_links.next` (the next page is `start.index=<n>`).
+    private func collection(_ all: [[String: Any]], request: SimRequest) -> SimResponse {
+        let reserved: Set<String> = [
+            "fields", "max_records", "return_records", "return_timeout", "order_by", "start.index",
+        ]
+        var records = all
+        for (key, value) in request.queryItems where !reserved.contains(key) {
+            records = records.filter { record in
+                guard let actual = Self.value(at: key, in: record) else { return false }
+                return value.split(separator: "|").contains { Self.matches(String($0), actual) }
+            }
+        }
+        let start = request.queryValue("start.index").flatMap(Int.init) ?? 0
+        var limit = request.queryValue("max_records").flatMap(Int.init) ?? Int.max
+        if let pageSize = options.pageSize { limit = min(limit, pageSize) }
+        let end = limit == Int.max ? records.count : min(records.count, start + max(1, limit))
+        let page = start < records.count ? Array(records[start..<end]) : []
+        let selected = page.map { select($0, fields: request.queryValue("fields")) }
+        var links: [String: Any] = [
+            "self": ["href": "\(request.path)\(request.query.isEmpty ? "" : "?\(request.query)")"]
+        ]
+        if end < records.count {
+            let kept = request.query.split(separator: "&").filter { !$0.hasPrefix("start.index=") }.joined(
+                separator: "&")
+            links["next"] = ["href": "\(request.path)?\(kept.isEmpty ? "" : kept + "&")start.index=\(end)"]
+        }
+        return .json(
+            200, ["records": selected, "num_records": selected.count, "_links": links],
+            contentType: "application/hal+json")
+    }
+
+    private static func matches(_ pattern: String, _ actual: Any) -> Bool {
+        let text: String
+        if let bool = actual as? Bool { text = bool ? "true" : "false" } else { text = "\(actual)" }
+        if pattern.hasSuffix("*") { return text.hasPrefix(String(pattern.dropLast())) }
+        return text == pattern
+    }
+
+    static func value(at dottedPath: String, in record: [String: Any]) -> Any? {
+        var current: Any? = record
+        for key in dottedPath.split(separator: ".") {
+            current = (current as? [String: Any])?[String(key)]
+        }
+        return current
+    }
+
+    /// Keeps `uuid`, `name`, `_links` and the top-level groups named in `fields` (all for `*`/`**`).
+    private func select(_ record: [String: Any], fields: String?) -> [String: Any] {
+        guard let fields, !fields.isEmpty else {
+            return record.filter { ["uuid", "name", "_links"].contains($0.key) }
+        }
+        if fields == "*" || fields == "**" { return record }
+        let wanted = Set(fields.split(separator: ",").map { String($0.split(separator: ".").first ?? "") })
+        return record.filter { ["uuid", "name", "_links"].contains($0.key) || wanted.contains($0.key) }
+    }
+
+    /// `{"nas.path": "/x"}` → `{"nas": {"path": "/x"}}`, as ONTAP accepts both.
+    static func expandDottedKeys(_ object: [String: Any]) -> [String: Any] {
+        var result: [String: Any] = [:]
+        for (key, value) in object {
+            let expandedValue = (value as? [String: Any]).map(expandDottedKeys) ?? value
+            let parts = key.split(separator: ".").map(String.init)
+            insert(expandedValue, at: parts[...], into: &result)
+        }
+        return result
+    }
+
+    private static func insert(_ value: Any, at path: ArraySlice<String>, into object: inout [String: Any]) {
+        guard let first = path.first else { return }
+        if path.count == 1 {
+            if let existing = object[first] as? [String: Any], let new = value as? [String: Any] {
+                object[first] = existing.merging(new) { _, b in b }
+            } else {
+                object[first] = value
+            }
+            return
+        }
+        var child = object[first] as? [String: Any] ?? [:]
+        insert(value, at: path.dropFirst(), into: &child)
+        object[first] = child
+    }
+
+    // MARK: JSON
+
+    func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = options.timeZone
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    private func volumeJSON(_ volume: Volume) -> [String: Any] {
+        var nas: [String: Any] = [
+            "export_policy": ["name": volume.exportPolicy], "unix_permissions": 770, "security_style": "unix",
+        ]
+        if let path = volume.path { nas["path"] = path }
+        var clone: [String: Any] = ["is_flexclone": volume.parentVolume != nil]
+        if let parent = volume.parentVolume, let snapshot = volume.parentSnapshot {
+            let parentUUID = self.volume(named: parent)?.uuid ?? ""
+            let snapshotUUID = self.volume(named: parent)?.snapshots.first { $0.name == snapshot }?.uuid ?? ""
+            clone["parent_volume"] = ["name": parent, "uuid": parentUUID]
+            clone["parent_snapshot"] = ["name": snapshot, "uuid": snapshotUUID]
+            clone["parent_svm"] = ["name": options.svm]
+        }
+        return [
+            "uuid": volume.uuid, "name": volume.name, "state": volume.state, "type": "rw", "style": "flexvol",
+            "size": volume.size, "svm": ["name": options.svm, "uuid": "00000000-0000-0000-0000-000000000001"],
+            "aggregates": [["name": options.aggregate]], "nas": nas, "clone": clone,
+            "space": ["size": volume.size, "used": volume.used, "available": volume.size - volume.used],
+            "create_time": format(volume.createTime), "snapshot_policy": ["name": "none"],
+            "_links": ["self": ["href": "/api/storage/volumes/\(volume.uuid)"]],
+        ]
+    }
+
+    private func snapshotJSON(_ snapshot: Snapshot, of volume: Volume) -> [String: Any] {
+        var owners: [String] = []
+        if cloneNames(parent: volume.name, snapshot: snapshot.name).first != nil { owners.append("volume_clone") }
+        return [
+            "uuid": snapshot.uuid, "name": snapshot.name, "create_time": format(snapshot.createTime),
+            "size": snapshot.size, "state": "valid", "owners": owners,
+            "volume": ["name": volume.name, "uuid": volume.uuid], "svm": ["name": options.svm],
+            "_links": ["self": ["href": "/api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)"]],
+        ]
+    }
+
+    /// ONTAP's error body (storage-apis §3.2): `code` is a string.
+    func error(_ status: Int, _ message: String, _ code: String, target: String? = nil) -> SimResponse {
+        var body: [String: Any] = ["message": message, "code": code]
+        if let target { body["target"] = target }
+        return .json(status, ["error": body], contentType: "application/hal+json")
+    }
+}

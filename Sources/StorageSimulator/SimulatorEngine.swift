@@ -1,0 +1,184 @@
+import Foundation
+
+/// The simulated appliance: its state, the scripted faults and the request log. Tests talk to it directly;
+/// the server exposes the same controls under `/_sim/` (see ``SimulatorEngine/control(_:)``).
+public actor SimulatorEngine {
+    public let options: SimulatorOptions
+    var zfssa: ZFSSASimulation
+    var ontap: ONTAPSimulation
+    private var faults: [(rule: FaultRule, seen: Int, applied: Int)] = []
+    private var log: [SimLogEntry] = []
+    /// When the last request (of any kind) arrived; drives the idle timeout.
+    public private(set) var lastActivity = Date()
+
+    public init(options: SimulatorOptions) {
+        self.options = options
+        self.zfssa = ZFSSASimulation(options: options)
+        self.ontap = ONTAPSimulation(options: options)
+    }
+
+    // MARK: Controls
+
+    /// Adds shares/volumes with their snapshot histories and clones.
+    public func seed(_ seed: SimulatorSeed) {
+        switch options.vendor {
+        case .zfssa: zfssa.seed(seed)
+        case .ontap: ontap.seed(seed)
+        }
+    }
+
+    /// Appends a fault rule; rules are tried in order, the first match wins.
+    public func addFault(_ rule: FaultRule) { faults.append((rule, 0, 0)) }
+
+    public func clearFaults() { faults.removeAll() }
+
+    /// Every request handled so far (controls excluded).
+    public func requestLog() -> [SimLogEntry] { log }
+
+    public func clearLog() { log.removeAll() }
+
+    /// Expires every ZFSSA session now (the next session request gets 401).
+    public func expireSessions() { zfssa.expireSessions() }
+
+    /// Creates a share/volume that is not a clone (a look-alike for ownership checks).
+    public func addPlainShare(named name: String, project: String? = nil) {
+        seed(SimulatorSeed(shares: [.init(name: name, project: project)]))
+    }
+
+    /// Whether a share (ZFSSA, in the first project unless given) or volume (ONTAP) exists.
+    public func shareExists(named name: String, pool: String? = nil, project: String? = nil) -> Bool {
+        switch options.vendor {
+        case .zfssa:
+            let first = options.projects.first
+            return zfssa.filesystemExists(
+                pool: pool ?? first?.pool ?? "pool1", project: project ?? first?.project ?? "demo-backup", name: name)
+        case .ontap:
+            return ontap.volume(named: name) != nil
+        }
+    }
+
+    /// Snapshot names of a share/volume, in creation order (empty when it does not exist).
+    public func snapshotNames(of share: String) -> [String] {
+        switch options.vendor {
+        case .zfssa:
+            let first = options.projects.first
+            let key = ZFSSASimulation.Key(
+                pool: first?.pool ?? "pool1", project: first?.project ?? "demo-backup", name: share)
+            return zfssa.filesystems[key]?.snapshots.map(\.name) ?? []
+        case .ontap:
+            return ontap.volume(named: share)?.snapshots.map(\.name) ?? []
+        }
+    }
+
+    /// Number of ONTAP jobs not finished yet.
+    public func unfinishedJobCount() -> Int {
+        ontap.advanceJobs(now: Date())
+        return ontap.jobs.values.filter { $0.state == "running" || $0.state == "queued" }.count
+    }
+
+    // MARK: Request handling
+
+    /// The first fault rule matching `request`, consumed; `nil` when none applies.
+    func takeFault(for request: SimRequest) -> FaultRule? {
+        lastActivity = Date()
+        for index in faults.indices where faults[index].rule.matches(request) {
+            faults[index].seen += 1
+            let rule = faults[index].rule
+            if faults[index].seen <= rule.skip { continue }
+            if let times = rule.times, faults[index].applied >= times { continue }
+            faults[index].applied += 1
+            return rule
+        }
+        return nil
+    }
+
+    /// Handles an appliance request (after any delay), logging it.
+    func handle(_ request: SimRequest, fault: FaultRule?) -> SimResponse {
+        lastActivity = Date()
+        let now = Date()
+        var response: SimResponse
+        if let fault, fault.action == .status {
+            let status = fault.status ?? 503
+            let message = fault.message ?? "simulated failure"
+            switch options.vendor {
+            case .zfssa:
+                response = zfssa.fault(status, status == 503 ? "ERR_BUSY" : "ERR_INTERNAL", message)
+            case .ontap:
+                response = ontap.error(status, message, fault.code ?? "1")
+            }
+        } else {
+            switch options.vendor {
+            case .zfssa:
+                if fault?.action == .expireSession { zfssa.expireSessions() }
+                response = zfssa.handle(request, now: now)
+            case .ontap:
+                response = ontap.handle(request, fault: fault, now: now)
+            }
+        }
+        if let fault, fault.action == .lostReply {
+            let status = fault.status ?? 502
+            switch options.vendor {
+            case .zfssa: response = zfssa.fault(status, "ERR_BUSY", fault.message ?? "reply lost (simulated)")
+            case .ontap: response = ontap.error(status, fault.message ?? "reply lost (simulated)", fault.code ?? "1")
+            }
+        }
+        let authenticated =
+            request.header("Authorization") != nil || request.header("X-Auth-Session") != nil
+            || request.header("X-Auth-User") != nil
+        log.append(
+            SimLogEntry(
+                method: request.method, target: request.target, status: response.status, authenticated: authenticated))
+        return response
+    }
+
+    /// `/_sim/` controls for a simulator in another process:
+    /// - `POST /_sim/seed` with a ``SimulatorSeed`` (dates ISO-8601);
+    /// - `POST /_sim/faults` with a ``FaultRule`` (or a list), `DELETE /_sim/faults`;
+    /// - `GET /_sim/log` (JSON list of ``SimLogEntry``), `DELETE /_sim/log`;
+    /// - `POST /_sim/expire-sessions`;
+    /// - `GET /_sim/health`.
+    func control(_ request: SimRequest) -> SimResponse {
+        lastActivity = Date()
+        let route = request.components.dropFirst().joined(separator: "/")
+        switch (request.method, route) {
+        case ("GET", "health"):
+            return .json(200, ["vendor": options.vendor.rawValue, "status": "ok"])
+        case ("POST", "seed"):
+            do {
+                seed(try SimulatorSeed.decode(Data(request.body)))
+                return .json(200, ["status": "seeded"])
+            } catch {
+                return .json(400, ["error": "bad seed: \(error)"])
+            }
+        case ("POST", "faults"):
+            let decoder = JSONDecoder()
+            if let rules = try? decoder.decode([FaultRule].self, from: Data(request.body)) {
+                rules.forEach { addFault($0) }
+            } else {
+                do {
+                    addFault(try decoder.decode(FaultRule.self, from: Data(request.body)))
+                } catch {
+                    return .json(400, ["error": "bad fault rule: \(error)"])
+                }
+            }
+            return .json(200, ["faults": faults.count])
+        case ("DELETE", "faults"):
+            clearFaults()
+            return SimResponse(status: 204)
+        case ("GET", "log"):
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return SimResponse(
+                status: 200, headers: ["Content-Type": "application/json"],
+                body: Array((try? encoder.encode(log)) ?? Data("[]".utf8)))
+        case ("DELETE", "log"):
+            clearLog()
+            return SimResponse(status: 204)
+        case ("POST", "expire-sessions"):
+            expireSessions()
+            return SimResponse(status: 204)
+        default:
+            return .json(404, ["error": "unknown control \(request.method) /_sim/\(route)"])
+        }
+    }
+}

@@ -1,0 +1,294 @@
+import Foundation
+
+/// Which appliance API a simulator instance speaks.
+public enum SimulatedVendor: String, Sendable, Codable, CaseIterable {
+    case zfssa
+    case ontap
+}
+
+/// A request as the simulator sees it.
+public struct SimRequest: Sendable {
+    public var method: String
+    /// Path without query, percent-encoded as received.
+    public var path: String
+    /// Raw query string (without `?`), may be empty.
+    public var query: String
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: String = "", headers: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method.uppercased()
+        self.path = path
+        self.query = query
+        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, b in b })
+        self.body = body
+    }
+
+    /// Decoded path components.
+    var components: [String] {
+        path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+    }
+
+    /// Decoded query parameters (the last value wins).
+    var queryItems: [(String, String)] {
+        guard !query.isEmpty else { return [] }
+        return query.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }
+    }
+
+    func queryValue(_ name: String) -> String? { queryItems.last { $0.0 == name }?.1 }
+
+    func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    var target: String { query.isEmpty ? path : "\(path)?\(query)" }
+
+    /// The body as a JSON object (empty when absent or not an object).
+    var jsonObject: [String: Any] {
+        guard !body.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+        else { return [:] }
+        return object
+    }
+}
+
+/// A response from the simulator.
+public struct SimResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// JSON response; `object` must be JSONSerialization-compatible.
+    static func json(
+        _ status: Int, _ object: Any, headers: [String: String] = [:], contentType: String = "application/json"
+    )
+        -> SimResponse
+    {
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
+        var all = headers
+        all["Content-Type"] = contentType
+        return SimResponse(status: status, headers: all, body: Array(data))
+    }
+}
+
+/// A scripted misbehaviour, matched against incoming requests in order.
+public struct FaultRule: Sendable, Codable, Hashable {
+    public enum Action: String, Sendable, Codable, Hashable {
+        /// Answer `status` with the vendor's error body (`message` as its text) instead of handling the request.
+        case status
+        /// Wait `seconds`, then handle the request normally.
+        case delay
+        /// ZFSSA: expire every session first, so a session-authenticated request gets 401.
+        case expireSession
+        /// ONTAP: the job this request starts fails with `message` (and `code`).
+        case failJob
+        /// ONTAP: the job this request starts finishes only after `seconds`.
+        case slowJob
+        /// Handle the request normally (the change happens), then answer `status` instead (a lost reply).
+        case lostReply
+    }
+
+    public var action: Action
+    /// Only requests with this method (any when `nil`).
+    public var method: String?
+    /// Only requests whose path and query contain this text (any when `nil`).
+    public var pathContains: String?
+    /// Let this many matching requests through before the rule applies.
+    public var skip: Int
+    /// How many times the rule applies (`nil`: every time).
+    public var times: Int?
+    public var status: Int?
+    public var seconds: Double?
+    public var message: String?
+    public var code: String?
+
+    public init(
+        _ action: Action, method: String? = nil, pathContains: String? = nil, skip: Int = 0, times: Int? = 1,
+        status: Int? = nil, seconds: Double? = nil, message: String? = nil, code: String? = nil
+    ) {
+        self.action = action
+        self.method = method?.uppercased()
+        self.pathContains = pathContains
+        self.skip = skip
+        self.times = times
+        self.status = status
+        self.seconds = seconds
+        self.message = message
+        self.code = code
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case action, method, pathContains, skip, times, status, seconds, message, code
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        action = try container.decode(Action.self, forKey: .action)
+        method = try container.decodeIfPresent(String.self, forKey: .method)?.uppercased()
+        pathContains = try container.decodeIfPresent(String.self, forKey: .pathContains)
+        skip = try container.decodeIfPresent(Int.self, forKey: .skip) ?? 0
+        times = container.contains(.times) ? try container.decodeIfPresent(Int.self, forKey: .times) : 1
+        status = try container.decodeIfPresent(Int.self, forKey: .status)
+        seconds = try container.decodeIfPresent(Double.self, forKey: .seconds)
+        message = try container.decodeIfPresent(String.self, forKey: .message)
+        code = try container.decodeIfPresent(String.self, forKey: .code)
+    }
+
+    func matches(_ request: SimRequest) -> Bool {
+        if let method, method != request.method { return false }
+        if let pathContains, !request.target.contains(pathContains),
+            !(request.target.removingPercentEncoding ?? "").contains(pathContains)
+        {
+            return false
+        }
+        return true
+    }
+}
+
+/// One handled request, for tests and `GET /_sim/log`.
+public struct SimLogEntry: Sendable, Codable, Hashable, CustomStringConvertible {
+    public var method: String
+    /// Path and query as received.
+    public var target: String
+    public var status: Int
+    /// Whether credentials of any kind were presented (their values are never recorded).
+    public var authenticated: Bool
+
+    public var description: String { "\(method) \(target) -> \(status)" }
+}
+
+/// Initial content: shares (ZFSSA) and volumes (ONTAP) with snapshot histories and clones.
+public struct SimulatorSeed: Sendable, Codable, Hashable {
+    public struct SnapshotSeed: Sendable, Codable, Hashable {
+        public var name: String
+        /// ISO-8601 instant, e.g. `2016-11-08T20:53:36Z`.
+        public var creation: Date
+        public var spaceTotal: Int64?
+        public var spaceUnique: Int64?
+        /// ZFSSA `retentionpolicy` (e.g. `locked`); the snapshot then refuses deletion.
+        public var retention: String?
+
+        public init(
+            name: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, retention: String? = nil
+        ) {
+            self.name = name
+            self.creation = creation
+            self.spaceTotal = spaceTotal
+            self.spaceUnique = spaceUnique
+            self.retention = retention
+        }
+    }
+
+    /// A ZFSSA share or an ONTAP volume; a clone when `originShare`/`originSnapshot` are set.
+    public struct ShareSeed: Sendable, Codable, Hashable {
+        public var name: String
+        /// ZFSSA pool and project (defaults: the simulator's first project). Ignored for ONTAP.
+        public var pool: String?
+        public var project: String?
+        public var snapshots: [SnapshotSeed]
+        public var originShare: String?
+        public var originSnapshot: String?
+        /// ONTAP junction path (default `/<name>`).
+        public var junctionPath: String?
+        public var spaceUsed: Int64?
+
+        public init(
+            name: String, pool: String? = nil, project: String? = nil, snapshots: [SnapshotSeed] = [],
+            originShare: String? = nil, originSnapshot: String? = nil, junctionPath: String? = nil,
+            spaceUsed: Int64? = nil
+        ) {
+            self.name = name
+            self.pool = pool
+            self.project = project
+            self.snapshots = snapshots
+            self.originShare = originShare
+            self.originSnapshot = originSnapshot
+            self.junctionPath = junctionPath
+            self.spaceUsed = spaceUsed
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, pool, project, snapshots, originShare, originSnapshot, junctionPath, spaceUsed
+        }
+
+        /// Only `name` is required in seed files.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            pool = try container.decodeIfPresent(String.self, forKey: .pool)
+            project = try container.decodeIfPresent(String.self, forKey: .project)
+            snapshots = try container.decodeIfPresent([SnapshotSeed].self, forKey: .snapshots) ?? []
+            originShare = try container.decodeIfPresent(String.self, forKey: .originShare)
+            originSnapshot = try container.decodeIfPresent(String.self, forKey: .originSnapshot)
+            junctionPath = try container.decodeIfPresent(String.self, forKey: .junctionPath)
+            spaceUsed = try container.decodeIfPresent(Int64.self, forKey: .spaceUsed)
+        }
+    }
+
+    public var shares: [ShareSeed]
+
+    public init(shares: [ShareSeed] = []) { self.shares = shares }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        shares = try container.decodeIfPresent([ShareSeed].self, forKey: .shares) ?? []
+    }
+
+    enum CodingKeys: String, CodingKey { case shares }
+
+    /// A decoder for seed files: dates as ISO-8601.
+    public static func decode(_ data: Data) throws -> SimulatorSeed {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(SimulatorSeed.self, from: data)
+    }
+}
+
+/// Simulator settings.
+public struct SimulatorOptions: Sendable {
+    public var vendor: SimulatedVendor
+    /// The account the simulator accepts.
+    public var user: String
+    public var password: String
+    /// ZFSSA: `pool/project` pairs that exist.
+    public var projects: [(pool: String, project: String)]
+    /// ZFSSA: session lifetime.
+    public var sessionTimeout: TimeInterval
+    /// ONTAP: SVM and aggregate names.
+    public var svm: String
+    public var aggregate: String
+    /// ONTAP: records per page when the client does not ask for fewer (`nil`: everything at once).
+    public var pageSize: Int?
+    /// ONTAP: time zone of `create_time` values (ONTAP prints the cluster's offset).
+    public var timeZone: TimeZone
+    /// ONTAP: volume deletion also requires the volume to be offline.
+    public var requireOfflineForDelete: Bool
+
+    public init(
+        vendor: SimulatedVendor, user: String = "admin", password: String = "secret",
+        projects: [(pool: String, project: String)] = [("pool1", "demo-backup")], sessionTimeout: TimeInterval = 900,
+        svm: String = "svm1", aggregate: String = "aggr1", pageSize: Int? = nil,
+        timeZone: TimeZone = TimeZone(secondsFromGMT: 3600)!, requireOfflineForDelete: Bool = false
+    ) {
+        self.vendor = vendor
+        self.user = user
+        self.password = password
+        self.projects = projects
+        self.sessionTimeout = sessionTimeout
+        self.svm = svm
+        self.aggregate = aggregate
+        self.pageSize = pageSize
+        self.timeZone = timeZone
+        self.requireOfflineForDelete = requireOfflineForDelete
+    }
+}

@@ -1,0 +1,367 @@
+import Foundation
+
+/// State and REST behaviour of a simulated ZFS Storage Appliance (storage-apis §2).
+struct ZFSSASimulation {
+    struct Snapshot {
+        var name: String
+        var creation: Date
+        var spaceData: Int64
+        var spaceUnique: Int64
+        var retention: String?
+    }
+
+    struct Origin: Hashable {
+        var pool: String
+        var project: String
+        var share: String
+        var snapshot: String
+    }
+
+    struct Filesystem {
+        var pool: String
+        var project: String
+        var name: String
+        var creation: Date
+        var origin: Origin?
+        var spaceData: Int64
+        var snapshots: [Snapshot]
+    }
+
+    struct Key: Hashable {
+        var pool: String
+        var project: String
+        var name: String
+    }
+
+    let options: SimulatorOptions
+    var projects: Set<[String]>
+    var filesystems: [Key: Filesystem] = [:]
+    /// Insertion order, so listings are stable.
+    var order: [Key] = []
+    var sessions: [String: Date] = [:]
+
+    init(options: SimulatorOptions) {
+        self.options = options
+        self.projects = Set(options.projects.map { [$0.pool, $0.project] })
+    }
+
+    // MARK: Seeding
+
+    mutating func seed(_ seed: SimulatorSeed) {
+        for share in seed.shares {
+            let pool = share.pool ?? options.projects.first?.pool ?? "pool1"
+            let project = share.project ?? options.projects.first?.project ?? "demo-backup"
+            projects.insert([pool, project])
+            var origin: Origin?
+            if let originShare = share.originShare, let originSnapshot = share.originSnapshot {
+                origin = Origin(pool: pool, project: project, share: originShare, snapshot: originSnapshot)
+            }
+            let snapshots = share.snapshots.map {
+                Snapshot(
+                    name: $0.name, creation: $0.creation, spaceData: $0.spaceTotal ?? 1 << 30,
+                    spaceUnique: $0.spaceUnique ?? 1 << 20, retention: $0.retention)
+            }
+            insert(
+                Filesystem(
+                    pool: pool, project: project, name: share.name, creation: Date(), origin: origin,
+                    spaceData: share.spaceUsed ?? 10 << 30, snapshots: snapshots))
+        }
+    }
+
+    private mutating func insert(_ filesystem: Filesystem) {
+        let key = Key(pool: filesystem.pool, project: filesystem.project, name: filesystem.name)
+        if filesystems[key] == nil { order.append(key) }
+        filesystems[key] = filesystem
+    }
+
+    private mutating func remove(_ key: Key) {
+        filesystems[key] = nil
+        order.removeAll { $0 == key }
+    }
+
+    func filesystemExists(pool: String, project: String, name: String) -> Bool {
+        filesystems[Key(pool: pool, project: project, name: name)] != nil
+    }
+
+    // MARK: Authentication
+
+    mutating func expireSessions() { sessions.removeAll() }
+
+    /// Whether the request carries valid credentials.
+    mutating func isAuthorized(_ request: SimRequest, now: Date) -> Bool {
+        if let token = request.header("X-Auth-Session") {
+            guard let expiry = sessions[token], expiry > now else {
+                sessions[token] = nil
+                return false
+            }
+            sessions[token] = now.addingTimeInterval(options.sessionTimeout)
+            return true
+        }
+        if let user = request.header("X-Auth-User"), let key = request.header("X-Auth-Key") {
+            return user == options.user && key == options.password
+        }
+        if let authorization = request.header("Authorization"), authorization.hasPrefix("Basic "),
+            let data = Data(base64Encoded: String(authorization.dropFirst(6))),
+            let text = String(data: data, encoding: .utf8)
+        {
+            return text == "\(options.user):\(options.password)"
+        }
+        return false
+    }
+
+    // MARK: Dispatch
+
+    mutating func handle(_ request: SimRequest, now: Date) -> SimResponse {
+        let parts = request.components
+        guard parts.count >= 3, parts[0] == "api" else {
+            return fault(404, "ERR_NOT_FOUND", "no such resource: \(request.path)")
+        }
+        if parts[1] == "access" {
+            return handleAccess(request, now: now)
+        }
+        guard parts[1] == "storage", parts[2] == "v1" || parts[2] == "v2" else {
+            return fault(404, "ERR_NOT_FOUND", "no such service: \(request.path)")
+        }
+        guard isAuthorized(request, now: now) else {
+            return fault(401, "ERR_UNAUTHORIZED", "authentication required or session expired")
+        }
+        let version = parts[2] == "v1" ? 1 : 2
+        var response = route(Array(parts.dropFirst(3)), request: request, version: version, now: now)
+        response.headers["X-Zfssa-Storage-Api"] = version == 1 ? "1.1" : "2.0"
+        return response
+    }
+
+    private mutating func handleAccess(_ request: SimRequest, now: Date) -> SimResponse {
+        switch request.method {
+        case "POST":
+            guard request.header("X-Auth-User") == options.user, request.header("X-Auth-Key") == options.password
+            else {
+                return fault(401, "ERR_UNAUTHORIZED", "invalid user name or password")
+            }
+            let token = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            sessions[token] = now.addingTimeInterval(options.sessionTimeout)
+            return .json(
+                201, ["access": ["services": [["name": "storage", "version": "2.0"]]]],
+                headers: ["X-Auth-Session": token, "X-Auth-Name": "simulator-session", "X-Zfssa-Access-Api": "1.0"])
+        case "DELETE":
+            if let token = request.header("X-Auth-Session"), sessions[token] != nil {
+                sessions[token] = nil
+                return SimResponse(status: 204)
+            }
+            return fault(401, "ERR_UNAUTHORIZED", "no session")
+        default:
+            return fault(405, "ERR_NOT_IMPLEMENTED", "method not allowed")
+        }
+    }
+
+    private mutating func route(_ parts: [String], request: SimRequest, version: Int, now: Date) -> SimResponse {
+        guard parts.count >= 4, parts[0] == "pools", parts[2] == "projects" else {
+            return fault(404, "ERR_NOT_FOUND", "no such resource")
+        }
+        let pool = parts[1]
+        let project = parts[3]
+        guard projects.contains([pool, project]) else {
+            return fault(404, "ERR_NOT_FOUND", "project \(pool)/\(project) does not exist")
+        }
+        let rest = Array(parts.dropFirst(4))
+        switch (request.method, rest.count) {
+        case ("GET", 0):
+            return .json(200, ["project": ["name": project, "pool": pool, "mountpoint": "/export/\(project)"]])
+        case ("GET", 1) where rest[0] == "snapshots":
+            let all = order.compactMap { filesystems[$0] }.filter { $0.pool == pool && $0.project == project }
+            let records = all.flatMap { fs in fs.snapshots.map { snapshotJSON($0, of: fs, version: version) } }
+            return .json(200, ["snapshots": page(records, request)])
+        case ("GET", 1) where rest[0] == "filesystems":
+            let records = order.compactMap { filesystems[$0] }.filter { $0.pool == pool && $0.project == project }
+                .map { filesystemJSON($0, version: version) }
+            return .json(200, ["filesystems": page(records, request)])
+        case ("POST", 1) where rest[0] == "filesystems":
+            return createFilesystem(pool: pool, project: project, request: request, version: version, now: now)
+        default:
+            break
+        }
+        guard rest.count >= 2, rest[0] == "filesystems" else { return fault(404, "ERR_NOT_FOUND", "no such resource") }
+        let key = Key(pool: pool, project: project, name: rest[1])
+        guard var filesystem = filesystems[key] else {
+            return fault(404, "ERR_NOT_FOUND", "filesystem \(pool)/\(project)/\(rest[1]) does not exist")
+        }
+        let tail = Array(rest.dropFirst(2))
+        switch (request.method, tail.count) {
+        case ("GET", 0):
+            return .json(200, ["filesystem": filesystemJSON(filesystem, version: version)])
+        case ("PUT", 0):
+            return .json(202, ["filesystem": filesystemJSON(filesystem, version: version)])
+        case ("DELETE", 0):
+            if let held = filesystem.snapshots.first(where: { cloneCount(of: filesystem, snapshot: $0.name) > 0 }) {
+                return fault(409, "ERR_STATE_CHANGED", "snapshot \(held.name) has dependent clones")
+            }
+            if let retained = filesystem.snapshots.first(where: { $0.retention != nil }) {
+                return fault(409, "ERR_STATE_CHANGED", "snapshot \(retained.name) is retained")
+            }
+            remove(key)
+            return SimResponse(status: 204)
+        case ("GET", 1) where tail[0] == "snapshots":
+            let records = filesystem.snapshots.map { snapshotJSON($0, of: filesystem, version: version) }
+            return .json(200, ["snapshots": page(records, request)])
+        case ("POST", 1) where tail[0] == "snapshots":
+            guard let name = request.jsonObject["name"] as? String, isValidName(name) else {
+                return fault(400, "ERR_INVALID_ARG", "a valid snapshot name is required")
+            }
+            guard !filesystem.snapshots.contains(where: { $0.name == name }) else {
+                return fault(409, "ERR_OBJECT_EXISTS", "snapshot \(name) already exists")
+            }
+            let snapshot = Snapshot(
+                name: name, creation: now, spaceData: filesystem.spaceData, spaceUnique: 0, retention: nil)
+            filesystem.snapshots.append(snapshot)
+            filesystems[key] = filesystem
+            return .json(201, ["snapshot": snapshotJSON(snapshot, of: filesystem, version: version)])
+        default:
+            break
+        }
+        guard tail.count >= 2, tail[0] == "snapshots" else { return fault(404, "ERR_NOT_FOUND", "no such resource") }
+        guard let index = filesystem.snapshots.firstIndex(where: { $0.name == tail[1] }) else {
+            return fault(404, "ERR_NOT_FOUND", "snapshot \(tail[1]) does not exist")
+        }
+        let snapshot = filesystem.snapshots[index]
+        switch (request.method, tail.count) {
+        case ("GET", 2):
+            return .json(200, ["snapshot": snapshotJSON(snapshot, of: filesystem, version: version)])
+        case ("DELETE", 2):
+            let clones = cloneCount(of: filesystem, snapshot: snapshot.name)
+            if clones > 0 {
+                return fault(409, "ERR_STATE_CHANGED", "snapshot \(snapshot.name) has \(clones) dependent clone(s)")
+            }
+            if let retention = snapshot.retention {
+                return fault(409, "ERR_STATE_CHANGED", "snapshot \(snapshot.name) is retained (\(retention))")
+            }
+            filesystem.snapshots.remove(at: index)
+            filesystems[key] = filesystem
+            return SimResponse(status: 204)
+        case ("GET", 3) where tail[2] == "dependents":
+            let dependents = clones(of: filesystem, snapshot: snapshot.name).map {
+                ["project": $0.project, "share": $0.name, "href": hrefBase(version) + filesystemPath($0)]
+                    as [String: Any]
+            }
+            return .json(200, ["dependents": dependents])
+        case ("PUT", 3) where tail[2] == "clone":
+            let body = request.jsonObject
+            let targetProject = body["project"] as? String ?? project
+            let targetPool = body["pool"] as? String ?? pool
+            guard let share = body["share"] as? String, isValidName(share) else {
+                return fault(400, "ERR_MISSING_ARG", "share is required")
+            }
+            guard projects.contains([targetPool, targetProject]) else {
+                return fault(404, "ERR_NOT_FOUND", "project \(targetPool)/\(targetProject) does not exist")
+            }
+            let cloneKey = Key(pool: targetPool, project: targetProject, name: share)
+            guard filesystems[cloneKey] == nil else {
+                return fault(409, "ERR_OBJECT_EXISTS", "share \(share) already exists in \(targetProject)")
+            }
+            let clone = Filesystem(
+                pool: targetPool, project: targetProject, name: share, creation: now,
+                origin: Origin(pool: pool, project: project, share: filesystem.name, snapshot: snapshot.name),
+                spaceData: snapshot.spaceData, snapshots: [])
+            insert(clone)
+            return .json(201, ["filesystem": filesystemJSON(clone, version: version)])
+        default:
+            return fault(405, "ERR_NOT_IMPLEMENTED", "\(request.method) not supported here")
+        }
+    }
+
+    private mutating func createFilesystem(
+        pool: String, project: String, request: SimRequest, version: Int, now: Date
+    ) -> SimResponse {
+        guard let name = request.jsonObject["name"] as? String, isValidName(name) else {
+            return fault(400, "ERR_MISSING_ARG", "name is required")
+        }
+        let key = Key(pool: pool, project: project, name: name)
+        guard filesystems[key] == nil else {
+            return fault(409, "ERR_OBJECT_EXISTS", "share \(name) already exists")
+        }
+        let filesystem = Filesystem(
+            pool: pool, project: project, name: name, creation: now, origin: nil, spaceData: 31744, snapshots: [])
+        insert(filesystem)
+        return .json(201, ["filesystem": filesystemJSON(filesystem, version: version)])
+    }
+
+    // MARK: Helpers
+
+    private func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 200
+            && name.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._:-".unicodeScalars.contains($0)
+            }
+    }
+
+    private func clones(of filesystem: Filesystem, snapshot: String) -> [Filesystem] {
+        order.compactMap { filesystems[$0] }.filter {
+            $0.origin
+                == Origin(
+                    pool: filesystem.pool, project: filesystem.project, share: filesystem.name, snapshot: snapshot)
+        }
+    }
+
+    func cloneCount(of filesystem: Filesystem, snapshot: String) -> Int {
+        clones(of: filesystem, snapshot: snapshot).count
+    }
+
+    /// `limit` and `start` (storage-apis §2.1).
+    private func page(_ records: [[String: Any]], _ request: SimRequest) -> [[String: Any]] {
+        let start = request.queryValue("start").flatMap(Int.init) ?? 0
+        let limit = request.queryValue("limit").flatMap(Int.init) ?? records.count
+        guard start < records.count else { return [] }
+        return Array(records[start..<min(records.count, start + max(0, limit))])
+    }
+
+    private func hrefBase(_ version: Int) -> String { "/api/storage/v\(version)" }
+
+    private func filesystemPath(_ filesystem: Filesystem) -> String {
+        "/pools/\(filesystem.pool)/projects/\(filesystem.project)/filesystems/\(filesystem.name)"
+    }
+
+    func formatTime(_ date: Date, version: Int) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = version == 1 ? "yyyyMMdd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm:ss'Z'"
+        return formatter.string(from: date)
+    }
+
+    private func filesystemJSON(_ filesystem: Filesystem, version: Int) -> [String: Any] {
+        var record: [String: Any] = [
+            "name": filesystem.name, "project": filesystem.project, "pool": filesystem.pool,
+            "href": hrefBase(version) + filesystemPath(filesystem),
+            "canonical_name": "\(filesystem.pool)/local/\(filesystem.project)/\(filesystem.name)",
+            "mountpoint": "/export/\(filesystem.project)/\(filesystem.name)",
+            "creation": formatTime(filesystem.creation, version: version), "sharenfs": "on", "sharesmb": "off",
+            "space_data": filesystem.spaceData, "space_available": Int64(1) << 40, "space_total": filesystem.spaceData,
+            "quota": 0, "reservation": 0, "compression": "lz4", "readonly": false, "root_permissions": "770",
+        ]
+        if let origin = filesystem.origin {
+            record["origin"] = [
+                "pool": origin.pool, "project": origin.project, "share": origin.share, "snapshot": origin.snapshot,
+            ]
+        }
+        return record
+    }
+
+    private func snapshotJSON(_ snapshot: Snapshot, of filesystem: Filesystem, version: Int) -> [String: Any] {
+        var record: [String: Any] = [
+            "name": snapshot.name, "id": "\(filesystem.name)@\(snapshot.name)", "type": "snapshot",
+            "creation": formatTime(snapshot.creation, version: version),
+            "numclones": cloneCount(of: filesystem, snapshot: snapshot.name), "collection": "local",
+            "project": filesystem.project, "pool": filesystem.pool, "isauto": false,
+            "canonical_name": "\(filesystem.pool)/local/\(filesystem.project)/\(filesystem.name)@\(snapshot.name)",
+            "space_data": snapshot.spaceData, "space_unique": snapshot.spaceUnique,
+            "href": hrefBase(version) + filesystemPath(filesystem) + "/snapshots/\(snapshot.name)",
+            "retentionpolicy": snapshot.retention ?? "off",
+        ]
+        if version == 1 { record["shadowsnap"] = false }
+        return record
+    }
+
+    /// The appliance's error body (storage-apis §2.6).
+    func fault(_ status: Int, _ message: String, _ details: String) -> SimResponse {
+        .json(status, ["fault": ["message": message, "details": details, "code": status]])
+    }
+}

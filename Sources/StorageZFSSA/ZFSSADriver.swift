@@ -1,0 +1,372 @@
+import Foundation
+import Logging
+import StorageKit
+
+/// Storage driver for the Oracle ZFS Storage Appliance REST API (storage-apis §2, reference §4.4).
+///
+/// The database's backup area is the share `<db>` in `pools/<pool>/projects/<project>`; snapshots are named
+/// `<db>-<local YYYYmmddTHHMMSS>`; clones are created in the same project (inheriting its NFS settings) and only
+/// clones whose origin is this share are ever dropped (R-07). Mount strings are `<url host>:<mountpoint>`.
+///
+/// Settings (`[zfssa]`, per-database `zfssa…` overrides already applied): `url`, `pool`, `project` (required),
+/// `apiversion` (`1` or `2`, default 2), `authentication` (`basic`, default, or `session`), `timeout` (seconds per
+/// request, default 300), `retries` (attempts for idempotent calls, default 3), `mounthost` (default: the URL's
+/// host), `cacert`, `insecure`. Credentials: `zfscredentials.cfg`.
+public struct ZFSSADriver: StorageDriver {
+    public static let vendorName = "zfssa"
+
+    public let volumeName: String
+    public let pool: String
+    public let project: String
+    /// REST API version in paths (`1` or `2`).
+    public let apiVersion: Int
+    /// Host part of mount strings.
+    public let mountHost: String
+    public let logger: Logger
+    let connection: ZFSSAConnection
+
+    public var vendor: String { Self.vendorName }
+    public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume] }
+
+    /// - Parameters:
+    ///   - url: appliance address, e.g. `https://zfssa.example.com:215`.
+    public init(
+        volumeName: String, url: String, pool: String, project: String, apiVersion: Int = 2,
+        authentication: ZFSSAAuthentication = .basic, credential: StorageCredential, transport: any HTTPTransport,
+        timeout: Duration = .seconds(300), retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(),
+        mountHost: String? = nil, logger: Logger
+    ) throws(StorageError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme,
+            ["http", "https"].contains(scheme.lowercased()), let host = components.host, !host.isEmpty
+        else {
+            throw StorageError(
+                .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
+                message: "url must look like https://<appliance>:215, not '\(url)'")
+        }
+        guard apiVersion == 1 || apiVersion == 2 else {
+            throw StorageError(
+                .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
+                message: "apiversion must be 1 or 2, not \(apiVersion)")
+        }
+        let root = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.volumeName = volumeName
+        self.pool = pool
+        self.project = project
+        self.apiVersion = apiVersion
+        self.mountHost = mountHost ?? host
+        self.logger = logger
+        let http = ApplianceHTTPClient(
+            vendor: Self.vendorName, baseURL: "\(root)/api/storage/v\(apiVersion)", transport: transport,
+            logger: logger, timeout: timeout, retryPolicy: retryPolicy)
+        self.connection = ZFSSAConnection(
+            http: http, accessURL: "\(root)/api/access/v1", credential: credential, authentication: authentication,
+            sessions: ZFSSASessionStore())
+    }
+
+    /// Builds the driver from a database's `[zfssa]` settings and credentials; does no I/O.
+    public init(configuration: StorageDriverConfiguration, transport makeTransport: HTTPTransportFactory)
+        throws(StorageError)
+    {
+        let vendor = Self.vendorName
+        let url = try configuration.requiredSetting("url", vendor: vendor)
+        let pool = try configuration.requiredSetting("pool", vendor: vendor)
+        let project = try configuration.requiredSetting("project", vendor: vendor)
+        let credential = try configuration.requiredCredentials(vendor: vendor, file: "zfscredentials.cfg")
+        var apiVersion = 2
+        if let text = configuration.setting("apiversion") {
+            guard let parsed = Int(text.trimmingCharacters(in: CharacterSet(charactersIn: "vV "))) else {
+                throw StorageError(
+                    .invalidConfiguration, vendor: vendor, operation: "configure",
+                    message: "apiversion must be 1 or 2, not '\(text)'")
+            }
+            apiVersion = parsed
+        }
+        var authentication = ZFSSAAuthentication.basic
+        if let text = configuration.setting("authentication") {
+            guard let parsed = ZFSSAAuthentication(rawValue: text.lowercased()) else {
+                throw StorageError(
+                    .invalidConfiguration, vendor: vendor, operation: "configure",
+                    message: "authentication must be basic or session, not '\(text)'")
+            }
+            authentication = parsed
+        }
+        var retryPolicy = HTTPRetryPolicy()
+        if let text = configuration.setting("retries") {
+            guard let attempts = Int(text), (1...10).contains(attempts) else {
+                throw StorageError(
+                    .invalidConfiguration, vendor: vendor, operation: "configure",
+                    message: "retries must be a number from 1 to 10, not '\(text)'")
+            }
+            retryPolicy.maxAttempts = attempts
+        }
+        let transport = try makeTransport(try configuration.transportOptions(vendor: vendor))
+        try self.init(
+            volumeName: configuration.databaseName, url: url, pool: pool, project: project, apiVersion: apiVersion,
+            authentication: authentication, credential: credential, transport: transport,
+            timeout: try configuration.seconds("timeout", default: 300, vendor: vendor), retryPolicy: retryPolicy,
+            mountHost: configuration.setting("mounthost"), logger: configuration.logger)
+    }
+
+    /// Registers `zfssa` in `registry`, building transports with `transport`
+    /// (e.g. `AsyncHTTPClientTransport.factory` from StorageHTTP).
+    public static func register(in registry: inout StorageDriverRegistry, transport: @escaping HTTPTransportFactory) {
+        registry.register(vendorName) { configuration throws(StorageError) in
+            try ZFSSADriver(configuration: configuration, transport: transport)
+        }
+    }
+
+    /// Ends the REST session when `authentication` is `session` (otherwise nothing to do).
+    public func close() async {
+        await connection.logout()
+    }
+
+    // MARK: Paths (relative to /api/storage/vN, components encoded)
+
+    private func encode(_ component: String) -> String { ApplianceHTTPClient.encodePathComponent(component) }
+    var projectPath: String { "pools/\(encode(pool))/projects/\(encode(project))" }
+    func filesystemPath(_ name: String) -> String { "\(projectPath)/filesystems/\(encode(name))" }
+    var snapshotsPath: String { "\(filesystemPath(volumeName))/snapshots" }
+    func snapshotPath(_ id: String) -> String { "\(snapshotsPath)/\(encode(id))" }
+
+    // MARK: Snapshots
+
+    public func listSnapshots() async throws(StorageError) -> [Snapshot] {
+        let operation = "listSnapshots"
+        let response = try await connection.send(.get, snapshotsPath, operation: operation, retry: .idempotent)
+        try expect(response, [200], .get, snapshotsPath, operation: operation, notFound: "share \(shareName)")
+        guard let list = ZFSSAWire.decode(ZFSSAWire.SnapshotList.self, from: response.body) else {
+            throw unexpected(response, operation: operation, what: "a snapshot list")
+        }
+        var snapshots: [Snapshot] = []
+        for record in list.snapshots {
+            snapshots.append(try snapshot(from: record, operation: operation))
+        }
+        return snapshots
+    }
+
+    public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
+        let operation = "createSnapshot"
+        try checkName(name, operation: operation)
+        let response = try await connection.send(
+            .post, snapshotsPath, body: ["name": .string(name)], operation: operation, retry: .once)
+        try expect(response, [201], .post, snapshotsPath, operation: operation, notFound: "share \(shareName)")
+        if let envelope = ZFSSAWire.decode(ZFSSAWire.SnapshotEnvelope.self, from: response.body) {
+            return try snapshot(from: envelope.snapshot, operation: operation)
+        }
+        return try snapshot(from: try await snapshotRecord(name, operation: operation), operation: operation)
+    }
+
+    public func deleteSnapshot(id: String) async throws(StorageError) {
+        let operation = "deleteSnapshot"
+        let record = try await snapshotRecord(id, operation: operation)
+        if let clones = record.numclones?.value, clones > 0 {
+            throw StorageError(
+                .hasClones, vendor: vendor, operation: operation,
+                message: "snapshot \(id) of share \(shareName) has \(clones) clone(s); drop them first")
+        }
+        if record.isRetained {
+            throw StorageError(
+                .locked, vendor: vendor, operation: operation,
+                message: "snapshot \(id) is retained (retentionpolicy=\(record.retentionpolicy ?? "?"))")
+        }
+        let path = snapshotPath(id)
+        let response = try await connection.send(.delete, path, operation: operation, retry: .idempotentDelete)
+        if [200, 202, 204].contains(response.status) { return }
+        if response.status == 404 {
+            throw StorageError(
+                .notFound, vendor: vendor, operation: operation, status: 404,
+                message: "snapshot \(id) of share \(shareName) not found: \(ZFSSAWire.faultText(response))")
+        }
+        // The appliance refused: find out whether a clone appeared meanwhile (fault code unverified).
+        if let again = try? await snapshotRecord(id, operation: operation), let clones = again.numclones?.value,
+            clones > 0
+        {
+            throw StorageError(
+                .hasClones, vendor: vendor, operation: operation, status: response.status,
+                message: "snapshot \(id) has \(clones) clone(s): \(ZFSSAWire.faultText(response))")
+        }
+        throw failure(response, .delete, path, operation: operation, notFound: "snapshot \(id)")
+    }
+
+    /// One snapshot record of this share; `.notFound` when missing.
+    func snapshotRecord(_ id: String, operation: String) async throws(StorageError) -> ZFSSAWire.SnapshotRecord {
+        let path = snapshotPath(id)
+        let response = try await connection.send(.get, path, operation: operation, retry: .idempotent)
+        try expect(response, [200], .get, path, operation: operation, notFound: "snapshot \(id) of share \(shareName)")
+        guard let envelope = ZFSSAWire.decode(ZFSSAWire.SnapshotEnvelope.self, from: response.body) else {
+            throw unexpected(response, operation: operation, what: "a snapshot")
+        }
+        return envelope.snapshot
+    }
+
+    // MARK: Clones
+
+    public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
+        let operation = "cloneSnapshot"
+        try checkName(cloneName, operation: operation)
+        let path = "\(snapshotPath(id))/clone"
+        let body: JSONValue = ["project": .string(project), "share": .string(cloneName)]
+        let response = try await connection.send(.put, path, body: body, operation: operation, retry: .once)
+        try expect(
+            response, [201, 200], .put, path, operation: operation, notFound: "snapshot \(id) of share \(shareName)")
+        let record = ZFSSAWire.decode(ZFSSAWire.FilesystemEnvelope.self, from: response.body)?.filesystem
+        logger.info("Created clone \(cloneName) of \(shareName)@\(id)")
+        return Clone(
+            name: cloneName, originVolume: volumeName, originSnapshot: record?.origin?.snapshot ?? id,
+            mountPoint: record?.mountpoint)
+    }
+
+    public func listClones() async throws(StorageError) -> [Clone] {
+        let operation = "listClones"
+        let path = "\(projectPath)/filesystems"
+        let response = try await connection.send(.get, path, operation: operation, retry: .idempotent)
+        try expect(response, [200], .get, path, operation: operation, notFound: "project \(pool)/\(project)")
+        guard let list = ZFSSAWire.decode(ZFSSAWire.FilesystemList.self, from: response.body) else {
+            throw unexpected(response, operation: operation, what: "a filesystem list")
+        }
+        return list.filesystems.compactMap { record in
+            guard let origin = record.origin, isOwnOrigin(origin), let snapshot = origin.snapshot else { return nil }
+            return Clone(
+                name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.mountpoint)
+        }
+    }
+
+    public func cloneInfo(name: String) async throws(StorageError) -> Clone {
+        try await ownedClone(name, operation: "cloneInfo")
+    }
+
+    public func dropClone(name: String) async throws(StorageError) {
+        let operation = "dropClone"
+        _ = try await ownedClone(name, operation: operation)
+        let path = filesystemPath(name)
+        let response = try await connection.send(.delete, path, operation: operation, retry: .idempotentDelete)
+        guard [200, 202, 204].contains(response.status) else {
+            throw failure(response, .delete, path, operation: operation, notFound: "clone \(name)")
+        }
+        logger.info("Dropped clone \(name)")
+    }
+
+    public func mountString(clone: Clone) -> String {
+        "\(mountHost):\(clone.mountPoint ?? "/export/\(project)/\(clone.name)")"
+    }
+
+    /// The filesystem `name`, checked to be a clone of this share (R-07): `.notAClone` or `.notOwned` otherwise.
+    func ownedClone(_ name: String, operation: String) async throws(StorageError) -> Clone {
+        let record = try await filesystemRecord(name, operation: operation)
+        guard let origin = record.origin, let snapshot = origin.snapshot else {
+            throw StorageError(
+                .notAClone, vendor: vendor, operation: operation,
+                message: "filesystem \(pool)/\(project)/\(name) is not a clone; refusing")
+        }
+        guard isOwnOrigin(origin) else {
+            let originText = "\(origin.project ?? "?")/\(origin.share ?? "?")@\(snapshot)"
+            throw StorageError(
+                .notOwned, vendor: vendor, operation: operation,
+                message: "\(name) is a clone of \(originText), not of share \(shareName); refusing")
+        }
+        return Clone(
+            name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.mountpoint)
+    }
+
+    private func isOwnOrigin(_ origin: ZFSSAWire.Origin) -> Bool {
+        origin.share == volumeName && origin.project == project && (origin.pool == nil || origin.pool == pool)
+    }
+
+    func filesystemRecord(_ name: String, operation: String) async throws(StorageError) -> ZFSSAWire.FilesystemRecord {
+        let path = filesystemPath(name)
+        let response = try await connection.send(.get, path, operation: operation, retry: .idempotent)
+        try expect(response, [200], .get, path, operation: operation, notFound: "filesystem \(pool)/\(project)/\(name)")
+        guard let envelope = ZFSSAWire.decode(ZFSSAWire.FilesystemEnvelope.self, from: response.body) else {
+            throw unexpected(response, operation: operation, what: "a filesystem")
+        }
+        return envelope.filesystem
+    }
+
+    // MARK: Volume
+
+    public func createVolume() async throws(StorageError) -> Volume {
+        let operation = "createVolume"
+        try checkName(volumeName, operation: operation)
+        let path = "\(projectPath)/filesystems"
+        let response = try await connection.send(
+            .post, path, body: ["name": .string(volumeName)], operation: operation, retry: .once)
+        // The reference compared the status wrongly and always reported failure (R-07).
+        try expect(response, [201], .post, path, operation: operation, notFound: "project \(pool)/\(project)")
+        let record = ZFSSAWire.decode(ZFSSAWire.FilesystemEnvelope.self, from: response.body)?.filesystem
+        logger.info("Created share \(shareName)")
+        return Volume(name: volumeName, mountPoint: record?.mountpoint, spaceUsed: record?.spaceData?.value)
+    }
+
+    public func volumeInfo() async throws(StorageError) -> Volume {
+        let record = try await filesystemRecord(volumeName, operation: "volumeInfo")
+        return Volume(name: volumeName, mountPoint: record.mountpoint, spaceUsed: record.spaceData?.value)
+    }
+
+    // MARK: Helpers
+
+    var shareName: String { "\(pool)/\(project)/\(volumeName)" }
+
+    private func checkName(_ name: String, operation: String) throws(StorageError) {
+        guard SnapshotNaming.isPortableName(name) else {
+            throw StorageError(
+                .invalidName, vendor: vendor, operation: operation,
+                message: "'\(name)' is not a valid name (letters, digits, . _ : - only)")
+        }
+    }
+
+    private func snapshot(from record: ZFSSAWire.SnapshotRecord, operation: String) throws(StorageError) -> Snapshot {
+        guard let text = record.creation, let creation = ZFSSAWire.parseCreation(text) else {
+            throw StorageError(
+                .unexpectedResponse, vendor: vendor, operation: operation,
+                message: "snapshot \(record.name) has an unreadable creation time '\(record.creation ?? "")'")
+        }
+        var unique = record.spaceUnique?.value
+        let total = record.spaceData?.value
+        if let u = unique, let t = total, u > t { unique = t }
+        return Snapshot(
+            id: record.name, creation: creation, spaceTotal: total, spaceUnique: unique,
+            cloneCount: Int(clamping: record.numclones?.value ?? 0))
+    }
+
+    /// Throws the mapped error unless the status is one of `accepted`.
+    private func expect(
+        _ response: HTTPResponse, _ accepted: Set<Int>, _ method: HTTPMethod, _ path: String, operation: String,
+        notFound: String
+    ) throws(StorageError) {
+        guard !accepted.contains(response.status) else { return }
+        throw failure(response, method, path, operation: operation, notFound: notFound)
+    }
+
+    /// A `StorageError` for a refused request: vendor, operation, status and the appliance's fault.
+    private func failure(
+        _ response: HTTPResponse, _ method: HTTPMethod, _ path: String, operation: String, notFound: String
+    ) -> StorageError {
+        let fault = ZFSSAWire.faultText(response)
+        let code: StorageError.Code
+        var subject = ""
+        switch response.status {
+        case 404:
+            code = .notFound
+            subject = "\(notFound) not found; "
+        case 401, 403: code = .permissionDenied
+        case 409:
+            let message = ZFSSAWire.faultMessage(response)
+            code = message == "ERR_OBJECT_EXISTS" || message == nil ? .alreadyExists : .unexpectedResponse
+        case 400: code = ZFSSAWire.faultMessage(response) == "ERR_INVALID_ARG" ? .invalidName : .unexpectedResponse
+        case 500...599: code = .serverError
+        default: code = .unexpectedResponse
+        }
+        logger.log(
+            level: response.status == 404 ? .debug : .error, "\(method.rawValue) to \(path) returned \(response.status)"
+        )
+        return StorageError(
+            code, vendor: vendor, operation: operation, status: response.status,
+            message: "\(subject)\(method.rawValue) \(path) returned \(response.status): \(fault)")
+    }
+
+    private func unexpected(_ response: HTTPResponse, operation: String, what: String) -> StorageError {
+        StorageError(
+            .unexpectedResponse, vendor: vendor, operation: operation, status: response.status,
+            message: "expected \(what), got: \(String(response.text.prefix(300)))")
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import StorageKit
+
+/// JSON shapes of the ZFSSA REST API (storage-apis §2.4, §2.6) and their parsing.
+enum ZFSSAWire {
+    struct FaultEnvelope: Decodable {
+        var fault: Fault
+    }
+
+    struct Fault: Decodable {
+        var message: String?
+        var details: String?
+        var code: LenientInt64?
+    }
+
+    struct SnapshotList: Decodable {
+        var snapshots: [SnapshotRecord]
+    }
+
+    struct SnapshotEnvelope: Decodable {
+        var snapshot: SnapshotRecord
+    }
+
+    struct SnapshotRecord: Decodable {
+        var name: String
+        var creation: String?
+        var numclones: LenientInt64?
+        var spaceData: LenientInt64?
+        var spaceUnique: LenientInt64?
+        var retentionpolicy: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, creation, numclones, retentionpolicy
+            case spaceData = "space_data"
+            case spaceUnique = "space_unique"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            creation = try? container.decodeIfPresent(String.self, forKey: .creation)
+            numclones = try? container.decodeIfPresent(LenientInt64.self, forKey: .numclones)
+            spaceData = try? container.decodeIfPresent(LenientInt64.self, forKey: .spaceData)
+            spaceUnique = try? container.decodeIfPresent(LenientInt64.self, forKey: .spaceUnique)
+            retentionpolicy = try? container.decodeIfPresent(String.self, forKey: .retentionpolicy)
+        }
+
+        /// True when appliance retention protects the snapshot (OS8.8.39 `retentionpolicy`).
+        var isRetained: Bool {
+            guard let policy = retentionpolicy?.lowercased(), !policy.isEmpty else { return false }
+            return !["off", "unlocked", "none", "false"].contains(policy)
+        }
+    }
+
+    struct FilesystemList: Decodable {
+        var filesystems: [FilesystemRecord]
+    }
+
+    struct FilesystemEnvelope: Decodable {
+        var filesystem: FilesystemRecord
+    }
+
+    struct FilesystemRecord: Decodable {
+        var name: String
+        var project: String?
+        var pool: String?
+        var mountpoint: String?
+        var origin: Origin?
+        var spaceData: LenientInt64?
+
+        enum CodingKeys: String, CodingKey {
+            case name, project, pool, mountpoint, origin
+            case spaceData = "space_data"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            project = try? container.decodeIfPresent(String.self, forKey: .project)
+            pool = try? container.decodeIfPresent(String.self, forKey: .pool)
+            mountpoint = try? container.decodeIfPresent(String.self, forKey: .mountpoint)
+            // Non-clones carry no origin, an empty object or an empty string depending on version.
+            let decoded = try? container.decodeIfPresent(Origin.self, forKey: .origin)
+            origin = (decoded?.share?.isEmpty ?? true) ? nil : decoded
+            spaceData = try? container.decodeIfPresent(LenientInt64.self, forKey: .spaceData)
+        }
+    }
+
+    struct Origin: Decodable {
+        var pool: String?
+        var project: String?
+        var share: String?
+        var snapshot: String?
+    }
+
+    /// `creation` in the v1 form `20150803T13:31:42` (UTC) or the v2 ISO form, with or without fraction and zone
+    /// (no zone means UTC).
+    static func parseCreation(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for format in ["yyyyMMdd'T'HH:mm:ss", "yyyyMMdd'T'HHmmss"] {
+            if let date = formatter(format).date(from: trimmed) { return date }
+        }
+        var iso = trimmed.replacingOccurrences(of: " ", with: "T")
+        if let zoneStart = iso.lastIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }),
+            iso.distance(from: iso.startIndex, to: zoneStart) >= 19
+        {
+            // has a zone
+        } else {
+            iso += "Z"
+        }
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let date = plain.date(from: iso) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: iso)
+    }
+
+    /// The way the simulator and v1 appliances format `creation`.
+    static func formatV1(_ date: Date) -> String { formatter("yyyyMMdd'T'HH:mm:ss").string(from: date) }
+
+    private static func formatter(_ format: String) -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = format
+        return formatter
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) -> T? {
+        try? JSONDecoder().decode(type, from: Data(body))
+    }
+
+    /// `ERR_X: details` from a fault body, or the start of the raw body.
+    static func faultText(_ response: HTTPResponse) -> String {
+        if let envelope = decode(FaultEnvelope.self, from: response.body) {
+            let parts = [envelope.fault.message, envelope.fault.details].compactMap { $0 }.filter { !$0.isEmpty }
+            if !parts.isEmpty { return parts.joined(separator: ": ") }
+        }
+        let text = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "no details" : String(text.prefix(300))
+    }
+
+    static func faultMessage(_ response: HTTPResponse) -> String? {
+        decode(FaultEnvelope.self, from: response.body)?.fault.message
+    }
+}

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StorageSimulator
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `storage-sim`: a stateful ZFSSA or ONTAP REST simulator on 127.0.0.1 for tests and demos.
+@main
+struct StorageSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "storage-sim",
+        abstract: "Simulates the Oracle ZFS Storage Appliance or NetApp ONTAP REST API on 127.0.0.1.",
+        discussion: """
+            Prints 'storage-sim <vendor> listening on <url>' once ready. Stops by itself after --idle-timeout \
+            seconds without requests, when its parent process exits, or on SIGINT/SIGTERM. Controls: POST /_sim/seed, \
+            POST /_sim/faults, GET /_sim/log, POST /_sim/expire-sessions (see Documentation/storage/zfssa.md).
+            """)
+
+    @Option(help: "API to simulate: zfssa or ontap.")
+    var vendor: String
+
+    @Option(help: "Port on 127.0.0.1 (0 picks a free one).")
+    var port: Int = 0
+
+    @Option(help: "Loopback address to bind (127.0.0.1, ::1 or localhost).")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "PEM certificate (chain) for HTTPS.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for HTTPS.")
+    var tlsKey: String?
+
+    @Option(help: "Create a throw-away CA and server certificate in this directory (with openssl) and serve HTTPS.")
+    var generateCerts: String?
+
+    @Option(help: "Account the simulator accepts.")
+    var user: String = "admin"
+
+    @Option(help: "Password of that account.")
+    var password: String = "secret"
+
+    @Option(
+        name: .customLong("project"), help: "ZFSSA pool/project that exists (repeatable; default pool1/demo-backup).")
+    var projects: [String] = []
+
+    @Option(help: "ZFSSA session lifetime in seconds.")
+    var sessionTimeout: Double = 900
+
+    @Option(help: "ONTAP SVM name.")
+    var svm: String = "svm1"
+
+    @Option(help: "ONTAP aggregate name.")
+    var aggregate: String = "aggr1"
+
+    @Option(help: "ONTAP: at most this many records per page, whatever max_records says.")
+    var pageSize: Int?
+
+    @Flag(help: "ONTAP: refuse to delete volumes that are not offline.")
+    var requireOffline = false
+
+    @Option(help: "JSON seed file (shares/volumes with snapshot histories).")
+    var seed: String?
+
+    @Option(help: "JSON file with a list of fault rules.")
+    var faults: String?
+
+    @Option(help: "Stop after this many seconds without requests (0: never).")
+    var idleTimeout: Double = 900
+
+    @Option(help: "Stop when this process is gone (default: the parent process).")
+    var parentPid: Int32?
+
+    @Option(help: "Write the bound port to this file.")
+    var portFile: String?
+
+    func validate() throws {
+        guard SimulatedVendor(rawValue: vendor.lowercased()) != nil else {
+            throw ValidationError("--vendor must be zfssa or ontap")
+        }
+        guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
+            throw ValidationError("storage-sim only binds loopback addresses (127.0.0.1, ::1, localhost)")
+        }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        for project in projects where project.split(separator: "/").count != 2 {
+            throw ValidationError("--project takes pool/project, not '\(project)'")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "storage-sim")
+        logger.logLevel = .critical
+        var options = SimulatorOptions(
+            vendor: SimulatedVendor(rawValue: vendor.lowercased())!, user: user, password: password,
+            sessionTimeout: sessionTimeout, svm: svm, aggregate: aggregate, pageSize: pageSize,
+            requireOfflineForDelete: requireOffline)
+        if !projects.isEmpty {
+            options.projects = projects.map {
+                let parts = $0.split(separator: "/").map(String.init)
+                return (parts[0], parts[1])
+            }
+        }
+        let engine = SimulatorEngine(options: options)
+        if let seed {
+            await engine.seed(try SimulatorSeed.decode(try Data(contentsOf: URL(fileURLWithPath: seed))))
+        }
+        if let faults {
+            let rules = try JSONDecoder().decode(
+                [FaultRule].self, from: try Data(contentsOf: URL(fileURLWithPath: faults)))
+            for rule in rules { await engine.addFault(rule) }
+        }
+        var tls: SimulatorTLSFiles?
+        if let tlsCert, let tlsKey { tls = SimulatorTLSFiles(certificateFile: tlsCert, keyFile: tlsKey) }
+        if let generateCerts {
+            let certificates = try await TestCertificates.generate(in: generateCerts)
+            tls = certificates.server
+            print("storage-sim: CA certificate for clients (cacert): \(certificates.caFile)")
+        }
+        let server = try await StorageSimulatorServer.start(
+            engine: engine, tls: tls, host: host, port: port, logger: logger)
+        if let portFile { try "\(server.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
+        print("storage-sim \(options.vendor.rawValue) listening on \(server.baseURL)")
+        fflush(nil)
+
+        let parent = parentPid ?? getppid()
+        let idleLimit = idleTimeout
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if parent > 1, kill(parent, 0) != 0, errno == ESRCH {
+                    FileHandle.standardError.write(
+                        Data("storage-sim: parent process \(parent) is gone; stopping\n".utf8))
+                    break
+                }
+                if parentPid == nil, parent > 1, getppid() != parent {
+                    FileHandle.standardError.write(Data("storage-sim: parent process exited; stopping\n".utf8))
+                    break
+                }
+                if idleLimit > 0, Date().timeIntervalSince(await engine.lastActivity) > idleLimit {
+                    FileHandle.standardError.write(Data("storage-sim: idle for \(Int(idleLimit)) s; stopping\n".utf8))
+                    break
+                }
+            }
+        }
+        let signals = SignalWatcher()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await watchdog.value }
+            group.addTask { await signals.wait() }
+            await group.next()
+            watchdog.cancel()
+            signals.cancel()
+            group.cancelAll()
+        }
+        watchdog.cancel()
+        signals.cancel()
+        await server.stop()
+    }
+}
+
+/// Turns SIGINT/SIGTERM into an awaitable event without blocking a cooperative thread.
+final class SignalWatcher: @unchecked Sendable {
+    private let sources: [DispatchSourceSignal]
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream<Void>.makeStream()
+        var made: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            let continuation = self.continuation
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            made.append(source)
+        }
+        sources = made
+    }
+
+    func wait() async {
+        for await _ in stream { return }
+    }
+
+    func cancel() {
+        continuation.finish()
+        sources.forEach { $0.cancel() }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import StorageHTTP
+import StorageKit
+import StorageSimulator
+import Testing
+
+/// The built `storage-sim` executable (beside the test bundle).
+enum StorageSimBinary {
+    static let path: String = {
+        var candidate = URL(fileURLWithPath: Bundle.main.bundlePath)
+        for _ in 0..<3 {
+            let binary = candidate.appendingPathComponent("storage-sim").path
+            if FileManager.default.isExecutableFile(atPath: binary) { return binary }
+            candidate.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/storage-sim").path
+    }()
+
+    static var exists: Bool { FileManager.default.isExecutableFile(atPath: path) }
+}
+
+/// A storage-sim child process; its exit is observed without blocking a cooperative thread.
+final class SimProcess: @unchecked Sendable {
+    let process = Process()
+    private let exited: AsyncStream<Int32>
+    private let continuation: AsyncStream<Int32>.Continuation
+
+    init(_ arguments: [String]) throws {
+        (exited, continuation) = AsyncStream<Int32>.makeStream()
+        process.executableURL = URL(fileURLWithPath: StorageSimBinary.path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let continuation = self.continuation
+        process.terminationHandler = { finished in
+            continuation.yield(finished.terminationStatus)
+            continuation.finish()
+        }
+        try process.run()
+    }
+
+    /// The exit status, or `nil` if still running after `limit`.
+    func waitForExit(within limit: Duration) async -> Int32? {
+        await withTaskGroup(of: Int32?.self) { group in
+            group.addTask {
+                for await status in self.exited { return status }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    func terminate() {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    }
+}
+
+func waitForFile(_ path: String, within limit: Duration) async -> String? {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasSuffix("\n") {
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return nil
+}
+
+@Suite(
+    "storage-sim executable", .enabled(if: StorageSimBinary.exists, "storage-sim is not built"),
+    .enabled(if: TestCertificates.opensslPath != nil, "the openssl command is needed for --generate-certs"))
+struct StorageSimExecutableTests {
+    @Test("serves HTTPS with generated certificates, takes controls, stops on SIGTERM")
+    func servesAndStops() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let portFile = "\(directory)-port"
+        defer { try? FileManager.default.removeItem(atPath: portFile) }
+        let sim = try SimProcess([
+            "--vendor", "ontap", "--generate-certs", directory, "--port-file", portFile, "--idle-timeout", "60",
+            "--parent-pid", String(getpid()), "--page-size", "1",
+        ])
+        defer { sim.terminate() }
+        let port = try #require(await waitForFile(portFile, within: .seconds(30)))
+        let base = "https://127.0.0.1:\(port)"
+        let transport = AsyncHTTPClientTransport(
+            options: HTTPTransportOptions(vendor: "ontap", caFile: "\(directory)/ca.pem", logger: Logger(label: "t")))
+        let seed =
+            #"{"shares":[{"name":"vol_a","snapshots":[{"name":"s1","creation":"2020-01-01T00:00:00Z"}]},{"name":"vol_b","snapshots":[]}]}"#
+        let seeded = try await transport.send(
+            HTTPRequest(method: .post, url: "\(base)/_sim/seed", body: Array(seed.utf8)))
+        #expect(seeded.status == 200)
+        let auth = [
+            HTTPHeader("Authorization", StorageCredential(user: "admin", password: "secret").basicAuthorization)
+        ]
+        let page = try await transport.send(
+            HTTPRequest(method: .get, url: "\(base)/api/storage/volumes?fields=name", headers: auth))
+        #expect(page.status == 200)
+        #expect(page.text.contains("start.index=1"))
+        let denied = try await transport.send(HTTPRequest(method: .get, url: "\(base)/api/storage/volumes"))
+        #expect(denied.status == 401)
+        let log = try await transport.send(HTTPRequest(method: .get, url: "\(base)/_sim/log"))
+        #expect(log.text.contains(#""target":"/api/storage/volumes?fields=name""#))
+        #expect(!log.text.contains("secret"))
+        sim.terminate()
+        #expect(await sim.waitForExit(within: .seconds(20)) == 0)
+    }
+
+    @Test("stops by itself when idle")
+    func idleTimeout() async throws {
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)-port")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: portFile) }
+        let sim = try SimProcess(["--vendor", "zfssa", "--port-file", portFile, "--idle-timeout", "1"])
+        defer { sim.terminate() }
+        #expect(await waitForFile(portFile, within: .seconds(30)) != nil)
+        #expect(await sim.waitForExit(within: .seconds(20)) == 0)
+    }
+
+    @Test(
+        "stops by itself when its parent process dies",
+        .enabled(if: FileManager.default.fileExists(atPath: "/proc/self/stat"), "needs /proc to watch the process"))
+    func parentDeath() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = [
+            "-c",
+            "'\(StorageSimBinary.path)' --vendor zfssa --port-file '\(directory)/port' --idle-timeout 120 >/dev/null 2>&1 & echo $! > '\(directory)/pid'; sleep 1",
+        ]
+        try shell.run()
+        let pidText = try #require(await waitForFile("\(directory)/pid", within: .seconds(20)))
+        let pid = try #require(pid_t(pidText))
+        defer { kill(pid, SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        var gone = false
+        while ContinuousClock.now < deadline {
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ")
+            if state == nil || state?[2] == "Z" {
+                gone = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(gone, "storage-sim \(pid) still runs after its parent exited")
+    }
+
+    @Test("refuses to bind anything but loopback")
+    func loopbackOnly() async throws {
+        let sim = try SimProcess(["--vendor", "zfssa", "--host", "0.0.0.0"])
+        defer { sim.terminate() }
+        let status = await sim.waitForExit(within: .seconds(20))
+        #expect(status != nil && status != 0)
+    }
+}
