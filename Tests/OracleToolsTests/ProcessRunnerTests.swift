@@ -52,7 +52,7 @@ struct ProcessRunnerTests {
         #expect(!outcome.succeeded)
         #expect(outcome.termination == .signalled(SIGTERM))
         #expect(outcome.output.contains("started"))
-        #expect(outcome.duration < .seconds(10))
+        #expect(outcome.duration < .seconds(25))  // far below the 30 s sleep; the suite shares two cores
         try await Task.sleep(for: .seconds(4))
         #expect(!FileManager.default.fileExists(atPath: directory + "/grandchild-survived"))
     }

@@ -235,7 +235,8 @@ struct BtrfsCommandTests {
             executable: "/bin/sh", arguments: ["-c", "trap '' TERM; sleep 30"], timeout: .milliseconds(300),
             killGrace: .milliseconds(300))
         #expect(result.timedOut)
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Far below the 30 s sleep; generous because the whole suite shares two cores.
+        #expect(ContinuousClock.now - started < .seconds(25))
     }
 
     @Test("the driver reports a hanging btrfs as timeout")

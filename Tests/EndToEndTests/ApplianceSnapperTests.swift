@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A `storage-sim` process serving one vendor's API over HTTPS on 127.0.0.1 with a throw-away CA.
+final class StorageSimulatorProcess {
+    let process = Process()
+    let directory: String
+    let port: Int
+    var caFile: String { directory + "/ca.pem" }
+
+    init(vendor: String, seed: String, extra: [String] = []) throws {
+        directory = NSTemporaryDirectory() + "oib-sim-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try seed.write(toFile: directory + "/seed.json", atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("storage-sim"))
+        process.arguments = [
+            "--vendor", vendor, "--port", "0", "--generate-certs", directory, "--user", "admin", "--password",
+            "secret", "--seed", directory + "/seed.json", "--port-file", directory + "/port", "--parent-pid",
+            String(getpid()), "--idle-timeout", "300",
+        ] + extra
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var found: Int?
+        for _ in 0..<300 {
+            if let text = try? String(contentsOfFile: directory + "/port", encoding: .utf8),
+                let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), value > 0
+            {
+                found = value
+                break
+            }
+            usleep(100_000)
+        }
+        guard let found else {
+            process.terminate()
+            throw SimulatorFailure(arguments: process.arguments ?? [], output: "storage-sim wrote no port")
+        }
+        port = found
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// `snapper` from the command line against storage-sim for ZFSSA and ONTAP (issue: Appliance drivers I).
+@Suite("snapper against storage-sim (ZFSSA, ONTAP)", .serialized)
+struct ApplianceSnapperTests {
+    func configuration(_ section: String, credentials: (String, String), directory: String) throws -> String {
+        let path = directory + "/backup.cfg"
+        try """
+            [generic]
+            logretention: 7
+            backupdest: \(directory)/backup
+            tnsadmin: tns
+            oraclehome: /u01/db
+            maxlockwait: 1
+            warningsnapage: 26
+            criticalsnapage: 50
+            \(section)
+            [autorestore]
+            autorestoredestination: \(directory)/dest
+            autorestoreclonename: autorestore
+            autorestoremountpoint: \(directory)/mnt
+            autorestoresnapage: 0
+            autorestorelogdir: \(directory)/log
+            autorestoremaxtoleranceminutes: 5
+            [orcl]
+            dbid: 1433672784
+            recoverywindow: 2
+            parallel: 2
+            snapexpirationdays: 31
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(
+            atPath: directory + "/" + credentials.0, contents: Data(credentials.1.utf8),
+            attributes: [.posixPermissions: 0o600])
+        return path
+    }
+
+    func exercise(config: String, snapshotPrefix: String) async throws {
+        func snapper(_ arguments: [String]) throws -> BuiltProducts.Result {
+            try BuiltProducts.run("snapper", ["--config", config] + arguments)
+        }
+        var names: [String] = []
+        for _ in 0..<2 {
+            let created = try snapper(["orcl", "create"])
+            #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
+            #expect(created.stdout.hasPrefix("Snapshot created: \(snapshotPrefix)"))
+            names.append(String(created.stdout.dropFirst("Snapshot created: ".count)).trimmingCharacters(in: .whitespacesAndNewlines))
+            try await Task.sleep(for: .milliseconds(1100))
+        }
+        let list = try snapper(["orcl", "list"])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.split(separator: "\n").count == 2, "\(list.stdout)")
+        #expect(list.stdout.contains(" UTC] total="))
+        #expect(try snapper(["--json", "orcl", "list"]).stdout.hasPrefix("["))
+        let age = try snapper(["orcl", "checkage"])
+        #expect(age.status == 0, "\(age.stdout)\(age.stderr)")
+
+        let clone = try snapper(["orcl", "clone", names[0]])
+        #expect(clone.status == 0, "\(clone.stdout)\(clone.stderr)")
+        #expect(clone.stdout.contains("Clone created."))
+        #expect(clone.stdout.contains("mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 "))
+        let cloneName = String(clone.stdout.split(separator: "\n")[1].dropFirst("Clone name: ".count))
+        #expect(try snapper(["orcl", "listclones"]).stdout.contains(cloneName))
+        let held = try snapper(["orcl", "dropsnap", names[0]])
+        #expect(held.status == 1, "a snapshot with a clone must not be dropped: \(held.stdout)")
+        let foreign = try snapper(["orcl", "dropclone", "plain-filesystem"])
+        #expect(foreign.status == 1, "a filesystem that is not our clone must never be dropped")
+        #expect(try snapper(["orcl", "dropclone", cloneName]).status == 0)
+
+        #expect(try snapper(["orcl", "autoclone"]).status == 0)
+        #expect(try snapper(["orcl", "listclones"]).stdout.contains("autorestore"))
+        #expect(try snapper(["orcl", "dropautoclone"]).status == 0)
+
+        let plan = try snapper(["orcl", "clean", "--dry-run"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let clean = try snapper(["orcl", "clean"])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(try snapper(["orcl", "dropsnap", names[1]]).status == 0)
+        #expect(try snapper(["orcl", "list"]).stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func zfssa() async throws {
+        let simulator = try StorageSimulatorProcess(
+            vendor: "zfssa",
+            seed: #"{"shares": [{"name": "orcl"}, {"name": "plain-filesystem"}]}"#,
+            extra: ["--project", "pool1/demo-backup"])
+        let directory = simulator.directory
+        let config = try configuration(
+            """
+            snappermodule: zfssa
+            snapperclass: ZFSSA
+            [zfssa]
+            url: https://127.0.0.1:\(simulator.port)
+            pool: pool1
+            project: demo-backup
+            cacert: \(simulator.caFile)
+            """, credentials: ("zfscredentials.cfg", "[zfscredentials]\nzfsuser: admin\nzfspassword: secret\n"),
+            directory: directory)
+        try await exercise(config: config, snapshotPrefix: "orcl-")
+        // Verification stays on: without the CA the appliance is not trusted.
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "cacert: \(simulator.caFile)\n", with: "")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let untrusted = try BuiltProducts.run("snapper", ["--config", config, "orcl", "list"])
+        #expect(untrusted.status == 1)
+    }
+
+    @Test func ontap() async throws {
+        let simulator = try StorageSimulatorProcess(
+            vendor: "ontap",
+            seed: #"{"shares": [{"name": "backup_orcl"}, {"name": "plain-filesystem"}]}"#,
+            extra: ["--svm", "svm1", "--aggregate", "aggr1"])
+        let config = try configuration(
+            """
+            snappermodule: netapp
+            snapperclass: Netapp
+            [netapp]
+            filer: https://127.0.0.1:\(simulator.port)
+            volumeprefix: backup_
+            cacert: \(simulator.caFile)
+            svm: svm1
+            """, credentials: ("netappcredentials.cfg", "[netappcredentials]\nuser: admin\npassword: secret\n"),
+            directory: simulator.directory)
+        try await exercise(config: config, snapshotPrefix: "orcl_")
+    }
+}
