@@ -7,22 +7,45 @@ import Testing
 @Suite("autorestore end to end (oracle-sim + localfs + SQLite)", .serialized)
 struct AutorestoreFlowTests {
     /// Creates the database, configures it and takes `cycles` backups with workload between them.
-    func backedUp(cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "") async throws
-        -> OracleEnvironment
+    func backedUp(cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "",
+                  beforeLastBackup: ((OracleEnvironment) throws -> Void)? = nil,
+                  afterBackups: ((OracleEnvironment) throws -> Void)? = nil) async throws -> OracleEnvironment
     {
         let environment = try OracleEnvironment(extraConfig: extraConfig, databaseExtra: databaseExtra)
         try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
         try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
         let config = try environment.backup(["orcl", "config"])
         #expect(config.status == 0, "\(config.stdout)")
-        for _ in 0..<cycles {
+        for cycle in 0..<cycles {
             try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            if cycle == cycles - 1 { try beforeLastBackup?(environment) }
             try await Task.sleep(for: .milliseconds(1100))
             let run = try environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         }
+        try afterBackups?(environment)
         try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         return environment
+    }
+
+    /// The newest snapshot directory of the localfs driver.
+    static func newestSnapshot(_ environment: OracleEnvironment) -> String {
+        let directory = environment.backupRoot + "/.snapshots/orcl"
+        return directory + "/" + environment.contents(directory).filter { !$0.hasSuffix(".json") }.last!
+    }
+
+    /// Runs autorestore expecting a failure with `reason`, and checks the failed row.
+    func expectFailure(_ environment: OracleEnvironment, reason: String) async throws -> RestoreRecord? {
+        let run = try autorestore(environment)
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Restore failed (\(reason))"), "\(run.stdout)")
+        #expect(run.stdout.contains("Exitstatus is 1"))
+        let row = try await results(environment).first
+        #expect(row?.success == false)
+        #expect(row?.failureReason == reason)
+        // Clean-up ran: no clone is left behind.
+        #expect(environment.contents(environment.backupRoot + "/.clones").filter { !$0.hasSuffix(".json") }.isEmpty)
+        return row
     }
 
     func autorestore(_ environment: OracleEnvironment, _ arguments: [String] = ["orcl"],
@@ -73,5 +96,99 @@ struct AutorestoreFlowTests {
         let listing = try autorestore(environment, ["--listvalidationdates"])
         #expect(listing.status == 0)
         #expect(listing.stdout.contains("Database validation is not turned on"))
+    }
+
+    @Test func missingArchivedLogIsNamed() async throws {
+        let environment = try await backedUp(afterBackups: { environment in
+            let logs = AutorestoreFlowTests.newestSnapshot(environment) + "/archivelog"
+            let newest = try #require(environment.contents(logs).last)
+            try FileManager.default.removeItem(atPath: logs + "/" + newest)
+        })
+        let row = try await expectFailure(environment, reason: "missing-archivelog")
+        #expect(row?.failureDetail?.contains("RMAN-06054") == true)
+    }
+
+    @Test func corruptBlockIsFoundByValidation() async throws {
+        let environment = try await backedUp(
+            databaseExtra: "autorestoreautorestorevalidatechance: 1",
+            afterBackups: { environment in
+                let snapshot = AutorestoreFlowTests.newestSnapshot(environment)
+                let copy = try #require(environment.contents(snapshot).first { $0.contains("_TS-SYSTEM_FNO-1_") })
+                try environment.sim(["inject", "corrupt-block", "--file", snapshot + "/" + copy, "--block", "5"])
+            })
+        let row = try await expectFailure(environment, reason: "corrupt-blocks")
+        #expect(row?.validated == true)
+        #expect((row?.corruptBlocks ?? 0) > 0)
+    }
+
+    @Test func verifiedTimeBehindTheToleranceFails() async throws {
+        // Two quiet hours before the last backup: the newest row is far older than the recorded time.
+        let environment = try await backedUp(beforeLastBackup: { environment in
+            try environment.sim(["workload", "orcl", "--transactions", "0", "--advance", "7200"])
+        })
+        let row = try await expectFailure(environment, reason: "verified-time-behind")
+        #expect((row?.timeDifferenceSeconds ?? 0) > 300)
+    }
+
+    @Test func verifiedTimeAheadOfExpectedFails() async throws {
+        // A verification query that returns "now", two hours after the backup: R-03.
+        let environment = try await backedUp(
+            databaseExtra: "customverifydate: sysdate",
+            afterBackups: { environment in try environment.sim(["clock", "advance", "7200"]) })
+        let row = try await expectFailure(environment, reason: "verified-time-ahead")
+        #expect((row?.timeDifferenceSeconds ?? 0) < -300)
+    }
+
+    @Test func snapshotWithoutRestoreContractIsNamed() async throws {
+        let environment = try await backedUp(cycles: 1)
+        let row = try await expectFailure(environment, reason: "missing-autorestore-cfg")
+        #expect(row?.failureDetail?.contains("skipped") == true)
+    }
+
+    @Test func datafileAddedAfterTheLastCopyStillRestores() async throws {
+        let environment = try await backedUp(beforeLastBackup: { environment in
+            try environment.sim(["workload", "orcl", "--add-datafile", "USERS"])
+            try environment.sim(["workload", "orcl", "--transactions", "3", "--seconds-per-transaction", "60"])
+        })
+        let run = try autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(try await results(environment).first?.success == true)
+    }
+
+    @Test func leftoverCloneAndInstanceFromAKilledRunAreCleaned() async throws {
+        let environment = try await backedUp(afterBackups: { environment in
+            let clone = try BuiltProducts.run("snapper", ["orcl", "autoclone"], environment: environment.environment)
+            #expect(clone.status == 0, "\(clone.stderr)")
+            let work = environment.root + "/autorestore/dest"
+            _ = FileManager.default.createFile(atPath: work + "/.oib-autorestore-workdir", contents: Data())
+            try "arcrash1".write(toFile: work + "/.oib-instance", atomically: true, encoding: .utf8)
+        })
+        let run = try autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("was left by an earlier run; dropping it"))
+        #expect(run.stdout.contains("An instance arcrash1 started by an earlier autorestore"))
+    }
+
+    @Test func unreachableCatalogFailsTheRun() async throws {
+        let environment = try await backedUp(
+            databaseExtra: "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: postgres://oib@127.0.0.1:1/none")
+        let run = try autorestore(environment)
+        #expect(run.status == 1, "\(run.stdout)")
+        #expect(run.stdout.contains("Restore successful, elapsed time"))
+        #expect(run.stdout.contains("Restore succeeded, but recording the result failed"))
+    }
+
+    @Test(.enabled(if: postgresURL != nil, "OIB_POSTGRES_URL is not set: run Scripts/test.sh"))
+    func resultsGoToPostgreSQL() async throws {
+        let environment = try await backedUp(
+            databaseExtra: "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: \(postgresURL!)")
+        let started = Date()
+        let run = try autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let catalog = try PostgresResultCatalog(url: postgresURL!, logger: .init(label: "test"))
+        let row = try await catalog.restores(database: "orcl", limit: 1).first?.record
+        #expect(row?.success == true)
+        #expect((row?.startedAt ?? .distantPast) >= started.addingTimeInterval(-1))
+        #expect(row?.logText.contains("Restore successful") == true)
     }
 }

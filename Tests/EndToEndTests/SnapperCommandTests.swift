@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 /// Where the btrfs fixture mounted a scratch btrfs (Scripts/fixtures.sh, as root).
+/// Set by Scripts/fixtures-postgres.sh (a throw-away server on 127.0.0.1).
+let postgresURL = ProcessInfo.processInfo.environment["OIB_POSTGRES_URL"]
+
 let btrfsRoot = ProcessInfo.processInfo.environment["OIB_BTRFS_ROOT"]
 
 /// The built `snapper` binary on the local drivers: every action, output formats, exit codes, refusals.
