@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "backup", targets: ["backup"]),
         .executable(name: "snapper", targets: ["snapper"]),
         .executable(name: "autorestore", targets: ["autorestore"]),
+        .executable(name: "restore", targets: ["restore"]),
         .library(name: "StorageKit", targets: ["StorageKit"]),
         .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
         .library(name: "StorageLocalFS", targets: ["StorageLocalFS"]),
@@ -57,6 +58,7 @@ let package = Package(
         .executableTarget(name: "backup", dependencies: ["ToolCommands"]),
         .executableTarget(name: "snapper", dependencies: ["ToolCommands"]),
         .executableTarget(name: "autorestore", dependencies: ["ToolCommands"]),
+        .executableTarget(name: "restore", dependencies: ["ToolCommands"]),
         .target(
             name: "AutorestoreEngine",
             dependencies: [

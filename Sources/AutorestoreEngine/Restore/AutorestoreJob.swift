@@ -19,6 +19,23 @@ public enum FindingPolicy: String, Sendable {
     case fail
 }
 
+/// A manual point-in-time copy (the original's restore.py): a chosen snapshot, recovery to the requested time,
+/// the DBA's SID; the instance is left open read only and the clone is kept (the DBA cleans up).
+public struct PointInTimeRequest: Sendable {
+    /// Recovery target in the database host's local time, `yyyy-MM-dd HH:mm:ss`.
+    public var targetTime: String
+    public var sid: String
+    public var snapshotID: String
+    public var cloneName: String
+    /// The work directory is created inside the clone.
+    public init(targetTime: String, sid: String, snapshotID: String, cloneName: String) {
+        self.targetTime = targetTime
+        self.sid = sid
+        self.snapshotID = snapshotID
+        self.cloneName = cloneName
+    }
+}
+
 /// The outcome of one autorestore: what the catalog records.
 public struct AutorestoreResult: Sendable {
     public var database: String
@@ -54,6 +71,10 @@ public struct AutorestoreJob: Sendable {
     public var timeAheadPolicy: FindingPolicy
     public var homeDirectories: [String]
     public var now: @Sendable () -> Date
+    /// Set for a manual point-in-time copy instead of an autorestore.
+    public var pointInTime: PointInTimeRequest?
+    /// The work directory actually used (inside the clone for a point-in-time copy).
+    var workDirectoryOverride: String?
 
     public init(settings: DatabaseSettings, storage: any StorageDriver, oracleHome: OracleHome,
                 baseEnvironment: [String: String], timeouts: StepTimeouts, templates: ScriptTemplates,
@@ -77,8 +98,8 @@ public struct AutorestoreJob: Sendable {
         self.now = now
     }
 
-    var workDirectory: String { settings.autorestore.destination ?? "" }
-    var cloneName: String { settings.autorestore.cloneName ?? "autorestore" }
+    var workDirectory: String { workDirectoryOverride ?? settings.autorestore.destination ?? "" }
+    var cloneName: String { pointInTime?.cloneName ?? settings.autorestore.cloneName ?? "autorestore" }
     /// Records the SID of the instance this tool started, so a later run can abort exactly that one (R-33).
     var instanceMarker: String { workDirectory + "/.oib-instance" }
 
@@ -107,7 +128,7 @@ public struct AutorestoreJob: Sendable {
         if let failure = progress.result.failure {
             logger.error("Restore failed (\(failure.reason)): \(failure.detail)")
         }
-        await cleanUp(progress)
+        if pointInTime == nil { await cleanUp(progress) }
         progress.result.finishedAt = now()
         return progress.result
     }
@@ -121,22 +142,66 @@ public struct AutorestoreJob: Sendable {
     // MARK: Steps
 
     func restore(_ progress: Progress) async throws {
-        logger.debug("ACTION: Cleaning destination directory \(workDirectory)")
-        try await abortLeftoverInstance()
-        do {
-            try WorkDirectory.prepare(workDirectory, homeDirectories: homeDirectories)
-        } catch {
-            throw RestoreFailure(.unsafeDestination, error.description)
-        }
-        try await phase("leftovers", progress) { try await removeLeftoverClone() }
-        if validate { logger.debug("Database will be validated during this restore session") }
-        logger.info("Starting to restore")
-
+        var job = self
         var parameters = AutorestoreParameters()
         var mountPaths: (main: String, all: [String]) = ("", [])
-        try await phase("clone", progress) {
-            (parameters, mountPaths) = try await cloneUsableSnapshot(progress)
+        if let request = pointInTime {
+            logger.info("Starting database restore")
+            try await phase("clone", progress) {
+                (parameters, mountPaths) = try await clonePointInTime(request, progress)
+            }
+            // The work directory lives in the clone: nothing outside it is written.
+            job.workDirectoryOverride = mountPaths.main + "/restore.\(Self.makeSID())"
+            do {
+                try FileManager.default.createDirectory(atPath: job.workDirectory, withIntermediateDirectories: false)
+            } catch {
+                throw RestoreFailure(.unsafeDestination, "cannot create \(job.workDirectory): \(error)")
+            }
+            parameters["lasttime"] = request.targetTime
+        } else {
+            logger.debug("ACTION: Cleaning destination directory \(workDirectory)")
+            try await abortLeftoverInstance()
+            do {
+                try WorkDirectory.prepare(workDirectory, homeDirectories: homeDirectories)
+            } catch {
+                throw RestoreFailure(.unsafeDestination, error.description)
+            }
+            try await phase("leftovers", progress) { try await removeLeftoverClone() }
+            if validate { logger.debug("Database will be validated during this restore session") }
+            logger.info("Starting to restore")
+            try await phase("clone", progress) {
+                (parameters, mountPaths) = try await cloneUsableSnapshot(progress)
+            }
         }
+        try await job.restoreClone(progress, parameters: parameters, mountPaths: mountPaths)
+    }
+
+    /// Clones the requested snapshot for a point-in-time copy and reads its database parameters.
+    func clonePointInTime(_ request: PointInTimeRequest, _ progress: Progress) async throws
+        -> (AutorestoreParameters, (main: String, all: [String]))
+    {
+        let clone: Clone
+        do {
+            clone = try await storage.cloneSnapshot(id: request.snapshotID, cloneName: request.cloneName)
+        } catch {
+            throw RestoreFailure(.cloneFailed, "cloning snapshot \(request.snapshotID) failed: \(error)")
+        }
+        progress.cloned = clone.name
+        progress.result.cloneName = clone.name
+        progress.result.snapshotID = request.snapshotID
+        let paths = Self.datafilePaths(try await mount(clone, progress))
+        guard let parameters = try? AutorestoreParameters.read(directory: paths.main),
+            parameters.missingForRestore.filter({ $0 != "lasttime" }).isEmpty
+        else {
+            throw RestoreFailure(.missingRestoreParameters,
+                                 "snapshot \(request.snapshotID) has no complete autorestore.cfg")
+        }
+        return (parameters, paths)
+    }
+
+    func restoreClone(_ progress: Progress, parameters: AutorestoreParameters,
+                      mountPaths: (main: String, all: [String])) async throws
+    {
         guard let expected = parameters.lastTime, let databaseName = parameters.databaseName else {
             throw RestoreFailure(.missingRestoreParameters, "autorestore.cfg lacks db_name or lasttime")
         }
@@ -145,7 +210,7 @@ public struct AutorestoreJob: Sendable {
         logger.debug("All datafile mountpaths: \(mountPaths.all.joined(separator: ", "))")
         logger.debug("Main datafile mountpath: \(mountPaths.main)")
         logger.debug("Location for temporary init.ora and other files: \(workDirectory)")
-        let sid = Self.makeSID()
+        let sid = pointInTime?.sid ?? Self.makeSID()
         var values = baseValues()
         values["mountdestination"] = mountPaths.main
         values["lasttime"] = expected
@@ -171,7 +236,7 @@ public struct AutorestoreJob: Sendable {
         logger.debug("ACTION: Generated init file \(workDirectory)/init.ora\n\(initText)")
 
         // A SID of our own (R-33): recorded before startup, so clean-up and a later run abort only this one.
-        try? sid.write(toFile: instanceMarker, atomically: true, encoding: .utf8)
+        if pointInTime == nil { try? sid.write(toFile: instanceMarker, atomically: true, encoding: .utf8) }
         progress.instanceSID = sid
         let oracle = runner(sid: sid)
 
@@ -256,6 +321,8 @@ public struct AutorestoreJob: Sendable {
         logger.debug("Expected time: \(expected)")
         logger.debug("Verified time: \(verified)")
         logger.debug("VERIFY: Time difference \(PythonDuration.format(seconds: Int64(difference)))")
+        // A point-in-time copy reports the difference; the DBA judges it (no tolerance, as the original).
+        if pointInTime != nil { return }
         if difference > tolerance {
             throw RestoreFailure(
                 .timeBehind,

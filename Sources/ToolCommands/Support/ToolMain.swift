@@ -67,7 +67,7 @@ public enum Output {
     public static func line(_ text: String) { write(1, text + "\n") }
     public static func error(_ text: String) { write(2, text + "\n") }
 
-    static func write(_ descriptor: Int32, _ text: String) {
+    public static func write(_ descriptor: Int32, _ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {

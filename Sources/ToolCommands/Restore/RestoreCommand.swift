@@ -1,0 +1,282 @@
+import ArgumentParser
+import AutorestoreEngine
+import ConfigModel
+import Foundation
+import Logging
+import OracleTools
+import StorageKit
+import ToolSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `restore [--config F] <db>`: a point-in-time copy of a database on an isolated host (the original's
+/// restore.py), interactive by default, scriptable with flags.
+public struct RestoreCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Starts a copy of a database restored to a point in time, from a snapshot clone.",
+        discussion: """
+            Without flags it asks every question like the original. With --target-time, --sid, --mount-dir (NFS
+            storage only) and --yes it runs unattended. The instance is left open READ ONLY; the printed steps
+            clean up.
+            """)
+
+    public static let usage = "Usage: restore [--config FILE] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes]"
+
+    @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
+    public var config: String?
+
+    @Flag(name: .long, help: "List the snapshots and exit.")
+    public var listSnapshots = false
+
+    @Option(name: .long, help: "Restore to this time, 'YYYY-MM-DD HH:MM:SS' (local time unless --utc).")
+    public var targetTime: String?
+
+    @Flag(name: .long, help: "The target time is UTC.")
+    public var utc = false
+
+    @Option(name: .long, help: "Restore from this snapshot instead of the first one taken after the target time.")
+    public var snapshot: String?
+
+    @Option(name: .long, help: "SID of the new instance (at most 8 letters and digits).")
+    public var sid: String?
+
+    @Option(name: .long, help: "Where the clone is mounted (NFS storage).")
+    public var mountDir: String?
+
+    @Flag(name: .long, help: "Answer yes to the questions (isolation, parameters, mount done).")
+    public var yes = false
+
+    @Argument(help: "The database (configuration section).")
+    public var database: String
+
+    public init() {}
+
+    public func validate() throws {
+        if let sid, !Self.isValidSID(sid) { throw ValidationError("--sid must be 1 to 8 letters or digits") }
+        if let targetTime, Self.parse(targetTime, utc: utc) == nil {
+            throw ValidationError("--target-time must be 'YYYY-MM-DD HH:MM:SS'")
+        }
+    }
+
+    static func isValidSID(_ text: String) -> Bool {
+        (1...8).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    static func parse(_ text: String, utc: Bool) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = utc ? TimeZone(identifier: "UTC")! : .current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
+    }
+
+    static func format(_ date: Date, utc: Bool) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = utc ? TimeZone(identifier: "UTC")! : .current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
+    /// Asks until the answer is usable; end of input is a refusal (exit 1), never a crash.
+    func ask(_ question: String, _ accept: (String) -> Bool = { !$0.isEmpty }) throws -> String {
+        while true {
+            Output.write(1, question)
+            guard let line = readLine() else { throw ToolExit(1, "\nNo answer (end of input); exiting.") }
+            let answer = line.trimmingCharacters(in: .whitespaces)
+            if accept(answer) { return answer }
+        }
+    }
+
+    func askYesNo(_ question: String) throws -> Bool {
+        if yes { return true }
+        let answer = try ask(question + " (y/n) ") { ["y", "n"].contains($0.lowercased()) }
+        return answer.lowercased() == "y"
+    }
+
+    public func run() async throws {
+        Output.line("This utility will start a copy of a database restored to a specified point in time.")
+        Output.line("THIS UTILITY SHOULD NOT BE RUN ON A SYSTEM WITH ACCESS TO PRODUCTION STORAGE!")
+        Output.line("THIS UTILITY IS NOT INTENDED FOR EMERGENCY PRODUCTION RESTORE.")
+        Output.line("")
+        if getuid() == 0 { throw ToolExit(1, "No, I will not run as root.") }
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: BackupConfiguration
+        do {
+            configuration = try BackupConfiguration.load(
+                explicitPath: config, environment: environment,
+                executableDirectory: ProgramLocation.executableDirectory)
+        } catch {
+            throw ToolExit.usage(error.description)
+        }
+        let (loaded, problems) = configuration.databaseCollectingProblems(database, for: [.storage])
+        guard let settings = loaded, problems.isEmpty, let home = settings.generic.oracleHome else {
+            throw ToolExit.usage(ConfigError(problems).description)
+        }
+        // R-18: a log directory of our own, never /tmp's other files.
+        let logDirectory = settings.autorestore.logDirectory
+            ?? (environment["HOME"] ?? NSTemporaryDirectory()) + "/oib-restore-logs"
+        try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        let runLog = RunLog(screen: RunLog.standardOutput)
+        let logger = runLog.logger(name: database)
+        let logPath = logDirectory + "/restore_\(RunLogNames.timestamp(Date()))_\(database).log"
+        do {
+            try runLog.attach(file: logPath)
+        } catch {
+            throw ToolExit.failure("cannot write the session log \(logPath): \(error)")
+        }
+        Output.line("Session log file: \(logPath)")
+        let storage: any StorageDriver
+        do {
+            storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
+        } catch let exit as ToolExit {
+            throw exit
+        } catch {
+            throw ToolExit.usage("\(error)")
+        }
+        let snapshots = try await listedSnapshots(storage)
+        if listSnapshots {
+            for snapshot in snapshots { Output.line(DisplayFormat.snapshotLine(snapshot)) }
+            return
+        }
+
+        guard try askYesNo("Is this system isolated with no access to production database storage?") else {
+            throw ToolExit(1, "Exiting. Please execute this script in an isolated environment.")
+        }
+        let local = settings.storage.driver == .localfs || settings.storage.driver == .btrfs
+        var mountPath: String?
+        if !local {
+            let directory = try mountDir ?? ask("Directory where to mount clone: ") { Self.isWritableDirectory($0) }
+            guard Self.isWritableDirectory(directory) else {
+                throw ToolExit(1, "\(directory) is not an existing, writable directory")
+            }
+            mountPath = directory
+        }
+        let target: Date
+        if let targetTime {
+            target = Self.parse(targetTime, utc: utc)!
+        } else {
+            let text = try ask("Restore database to time point: (yyyy-mm-dd hh24:mi:ss) ") { Self.parse($0, utc: false) != nil }
+            let isUTC = try askYesNo("Was the timestamp in UTC (answer N for local time)?")
+            target = Self.parse(text, utc: isUTC)!
+        }
+        let chosen = snapshot.map { id in snapshots.first { $0.id == id } }
+        if let chosen, chosen == nil { throw ToolExit(1, "snapshot \(snapshot!) is not a snapshot of \(database)") }
+        guard let snapshot = chosen ?? SnapshotSelection.pointInTimeSnapshot(for: target, in: snapshots) else {
+            throw ToolExit(1, "Suitable snapshot not found. If requested time is after the latest backup was taken, please use snapper to create a new snapshot first.")
+        }
+        let instance = try sid ?? ask("Target instance name: ") { Self.isValidSID($0) }
+        let cloneName = "restore_\(database)_\(Self.cloneTimestamp(Date()))"
+        Output.line(String(repeating: "#", count: 60))
+        Output.line("Database unique name: \(database)")
+        Output.line("Oracle home: \(home)")
+        Output.line("Clone mount path: \(mountPath ?? "(the clone directory itself)")")
+        Output.line("Target instance SID: \(instance)")
+        Output.line("Restore target time UTC: \(Self.format(target, utc: true))")
+        Output.line("Restore target time local: \(Self.format(target, utc: false))")
+        Output.line("Restored from snapshot: \(snapshot.id)")
+        Output.line(String(repeating: "#", count: 60))
+        guard try askYesNo("Are these parameters correct?") else {
+            throw ToolExit(1, "Exiting. Please execute this script again.")
+        }
+
+        var mounting = CloneMounting.direct
+        if let mountPath {
+            mounting = .commands(mount: [], unmount: [], mountPoint: mountPath)
+        }
+        let templates: ScriptTemplates
+        do {
+            templates = try BuiltInTemplates.load(BuiltInTemplates.restore, overrideDirectory: settings.generic.templateDirectory)
+        } catch {
+            throw ToolExit.usage(error.description)
+        }
+        var restoreSettings = settings
+        restoreSettings.autorestore.logDirectory = logDirectory
+        var job = AutorestoreJob(
+            settings: restoreSettings, storage: storage,
+            oracleHome: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin), baseEnvironment: environment,
+            timeouts: StepTimeouts(overrides: settings.generic.timeouts), templates: templates, logger: logger,
+            logFile: logPath, validate: false, mounting: mounting)
+        job.pointInTime = PointInTimeRequest(
+            targetTime: Self.format(target, utc: false), sid: instance, snapshotID: snapshot.id, cloneName: cloneName)
+        if let mountPath {
+            // The clone must be mounted before the restore reads it.
+            let clone = try await cloneForManualMount(storage, snapshot: snapshot.id, name: cloneName)
+            Output.line("Please execute the following command as root to mount the backup volume:")
+            Output.line("mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 \(storage.mountString(clone: clone)) \(mountPath)")
+            while try !askYesNo("Did you execute it?") { Output.line("Please execute it then.") }
+            job.pointInTime?.snapshotID = snapshot.id
+            job.storage = AlreadyCloned(base: storage, clone: clone)
+        }
+        let result = await job.run()
+        var code: Int32 = 0
+        if result.success {
+            logger.info("Database restore complete")
+            logger.info("SID: \(instance)")
+            logger.info("Requested target time: \(Self.format(target, utc: false))")
+            logger.info("Verified restored database time: \(result.verifiedTime ?? "unknown")")
+            logger.info("Difference from target: \(PythonDuration.format(seconds: Int64(result.differenceSeconds ?? 0)))")
+        } else {
+            logger.error("Database restore failed")
+            code = 1
+        }
+        Output.line("")
+        Output.line("To clean up when you are done:")
+        Output.line("1. Shut down database instance \(instance)")
+        if let mountPath { Output.line("2. Execute as root: umount \(mountPath)") }
+        Output.line("\(mountPath == nil ? 2 : 3). Drop clone: snapper --config \(configuration.path) \(database) dropclone \(result.cloneName ?? cloneName)")
+        if code != 0 { throw ToolExit(code) }
+    }
+
+    func listedSnapshots(_ storage: any StorageDriver) async throws -> [Snapshot] {
+        do {
+            return try await storage.listSnapshots().sortedByCreation()
+        } catch {
+            throw ToolExit.failure("listing snapshots failed: \(error)")
+        }
+    }
+
+    func cloneForManualMount(_ storage: any StorageDriver, snapshot: String, name: String) async throws -> Clone {
+        do {
+            return try await storage.cloneSnapshot(id: snapshot, cloneName: name)
+        } catch {
+            throw ToolExit.failure("cloning snapshot \(snapshot) failed: \(error)")
+        }
+    }
+
+    static func isWritableDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            && FileManager.default.isWritableFile(atPath: path)
+    }
+
+    static func cloneTimestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyyMMdd_HHmmss"
+        return formatter.string(from: date)
+    }
+}
+
+/// A driver whose clone was already made (and mounted by the DBA) before the restore starts.
+struct AlreadyCloned: StorageDriver {
+    let base: any StorageDriver
+    let clone: Clone
+    var vendor: String { base.vendor }
+    var volumeName: String { base.volumeName }
+    var capabilities: StorageCapabilities { base.capabilities }
+    func listSnapshots() async throws(StorageError) -> [Snapshot] { try await base.listSnapshots() }
+    func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
+        try await base.createSnapshot(named: name)
+    }
+    func deleteSnapshot(id: String) async throws(StorageError) { try await base.deleteSnapshot(id: id) }
+    func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone { clone }
+    func listClones() async throws(StorageError) -> [Clone] { try await base.listClones() }
+    func cloneInfo(name: String) async throws(StorageError) -> Clone { try await base.cloneInfo(name: name) }
+    func dropClone(name: String) async throws(StorageError) { try await base.dropClone(name: name) }
+    func mountString(clone: Clone) -> String { base.mountString(clone: clone) }
+    func volumeInfo() async throws(StorageError) -> Volume { try await base.volumeInfo() }
+}

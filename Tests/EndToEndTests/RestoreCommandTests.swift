@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// The built `restore` (point-in-time copy) after real backups on oracle-sim + localfs.
+@Suite("restore end to end (oracle-sim + localfs)", .serialized)
+struct RestoreCommandTests {
+    func restore(_ environment: OracleEnvironment, _ arguments: [String], input: String? = nil) throws
+        -> BuiltProducts.Result
+    {
+        try BuiltProducts.runUnprivileged(
+            "restore", ["--config", environment.configPath] + arguments,
+            environment: environment.environment.merging(["HOME": environment.root]) { $1 })
+    }
+
+    @Test func pointInTimeCopyReachesTheRequestedTime() async throws {
+        let flows = AutorestoreFlowTests()
+        let environment = try await flows.backedUp()
+        let snapshot = AutorestoreFlowTests.newestSnapshot(environment)
+        let contract = try String(contentsOfFile: snapshot + "/autorestore.cfg", encoding: .utf8)
+        let lastTime = try #require(contract.split(separator: "\n").first { $0.hasPrefix("lasttime: ") })
+            .dropFirst("lasttime: ".count)
+        // Two minutes before the recorded time: transactions were committed every minute before it.
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        let target = formatter.string(from: try #require(formatter.date(from: String(lastTime))).addingTimeInterval(-120))
+        let listed = try restore(environment, ["orcl", "--list-snapshots"])
+        #expect(listed.status == 0, "\(listed.stdout)\(listed.stderr)")
+        #expect(listed.stdout.components(separatedBy: " UTC] total=").count == 4)
+
+        let run = try restore(environment, ["orcl", "--target-time", target, "--utc", "--sid", "pit1",
+                                            "--snapshot", (snapshot as NSString).lastPathComponent, "--yes"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Database restore complete"))
+        let verifiedLine = try #require(run.stdout.split(separator: "\n").first { $0.contains("Verified restored database time: ") })
+        let verified = try #require(formatter.date(from: String(verifiedLine.split(separator: ": ").last!)))
+        let requested = try #require(formatter.date(from: target))
+        #expect(verified <= requested)
+        #expect(requested.timeIntervalSince(verified) <= 5 * 60, "within autorestoremaxtoleranceminutes")
+        #expect(run.stdout.contains("1. Shut down database instance pit1"))
+        #expect(run.stdout.contains("dropclone restore_orcl_"))
+        // The instance is left running, open read only.
+        let instance = try environment.sim(["inspect", "--instance", "pit1"]).stdout
+        #expect(instance.contains("\"OPEN\""), "\(instance)")
+    }
+
+    @Test func refusalsAndBadInput() async throws {
+        let environment = try OracleEnvironment()
+        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let badSID = try restore(environment, ["orcl", "--sid", "bad-sid!"])
+        #expect(badSID.status == 2)
+        let badTime = try restore(environment, ["orcl", "--target-time", "yesterday"])
+        #expect(badTime.status == 2)
+        // No answers on standard input: a clean refusal, never a crash.
+        let noAnswer = try restore(environment, ["orcl"])
+        #expect(noAnswer.status == 1)
+        #expect(noAnswer.stdout.hasPrefix("This utility will start a copy of a database restored to a specified point in time."))
+        if getuid() == 0 {
+            let asRoot = try BuiltProducts.run("restore", ["--config", environment.configPath, "orcl"])
+            #expect(asRoot.status == 1)
+            #expect(asRoot.stderr.contains("No, I will not run as root."))
+        }
+    }
+}
