@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+/// Failure injected at every step of `imagecopywithsnap`: the run fails with exit 1, the lock is released,
+/// nothing from earlier backups is deleted, autorestore.cfg is not truncated, and the log names the cause.
+@Suite("backup failures at every step (oracle-sim + localfs)", .serialized)
+struct BackupFailureTests {
+    struct Injection: Sendable, CustomStringConvertible {
+        var step: String
+        var statement: String?
+        var tool: String?
+        var logMentions: String
+        var description: String { step }
+    }
+
+    static let injections: [Injection] = [
+        Injection(step: "missing archivelog query", statement: "'BACKUP force as copy archivelog sequence '",
+                  tool: "sqlplus", logMentions: "SQL*Plus exited with code"),
+        Injection(step: "log switch", statement: "alter system archive log current", tool: "sqlplus",
+                  logMentions: "SQL*Plus exited with code"),
+        Injection(step: "expired copies query", statement: "'DELETECOPY: delete noprompt datafilecopy '",
+                  tool: "sqlplus", logMentions: "SQL*Plus exited with code"),
+        Injection(step: "refresh", statement: "recover copy of database", tool: "rman",
+                  logMentions: "RMAN execution failed with code"),
+        Injection(step: "controlfile backup", statement: "backup current controlfile", tool: "rman",
+                  logMentions: "RMAN execution failed with code"),
+        Injection(step: "parameter query", statement: "'dbconfig-'", tool: "sqlplus",
+                  logMentions: "SQL*Plus exited with code"),
+        Injection(step: "snapshot", statement: nil, tool: nil, logMentions: "createSnapshot"),
+    ]
+
+    @Test(arguments: injections)
+    func failureLeavesEverythingInPlace(injection: Injection) async throws {
+        let environment = try OracleEnvironment()
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        for _ in 0..<2 {
+            try environment.sim(["workload", "orcl", "--transactions", "3"])
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
+        }
+        let snapshots = environment.backupRoot + "/.snapshots/orcl"
+        let snapshotsBefore = environment.contents(snapshots)
+        let copiesBefore = environment.contents(environment.backupArea).filter { $0.hasPrefix("data_D-") }
+        let contractBefore = environment.text(environment.backupArea + "/autorestore.cfg")
+        #expect(contractBefore.contains("db_name: orcl"))
+
+        if let statement = injection.statement {
+            try environment.sim(["inject", "fail", "--statement", statement, "--tool", injection.tool!])
+        } else {
+            // The storage cannot create the next snapshot: every name it may choose in the next seconds is taken
+            // by a file.
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyyMMdd'T'HHmmss"
+            for offset in 0..<8 {
+                let name = "orcl-" + formatter.string(from: Date().addingTimeInterval(Double(offset)))
+                try "in the way".write(toFile: snapshots + "/" + name, atomically: true, encoding: .utf8)
+            }
+        }
+        if injection.statement != nil { try await Task.sleep(for: .milliseconds(1100)) }
+        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        #expect(run.status == 1, "\(injection): \(run.stdout)\(run.stderr)")
+        let log = environment.latestLog("imagecopywithsnap")
+        #expect(log.contains("ERROR    orcl            imagecopywithsnap failed"), "\(injection): \(log)")
+        #expect(log.contains(injection.logMentions), "\(injection)")
+        #expect(environment.contents(environment.backupArea).filter { $0.hasSuffix(".lck") }.isEmpty)
+        #expect(Set(snapshotsBefore).isSubset(of: environment.contents(snapshots)), "\(injection): a snapshot was deleted")
+        let copiesAfter = environment.contents(environment.backupArea).filter { $0.hasPrefix("data_D-") }
+        #expect(copiesAfter.count >= copiesBefore.count, "\(injection): image copies were deleted")
+        let contractAfter = environment.text(environment.backupArea + "/autorestore.cfg")
+        #expect(contractAfter.contains("db_name: orcl"), "\(injection): autorestore.cfg was truncated")
+    }
+
+    @Test func hangingStepTimesOutAndReleasesTheLock() async throws {
+        let environment = try OracleEnvironment(extraConfig: "timeoutsqlplus: 2")
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        try environment.sim(["inject", "hang", "--statement", "alter system archive log current", "--tool", "sqlplus",
+                             "--seconds", "60"])
+        let started = Date()
+        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        #expect(run.status == 1)
+        #expect(Date().timeIntervalSince(started) < 50)
+        #expect(environment.latestLog("imagecopywithsnap").contains("did not finish within 2 seconds (timeoutsqlplus)"))
+        #expect(environment.contents(environment.backupArea).filter { $0.hasSuffix(".lck") }.isEmpty)
+    }
+
+    @Test func missingOPatchIsOnlyAWarning() async throws {
+        let environment = try OracleEnvironment()
+        try FileManager.default.removeItem(atPath: environment.oracleHome + "/OPatch/opatch")
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(environment.latestLog("imagecopywithsnap").contains("WARNING  orcl            \(environment.oracleHome)/OPatch/opatch not found"))
+    }
+}
+
+/// Data Guard, RMAN catalog, CDB and btrfs variants of the backup side.
+@Suite("backup variants (oracle-sim)", .serialized)
+struct BackupVariantTests {
+    @Test func dataGuardUsesThePrimaryForTheLogSwitchAndTheStandbyPolicy() throws {
+        let environment = try OracleEnvironment(databaseExtra: "hasdataguard: TRUE\nprimarytns: orclprim")
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        let run = try environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.containsInOrder(["conn /@orclprim as sysdba", "CURRENT DATABASE TIME", "alter system archive log current"]))
+        let config = try environment.backup(["--dry-run", "orcl", "config"])
+        #expect(config.stdout.contains("CONFIGURE ARCHIVELOG DELETION POLICY TO APPLIED ON ALL STANDBY;"))
+    }
+
+    @Test func rmanCatalogIsRegisteredAndConnected() throws {
+        let environment = try OracleEnvironment(databaseExtra: "registercatalog: TRUE")
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001", "--catalog"])
+        let config = try environment.backup(["orcl", "config"])
+        #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
+        let log = environment.latestLog("config")
+        #expect(log.contains("Checking from RMAN catalog if database is already registered"))
+        #expect(log.contains("REGISTER DATABASE"))
+        let report = try environment.backup(["--dry-run", "orcl", "report"])
+        #expect(report.stdout.containsInOrder(["CONNECT CATALOG /@rman", "RESYNC CATALOG;", "REPORT NEED BACKUP"]))
+    }
+
+    @Test func cdbSchedulerObjectsGetTheCommonUserPrefix() throws {
+        let environment = try OracleEnvironment()
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--cdb", "--host", "backup"])
+        let run = try environment.backup(["orcl", "setschedule"], extraEnvironment: ["OSPASSWORD": "pw-12345"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let state = try environment.sim(["inspect", "orcl"]).stdout
+        #expect(state.contains("C##BACKUPEXEC"), "\(state.prefix(2000))")
+    }
+
+    @Test(.enabled(if: btrfsRoot != nil, "OIB_BTRFS_ROOT is not set: run Scripts/test.sh as root to loop-mount a btrfs"))
+    func threeBackupsOnBtrfs() async throws {
+        let root = btrfsRoot! + "/backup-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let environment = try OracleEnvironment(driver: "btrfs", backupRoot: root)
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        #expect(try BuiltProducts.run("snapper", ["orcl", "volume", "create"], environment: environment.environment).status == 0)
+        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        for _ in 0..<3 {
+            try environment.sim(["workload", "orcl", "--transactions", "3"])
+            try await Task.sleep(for: .milliseconds(1100))
+            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        }
+        let list = try BuiltProducts.run("snapper", ["orcl", "list"], environment: environment.environment)
+        #expect(list.stdout.split(separator: "\n").count == 3, "\(list.stdout)")
+        let newest = try #require(environment.contents(root + "/.snapshots/orcl").last)
+        #expect(environment.text(root + "/.snapshots/orcl/" + newest + "/autorestore.cfg").contains("lasttime: "))
+    }
+}
