@@ -68,7 +68,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
-        .testTarget(name: "AutorestoreEngineTests", dependencies: ["AutorestoreEngine"]),
+        .testTarget(name: "AutorestoreEngineTests", dependencies: ["AutorestoreEngine", "StorageKitTesting"]),
         .target(
             name: "BackupEngine",
             dependencies: [

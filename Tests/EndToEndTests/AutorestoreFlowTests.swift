@@ -192,3 +192,67 @@ struct AutorestoreFlowTests {
         #expect(row?.logText.contains("Restore successful") == true)
     }
 }
+
+@Suite("autorestore catalogs, parallel runs, backup-run records", .serialized)
+struct AutorestoreCatalogTests {
+    let flows = AutorestoreFlowTests()
+
+    @Test func backupRunsAreRecordedWhenACatalogIsConfigured() async throws {
+        let environment = try OracleEnvironment(databaseExtra: "autorestorecatalogfile: CATALOG")
+        let catalogPath = environment.root + "/results.sqlite"
+        let config = environment.text(environment.configPath).replacingOccurrences(of: "CATALOG", with: catalogPath)
+        try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        #expect(try environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
+        let records = try await SQLiteResultCatalog(path: catalogPath).backups(database: "orcl", limit: 5).map(\.record)
+        #expect(records.count == 1)
+        #expect(records.first?.success == true)
+        #expect(records.first?.snapshotID?.hasPrefix("orcl-") == true)
+    }
+
+    @Test func oracleResultsSchemaThroughSQLPlusAndSQLLoader() async throws {
+        let environment = try await flows.backedUp(
+            databaseExtra: "autorestoreautorestorecatalogtype: oracle\nautorestoreautorestorecatalog: /@autorestore")
+        let created = try flows.autorestore(environment, ["--createcatalog"])
+        #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
+        let run = try flows.autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let log = try #require(environment.contents(environment.root + "/autorestore/log").first { $0.hasSuffix("-orcl.log") })
+        #expect(environment.text(environment.root + "/autorestore/log/" + log).contains("Result recorded in the oracle catalog"))
+        // The catalog refuses connections: the restore passed, recording failed, the run fails.
+        try environment.sim(["inject", "refuse-connection", "autorestore"])
+        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let refused = try flows.autorestore(environment)
+        #expect(refused.status == 1, "\(refused.stdout)")
+        #expect(refused.stdout.contains("Restore succeeded, but recording the result failed"))
+    }
+
+    @Test func parallelRestoresUseTheirOwnCloneAndDirectories() async throws {
+        let environment = try OracleEnvironment(
+            databaseExtra: "\n[orcl2]\ndbid: 1999999999\nrecoverywindow: 2\nparallel: 1\nsnapexpirationdays: 31\ncustomverifydate: select max(createtime) from appdata.txlog\n")
+        let tns = environment.root + "/tns/tnsnames.ora"
+        try (environment.text(tns) + "\nORCL2 = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl2)))\n")
+            .write(toFile: tns, atomically: true, encoding: .utf8)
+        for (name, dbid) in [("orcl", "1433672784"), ("orcl2", "1999999999")] {
+            try environment.sim(["create-db", "--name", name, "--dbid", dbid, "--host", "backup"])
+            #expect(try environment.backup([name, "config"]).status == 0)
+        }
+        for _ in 0..<2 {
+            for name in ["orcl", "orcl2"] {
+                try environment.sim(["workload", name, "--transactions", "3", "--seconds-per-transaction", "60"])
+            }
+            try await Task.sleep(for: .milliseconds(1100))
+            let all = try environment.backup(["--all", "imagecopywithsnap", "--parallel", "2"])
+            #expect(all.status == 0, "\(all.stdout)")
+        }
+        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let run = try flows.autorestore(environment, ["--parallel", "2"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.components(separatedBy: "Restore successful").count == 3)
+        #expect(FileManager.default.fileExists(atPath: environment.root + "/autorestore/dest/orcl2/.oib-autorestore-workdir"))
+        let catalog = try SQLiteResultCatalog(path: environment.root + "/autorestore/log/autorestore-results.sqlite")
+        let clones = try await catalog.restores(database: nil, limit: 10).compactMap(\.record.restoreTarget)
+        #expect(Set(clones) == ["autorestore_orcl", "autorestore_orcl2"])
+    }
+}

@@ -224,29 +224,7 @@ struct AutorestoreRunner: Sendable {
     }
 
     func makeCatalog(settings: DatabaseSettings, logger: Logger) throws -> any ResultCatalog {
-        switch settings.autorestore.catalogType {
-        case "postgres":
-            guard let url = settings.autorestore.catalogLocation else {
-                throw CatalogError(.configuration, backend: "postgres", detail: "[autorestore] catalogurl is required")
-            }
-            return try PostgresResultCatalog(url: url, password: environment["OIB_CATALOG_PASSWORD"], logger: logger)
-        case "oracle":
-            guard let connect = settings.autorestore.catalogConnect, let home = settings.generic.oracleHome else {
-                throw CatalogError(.configuration, backend: "oracle", detail: "[autorestore] autorestorecatalog is required")
-            }
-            let runner = OracleRunner(home: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin),
-                                      baseEnvironment: environment,
-                                      timeouts: StepTimeouts(overrides: settings.generic.timeouts), logger: logger)
-            return OracleResultCatalog(
-                connect: connect, runner: runner,
-                templates: try BuiltInTemplates.load(BuiltInTemplates.restore,
-                                                     overrideDirectory: settings.generic.templateDirectory),
-                workDirectory: settings.autorestore.logDirectory ?? NSTemporaryDirectory())
-        default:
-            let path = settings.autorestore.catalogLocation
-                ?? (settings.autorestore.logDirectory ?? ".") + "/autorestore-results.sqlite"
-            return try SQLiteResultCatalog(path: path)
-        }
+        try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
     }
 
     /// ADR purge of the temporary instances' diagnostics (reference §7.3 l); failures are warnings.

@@ -1,3 +1,4 @@
+import AutorestoreEngine
 import BackupEngine
 import ConfigModel
 import Foundation
@@ -89,7 +90,7 @@ struct BackupRun {
 
         if dryRun {
             Output.line("Dry run of \(action) for \(database): nothing is executed, locked or written.")
-            try await perform(job)
+            _ = try await perform(job)
             return
         }
 
@@ -97,12 +98,19 @@ struct BackupRun {
             runLog: runLog, logPath: logPath, logRetentionDays: settings.generic.logRetentionDays,
             lockDirectory: destination, maxLockWait: .seconds(60 * (settings.generic.maxLockWaitMinutes ?? 0)),
             dumpLogToScreen: environment["BACKUP_LOG_TO_SCREEN"] == "TRUE")
+        let started = Date()
         do {
-            try await session.run(logger: logger) {
+            let snapshotID = try await session.run(logger: logger) {
                 logger.info("Configuration file: \(configuration.path)")
-                try await perform(job)
+                return try await perform(job)
             }
+            await recordBackupRun(settings: settings, started: started, success: true, snapshotID: snapshotID,
+                                  detail: nil, logger: logger)
         } catch {
+            if case .action(let underlying) = error {
+                await recordBackupRun(settings: settings, started: started, success: false, snapshotID: nil,
+                                      detail: "\(underlying)", logger: logger)
+            }
             switch error {
             case .lock(let lockError):
                 throw ToolExit(2, lockError.description)
@@ -116,15 +124,37 @@ struct BackupRun {
         }
     }
 
-    func perform(_ job: BackupJob) async throws {
+    /// Backup runs go to the results catalog when one is configured explicitly (`catalogfile` or `catalogurl`),
+    /// so reports can show backups beside restores. Recording is best effort here: a backup is not failed for it.
+    func recordBackupRun(settings: DatabaseSettings, started: Date, success: Bool, snapshotID: String?,
+                         detail: String?, logger: Logger) async
+    {
+        guard ["imagecopywithsnap", "backupimagecopy"].contains(action), settings.autorestore.catalogLocation != nil,
+            settings.autorestore.catalogType != "oracle"
+        else { return }
+        do {
+            let catalog = try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
+            try await catalog.prepare()
+            try await catalog.recordBackup(
+                BackupRunRecord(database: database, action: action, startedAt: started, finishedAt: Date(),
+                                success: success, snapshotID: snapshotID, failureDetail: detail))
+            logger.debug("Backup run recorded in the \(catalog.backendName) catalog")
+        } catch {
+            logger.warning("Recording the backup run in the results catalog failed: \(error)")
+        }
+    }
+
+    /// Runs the action; returns the snapshot it took, if any.
+    func perform(_ job: BackupJob) async throws -> String? {
         switch action {
         case "config": try await job.config()
-        case "imagecopywithsnap": _ = try await job.imageCopyWithSnap()
+        case "imagecopywithsnap": return try await job.imageCopyWithSnap().snapshotID
         case "missingarchlog": try await job.missingArchivelogs()
         case "setschedule": try await job.setSchedule()
         case "generaterestore": try job.generateRestore()
         case "backupimagecopy", "report", "validatebackup": try await job.plainRMAN(action)
         default: throw ToolExit.usage("unknown action \(action)")
         }
+        return nil
     }
 }

@@ -1,0 +1,94 @@
+import ConfigModel
+import Foundation
+import Logging
+import OracleTools
+import StorageKitTesting
+import Testing
+
+@testable import AutorestoreEngine
+
+/// The checks after opening the restored database, on SQL*Plus output as the templates print it.
+@Suite("Restore verification rules")
+struct VerificationTests {
+    func job(tolerance: Int = 5, timeAhead: FindingPolicy = .fail, nonlogged: FindingPolicy = .warn) throws
+        -> AutorestoreJob
+    {
+        let configuration = BackupConfiguration(
+            text: "[autorestore]\nautorestoremaxtoleranceminutes: \(tolerance)\n[orcl]\ndbid: 1\n", path: "/x/backup.cfg")
+        let settings = try configuration.database("orcl", for: [])
+        return AutorestoreJob(
+            settings: settings, storage: InMemoryStorageDriver(volumeName: "orcl", backend: InMemoryStorageBackend()),
+            oracleHome: OracleHome(path: "/nonexistent", tnsAdmin: nil), baseEnvironment: [:], timeouts: .init(),
+            templates: try ScriptTemplates(text: "[template]\nx: y\n", file: "t.cfg"), logger: Logger(label: "t"),
+            logFile: "/dev/null", validate: false, mounting: .direct, nonloggedPolicy: nonlogged,
+            timeAheadPolicy: timeAhead)
+    }
+
+    func verify(_ job: AutorestoreJob, _ output: String, expected: String = "2016-11-08 22:39:45") throws
+        -> AutorestoreResult
+    {
+        let progress = AutorestoreJob.Progress(
+            result: AutorestoreResult(database: "orcl", startedAt: Date(), finishedAt: Date(), validationPlanned: false))
+        try job.verify(output: output, expected: expected, progress: progress)
+        return progress.result
+    }
+
+    func reason(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch let failure as RestoreFailure {
+            return failure.reason.rawValue
+        } catch {
+            return "other"
+        }
+    }
+
+    let clean = "CUSTOM VERIFICATION TIME: 2016-11-08 22:39:35\nCORRUPT BLOCK COUNT: 0\nNONLOGGED BLOCK COUNT: 0\n"
+
+    @Test func withinToleranceRecordsTheDifference() throws {
+        let result = try verify(try job(), clean)
+        #expect(result.differenceSeconds == 10)
+        #expect(result.verifiedTime == "2016-11-08 22:39:35")
+    }
+
+    @Test func datafileNotOnlineFails() throws {
+        let job = try job()
+        #expect(reason { _ = try verify(job, clean + "DATAFILE STATUS: 5 OFFLINE AVAILABLE /u01/users02.dbf\n") }
+            == "datafile-not-online")
+    }
+
+    @Test func timesBothWays() throws {
+        let job = try job()
+        #expect(reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 22:30:00\n") } == "verified-time-behind")
+        #expect(reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 23:00:00\n") } == "verified-time-ahead")
+        #expect(reason { _ = try verify(try self.job(timeAhead: .warn), "CUSTOM VERIFICATION TIME: 2016-11-08 23:00:00\n") } == nil)
+        #expect(reason { _ = try verify(job, "no marker\n") } == "verification-query-failed")
+    }
+
+    @Test func blocks() throws {
+        let job = try job()
+        #expect(reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 22:39:35\nCORRUPT BLOCK COUNT: 2\n") } == "corrupt-blocks")
+        let nonlogged = "CUSTOM VERIFICATION TIME: 2016-11-08 22:39:35\nNONLOGGED BLOCK COUNT: 3\n"
+        #expect(reason { _ = try verify(job, nonlogged) } == nil)  // default: warning
+        #expect(reason { _ = try verify(try self.job(nonlogged: .fail), nonlogged) } == "nonlogged-blocks")
+    }
+
+    @Test func workDirectoryRefusals() throws {
+        #expect(throws: WorkDirectory.Refusal.self) { try WorkDirectory.prepare("/", homeDirectories: []) }
+        #expect(throws: WorkDirectory.Refusal.self) { try WorkDirectory.prepare("/etc", homeDirectories: []) }
+        let home = NSTemporaryDirectory() + "oib-home-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        #expect(throws: WorkDirectory.Refusal.self) { try WorkDirectory.prepare(home, homeDirectories: [home]) }
+        let foreign = NSTemporaryDirectory() + "oib-foreign-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+        try "precious".write(toFile: foreign + "/data.txt", atomically: true, encoding: .utf8)
+        #expect(throws: WorkDirectory.Refusal.self) { try WorkDirectory.prepare(foreign, homeDirectories: []) }
+        #expect(FileManager.default.fileExists(atPath: foreign + "/data.txt"))
+        try FileManager.default.removeItem(atPath: foreign + "/data.txt")
+        try WorkDirectory.prepare(foreign, homeDirectories: [])
+        try "scratch".write(toFile: foreign + "/init.ora", atomically: true, encoding: .utf8)
+        try WorkDirectory.prepare(foreign, homeDirectories: [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: foreign) == [WorkDirectory.markerFileName])
+    }
+}
