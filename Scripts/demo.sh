@@ -60,6 +60,9 @@ step "snapper orcl list"
 "$bin/snapper" orcl checkage || true
 
 step "autorestore orcl (with block validation)"
+# The restore host must not see production storage: autorestore refuses to run where the restored controlfile's
+# datafiles exist. Here the simulated production datafiles are moved out of reach, as on an isolated host.
+mv "$demo/sim-state/files/orcl/oradata" "$demo/sim-state/files/orcl/oradata.unreachable"
 [ ${#as_user[@]} -gt 0 ] && chown -R nobody "$demo"
 "${as_user[@]}" env AUTORESTORE_SAFE_SANDBOX=TRUE ORACLE_SIM_STATE="$ORACLE_SIM_STATE" BACKUPCONFIG="$BACKUPCONFIG" TZ=UTC \
   HOME="$demo" "$bin/autorestore" orcl | grep -E 'INFO|ERROR|WARNING|Exitstatus' | sed 's/^/  /'

@@ -9,7 +9,8 @@ struct AutorestoreFlowTests {
     /// Creates the database, configures it and takes `cycles` backups with workload between them.
     func backedUp(cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "",
                   beforeLastBackup: ((OracleEnvironment) throws -> Void)? = nil,
-                  afterBackups: ((OracleEnvironment) throws -> Void)? = nil) async throws -> OracleEnvironment
+                  afterBackups: ((OracleEnvironment) throws -> Void)? = nil, isolate: Bool = true) async throws
+        -> OracleEnvironment
     {
         let environment = try OracleEnvironment(extraConfig: extraConfig, databaseExtra: databaseExtra)
         try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
@@ -24,6 +25,7 @@ struct AutorestoreFlowTests {
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         }
         try afterBackups?(environment)
+        if isolate { try environment.isolateFromProduction() }
         try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         return environment
     }
@@ -139,6 +141,12 @@ struct AutorestoreFlowTests {
         #expect((row?.timeDifferenceSeconds ?? 0) < -300)
     }
 
+    @Test func visibleProductionStorageIsRefused() async throws {
+        let environment = try await backedUp(isolate: false)
+        let row = try await expectFailure(environment, reason: "production-storage-visible")
+        #expect(row?.failureDetail?.contains("not isolated") == true)
+    }
+
     @Test func snapshotWithoutRestoreContractIsNamed() async throws {
         let environment = try await backedUp(cycles: 1)
         let row = try await expectFailure(environment, reason: "missing-autorestore-cfg")
@@ -246,6 +254,7 @@ struct AutorestoreCatalogTests {
             let all = try environment.backup(["--all", "imagecopywithsnap", "--parallel", "2"])
             #expect(all.status == 0, "\(all.stdout)")
         }
+        try environment.isolateFromProduction()
         try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         let run = try flows.autorestore(environment, ["--parallel", "2"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")

@@ -75,6 +75,18 @@ final class OracleEnvironment {
 
     var backupArea: String { backupRoot + "/orcl" }
 
+    /// Makes the simulated production datafiles unreachable, as on an isolated restore host (autorestore refuses
+    /// to run where the restored controlfile's datafile paths exist). The catalog database stays reachable.
+    func isolateFromProduction() throws {
+        let files = root + "/sim-state/files"
+        for database in contents(files) where database != "catdb" {
+            let oradata = files + "/" + database + "/oradata"
+            if FileManager.default.fileExists(atPath: oradata) {
+                try FileManager.default.moveItem(atPath: oradata, toPath: oradata + ".unreachable")
+            }
+        }
+    }
+
     @discardableResult
     func sim(_ arguments: [String]) throws -> BuiltProducts.Result {
         let result = try BuiltProducts.run("oracle-sim", arguments, environment: environment)

@@ -247,6 +247,7 @@ public struct AutorestoreJob: Sendable {
         try await phase("mount", progress) {
             logger.debug("ACTION: mount database and catalog files")
             try await step(.controlfileFailed) { try await rman(oracle, "rmanmount", values) }
+            try await refuseVisibleProduction(oracle, values)
             try await step(.catalogFilesFailed) {
                 try await sqlplus(oracle, ["clearlogs"], values)
                 try await rman(oracle, "rmancatalog", values)
@@ -348,6 +349,26 @@ public struct AutorestoreJob: Sendable {
             let message = "\(nonlogged) NOLOGGING block range(s) changed after the last merge cannot be recovered from redo"
             if nonloggedPolicy == .fail { throw RestoreFailure(.nonloggedBlocks, message) }
             logger.warning("\(message)")
+        }
+    }
+
+    /// The restored controlfile still names production datafiles; if any of them exists here, this host can
+    /// reach production storage and must not run a restore (reference §8.11): stop before anything touches them.
+    func refuseVisibleProduction(_ oracle: OracleRunner, _ values: [String: String]) async throws {
+        guard templates.has("productiondatafiles") else {
+            logger.warning("Template productiondatafiles is missing: production visibility is not checked")
+            return
+        }
+        let output = try await step(.controlfileFailed) {
+            try await sqlplus(oracle, ["productiondatafiles"], values, silent: true)
+        }
+        let visible = OutputMarkers.values(after: "PRODUCTION DATAFILE:", in: output)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("+") && FileManager.default.fileExists(atPath: $0) }
+        if !visible.isEmpty {
+            throw RestoreFailure(
+                .productionVisible,
+                "production datafiles are visible on this host (\(visible.prefix(3).joined(separator: ", "))\(visible.count > 3 ? ", …" : "")): it is not isolated from production storage; refusing to restore here")
         }
     }
 

@@ -13,6 +13,8 @@ public struct RestoreFailure: Error, Sendable, CustomStringConvertible {
         public static let missingRestoreParameters = Reason("missing-autorestore-cfg")
         /// The restore contract does not describe this snapshot (its time is after the snapshot was taken).
         public static let wrongSnapshot = Reason("wrong-snapshot")
+        /// A production datafile named by the restored controlfile exists on this host: it is not isolated.
+        public static let productionVisible = Reason("production-storage-visible")
         public static let cloneFailed = Reason("clone-failed")
         public static let mountFailed = Reason("mount-failed")
         public static let startupFailed = Reason("startup-failed")

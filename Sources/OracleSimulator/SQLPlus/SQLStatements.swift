@@ -39,6 +39,7 @@ enum SQLStatements {
                     "select 'CURRENT DATABASE SCN: '||to_char(current_scn) from v$database union all select 'LAST ROW IN SCN TO TIME MAP: '||to_char(max(time_dp), 'yyyy-mm-dd hh24:mi:ss') from sys.smon_scn_time union all select 'MIN/MAX TIME FROM ARCHLOGS: '||to_char(min(first_time), 'yyyy-mm-dd hh24:mi:ss')||'-'||to_char(min(next_time), 'yyyy-mm-dd hh24:mi:ss') from v$archived_log where (select current_scn from v$database) between first_change# and next_change# union all select 'CUSTOM VERIFICATION TIME: '||to_char(({}), 'yyyy-mm-dd hh24:mi:ss') from dual",
                     verificationTimes
                 ),
+                ("select 'PRODUCTION DATAFILE: '||name from v$datafile order by file#", productionDatafiles),
                 (
                     "select 'DATAFILE STATUS: '||file_id||' '||online_status||' '||status||' '||file_name from dba_data_files where online_status not in ('SYSTEM','ONLINE') or status <> 'AVAILABLE' order by file_id",
                     datafileProblems
@@ -339,6 +340,13 @@ enum SQLStatements {
                 ])
             }
         }
+    }
+
+    /// The datafile names the (restored) controlfile records: production paths until the switch to copies.
+    static func productionDatafiles(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
+        let database = try context.requireDatabase()
+        let lines = database.datafiles.sorted { $0.fileNumber < $1.fileNumber }.map { "PRODUCTION DATAFILE: \($0.path)" }
+        return SQLOutcome(body: .rows(lines, count: lines.count), elapsed: 0.02)
     }
 
     static func datafileProblems(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
