@@ -78,9 +78,11 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel", "AutorestoreEngine"]),
         .target(name: "RetentionPolicy"),
         .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
-        .executableTarget(name: "retention-bench", dependencies: ["RetentionPolicy"], path: "Benchmarks/RetentionBenchmark"),
+        .executableTarget(
+            name: "retention-bench", dependencies: ["RetentionPolicy"], path: "Benchmarks/RetentionBenchmark"),
         .target(name: "StorageKit", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        .target(name: "StorageKitTesting", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "StorageKitTesting", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(name: "StorageLocalFS", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(name: "StorageBtrfs", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StorageKitTests", dependencies: ["StorageKit", "StorageKitTesting"]),

@@ -45,13 +45,14 @@ public struct BackupJob: Sendable {
     public var now: @Sendable () -> Date
     public var timeZone: TimeZone
 
-    public init(settings: DatabaseSettings, configurationPath: String, oracle: any OracleExecution,
-                templates: ScriptTemplates, storage: (any StorageDriver)?, retention: RetentionConfiguration?,
-                logger: Logger, logFile: String, programDirectory: String, osPassword: String? = nil,
-                restoreDestination: String = "+DATA", dryRun: Bool = false,
-                screen: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = { Date() },
-                timeZone: TimeZone = .current)
-    {
+    public init(
+        settings: DatabaseSettings, configurationPath: String, oracle: any OracleExecution,
+        templates: ScriptTemplates, storage: (any StorageDriver)?, retention: RetentionConfiguration?,
+        logger: Logger, logFile: String, programDirectory: String, osPassword: String? = nil,
+        restoreDestination: String = "+DATA", dryRun: Bool = false,
+        screen: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = { Date() },
+        timeZone: TimeZone = .current
+    ) {
         self.settings = settings
         self.configurationPath = configurationPath
         self.oracle = oracle
@@ -127,7 +128,8 @@ public struct BackupJob: Sendable {
         -> String
     {
         let values = values(connection: "/@\(tns ?? settings.name) as sysdba", extra: extra)
-        let script = [try render("sqlplusheader", values), body, try render("sqlplusfooter", values)]
+        let script =
+            [try render("sqlplusheader", values), body, try render("sqlplusfooter", values)]
             .joined(separator: "\n") + "\n"
         return try await oracle.sqlplus(script, silent: silent, secrets: secrets)
     }

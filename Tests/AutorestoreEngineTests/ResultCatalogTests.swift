@@ -7,13 +7,15 @@ import Testing
 /// Set by Scripts/fixtures-postgres.sh (a throw-away server on 127.0.0.1).
 let postgresURL = ProcessInfo.processInfo.environment["OIB_POSTGRES_URL"]
 
-func sampleRestore(_ database: String, start: TimeInterval, success: Bool, validated: Bool = false,
-                   difference: Int? = 10) -> RestoreRecord
-{
+func sampleRestore(
+    _ database: String, start: TimeInterval, success: Bool, validated: Bool = false,
+    difference: Int? = 10
+) -> RestoreRecord {
     RestoreRecord(
         database: database, startedAt: Date(timeIntervalSince1970: start),
         finishedAt: Date(timeIntervalSince1970: start + 600), success: success,
-        failureReason: success ? nil : "missing-archivelog", failureDetail: success ? nil : "RMAN-06054: media recovery requesting unknown archived log",
+        failureReason: success ? nil : "missing-archivelog",
+        failureDetail: success ? nil : "RMAN-06054: media recovery requesting unknown archived log",
         snapshotID: "\(database)-20161108T223946", restoreTarget: "autorestore", expectedTime: "2016-11-08 22:39:45",
         verifiedTime: "2016-11-08 22:39:35", timeDifferenceSeconds: difference, validated: validated,
         corruptBlocks: validated ? 0 : nil, phaseSeconds: ["clone": 1.5, "recover": 30.25],
@@ -28,8 +30,10 @@ func exerciseCatalog(_ catalog: some ResultCatalog) async throws {
     let first = sampleRestore(database, start: 1_478_600_000, success: true)
     let second = sampleRestore(database, start: 1_478_700_000, success: false, difference: nil)
     let third = sampleRestore(database, start: 1_478_800_000, success: true, validated: true, difference: 20)
-    let ids = [try await catalog.recordRestore(first), try await catalog.recordRestore(second),
-               try await catalog.recordRestore(third)]
+    let ids = [
+        try await catalog.recordRestore(first), try await catalog.recordRestore(second),
+        try await catalog.recordRestore(third),
+    ]
     #expect(Set(ids).count == 3)
     let stored = try await catalog.restores(database: database, limit: 10)
     #expect(stored.map(\.record) == [third, second, first])  // newest first, every field round-trips
@@ -44,10 +48,11 @@ func exerciseCatalog(_ catalog: some ResultCatalog) async throws {
     #expect(summary.averageRestoreMinutes == 10)
     #expect(summary.restoreCount == 3)
 
-    let backup = BackupRunRecord(database: database, action: "imagecopywithsnap",
-                                 startedAt: Date(timeIntervalSince1970: 1_478_641_000),
-                                 finishedAt: Date(timeIntervalSince1970: 1_478_641_023), success: true,
-                                 snapshotID: "\(database)-20161108T215336")
+    let backup = BackupRunRecord(
+        database: database, action: "imagecopywithsnap",
+        startedAt: Date(timeIntervalSince1970: 1_478_641_000),
+        finishedAt: Date(timeIntervalSince1970: 1_478_641_023), success: true,
+        snapshotID: "\(database)-20161108T215336")
     try await catalog.recordBackup(backup)
     #expect(try await catalog.backups(database: database, limit: 5).map(\.record) == [backup])
 }
@@ -66,7 +71,10 @@ struct ResultCatalogTests {
         #expect(error?.code == .unreachable)
     }
 
-    @Test(.enabled(if: postgresURL != nil, "OIB_POSTGRES_URL is not set: run Scripts/test.sh, which starts a throw-away PostgreSQL"))
+    @Test(
+        .enabled(
+            if: postgresURL != nil,
+            "OIB_POSTGRES_URL is not set: run Scripts/test.sh, which starts a throw-away PostgreSQL"))
     func postgres() async throws {
         try await exerciseCatalog(try PostgresResultCatalog(url: postgresURL!, logger: Logger(label: "pg")))
     }

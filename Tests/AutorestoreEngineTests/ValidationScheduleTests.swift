@@ -30,8 +30,9 @@ struct ValidationScheduleTests {
         let utc = TimeZone(identifier: "UTC")!
         let plan = ValidationSchedule.plan(key: "orcl", modulus: 30, now: now, timeZone: utc)
         #expect(plan == .init(validateToday: false, daysToNext: 23, nextDate: "2016-12-01"))
-        #expect(ValidationSchedule.listingLine(database: "orcl", key: "orcl", modulus: 30, now: now, timeZone: utc)
-            == "orcl: 2016-12-01 (in 23 days)")
+        #expect(
+            ValidationSchedule.listingLine(database: "orcl", key: "orcl", modulus: 30, now: now, timeZone: utc)
+                == "orcl: 2016-12-01 (in 23 days)")
     }
 
     @Test func validationDayHasFullModulusToNext() {
@@ -58,8 +59,10 @@ struct ValidationScheduleTests {
         let start = Date(timeIntervalSince1970: 17_000 * 86_400)
         for key in ["orcl", "cdb1", "olddb", "cdb1-shifted"] {
             let days = (0..<7).filter {
-                ValidationSchedule.plan(key: key, modulus: 7, now: start.addingTimeInterval(Double($0) * 86_400),
-                                        timeZone: TimeZone(identifier: "UTC")!).validateToday
+                ValidationSchedule.plan(
+                    key: key, modulus: 7, now: start.addingTimeInterval(Double($0) * 86_400),
+                    timeZone: TimeZone(identifier: "UTC")!
+                ).validateToday
             }
             #expect(days.count == 1, "\(key)")
         }

@@ -14,7 +14,8 @@ struct VerificationTests {
         -> AutorestoreJob
     {
         let configuration = BackupConfiguration(
-            text: "[autorestore]\nautorestoremaxtoleranceminutes: \(tolerance)\n[orcl]\ndbid: 1\n", path: "/x/backup.cfg")
+            text: "[autorestore]\nautorestoremaxtoleranceminutes: \(tolerance)\n[orcl]\ndbid: 1\n",
+            path: "/x/backup.cfg")
         let settings = try configuration.database("orcl", for: [])
         return AutorestoreJob(
             settings: settings, storage: InMemoryStorageDriver(volumeName: "orcl", backend: InMemoryStorageBackend()),
@@ -28,7 +29,8 @@ struct VerificationTests {
         -> AutorestoreResult
     {
         let progress = AutorestoreJob.Progress(
-            result: AutorestoreResult(database: "orcl", startedAt: Date(), finishedAt: Date(), validationPlanned: false))
+            result: AutorestoreResult(database: "orcl", startedAt: Date(), finishedAt: Date(), validationPlanned: false)
+        )
         try job.verify(output: output, expected: expected, progress: progress)
         return progress.result
     }
@@ -54,21 +56,28 @@ struct VerificationTests {
 
     @Test func datafileNotOnlineFails() throws {
         let job = try job()
-        #expect(reason { _ = try verify(job, clean + "DATAFILE STATUS: 5 OFFLINE AVAILABLE /u01/users02.dbf\n") }
-            == "datafile-not-online")
+        #expect(
+            reason { _ = try verify(job, clean + "DATAFILE STATUS: 5 OFFLINE AVAILABLE /u01/users02.dbf\n") }
+                == "datafile-not-online")
     }
 
     @Test func timesBothWays() throws {
         let job = try job()
-        #expect(reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 22:30:00\n") } == "verified-time-behind")
-        #expect(reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 23:00:00\n") } == "verified-time-ahead")
-        #expect(reason { _ = try verify(try self.job(timeAhead: .warn), "CUSTOM VERIFICATION TIME: 2016-11-08 23:00:00\n") } == nil)
+        #expect(
+            reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 22:30:00\n") } == "verified-time-behind")
+        #expect(
+            reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 23:00:00\n") } == "verified-time-ahead")
+        #expect(
+            reason { _ = try verify(try self.job(timeAhead: .warn), "CUSTOM VERIFICATION TIME: 2016-11-08 23:00:00\n") }
+                == nil)
         #expect(reason { _ = try verify(job, "no marker\n") } == "verification-query-failed")
     }
 
     @Test func blocks() throws {
         let job = try job()
-        #expect(reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 22:39:35\nCORRUPT BLOCK COUNT: 2\n") } == "corrupt-blocks")
+        #expect(
+            reason { _ = try verify(job, "CUSTOM VERIFICATION TIME: 2016-11-08 22:39:35\nCORRUPT BLOCK COUNT: 2\n") }
+                == "corrupt-blocks")
         let nonlogged = "CUSTOM VERIFICATION TIME: 2016-11-08 22:39:35\nNONLOGGED BLOCK COUNT: 3\n"
         #expect(reason { _ = try verify(job, nonlogged) } == nil)  // default: warning
         #expect(reason { _ = try verify(try self.job(nonlogged: .fail), nonlogged) } == "nonlogged-blocks")

@@ -18,15 +18,18 @@ struct AutorestoreParametersTests {
 
     @Test func logSwitchReplacesInsteadOfAppending() throws {
         let directory = try makeTemporaryDirectory()
-        #expect(try AutorestoreParameters.recordLogSwitch(directory: directory, scn: "1", time: "t", bctFile: "") == false)
+        #expect(
+            try AutorestoreParameters.recordLogSwitch(directory: directory, scn: "1", time: "t", bctFile: "") == false)
         #expect(!FileManager.default.fileExists(atPath: directory + "/autorestore.cfg"))  // first run: no file
 
         try afterRun.write(toFile: directory + "/autorestore.cfg", atomically: true, encoding: .utf8)
-        try AutorestoreParameters.recordLogSwitch(directory: directory, scn: "799175", time: "2016-11-08 21:53:35",
-                                                  bctFile: "/u01/bct.chg")
+        try AutorestoreParameters.recordLogSwitch(
+            directory: directory, scn: "799175", time: "2016-11-08 21:53:35",
+            bctFile: "/u01/bct.chg")
         // A failed run leaves its values; the next run replaces them.
-        try AutorestoreParameters.recordLogSwitch(directory: directory, scn: "799500", time: "2016-11-08 22:39:45",
-                                                  bctFile: "/u01/bct.chg")
+        try AutorestoreParameters.recordLogSwitch(
+            directory: directory, scn: "799500", time: "2016-11-08 22:39:45",
+            bctFile: "/u01/bct.chg")
         let text = try String(contentsOfFile: directory + "/autorestore.cfg", encoding: .utf8)
         #expect(text.components(separatedBy: "lasttime:").count == 2)
         let parameters = try #require(try AutorestoreParameters.read(directory: directory))
@@ -45,8 +48,11 @@ struct AutorestoreParametersTests {
 
     @Test func incompleteFileIsNotRestorable() throws {
         let parameters = try AutorestoreParameters(text: "[dbparams]\n", file: "a.cfg")
-        #expect(parameters.missingForRestore == ["db_name", "lasttime", "compatible", "db_block_size", "db_files",
-                                                 "undo_tablespace"])
+        #expect(
+            parameters.missingForRestore == [
+                "db_name", "lasttime", "compatible", "db_block_size", "db_files",
+                "undo_tablespace",
+            ])
         #expect(throws: ConfigError.self) { try AutorestoreParameters(text: "garbage", file: "a.cfg") }
     }
 }

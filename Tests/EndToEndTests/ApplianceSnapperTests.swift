@@ -17,11 +17,12 @@ final class StorageSimulatorProcess {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try seed.write(toFile: directory + "/seed.json", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("storage-sim"))
-        process.arguments = [
-            "--vendor", vendor, "--port", "0", "--generate-certs", directory, "--user", "admin", "--password",
-            "secret", "--seed", directory + "/seed.json", "--port-file", directory + "/port", "--parent-pid",
-            String(getpid()), "--idle-timeout", "300",
-        ] + extra
+        process.arguments =
+            [
+                "--vendor", vendor, "--port", "0", "--generate-certs", directory, "--user", "admin", "--password",
+                "secret", "--seed", directory + "/seed.json", "--port-file", directory + "/port", "--parent-pid",
+                String(getpid()), "--idle-timeout", "300",
+            ] + extra
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
@@ -54,28 +55,28 @@ struct ApplianceSnapperTests {
     func configuration(_ section: String, credentials: (String, String), directory: String) throws -> String {
         let path = directory + "/backup.cfg"
         try """
-            [generic]
-            logretention: 7
-            backupdest: \(directory)/backup
-            tnsadmin: tns
-            oraclehome: /u01/db
-            maxlockwait: 1
-            warningsnapage: 26
-            criticalsnapage: 50
-            \(section)
-            [autorestore]
-            autorestoredestination: \(directory)/dest
-            autorestoreclonename: autorestore
-            autorestoremountpoint: \(directory)/mnt
-            autorestoresnapage: 0
-            autorestorelogdir: \(directory)/log
-            autorestoremaxtoleranceminutes: 5
-            [orcl]
-            dbid: 1433672784
-            recoverywindow: 2
-            parallel: 2
-            snapexpirationdays: 31
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        [generic]
+        logretention: 7
+        backupdest: \(directory)/backup
+        tnsadmin: tns
+        oraclehome: /u01/db
+        maxlockwait: 1
+        warningsnapage: 26
+        criticalsnapage: 50
+        \(section)
+        [autorestore]
+        autorestoredestination: \(directory)/dest
+        autorestoreclonename: autorestore
+        autorestoremountpoint: \(directory)/mnt
+        autorestoresnapage: 0
+        autorestorelogdir: \(directory)/log
+        autorestoremaxtoleranceminutes: 5
+        [orcl]
+        dbid: 1433672784
+        recoverywindow: 2
+        parallel: 2
+        snapexpirationdays: 31
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(
             atPath: directory + "/" + credentials.0, contents: Data(credentials.1.utf8),
             attributes: [.posixPermissions: 0o600])
@@ -91,7 +92,9 @@ struct ApplianceSnapperTests {
             let created = try snapper(["orcl", "create"])
             #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
             #expect(created.stdout.hasPrefix("Snapshot created: \(snapshotPrefix)"))
-            names.append(String(created.stdout.dropFirst("Snapshot created: ".count)).trimmingCharacters(in: .whitespacesAndNewlines))
+            names.append(
+                String(created.stdout.dropFirst("Snapshot created: ".count)).trimmingCharacters(
+                    in: .whitespacesAndNewlines))
             try await Task.sleep(for: .milliseconds(1100))
         }
         let list = try snapper(["orcl", "list"])
@@ -105,7 +108,8 @@ struct ApplianceSnapperTests {
         let clone = try snapper(["orcl", "clone", names[0]])
         #expect(clone.status == 0, "\(clone.stdout)\(clone.stderr)")
         #expect(clone.stdout.contains("Clone created."))
-        #expect(clone.stdout.contains("mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 "))
+        #expect(
+            clone.stdout.contains("mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 "))
         let cloneName = String(clone.stdout.split(separator: "\n")[1].dropFirst("Clone name: ".count))
         #expect(try snapper(["orcl", "listclones"]).stdout.contains(cloneName))
         let held = try snapper(["orcl", "dropsnap", names[0]])

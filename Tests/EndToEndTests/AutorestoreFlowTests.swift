@@ -7,9 +7,11 @@ import Testing
 @Suite("autorestore end to end (oracle-sim + localfs + SQLite)", .serialized)
 struct AutorestoreFlowTests {
     /// Creates the database, configures it and takes `cycles` backups with workload between them.
-    func backedUp(cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "",
-                  beforeLastBackup: ((OracleEnvironment) throws -> Void)? = nil,
-                  afterBackups: ((OracleEnvironment) throws -> Void)? = nil, isolate: Bool = true) async throws
+    func backedUp(
+        cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "",
+        beforeLastBackup: ((OracleEnvironment) throws -> Void)? = nil,
+        afterBackups: ((OracleEnvironment) throws -> Void)? = nil, isolate: Bool = true
+    ) async throws
         -> OracleEnvironment
     {
         let environment = try OracleEnvironment(extraConfig: extraConfig, databaseExtra: databaseExtra)
@@ -50,13 +52,15 @@ struct AutorestoreFlowTests {
         return row
     }
 
-    func autorestore(_ environment: OracleEnvironment, _ arguments: [String] = ["orcl"],
-                     sandbox: Bool = true) throws -> BuiltProducts.Result
-    {
+    func autorestore(
+        _ environment: OracleEnvironment, _ arguments: [String] = ["orcl"],
+        sandbox: Bool = true
+    ) throws -> BuiltProducts.Result {
         var env = environment.environment
         if sandbox { env["AUTORESTORE_SAFE_SANDBOX"] = "TRUE" }
-        return try BuiltProducts.runUnprivileged("autorestore", ["--config", environment.configPath] + arguments,
-                                                 environment: env)
+        return try BuiltProducts.runUnprivileged(
+            "autorestore", ["--config", environment.configPath] + arguments,
+            environment: env)
     }
 
     func results(_ environment: OracleEnvironment) async throws -> [RestoreRecord] {
@@ -90,8 +94,9 @@ struct AutorestoreFlowTests {
         #expect(noSandbox.status == 3)
         #expect(noSandbox.stdout.contains("AUTORESTORE_SAFE_SANDBOX TO VALUE TRUE (CASE SENSITIVE)"))
         if getuid() == 0 {
-            let asRoot = try BuiltProducts.run("autorestore", ["--config", environment.configPath, "orcl"],
-                                               environment: ["AUTORESTORE_SAFE_SANDBOX": "TRUE"])
+            let asRoot = try BuiltProducts.run(
+                "autorestore", ["--config", environment.configPath, "orcl"],
+                environment: ["AUTORESTORE_SAFE_SANDBOX": "TRUE"])
             #expect(asRoot.status == 1)
             #expect(asRoot.stderr.contains("No, I will not run as root."))
         }
@@ -179,7 +184,8 @@ struct AutorestoreFlowTests {
 
     @Test func unreachableCatalogFailsTheRun() async throws {
         let environment = try await backedUp(
-            databaseExtra: "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: postgres://oib@127.0.0.1:1/none")
+            databaseExtra:
+                "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: postgres://oib@127.0.0.1:1/none")
         let run = try autorestore(environment)
         #expect(run.status == 1, "\(run.stdout)")
         #expect(run.stdout.contains("Restore successful, elapsed time"))
@@ -226,8 +232,11 @@ struct AutorestoreCatalogTests {
         #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
         let run = try flows.autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        let log = try #require(environment.contents(environment.root + "/autorestore/log").first { $0.hasSuffix("-orcl.log") })
-        #expect(environment.text(environment.root + "/autorestore/log/" + log).contains("Result recorded in the oracle catalog"))
+        let log = try #require(
+            environment.contents(environment.root + "/autorestore/log").first { $0.hasSuffix("-orcl.log") })
+        #expect(
+            environment.text(environment.root + "/autorestore/log/" + log).contains(
+                "Result recorded in the oracle catalog"))
         // The catalog refuses connections: the restore passed, recording failed, the run fails.
         try environment.sim(["inject", "refuse-connection", "autorestore"])
         try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
@@ -238,9 +247,13 @@ struct AutorestoreCatalogTests {
 
     @Test func parallelRestoresUseTheirOwnCloneAndDirectories() async throws {
         let environment = try OracleEnvironment(
-            databaseExtra: "\n[orcl2]\ndbid: 1999999999\nrecoverywindow: 2\nparallel: 1\nsnapexpirationdays: 31\ncustomverifydate: select max(createtime) from appdata.txlog\n")
+            databaseExtra:
+                "\n[orcl2]\ndbid: 1999999999\nrecoverywindow: 2\nparallel: 1\nsnapexpirationdays: 31\ncustomverifydate: select max(createtime) from appdata.txlog\n"
+        )
         let tns = environment.root + "/tns/tnsnames.ora"
-        try (environment.text(tns) + "\nORCL2 = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl2)))\n")
+        try
+            (environment.text(tns)
+            + "\nORCL2 = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl2)))\n")
             .write(toFile: tns, atomically: true, encoding: .utf8)
         for (name, dbid) in [("orcl", "1433672784"), ("orcl2", "1999999999")] {
             try environment.sim(["create-db", "--name", name, "--dbid", dbid, "--host", "backup"])
@@ -259,7 +272,9 @@ struct AutorestoreCatalogTests {
         let run = try flows.autorestore(environment, ["--parallel", "2"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.components(separatedBy: "Restore successful").count == 3)
-        #expect(FileManager.default.fileExists(atPath: environment.root + "/autorestore/dest/orcl2/.oib-autorestore-workdir"))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: environment.root + "/autorestore/dest/orcl2/.oib-autorestore-workdir"))
         let catalog = try SQLiteResultCatalog(path: environment.root + "/autorestore/log/autorestore-results.sqlite")
         let clones = try await catalog.restores(database: nil, limit: 10).compactMap(\.record.restoreTarget)
         #expect(Set(clones) == ["autorestore_orcl", "autorestore_orcl2"])

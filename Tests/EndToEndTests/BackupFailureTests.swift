@@ -14,18 +14,24 @@ struct BackupFailureTests {
     }
 
     static let injections: [Injection] = [
-        Injection(step: "missing archivelog query", statement: "'BACKUP force as copy archivelog sequence '",
-                  tool: "sqlplus", logMentions: "SQL*Plus exited with code"),
-        Injection(step: "log switch", statement: "alter system archive log current", tool: "sqlplus",
-                  logMentions: "SQL*Plus exited with code"),
-        Injection(step: "expired copies query", statement: "'DELETECOPY: delete noprompt datafilecopy '",
-                  tool: "sqlplus", logMentions: "SQL*Plus exited with code"),
-        Injection(step: "refresh", statement: "recover copy of database", tool: "rman",
-                  logMentions: "RMAN execution failed with code"),
-        Injection(step: "controlfile backup", statement: "backup current controlfile", tool: "rman",
-                  logMentions: "RMAN execution failed with code"),
-        Injection(step: "parameter query", statement: "'dbconfig-'", tool: "sqlplus",
-                  logMentions: "SQL*Plus exited with code"),
+        Injection(
+            step: "missing archivelog query", statement: "'BACKUP force as copy archivelog sequence '",
+            tool: "sqlplus", logMentions: "SQL*Plus exited with code"),
+        Injection(
+            step: "log switch", statement: "alter system archive log current", tool: "sqlplus",
+            logMentions: "SQL*Plus exited with code"),
+        Injection(
+            step: "expired copies query", statement: "'DELETECOPY: delete noprompt datafilecopy '",
+            tool: "sqlplus", logMentions: "SQL*Plus exited with code"),
+        Injection(
+            step: "refresh", statement: "recover copy of database", tool: "rman",
+            logMentions: "RMAN execution failed with code"),
+        Injection(
+            step: "controlfile backup", statement: "backup current controlfile", tool: "rman",
+            logMentions: "RMAN execution failed with code"),
+        Injection(
+            step: "parameter query", statement: "'dbconfig-'", tool: "sqlplus",
+            logMentions: "SQL*Plus exited with code"),
         Injection(step: "snapshot", statement: nil, tool: nil, logMentions: "createSnapshot"),
     ]
 
@@ -65,7 +71,8 @@ struct BackupFailureTests {
         #expect(log.contains("ERROR    orcl            imagecopywithsnap failed"), "\(injection): \(log)")
         #expect(log.contains(injection.logMentions), "\(injection)")
         #expect(environment.contents(environment.backupArea).filter { $0.hasSuffix(".lck") }.isEmpty)
-        #expect(Set(snapshotsBefore).isSubset(of: environment.contents(snapshots)), "\(injection): a snapshot was deleted")
+        #expect(
+            Set(snapshotsBefore).isSubset(of: environment.contents(snapshots)), "\(injection): a snapshot was deleted")
         let copiesAfter = environment.contents(environment.backupArea).filter { $0.hasPrefix("data_D-") }
         #expect(copiesAfter.count >= copiesBefore.count, "\(injection): image copies were deleted")
         let contractAfter = environment.text(environment.backupArea + "/autorestore.cfg")
@@ -76,8 +83,10 @@ struct BackupFailureTests {
         let environment = try OracleEnvironment(extraConfig: "timeoutsqlplus: 2")
         try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
         #expect(try environment.backup(["orcl", "config"]).status == 0)
-        try environment.sim(["inject", "hang", "--statement", "alter system archive log current", "--tool", "sqlplus",
-                             "--seconds", "60"])
+        try environment.sim([
+            "inject", "hang", "--statement", "alter system archive log current", "--tool", "sqlplus",
+            "--seconds", "60",
+        ])
         let started = Date()
         let run = try environment.backup(["orcl", "imagecopywithsnap"])
         #expect(run.status == 1)
@@ -93,7 +102,9 @@ struct BackupFailureTests {
         #expect(try environment.backup(["orcl", "config"]).status == 0)
         let run = try environment.backup(["orcl", "imagecopywithsnap"])
         #expect(run.status == 0, "\(run.stdout)")
-        #expect(environment.latestLog("imagecopywithsnap").contains("WARNING  orcl            \(environment.oracleHome)/OPatch/opatch not found"))
+        #expect(
+            environment.latestLog("imagecopywithsnap").contains(
+                "WARNING  orcl            \(environment.oracleHome)/OPatch/opatch not found"))
     }
 }
 
@@ -105,7 +116,10 @@ struct BackupVariantTests {
         try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
         let run = try environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.containsInOrder(["conn /@orclprim as sysdba", "CURRENT DATABASE TIME", "alter system archive log current"]))
+        #expect(
+            run.stdout.containsInOrder([
+                "conn /@orclprim as sysdba", "CURRENT DATABASE TIME", "alter system archive log current",
+            ]))
         let config = try environment.backup(["--dry-run", "orcl", "config"])
         #expect(config.stdout.contains("CONFIGURE ARCHIVELOG DELETION POLICY TO APPLIED ON ALL STANDBY;"))
     }
@@ -132,13 +146,16 @@ struct BackupVariantTests {
         #expect(state.contains("C##BACKUPEXEC"), "\(state.prefix(2000))")
     }
 
-    @Test(.enabled(if: btrfsRoot != nil, "OIB_BTRFS_ROOT is not set: run Scripts/test.sh as root to loop-mount a btrfs"))
+    @Test(
+        .enabled(if: btrfsRoot != nil, "OIB_BTRFS_ROOT is not set: run Scripts/test.sh as root to loop-mount a btrfs"))
     func threeBackupsOnBtrfs() async throws {
         let root = btrfsRoot! + "/backup-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let environment = try OracleEnvironment(driver: "btrfs", backupRoot: root)
         try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        #expect(try BuiltProducts.run("snapper", ["orcl", "volume", "create"], environment: environment.environment).status == 0)
+        #expect(
+            try BuiltProducts.run("snapper", ["orcl", "volume", "create"], environment: environment.environment).status
+                == 0)
         #expect(try environment.backup(["orcl", "config"]).status == 0)
         for _ in 0..<3 {
             try environment.sim(["workload", "orcl", "--transactions", "3"])

@@ -16,12 +16,13 @@ struct BackupFlowTests {
         let config = try environment.backup(["orcl", "config"])
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
         #expect(FileManager.default.fileExists(atPath: environment.backupArea + "/archivelog"))
-        #expect(environment.latestLog("config").containsInOrder([
-            "INFO     orcl            Configuration file: \(environment.configPath)",
-            "INFO     orcl            Running RMAN configuration",
-            "CONFIGURE RETENTION POLICY TO RECOVERY WINDOW OF 2 DAYS",
-            "INFO     orcl            Running additional configuration from SQL*Plus",
-        ]))
+        #expect(
+            environment.latestLog("config").containsInOrder([
+                "INFO     orcl            Configuration file: \(environment.configPath)",
+                "INFO     orcl            Running RMAN configuration",
+                "CONFIGURE RETENTION POLICY TO RECOVERY WINDOW OF 2 DAYS",
+                "INFO     orcl            Running additional configuration from SQL*Plus",
+            ]))
 
         var snapshotNames: [String] = []
         for cycle in 1...3 {
@@ -30,12 +31,13 @@ struct BackupFlowTests {
             let run = try environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "cycle \(cycle): \(run.stdout)\(run.stderr)")
             let log = environment.latestLog("imagecopywithsnap")
-            #expect(log.containsInOrder([
-                "Check if there are missing archivelogs", "Switch current log", "Snap the current backup area",
-                "Created snapshot: orcl-", "Checking for expired datafile copies", "Refresh imagecopy",
-                "Clean expired snapshots", "Dump additional information about the environment to the log file",
-                "Write database parameters for autorestore", "------------ TOTAL ------------",
-            ]), "cycle \(cycle) log:\n\(log)")
+            #expect(
+                log.containsInOrder([
+                    "Check if there are missing archivelogs", "Switch current log", "Snap the current backup area",
+                    "Created snapshot: orcl-", "Checking for expired datafile copies", "Refresh imagecopy",
+                    "Clean expired snapshots", "Dump additional information about the environment to the log file",
+                    "Write database parameters for autorestore", "------------ TOTAL ------------",
+                ]), "cycle \(cycle) log:\n\(log)")
             if let line = log.split(separator: "\n").first(where: { $0.contains("Created snapshot: ") }) {
                 snapshotNames.append(String(line.split(separator: " ").last!))
             }
@@ -87,12 +89,13 @@ struct BackupFlowTests {
         let before = environment.contents(environment.backupArea)
         let run = try environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        #expect(run.stdout.containsInOrder([
-            "--- SQL*Plus script", "BACKUP force as copy", "--- SQL*Plus script", "CURRENT DATABASE TIME",
-            "--- storage (localfs) ---\ncreate snapshot orcl-", "DELETECOPY", "--- RMAN script",
-            "recover copy of database with tag 'image_copy_backup'", "--- retention plan",
-            "dbconfig-",
-        ]), "\(run.stdout)")
+        #expect(
+            run.stdout.containsInOrder([
+                "--- SQL*Plus script", "BACKUP force as copy", "--- SQL*Plus script", "CURRENT DATABASE TIME",
+                "--- storage (localfs) ---\ncreate snapshot orcl-", "DELETECOPY", "--- RMAN script",
+                "recover copy of database with tag 'image_copy_backup'", "--- retention plan",
+                "dbconfig-",
+            ]), "\(run.stdout)")
         #expect(environment.contents(environment.backupArea) == before)
     }
 

@@ -9,17 +9,19 @@ final class OracleEnvironment {
     let configPath: String
     var environment: [String: String]
 
-    init(driver: String = "localfs", backupRoot explicitBackupRoot: String? = nil, extraConfig: String = "",
-         databaseExtra: String = "") throws
-    {
+    init(
+        driver: String = "localfs", backupRoot explicitBackupRoot: String? = nil, extraConfig: String = "",
+        databaseExtra: String = ""
+    ) throws {
         root = NSTemporaryDirectory() + "oib-e2e-\(UUID().uuidString.prefix(8))"
         oracleHome = root + "/oraclehome"
         configPath = root + "/backup.cfg"
         backupRoot = explicitBackupRoot ?? root + "/backup"
         let files = FileManager.default
-        for directory in [oracleHome + "/bin", oracleHome + "/OPatch", root + "/tns", backupRoot,
-                          root + "/autorestore/dest", root + "/autorestore/mnt", root + "/autorestore/log"]
-        {
+        for directory in [
+            oracleHome + "/bin", oracleHome + "/OPatch", root + "/tns", backupRoot,
+            root + "/autorestore/dest", root + "/autorestore/mnt", root + "/autorestore/log",
+        ] {
             try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let simulator = BuiltProducts.path("oracle-sim")
@@ -28,43 +30,43 @@ final class OracleEnvironment {
         }
         try files.createSymbolicLink(atPath: oracleHome + "/OPatch/opatch", withDestinationPath: simulator)
         try """
-            ORCL = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl)))
-            RMAN = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = catdb)))
-            AUTORESTORE = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = catdb)))
-            """.write(toFile: root + "/tns/tnsnames.ora", atomically: true, encoding: .utf8)
+        ORCL = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl)))
+        RMAN = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = catdb)))
+        AUTORESTORE = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = cathost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = catdb)))
+        """.write(toFile: root + "/tns/tnsnames.ora", atomically: true, encoding: .utf8)
         try """
-            [generic]
-            logretention: 7
-            backupdest: \(backupRoot)
-            tnsadmin: tns
-            osuser: oracle
-            oraclehome: \(oracleHome)
-            maxlockwait: 1
-            warningsnapage: 26
-            criticalsnapage: 50
-            snappermodule: \(driver)
-            requiremount: FALSE
-            \(extraConfig)
-            [rman]
-            catalog: /@rman
+        [generic]
+        logretention: 7
+        backupdest: \(backupRoot)
+        tnsadmin: tns
+        osuser: oracle
+        oraclehome: \(oracleHome)
+        maxlockwait: 1
+        warningsnapage: 26
+        criticalsnapage: 50
+        snappermodule: \(driver)
+        requiremount: FALSE
+        \(extraConfig)
+        [rman]
+        catalog: /@rman
 
-            [autorestore]
-            autorestoredestination: \(root)/autorestore/dest
-            autorestoreclonename: autorestore
-            autorestoremountpoint: \(root)/autorestore/mnt
-            autorestoresnapage: 0
-            autorestorelogdir: \(root)/autorestore/log
-            autorestoremaxtoleranceminutes: 5
+        [autorestore]
+        autorestoredestination: \(root)/autorestore/dest
+        autorestoreclonename: autorestore
+        autorestoremountpoint: \(root)/autorestore/mnt
+        autorestoresnapage: 0
+        autorestorelogdir: \(root)/autorestore/log
+        autorestoremaxtoleranceminutes: 5
 
-            [orcl]
-            dbid: 1433672784
-            recoverywindow: 2
-            parallel: 2
-            snapexpirationdays: 31
-            snapexpirationmonths: 6
-            customverifydate: select max(createtime) from appdata.txlog
-            \(databaseExtra)
-            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        [orcl]
+        dbid: 1433672784
+        recoverywindow: 2
+        parallel: 2
+        snapexpirationdays: 31
+        snapexpirationmonths: 6
+        customverifydate: select max(createtime) from appdata.txlog
+        \(databaseExtra)
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
         environment = [
             "ORACLE_SIM_STATE": root + "/sim-state", "ORACLE_SIM_NOW": "2016-11-08 21:50:00", "TZ": "UTC",
             "BACKUPCONFIG": configPath,

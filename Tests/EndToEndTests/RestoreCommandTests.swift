@@ -24,16 +24,22 @@ struct RestoreCommandTests {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        let target = formatter.string(from: try #require(formatter.date(from: String(lastTime))).addingTimeInterval(-120))
+        let target = formatter.string(
+            from: try #require(formatter.date(from: String(lastTime))).addingTimeInterval(-120))
         let listed = try restore(environment, ["orcl", "--list-snapshots"])
         #expect(listed.status == 0, "\(listed.stdout)\(listed.stderr)")
         #expect(listed.stdout.components(separatedBy: " UTC] total=").count == 4)
 
-        let run = try restore(environment, ["orcl", "--target-time", target, "--utc", "--sid", "pit1",
-                                            "--snapshot", (snapshot as NSString).lastPathComponent, "--yes"])
+        let run = try restore(
+            environment,
+            [
+                "orcl", "--target-time", target, "--utc", "--sid", "pit1",
+                "--snapshot", (snapshot as NSString).lastPathComponent, "--yes",
+            ])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Database restore complete"))
-        let verifiedLine = try #require(run.stdout.split(separator: "\n").first { $0.contains("Verified restored database time: ") })
+        let verifiedLine = try #require(
+            run.stdout.split(separator: "\n").first { $0.contains("Verified restored database time: ") })
         let verified = try #require(formatter.date(from: String(verifiedLine.split(separator: ": ").last!)))
         let requested = try #require(formatter.date(from: target))
         #expect(verified <= requested)
@@ -55,7 +61,9 @@ struct RestoreCommandTests {
         // No answers on standard input: a clean refusal, never a crash.
         let noAnswer = try restore(environment, ["orcl"])
         #expect(noAnswer.status == 1)
-        #expect(noAnswer.stdout.hasPrefix("This utility will start a copy of a database restored to a specified point in time."))
+        #expect(
+            noAnswer.stdout.hasPrefix(
+                "This utility will start a copy of a database restored to a specified point in time."))
         if getuid() == 0 {
             let asRoot = try BuiltProducts.run("restore", ["--config", environment.configPath, "orcl"])
             #expect(asRoot.status == 1)

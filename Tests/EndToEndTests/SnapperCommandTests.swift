@@ -36,7 +36,9 @@ struct SnapperScenario {
             let created = try snapper(["orcl", "create"])
             #expect(created.status == 0, "\(created.stderr)")
             #expect(created.stdout.hasPrefix("Snapshot created: orcl-"))
-            names.append(String(created.stdout.dropFirst("Snapshot created: ".count)).trimmingCharacters(in: .whitespacesAndNewlines))
+            names.append(
+                String(created.stdout.dropFirst("Snapshot created: ".count)).trimmingCharacters(
+                    in: .whitespacesAndNewlines))
             try await Task.sleep(for: .milliseconds(1100))
         }
         let list = try snapper(["orcl", "list"])
@@ -113,7 +115,8 @@ struct SnapperCommandTests {
         try await SnapperScenario(driver: "localfs").run()
     }
 
-    @Test(.enabled(if: btrfsRoot != nil, "OIB_BTRFS_ROOT is not set: run Scripts/test.sh as root to loop-mount a btrfs"))
+    @Test(
+        .enabled(if: btrfsRoot != nil, "OIB_BTRFS_ROOT is not set: run Scripts/test.sh as root to loop-mount a btrfs"))
     func everyActionOnBtrfs() async throws {
         let root = btrfsRoot! + "/snapper-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -126,11 +129,13 @@ struct SnapperCommandTests {
 
     @Test func checkageThresholdsAndUnknown() async throws {
         let scenario = try SnapperScenario(driver: "localfs")
-        try FileManager.default.createDirectory(atPath: scenario.environment.backupArea, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: scenario.environment.backupArea, withIntermediateDirectories: true)
         #expect(try scenario.snapper(["orcl", "create"]).status == 0)
         var config = scenario.environment.text(scenario.environment.configPath)
-        config = config.replacingOccurrences(of: "warningsnapage: 26\ncriticalsnapage: 50",
-                                             with: "warningsnapage: 0\ncriticalsnapage: 50")
+        config = config.replacingOccurrences(
+            of: "warningsnapage: 26\ncriticalsnapage: 50",
+            with: "warningsnapage: 0\ncriticalsnapage: 50")
         try config.write(toFile: scenario.environment.configPath, atomically: true, encoding: .utf8)
         let warning = try scenario.snapper(["orcl", "checkage"])
         #expect(warning.status == 1)
@@ -143,9 +148,10 @@ struct SnapperCommandTests {
     }
 
     @Test func usageErrorsExit2() throws {
-        for arguments in [["orcl"], ["orcl", "bogus"], ["orcl", "clone"], ["orcl", "list", "extra"],
-                          ["orcl", "volume", "delete"], ["--dry-run", "orcl", "list"]]
-        {
+        for arguments in [
+            ["orcl"], ["orcl", "bogus"], ["orcl", "clone"], ["orcl", "list", "extra"],
+            ["orcl", "volume", "delete"], ["--dry-run", "orcl", "list"],
+        ] {
             let result = try BuiltProducts.run("snapper", arguments)
             #expect(result.status == 2, "\(arguments)")
             #expect(result.stderr.contains("Usage: snapper"), "\(arguments)")

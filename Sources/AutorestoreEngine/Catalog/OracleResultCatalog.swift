@@ -29,7 +29,8 @@ public struct OracleResultCatalog: ResultCatalog {
 
     /// `--createcatalog`: creates the schema objects (fails when they exist, like the original).
     public func prepare() async throws(CatalogError) {
-        let script = try render("createcatalog", ["autorestorecatalog": connect, "logfile": workDirectory + "/createcatalog.log"])
+        let script = try render(
+            "createcatalog", ["autorestorecatalog": connect, "logfile": workDirectory + "/createcatalog.log"])
         do {
             _ = try await runner.sqlplus(script, silent: false)
         } catch {
@@ -43,7 +44,8 @@ public struct OracleResultCatalog: ResultCatalog {
         do {
             try record.logText.write(toFile: logPath, atomically: true, encoding: .utf8)
         } catch {
-            throw CatalogError(.write, backend: backendName, detail: "cannot stage the log in \(workDirectory): \(error)")
+            throw CatalogError(
+                .write, backend: backendName, detail: "cannot stage the log in \(workDirectory): \(error)")
         }
         defer { try? FileManager.default.removeItem(atPath: logPath) }
         func quoted(_ text: String) -> String { text.replacingOccurrences(of: "'", with: "''") }
@@ -52,17 +54,20 @@ public struct OracleResultCatalog: ResultCatalog {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let values = [
             "logfile": logPath, "autorestorecatalog": connect, "log_dbname": quoted(record.database),
-            "log_start": formatter.string(from: record.startedAt), "log_stop": formatter.string(from: record.finishedAt),
+            "log_start": formatter.string(from: record.startedAt),
+            "log_stop": formatter.string(from: record.finishedAt),
             "log_success": record.success ? "1" : "0", "log_diff": String(record.timeDifferenceSeconds ?? -1),
             "log_snapid": quoted(record.snapshotID ?? ""), "lasttime": quoted(record.expectedTime ?? ""),
             "log_validated": record.validated ? "1" : "0",
         ]
         do {
-            try await runner.sqlldr(login: connect, control: try render("sqlldrlog", values), workDirectory: workDirectory)
+            try await runner.sqlldr(
+                login: connect, control: try render("sqlldrlog", values), workDirectory: workDirectory)
         } catch let error as CatalogError {
             throw error
         } catch {
-            throw CatalogError(.write, backend: backendName, detail: "uploading the log with SQL*Loader failed: \(error)")
+            throw CatalogError(
+                .write, backend: backendName, detail: "uploading the log with SQL*Loader failed: \(error)")
         }
         let output: String
         do {

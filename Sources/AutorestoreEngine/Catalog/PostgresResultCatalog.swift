@@ -19,14 +19,16 @@ public struct PostgresResultCatalog: ResultCatalog {
             components.scheme == "postgres" || components.scheme == "postgresql",
             let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty
         else {
-            throw CatalogError(.configuration, backend: "postgres",
-                               detail: "catalogurl must look like postgres://user@host:port/database")
+            throw CatalogError(
+                .configuration, backend: "postgres",
+                detail: "catalogurl must look like postgres://user@host:port/database")
         }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty else {
             throw CatalogError(.configuration, backend: "postgres", detail: "catalogurl names no database")
         }
-        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value
+        let mode =
+            components.queryItems?.first { $0.name == "sslmode" }?.value
             ?? (["127.0.0.1", "localhost", "::1"].contains(host) ? "disable" : "require")
         let tls: PostgresConnection.Configuration.TLS
         switch mode {
@@ -39,8 +41,9 @@ public struct PostgresResultCatalog: ResultCatalog {
                 throw CatalogError(.configuration, backend: "postgres", detail: "TLS set-up failed: \(error)")
             }
         default:
-            throw CatalogError(.configuration, backend: "postgres",
-                               detail: "sslmode '\(mode)' is not supported (use disable or require)")
+            throw CatalogError(
+                .configuration, backend: "postgres",
+                detail: "sslmode '\(mode)' is not supported (use disable or require)")
         }
         configuration = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: user,
@@ -51,15 +54,18 @@ public struct PostgresResultCatalog: ResultCatalog {
         self.logger = logger
     }
 
-    private func withConnection<T: Sendable>(_ code: CatalogError.Code,
-                                             _ body: (PostgresConnection) async throws -> T) async throws(CatalogError)
+    private func withConnection<T: Sendable>(
+        _ code: CatalogError.Code,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws(CatalogError)
         -> T
     {
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         } catch {
-            throw CatalogError(.unreachable, backend: backendName, detail: "\(displayURL): \(String(reflecting: error))")
+            throw CatalogError(
+                .unreachable, backend: backendName, detail: "\(displayURL): \(String(reflecting: error))")
         }
         do {
             let result = try await body(connection)
@@ -202,9 +208,12 @@ public struct PostgresResultCatalog: ResultCatalog {
                 (Int64, String, String, Date, Date, Bool, String?, String?).self)
             {
                 result.append(
-                    Stored(id: id, record: BackupRunRecord(database: name, action: action, startedAt: start,
-                                                           finishedAt: finish, success: success,
-                                                           snapshotID: snapshot, failureDetail: detail)))
+                    Stored(
+                        id: id,
+                        record: BackupRunRecord(
+                            database: name, action: action, startedAt: start,
+                            finishedAt: finish, success: success,
+                            snapshotID: snapshot, failureDetail: detail)))
             }
             return result
         }

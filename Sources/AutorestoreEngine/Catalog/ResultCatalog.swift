@@ -27,12 +27,13 @@ public struct RestoreRecord: Sendable, Equatable, Codable {
     /// The complete run log, including the final result line.
     public var logText: String
 
-    public init(database: String, startedAt: Date, finishedAt: Date, success: Bool, failureReason: String? = nil,
-                failureDetail: String? = nil, snapshotID: String? = nil, restoreTarget: String? = nil,
-                expectedTime: String? = nil, verifiedTime: String? = nil, timeDifferenceSeconds: Int? = nil,
-                validated: Bool = false, corruptBlocks: Int? = nil, phaseSeconds: [String: Double] = [:],
-                logText: String = "")
-    {
+    public init(
+        database: String, startedAt: Date, finishedAt: Date, success: Bool, failureReason: String? = nil,
+        failureDetail: String? = nil, snapshotID: String? = nil, restoreTarget: String? = nil,
+        expectedTime: String? = nil, verifiedTime: String? = nil, timeDifferenceSeconds: Int? = nil,
+        validated: Bool = false, corruptBlocks: Int? = nil, phaseSeconds: [String: Double] = [:],
+        logText: String = ""
+    ) {
         self.database = database
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -61,9 +62,10 @@ public struct BackupRunRecord: Sendable, Equatable, Codable {
     public var snapshotID: String?
     public var failureDetail: String?
 
-    public init(database: String, action: String, startedAt: Date, finishedAt: Date, success: Bool,
-                snapshotID: String? = nil, failureDetail: String? = nil)
-    {
+    public init(
+        database: String, action: String, startedAt: Date, finishedAt: Date, success: Bool,
+        snapshotID: String? = nil, failureDetail: String? = nil
+    ) {
         self.database = database
         self.action = action
         self.startedAt = startedAt
@@ -144,7 +146,9 @@ extension ResultCatalog {
         let records = try await restores(database: database, limit: Int.max).map(\.record)
         let successes = records.filter(\.success)
         let differences = successes.compactMap(\.timeDifferenceSeconds).map(Double.init)
-        let plainDurations = successes.filter { !$0.validated }.map { $0.finishedAt.timeIntervalSince($0.startedAt) / 60 }
+        let plainDurations = successes.filter { !$0.validated }.map {
+            $0.finishedAt.timeIntervalSince($0.startedAt) / 60
+        }
         return RestoreSummary(
             lastSuccess: successes.map(\.startedAt).max(),
             lastFailure: records.filter { !$0.success }.map(\.startedAt).max(),

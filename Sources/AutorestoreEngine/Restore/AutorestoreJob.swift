@@ -76,12 +76,13 @@ public struct AutorestoreJob: Sendable {
     /// The work directory actually used (inside the clone for a point-in-time copy).
     var workDirectoryOverride: String?
 
-    public init(settings: DatabaseSettings, storage: any StorageDriver, oracleHome: OracleHome,
-                baseEnvironment: [String: String], timeouts: StepTimeouts, templates: ScriptTemplates,
-                logger: Logger, logFile: String, validate: Bool, mounting: CloneMounting,
-                nonloggedPolicy: FindingPolicy = .warn, timeAheadPolicy: FindingPolicy = .fail,
-                homeDirectories: [String] = [], now: @escaping @Sendable () -> Date = { Date() })
-    {
+    public init(
+        settings: DatabaseSettings, storage: any StorageDriver, oracleHome: OracleHome,
+        baseEnvironment: [String: String], timeouts: StepTimeouts, templates: ScriptTemplates,
+        logger: Logger, logFile: String, validate: Bool, mounting: CloneMounting,
+        nonloggedPolicy: FindingPolicy = .warn, timeAheadPolicy: FindingPolicy = .fail,
+        homeDirectories: [String] = [], now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.settings = settings
         self.storage = storage
         self.oracleHome = oracleHome
@@ -116,8 +117,9 @@ public struct AutorestoreJob: Sendable {
     /// Runs the restore and the clean-up; never throws: failures are in the result.
     public func run() async -> AutorestoreResult {
         let progress = Progress(
-            result: AutorestoreResult(database: settings.name, startedAt: now(), finishedAt: now(),
-                                      validationPlanned: validate))
+            result: AutorestoreResult(
+                database: settings.name, startedAt: now(), finishedAt: now(),
+                validationPlanned: validate))
         do {
             try await restore(progress)
         } catch let failure as RestoreFailure {
@@ -193,15 +195,17 @@ public struct AutorestoreJob: Sendable {
         guard let parameters = try? AutorestoreParameters.read(directory: paths.main),
             parameters.missingForRestore.filter({ $0 != "lasttime" }).isEmpty
         else {
-            throw RestoreFailure(.missingRestoreParameters,
-                                 "snapshot \(request.snapshotID) has no complete autorestore.cfg")
+            throw RestoreFailure(
+                .missingRestoreParameters,
+                "snapshot \(request.snapshotID) has no complete autorestore.cfg")
         }
         return (parameters, paths)
     }
 
-    func restoreClone(_ progress: Progress, parameters: AutorestoreParameters,
-                      mountPaths: (main: String, all: [String])) async throws
-    {
+    func restoreClone(
+        _ progress: Progress, parameters: AutorestoreParameters,
+        mountPaths: (main: String, all: [String])
+    ) async throws {
         guard let expected = parameters.lastTime, let databaseName = parameters.databaseName else {
             throw RestoreFailure(.missingRestoreParameters, "autorestore.cfg lacks db_name or lasttime")
         }
@@ -261,8 +265,10 @@ public struct AutorestoreJob: Sendable {
             logger.debug("ACTION: create missing datafiles")
             var switchScript: [String] = []
             try await step(.recoveryFailed) {
-                switchScript = OutputMarkers.switchScript(try await sqlplus(oracle, ["switchdatafiles"], values,
-                                                                            silent: true))
+                switchScript = OutputMarkers.switchScript(
+                    try await sqlplus(
+                        oracle, ["switchdatafiles"], values,
+                        silent: true))
             }
             logger.debug("ACTION: switch and recover")
             let logSize = fileSize(logFile)
@@ -327,7 +333,8 @@ public struct AutorestoreJob: Sendable {
         if difference > tolerance {
             throw RestoreFailure(
                 .timeBehind,
-                "verified time \(verified) is \(difference) s before the expected time \(expected); tolerance is \(tolerance / 60) minutes")
+                "verified time \(verified) is \(difference) s before the expected time \(expected); tolerance is \(tolerance / 60) minutes"
+            )
         }
         if -difference > tolerance {
             let message =
@@ -337,16 +344,20 @@ public struct AutorestoreJob: Sendable {
         }
         let offline = OutputMarkers.values(after: "DATAFILE STATUS:", in: output)
         if !offline.isEmpty {
-            throw RestoreFailure(.datafileNotOnline, "datafiles not ONLINE/AVAILABLE after open: \(offline.joined(separator: "; "))")
+            throw RestoreFailure(
+                .datafileNotOnline, "datafiles not ONLINE/AVAILABLE after open: \(offline.joined(separator: "; "))")
         }
-        if let corrupt = OutputMarkers.value(after: "CORRUPT BLOCK COUNT:", in: output).flatMap({ Int($0) }), corrupt > 0 {
+        if let corrupt = OutputMarkers.value(after: "CORRUPT BLOCK COUNT:", in: output).flatMap({ Int($0) }),
+            corrupt > 0
+        {
             progress.result.corruptBlocks = corrupt
             throw RestoreFailure(.corruptBlocks, "\(corrupt) corrupt block range(s) in v$database_block_corruption")
         }
         if let nonlogged = OutputMarkers.value(after: "NONLOGGED BLOCK COUNT:", in: output).flatMap({ Int($0) }),
             nonlogged > 0
         {
-            let message = "\(nonlogged) NOLOGGING block range(s) changed after the last merge cannot be recovered from redo"
+            let message =
+                "\(nonlogged) NOLOGGING block range(s) changed after the last merge cannot be recovered from redo"
             if nonloggedPolicy == .fail { throw RestoreFailure(.nonloggedBlocks, message) }
             logger.warning("\(message)")
         }
@@ -368,7 +379,8 @@ public struct AutorestoreJob: Sendable {
         if !visible.isEmpty {
             throw RestoreFailure(
                 .productionVisible,
-                "production datafiles are visible on this host (\(visible.prefix(3).joined(separator: ", "))\(visible.count > 3 ? ", …" : "")): it is not isolated from production storage; refusing to restore here")
+                "production datafiles are visible on this host (\(visible.prefix(3).joined(separator: ", "))\(visible.count > 3 ? ", …" : "")): it is not isolated from production storage; refusing to restore here"
+            )
         }
     }
 
@@ -376,7 +388,9 @@ public struct AutorestoreJob: Sendable {
 
     /// Clones the newest snapshot at least `autorestoresnapage` hours old that holds a complete restore contract;
     /// skips (and says so) the ones that do not (R-15).
-    func cloneUsableSnapshot(_ progress: Progress) async throws -> (AutorestoreParameters, (main: String, all: [String])) {
+    func cloneUsableSnapshot(_ progress: Progress) async throws -> (
+        AutorestoreParameters, (main: String, all: [String])
+    ) {
         let minimumAge = (settings.autorestore.snapshotAgeHours ?? 0) * 3600
         let snapshots: [Snapshot]
         do {
@@ -387,7 +401,9 @@ public struct AutorestoreJob: Sendable {
         let candidates = snapshots.sortedByCreation(newestFirst: true)
             .filter { now().timeIntervalSince($0.creation) >= minimumAge }
         guard !candidates.isEmpty else {
-            throw RestoreFailure(.noSnapshot, "Suitable snapshot not found for cloning (none is at least \(minimumAge / 3600) hours old)")
+            throw RestoreFailure(
+                .noSnapshot, "Suitable snapshot not found for cloning (none is at least \(minimumAge / 3600) hours old)"
+            )
         }
         var skipped: [String] = []
         for snapshot in candidates {
@@ -406,7 +422,8 @@ public struct AutorestoreJob: Sendable {
                     return (parameters, paths)
                 }
                 logger.warning(
-                    "Snapshot \(snapshot.id) cannot be restored: autorestore.cfg \(parameters == nil ? "is missing" : "lacks \(missing.joined(separator: ", "))"); trying the next older snapshot")
+                    "Snapshot \(snapshot.id) cannot be restored: autorestore.cfg \(parameters == nil ? "is missing" : "lacks \(missing.joined(separator: ", "))"); trying the next older snapshot"
+                )
                 skipped.append(snapshot.id)
                 try await unmountAndDrop(progress)
             } catch let failure as RestoreFailure {
@@ -417,7 +434,8 @@ public struct AutorestoreJob: Sendable {
         }
         throw RestoreFailure(
             .missingRestoreParameters,
-            "no snapshot holds a complete autorestore.cfg (skipped: \(skipped.joined(separator: ", "))); the first snapshot of a database and those after a failed parameter write cannot be restored")
+            "no snapshot holds a complete autorestore.cfg (skipped: \(skipped.joined(separator: ", "))); the first snapshot of a database and those after a failed parameter write cannot be restored"
+        )
     }
 
     /// The recorded time must precede the snapshot (it is captured before it); one hour of clock skew allowed.
@@ -428,7 +446,8 @@ public struct AutorestoreJob: Sendable {
         if recorded.timeIntervalSince(snapshot.creation) > 3600 {
             throw RestoreFailure(
                 .wrongSnapshot,
-                "autorestore.cfg in snapshot \(snapshot.id) records \(text), after the snapshot was taken (\(DisplayFormat.utcTimestamp(snapshot.creation)) UTC): it does not belong to this snapshot")
+                "autorestore.cfg in snapshot \(snapshot.id) records \(text), after the snapshot was taken (\(DisplayFormat.utcTimestamp(snapshot.creation)) UTC): it does not belong to this snapshot"
+            )
         }
     }
 
@@ -455,7 +474,10 @@ public struct AutorestoreJob: Sendable {
         }
         let subdirectories = ((try? FileManager.default.contentsOfDirectory(atPath: mountPath)) ?? []).sorted()
             .map { mountPath + "/" + $0 }
-            .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue }
+            .filter {
+                var d: ObjCBool = false;
+                return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue
+            }
         let main = subdirectories.first {
             FileManager.default.fileExists(atPath: $0 + "/" + AutorestoreParameters.fileName)
         }
@@ -501,8 +523,9 @@ public struct AutorestoreJob: Sendable {
 
     /// R-14: an instance, mount or clone left by a crashed run is removed before starting (only ours).
     func abortLeftoverInstance() async throws {
-        guard let sid = try? String(contentsOfFile: instanceMarker, encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines), !sid.isEmpty
+        guard
+            let sid = try? String(contentsOfFile: instanceMarker, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines), !sid.isEmpty
         else { return }
         logger.warning("An instance \(sid) started by an earlier autorestore may still run; aborting it")
         _ = try? await sqlplus(runner(sid: sid), ["shutdownabort"], baseValues(), silent: true)
@@ -512,7 +535,8 @@ public struct AutorestoreJob: Sendable {
     func removeLeftoverClone() async throws {
         if case .commands(_, let unmount, let mountPoint) = mounting, BackupAreaCheck.isMountPoint(mountPoint) {
             logger.warning("\(mountPoint) is still mounted (left by an earlier run); unmounting it")
-            try await runCommand(unmount, step: "umount", failure: .leftoverCleanup, what: "Unmounting the leftover failed")
+            try await runCommand(
+                unmount, step: "umount", failure: .leftoverCleanup, what: "Unmounting the leftover failed")
         }
         let existing: Clone
         do {
@@ -525,9 +549,11 @@ public struct AutorestoreJob: Sendable {
         guard existing.originVolume == storage.volumeName else {
             throw RestoreFailure(
                 .leftoverCleanup,
-                "a clone named \(cloneName) exists but belongs to \(existing.originVolume); remove it by hand or give this database its own autorestoreclonename")
+                "a clone named \(cloneName) exists but belongs to \(existing.originVolume); remove it by hand or give this database its own autorestoreclonename"
+            )
         }
-        logger.warning("Clone \(cloneName) of snapshot \(existing.originSnapshot) was left by an earlier run; dropping it")
+        logger.warning(
+            "Clone \(cloneName) of snapshot \(existing.originSnapshot) was left by an earlier run; dropping it")
         do {
             try await storage.dropClone(name: cloneName)
         } catch {
@@ -572,7 +598,8 @@ public struct AutorestoreJob: Sendable {
     func sqlplus(_ oracle: OracleRunner, _ keys: [String], _ values: [String: String], silent: Bool = false)
         async throws -> String
     {
-        let script = try (["sqlplusheader"] + keys + ["sqlplusfooter"]).map { try render($0, values) }
+        let script =
+            try (["sqlplusheader"] + keys + ["sqlplusfooter"]).map { try render($0, values) }
             .joined(separator: "\n") + "\n"
         return try await oracle.sqlplus(script, silent: silent)
     }
@@ -594,13 +621,17 @@ public struct AutorestoreJob: Sendable {
         let outcome: ProcessOutcome
         do {
             outcome = try await ProcessRunner().run(
-                ProcessRequest(executable: program, arguments: Array(command.dropFirst()), environment: baseEnvironment,
-                               timeout: timeouts.limit(for: step)))
+                ProcessRequest(
+                    executable: program, arguments: Array(command.dropFirst()), environment: baseEnvironment,
+                    timeout: timeouts.limit(for: step)))
         } catch {
             throw RestoreFailure(failure, "\(what): \(error)")
         }
         guard outcome.succeeded else {
-            throw RestoreFailure(failure, "\(what): \(command.joined(separator: " ")) ended with \(outcome.termination)\(outcome.timedOut ? " (timed out)" : ""): \(outcome.outputTail(lines: 5))")
+            throw RestoreFailure(
+                failure,
+                "\(what): \(command.joined(separator: " ")) ended with \(outcome.termination)\(outcome.timedOut ? " (timed out)" : ""): \(outcome.outputTail(lines: 5))"
+            )
         }
     }
 

@@ -29,7 +29,8 @@ public enum WorkDirectory {
             throw Refusal(path: path, reason: "it is a home directory")
         }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: normalized, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: normalized, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw Refusal(path: path, reason: "it does not exist or is not a directory")
         }
         let entries: [String]
@@ -41,7 +42,9 @@ public enum WorkDirectory {
         if !entries.isEmpty && !entries.contains(markerFileName) {
             throw Refusal(
                 path: path,
-                reason: "it is not empty and has no \(markerFileName) marker, so it may not be ours; empty it or create the marker")
+                reason:
+                    "it is not empty and has no \(markerFileName) marker, so it may not be ours; empty it or create the marker"
+            )
         }
         for entry in entries where entry != markerFileName {
             do {
@@ -51,9 +54,10 @@ public enum WorkDirectory {
             }
         }
         if !entries.contains(markerFileName) {
-            guard FileManager.default.createFile(
-                atPath: normalized + "/" + markerFileName,
-                contents: Data("Work directory of autorestore; emptied at the start of every restore.\n".utf8))
+            guard
+                FileManager.default.createFile(
+                    atPath: normalized + "/" + markerFileName,
+                    contents: Data("Work directory of autorestore; emptied at the start of every restore.\n".utf8))
             else { throw Refusal(path: path, reason: "cannot create the marker file (permissions?)") }
         }
     }

@@ -57,9 +57,10 @@ public enum ValidationSchedule: Sendable, Equatable {
     }
 
     /// One `--listvalidationdates` line: `<db>: <YYYY-MM-DD> (in <N> days)`.
-    public static func listingLine(database: String, key: String, modulus: Int, now: Date,
-                                   timeZone: TimeZone = .current) -> String
-    {
+    public static func listingLine(
+        database: String, key: String, modulus: Int, now: Date,
+        timeZone: TimeZone = .current
+    ) -> String {
         let plan = plan(key: key, modulus: modulus, now: now, timeZone: timeZone)
         return "\(database): \(plan.nextDate) (in \(plan.daysToNext) days)"
     }

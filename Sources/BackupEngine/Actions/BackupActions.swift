@@ -63,21 +63,28 @@ extension BackupJob {
         try await missingArchivelogs()
 
         logger.info("Switch current log")
-        let switchOutput = try await runSQLPlus(try render("archivecurrentlogs", values()), silent: true,
-                                                tns: settings.primaryTNS)
+        let switchOutput = try await runSQLPlus(
+            try render("archivecurrentlogs", values()), silent: true,
+            tns: settings.primaryTNS)
         if let state = OutputMarkers.logSwitchState(switchOutput) {
             if dryRun {
-                screen("--- would record in \(backupDestination)/\(AutorestoreParameters.fileName) ---\nlastscn: \(state.scn)\nlasttime: \(state.time)\nbctfile: \(state.bctFile)")
-            } else if try AutorestoreParameters.recordLogSwitch(directory: backupDestination, scn: state.scn,
-                                                                time: state.time, bctFile: state.bctFile)
+                screen(
+                    "--- would record in \(backupDestination)/\(AutorestoreParameters.fileName) ---\nlastscn: \(state.scn)\nlasttime: \(state.time)\nbctfile: \(state.bctFile)"
+                )
+            } else if try AutorestoreParameters.recordLogSwitch(
+                directory: backupDestination, scn: state.scn,
+                time: state.time, bctFile: state.bctFile)
             {
-                logger.debug("Recorded lasttime \(state.time), lastscn \(state.scn) in \(AutorestoreParameters.fileName)")
+                logger.debug(
+                    "Recorded lasttime \(state.time), lastscn \(state.scn) in \(AutorestoreParameters.fileName)")
             } else {
-                logger.debug("No \(AutorestoreParameters.fileName) yet (first backup): this snapshot cannot be autorestored")
+                logger.debug(
+                    "No \(AutorestoreParameters.fileName) yet (first backup): this snapshot cannot be autorestored")
             }
         } else if !dryRun {
             throw BackupError(
-                "The log switch did not report CURRENT DATABASE TIME and SCN; refusing to take a snapshot that could not be restored to a known time")
+                "The log switch did not report CURRENT DATABASE TIME and SCN; refusing to take a snapshot that could not be restored to a known time"
+            )
         }
 
         if settings.doSnapshot, let storage {
@@ -105,10 +112,12 @@ extension BackupJob {
             logger.info("Clean expired snapshots")
             if dryRun {
                 let (plan, _) = await SnapshotRetention.plan(storage: storage, configuration: retention, now: now())
-                screen("--- retention plan (nothing is dropped in a dry run) ---\n" + RetentionPlanRenderer.dryRun(plan))
+                screen(
+                    "--- retention plan (nothing is dropped in a dry run) ---\n" + RetentionPlanRenderer.dryRun(plan))
             } else {
-                outcome.retention = await SnapshotRetention.apply(storage: storage, configuration: retention,
-                                                                  now: now(), logger: logger)
+                outcome.retention = await SnapshotRetention.apply(
+                    storage: storage, configuration: retention,
+                    now: now(), logger: logger)
             }
         }
 
@@ -121,7 +130,8 @@ extension BackupJob {
         if !dryRun {
             guard parameters.contains(where: { $0.0 == "db_name" }) else {
                 throw BackupError(
-                    "The parameter query returned no dbconfig-db_name line; \(AutorestoreParameters.fileName) was left unchanged")
+                    "The parameter query returned no dbconfig-db_name line; \(AutorestoreParameters.fileName) was left unchanged"
+                )
             }
             try AutorestoreParameters(entries: parameters.map { (key: $0.0, value: $0.1) })
                 .write(directory: backupDestination)
@@ -143,7 +153,9 @@ extension BackupJob {
         guard let home = settings.generic.oracleHome else { return }
         if settings.gridInfrastructureManaged {
             let srvctl = home + "/bin/srvctl"
-            for arguments in [["config", "database", "-d", settings.name], ["config", "service", "-d", settings.name]] {
+            for arguments in [
+                ["config", "database", "-d", settings.name], ["config", "service", "-d", settings.name],
+            ] {
                 await runHelper(srvctl, arguments, step: "srvctl", purpose: "Grid Infrastructure configuration")
             }
         }

@@ -31,7 +31,9 @@ public struct DryRunOracle: OracleExecution {
     }
 
     public func sqlplus(_ script: String, silent: Bool, secrets: [String]) async throws -> String {
-        print("--- SQL*Plus script (sqlplus \(silent ? "-S " : "")/nolog) ---\n\(Redaction.mask(script, secrets: secrets))")
+        print(
+            "--- SQL*Plus script (sqlplus \(silent ? "-S " : "")/nolog) ---\n\(Redaction.mask(script, secrets: secrets))"
+        )
         return ""
     }
 

@@ -120,7 +120,7 @@ extension BackupConfiguration {
             templateDirectory: reader.optionalString("templatedir", section: "generic").map { resolvePath($0.value) },
             timeouts: timeouts)
         if let checks = generic.warningSnapshotAgeHours.flatMap({ w in generic.criticalSnapshotAgeHours.map { (w, $0) }
-            }),
+        }),
             checks.0 > checks.1, let value = reader.optionalString("warningsnapage", section: "generic")
         {
             reader.problems.add(

@@ -79,11 +79,20 @@ public struct StorageSettings: Sendable, Equatable {
     /// The keys of each driver's section (reference §3.5 plus our additions), and which are required.
     static func keys(for driver: StorageDriverKind) -> (required: [String], optional: [String]) {
         switch driver {
-        case .zfssa: (["url", "pool", "project"], ["cacert", "insecure", "apiversion", "timeout", "authentication", "retries", "mounthost"])
+        case .zfssa:
+            (
+                ["url", "pool", "project"],
+                ["cacert", "insecure", "apiversion", "timeout", "authentication", "retries", "mounthost"]
+            )
         case .ontap:
-            (["filer", "volumeprefix"],
-             ["mounthost", "cacert", "insecure", "timeout", "jobtimeout", "svm", "retries", "aggregate", "volumesize",
-              "junctionparent", "exportpolicy"])
+            (
+                ["filer", "volumeprefix"],
+                [
+                    "mounthost", "cacert", "insecure", "timeout", "jobtimeout", "svm", "retries", "aggregate",
+                    "volumesize",
+                    "junctionparent", "exportpolicy",
+                ]
+            )
         case .softnas: (["serveraddress", "pool"], ["cacert", "insecure", "timeout"])
         case .huaweiDorado: (["url", "vstore", "mounthost", "restorenfsclient"], ["cacert", "insecure", "timeout"])
         case .btrfs: ([], ["root", "mounthost", "timeout", "command"])

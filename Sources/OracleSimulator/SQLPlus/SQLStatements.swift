@@ -345,7 +345,9 @@ enum SQLStatements {
     /// The datafile names the (restored) controlfile records: production paths until the switch to copies.
     static func productionDatafiles(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
         let database = try context.requireDatabase()
-        let lines = database.datafiles.sorted { $0.fileNumber < $1.fileNumber }.map { "PRODUCTION DATAFILE: \($0.path)" }
+        let lines = database.datafiles.sorted { $0.fileNumber < $1.fileNumber }.map {
+            "PRODUCTION DATAFILE: \($0.path)"
+        }
         return SQLOutcome(body: .rows(lines, count: lines.count), elapsed: 0.02)
     }
 

@@ -88,8 +88,9 @@ public struct ScriptTemplates: Sendable {
                 }
                 let name = String(text[text.index(after: next)..<close])
                 guard let value = values[name] else {
-                    throw TemplateError(file: file, template: template,
-                                        detail: "unknown substitution '${\(name)}' (no value named '\(name)' in this run)")
+                    throw TemplateError(
+                        file: file, template: template,
+                        detail: "unknown substitution '${\(name)}' (no value named '\(name)' in this run)")
                 }
                 result += value
                 index = text.index(after: close)

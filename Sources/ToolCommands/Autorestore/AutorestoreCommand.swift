@@ -31,7 +31,8 @@ public struct AutorestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
     public var config: String?
 
-    @Option(name: .long, help: "Restore this many databases at the same time (each gets its own clone and directories).")
+    @Option(
+        name: .long, help: "Restore this many databases at the same time (each gets its own clone and directories).")
     public var parallel: Int = 1
 
     @Flag(name: .long, help: "Create the results catalog schema.")
@@ -63,7 +64,8 @@ public struct AutorestoreCommand: AsyncParsableCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         if environment["AUTORESTORE_SAFE_SANDBOX"] != "TRUE" {
-            Output.line("""
+            Output.line(
+                """
                 THIS UTILITY RESTORES DATABASES FROM BACKUP CLONES AND STARTS ORACLE INSTANCES ON THIS HOST.
                 IT MUST RUN ON A HOST WITH NO ACCESS TO PRODUCTION DATABASE STORAGE: THE RESTORED CONTROLFILE
                 STILL NAMES PRODUCTION DATAFILES, ONLINE LOGS AND THE BLOCK CHANGE TRACKING FILE.
@@ -71,10 +73,13 @@ public struct AutorestoreCommand: AsyncParsableCommand {
                 """)
             throw ToolExit(3)
         }
-        let configFile = config ?? words.first { $0.hasSuffix(".cfg") }.map { name in
-            name.hasPrefix("/") || !FileManager.default.fileExists(atPath: ProgramLocation.executableDirectory + "/" + name)
-                ? name : ProgramLocation.executableDirectory + "/" + name
-        }
+        let configFile =
+            config
+            ?? words.first { $0.hasSuffix(".cfg") }.map { name in
+                name.hasPrefix("/")
+                    || !FileManager.default.fileExists(atPath: ProgramLocation.executableDirectory + "/" + name)
+                    ? name : ProgramLocation.executableDirectory + "/" + name
+            }
         let configuration: BackupConfiguration
         do {
             configuration = try BackupConfiguration.load(

@@ -31,12 +31,15 @@ struct AutorestoreRunner: Sendable {
     func listValidationDates() {
         for name in databases(selector: nil) {
             guard let settings = configuration.databaseCollectingProblems(name, for: []).0 else { continue }
-            switch ValidationSchedule(modulus: settings.autorestore.validationModulus,
-                                      chance: settings.autorestore.validateChance)
+            switch ValidationSchedule(
+                modulus: settings.autorestore.validationModulus,
+                chance: settings.autorestore.validateChance)
             {
             case .modulus(let days):
-                Output.line(ValidationSchedule.listingLine(database: name, key: settings.validationScheduleKey,
-                                                           modulus: days, now: now()))
+                Output.line(
+                    ValidationSchedule.listingLine(
+                        database: name, key: settings.validationScheduleKey,
+                        modulus: days, now: now()))
             case .chance(let n):
                 Output.line("Validation is based on chance, probability 1/\(n)")
                 return
@@ -112,9 +115,10 @@ struct AutorestoreRunner: Sendable {
             return 2
         }
         // R-20: a missing directory fails this database only.
-        for (what, path) in [("Restore directory", destination), ("Clone mount directory", mountPoint),
-                             ("Log directory", logDirectory)]
-        {
+        for (what, path) in [
+            ("Restore directory", destination), ("Clone mount directory", mountPoint),
+            ("Log directory", logDirectory),
+        ] {
             var isDirectory: ObjCBool = false
             if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) || !isDirectory.boolValue {
                 Output.error("\(name): \(what) \(path) not found or is not a proper directory")
@@ -148,8 +152,9 @@ struct AutorestoreRunner: Sendable {
         }
         defer { lock.release() }
 
-        let schedule = ValidationSchedule(modulus: settings.autorestore.validationModulus,
-                                          chance: settings.autorestore.validateChance)
+        let schedule = ValidationSchedule(
+            modulus: settings.autorestore.validationModulus,
+            chance: settings.autorestore.validateChance)
         let validate = schedule.shouldValidate(key: settings.validationScheduleKey, now: started)
         if case .modulus(let days) = schedule, !validate {
             let plan = ValidationSchedule.plan(key: settings.validationScheduleKey, modulus: days, now: started)
@@ -160,8 +165,9 @@ struct AutorestoreRunner: Sendable {
         let templates: ScriptTemplates
         do {
             storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
-            templates = try BuiltInTemplates.load(BuiltInTemplates.restore,
-                                                  overrideDirectory: settings.generic.templateDirectory)
+            templates = try BuiltInTemplates.load(
+                BuiltInTemplates.restore,
+                overrideDirectory: settings.generic.templateDirectory)
         } catch {
             logger.error("\(error)")
             return 2
@@ -182,7 +188,9 @@ struct AutorestoreRunner: Sendable {
         }
         let policyLookup = configuration.lookup(defaultSection: name)
         func policy(_ key: String, _ fallback: FindingPolicy) -> FindingPolicy {
-            ((try? policyLookup.value(key, section: "autorestore"))??.value).flatMap { FindingPolicy(rawValue: $0.lowercased()) } ?? fallback
+            ((try? policyLookup.value(key, section: "autorestore"))??.value).flatMap {
+                FindingPolicy(rawValue: $0.lowercased())
+            } ?? fallback
         }
         let job = AutorestoreJob(
             settings: settings, storage: storage,
@@ -216,7 +224,8 @@ struct AutorestoreRunner: Sendable {
             logger.debug("Result recorded in the \(catalog.backendName) catalog as \(id)")
         } catch {
             // R-01: a result that is not recorded is a failed run, distinguishable from a failed restore.
-            logger.error("Restore \(result.success ? "succeeded" : "failed"), but recording the result failed: \(error)")
+            logger.error(
+                "Restore \(result.success ? "succeeded" : "failed"), but recording the result failed: \(error)")
             code = 1
         }
         await purgeDiagnostics(settings: settings, home: home, logDirectory: logDirectory, logger: logger)
@@ -229,15 +238,17 @@ struct AutorestoreRunner: Sendable {
 
     /// ADR purge of the temporary instances' diagnostics (reference §7.3 l); failures are warnings.
     func purgeDiagnostics(settings: DatabaseSettings, home: String, logDirectory: String, logger: Logger) async {
-        let runner = OracleRunner(home: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin),
-                                  baseEnvironment: environment,
-                                  timeouts: StepTimeouts(overrides: settings.generic.timeouts), logger: logger)
+        let runner = OracleRunner(
+            home: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin),
+            baseEnvironment: environment,
+            timeouts: StepTimeouts(overrides: settings.generic.timeouts), logger: logger)
         do {
             let homes = OutputMarkers.adrHomes(
                 try await runner.adrci(script: "set base \(logDirectory)\nshow homes\n", workDirectory: logDirectory))
             guard !homes.isEmpty else { return }
             let minutes = (settings.generic.logRetentionDays ?? 7) * 1440
-            let script = (["set base \(logDirectory)"] + homes.flatMap { ["set home \($0)", "purge -age \(minutes)"] })
+            let script =
+                (["set base \(logDirectory)"] + homes.flatMap { ["set home \($0)", "purge -age \(minutes)"] })
                 .joined(separator: "\n") + "\n"
             _ = try await runner.adrci(script: script, workDirectory: logDirectory)
         } catch {

@@ -17,18 +17,22 @@ enum CatalogFactory {
             return try PostgresResultCatalog(url: url, password: environment["OIB_CATALOG_PASSWORD"], logger: logger)
         case "oracle":
             guard let connect = settings.autorestore.catalogConnect, let home = settings.generic.oracleHome else {
-                throw CatalogError(.configuration, backend: "oracle", detail: "[autorestore] autorestorecatalog is required")
+                throw CatalogError(
+                    .configuration, backend: "oracle", detail: "[autorestore] autorestorecatalog is required")
             }
-            let runner = OracleRunner(home: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin),
-                                      baseEnvironment: environment,
-                                      timeouts: StepTimeouts(overrides: settings.generic.timeouts), logger: logger)
+            let runner = OracleRunner(
+                home: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin),
+                baseEnvironment: environment,
+                timeouts: StepTimeouts(overrides: settings.generic.timeouts), logger: logger)
             return OracleResultCatalog(
                 connect: connect, runner: runner,
-                templates: try BuiltInTemplates.load(BuiltInTemplates.restore,
-                                                     overrideDirectory: settings.generic.templateDirectory),
+                templates: try BuiltInTemplates.load(
+                    BuiltInTemplates.restore,
+                    overrideDirectory: settings.generic.templateDirectory),
                 workDirectory: settings.autorestore.logDirectory ?? NSTemporaryDirectory())
         default:
-            let path = settings.autorestore.catalogLocation
+            let path =
+                settings.autorestore.catalogLocation
                 ?? (settings.autorestore.logDirectory ?? ".") + "/autorestore-results.sqlite"
             return try SQLiteResultCatalog(path: path)
         }

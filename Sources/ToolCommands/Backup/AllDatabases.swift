@@ -11,13 +11,16 @@ enum AllDatabases {
         var seconds: Double
     }
 
-    static func run(action: String, configuration: BackupConfiguration, exclude: String?, parallel: Int,
-                    dryRun: Bool) async -> Int32
-    {
+    static func run(
+        action: String, configuration: BackupConfiguration, exclude: String?, parallel: Int,
+        dryRun: Bool
+    ) async -> Int32 {
         let excluded = Set((exclude ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         let unknown = excluded.subtracting(configuration.databaseNames)
         if !unknown.isEmpty {
-            Output.error("--exclude names databases that are not in \(configuration.path): \(unknown.sorted().joined(separator: ", "))")
+            Output.error(
+                "--exclude names databases that are not in \(configuration.path): \(unknown.sorted().joined(separator: ", "))"
+            )
             return 2
         }
         let databases = configuration.databaseNames.filter { !excluded.contains($0) }
@@ -36,7 +39,9 @@ enum AllDatabases {
             for _ in 0..<min(parallel, databases.count) { launch() }
             for await result in group {
                 Output.line("--- DATABASE: \(result.database) ---")
-                if !result.output.isEmpty { Output.line(result.output.hasSuffix("\n") ? String(result.output.dropLast()) : result.output) }
+                if !result.output.isEmpty {
+                    Output.line(result.output.hasSuffix("\n") ? String(result.output.dropLast()) : result.output)
+                }
                 results.append(result)
                 launch()
             }
@@ -45,7 +50,8 @@ enum AllDatabases {
         Output.line("")
         Output.line("Summary of \(action):")
         let width = max(8, results.map(\.database.count).max() ?? 0)
-        Output.line("  " + "DATABASE".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT   EXIT  SECONDS")
+        Output.line(
+            "  " + "DATABASE".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT   EXIT  SECONDS")
         for result in results {
             let outcome = result.exitCode == 0 ? "ok     " : "FAILED "
             Output.line(
@@ -78,7 +84,8 @@ enum AllDatabases {
                 continuation.resume()
             }
         }
-        return Result(database: database, exitCode: process.terminationStatus,
-                      output: String(decoding: data, as: UTF8.self), seconds: Date().timeIntervalSince(started))
+        return Result(
+            database: database, exitCode: process.terminationStatus,
+            output: String(decoding: data, as: UTF8.self), seconds: Date().timeIntervalSince(started))
     }
 }

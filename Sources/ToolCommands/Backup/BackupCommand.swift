@@ -97,8 +97,10 @@ public struct BackupCommand: AsyncParsableCommand {
             try showConfig(configuration, database: words[0])
             return
         }
-        try await BackupRun(configuration: configuration, database: words[0], action: action, dryRun: dryRun,
-                            environment: environment).execute()
+        try await BackupRun(
+            configuration: configuration, database: words[0], action: action, dryRun: dryRun,
+            environment: environment
+        ).execute()
     }
 
     func checkConfig(_ configuration: BackupConfiguration) throws {

@@ -64,8 +64,9 @@ struct BackupRun {
             appendToLog: { runLog.appendRaw($0) })
         let templates: ScriptTemplates
         do {
-            templates = try BuiltInTemplates.load(BuiltInTemplates.backup,
-                                                  overrideDirectory: settings.generic.templateDirectory)
+            templates = try BuiltInTemplates.load(
+                BuiltInTemplates.backup,
+                overrideDirectory: settings.generic.templateDirectory)
         } catch {
             throw ToolExit.usage(error.description)
         }
@@ -83,9 +84,11 @@ struct BackupRun {
         let job = BackupJob(
             settings: settings, configurationPath: configuration.path,
             oracle: dryRun ? DryRunOracle(print: { Output.line($0) }) : runner, templates: templates, storage: storage,
-            retention: retention, logger: logger, logFile: logPath, programDirectory: ProgramLocation.executableDirectory,
+            retention: retention, logger: logger, logFile: logPath,
+            programDirectory: ProgramLocation.executableDirectory,
             osPassword: environment["OSPASSWORD"],
-            restoreDestination: (try? configuration.lookup(defaultSection: database).value("restoredestination", section: "generic"))??.value ?? "+DATA",
+            restoreDestination: (try? configuration.lookup(defaultSection: database).value(
+                "restoredestination", section: "generic"))??.value ?? "+DATA",
             dryRun: dryRun, screen: { Output.line($0) })
 
         if dryRun {
@@ -104,12 +107,14 @@ struct BackupRun {
                 logger.info("Configuration file: \(configuration.path)")
                 return try await perform(job)
             }
-            await recordBackupRun(settings: settings, started: started, success: true, snapshotID: snapshotID,
-                                  detail: nil, logger: logger)
+            await recordBackupRun(
+                settings: settings, started: started, success: true, snapshotID: snapshotID,
+                detail: nil, logger: logger)
         } catch {
             if case .action(let underlying) = error {
-                await recordBackupRun(settings: settings, started: started, success: false, snapshotID: nil,
-                                      detail: "\(underlying)", logger: logger)
+                await recordBackupRun(
+                    settings: settings, started: started, success: false, snapshotID: nil,
+                    detail: "\(underlying)", logger: logger)
             }
             switch error {
             case .lock(let lockError):
@@ -126,9 +131,10 @@ struct BackupRun {
 
     /// Backup runs go to the results catalog when one is configured explicitly (`catalogfile` or `catalogurl`),
     /// so reports can show backups beside restores. Recording is best effort here: a backup is not failed for it.
-    func recordBackupRun(settings: DatabaseSettings, started: Date, success: Bool, snapshotID: String?,
-                         detail: String?, logger: Logger) async
-    {
+    func recordBackupRun(
+        settings: DatabaseSettings, started: Date, success: Bool, snapshotID: String?,
+        detail: String?, logger: Logger
+    ) async {
         guard ["imagecopywithsnap", "backupimagecopy"].contains(action), settings.autorestore.catalogLocation != nil,
             settings.autorestore.catalogType != "oracle"
         else { return }
@@ -136,8 +142,9 @@ struct BackupRun {
             let catalog = try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
             try await catalog.prepare()
             try await catalog.recordBackup(
-                BackupRunRecord(database: database, action: action, startedAt: started, finishedAt: Date(),
-                                success: success, snapshotID: snapshotID, failureDetail: detail))
+                BackupRunRecord(
+                    database: database, action: action, startedAt: started, finishedAt: Date(),
+                    success: success, snapshotID: snapshotID, failureDetail: detail))
             logger.debug("Backup run recorded in the \(catalog.backendName) catalog")
         } catch {
             logger.warning("Recording the backup run in the results catalog failed: \(error)")

@@ -23,7 +23,8 @@ public struct RestoreCommand: AsyncParsableCommand {
             clean up.
             """)
 
-    public static let usage = "Usage: restore [--config FILE] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes]"
+    public static let usage =
+        "Usage: restore [--config FILE] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes]"
 
     @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
     public var config: String?
@@ -117,7 +118,8 @@ public struct RestoreCommand: AsyncParsableCommand {
             throw ToolExit.usage(ConfigError(problems).description)
         }
         // R-18: a log directory of our own, never /tmp's other files.
-        let logDirectory = settings.autorestore.logDirectory
+        let logDirectory =
+            settings.autorestore.logDirectory
             ?? (environment["HOME"] ?? NSTemporaryDirectory()) + "/oib-restore-logs"
         try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         let runLog = RunLog(screen: RunLog.standardOutput)
@@ -159,14 +161,19 @@ public struct RestoreCommand: AsyncParsableCommand {
         if let targetTime {
             target = Self.parse(targetTime, utc: utc)!
         } else {
-            let text = try ask("Restore database to time point: (yyyy-mm-dd hh24:mi:ss) ") { Self.parse($0, utc: false) != nil }
+            let text = try ask("Restore database to time point: (yyyy-mm-dd hh24:mi:ss) ") {
+                Self.parse($0, utc: false) != nil
+            }
             let isUTC = try askYesNo("Was the timestamp in UTC (answer N for local time)?")
             target = Self.parse(text, utc: isUTC)!
         }
         let chosen = snapshot.map { id in snapshots.first { $0.id == id } }
         if let chosen, chosen == nil { throw ToolExit(1, "snapshot \(snapshot!) is not a snapshot of \(database)") }
         guard let snapshot = chosen ?? SnapshotSelection.pointInTimeSnapshot(for: target, in: snapshots) else {
-            throw ToolExit(1, "Suitable snapshot not found. If requested time is after the latest backup was taken, please use snapper to create a new snapshot first.")
+            throw ToolExit(
+                1,
+                "Suitable snapshot not found. If requested time is after the latest backup was taken, please use snapper to create a new snapshot first."
+            )
         }
         let instance = try sid ?? ask("Target instance name: ") { Self.isValidSID($0) }
         let cloneName = "restore_\(database)_\(Self.cloneTimestamp(Date()))"
@@ -189,7 +196,8 @@ public struct RestoreCommand: AsyncParsableCommand {
         }
         let templates: ScriptTemplates
         do {
-            templates = try BuiltInTemplates.load(BuiltInTemplates.restore, overrideDirectory: settings.generic.templateDirectory)
+            templates = try BuiltInTemplates.load(
+                BuiltInTemplates.restore, overrideDirectory: settings.generic.templateDirectory)
         } catch {
             throw ToolExit.usage(error.description)
         }
@@ -206,7 +214,9 @@ public struct RestoreCommand: AsyncParsableCommand {
             // The clone must be mounted before the restore reads it.
             let clone = try await cloneForManualMount(storage, snapshot: snapshot.id, name: cloneName)
             Output.line("Please execute the following command as root to mount the backup volume:")
-            Output.line("mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 \(storage.mountString(clone: clone)) \(mountPath)")
+            Output.line(
+                "mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 \(storage.mountString(clone: clone)) \(mountPath)"
+            )
             while try !askYesNo("Did you execute it?") { Output.line("Please execute it then.") }
             job.pointInTime?.snapshotID = snapshot.id
             job.storage = AlreadyCloned(base: storage, clone: clone)
@@ -218,7 +228,8 @@ public struct RestoreCommand: AsyncParsableCommand {
             logger.info("SID: \(instance)")
             logger.info("Requested target time: \(Self.format(target, utc: false))")
             logger.info("Verified restored database time: \(result.verifiedTime ?? "unknown")")
-            logger.info("Difference from target: \(PythonDuration.format(seconds: Int64(result.differenceSeconds ?? 0)))")
+            logger.info(
+                "Difference from target: \(PythonDuration.format(seconds: Int64(result.differenceSeconds ?? 0)))")
         } else {
             logger.error("Database restore failed")
             code = 1
@@ -227,7 +238,9 @@ public struct RestoreCommand: AsyncParsableCommand {
         Output.line("To clean up when you are done:")
         Output.line("1. Shut down database instance \(instance)")
         if let mountPath { Output.line("2. Execute as root: umount \(mountPath)") }
-        Output.line("\(mountPath == nil ? 2 : 3). Drop clone: snapper --config \(configuration.path) \(database) dropclone \(result.cloneName ?? cloneName)")
+        Output.line(
+            "\(mountPath == nil ? 2 : 3). Drop clone: snapper --config \(configuration.path) \(database) dropclone \(result.cloneName ?? cloneName)"
+        )
         if code != 0 { throw ToolExit(code) }
     }
 

@@ -60,7 +60,8 @@ public struct SnapperCommand: AsyncParsableCommand {
                 explicitPath: config, environment: environment,
                 executableDirectory: ProgramLocation.executableDirectory)
         } catch {
-            throw action == "checkage" ? ToolExit(3, NagiosResult.unknown(error).line) : ToolExit.usage(error.description)
+            throw action == "checkage"
+                ? ToolExit(3, NagiosResult.unknown(error).line) : ToolExit.usage(error.description)
         }
         var purposes: ConfigPurpose = [.storage]
         if action == "checkage" { purposes.insert(.snapshotAgeCheck) }
@@ -84,8 +85,9 @@ public struct SnapperCommand: AsyncParsableCommand {
         } catch {
             throw action == "checkage" ? ToolExit(3, NagiosResult.unknown(error).line) : ToolExit.usage("\(error)")
         }
-        let actions = SnapperActions(settings: settings, configuration: configuration, storage: storage,
-                                     logger: logger, json: json)
+        let actions = SnapperActions(
+            settings: settings, configuration: configuration, storage: storage,
+            logger: logger, json: json)
         do {
             try await actions.perform(action, argument: words.count > 2 ? words[2] : nil, dryRun: dryRun)
         } catch let exit as ToolExit {
@@ -164,7 +166,8 @@ struct SnapperActions {
         if mount.contains(":") {
             Output.line("Mount command (execute as root and replace zfs ip address and mount directory):")
             Output.line(
-                "mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 \(mount) <mount_directory_here>")
+                "mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 \(mount) <mount_directory_here>"
+            )
         } else {
             Output.line("The clone is a local directory; use it in place or bind-mount it (as root):")
             Output.line("mount --bind \(mount) <mount_directory_here>")
@@ -198,8 +201,9 @@ struct SnapperActions {
             if let error { throw ToolExit.failure("listing snapshots failed: \(error)") }
             return
         }
-        let outcome = await SnapshotRetention.apply(storage: storage, configuration: retention, now: now,
-                                                    logger: logger)
+        let outcome = await SnapshotRetention.apply(
+            storage: storage, configuration: retention, now: now,
+            logger: logger)
         for line in RetentionPlanRenderer.lines(for: outcome) { Output.line(line) }
         if !outcome.succeeded { throw ToolExit.failure(outcome.summary) }
     }

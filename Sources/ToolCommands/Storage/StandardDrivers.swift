@@ -2,8 +2,8 @@ import ConfigModel
 import Foundation
 import Logging
 import StorageBtrfs
-import StorageKit
 import StorageHTTP
+import StorageKit
 import StorageLocalFS
 import StorageONTAP
 import StorageZFSSA
@@ -25,12 +25,14 @@ public enum StandardDrivers {
         throws -> any StorageDriver
     {
         guard let kind = settings.storage.driver else {
-            throw ToolExit.usage("\(configuration.path): [generic] snappermodule: no storage driver configured for \(settings.name)")
+            throw ToolExit.usage(
+                "\(configuration.path): [generic] snappermodule: no storage driver configured for \(settings.name)")
         }
         var values = settings.storage.values
         if let root = settings.generic.backupRoot {
             // The local drivers keep the live area at <root>/<db>.
-            values["backupdest"] = settings.generic.backupDestinationShared
+            values["backupdest"] =
+                settings.generic.backupDestinationShared
                 ? root : (root as NSString).deletingLastPathComponent
         }
         if !settings.additionalVolumeSuffixes.isEmpty {
