@@ -152,6 +152,17 @@ struct AutorestoreFlowTests {
         #expect(row?.failureDetail?.contains("not isolated") == true)
     }
 
+    @Test func contractThatDoesNotBelongToTheSnapshotIsNamed() async throws {
+        let environment = try await backedUp(afterBackups: { environment in
+            let contract = AutorestoreFlowTests.newestSnapshot(environment) + "/autorestore.cfg"
+            let text = environment.text(contract).replacingOccurrences(
+                of: #"lasttime: \S+ \S+"#, with: "lasttime: 2099-01-01 00:00:00", options: .regularExpression)
+            try text.write(toFile: contract, atomically: true, encoding: .utf8)
+        })
+        let row = try await expectFailure(environment, reason: "wrong-snapshot")
+        #expect(row?.failureDetail?.contains("does not belong to this snapshot") == true)
+    }
+
     @Test func snapshotWithoutRestoreContractIsNamed() async throws {
         let environment = try await backedUp(cycles: 1)
         let row = try await expectFailure(environment, reason: "missing-autorestore-cfg")

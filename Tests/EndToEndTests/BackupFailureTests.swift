@@ -61,6 +61,7 @@ struct BackupFailureTests {
             formatter.dateFormat = "yyyyMMdd'T'HHmmss"
             for offset in 0..<8 {
                 let name = "orcl-" + formatter.string(from: Date().addingTimeInterval(Double(offset)))
+                if FileManager.default.fileExists(atPath: snapshots + "/" + name) { continue }
                 try "in the way".write(toFile: snapshots + "/" + name, atomically: true, encoding: .utf8)
             }
         }
@@ -167,5 +168,39 @@ struct BackupVariantTests {
         #expect(list.stdout.split(separator: "\n").count == 3, "\(list.stdout)")
         let newest = try #require(environment.contents(root + "/.snapshots/orcl").last)
         #expect(environment.text(root + "/.snapshots/orcl/" + newest + "/autorestore.cfg").contains("lasttime: "))
+    }
+}
+
+/// Retention inside `imagecopywithsnap`: decisions of the policy, applied after a complete listing.
+@Suite("backup retention step (oracle-sim + localfs)", .serialized)
+struct BackupRetentionTests {
+    @Test func oldSnapshotsAreDroppedAndTheNewestKept() async throws {
+        let environment = try OracleEnvironment()
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        for _ in 0..<2 {
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
+        }
+        // Age the first snapshot to 200 days: beyond snapexpirationdays (31) and the monthly window (6 × 31 days).
+        let snapshots = environment.backupRoot + "/.snapshots/orcl"
+        let first = try #require(environment.contents(snapshots).first { $0.hasSuffix(".json") })
+        let metadata = environment.text(snapshots + "/" + first)
+        let formatter = ISO8601DateFormatter()
+        let old = formatter.string(from: Date().addingTimeInterval(-200 * 86_400))
+        let aged = metadata.replacingOccurrences(
+            of: #""creation" : "[^"]+""#, with: "\"creation\" : \"\(old)\"", options: .regularExpression)
+        try aged.write(toFile: snapshots + "/" + first, atomically: true, encoding: .utf8)
+        let firstName = String(first.dropLast(".json".count))
+
+        try await Task.sleep(for: .milliseconds(1100))
+        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        #expect(run.status == 0, "\(run.stdout)")
+        let log = environment.latestLog("imagecopywithsnap")
+        #expect(log.contains("\(firstName) ["), "\(log)")
+        #expect(log.split(separator: "\n").contains { $0.contains(firstName) && $0.contains(" dropped") })
+        #expect(!FileManager.default.fileExists(atPath: snapshots + "/" + firstName))
+        // The second snapshot and the new one are kept.
+        #expect(environment.contents(snapshots).filter { !$0.hasSuffix(".json") }.count == 2)
     }
 }
