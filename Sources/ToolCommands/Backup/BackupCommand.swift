@@ -112,9 +112,8 @@ public struct BackupCommand: AsyncParsableCommand {
             {
                 drivers.insert(driver)
             }
-            let lookup = configuration.lookup(defaultSection: name)
             do {
-                _ = try RetentionConfiguration { key in (try? lookup.value(key))?.value }
+                _ = try configuration.retentionConfiguration(database: name)
             } catch {
                 problems.append(ConfigProblem(file: configuration.path, section: name, message: error.description))
             }

@@ -33,9 +33,8 @@ struct BackupRun {
         guard let settings, problems.isEmpty else { throw ToolExit.usage(ConfigError(problems).description) }
         var retention: RetentionConfiguration?
         if action == "imagecopywithsnap", settings.doSnapshot {
-            let lookup = configuration.lookup(defaultSection: database)
             do {
-                retention = try RetentionConfiguration { key in (try? lookup.value(key))?.value }
+                retention = try configuration.retentionConfiguration(database: database)
             } catch {
                 throw ToolExit.usage("\(configuration.path): [\(database)] \(error.description)")
             }

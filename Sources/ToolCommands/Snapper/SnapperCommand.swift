@@ -185,9 +185,8 @@ struct SnapperActions {
     }
 
     func retentionConfiguration() throws -> RetentionConfiguration {
-        let lookup = configuration.lookup(defaultSection: settings.name)
         do {
-            return try RetentionConfiguration { key in (try? lookup.value(key))?.value }
+            return try configuration.retentionConfiguration(database: settings.name)
         } catch {
             throw ToolExit.usage("\(configuration.path): [\(settings.name)] \(error.description)")
         }

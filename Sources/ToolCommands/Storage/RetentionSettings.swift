@@ -1,0 +1,11 @@
+import ConfigModel
+import RetentionPolicy
+
+extension BackupConfiguration {
+    /// The retention keys of `database` (with the original's lookup rules), parsed by RetentionPolicy.
+    /// - Throws: ``RetentionConfigurationError`` naming the key and the bad value.
+    func retentionConfiguration(database: String) throws(RetentionConfigurationError) -> RetentionConfiguration {
+        let lookup = lookup(defaultSection: database)
+        return try RetentionConfiguration { key in (try? lookup.value(key))?.value }
+    }
+}
