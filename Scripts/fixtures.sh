@@ -3,7 +3,8 @@
 # Each fixture exports the variables its tests read and says why when it cannot be prepared; tests whose
 # variable is unset are reported as skipped with that reason.
 #
-#   OIB_BTRFS_ROOT  a directory on a freshly made, loop-mounted btrfs with quotas enabled (root only)
+#   OIB_BTRFS_ROOT  a directory on a freshly made, loop-mounted btrfs with quotas enabled and
+#                   user_subvol_rm_allowed (unprivileged owners may delete their subvolumes) (root only)
 
 fixtures_log() { printf '[fixtures] %s\n' "$*"; }
 
@@ -29,7 +30,7 @@ fixtures_btrfs_setup() {
   _oib_btrfs_mount=$(mktemp -d /tmp/oib-btrfs-mnt.XXXXXX) || return 0
   if truncate -s 1G "$_oib_btrfs_image" \
     && mkfs.btrfs -q "$_oib_btrfs_image" >/dev/null \
-    && mount -o loop "$_oib_btrfs_image" "$_oib_btrfs_mount" \
+    && mount -o loop,user_subvol_rm_allowed "$_oib_btrfs_image" "$_oib_btrfs_mount" \
     && btrfs quota enable "$_oib_btrfs_mount"; then
     export OIB_BTRFS_ROOT="$_oib_btrfs_mount"
     fixtures_log "btrfs: loop-mounted at $OIB_BTRFS_ROOT (quotas on)"

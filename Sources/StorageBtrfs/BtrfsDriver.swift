@@ -2,6 +2,10 @@ import Foundation
 import Logging
 import StorageKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Storage driver for btrfs subvolumes on the local host (CI, demo, and single-host installations).
 ///
 /// Layout under the root (setting `root` of `[btrfs]`, or `btrfsroot`; default `backupdest`), on btrfs:
@@ -9,8 +13,13 @@ import StorageKit
 /// - `<root>/.snapshots/<db>/<snapshot>`: read-only snapshots of it;
 /// - `<root>/.clones/<clone>`: writable snapshots of a snapshot; the clone relation is the parent UUID.
 ///
-/// Space figures come from qgroups when quotas are enabled (`btrfs quota enable`), else they are unknown.
-/// Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a timeout (setting `timeout`, seconds, default 300).
+/// Listing needs no privileges: the driver scans the two directories and asks the kernel about each entry with the
+/// unprivileged `GET_SUBVOL_INFO` ioctl, so the same snapshots are seen by root and by the unprivileged user that
+/// autorestore runs as. An unprivileged user can snapshot and clone subvolumes whose root directory it owns, and can
+/// delete them when the btrfs is mounted with `user_subvol_rm_allowed`.
+///
+/// Space figures come from qgroups when quotas are enabled (`btrfs quota enable`) and readable (root), else they
+/// are unknown. Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a timeout (setting `timeout`, seconds, default 300).
 public struct BtrfsDriver: StorageDriver {
     public static let vendorName = "btrfs"
 
@@ -90,12 +99,14 @@ public struct BtrfsDriver: StorageDriver {
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try validate(name, "snapshot", operation)
-        _ = try await volumeEntry(operation)
+        _ = try volumeEntry(operation)
         guard !exists(snapshotPath(name)) else {
             throw error(.alreadyExists, operation, "snapshot \(name) of \(volumeName) exists already")
         }
         try makeDirectories(snapshotDirectory, operation)
-        _ = try await btrfs(["subvolume", "snapshot", "-r", volumePath, snapshotPath(name)], operation)
+        _ = try await btrfs(
+            ["subvolume", "snapshot", "-r", volumePath, snapshotPath(name)], operation,
+            permissionHint: "an unprivileged user can snapshot only a subvolume whose root directory it owns")
         logger.debug("Created snapshot: \(name)")
         guard
             let created = try await scan(operation, withSpace: true).snapshots.first(where: { $0.snapshot.id == name })
@@ -119,7 +130,7 @@ public struct BtrfsDriver: StorageDriver {
         guard found.snapshot.cloneCount == 0 else {
             throw error(.hasClones, operation, "snapshot \(id) has \(found.snapshot.cloneCount) clone(s)")
         }
-        _ = try await btrfs(["subvolume", "delete", "--commit-after", snapshotPath(id)], operation)
+        try await deleteSubvolume(snapshotPath(id), operation)
         logger.debug("Deleted snapshot: \(id)")
     }
 
@@ -134,7 +145,9 @@ public struct BtrfsDriver: StorageDriver {
             throw error(.alreadyExists, operation, "\(cloneName) exists already")
         }
         try makeDirectories(cloneDirectory, operation)
-        _ = try await btrfs(["subvolume", "snapshot", snapshotPath(id), clonePath(cloneName)], operation)
+        _ = try await btrfs(
+            ["subvolume", "snapshot", snapshotPath(id), clonePath(cloneName)], operation,
+            permissionHint: "an unprivileged user can clone only snapshots whose root directory it owns")
         logger.debug("Created clone \(cloneName) of \(volumeName)@\(id)")
         return Clone(name: cloneName, originVolume: volumeName, originSnapshot: id, mountPoint: clonePath(cloneName))
     }
@@ -155,7 +168,7 @@ public struct BtrfsDriver: StorageDriver {
     public func dropClone(name: String) async throws(StorageError) {
         let operation = "dropClone"
         let clone = try await ownedClone(name, operation)
-        _ = try await btrfs(["subvolume", "delete", "--commit-after", clonePath(name)], operation)
+        try await deleteSubvolume(clonePath(name), operation)
         logger.debug("Dropped clone \(clone.name) of \(volumeName)@\(clone.originSnapshot)")
     }
 
@@ -177,9 +190,9 @@ public struct BtrfsDriver: StorageDriver {
     }
 
     public func volumeInfo() async throws(StorageError) -> Volume {
-        let volume = try await volumeEntry("volumeInfo").volume
+        let volume = try volumeEntry("volumeInfo")
         let usage = await qgroups()
-        return Volume(name: volumeName, mountPoint: volumePath, spaceUsed: usage?[volume.id]?.referenced)
+        return Volume(name: volumeName, mountPoint: volumePath, spaceUsed: usage?[Int(volume.treeID)]?.referenced)
     }
 
     // MARK: Implementation
@@ -190,10 +203,10 @@ public struct BtrfsDriver: StorageDriver {
     }
 
     struct Scan {
-        var volume: SubvolumeEntry
+        var volume: SubvolumeInfo
         var snapshots: [ListedSnapshot]
         /// Snapshot subvolumes directly in the clone directory, by name.
-        var clones: [String: SubvolumeEntry]
+        var clones: [String: SubvolumeInfo]
     }
 
     func error(_ code: StorageError.Code, _ operation: String, _ message: String) -> StorageError {
@@ -218,25 +231,61 @@ public struct BtrfsDriver: StorageDriver {
         }
     }
 
-    /// Runs `btrfs <arguments>`; a non-zero exit is `.commandFailed` with the error output.
-    func btrfs(_ arguments: [String], _ operation: String) async throws(StorageError) -> String {
+    /// Runs `btrfs <arguments>`; a non-zero exit is `.commandFailed` with the error output (`permissionHint` is
+    /// added to a permission error).
+    func btrfs(_ arguments: [String], _ operation: String, permissionHint: String? = nil) async throws(StorageError)
+        -> String
+    {
         let result = try await btrfsResult(arguments, operation)
-        guard result.exitStatus == 0 else {
-            let detail = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
-            let code: StorageError.Code =
-                if detail.contains("Operation not permitted") || detail.contains("Permission denied") {
-                    .permissionDenied
-                } else if detail.contains("already exists") || detail.contains("File exists") {
-                    // Lost a race with a concurrent create of the same name.
-                    .alreadyExists
-                } else {
-                    .commandFailed
-                }
-            throw error(
-                code, operation,
-                "\(command) \(arguments.joined(separator: " ")) exited with \(result.exitStatus): \(detail)")
-        }
+        try check(result, arguments, operation, permissionHint: permissionHint)
         return result.standardOutput
+    }
+
+    func check(_ result: CommandResult, _ arguments: [String], _ operation: String, permissionHint: String? = nil)
+        throws(StorageError)
+    {
+        guard result.exitStatus != 0 else { return }
+        let detail = result.standardError.split(separator: "\n")
+            // Unprivileged runs print this for every delete; it is not the cause of anything.
+            .filter { !$0.contains("cannot read default subvolume id") }
+            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let denied = detail.contains("Operation not permitted") || detail.contains("Permission denied")
+        let code: StorageError.Code =
+            if denied {
+                .permissionDenied
+            } else if detail.contains("already exists") || detail.contains("File exists") {
+                // Lost a race with a concurrent create of the same name.
+                .alreadyExists
+            } else {
+                .commandFailed
+            }
+        let hint = denied ? permissionHint.map { " (\($0))" } ?? "" : ""
+        throw error(
+            code, operation,
+            "\(command) \(arguments.joined(separator: " ")) exited with \(result.exitStatus): \(detail)\(hint)")
+    }
+
+    /// Deletes the subvolume at `path` (already checked to be ours).
+    ///
+    /// As root this is one `subvolume delete`. An unprivileged owner needs a btrfs mounted with
+    /// `user_subvol_rm_allowed`, and the kernel then also wants write access to the subvolume's root: a read-only
+    /// snapshot is made writable first, and made read-only again if the delete still fails.
+    func deleteSubvolume(_ path: String, _ operation: String) async throws(StorageError) {
+        let arguments = ["subvolume", "delete", "--commit-after", path]
+        let hint = "an unprivileged user can delete subvolumes only on a btrfs mounted with user_subvol_rm_allowed"
+        let first = try await btrfsResult(arguments, operation)
+        guard first.exitStatus != 0, first.standardError.contains("Read-only file system"), geteuid() != 0 else {
+            try check(first, arguments, operation, permissionHint: hint)
+            return
+        }
+        logger.debug("Making \(path) writable so that its owner can delete it")
+        _ = try await btrfs(["property", "set", "-ts", path, "ro", "false"], operation)
+        do {
+            _ = try await btrfs(arguments, operation, permissionHint: hint)
+        } catch {
+            _ = try? await btrfs(["property", "set", "-ts", path, "ro", "true"], operation)
+            throw error
+        }
     }
 
     func btrfsResult(_ arguments: [String], _ operation: String) async throws(StorageError) -> CommandResult {
@@ -256,29 +305,50 @@ public struct BtrfsDriver: StorageDriver {
         return result
     }
 
-    /// The live volume's entry in `subvolume list`, found through its subvolume id.
-    ///
-    /// `btrfs subvolume show` is avoided on purpose: it walks every subvolume to print "Snapshot(s)" and fails
-    /// ("Subvolume not found") when another subvolume is deleted meanwhile, e.g. a clone dropped by a restore test.
-    func volumeEntry(_ operation: String) async throws(StorageError) -> (volume: SubvolumeEntry, all: [SubvolumeEntry])
-    {
+    /// The live volume's subvolume facts; the volume must be a subvolume root.
+    func volumeEntry(_ operation: String) throws(StorageError) -> SubvolumeInfo {
         guard exists(volumePath) else {
             throw error(.notFound, operation, "backup area \(volumePath) does not exist")
         }
-        let rootID = try await btrfs(["inspect-internal", "rootid", volumePath], operation)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let id = Int(rootID) else {
-            throw error(.unexpectedResponse, operation, "cannot parse 'inspect-internal rootid' output '\(rootID)'")
-        }
-        let all = BtrfsOutput.parseList(try await btrfs(["subvolume", "list", "-u", "-q", root], operation))
-        guard let volume = all.first(where: { $0.id == id }),
-            volume.path == volumeName || volume.path.hasSuffix("/" + volumeName)
-        else {
+        guard let volume = try inspect(volumePath, operation) else {
             throw error(
                 .invalidConfiguration, operation,
-                "\(volumePath) is not a btrfs subvolume (create it with 'volume create')")
+                "\(volumePath) is not a btrfs subvolume (create it with 'volume create'; Linux 4.18 or later is needed)"
+            )
         }
-        return (volume, all)
+        return volume
+    }
+
+    /// Subvolume facts of `path` through the unprivileged ioctl; `nil` when `path` is not a subvolume root.
+    func inspect(_ path: String, _ operation: String) throws(StorageError) -> SubvolumeInfo? {
+        do {
+            return try SubvolumeInspector.info(path)
+        } catch {
+            switch error {
+            case .cannotOpen(let detail):
+                throw self.error(.ioFailure, operation, "cannot open \(detail)")
+            case .unsupported(let detail):
+                throw self.error(.commandFailed, operation, "cannot read the subvolume facts of \(detail)")
+            }
+        }
+    }
+
+    /// The subvolumes directly inside `directory`, by name (entries with non-portable names are ignored).
+    func subvolumes(in directory: String, _ operation: String) throws(StorageError) -> [(
+        name: String, info: SubvolumeInfo
+    )] {
+        guard exists(directory) else { return [] }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw self.error(.ioFailure, operation, "cannot list \(directory): \(error)")
+        }
+        var found: [(name: String, info: SubvolumeInfo)] = []
+        for name in names.sorted() where SnapshotNaming.isPortableName(name) {
+            if let info = try inspect("\(directory)/\(name)", operation) { found.append((name, info)) }
+        }
+        return found
     }
 
     /// Level-0 qgroup usage by subvolume id, or `nil` when quotas are off.
@@ -289,38 +359,30 @@ public struct BtrfsDriver: StorageDriver {
         return BtrfsOutput.parseQgroups(result.standardOutput)
     }
 
+    /// Reads the volume, the snapshot directory and the clone directory without privileges: a directory scan
+    /// plus one `GET_SUBVOL_INFO` per entry. A snapshot is a subvolume in the snapshot directory whose parent is
+    /// the live volume; a clone is a subvolume in the clone directory (its origin is found by parent UUID).
     func scan(_ operation: String, withSpace: Bool) async throws(StorageError) -> Scan {
-        let volume = try await volumeEntry(operation).volume
-        // `list` prints paths relative to the top-level subvolume; the volume's path gives the root's prefix.
-        let prefix = String(volume.path.dropLast(volumeName.count))
-        let entries = BtrfsOutput.parseList(try await btrfs(["subvolume", "list", "-s", "-u", "-q", root], operation))
+        let volume = try volumeEntry(operation)
         let usage = withSpace ? await qgroups() : nil
+        // A clone is a snapshot: a subvolume made with `subvolume create` (no parent) is not one.
+        let cloneEntries = try subvolumes(in: cloneDirectory, operation).filter { $0.info.parentUUID != nil }
         var clonesPerParent: [String: Int] = [:]
-        for entry in entries { if let parent = entry.parentUUID { clonesPerParent[parent, default: 0] += 1 } }
+        for entry in cloneEntries { clonesPerParent[entry.info.parentUUID!, default: 0] += 1 }
 
-        let snapshotPrefix = "\(prefix).snapshots/\(volumeName)/"
-        let clonePrefix = "\(prefix).clones/"
         var snapshots: [ListedSnapshot] = []
-        var clones: [String: SubvolumeEntry] = [:]
-        for entry in entries {
-            if entry.path.hasPrefix(snapshotPrefix) {
-                let name = String(entry.path.dropFirst(snapshotPrefix.count))
-                guard !name.contains("/"), entry.parentUUID == volume.uuid, let creation = entry.creation else {
-                    continue
-                }
-                let space = usage?[entry.id]
-                snapshots.append(
-                    ListedSnapshot(
-                        snapshot: Snapshot(
-                            id: name, creation: creation, spaceTotal: space?.referenced, spaceUnique: space?.exclusive,
-                            cloneCount: clonesPerParent[entry.uuid, default: 0]),
-                        uuid: entry.uuid))
-            } else if entry.path.hasPrefix(clonePrefix) {
-                let name = String(entry.path.dropFirst(clonePrefix.count))
-                if !name.contains("/") { clones[name] = entry }
-            }
+        for (name, info) in try subvolumes(in: snapshotDirectory, operation) where info.parentUUID == volume.uuid {
+            let space = usage?[Int(info.treeID)]
+            snapshots.append(
+                ListedSnapshot(
+                    snapshot: Snapshot(
+                        id: name, creation: info.creation, spaceTotal: space?.referenced,
+                        spaceUnique: space?.exclusive, cloneCount: clonesPerParent[info.uuid, default: 0]),
+                    uuid: info.uuid))
         }
         snapshots.sort { $0.snapshot.creation < $1.snapshot.creation }
+        var clones: [String: SubvolumeInfo] = [:]
+        for entry in cloneEntries { clones[entry.name] = entry.info }
         return Scan(volume: volume, snapshots: snapshots, clones: clones)
     }
 

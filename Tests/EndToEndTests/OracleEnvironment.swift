@@ -8,6 +8,9 @@ final class OracleEnvironment {
     let backupRoot: String
     let configPath: String
     var environment: [String: String]
+    /// Run `oracle-sim`, `backup` and `snapper` as the unprivileged user too (when the tests run as root), as an
+    /// installation where one OS user owns the backups and runs the restores.
+    var unprivileged = false
 
     init(
         driver: String = "localfs", backupRoot explicitBackupRoot: String? = nil, extraConfig: String = "",
@@ -91,13 +94,27 @@ final class OracleEnvironment {
 
     @discardableResult
     func sim(_ arguments: [String]) throws -> BuiltProducts.Result {
-        let result = try BuiltProducts.run("oracle-sim", arguments, environment: environment)
+        let result = try tool("oracle-sim", arguments)
         if result.status != 0 { throw SimulatorFailure(arguments: arguments, output: result.stdout + result.stderr) }
         return result
     }
 
     func backup(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> BuiltProducts.Result {
-        try BuiltProducts.run("backup", arguments, environment: environment.merging(extraEnvironment) { $1 })
+        try tool("backup", arguments, extraEnvironment: extraEnvironment)
+    }
+
+    func snapper(_ arguments: [String]) throws -> BuiltProducts.Result {
+        try tool("snapper", arguments)
+    }
+
+    /// Runs a built tool with this environment, as the unprivileged user when ``unprivileged`` is set.
+    func tool(_ name: String, _ arguments: [String], extraEnvironment: [String: String] = [:]) throws
+        -> BuiltProducts.Result
+    {
+        let merged = environment.merging(extraEnvironment) { $1 }
+        return unprivileged
+            ? try BuiltProducts.runUnprivileged(name, arguments, environment: merged)
+            : try BuiltProducts.run(name, arguments, environment: merged)
     }
 
     func contents(_ path: String) -> [String] {

@@ -161,15 +161,95 @@ struct BtrfsDriverTests {
     }
 }
 
+@Suite(
+    "btrfs subvolume facts without privileges", .enabled(if: BtrfsEnvironment.root != nil, BtrfsEnvironment.skipReason))
+struct SubvolumeInspectorTests {
+    @Test("the ioctl reading agrees with `btrfs subvolume list` for a volume, a snapshot and a clone")
+    func agreesWithSubvolumeList() async throws {
+        let harness = try BtrfsHarness()
+        let driver = harness.driver("orcl")
+        _ = try await harness.makeDriver(database: "orcl")
+        let snapshot = try await driver.createSnapshot(named: "orcl-1")
+        _ = try await driver.cloneSnapshot(id: snapshot.id, cloneName: "orcl-clone")
+        let listed = SubvolumeListParser.parseList(
+            try await driver.btrfs(["subvolume", "list", "-s", "-u", "-q", harness.root], "test")
+                + (try await driver.btrfs(["subvolume", "list", "-u", "-q", harness.root], "test")))
+        for (path, readOnly) in [
+            (driver.volumePath, false), (driver.snapshotPath("orcl-1"), true), (driver.clonePath("orcl-clone"), false),
+        ] {
+            let info = try #require(try SubvolumeInspector.info(path))
+            let entry = try #require(listed.first { path.hasSuffix("/" + $0.path) }, "\(path) is listed")
+            #expect(Int(info.treeID) == entry.id)
+            #expect(info.uuid == entry.uuid)
+            #expect(info.parentUUID == entry.parentUUID)
+            #expect(info.readOnly == readOnly)
+            if let creation = entry.creation {
+                // `list` prints whole seconds.
+                #expect(abs(info.creation.timeIntervalSince(creation)) < 1)
+            }
+        }
+        try await driver.dropClone(name: "orcl-clone")
+        try await driver.deleteSnapshot(id: snapshot.id)
+        await harness.cleanUp()
+    }
+
+    @Test("plain directories, symbolic links and missing paths are not subvolumes")
+    func notSubvolumes() throws {
+        let harness = try BtrfsHarness()
+        defer { try? FileManager.default.removeItem(atPath: harness.root) }
+        let plain = harness.root + "/plain"
+        try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)
+        #expect(try SubvolumeInspector.info(plain) == nil)
+        #expect(try SubvolumeInspector.info(harness.root + "/missing") == nil)
+        #expect(SubvolumeInspector.isSubvolume(BtrfsEnvironment.root!))
+        try FileManager.default.createSymbolicLink(
+            atPath: harness.root + "/link", withDestinationPath: BtrfsEnvironment.root!)
+        #expect(try SubvolumeInspector.info(harness.root + "/link") == nil)
+    }
+}
+
+@Suite("btrfs subvolume facts")
+struct SubvolumeFormatTests {
+    @Test("UUIDs print as btrfs prints them; the all-zero UUID is no UUID")
+    func uuidFormat() {
+        let bytes: [UInt8] = [
+            0x5e, 0x6b, 0x1a, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+        ]
+        #expect(SubvolumeInspector.format(uuid: bytes) == "5e6b1a00-dead-beef-0123-456789abcdef")
+        #expect(SubvolumeInspector.format(uuid: [UInt8](repeating: 0, count: 16)) == nil)
+        #expect(SubvolumeInspector.format(uuid: [1, 2]) == nil)
+    }
+
+    @Test("a directory on another file system is not a subvolume and listing it reports no snapshots")
+    func otherFileSystem() async throws {
+        let root = FileManager.default.temporaryDirectory.path + "/oib-btrfs-plain-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/orcl", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let driver = BtrfsDriver(volumeName: "orcl", root: root, logger: Logger(label: "t"))
+        do {
+            _ = try await driver.listSnapshots()
+            Issue.record("a plain directory was listed as a btrfs volume")
+        } catch {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains("not a btrfs subvolume"))
+        }
+    }
+}
+
 @Suite("btrfs output parsing")
 struct BtrfsOutputTests {
     @Test("creation times with offsets convert to UTC; without an offset they are UTC (we run btrfs with TZ=UTC)")
     func times() {
-        #expect(BtrfsOutput.parseTime("2018-01-01 13:34:56 +0100") == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
-        #expect(BtrfsOutput.parseTime("2018-01-01 07:34:56 -0500") == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
-        #expect(BtrfsOutput.parseTime("2018-01-01 12:34:56") == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
-        #expect(BtrfsOutput.parseTime("yesterday") == nil)
-        #expect(BtrfsOutput.parseTime("2018-01-01 12:34:56 CET") == nil)
+        #expect(
+            SubvolumeListParser.parseTime("2018-01-01 13:34:56 +0100")
+                == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
+        #expect(
+            SubvolumeListParser.parseTime("2018-01-01 07:34:56 -0500")
+                == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
+        #expect(
+            SubvolumeListParser.parseTime("2018-01-01 12:34:56") == StorageJSON.parseISO8601("2018-01-01T12:34:56Z"))
+        #expect(SubvolumeListParser.parseTime("yesterday") == nil)
+        #expect(SubvolumeListParser.parseTime("2018-01-01 12:34:56 CET") == nil)
     }
 
     @Test("subvolume list lines, including paths with spaces")
@@ -179,7 +259,7 @@ struct BtrfsOutputTests {
             ID 258 gen 10 cgen 10 top level 5 otime 2026-11-25 10:23:20 parent_uuid - uuid 650064b5 path odd dir/with path in it
             garbage
             """
-        let entries = BtrfsOutput.parseList(text)
+        let entries = SubvolumeListParser.parseList(text)
         #expect(entries.count == 2)
         #expect(entries[0].id == 257)
         #expect(entries[0].parentUUID == "51acdd3a-97aa")
@@ -244,17 +324,17 @@ struct BtrfsCommandTests {
         let fake = try script("sleep 30")
         defer { try? FileManager.default.removeItem(atPath: fake) }
         let root = FileManager.default.temporaryDirectory.path + "/oib-btrfs-fake-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: root + "/orcl", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let driver = BtrfsDriver(
             volumeName: "orcl", root: root, command: fake, timeout: .milliseconds(300), logger: Logger(label: "t"))
         do {
-            _ = try await driver.listSnapshots()
-            Issue.record("listSnapshots returned despite a hanging btrfs")
+            _ = try await driver.createVolume()
+            Issue.record("createVolume returned despite a hanging btrfs")
         } catch {
             #expect(error.code == .timeout)
             #expect(error.vendor == "btrfs")
-            #expect(error.operation == "listSnapshots")
+            #expect(error.operation == "createVolume")
         }
     }
 
@@ -263,12 +343,12 @@ struct BtrfsCommandTests {
         let fake = try script("echo 'ERROR: boom' >&2; exit 1")
         defer { try? FileManager.default.removeItem(atPath: fake) }
         let root = FileManager.default.temporaryDirectory.path + "/oib-btrfs-fake-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: root + "/orcl", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let driver = BtrfsDriver(volumeName: "orcl", root: root, command: fake, logger: Logger(label: "t"))
         do {
-            _ = try await driver.volumeInfo()
-            Issue.record("volumeInfo succeeded despite a failing btrfs")
+            _ = try await driver.createVolume()
+            Issue.record("createVolume succeeded despite a failing btrfs")
         } catch {
             #expect(error.code == .commandFailed)
             #expect(error.message.contains("ERROR: boom"))
@@ -284,7 +364,7 @@ struct BtrfsCommandTests {
         }
         let missing = BtrfsDriver(
             volumeName: "orcl", root: root, command: "/nonexistent/btrfs", logger: Logger(label: "t"))
-        await #expect(throws: StorageError.self) { try await missing.volumeInfo() }
+        await #expect(throws: StorageError.self) { try await missing.createVolume() }
     }
 
     @Test("factory settings")

@@ -1,0 +1,88 @@
+import AutorestoreEngine
+import Foundation
+import Testing
+
+/// Backups and restores on btrfs as one unprivileged OS user (the usual `oracle` owner): `backup`, `snapper` and
+/// `autorestore` list, snapshot, clone and delete subvolumes without root, on the fixture's btrfs (mounted with
+/// `user_subvol_rm_allowed`).
+@Suite(
+    "autorestore after backups on btrfs, as the unprivileged owner", .serialized,
+    .enabled(
+        if: btrfsRoot != nil && getuid() == 0,
+        "OIB_BTRFS_ROOT is not set: run Scripts/test.sh as root to loop-mount a btrfs"))
+struct AutorestoreBtrfsTests {
+    let flows = AutorestoreFlowTests()
+
+    /// A btrfs backup root owned by the unprivileged user, a database, its volume, and `cycles` backups.
+    func backedUpOnBtrfs(cycles: Int = 3) async throws -> OracleEnvironment {
+        let backupRoot = btrfsRoot! + "/owned-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: backupRoot, withIntermediateDirectories: true)
+        let environment = try OracleEnvironment(driver: "btrfs", backupRoot: backupRoot)
+        environment.unprivileged = true
+        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try BuiltProducts.grantUnprivilegedAccess(to: backupRoot)
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        let volume = try environment.snapper(["orcl", "volume", "create"])
+        #expect(volume.status == 0, "\(volume.stdout)\(volume.stderr)")
+        let config = try environment.backup(["orcl", "config"])
+        #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
+        for _ in 0..<cycles {
+            try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            try await Task.sleep(for: .milliseconds(1100))
+            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        }
+        try environment.isolateFromProduction()
+        return environment
+    }
+
+    func snapshots(_ environment: OracleEnvironment) -> [String] {
+        environment.contents(environment.backupRoot + "/.snapshots/orcl")
+    }
+
+    @Test func cleanAutorestorePassesAndTheOwnerManagesSnapshots() async throws {
+        let environment = try await backedUpOnBtrfs()
+        defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
+        let snapshots = snapshots(environment)
+        #expect(snapshots.count == 3, "\(snapshots)")
+        let list = try environment.snapper(["orcl", "list"])
+        #expect(list.status == 0, "\(list.stderr)")
+        for name in snapshots { #expect(list.stdout.contains(name), "\(list.stdout)") }
+
+        let run = try flows.autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Restore successful, elapsed time: "))
+        let row = try #require(try await flows.results(environment).first)
+        #expect(row.success)
+        #expect(row.snapshotID == snapshots.last)
+        #expect(abs(row.timeDifferenceSeconds ?? 9999) <= 300)
+        // The clone subvolume is gone.
+        #expect(environment.contents(environment.backupRoot + "/.clones").isEmpty)
+
+        // Retention as the owner: a read-only snapshot is deleted without root.
+        let dropped = try environment.snapper(["orcl", "dropsnap", snapshots[0]])
+        #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
+        #expect(self.snapshots(environment) == Array(snapshots.dropFirst()))
+    }
+
+    @Test func missingArchivedLogIsNamedAndTheCloneDropped() async throws {
+        let environment = try await backedUpOnBtrfs(cycles: 2)
+        defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
+        // The snapshot is read-only: as root, the test makes it writable for a moment to lose the newest log.
+        let snapshot = environment.backupRoot + "/.snapshots/orcl/" + snapshots(environment).last!
+        func readOnly(_ flag: Bool) throws {
+            let process = try Process.run(
+                URL(fileURLWithPath: "/usr/bin/env"),
+                arguments: ["btrfs", "property", "set", "-ts", snapshot, "ro", "\(flag)"])
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        try readOnly(false)
+        let logs = snapshot + "/archivelog"
+        let newest = try #require(environment.contents(logs).last)
+        try FileManager.default.removeItem(atPath: logs + "/" + newest)
+        try readOnly(true)
+        _ = try await flows.expectFailure(environment, reason: "missing-archivelog")
+    }
+}
