@@ -10,6 +10,7 @@ struct AutorestoreFlowTests {
     func backedUp(
         cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "",
         beforeLastBackup: ((OracleEnvironment) throws -> Void)? = nil,
+        beforeBackup: ((OracleEnvironment, _ cycle: Int) throws -> Void)? = nil,
         afterBackups: ((OracleEnvironment) throws -> Void)? = nil, isolate: Bool = true
     ) async throws
         -> OracleEnvironment
@@ -22,6 +23,7 @@ struct AutorestoreFlowTests {
         for cycle in 0..<cycles {
             try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
             if cycle == cycles - 1 { try beforeLastBackup?(environment) }
+            try beforeBackup?(environment, cycle)
             try await Task.sleep(for: .milliseconds(1100))
             let run = try environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
@@ -167,6 +169,16 @@ struct AutorestoreFlowTests {
         let environment = try await backedUp(cycles: 1)
         let row = try await expectFailure(environment, reason: "missing-autorestore-cfg")
         #expect(row?.failureDetail?.contains("skipped") == true)
+    }
+
+    @Test func datafileOfflineAfterOpenIsNamed() async throws {
+        // USERS (file 4) goes offline in production before the second refresh: the third snapshot, taken before
+        // the third refresh, holds a controlfile copy that records it OFFLINE.
+        let environment = try await backedUp(beforeBackup: { environment, cycle in
+            if cycle == 1 { try environment.sim(["workload", "orcl", "--offline-datafile", "4"]) }
+        })
+        let row = try await expectFailure(environment, reason: "datafile-not-online")
+        #expect(row?.failureDetail?.contains("4 OFFLINE AVAILABLE") == true, "\(row?.failureDetail ?? "")")
     }
 
     @Test func datafileAddedAfterTheLastCopyStillRestores() async throws {

@@ -246,6 +246,24 @@ struct InspectionTests {
         #expect(flows.harness.read(values["logfile"]! + ".sqlldr.log").contains("ORA-00001: unique constraint"))
     }
 
+    @Test("a datafile taken offline is OFFLINE in the controlfile; SYSTEM and unknown files are refused")
+    func offlineDatafile() throws {
+        let flows = try OracleFlows(harness: try SimulatorHarness())
+        try flows.createDatabases()
+        let system = try flows.harness.admin(["workload", "orcl", "--offline-datafile", "1"])
+        #expect(system.exitCode != 0)
+        #expect(system.output.contains("ORA-01541"), "\(system.output)")
+        let unknown = try flows.harness.admin(["workload", "orcl", "--offline-datafile", "99"])
+        #expect(unknown.exitCode != 0)
+        #expect(unknown.output.contains("ORA-01516"), "\(unknown.output)")
+        #expect(try flows.harness.admin(["workload", "orcl", "--offline-datafile", "4"]).exitCode == 0)
+        let state = try flows.harness.admin(["inspect", "orcl"]).output
+        let offline = try #require(state.range(of: #""onlineStatus" : "OFFLINE""#))
+        _ = offline
+        #expect(try flows.harness.admin(["workload", "orcl", "--online-datafile", "4"]).exitCode == 0)
+        #expect(!(try flows.harness.admin(["inspect", "orcl"]).output.contains("OFFLINE")))
+    }
+
     @Test("inspect --file reports a copy's header and its corrupt blocks")
     func inspectFile() throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())

@@ -8,7 +8,8 @@ enum AdminCommands {
                     [--standard-edition] [--host <h>] [--service <s>]... [--oradata <dir>] [--fra <dir>]
                     [--blocks <n>] [--bct] [--no-fra-destination]
           workload <db> [--transactions <n>] [--seconds-per-transaction <s>] [--add-datafile <tablespace> [--blocks <n>]]
-                    [--drop-datafile <file#>] [--nologging <blocks>] [--switch-logfile] [--advance <seconds>]
+                    [--drop-datafile <file#>] [--offline-datafile <file#>] [--online-datafile <file#>]
+                    [--nologging <blocks>] [--switch-logfile] [--advance <seconds>]
           inject fail|hang --statement <text> [--tool sqlplus|rman] [--error <text>] [--seconds <s>] [--times <n>]
           inject corrupt-block (--file <path> | --db <db> --file-number <n>) --block <n>
           inject delete-archivelog --db <db> --sequence <n> [--destination fra|<directory>] [--uncatalog yes]
@@ -128,6 +129,13 @@ enum AdminCommands {
             }
             if let number = options.int("drop-datafile") {
                 try DatabaseEngine.dropDatafile(&database, fileNumber: number, now: store.now(globals))
+            }
+            for (option, online) in [("offline-datafile", false), ("online-datafile", true)] {
+                guard let text = options.value(option) else { continue }
+                guard let number = Int(text) else {
+                    throw SimulatorError("--\(option) needs a file number, not '\(text)'")
+                }
+                try DatabaseEngine.setDatafileOnline(&database, fileNumber: number, online: online)
             }
             for _ in 0..<transactions {
                 globals.clockAdvanceSeconds += step

@@ -217,6 +217,18 @@ public enum DatabaseEngine {
                 tablespace: nil, blockCount: nil))
     }
 
+    /// `alter database datafile <n> offline|online`: the status is kept in the controlfile, so a controlfile copy
+    /// taken meanwhile (and a database restored from it) shows the file OFFLINE.
+    public static func setDatafileOnline(_ state: inout DatabaseState, fileNumber: Int, online: Bool) throws {
+        guard let index = state.datafiles.firstIndex(where: { $0.fileNumber == fileNumber }) else {
+            throw SimulatorError("ORA-01516: nonexistent log file, data file, or temporary file \"\(fileNumber)\"")
+        }
+        guard state.datafiles[index].tablespace != "SYSTEM" else {
+            throw SimulatorError("ORA-01541: system tablespace cannot be brought offline; shut down if necessary")
+        }
+        state.datafiles[index].onlineStatus = online ? "ONLINE" : "OFFLINE"
+    }
+
     // MARK: Log switch
 
     /// `alter system archive log current`: writes the current log to every enabled destination.
