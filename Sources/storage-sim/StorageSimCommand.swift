@@ -215,6 +215,8 @@ struct MountCommand: ParsableCommand {
     @Argument(help: "An existing, empty directory.")
     var mountPoint: String
 
+    func validate() throws { try validateDataRoot(dataRoot) }
+
     func run() throws {
         do {
             let target = try SimulatedNFSMount.mount(
@@ -240,6 +242,8 @@ struct UnmountCommand: ParsableCommand {
     @Argument(help: "The simulated mount point.")
     var mountPoint: String
 
+    func validate() throws { try validateDataRoot(dataRoot) }
+
     func run() throws {
         do {
             try SimulatedNFSMount.unmount(mountPoint: mountPoint, data: SimulatorDataStore(root: dataRoot))
@@ -247,6 +251,15 @@ struct UnmountCommand: ParsableCommand {
             FileHandle.standardError.write(Data("storage-sim umount: \(error.message)\n".utf8))
             throw ExitCode(32)
         }
+    }
+}
+
+/// `--data-root` of `mount`/`umount` must be an existing directory.
+func validateDataRoot(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    guard !path.isEmpty, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue
+    else {
+        throw ValidationError("--data-root '\(path)' is not an existing directory (the simulator's data root)")
     }
 }
 
