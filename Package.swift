@@ -111,6 +111,7 @@ let package = Package(
         .executableTarget(
             name: "storage-sim",
             dependencies: ["StorageSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "StorageSimulatorTests", dependencies: ["StorageSimulator"]),
         .testTarget(name: "StorageHTTPTests", dependencies: ["StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
         .testTarget(
             name: "StorageZFSSATests",

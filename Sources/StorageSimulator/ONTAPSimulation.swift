@@ -49,16 +49,22 @@ struct ONTAPSimulation {
     var volumes: [String: Volume] = [:]
     var order: [String] = []
     var jobs: [String: Job] = [:]
+    /// Backing directories in file-backed mode.
+    let data: SimulatorDataStore?
 
     init(options: SimulatorOptions) {
         self.options = options
+        self.data = options.dataRoot.map { SimulatorDataStore(root: $0) }
     }
 
     static func newUUID() -> String { UUID().uuidString.lowercased() }
 
     // MARK: Seeding
 
-    mutating func seed(_ seed: SimulatorSeed) {
+    /// Adds the seed's volumes; in file-backed mode each gets its (possibly existing) directory, seeded snapshots
+    /// get none (a clone of one starts empty). Throws the first directory problem after seeding everything.
+    mutating func seed(_ seed: SimulatorSeed) throws(SimulatorDataError) {
+        var problem: SimulatorDataError?
         for share in seed.shares {
             var volume = Volume(
                 uuid: Self.newUUID(), name: share.name, size: 100 << 30, used: share.spaceUsed ?? 10 << 30,
@@ -69,6 +75,79 @@ struct ONTAPSimulation {
                 Snapshot(uuid: Self.newUUID(), name: $0.name, createTime: $0.creation, size: $0.spaceUnique ?? 1 << 20)
             }
             insert(volume)
+            do {
+                if let data, let directory = try volumeDirectory(volume) {
+                    try data.createDirectory(directory, adopt: true)
+                }
+            } catch {
+                problem = problem ?? error
+            }
+        }
+        if let problem { throw problem }
+    }
+
+    // MARK: Backing directories
+
+    /// The volume's directory in file-backed mode (`nil` otherwise): its junction path under the data root, or a
+    /// private place while it is not mounted in the namespace.
+    func volumeDirectory(_ volume: Volume) throws(SimulatorDataError) -> String? {
+        guard let data else { return nil }
+        if let path = volume.path { return try data.exportDirectory(for: path) }
+        return try data.privateDirectory(["ontap", "unmounted", volume.name])
+    }
+
+    /// Where a snapshot's frozen tree lives (`nil` when not file-backed); no snapshot name: the volume's directory
+    /// of snapshots.
+    func snapshotDirectory(volume: String, snapshot: String?) throws(SimulatorDataError) -> String? {
+        try data?.privateDirectory(["ontap", "snapshots", volume] + (snapshot.map { [$0] } ?? []))
+    }
+
+    /// Directories of other volumes junctioned below `directory`.
+    func nestedDirectories(below directory: String, except uuid: String) -> Set<String> {
+        Set(
+            volumes.values.filter { $0.uuid != uuid && $0.path != nil }
+                .compactMap { try? volumeDirectory($0) }
+                .filter { $0.hasPrefix(directory + "/") })
+    }
+
+    /// Applies the file-system side of `change`; a failure fails the job (the metadata stays unchanged).
+    private func applyData(_ change: Change) throws(SimulatorDataError) {
+        guard let data else { return }
+        switch change {
+        case .createVolume(let created):
+            guard let directory = try volumeDirectory(created) else { return }
+            if let parent = created.parentVolume, let snapshot = created.parentSnapshot,
+                let frozen = try snapshotDirectory(volume: parent, snapshot: snapshot)
+            {
+                try data.clone(frozen, to: directory)
+            } else {
+                try data.createDirectory(directory)
+            }
+        case .patchVolume(let uuid, let path, _):
+            guard let path, var volume = volumes[uuid], let old = try volumeDirectory(volume) else { return }
+            if !nestedDirectories(below: old, except: uuid).isEmpty {
+                throw SimulatorDataError(
+                    "volume \(volume.name) has other volumes junctioned beneath \(volume.path ?? "it")")
+            }
+            volume.path = path
+            guard let new = try volumeDirectory(volume) else { return }
+            try data.move(old, to: new)
+        case .deleteVolume(let uuid):
+            guard let volume = volumes[uuid], let directory = try volumeDirectory(volume),
+                let snapshots = try snapshotDirectory(volume: volume.name, snapshot: nil)
+            else { return }
+            try data.remove(directory)
+            try data.remove(snapshots)
+        case .createSnapshot(let uuid, let snapshot):
+            guard let volume = volumes[uuid], let live = try volumeDirectory(volume),
+                let frozen = try snapshotDirectory(volume: volume.name, snapshot: snapshot.name)
+            else { return }
+            try data.snapshot(live, to: frozen, excluding: nestedDirectories(below: live, except: uuid))
+        case .deleteSnapshot(let uuid, let snapshotUUID):
+            guard let volume = volumes[uuid], let snapshot = volume.snapshots.first(where: { $0.uuid == snapshotUUID }),
+                let frozen = try snapshotDirectory(volume: volume.name, snapshot: snapshot.name)
+            else { return }
+            try data.remove(frozen)
         }
     }
 
@@ -125,9 +204,11 @@ struct ONTAPSimulation {
                 return ("Duplicate volume name \(created.name).", 917_536)
             }
             created.createTime = now
+            if let problem = dataProblem(change) { return problem }
             insert(created)
         case .patchVolume(let uuid, let path, let state):
             guard var volume = volumes[uuid] else { return ("Volume not found.", 917_927) }
+            if let problem = dataProblem(change) { return problem }
             if let path { volume.path = path }
             if let state { volume.state = state }
             volumes[uuid] = volume
@@ -136,6 +217,7 @@ struct ONTAPSimulation {
             if volumes.values.contains(where: { $0.parentVolume == volume.name }) {
                 return ("Volume \"\(volume.name)\" cannot be deleted because it has FlexClone volumes.", 917_534)
             }
+            if let problem = dataProblem(change) { return problem }
             volumes[uuid] = nil
             order.removeAll { $0 == uuid }
         case .createSnapshot(let volumeUUID, var snapshot):
@@ -144,6 +226,7 @@ struct ONTAPSimulation {
                 return ("Snapshot copy \"\(snapshot.name)\" already exists.", 1_638_600)
             }
             snapshot.createTime = now
+            if let problem = dataProblem(change) { return problem }
             volume.snapshots.append(snapshot)
             volumes[volumeUUID] = volume
         case .deleteSnapshot(let volumeUUID, let snapshotUUID):
@@ -157,10 +240,21 @@ struct ONTAPSimulation {
                     1_638_555
                 )
             }
+            if let problem = dataProblem(change) { return problem }
             volume.snapshots.remove(at: index)
             volumes[volumeUUID] = volume
         }
         return nil
+    }
+
+    /// The job failure for a backing-directory problem of `change`, `nil` when there is none.
+    private func dataProblem(_ change: Change) -> (message: String, code: Int)? {
+        do {
+            try applyData(change)
+            return nil
+        } catch {
+            return ("Simulated storage data operation failed: \(error.message)", 13_001)
+        }
     }
 
     private func cloneNames(parent: String, snapshot: String) -> [String] {

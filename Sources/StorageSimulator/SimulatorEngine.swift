@@ -19,12 +19,47 @@ public actor SimulatorEngine {
 
     // MARK: Controls
 
-    /// Adds shares/volumes with their snapshot histories and clones.
-    public func seed(_ seed: SimulatorSeed) {
+    /// Adds shares/volumes with their snapshot histories and clones. In file-backed mode every share/volume gets
+    /// its directory (an existing one is kept with its contents); seeded snapshots have no data.
+    /// - Throws: ``SimulatorDataError`` when a directory cannot be created (the metadata is seeded anyway).
+    public func seed(_ seed: SimulatorSeed) throws(SimulatorDataError) {
         switch options.vendor {
-        case .zfssa: zfssa.seed(seed)
-        case .ontap: ontap.seed(seed)
+        case .zfssa: try zfssa.seed(seed)
+        case .ontap: try ontap.seed(seed)
         }
+    }
+
+    /// The backing directories in file-backed mode (``SimulatorOptions/dataRoot``), `nil` otherwise.
+    public var dataStore: SimulatorDataStore? { options.dataRoot.map { SimulatorDataStore(root: $0) } }
+
+    /// File-backed mode: the live directory of a share (ZFSSA, first project unless given) or volume (ONTAP).
+    public func backingDirectory(ofShare name: String, pool: String? = nil, project: String? = nil) -> String? {
+        switch options.vendor {
+        case .zfssa:
+            guard let filesystem = zfssa.filesystems[zfssaKey(name, pool: pool, project: project)] else { return nil }
+            return try? zfssa.liveDirectory(filesystem)
+        case .ontap:
+            return ontap.volume(named: name).flatMap { try? ontap.volumeDirectory($0) }
+        }
+    }
+
+    /// File-backed mode: where the frozen tree of a snapshot of a share/volume lives (whether or not it exists).
+    public func snapshotDirectory(ofShare name: String, snapshot: String, pool: String? = nil, project: String? = nil)
+        -> String?
+    {
+        switch options.vendor {
+        case .zfssa:
+            guard let filesystem = zfssa.filesystems[zfssaKey(name, pool: pool, project: project)] else { return nil }
+            return try? zfssa.snapshotDirectory(filesystem, snapshot)
+        case .ontap:
+            return try? ontap.snapshotDirectory(volume: name, snapshot: snapshot)
+        }
+    }
+
+    private func zfssaKey(_ name: String, pool: String?, project: String?) -> ZFSSASimulation.Key {
+        let first = options.projects.first
+        return ZFSSASimulation.Key(
+            pool: pool ?? first?.pool ?? "pool1", project: project ?? first?.project ?? "demo-backup", name: name)
     }
 
     /// Appends a fault rule; rules are tried in order, the first match wins.
@@ -40,9 +75,10 @@ public actor SimulatorEngine {
     /// Expires every ZFSSA session now (the next session request gets 401).
     public func expireSessions() { zfssa.expireSessions() }
 
-    /// Creates a share/volume that is not a clone (a look-alike for ownership checks).
+    /// Creates a share/volume that is not a clone (a look-alike for ownership checks); in file-backed mode a
+    /// directory that cannot be created is ignored.
     public func addPlainShare(named name: String, project: String? = nil) {
-        seed(SimulatorSeed(shares: [.init(name: name, project: project)]))
+        try? seed(SimulatorSeed(shares: [.init(name: name, project: project)]))
     }
 
     /// Whether a share (ZFSSA, in the first project unless given) or volume (ONTAP) exists.
@@ -145,8 +181,10 @@ public actor SimulatorEngine {
             return .json(200, ["vendor": options.vendor.rawValue, "status": "ok"])
         case ("POST", "seed"):
             do {
-                seed(try SimulatorSeed.decode(Data(request.body)))
+                try seed(try SimulatorSeed.decode(Data(request.body)))
                 return .json(200, ["status": "seeded"])
+            } catch let error as SimulatorDataError {
+                return .json(500, ["error": "seeded, but a backing directory failed: \(error)"])
             } catch {
                 return .json(400, ["error": "bad seed: \(error)"])
             }

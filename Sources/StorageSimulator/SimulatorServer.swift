@@ -150,7 +150,7 @@ extension StorageSimulatorServer {
         _ body: (RunningSimulator) async throws -> T
     ) async throws -> T {
         let engine = SimulatorEngine(options: options)
-        if let seed { await engine.seed(seed) }
+        if let seed { try await engine.seed(seed) }
         var logger = Logger(label: "storage-sim")
         logger.logLevel = .critical
         let server = try await start(engine: engine, tls: tls, logger: logger)

@@ -273,12 +273,16 @@ public struct SimulatorOptions: Sendable {
     public var timeZone: TimeZone
     /// ONTAP: volume deletion also requires the volume to be offline.
     public var requireOfflineForDelete: Bool
+    /// File-backed mode: every share/volume is a directory under this root named after its export path, and
+    /// snapshots and clones copy its files (see ``SimulatorDataStore``). `nil` (the default): metadata only.
+    public var dataRoot: String?
 
     public init(
         vendor: SimulatedVendor, user: String = "admin", password: String = "secret",
         projects: [(pool: String, project: String)] = [("pool1", "demo-backup")], sessionTimeout: TimeInterval = 900,
         svm: String = "svm1", aggregate: String = "aggr1", pageSize: Int? = nil,
-        timeZone: TimeZone = TimeZone(secondsFromGMT: 3600)!, requireOfflineForDelete: Bool = false
+        timeZone: TimeZone = TimeZone(secondsFromGMT: 3600)!, requireOfflineForDelete: Bool = false,
+        dataRoot: String? = nil
     ) {
         self.vendor = vendor
         self.user = user
@@ -290,5 +294,6 @@ public struct SimulatorOptions: Sendable {
         self.pageSize = pageSize
         self.timeZone = timeZone
         self.requireOfflineForDelete = requireOfflineForDelete
+        self.dataRoot = dataRoot
     }
 }

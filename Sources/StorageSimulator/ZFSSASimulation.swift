@@ -39,15 +39,21 @@ struct ZFSSASimulation {
     /// Insertion order, so listings are stable.
     var order: [Key] = []
     var sessions: [String: Date] = [:]
+    /// Backing directories in file-backed mode.
+    let data: SimulatorDataStore?
 
     init(options: SimulatorOptions) {
         self.options = options
         self.projects = Set(options.projects.map { [$0.pool, $0.project] })
+        self.data = options.dataRoot.map { SimulatorDataStore(root: $0) }
     }
 
     // MARK: Seeding
 
-    mutating func seed(_ seed: SimulatorSeed) {
+    /// Adds the seed's shares; in file-backed mode each gets its (possibly existing) directory, seeded snapshots
+    /// get none (a clone of one starts empty). Throws the first directory problem after seeding everything.
+    mutating func seed(_ seed: SimulatorSeed) throws(SimulatorDataError) {
+        var problem: SimulatorDataError?
         for share in seed.shares {
             let pool = share.pool ?? options.projects.first?.pool ?? "pool1"
             let project = share.project ?? options.projects.first?.project ?? "demo-backup"
@@ -61,11 +67,41 @@ struct ZFSSASimulation {
                     name: $0.name, creation: $0.creation, spaceData: $0.spaceTotal ?? 1 << 30,
                     spaceUnique: $0.spaceUnique ?? 1 << 20, retention: $0.retention)
             }
-            insert(
-                Filesystem(
-                    pool: pool, project: project, name: share.name, creation: Date(), origin: origin,
-                    spaceData: share.spaceUsed ?? 10 << 30, snapshots: snapshots))
+            let filesystem = Filesystem(
+                pool: pool, project: project, name: share.name, creation: Date(), origin: origin,
+                spaceData: share.spaceUsed ?? 10 << 30, snapshots: snapshots)
+            insert(filesystem)
+            do {
+                if let data, let directory = try liveDirectory(filesystem) {
+                    try data.createDirectory(directory, adopt: true)
+                }
+            } catch {
+                problem = problem ?? error
+            }
         }
+        if let problem { throw problem }
+    }
+
+    // MARK: Backing directories
+
+    /// The share's mountpoint, e.g. `/export/demo-backup/orcl`.
+    static func mountpoint(_ filesystem: Filesystem) -> String { "/export/\(filesystem.project)/\(filesystem.name)" }
+
+    /// The share's live directory in file-backed mode (`nil` otherwise).
+    func liveDirectory(_ filesystem: Filesystem) throws(SimulatorDataError) -> String? {
+        try data?.exportDirectory(for: Self.mountpoint(filesystem))
+    }
+
+    /// Where a snapshot's frozen tree lives in file-backed mode (`nil` otherwise); no snapshot name: the share's
+    /// directory of snapshots.
+    func snapshotDirectory(_ filesystem: Filesystem, _ snapshot: String?) throws(SimulatorDataError) -> String? {
+        try data?.privateDirectory(
+            ["zfssa", filesystem.pool, filesystem.project, filesystem.name] + (snapshot.map { [$0] } ?? []))
+    }
+
+    /// A backing-directory failure as the appliance reports an internal error.
+    func dataFault(_ error: SimulatorDataError, _ what: String) -> SimResponse {
+        fault(500, "ERR_INTERNAL", "\(what): \(error.message)")
     }
 
     private mutating func insert(_ filesystem: Filesystem) {
@@ -198,6 +234,16 @@ struct ZFSSASimulation {
             if let retained = filesystem.snapshots.first(where: { $0.retention != nil }) {
                 return fault(409, "ERR_STATE_CHANGED", "snapshot \(retained.name) is retained")
             }
+            do {
+                if let data, let live = try liveDirectory(filesystem),
+                    let snapshots = try snapshotDirectory(filesystem, nil)
+                {
+                    try data.remove(live)
+                    try data.remove(snapshots)
+                }
+            } catch {
+                return dataFault(error, "cannot destroy \(filesystem.name)")
+            }
             remove(key)
             return SimResponse(status: 204)
         case ("GET", 1) where tail[0] == "snapshots":
@@ -212,6 +258,15 @@ struct ZFSSASimulation {
             }
             let snapshot = Snapshot(
                 name: name, creation: now, spaceData: filesystem.spaceData, spaceUnique: 0, retention: nil)
+            do {
+                if let data, let live = try liveDirectory(filesystem),
+                    let frozen = try snapshotDirectory(filesystem, name)
+                {
+                    try data.snapshot(live, to: frozen)
+                }
+            } catch {
+                return dataFault(error, "cannot create snapshot \(name)")
+            }
             filesystem.snapshots.append(snapshot)
             filesystems[key] = filesystem
             return .json(201, ["snapshot": snapshotJSON(snapshot, of: filesystem, version: version)])
@@ -233,6 +288,11 @@ struct ZFSSASimulation {
             }
             if let retention = snapshot.retention {
                 return fault(409, "ERR_STATE_CHANGED", "snapshot \(snapshot.name) is retained (\(retention))")
+            }
+            do {
+                if let data, let frozen = try snapshotDirectory(filesystem, snapshot.name) { try data.remove(frozen) }
+            } catch {
+                return dataFault(error, "cannot destroy snapshot \(snapshot.name)")
             }
             filesystem.snapshots.remove(at: index)
             filesystems[key] = filesystem
@@ -261,6 +321,15 @@ struct ZFSSASimulation {
                 pool: targetPool, project: targetProject, name: share, creation: now,
                 origin: Origin(pool: pool, project: project, share: filesystem.name, snapshot: snapshot.name),
                 spaceData: snapshot.spaceData, snapshots: [])
+            do {
+                if let data, let frozen = try snapshotDirectory(filesystem, snapshot.name),
+                    let target = try liveDirectory(clone)
+                {
+                    try data.clone(frozen, to: target)
+                }
+            } catch {
+                return dataFault(error, "cannot clone snapshot \(snapshot.name) as \(share)")
+            }
             insert(clone)
             return .json(201, ["filesystem": filesystemJSON(clone, version: version)])
         default:
@@ -280,6 +349,11 @@ struct ZFSSASimulation {
         }
         let filesystem = Filesystem(
             pool: pool, project: project, name: name, creation: now, origin: nil, spaceData: 31744, snapshots: [])
+        do {
+            if let data, let directory = try liveDirectory(filesystem) { try data.createDirectory(directory) }
+        } catch {
+            return dataFault(error, "cannot create share \(name)")
+        }
         insert(filesystem)
         return .json(201, ["filesystem": filesystemJSON(filesystem, version: version)])
     }
@@ -332,7 +406,7 @@ struct ZFSSASimulation {
             "name": filesystem.name, "project": filesystem.project, "pool": filesystem.pool,
             "href": hrefBase(version) + filesystemPath(filesystem),
             "canonical_name": "\(filesystem.pool)/local/\(filesystem.project)/\(filesystem.name)",
-            "mountpoint": "/export/\(filesystem.project)/\(filesystem.name)",
+            "mountpoint": Self.mountpoint(filesystem),
             "creation": formatTime(filesystem.creation, version: version), "sharenfs": "on", "sharesmb": "off",
             "space_data": filesystem.spaceData, "space_available": Int64(1) << 40, "space_total": filesystem.spaceData,
             "quota": 0, "reservation": 0, "compression": "lz4", "readonly": false, "root_permissions": "770",

@@ -9,12 +9,24 @@ import StorageSimulator
     import Darwin
 #endif
 
-/// `storage-sim`: a stateful ZFSSA or ONTAP REST simulator on 127.0.0.1 for tests and demos.
+/// `storage-sim`: a stateful ZFSSA or ONTAP REST simulator on 127.0.0.1 for tests and demos, plus a simulated NFS
+/// mount of its file-backed exports.
 @main
 struct StorageSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "storage-sim",
         abstract: "Simulates the Oracle ZFS Storage Appliance or NetApp ONTAP REST API on 127.0.0.1.",
+        discussion: """
+            Without a subcommand, serves the API ('serve'). 'mount' and 'umount' simulate an NFS mount of an export \
+            of a simulator started with --data-root (tests and demos only; see Documentation/storage/simulator.md).
+            """,
+        subcommands: [Serve.self, MountCommand.self, UnmountCommand.self], defaultSubcommand: Serve.self)
+}
+
+/// `storage-sim [serve]`: the REST simulator.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serves the simulated appliance API on 127.0.0.1.",
         discussion: """
             Prints 'storage-sim <vendor> listening on <url>' once ready. Stops by itself after --idle-timeout \
             seconds without requests, when its parent process exits, or on SIGINT/SIGTERM. Controls: POST /_sim/seed, \
@@ -79,6 +91,14 @@ struct StorageSimCommand: AsyncParsableCommand {
     @Option(help: "Write the bound port to this file.")
     var portFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "File-backed mode: keep every share/volume's files in a directory under this root named after its export path.",
+            discussion:
+                "Snapshots copy the live tree (reflink where possible), clones copy the snapshot; see 'storage-sim mount'."
+        ))
+    var dataRoot: String?
+
     func validate() throws {
         guard SimulatedVendor(rawValue: vendor.lowercased()) != nil else {
             throw ValidationError("--vendor must be zfssa or ontap")
@@ -90,6 +110,7 @@ struct StorageSimCommand: AsyncParsableCommand {
         for project in projects where project.split(separator: "/").count != 2 {
             throw ValidationError("--project takes pool/project, not '\(project)'")
         }
+        if let dataRoot, dataRoot.isEmpty { throw ValidationError("--data-root must not be empty") }
     }
 
     func run() async throws {
@@ -99,6 +120,15 @@ struct StorageSimCommand: AsyncParsableCommand {
             vendor: SimulatedVendor(rawValue: vendor.lowercased())!, user: user, password: password,
             sessionTimeout: sessionTimeout, svm: svm, aggregate: aggregate, pageSize: pageSize,
             requireOfflineForDelete: requireOffline)
+        if let dataRoot {
+            let store = SimulatorDataStore(root: dataRoot)
+            do {
+                try store.prepare()
+            } catch {
+                throw ValidationError(error.message)
+            }
+            options.dataRoot = store.root
+        }
         if !projects.isEmpty {
             options.projects = projects.map {
                 let parts = $0.split(separator: "/").map(String.init)
@@ -107,7 +137,7 @@ struct StorageSimCommand: AsyncParsableCommand {
         }
         let engine = SimulatorEngine(options: options)
         if let seed {
-            await engine.seed(try SimulatorSeed.decode(try Data(contentsOf: URL(fileURLWithPath: seed))))
+            try await engine.seed(try SimulatorSeed.decode(try Data(contentsOf: URL(fileURLWithPath: seed))))
         }
         if let faults {
             let rules = try JSONDecoder().decode(
@@ -124,6 +154,7 @@ struct StorageSimCommand: AsyncParsableCommand {
         let server = try await StorageSimulatorServer.start(
             engine: engine, tls: tls, host: host, port: port, logger: logger)
         if let portFile { try "\(server.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
+        if let dataRoot = options.dataRoot { print("storage-sim: file-backed, data root \(dataRoot)") }
         print("storage-sim \(options.vendor.rawValue) listening on \(server.baseURL)")
         fflush(nil)
 
@@ -159,6 +190,76 @@ struct StorageSimCommand: AsyncParsableCommand {
         watchdog.cancel()
         signals.cancel()
         await server.stop()
+    }
+}
+
+/// `storage-sim mount`: a simulated NFS mount (a symbolic link) of a file-backed export, for tests and demos.
+struct MountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount",
+        abstract:
+            "Simulates 'mount -t nfs <host:/export/path> <mountpoint>' for a storage-sim data root (no root needed).",
+        discussion: """
+            NOT an NFS mount: the empty mount-point directory is replaced by a symbolic link to the export's \
+            directory under --data-root, with a record file '.<name>.storage-sim-mount' beside it; 'storage-sim \
+            umount' restores the directory. The parent of the mount point must be writable. For tests and the demo, \
+            e.g. autorestore's mountcommand: <path>/storage-sim mount --data-root DIR ${mountstring} ${mountpoint}
+            """)
+
+    @Option(help: "The data root the simulator was started with (--data-root).")
+    var dataRoot: String
+
+    @Argument(help: "The export, as host:/export/path (the host part is ignored).")
+    var source: String
+
+    @Argument(help: "An existing, empty directory.")
+    var mountPoint: String
+
+    func validate() throws { try validateDataRoot(dataRoot) }
+
+    func run() throws {
+        do {
+            let target = try SimulatedNFSMount.mount(
+                source: source, mountPoint: mountPoint, data: SimulatorDataStore(root: dataRoot))
+            print("storage-sim: simulated NFS mount of \(source) at \(mountPoint) (-> \(target))")
+        } catch {
+            FileHandle.standardError.write(Data("storage-sim mount: \(error.message)\n".utf8))
+            throw ExitCode(32)
+        }
+    }
+}
+
+/// `storage-sim umount`: undoes `storage-sim mount`.
+struct UnmountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "umount",
+        abstract: "Undoes 'storage-sim mount': removes the link and recreates the empty mount-point directory.",
+        discussion: "Refuses a mount point that 'storage-sim mount' did not create, or whose link leaves --data-root.")
+
+    @Option(help: "The data root the simulator was started with (--data-root).")
+    var dataRoot: String
+
+    @Argument(help: "The simulated mount point.")
+    var mountPoint: String
+
+    func validate() throws { try validateDataRoot(dataRoot) }
+
+    func run() throws {
+        do {
+            try SimulatedNFSMount.unmount(mountPoint: mountPoint, data: SimulatorDataStore(root: dataRoot))
+        } catch {
+            FileHandle.standardError.write(Data("storage-sim umount: \(error.message)\n".utf8))
+            throw ExitCode(32)
+        }
+    }
+}
+
+/// `--data-root` of `mount`/`umount` must be an existing directory.
+func validateDataRoot(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    guard !path.isEmpty, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue
+    else {
+        throw ValidationError("--data-root '\(path)' is not an existing directory (the simulator's data root)")
     }
 }
 

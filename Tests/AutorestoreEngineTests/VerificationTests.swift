@@ -101,3 +101,18 @@ struct VerificationTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: foreign) == [WorkDirectory.markerFileName])
     }
 }
+
+@Suite("Mount command placeholders")
+struct MountCommandPlaceholderTests {
+    @Test("${mountstring} becomes the clone's NFS source in every argument; other arguments are kept")
+    func mountStringIsSubstituted() {
+        let command = ["/bin/mount", "-t", "nfs", "${mountstring}", "/mnt/ar", "--label=${mountstring}"]
+        #expect(
+            CloneMounting.substitute(command, mountString: "zfs1:/export/demo-backup/autorestore") == [
+                "/bin/mount", "-t", "nfs", "zfs1:/export/demo-backup/autorestore", "/mnt/ar",
+                "--label=zfs1:/export/demo-backup/autorestore",
+            ])
+        #expect(
+            CloneMounting.substitute(["/bin/umount", "/mnt/ar"], mountString: "x:/y") == ["/bin/umount", "/mnt/ar"])
+    }
+}

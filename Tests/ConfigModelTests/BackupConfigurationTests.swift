@@ -352,4 +352,13 @@ struct CredentialsTests {
         #expect(settings.storage.values["mounthost"] == "other-filer")
         #expect(settings.storage.caFile == directory.appendingPathComponent("certs/ca.pem"))
     }
+
+    @Test func netappMountHostIsTheFilerHostWhenTheFilerIsAURL() throws {
+        let text =
+            minimalBackup.replacingOccurrences(of: "snappermodule: localfs", with: "snappermodule: netapp")
+            + "\n[netapp]\nfiler: https://filer1.example.com:8443\nvolumeprefix: bk_\n"
+        let configuration = BackupConfiguration(text: text, path: "/nonexistent/backup.cfg", environment: [:])
+        let settings = try configuration.database("orcl", for: [])
+        #expect(settings.storage.values["mounthost"] == "filer1.example.com")
+    }
 }

@@ -10,10 +10,13 @@ final class StorageSimulatorProcess {
     let process = Process()
     let directory: String
     let port: Int
+    /// The data root when started file-backed (`--data-root`), else `nil`.
+    let dataRoot: String?
     var caFile: String { directory + "/ca.pem" }
 
-    init(vendor: String, seed: String, extra: [String] = []) throws {
+    init(vendor: String, seed: String, extra: [String] = [], fileBacked: Bool = false) throws {
         directory = NSTemporaryDirectory() + "oib-sim-\(UUID().uuidString.prefix(8))"
+        dataRoot = fileBacked ? directory + "/nas" : nil
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try seed.write(toFile: directory + "/seed.json", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("storage-sim"))
@@ -22,7 +25,7 @@ final class StorageSimulatorProcess {
                 "--vendor", vendor, "--port", "0", "--generate-certs", directory, "--user", "admin", "--password",
                 "secret", "--seed", directory + "/seed.json", "--port-file", directory + "/port", "--parent-pid",
                 String(getpid()), "--idle-timeout", "300",
-            ] + extra
+            ] + (dataRoot.map { ["--data-root", $0] } ?? []) + extra
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()

@@ -16,6 +16,19 @@ struct UnitTests {
         #expect(TextShape.normalize("a \n\t b ;") == "a b")
     }
 
+    @Test("catalog start with searches a directory that is a symbolic link (a simulated mount point)")
+    func catalogPrefixThroughSymbolicLink() throws {
+        let root = NSTemporaryDirectory() + "oib-link-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/clone/archivelog", withIntermediateDirectories: true)
+        for name in ["data_D-ORCL_FNO-1", "archivelog/1_1.arc", "other"] {
+            _ = FileManager.default.createFile(atPath: root + "/clone/" + name, contents: Data("x".utf8))
+        }
+        try FileManager.default.createSymbolicLink(atPath: root + "/mnt", withDestinationPath: root + "/clone")
+        #expect(Recovery.files(matching: root + "/mnt/data_") == [root + "/mnt/data_D-ORCL_FNO-1"])
+        #expect(Recovery.files(matching: root + "/mnt/archivelog/") == [root + "/mnt/archivelog/1_1.arc"])
+    }
+
     @Test("SQL*Plus input splits into commands, statements and blocks")
     func sqlplusReader() {
         let inputs = SQLPlusScriptReader.read(

@@ -9,8 +9,18 @@ import ToolSupport
 public enum CloneMounting: Sendable {
     /// Local copy-on-write drivers (localfs, btrfs): the clone already is a local directory.
     case direct
-    /// NFS appliances: run `mount` / `umount` commands (each `[program, arguments…]`) on the mount point.
+    /// NFS appliances: run `mount` / `umount` commands (each `[program, arguments…]`) on the mount point. Any
+    /// ``mountStringPlaceholder`` in an argument becomes the driver's mount string of the clone (e.g.
+    /// `filer:/export/autorestore`) when the command runs.
     case commands(mount: [String], unmount: [String], mountPoint: String)
+
+    /// `${mountstring}`: replaced by ``StorageDriver/mountString(clone:)`` of the clone being mounted/unmounted.
+    public static let mountStringPlaceholder = "${mountstring}"
+
+    /// `command` with ``mountStringPlaceholder`` replaced by `mountString` in every argument.
+    public static func substitute(_ command: [String], mountString: String) -> [String] {
+        command.map { $0.replacingOccurrences(of: mountStringPlaceholder, with: mountString) }
+    }
 }
 
 /// What to do when a rule is broken that does not always mean a bad backup.
@@ -108,6 +118,8 @@ public struct AutorestoreJob: Sendable {
     final class Progress: @unchecked Sendable {
         var cloned: String?
         var mountedAt: String?
+        /// The driver's mount string of the mounted clone (for `${mountstring}` in the unmount command).
+        var mountString: String?
         var instanceSID: String?
         var result: AutorestoreResult
         var phaseStarted = Date()
@@ -460,8 +472,12 @@ public struct AutorestoreJob: Sendable {
             }
             return path
         case .commands(let mountCommand, _, let mountPoint):
-            try await runCommand(mountCommand, step: "mount", failure: .mountFailed, what: "Mount failed")
+            let mountString = storage.mountString(clone: clone)
+            try await runCommand(
+                CloneMounting.substitute(mountCommand, mountString: mountString), step: "mount", failure: .mountFailed,
+                what: "Mount failed")
             progress.mountedAt = mountPoint
+            progress.mountString = mountString
             return mountPoint
         }
     }
@@ -511,8 +527,12 @@ public struct AutorestoreJob: Sendable {
 
     func unmountAndDrop(_ progress: Progress) async throws {
         if progress.mountedAt != nil, case .commands(_, let unmount, _) = mounting {
-            try await runCommand(unmount, step: "umount", failure: .leftoverCleanup, what: "Unmount failed")
+            let mountString = progress.mountString ?? defaultMountString
+            try await runCommand(
+                CloneMounting.substitute(unmount, mountString: mountString), step: "umount",
+                failure: .leftoverCleanup, what: "Unmount failed")
             progress.mountedAt = nil
+            progress.mountString = nil
         }
         if let clone = progress.cloned {
             try await storage.dropClone(name: clone)
@@ -536,7 +556,8 @@ public struct AutorestoreJob: Sendable {
         if case .commands(_, let unmount, let mountPoint) = mounting, BackupAreaCheck.isMountPoint(mountPoint) {
             logger.warning("\(mountPoint) is still mounted (left by an earlier run); unmounting it")
             try await runCommand(
-                unmount, step: "umount", failure: .leftoverCleanup, what: "Unmounting the leftover failed")
+                CloneMounting.substitute(unmount, mountString: defaultMountString), step: "umount",
+                failure: .leftoverCleanup, what: "Unmounting the leftover failed")
         }
         let existing: Clone
         do {
@@ -562,6 +583,12 @@ public struct AutorestoreJob: Sendable {
     }
 
     // MARK: Plumbing
+
+    /// The mount string of this job's clone name when the clone itself is not known (a leftover).
+    var defaultMountString: String {
+        storage.mountString(
+            clone: Clone(name: cloneName, originVolume: storage.volumeName, originSnapshot: "", mountPoint: nil))
+    }
 
     func baseValues() -> [String: String] {
         [

@@ -207,7 +207,10 @@ extension BackupConfiguration {
                 reader.problems.add(reader.missingMessage(key, section: section))
             }
         }
-        if driver == .ontap, values["mounthost"] == nil { values["mounthost"] = values["filer"] }
+        if driver == .ontap, values["mounthost"] == nil, let filer = values["filer"] {
+            // The NFS host is the filer's host name, also when `filer` is given as https://host[:port].
+            values["mounthost"] = Self.host(ofFiler: filer)
+        }
         var caFile: String?
         if let cacert = values["cacert"], !cacert.isEmpty {
             // The original read NetApp CA files from <script dir>/certs/.
@@ -215,6 +218,18 @@ extension BackupConfiguration {
         }
         let insecure = reader.flag("insecure", section: section, default: false)
         return StorageSettings(driver: driver, values: values, caFile: caFile, insecureTLS: insecure)
+    }
+
+    /// The host of a `filer` setting: `host`, `host:port` and `https://[user@]host[:port][/…]` give `host`.
+    static func host(ofFiler filer: String) -> String {
+        guard let scheme = filer.range(of: "://") else { return filer }
+        var authority = filer[scheme.upperBound...].prefix { $0 != "/" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<close])
+        }
+        let host = authority.prefix { $0 != ":" }
+        return host.isEmpty ? filer : String(host)
     }
 
     func buildAutorestore(reader: SettingsReader, required: Bool) -> AutorestoreSettings {

@@ -24,7 +24,11 @@ enum Recovery {
     static func files(matching prefix: String) -> [String] {
         let directory =
             prefix.hasSuffix("/") ? String(prefix.dropLast()) : (prefix as NSString).deletingLastPathComponent
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        // Like RMAN, a directory reached through a symbolic link (a mount point that is a link) is searched too;
+        // the enumerator would not descend into a link, so it walks the link's target and reports the given paths.
+        let isLink = (try? FileManager.default.destinationOfSymbolicLink(atPath: directory)) != nil
+        let walked = isLink ? (directory as NSString).resolvingSymlinksInPath : directory
+        guard let enumerator = FileManager.default.enumerator(atPath: walked) else { return [] }
         var result: [String] = []
         while let relative = enumerator.nextObject() as? String {
             let path = directory + "/" + relative

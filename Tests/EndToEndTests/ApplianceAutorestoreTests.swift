@@ -1,0 +1,185 @@
+import AutorestoreEngine
+import Foundation
+import Testing
+
+/// Real `backup` cycles against a file-backed storage-sim (ZFSSA, ONTAP) over HTTPS, then the built `autorestore`
+/// (unprivileged when the tests run as root) mounting the clone with `storage-sim mount` through `${mountstring}`.
+@Suite("autorestore end to end on file-backed storage-sim (ZFSSA, ONTAP)", .serialized)
+struct ApplianceAutorestoreTests {
+    /// One appliance setup: the simulator, the Oracle scratch installation and where the snapshots' files live.
+    struct Setup {
+        var simulator: StorageSimulatorProcess
+        var environment: OracleEnvironment
+        var dataRoot: String
+        /// Directory holding one sub-directory per snapshot of the database's share/volume.
+        var snapshotsDirectory: String
+        /// The clone's directory on the simulator while it exists.
+        var cloneDirectory: String
+        var mountPoint: String { environment.root + "/autorestore/mnt" }
+
+        /// Snapshot names in creation order (the names embed a sortable timestamp).
+        var snapshots: [String] { environment.contents(snapshotsDirectory) }
+    }
+
+    enum Vendor { case zfssa, ontap }
+
+    /// Starts storage-sim, configures the database on it and takes `cycles` backups with workload between them.
+    func backedUp(
+        _ vendor: Vendor, cycles: Int = 2, afterBackups: ((Setup) throws -> Void)? = nil
+    ) async throws -> Setup {
+        let simulator: StorageSimulatorProcess
+        let storageSection: String
+        let credentials: (file: String, text: String)
+        let backupRoot: String
+        let snapshotsDirectory: String
+        let cloneDirectory: String
+        switch vendor {
+        case .zfssa:
+            simulator = try StorageSimulatorProcess(
+                vendor: "zfssa", seed: #"{"shares": [{"name": "orcl"}]}"#, extra: ["--project", "pool1/demo-backup"],
+                fileBacked: true)
+            let root = try #require(simulator.dataRoot)
+            backupRoot = root + "/export/demo-backup"
+            snapshotsDirectory = root + "/.storage-sim/zfssa/pool1/demo-backup/orcl"
+            cloneDirectory = root + "/export/demo-backup/autorestore"
+            storageSection = """
+                snapperclass: ZFSSA
+                [zfssa]
+                url: https://127.0.0.1:\(simulator.port)
+                pool: pool1
+                project: demo-backup
+                cacert: \(simulator.caFile)
+                """
+            credentials = ("zfscredentials.cfg", "[zfscredentials]\nzfsuser: admin\nzfspassword: secret\n")
+        case .ontap:
+            simulator = try StorageSimulatorProcess(
+                vendor: "ontap", seed: #"{"shares": [{"name": "backup_orcl", "junctionPath": "/backup/orcl"}]}"#,
+                extra: ["--svm", "svm1", "--aggregate", "aggr1"], fileBacked: true)
+            let root = try #require(simulator.dataRoot)
+            backupRoot = root + "/backup"
+            snapshotsDirectory = root + "/.storage-sim/ontap/snapshots/backup_orcl"
+            cloneDirectory = root + "/autorestore"
+            storageSection = """
+                snapperclass: Netapp
+                [netapp]
+                filer: https://127.0.0.1:\(simulator.port)
+                volumeprefix: backup_
+                cacert: \(simulator.caFile)
+                svm: svm1
+                """
+            credentials = ("netappcredentials.cfg", "[netappcredentials]\nuser: admin\npassword: secret\n")
+        }
+        let dataRoot = try #require(simulator.dataRoot)
+        let environment = try OracleEnvironment(
+            driver: vendor == .zfssa ? "zfssa" : "netapp", backupRoot: backupRoot, extraConfig: storageSection)
+        _ = FileManager.default.createFile(
+            atPath: environment.root + "/" + credentials.file, contents: Data(credentials.text.utf8),
+            attributes: [.posixPermissions: 0o600])
+        // The clone reaches the mount point through the simulated NFS mount; ${mountstring} is host:/export/path.
+        let storageSim = BuiltProducts.path("storage-sim")
+        let config = environment.text(environment.configPath).replacingOccurrences(
+            of: "[autorestore]\n",
+            with: """
+                [autorestore]
+                mountcommand: \(storageSim) mount --data-root \(dataRoot) ${mountstring} ${mountpoint}
+                umountcommand: \(storageSim) umount --data-root \(dataRoot) ${mountpoint}
+
+                """)
+        try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        let configured = try environment.backup(["orcl", "config"])
+        #expect(configured.status == 0, "\(configured.stdout)\(configured.stderr)")
+        for _ in 0..<cycles {
+            try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            try await Task.sleep(for: .milliseconds(1100))
+            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        }
+        let setup = Setup(
+            simulator: simulator, environment: environment, dataRoot: dataRoot,
+            snapshotsDirectory: snapshotsDirectory, cloneDirectory: cloneDirectory)
+        #expect(setup.snapshots.count == cycles, "snapshots on the simulator: \(setup.snapshots)")
+        // The backup area's files are in the newest snapshot.
+        let newest = try #require(setup.snapshots.last)
+        #expect(environment.contents(snapshotsDirectory + "/" + newest).contains("autorestore.cfg"))
+        try afterBackups?(setup)
+        try environment.isolateFromProduction()
+        // autorestore runs unprivileged when the tests run as root: it needs the installation, the data (the
+        // clone copies the snapshot's owner) and the CA certificate.
+        for path in [environment.root, dataRoot, simulator.caFile] {
+            try BuiltProducts.grantUnprivilegedAccess(to: path)
+        }
+        return setup
+    }
+
+    func autorestore(_ setup: Setup) throws -> BuiltProducts.Result {
+        var environment = setup.environment.environment
+        environment["AUTORESTORE_SAFE_SANDBOX"] = "TRUE"
+        return try BuiltProducts.runUnprivileged(
+            "autorestore", ["--config", setup.environment.configPath, "orcl"], environment: environment)
+    }
+
+    func results(_ setup: Setup) async throws -> [RestoreRecord] {
+        let catalog = try SQLiteResultCatalog(
+            path: setup.environment.root + "/autorestore/log/autorestore-results.sqlite")
+        return try await catalog.restores(database: "orcl", limit: 10).map(\.record)
+    }
+
+    /// The clone is gone from the simulator and the mount point is the empty directory it was.
+    func expectCleanedUp(_ setup: Setup) throws {
+        #expect(!FileManager.default.fileExists(atPath: setup.cloneDirectory), "the clone's directory is left")
+        let clones = try BuiltProducts.run(
+            "snapper", ["--config", setup.environment.configPath, "orcl", "listclones"])
+        #expect(clones.status == 0, "\(clones.stderr)")
+        #expect(!clones.stdout.contains("autorestore"), "\(clones.stdout)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: setup.mountPoint)
+        #expect(attributes[.type] as? FileAttributeType == .typeDirectory)
+        #expect(setup.environment.contents(setup.mountPoint).isEmpty)
+        #expect(!setup.environment.contents(setup.environment.root + "/autorestore").contains { $0.hasPrefix(".mnt") })
+    }
+
+    func cleanRestore(_ vendor: Vendor) async throws {
+        let setup = try await backedUp(vendor)
+        let run = try autorestore(setup)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Restore successful, elapsed time: "))
+        #expect(run.stdout.contains("Exitstatus is 0"))
+        let row = try #require(try await results(setup).first)
+        #expect(row.success)
+        #expect(row.failureReason == nil)
+        #expect(row.snapshotID == setup.snapshots.last, "newest snapshot: \(setup.snapshots)")
+        #expect(row.restoreTarget == "autorestore")
+        #expect(row.expectedTime != nil && row.verifiedTime != nil)
+        let difference = try #require(row.timeDifferenceSeconds)
+        #expect(abs(difference) <= 5 * 60, "time difference \(difference) s is beyond the 5 minute tolerance")
+        #expect(row.phaseSeconds["recover"] != nil)
+        try expectCleanedUp(setup)
+    }
+
+    @Test func zfssaCleanAutorestorePassesAndIsRecorded() async throws {
+        try await cleanRestore(.zfssa)
+    }
+
+    @Test func ontapCleanAutorestorePassesAndIsRecorded() async throws {
+        try await cleanRestore(.ontap)
+    }
+
+    @Test func zfssaMissingArchivedLogInTheSnapshotIsNamed() async throws {
+        let setup = try await backedUp(.zfssa) { setup in
+            let logs = setup.snapshotsDirectory + "/" + setup.snapshots.last! + "/archivelog"
+            let newest = try #require(setup.environment.contents(logs).last)
+            try FileManager.default.removeItem(atPath: logs + "/" + newest)
+        }
+        let run = try autorestore(setup)
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Restore failed (missing-archivelog)"), "\(run.stdout)")
+        let row = try #require(try await results(setup).first)
+        #expect(!row.success)
+        #expect(row.failureReason == "missing-archivelog")
+        #expect(row.failureDetail?.contains("RMAN-06054") == true)
+        #expect(row.snapshotID == setup.snapshots.last)
+        try expectCleanedUp(setup)
+    }
+}
