@@ -103,7 +103,20 @@ public struct BackupConfiguration: Sendable {
                 message: "no configuration file: pass --config FILE, set BACKUPCONFIG, or put backup.cfg there"))
     }
 
-    static func standardized(_ path: String) -> String { (path as NSString).standardizingPath }
+    /// Lexical clean-up of an absolute path (empty and `.` components dropped, `..` applied), like Python's
+    /// `os.path.normpath`. Symbolic links are kept as written: Foundation's `standardizingPath` resolves them, which
+    /// would, for example, turn a mount point that is a link into its target.
+    static func standardized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..": _ = parts.popLast()
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
 
     /// Reads and parses one file.
     public static func read(path: String, environment: [String: String]) throws(ConfigError) -> BackupConfiguration {

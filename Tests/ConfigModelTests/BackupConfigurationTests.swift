@@ -106,6 +106,21 @@ struct BackupConfigurationTests {
         #expect(settings.generic.requireMount)
     }
 
+    @Test func pathsAreCleanedLexicallyAndLinksKept() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/target", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/link", withDestinationPath: directory + "/target")
+        let configuration = BackupConfiguration(text: minimalBackup, path: directory + "/backup.cfg", environment: [:])
+        // A link (a mount point made by a simulated NFS mount, a symlinked backup area) stays as written.
+        #expect(configuration.resolvePath(directory + "/link") == directory + "/link")
+        #expect(configuration.resolvePath("link") == directory + "/link")
+        #expect(configuration.resolvePath("/a//b/./c/../d/") == "/a/b/d")
+        #expect(configuration.resolvePath("/../x") == "/x")
+        #expect(configuration.resolvePath("sub/../tns") == directory + "/tns")
+    }
+
     @Test func oracleHomeDefaultsToEnvironment() throws {
         let text = minimalBackup.replacingOccurrences(of: "oraclehome: /u01/db\n", with: "")
         let settings = try config(text, environment: ["ORACLE_HOME": "/opt/oracle"]).database("orcl", for: [.backup])

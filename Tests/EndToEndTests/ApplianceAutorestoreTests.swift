@@ -182,4 +182,24 @@ struct ApplianceAutorestoreTests {
         #expect(row.snapshotID == setup.snapshots.last)
         try expectCleanedUp(setup)
     }
+
+    @Test func ontapLeftoverCloneAndMountFromAKilledRunAreCleaned() async throws {
+        let setup = try await backedUp(.ontap) { setup in
+            // What a killed run leaves: the clone on the appliance, mounted at the mount point.
+            let clone = try BuiltProducts.run(
+                "snapper", ["--config", setup.environment.configPath, "orcl", "autoclone"])
+            #expect(clone.status == 0, "\(clone.stdout)\(clone.stderr)")
+            let mounted = try BuiltProducts.run(
+                "storage-sim", ["mount", "--data-root", setup.dataRoot, "127.0.0.1:/autorestore", setup.mountPoint])
+            #expect(mounted.status == 0, "\(mounted.stdout)\(mounted.stderr)")
+            #expect(FileManager.default.fileExists(atPath: setup.mountPoint + "/autorestore.cfg"))
+        }
+        let run = try autorestore(setup)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("was left by an earlier run; dropping it"), "\(run.stdout)")
+        let row = try #require(try await results(setup).first)
+        #expect(row.success)
+        #expect(row.snapshotID == setup.snapshots.last)
+        try expectCleanedUp(setup)
+    }
 }

@@ -85,4 +85,32 @@ struct AutorestoreBtrfsTests {
         try readOnly(true)
         _ = try await flows.expectFailure(environment, reason: "missing-archivelog")
     }
+
+    @Test func leftoverCloneFromAKilledRunIsCleanedAndTheNextRunPasses() async throws {
+        let environment = try await backedUpOnBtrfs(cycles: 2)
+        defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
+        // What a killed run leaves: the autorestore clone (made by the owner) and a started instance.
+        let clone = try environment.snapper(["orcl", "autoclone"])
+        #expect(clone.status == 0, "\(clone.stdout)\(clone.stderr)")
+        #expect(!environment.contents(environment.backupRoot + "/.clones").isEmpty)
+        let run = try flows.autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("was left by an earlier run; dropping it"), "\(run.stdout)")
+        #expect(try await flows.results(environment).first?.success == true)
+        #expect(environment.contents(environment.backupRoot + "/.clones").isEmpty)
+    }
+
+    @Test func pointInTimeRestoreReachesTheRequestedTime() async throws {
+        let environment = try await backedUpOnBtrfs(cycles: 3)
+        defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
+        let newest = try #require(snapshots(environment).last)
+        try RestoreCommandTests().expectPointInTimeCopy(
+            environment, snapshot: environment.backupRoot + "/.snapshots/orcl/" + newest)
+        // The copy runs on a writable clone subvolume that the owner drops when done.
+        let clone = try #require(environment.contents(environment.backupRoot + "/.clones").first)
+        #expect(clone.hasPrefix("restore_orcl_"))
+        let dropped = try environment.snapper(["orcl", "dropclone", clone])
+        #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
+        #expect(environment.contents(environment.backupRoot + "/.clones").isEmpty)
+    }
 }

@@ -15,7 +15,12 @@ struct RestoreCommandTests {
     @Test func pointInTimeCopyReachesTheRequestedTime() async throws {
         let flows = AutorestoreFlowTests()
         let environment = try await flows.backedUp()
-        let snapshot = AutorestoreFlowTests.newestSnapshot(environment)
+        try expectPointInTimeCopy(environment, snapshot: AutorestoreFlowTests.newestSnapshot(environment))
+    }
+
+    /// Restores `snapshot` (its directory) to two minutes before its recorded time as instance `pit1`, and checks
+    /// the time reached, the clean-up instructions and the running instance.
+    func expectPointInTimeCopy(_ environment: OracleEnvironment, snapshot: String) throws {
         let contract = try String(contentsOfFile: snapshot + "/autorestore.cfg", encoding: .utf8)
         let lastTime = try #require(contract.split(separator: "\n").first { $0.hasPrefix("lasttime: ") })
             .dropFirst("lasttime: ".count)
@@ -28,7 +33,7 @@ struct RestoreCommandTests {
             from: try #require(formatter.date(from: String(lastTime))).addingTimeInterval(-120))
         let listed = try restore(environment, ["orcl", "--list-snapshots"])
         #expect(listed.status == 0, "\(listed.stdout)\(listed.stderr)")
-        #expect(listed.stdout.components(separatedBy: " UTC] total=").count == 4)
+        #expect(listed.stdout.components(separatedBy: " UTC] total=").count >= 2, "\(listed.stdout)")
 
         let run = try restore(
             environment,
