@@ -40,6 +40,21 @@ struct AutorestoreParametersTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["autorestore.cfg"])
     }
 
+    @Test func markerIsRecordedWithTheLogSwitchAndNeverCarriedOver() throws {
+        let directory = try makeTemporaryDirectory()
+        try afterRun.write(toFile: directory + "/autorestore.cfg", atomically: true, encoding: .utf8)
+        let marker = AutorestoreParameters.Marker(query: "select count(*) from app.orders", value: "42")
+        try AutorestoreParameters.recordLogSwitch(
+            directory: directory, scn: "1", time: "2016-11-08 21:53:35", bctFile: "", marker: marker)
+        #expect(try AutorestoreParameters.read(directory: directory)?.marker == marker)
+        // The next backup's query failed: the old value must not describe the new snapshot.
+        try AutorestoreParameters.recordLogSwitch(
+            directory: directory, scn: "2", time: "2016-11-08 22:39:45", bctFile: "")
+        let text = try String(contentsOfFile: directory + "/autorestore.cfg", encoding: .utf8)
+        #expect(!text.contains("marker"))
+        #expect(try AutorestoreParameters.read(directory: directory)?.marker == nil)
+    }
+
     @Test func originalsDuplicateKeysStillReadLastWins() throws {
         let parameters = try AutorestoreParameters(
             text: afterRun + "\nlasttime: 2016-11-08 21:00:00\nlasttime: 2016-11-08 22:39:45\n", file: "a.cfg")

@@ -171,6 +171,44 @@ struct AutorestoreFlowTests {
         #expect(row?.failureDetail?.contains("skipped") == true)
     }
 
+    @Test func markerRecordedAtBackupIsFoundInTheRestoredDatabase() async throws {
+        let environment = try await backedUp(databaseExtra: "markerquery: select count(*) from appdata.txlog")
+        let contract = environment.text(AutorestoreFlowTests.newestSnapshot(environment) + "/autorestore.cfg")
+        let recorded = try #require(
+            contract.split(separator: "\n").first { $0.hasPrefix("markervalue: ") }?.dropFirst("markervalue: ".count))
+        #expect((Int(recorded) ?? 0) > 0, "\(contract)")
+        #expect(contract.contains("markerquery: select count(*) from appdata.txlog"))
+        let run = try autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let row = try #require(try await results(environment).first)
+        #expect(row.success)
+        #expect(row.logText.contains("Marker check passed: \(recorded)"), "\(row.logText)")
+    }
+
+    @Test func markerThatDiffersIsNamed() async throws {
+        // The snapshot's record says more rows existed than the restored database holds: data was lost.
+        let environment = try await backedUp(
+            databaseExtra: "markerquery: select count(*) from appdata.txlog",
+            afterBackups: { environment in
+                let contract = AutorestoreFlowTests.newestSnapshot(environment) + "/autorestore.cfg"
+                let text = environment.text(contract).replacingOccurrences(
+                    of: #"markervalue: \d+"#, with: "markervalue: 999999", options: .regularExpression)
+                try text.write(toFile: contract, atomically: true, encoding: .utf8)
+            })
+        let row = try await expectFailure(environment, reason: "marker-mismatch")
+        #expect(row?.failureDetail?.contains("'999999' in production") == true, "\(row?.failureDetail ?? "")")
+    }
+
+    @Test func failingMarkerQueryWarnsAtBackupAndTheRestoreSkipsTheCheck() async throws {
+        let environment = try await backedUp(databaseExtra: "markerquery: select count(*) from appdata.nosuchtable")
+        #expect(environment.latestLog("imagecopywithsnap").contains("The marker query failed"))
+        #expect(
+            !environment.text(AutorestoreFlowTests.newestSnapshot(environment) + "/autorestore.cfg").contains("marker"))
+        let run = try autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("records no marker value; the marker check is skipped"), "\(run.stdout)")
+    }
+
     @Test func datafileOfflineAfterOpenIsNamed() async throws {
         // USERS (file 4) goes offline in production before the second refresh: the third snapshot, taken before
         // the third refresh, holds a controlfile copy that records it OFFLINE.

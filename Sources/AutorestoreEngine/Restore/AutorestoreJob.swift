@@ -300,6 +300,7 @@ public struct AutorestoreJob: Sendable {
             var output = ""
             try await step(.openFailed) { output = try await sqlplus(oracle, ["openandverify"], values, silent: true) }
             try verify(output: output, expected: expected, progress: progress)
+            try await checkMarker(parameters.marker, oracle: oracle, values: values)
         }
         if validate {
             try await phase("validate", progress) {
@@ -322,6 +323,37 @@ public struct AutorestoreJob: Sendable {
                 logger.info("Block validation found no corruption")
             }
         }
+    }
+
+    /// The marker check: the query recorded in `autorestore.cfg` must return, in the restored database, the value it
+    /// returned in production just before the log switch the restore recovered to. Skipped for point-in-time copies
+    /// (another target) and for snapshots whose backup recorded no marker.
+    func checkMarker(_ marker: AutorestoreParameters.Marker?, oracle: OracleRunner, values: [String: String])
+        async throws
+    {
+        guard pointInTime == nil else { return }
+        guard let marker else {
+            if settings.markerQuery != nil {
+                logger.warning("This snapshot's autorestore.cfg records no marker value; the marker check is skipped")
+            }
+            return
+        }
+        var markerValues = values
+        markerValues["markerquery"] = marker.query
+        let output = try await step(.markerMismatch) {
+            try await sqlplus(oracle, ["markercheck"], markerValues, silent: true)
+        }
+        guard let restored = OutputMarkers.value(after: "MARKER VALUE:", in: output) else {
+            throw RestoreFailure(.markerMismatch, "the marker query returned no value: \(marker.query)")
+        }
+        logger.debug("Marker value: \(restored) (recorded at backup: \(marker.value))")
+        guard restored == marker.value else {
+            throw RestoreFailure(
+                .markerMismatch,
+                "the marker query returned '\(restored)' in the restored database, but '\(marker.value)' in production before the snapshot: \(marker.query)"
+            )
+        }
+        logger.info("Marker check passed: \(restored)")
     }
 
     /// The checks after opening: time within tolerance both ways, all files online, no

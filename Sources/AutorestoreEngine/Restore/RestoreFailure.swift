@@ -29,6 +29,8 @@ public struct RestoreFailure: Error, Sendable, CustomStringConvertible {
         /// The verified time is later than expected by more than the tolerance.
         public static let timeAhead = Reason("verified-time-ahead")
         public static let datafileNotOnline = Reason("datafile-not-online")
+        /// The marker query (`markerquery`) returned another value than the backup recorded, or failed.
+        public static let markerMismatch = Reason("marker-mismatch")
         public static let corruptBlocks = Reason("corrupt-blocks")
         public static let nonloggedBlocks = Reason("nonlogged-blocks")
         public static let validationFailed = Reason("validation-failed")

@@ -52,6 +52,39 @@ extension BackupJob {
 
     // MARK: imagecopywithsnap
 
+    /// Runs `markerquery` on the primary just before the log switch, so that the restore of the coming snapshot,
+    /// recovered to the switch, must return the same value. A failing query is a warning, not a failed backup:
+    /// the snapshot is still a good backup, only its restore will not check a marker.
+    func measureMarker() async throws -> AutorestoreParameters.Marker? {
+        guard let configured = settings.markerQuery else { return nil }
+        // autorestore.cfg holds one line per key.
+        let query = configured.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " ")
+        logger.info("Record the marker value")
+        if dryRun {
+            screen("--- would run the marker query and record its value in autorestore.cfg: \(query) ---")
+            return nil
+        }
+        let output: String
+        do {
+            output = try await runSQLPlus(
+                try render("markervalue", values(extra: ["markerquery": query])), silent: true,
+                tns: settings.primaryTNS)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            logger.warning("The marker query failed, so the restore of this snapshot will not check a marker: \(error)")
+            return nil
+        }
+        guard let value = OutputMarkers.value(after: "MARKER VALUE:", in: output) else {
+            logger.warning(
+                "The marker query returned no value, so the restore of this snapshot will not check a marker")
+            return nil
+        }
+        logger.debug("Marker value: \(value)")
+        return AutorestoreParameters.Marker(query: query, value: value)
+    }
+
     /// The daily backup, in the order of reference §7.1, so every snapshot is restorable to the time recorded in
     /// its `autorestore.cfg` (§7.2): archivelogs, log switch + recorded time, snapshot, refresh, log switch,
     /// retention, environment, parameters.
@@ -62,6 +95,7 @@ extension BackupJob {
         logger.info("Check if there are missing archivelogs")
         try await missingArchivelogs()
 
+        let marker = try await measureMarker()
         logger.info("Switch current log")
         let switchOutput = try await runSQLPlus(
             try render("archivecurrentlogs", values()), silent: true,
@@ -70,10 +104,11 @@ extension BackupJob {
             if dryRun {
                 screen(
                     "--- would record in \(backupDestination)/\(AutorestoreParameters.fileName) ---\nlastscn: \(state.scn)\nlasttime: \(state.time)\nbctfile: \(state.bctFile)"
+                        + (marker.map { "\nmarkerquery: \($0.query)\nmarkervalue: \($0.value)" } ?? "")
                 )
             } else if try AutorestoreParameters.recordLogSwitch(
                 directory: backupDestination, scn: state.scn,
-                time: state.time, bctFile: state.bctFile)
+                time: state.time, bctFile: state.bctFile, marker: marker)
             {
                 logger.debug(
                     "Recorded lasttime \(state.time), lastscn \(state.scn) in \(AutorestoreParameters.fileName)")

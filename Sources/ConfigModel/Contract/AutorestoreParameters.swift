@@ -58,6 +58,22 @@ public struct AutorestoreParameters: Sendable, Equatable {
         (["[\(Self.section)]"] + entries.map { "\($0.key): \($0.value)" }).joined(separator: "\n") + "\n"
     }
 
+    /// The marker check recorded by the backup: the query and the value it returned just before the log switch.
+    public struct Marker: Sendable, Equatable {
+        public var query: String
+        public var value: String
+        public init(query: String, value: String) {
+            self.query = query
+            self.value = value
+        }
+    }
+
+    /// The marker recorded with the log switch, when the backup had `markerquery` set and the query answered.
+    public var marker: Marker? {
+        guard let query = self["markerquery"], !query.isEmpty, let value = self["markervalue"] else { return nil }
+        return Marker(query: query, value: value)
+    }
+
     /// The recovery target recorded before the snapshot.
     public var lastTime: String? { self["lasttime"] }
     public var databaseName: String? { self["db_name"] }
@@ -94,11 +110,16 @@ public struct AutorestoreParameters: Sendable, Equatable {
     /// Step 1 of the contract: record the pre-snapshot log-switch state in the existing file, if there is one
     /// (the very first run has none, like the original). Returns whether a file was updated.
     @discardableResult
-    public static func recordLogSwitch(directory: String, scn: String, time: String, bctFile: String) throws -> Bool {
+    public static func recordLogSwitch(
+        directory: String, scn: String, time: String, bctFile: String, marker: Marker? = nil
+    ) throws -> Bool {
         guard var parameters = try read(directory: directory) else { return false }
         parameters["lastscn"] = scn
         parameters["lasttime"] = time
         parameters["bctfile"] = bctFile
+        // No marker this time: an earlier one must not be carried into this snapshot.
+        parameters["markerquery"] = marker?.query
+        parameters["markervalue"] = marker?.value
         try parameters.write(directory: directory)
         return true
     }

@@ -92,6 +92,9 @@ public struct DatabaseSettings: Sendable, Equatable {
     /// `primarytns`: defaults to the database name.
     public var primaryTNS: String
     public var customVerifyDate: String
+    /// New: `markerquery`, a query whose value `imagecopywithsnap` records just before the log switch and
+    /// `autorestore` compares after opening the restored database; `nil` when not set.
+    public var markerQuery: String?
     /// `autorestoreenabled` equals the string `1`.
     public var autorestoreEnabled: Bool
     public var autorestoreInstanceNumber: Int

@@ -157,6 +157,7 @@ extension BackupConfiguration {
             primaryTNS: reader.optionalString("primarytns")?.value.nonEmpty ?? name,
             customVerifyDate: reader.optionalString("customverifydate", section: name)?.value
                 ?? "select max(time_dp) from sys.smon_scn_time",
+            markerQuery: reader.optionalString("markerquery", section: name)?.value.nonEmpty,
             autorestoreEnabled: (reader.optionalString("autorestoreenabled", section: name)?.value ?? "1") == "1",
             autorestoreInstanceNumber: reader.integer(
                 "autorestoreinstancenumber", section: name, default: 1,

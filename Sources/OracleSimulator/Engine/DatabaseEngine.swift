@@ -285,7 +285,17 @@ public enum DatabaseEngine {
 
     /// `max(<date column>)` of a simulated table, by scanning its tablespace's datafile blocks on disk.
     public static func maxDate(of table: SimulatedTable, in state: DatabaseState) throws(ScanError) -> Date? {
-        var latest: Int64?
+        try rowTimes(of: table, in: state).max().map { Date(timeIntervalSince1970: TimeInterval($0)) }
+    }
+
+    /// `select count(*) from <table>`: a full scan, with the same errors as ``maxDate(of:in:)``.
+    public static func rowCount(of table: SimulatedTable, in state: DatabaseState) throws(ScanError) -> Int {
+        try rowTimes(of: table, in: state).count
+    }
+
+    /// The date column (epoch seconds) of every row of `table`, read block by block from its datafiles.
+    static func rowTimes(of table: SimulatedTable, in state: DatabaseState) throws(ScanError) -> [Int64] {
+        var times: [Int64] = []
         for datafile in state.datafiles where datafile.tablespace == table.tablespace {
             guard let blocks = try? DatafileImage.readBlocks(path: datafile.path) else {
                 throw .missingDatafile(fileNumber: datafile.fileNumber, path: datafile.path)
@@ -304,9 +314,9 @@ public enum DatabaseEngine {
                 guard fields.count == 4, fields[0] == "ROW", fields[1] == table.qualifiedName,
                     let epoch = Int64(fields[3])
                 else { continue }
-                latest = max(latest ?? epoch, epoch)
+                times.append(epoch)
             }
         }
-        return latest.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        return times
     }
 }

@@ -40,6 +40,7 @@ enum SQLStatements {
                     verificationTimes
                 ),
                 ("select 'PRODUCTION DATAFILE: '||name from v$datafile order by file#", productionDatafiles),
+                ("select 'MARKER VALUE: '||({}) from dual", markerValue),
                 (
                     "select 'DATAFILE STATUS: '||file_id||' '||online_status||' '||status||' '||file_name from dba_data_files where online_status not in ('SYSTEM','ONLINE') or status <> 'AVAILABLE' order by file_id",
                     datafileProblems
@@ -306,39 +307,71 @@ enum SQLStatements {
             throw OracleError("ORA-00936: missing expression")
         }
         let column = parts[0].uppercased()
-        let tableName = parts[1].uppercased()
+        let table = try simulatedTable(parts[1], in: database)
+        guard table.dateColumn == column else { throw OracleError("ORA-00904: \"\(column)\": invalid identifier") }
+        return try scanMaxDate(table, database)
+    }
+
+    static func simulatedTable(_ name: String, in database: DatabaseState) throws -> SimulatedTable {
+        let tableName = name.uppercased()
         guard
             let table = database.tables.first(where: {
                 $0.qualifiedName == tableName || (!tableName.contains(".") && $0.name == tableName)
             })
         else { throw OracleError("ORA-00942: table or view does not exist") }
-        guard table.dateColumn == column else { throw OracleError("ORA-00904: \"\(column)\": invalid identifier") }
-        return try scanMaxDate(table, database)
+        return table
+    }
+
+    /// `markerquery` (the backup records its value, the restore compares): `select count(*) from <table>`, or any
+    /// expression `customverifydate` accepts (a date, printed as the session's `yyyy-mm-dd hh24:mi:ss`).
+    static func markerValue(_ captures: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome
+    {
+        let database = try context.requireOpenDatabase()
+        let normalized = TextShape.normalize(captures[0])
+        let value: String
+        if let parts = TextShape.captures(#"^select\s+count\(\s*\*\s*\)\s+from\s+([a-z0-9_$#.]+)$"#, in: normalized) {
+            let table = try simulatedTable(parts[0], in: database)
+            do {
+                value = String(try DatabaseEngine.rowCount(of: table, in: database))
+            } catch {
+                throw scanFailure(error, database)
+            }
+        } else {
+            value =
+                try evaluateDateQuery(normalized, database: database, context: context)
+                .map { OracleTime.isoSeconds($0, context.zone) } ?? ""
+        }
+        return SQLOutcome(body: .rows(["MARKER VALUE: \(value)"], count: 1), elapsed: 0.05)
     }
 
     static func scanMaxDate(_ table: SimulatedTable, _ database: DatabaseState) throws -> Date? {
         do {
             return try DatabaseEngine.maxDate(of: table, in: database)
         } catch {
-            func path(_ number: Int) -> String { database.datafiles.first { $0.fileNumber == number }?.path ?? "" }
-            switch error {
-            case .corruptBlock(let file, let block):
-                throw OracleError([
-                    "ORA-01578: ORACLE data block corrupted (file # \(file), block # \(block))",
-                    "ORA-01110: data file \(file): '\(path(file))'",
-                ])
-            case .nologgingBlock(let file, let block):
-                throw OracleError([
-                    "ORA-01578: ORACLE data block corrupted (file # \(file), block # \(block))",
-                    "ORA-01110: data file \(file): '\(path(file))'",
-                    "ORA-26040: Data block was loaded using the NOLOGGING option",
-                ])
-            case .missingDatafile(let file, let filePath):
-                throw OracleError([
-                    "ORA-01116: error in opening database file \(file)", "ORA-01110: data file \(file): '\(filePath)'",
-                    "ORA-27041: unable to open file",
-                ])
-            }
+            throw scanFailure(error, database)
+        }
+    }
+
+    /// The ORA- errors a full scan meets on a bad block or a missing file.
+    static func scanFailure(_ error: DatabaseEngine.ScanError, _ database: DatabaseState) -> OracleError {
+        func path(_ number: Int) -> String { database.datafiles.first { $0.fileNumber == number }?.path ?? "" }
+        switch error {
+        case .corruptBlock(let file, let block):
+            return OracleError([
+                "ORA-01578: ORACLE data block corrupted (file # \(file), block # \(block))",
+                "ORA-01110: data file \(file): '\(path(file))'",
+            ])
+        case .nologgingBlock(let file, let block):
+            return OracleError([
+                "ORA-01578: ORACLE data block corrupted (file # \(file), block # \(block))",
+                "ORA-01110: data file \(file): '\(path(file))'",
+                "ORA-26040: Data block was loaded using the NOLOGGING option",
+            ])
+        case .missingDatafile(let file, let filePath):
+            return OracleError([
+                "ORA-01116: error in opening database file \(file)", "ORA-01110: data file \(file): '\(filePath)'",
+                "ORA-27041: unable to open file",
+            ])
         }
     }
 
