@@ -104,6 +104,7 @@ struct BackupConfigurationTests {
         #expect(settings.autorestoreInstanceNumber == 1)
         #expect(settings.autorestoreThread == 1)
         #expect(settings.generic.requireMount)
+        #expect(settings.markerQuery == nil)
     }
 
     @Test func pathsAreCleanedLexicallyAndLinksKept() throws {

@@ -23,7 +23,7 @@ enum ConfigReport {
                 ("dosnapshot", text(settings.doSnapshot)), ("gimanaged", text(settings.gridInfrastructureManaged)),
                 ("schedulebackup", settings.scheduleBackup), ("schedulearchlog", settings.scheduleArchivelog),
                 ("backupjobenabled", text(settings.backupJobEnabled)), ("primarytns", settings.primaryTNS),
-                ("customverifydate", settings.customVerifyDate),
+                ("customverifydate", settings.customVerifyDate), ("markerquery", settings.markerQuery),
                 ("autorestoreenabled", settings.autorestoreEnabled ? "1" : "0"),
                 ("autorestoreinstancenumber", text(settings.autorestoreInstanceNumber)),
                 ("autorestorethread", text(settings.autorestoreThread)),
