@@ -202,4 +202,47 @@ struct ApplianceAutorestoreTests {
         #expect(row.snapshotID == setup.snapshots.last)
         try expectCleanedUp(setup)
     }
+
+    @Test func zfssaUnattendedPointInTimeRestoreMountsWithTheConfiguredCommand() async throws {
+        let setup = try await backedUp(.zfssa, cycles: 3)
+        let environment = setup.environment
+        let mountDirectory = environment.root + "/pitmount"
+        try FileManager.default.createDirectory(atPath: mountDirectory, withIntermediateDirectories: true)
+        try BuiltProducts.grantUnprivilegedAccess(to: mountDirectory)
+        let newest = setup.snapshotsDirectory + "/" + setup.snapshots.last!
+        let restore = RestoreCommandTests()
+
+        // Without a mount command, --yes cannot mount the clone: refused before anything is cloned.
+        let configured = environment.text(environment.configPath)
+        let withoutMount = configured.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("mountcommand:") && !$0.hasPrefix("umountcommand:") }.joined(separator: "\n")
+        try withoutMount.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        let refused = try restore.restore(
+            environment,
+            ["orcl", "--target-time", "2016-11-08 21:00:00", "--sid", "pit1", "--mount-dir", mountDirectory, "--yes"])
+        #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("needs mountcommand"), "\(refused.stderr)")
+        let clones = try BuiltProducts.run("snapper", ["--config", environment.configPath, "orcl", "listclones"])
+        #expect(!clones.stdout.contains("restore_orcl_"), "\(clones.stdout)")
+
+        try configured.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        let run = try restore.expectPointInTimeCopy(
+            environment, snapshot: newest, extraArguments: ["--mount-dir", mountDirectory])
+        // The copy keeps its mount; the printed clean-up unmounts it with umountcommand.
+        #expect(FileManager.default.fileExists(atPath: mountDirectory + "/autorestore.cfg"))
+        let unmountLine = try #require(
+            run.stdout.split(separator: "\n").first { $0.hasPrefix("2. Unmount the clone: ") }, "\(run.stdout)")
+        let unmount = unmountLine.dropFirst("2. Unmount the clone: ".count).split(separator: " ").map(String.init)
+        #expect(
+            unmount == [BuiltProducts.path("storage-sim"), "umount", "--data-root", setup.dataRoot, mountDirectory])
+        let unmounted = try BuiltProducts.runUnprivileged("storage-sim", Array(unmount.dropFirst()))
+        #expect(unmounted.status == 0, "\(unmounted.stderr)")
+        #expect(environment.contents(mountDirectory).isEmpty)
+        let clone = try #require(
+            run.stdout.split(separator: "\n").first { $0.contains("dropclone restore_orcl_") }?.split(separator: " ")
+                .last.map(String.init))
+        let dropped = try BuiltProducts.run(
+            "snapper", ["--config", environment.configPath, "orcl", "dropclone", clone])
+        #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
+    }
 }

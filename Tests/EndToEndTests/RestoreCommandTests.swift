@@ -20,7 +20,10 @@ struct RestoreCommandTests {
 
     /// Restores `snapshot` (its directory) to two minutes before its recorded time as instance `pit1`, and checks
     /// the time reached, the clean-up instructions and the running instance.
-    func expectPointInTimeCopy(_ environment: OracleEnvironment, snapshot: String) throws {
+    @discardableResult
+    func expectPointInTimeCopy(
+        _ environment: OracleEnvironment, snapshot: String, extraArguments: [String] = []
+    ) throws -> BuiltProducts.Result {
         let contract = try String(contentsOfFile: snapshot + "/autorestore.cfg", encoding: .utf8)
         let lastTime = try #require(contract.split(separator: "\n").first { $0.hasPrefix("lasttime: ") })
             .dropFirst("lasttime: ".count)
@@ -40,7 +43,7 @@ struct RestoreCommandTests {
             [
                 "orcl", "--target-time", target, "--utc", "--sid", "pit1",
                 "--snapshot", (snapshot as NSString).lastPathComponent, "--yes",
-            ])
+            ] + extraArguments)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Database restore complete"))
         let verifiedLine = try #require(
@@ -54,6 +57,7 @@ struct RestoreCommandTests {
         // The instance is left running, open read only.
         let instance = try environment.sim(["inspect", "--instance", "pit1"]).stdout
         #expect(instance.contains("\"OPEN\""), "\(instance)")
+        return run
     }
 
     @Test func refusalsAndBadInput() async throws {

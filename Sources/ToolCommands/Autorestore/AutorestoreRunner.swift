@@ -177,14 +177,8 @@ struct AutorestoreRunner: Sendable {
         if local && settings.autorestore.mountCommand == nil {
             mounting = .direct
         } else {
-            func command(_ text: String?, _ fallback: String) -> [String] {
-                (text ?? fallback).replacingOccurrences(of: "${mountpoint}", with: mountPoint)
-                    .split(separator: " ").map(String.init)
-            }
-            mounting = .commands(
-                mount: command(settings.autorestore.mountCommand, "/bin/mount \(mountPoint)"),
-                unmount: command(settings.autorestore.unmountCommand, "/bin/umount \(mountPoint)"),
-                mountPoint: mountPoint)
+            let commands = MountCommandLine.commands(settings.autorestore, mountPoint: mountPoint)
+            mounting = .commands(mount: commands.mount, unmount: commands.unmount, mountPoint: mountPoint)
         }
         let policyLookup = configuration.lookup(defaultSection: name)
         func policy(_ key: String, _ fallback: FindingPolicy) -> FindingPolicy {

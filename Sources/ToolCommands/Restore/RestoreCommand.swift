@@ -19,7 +19,8 @@ public struct RestoreCommand: AsyncParsableCommand {
         abstract: "Starts a copy of a database restored to a point in time, from a snapshot clone.",
         discussion: """
             Without flags it asks every question like the original. With --target-time, --sid, --mount-dir (NFS
-            storage only) and --yes it runs unattended. The instance is left open READ ONLY; the printed steps
+            storage only) and --yes it runs unattended; the clone is then mounted with mountcommand of
+            [autorestore] (${mountstring}, ${mountpoint}). The instance is left open READ ONLY; the printed steps
             clean up.
             """)
 
@@ -191,8 +192,19 @@ public struct RestoreCommand: AsyncParsableCommand {
         }
 
         var mounting = CloneMounting.direct
+        // Unattended (--yes), the clone is mounted with the configured command; interactively, the DBA mounts it.
+        var automaticMount: (mount: [String], unmount: [String])?
         if let mountPath {
-            mounting = .commands(mount: [], unmount: [], mountPoint: mountPath)
+            if yes {
+                guard settings.autorestore.mountCommand != nil else {
+                    throw ToolExit.usage(
+                        "--yes with \(settings.storage.driver) storage needs mountcommand (and umountcommand) in [autorestore] to mount the clone at \(mountPath); without --yes, restore prints the mount command and waits until you ran it"
+                    )
+                }
+                automaticMount = MountCommandLine.commands(settings.autorestore, mountPoint: mountPath)
+            }
+            // The point-in-time copy keeps its mount for the DBA: the engine never unmounts it.
+            mounting = .commands(mount: automaticMount?.mount ?? [], unmount: [], mountPoint: mountPath)
         }
         let templates: ScriptTemplates
         do {
@@ -210,7 +222,7 @@ public struct RestoreCommand: AsyncParsableCommand {
             logFile: logPath, validate: false, mounting: mounting)
         job.pointInTime = PointInTimeRequest(
             targetTime: Self.format(target, utc: false), sid: instance, snapshotID: snapshot.id, cloneName: cloneName)
-        if let mountPath {
+        if let mountPath, automaticMount == nil {
             // The clone must be mounted before the restore reads it.
             let clone = try await cloneForManualMount(storage, snapshot: snapshot.id, name: cloneName)
             Output.line("Please execute the following command as root to mount the backup volume:")
@@ -237,7 +249,19 @@ public struct RestoreCommand: AsyncParsableCommand {
         Output.line("")
         Output.line("To clean up when you are done:")
         Output.line("1. Shut down database instance \(instance)")
-        if let mountPath { Output.line("2. Execute as root: umount \(mountPath)") }
+        if let mountPath {
+            if let unmount = automaticMount?.unmount {
+                var mountString = CloneMounting.mountStringPlaceholder
+                if let clone = try? await storage.cloneInfo(name: result.cloneName ?? cloneName) {
+                    mountString = storage.mountString(clone: clone)
+                }
+                Output.line(
+                    "2. Unmount the clone: \(CloneMounting.substitute(unmount, mountString: mountString).joined(separator: " "))"
+                )
+            } else {
+                Output.line("2. Execute as root: umount \(mountPath)")
+            }
+        }
         Output.line(
             "\(mountPath == nil ? 2 : 3). Drop clone: snapper --config \(configuration.path) \(database) dropclone \(result.cloneName ?? cloneName)"
         )

@@ -1,0 +1,21 @@
+import AutorestoreEngine
+import ConfigModel
+
+/// `mountcommand` / `umountcommand` of `[autorestore]` as argument lists.
+enum MountCommandLine {
+    /// `text` (or `fallback`) split on spaces, with `${mountpoint}` replaced; `${mountstring}` is left for the
+    /// restore engine, which knows the clone (``CloneMounting/mountStringPlaceholder``).
+    static func arguments(_ text: String?, fallback: String, mountPoint: String) -> [String] {
+        (text ?? fallback).replacingOccurrences(of: "${mountpoint}", with: mountPoint)
+            .split(separator: " ").map(String.init)
+    }
+
+    /// The configured mount and unmount commands for `mountPoint` (`/bin/mount <mountpoint>` and
+    /// `/bin/umount <mountpoint>` when unset: an fstab entry, as the original expected).
+    static func commands(_ settings: AutorestoreSettings, mountPoint: String) -> (mount: [String], unmount: [String]) {
+        (
+            arguments(settings.mountCommand, fallback: "/bin/mount \(mountPoint)", mountPoint: mountPoint),
+            arguments(settings.unmountCommand, fallback: "/bin/umount \(mountPoint)", mountPoint: mountPoint)
+        )
+    }
+}
