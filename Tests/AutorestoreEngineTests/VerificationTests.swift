@@ -25,6 +25,16 @@ struct VerificationTests {
             timeAheadPolicy: timeAhead)
     }
 
+    @Test("v$nonlogged_block is read only when the database's compatible is 12 or later")
+    func blockCountTemplateFollowsCompatible() {
+        #expect(AutorestoreJob.blockCounts(["db_compatible": "11.2.0.4.0"]) == "blockcounts11")
+        #expect(AutorestoreJob.blockCounts(["db_compatible": "10.2.0"]) == "blockcounts11")
+        #expect(AutorestoreJob.blockCounts(["db_compatible": "12.1.0.2"]) == "blockcounts")
+        #expect(AutorestoreJob.blockCounts(["db_compatible": "19.0.0"]) == "blockcounts")
+        // Unknown: the current form (autorestore.cfg always records compatible; R-15 refuses a snapshot without it).
+        #expect(AutorestoreJob.blockCounts([:]) == "blockcounts")
+    }
+
     func verify(_ job: AutorestoreJob, _ output: String, expected: String = "2016-11-08 22:39:45") throws
         -> AutorestoreResult
     {

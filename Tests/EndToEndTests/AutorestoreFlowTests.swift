@@ -11,12 +11,14 @@ struct AutorestoreFlowTests {
         cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "",
         beforeLastBackup: ((OracleEnvironment) throws -> Void)? = nil,
         beforeBackup: ((OracleEnvironment, _ cycle: Int) throws -> Void)? = nil,
-        afterBackups: ((OracleEnvironment) throws -> Void)? = nil, isolate: Bool = true
+        afterBackups: ((OracleEnvironment) throws -> Void)? = nil, isolate: Bool = true, version: String? = nil
     ) async throws
         -> OracleEnvironment
     {
         let environment = try OracleEnvironment(extraConfig: extraConfig, databaseExtra: databaseExtra)
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try environment.sim(
+            ["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"]
+                + (version.map { ["--version", $0] } ?? []))
         try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
         let config = try environment.backup(["orcl", "config"])
         #expect(config.status == 0, "\(config.stdout)")
@@ -207,6 +209,31 @@ struct AutorestoreFlowTests {
         let run = try autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("records no marker value; the marker check is skipped"), "\(run.stdout)")
+    }
+
+    @Test(arguments: ["12.1.0.2.0", "11.2.0.4.0"])
+    func nologgingChangesAfterTheLastMergeWarnByDefault(version: String) async throws {
+        // A NOLOGGING load between the refresh and the log switch: recovery cannot rebuild those blocks.
+        let environment = try await backedUp(
+            beforeLastBackup: { environment in
+                try environment.sim(["workload", "orcl", "--transactions", "1", "--nologging", "3"])
+            }, version: version)
+        let run = try autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("NOLOGGING block range(s) changed after the last merge"), "\(run.stdout)")
+        #expect(try await results(environment).first?.success == true)
+    }
+
+    @Test func nologgingChangesFailWhenThePolicySaysSo() async throws {
+        let environment = try await backedUp(
+            beforeLastBackup: { environment in
+                try environment.sim(["workload", "orcl", "--transactions", "1", "--nologging", "3"])
+            })
+        let config = environment.text(environment.configPath).replacingOccurrences(
+            of: "[autorestore]\n", with: "[autorestore]\nnologging: fail\n")
+        try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        let row = try await expectFailure(environment, reason: "nonlogged-blocks")
+        #expect(row?.failureDetail?.contains("cannot be recovered from redo") == true)
     }
 
     @Test func datafileOfflineAfterOpenIsNamed() async throws {

@@ -298,7 +298,9 @@ public struct AutorestoreJob: Sendable {
         try await phase("verify", progress) {
             logger.debug("ACTION: opening database to verify the result")
             var output = ""
-            try await step(.openFailed) { output = try await sqlplus(oracle, ["openandverify"], values, silent: true) }
+            try await step(.openFailed) {
+                output = try await sqlplus(oracle, ["openandverify", Self.blockCounts(values)], values, silent: true)
+            }
             try verify(output: output, expected: expected, progress: progress)
             try await checkMarker(parameters.marker, oracle: oracle, values: values)
         }
@@ -308,7 +310,7 @@ public struct AutorestoreJob: Sendable {
                 var rmanError: (any Error)?
                 do { try await rman(oracle, "validateblocks", values) } catch { rmanError = error }
                 let output = try await step(.validationFailed) {
-                    try await sqlplus(oracle, ["showcorruptblocks"], values, silent: true)
+                    try await sqlplus(oracle, ["showcorruptblocks", Self.blockCounts(values)], values, silent: true)
                 }
                 let corrupt = OutputMarkers.value(after: "CORRUPT BLOCK COUNT:", in: output).flatMap { Int($0) }
                 progress.result.corruptBlocks = corrupt
@@ -320,6 +322,7 @@ public struct AutorestoreJob: Sendable {
                     let blocks = OutputMarkers.values(after: "CORRUPT BLOCK:", in: output).joined(separator: "; ")
                     throw RestoreFailure(.corruptBlocks, "\(corrupt) corrupt block range(s): \(blocks)")
                 }
+                try reportNonlogged(output)
                 logger.info("Block validation found no corruption")
             }
         }
@@ -397,14 +400,25 @@ public struct AutorestoreJob: Sendable {
             progress.result.corruptBlocks = corrupt
             throw RestoreFailure(.corruptBlocks, "\(corrupt) corrupt block range(s) in v$database_block_corruption")
         }
-        if let nonlogged = OutputMarkers.value(after: "NONLOGGED BLOCK COUNT:", in: output).flatMap({ Int($0) }),
+        try reportNonlogged(output)
+    }
+
+    /// NOLOGGING ranges (changed after the last merge, so redo could not restore them): a warning or a failure,
+    /// as `nologging` in `[autorestore]` says.
+    func reportNonlogged(_ output: String) throws {
+        guard let nonlogged = OutputMarkers.value(after: "NONLOGGED BLOCK COUNT:", in: output).flatMap({ Int($0) }),
             nonlogged > 0
-        {
-            let message =
-                "\(nonlogged) NOLOGGING block range(s) changed after the last merge cannot be recovered from redo"
-            if nonloggedPolicy == .fail { throw RestoreFailure(.nonloggedBlocks, message) }
-            logger.warning("\(message)")
-        }
+        else { return }
+        let message = "\(nonlogged) NOLOGGING block range(s) changed after the last merge cannot be recovered from redo"
+        if nonloggedPolicy == .fail { throw RestoreFailure(.nonloggedBlocks, message) }
+        logger.warning("\(message)")
+    }
+
+    /// The block-count template for the restored database: `v$nonlogged_block` exists from 12c on, so a database
+    /// whose `compatible` is 11 or older (11g software, or 12c run as 11g) counts NOLOGGING ranges without it.
+    static func blockCounts(_ values: [String: String]) -> String {
+        let major = (values["db_compatible"] ?? "").split(separator: ".").first.flatMap { Int($0) }
+        return (major ?? 12) < 12 ? "blockcounts11" : "blockcounts"
     }
 
     /// The restored controlfile still names production datafiles; if any of them exists here, this host can

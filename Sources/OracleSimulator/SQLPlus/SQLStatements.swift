@@ -46,11 +46,15 @@ enum SQLStatements {
                     datafileProblems
                 ),
                 (
-                    "select 'CORRUPT BLOCK COUNT: '||count(*) from v$database_block_corruption union all select 'NONLOGGED BLOCK COUNT: '||count(*) from v$nonlogged_block",
-                    corruptionCounts
+                    "select 'CORRUPT BLOCK COUNT: '||count(*) from v$database_block_corruption where corruption_type <> 'NOLOGGING' union all select 'NONLOGGED BLOCK COUNT: '||count(*) from (select file#, block# from v$database_block_corruption where corruption_type = 'NOLOGGING' union select file#, block# from v$nonlogged_block)",
+                    { try corruptionCounts($0, $1, $2, withNonloggedView: true) }
                 ),
                 (
-                    "select 'CORRUPT BLOCK: '||file#||' '||block#||' '||blocks||' '||corruption_type from v$database_block_corruption order by file#, block#",
+                    "select 'CORRUPT BLOCK COUNT: '||count(*) from v$database_block_corruption where corruption_type <> 'NOLOGGING' union all select 'NONLOGGED BLOCK COUNT: '||count(*) from v$database_block_corruption where corruption_type = 'NOLOGGING'",
+                    { try corruptionCounts($0, $1, $2, withNonloggedView: false) }
+                ),
+                (
+                    "select 'CORRUPT BLOCK: '||file#||' '||block#||' '||blocks||' '||corruption_type from v$database_block_corruption where corruption_type <> 'NOLOGGING' order by file#, block#",
                     corruptBlockMarkers
                 ),
                 ("select * from v$database_block_corruption", corruptionTable),
@@ -407,18 +411,28 @@ enum SQLStatements {
         return rows.sorted { ($0.fileNumber, $0.block) < ($1.fileNumber, $1.block) }
     }
 
-    static func corruptionCounts(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
+    /// Corrupt ranges other than NOLOGGING, and NOLOGGING ranges from `v$database_block_corruption` (11g/12.1) and,
+    /// when the statement reads it, `v$nonlogged_block` (12c and later: ORA-00942 on 11g).
+    static func corruptionCounts(
+        _: [String], _ context: StatementContext, _: SQLPlusSettings, withNonloggedView: Bool
+    ) throws -> SQLOutcome {
         let database = try context.requireDatabase()
+        if withNonloggedView && database.version.hasPrefix("11") {
+            throw OracleError("ORA-00942: table or view does not exist")
+        }
+        let rows = corruptionRows(database)
+        var nonlogged = Set(rows.filter { $0.corruptionType == "NOLOGGING" }.map { [$0.fileNumber, $0.block] })
+        if withNonloggedView { nonlogged.formUnion(database.nonloggedBlocks.map { [$0.fileNumber, $0.block] }) }
         let lines = [
-            "CORRUPT BLOCK COUNT: \(corruptionRows(database).count)",
-            "NONLOGGED BLOCK COUNT: \(database.nonloggedBlocks.count)",
+            "CORRUPT BLOCK COUNT: \(rows.filter { $0.corruptionType != "NOLOGGING" }.count)",
+            "NONLOGGED BLOCK COUNT: \(nonlogged.count)",
         ]
         return SQLOutcome(body: .rows(lines, count: 2))
     }
 
     static func corruptBlockMarkers(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
         let database = try context.requireDatabase()
-        let lines = corruptionRows(database).map {
+        let lines = corruptionRows(database).filter { $0.corruptionType != "NOLOGGING" }.map {
             "CORRUPT BLOCK: \($0.fileNumber) \($0.block) \($0.blocks) \($0.corruptionType)"
         }
         return SQLOutcome(body: .rows(lines, count: lines.count))

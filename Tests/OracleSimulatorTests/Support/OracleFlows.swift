@@ -206,11 +206,11 @@ final class OracleFlows {
         .map { String($0.dropFirst(9)) }.joined(separator: "\n")
         _ = try check(
             "switch and recover", try rman(switchScript + "\n" + restoreTemplates.render("recoverdatafiles", values)))
-        let verify = try check("openandverify", try sql(["openandverify"]))
+        let verify = try check("openandverify", try sql(["openandverify", "blockcounts"]))
         var result = RestoreResult(expected: lasttime, verifyOutput: verify, recoverLog: harness.read(logfile))
         if validate {
             _ = try check("validateblocks", try rman(restoreTemplates.render("validateblocks", values)))
-            result.verifyOutput += try check("showcorruptblocks", try sql(["showcorruptblocks"]))
+            result.verifyOutput += try check("showcorruptblocks", try sql(["showcorruptblocks", "blockcounts"]))
         }
         return result
     }
