@@ -52,8 +52,10 @@ struct ONTAPFaultTests {
             let started = ContinuousClock.now
             let snapshot = try await fixture.driver("orcl").createSnapshot(named: "orcl_20161111T000000")
             #expect(snapshot.id == "orcl_20161111T000000")
+            // Returned only once the job was done: not before it was ready, and after polling it. (How many polls
+            // that took depends on the machine's load: a late first poll may already see success.)
             #expect(ContinuousClock.now - started >= .seconds(1.4))
-            #expect(await fixture.requests(containing: "/api/cluster/jobs/").count >= 2)
+            #expect(await fixture.requests(containing: "/api/cluster/jobs/").count >= 1)
             #expect(await fixture.engine.snapshotNames(of: "nfs_orcl").last == "orcl_20161111T000000")
         }
     }
