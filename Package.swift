@@ -102,6 +102,7 @@ let package = Package(
         .target(
             name: "StorageSimulator",
             dependencies: [
+                "StorageKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -127,9 +127,8 @@ public struct SimulatorDataStore: Sendable, Hashable {
     }
 
     /// Freezes the tree at `live` into `snapshot` (which must not exist); paths in `excluding` are left out.
-    @discardableResult
     public func snapshot(_ live: String, to snapshot: String, excluding: Set<String> = [])
-        throws(SimulatorDataError) -> SimulatorCopyStatistics
+        throws(SimulatorDataError)
     {
         try checkOwned(live)
         try checkOwned(snapshot)
@@ -137,13 +136,12 @@ public struct SimulatorDataStore: Sendable, Hashable {
             throw SimulatorDataError("the backing directory \(live) is missing; cannot take a snapshot")
         }
         try SimulatorFileTree.makeDirectories((snapshot as NSString).deletingLastPathComponent)
-        return try SimulatorFileTree.copyTree(from: live, to: snapshot, excluding: excluding)
+        try SimulatorFileTree.copyTree(from: live, to: snapshot, excluding: excluding)
     }
 
     /// Makes the writable clone directory `clone` (which must not exist) from `snapshot`; a snapshot without data
     /// (seeded) gives an empty clone.
-    @discardableResult
-    public func clone(_ snapshot: String, to clone: String) throws(SimulatorDataError) -> SimulatorCopyStatistics {
+    public func clone(_ snapshot: String, to clone: String) throws(SimulatorDataError) {
         try checkOwned(snapshot)
         try checkOwned(clone)
         if try SimulatorFileTree.status(clone) != nil {
@@ -152,9 +150,9 @@ public struct SimulatorDataStore: Sendable, Hashable {
         try SimulatorFileTree.makeDirectories((clone as NSString).deletingLastPathComponent)
         guard directoryExists(snapshot) else {
             try SimulatorFileTree.makeDirectories(clone)
-            return SimulatorCopyStatistics()
+            return
         }
-        return try SimulatorFileTree.copyTree(from: snapshot, to: clone)
+        try SimulatorFileTree.copyTree(from: snapshot, to: clone)
     }
 
     /// Removes the simulator's own directory `path` and everything below it (nothing when it does not exist).

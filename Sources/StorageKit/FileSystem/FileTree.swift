@@ -9,49 +9,60 @@ import Foundation
 #endif
 
 /// A failed POSIX call on a path.
-struct FileSystemFailure: Error, CustomStringConvertible {
-    var call: String
-    var path: String
-    var errorNumber: Int32
+package struct FileSystemFailure: Error, CustomStringConvertible {
+    package var call: String
+    package var path: String
+    package var errorNumber: Int32
 
-    var description: String { "\(call) \(path): \(String(cString: strerror(errorNumber)))" }
+    package init(call: String, path: String, errorNumber: Int32) {
+        self.call = call
+        self.path = path
+        self.errorNumber = errorNumber
+    }
+
+    package var description: String { "\(call) \(path): \(String(cString: strerror(errorNumber)))" }
 }
 
 /// How a tree copy went: whether files were shared by reflink or copied byte by byte.
-struct TreeCopyOutcome: Sendable, Equatable {
-    var files = 0
-    var bytes: Int64 = 0
-    var reflinkedFiles = 0
-    var copiedFiles = 0
+package struct TreeCopyOutcome: Sendable, Equatable {
+    package var files = 0
+    package var bytes: Int64 = 0
+    package var reflinkedFiles = 0
+    package var copiedFiles = 0
     /// Why reflink failed for the first copied file (e.g. "Operation not supported").
-    var reflinkFailure: String?
+    package var reflinkFailure: String?
+
+    package init() {}
 }
 
 /// Permissions the copy gets.
-enum CopyPermissions {
+package enum CopyPermissions: Sendable {
     /// Write bits removed from files and directories (a snapshot).
     case readOnly
     /// Owner write bit added (a clone).
     case ownerWritable
+    /// The source's modes, unchanged.
+    case preserved
 }
 
-/// Recursive copy, removal and sizing of directory trees with POSIX calls. Regular files are shared with the
-/// FICLONE ioctl (btrfs, XFS with reflink, bcachefs …) when the file system supports it, else copied.
-enum FileTree {
+/// Recursive copy, removal and sizing of directory trees with POSIX calls, for the local drivers and the storage
+/// simulator. Regular files are shared with the FICLONE ioctl (btrfs, XFS with reflink, bcachefs …) when the file
+/// system supports it, else copied. Copies keep access and modification times, and owners when running as root.
+package enum FileTree {
     /// `FICLONE` = `_IOW(0x94, 9, int)`.
     static let ficloneRequest: UInt = 0x4004_9409
 
-    static func fileType(_ path: String) -> mode_t? {
+    package static func fileType(_ path: String) -> mode_t? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         return info.st_mode & S_IFMT
     }
 
-    static func exists(_ path: String) -> Bool { fileType(path) != nil }
+    package static func exists(_ path: String) -> Bool { fileType(path) != nil }
 
-    static func isDirectory(_ path: String) -> Bool { fileType(path) == S_IFDIR }
+    package static func isDirectory(_ path: String) -> Bool { fileType(path) == S_IFDIR }
 
-    static func entries(of directory: String) throws(FileSystemFailure) -> [String] {
+    package static func entries(of directory: String) throws(FileSystemFailure) -> [String] {
         guard let stream = opendir(directory) else {
             throw FileSystemFailure(call: "opendir", path: directory, errorNumber: errno)
         }
@@ -66,7 +77,7 @@ enum FileTree {
         return names.sorted()
     }
 
-    static func makeDirectories(_ path: String) throws(FileSystemFailure) {
+    package static func makeDirectories(_ path: String) throws(FileSystemFailure) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -74,14 +85,18 @@ enum FileTree {
         }
     }
 
-    /// Copies `source` (a directory) to `destination` (must not exist).
-    /// `reflink: false` forces byte copies (tests of the fallback path).
-    static func copyTree(
-        from source: String, to destination: String, permissions: CopyPermissions, reflink: Bool = true
+    /// Copies `source` (a directory) to `destination` (must not exist); entries whose source path is in
+    /// `excluding` are left out. `reflink: false` forces byte copies (tests of the fallback path). A failed copy
+    /// leaves a partial tree: the caller copies to a staging name and removes it on failure.
+    package static func copyTree(
+        from source: String, to destination: String, permissions: CopyPermissions, excluding: Set<String> = [],
+        reflink: Bool = true
     ) throws(FileSystemFailure) -> TreeCopyOutcome {
         var outcome = TreeCopyOutcome()
         if !reflink { outcome.reflinkFailure = "reflink disabled" }
-        try copyEntry(from: source, to: destination, permissions: permissions, reflink: reflink, outcome: &outcome)
+        try copyEntry(
+            from: source, to: destination, permissions: permissions, excluding: excluding, reflink: reflink,
+            outcome: &outcome)
         return outcome
     }
 
@@ -90,12 +105,13 @@ enum FileTree {
         switch permissions {
         case .readOnly: return bits & ~mode_t(0o222)
         case .ownerWritable: return bits | 0o200
+        case .preserved: return bits
         }
     }
 
     private static func copyEntry(
-        from source: String, to destination: String, permissions: CopyPermissions, reflink: Bool,
-        outcome: inout TreeCopyOutcome
+        from source: String, to destination: String, permissions: CopyPermissions, excluding: Set<String>,
+        reflink: Bool, outcome: inout TreeCopyOutcome
     ) throws(FileSystemFailure) {
         var info = stat()
         guard lstat(source, &info) == 0 else {
@@ -107,10 +123,10 @@ enum FileTree {
             guard mkdir(destination, 0o700) == 0 else {
                 throw FileSystemFailure(call: "mkdir", path: destination, errorNumber: errno)
             }
-            for name in try entries(of: source) {
+            for name in try entries(of: source) where !excluding.contains(source + "/" + name) {
                 try copyEntry(
                     from: source + "/" + name, to: destination + "/" + name, permissions: permissions,
-                    reflink: reflink, outcome: &outcome)
+                    excluding: excluding, reflink: reflink, outcome: &outcome)
             }
             if keepOwner { _ = lchown(destination, info.st_uid, info.st_gid) }
             guard chmod(destination, adjusted(info.st_mode, permissions)) == 0 else {
@@ -132,8 +148,15 @@ enum FileTree {
             if keepOwner { _ = lchown(destination, info.st_uid, info.st_gid) }
         default:
             // Sockets, FIFOs and devices do not belong in a backup area; they are left out.
-            break
+            return
         }
+        // Times last: creating the children changed the directory's.
+        #if canImport(Darwin)
+            var times = [info.st_atimespec, info.st_mtimespec]
+        #else
+            var times = [info.st_atim, info.st_mtim]
+        #endif
+        _ = utimensat(AT_FDCWD, destination, &times, AT_SYMLINK_NOFOLLOW)
     }
 
     private static func copyFile(
@@ -162,12 +185,6 @@ enum FileTree {
         if !reflinked {
             try copyBytes(from: input, to: output, path: destination)
         }
-        #if canImport(Darwin)
-            var times = [info.st_atimespec, info.st_mtimespec]
-        #else
-            var times = [info.st_atim, info.st_mtim]
-        #endif
-        _ = futimens(output, &times)
         guard fchmod(output, adjusted(info.st_mode, permissions)) == 0 else {
             throw FileSystemFailure(call: "fchmod", path: destination, errorNumber: errno)
         }
@@ -200,7 +217,7 @@ enum FileTree {
     }
 
     /// Sum of regular-file sizes below `path`.
-    static func byteCount(_ path: String) throws(FileSystemFailure) -> Int64 {
+    package static func byteCount(_ path: String) throws(FileSystemFailure) -> Int64 {
         var info = stat()
         guard lstat(path, &info) == 0 else { throw FileSystemFailure(call: "lstat", path: path, errorNumber: errno) }
         switch info.st_mode & S_IFMT {
@@ -214,7 +231,7 @@ enum FileTree {
     }
 
     /// Removes `path` and everything below it, first restoring owner write permission on directories.
-    static func removeTree(_ path: String) throws(FileSystemFailure) {
+    package static func removeTree(_ path: String) throws(FileSystemFailure) {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT { return }
@@ -230,7 +247,7 @@ enum FileTree {
     }
 
     /// Writes `data` to `path` atomically (temporary file in the same directory, fsync, rename).
-    static func writeAtomically(_ data: Data, to path: String) throws(FileSystemFailure) {
+    package static func writeAtomically(_ data: Data, to path: String) throws(FileSystemFailure) {
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileSystemFailure(call: "open", path: temporary, errorNumber: errno) }
@@ -249,7 +266,7 @@ enum FileTree {
         }
     }
 
-    static func move(_ source: String, to destination: String) throws(FileSystemFailure) {
+    package static func move(_ source: String, to destination: String) throws(FileSystemFailure) {
         guard rename(source, destination) == 0 else {
             throw FileSystemFailure(call: "rename", path: source, errorNumber: errno)
         }
