@@ -105,55 +105,45 @@ public struct SQLiteResultCatalog: ResultCatalog {
     }
 
     public func restores(database: String?, limit: Int) async throws(CatalogError) -> [Stored<RestoreRecord>] {
-        do {
-            return try await queue.read { db in
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT * FROM restore_run WHERE (? IS NULL OR db_unique_name = ?)
-                        ORDER BY start_time DESC, id DESC LIMIT ?
-                        """,
-                    arguments: [database, database, min(limit, Int(Int32.max))])
-                return rows.map { row in
-                    Stored(
-                        id: row["id"],
-                        record: RestoreRecord(
-                            database: row["db_unique_name"],
-                            startedAt: Date(timeIntervalSince1970: row["start_time"]),
-                            finishedAt: Date(timeIntervalSince1970: row["finish_time"]),
-                            success: (row["success"] as Int) == 1, failureReason: row["failure_reason"],
-                            failureDetail: row["failure_detail"], snapshotID: row["snapshot_id"],
-                            restoreTarget: row["restore_target"], expectedTime: row["expected_time"],
-                            verifiedTime: row["verified_time"], timeDifferenceSeconds: row["time_difference_seconds"],
-                            validated: (row["validated"] as Int) == 1, corruptBlocks: row["corrupt_blocks"],
-                            phaseSeconds: PhaseJSON.decode(row["phase_seconds"]), logText: row["log_text"]))
-                }
-            }
-        } catch {
-            throw CatalogError(.read, backend: backendName, detail: "\(path): \(error)")
+        try await newest("restore_run", database: database, limit: limit) { row in
+            RestoreRecord(
+                database: row["db_unique_name"],
+                startedAt: Date(timeIntervalSince1970: row["start_time"]),
+                finishedAt: Date(timeIntervalSince1970: row["finish_time"]),
+                success: (row["success"] as Int) == 1, failureReason: row["failure_reason"],
+                failureDetail: row["failure_detail"], snapshotID: row["snapshot_id"],
+                restoreTarget: row["restore_target"], expectedTime: row["expected_time"],
+                verifiedTime: row["verified_time"], timeDifferenceSeconds: row["time_difference_seconds"],
+                validated: (row["validated"] as Int) == 1, corruptBlocks: row["corrupt_blocks"],
+                phaseSeconds: PhaseJSON.decode(row["phase_seconds"]), logText: row["log_text"])
         }
     }
 
     public func backups(database: String?, limit: Int) async throws(CatalogError) -> [Stored<BackupRunRecord>] {
+        try await newest("backup_run", database: database, limit: limit) { row in
+            BackupRunRecord(
+                database: row["db_unique_name"], action: row["action"],
+                startedAt: Date(timeIntervalSince1970: row["start_time"]),
+                finishedAt: Date(timeIntervalSince1970: row["finish_time"]),
+                success: (row["success"] as Int) == 1, snapshotID: row["snapshot_id"],
+                failureDetail: row["failure_detail"])
+        }
+    }
+
+    /// The newest `limit` rows of `table` (one database, or all when `database` is nil), newest first.
+    func newest<Record>(
+        _ table: String, database: String?, limit: Int, _ decode: @escaping @Sendable (Row) -> Record
+    ) async throws(CatalogError) -> [Stored<Record>] {
         do {
             return try await queue.read { db in
-                let rows = try Row.fetchAll(
+                try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT * FROM backup_run WHERE (? IS NULL OR db_unique_name = ?)
+                        SELECT * FROM \(table) WHERE (? IS NULL OR db_unique_name = ?)
                         ORDER BY start_time DESC, id DESC LIMIT ?
                         """,
-                    arguments: [database, database, min(limit, Int(Int32.max))])
-                return rows.map { row in
-                    Stored(
-                        id: row["id"],
-                        record: BackupRunRecord(
-                            database: row["db_unique_name"], action: row["action"],
-                            startedAt: Date(timeIntervalSince1970: row["start_time"]),
-                            finishedAt: Date(timeIntervalSince1970: row["finish_time"]),
-                            success: (row["success"] as Int) == 1, snapshotID: row["snapshot_id"],
-                            failureDetail: row["failure_detail"]))
-                }
+                    arguments: [database, database, min(limit, Int(Int32.max))]
+                ).map { Stored(id: $0["id"], record: decode($0)) }
             }
         } catch {
             throw CatalogError(.read, backend: backendName, detail: "\(path): \(error)")
