@@ -49,18 +49,3 @@ func withONTAP<T>(
         try await body(ONTAPFixture(server: server, certificates: certificates))
     }
 }
-
-func storageError<T>(_ body: () async throws(StorageError) -> T) async -> StorageError? {
-    do {
-        _ = try await body()
-        return nil
-    } catch {
-        return error
-    }
-}
-
-func utc(_ text: String) -> Date {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.date(from: text)!
-}

@@ -50,19 +50,3 @@ func withZFSSA<T>(
         try await body(ZFSSAFixture(server: server, certificates: certificates))
     }
 }
-
-/// Runs `body`, which must throw a `StorageError`; returns it.
-func storageError<T>(_ body: () async throws(StorageError) -> T) async -> StorageError? {
-    do {
-        _ = try await body()
-        return nil
-    } catch {
-        return error
-    }
-}
-
-func utc(_ text: String) -> Date {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.date(from: text)!
-}
