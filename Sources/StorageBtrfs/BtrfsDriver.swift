@@ -60,15 +60,8 @@ public struct BtrfsDriver: StorageDriver {
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
                 message: "database name '\(configuration.databaseName)' cannot be used as a subvolume name")
         }
-        var timeout = Duration.seconds(300)
-        if let text = configuration.setting(firstOf: ["timeout", "storagetimeout"]) {
-            guard let seconds = Double(text), seconds > 0 else {
-                throw StorageError(
-                    .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                    message: "timeout must be a positive number of seconds, not '\(text)'")
-            }
-            timeout = .milliseconds(Int64(seconds * 1000))
-        }
+        let timeout = try configuration.seconds(
+            firstOf: ["timeout", "storagetimeout"], default: 300, vendor: Self.vendorName)
         self.init(
             volumeName: configuration.databaseName, root: root,
             command: configuration.setting(firstOf: ["command", "btrfscommand"]) ?? "btrfs", timeout: timeout,

@@ -33,6 +33,26 @@ public struct StorageDriverConfiguration: Sendable {
         return nil
     }
 
+    /// A positive number of seconds from setting `key`, or `default`.
+    public func seconds(_ key: String, default defaultValue: Double, vendor: String) throws(StorageError) -> Duration {
+        try seconds(firstOf: [key], default: defaultValue, vendor: vendor)
+    }
+
+    /// A positive number of seconds from the first of `keys` that is set, or `default`; an error names that key.
+    public func seconds(firstOf keys: [String], default defaultValue: Double, vendor: String) throws(StorageError)
+        -> Duration
+    {
+        guard let key = keys.first(where: { setting($0) != nil }), let text = setting(key) else {
+            return .milliseconds(Int64(defaultValue * 1000))
+        }
+        guard let value = Double(text), value > 0, value.isFinite else {
+            throw StorageError(
+                .invalidConfiguration, vendor: vendor, operation: "configure",
+                message: "\(key) must be a positive number of seconds, not '\(text)'")
+        }
+        return .milliseconds(Int64(value * 1000))
+    }
+
     /// The value of `key`, or an `.invalidConfiguration` error naming the driver and key.
     public func requiredSetting(_ key: String, vendor: String) throws(StorageError) -> String {
         guard let value = setting(key) else {

@@ -207,17 +207,6 @@ extension StorageDriverConfiguration {
             connectTimeout: min(try seconds("timeout", default: 300, vendor: vendor), .seconds(30)), logger: logger)
     }
 
-    /// A positive number of seconds from setting `key`, or `default`.
-    public func seconds(_ key: String, default defaultValue: Double, vendor: String) throws(StorageError) -> Duration {
-        guard let text = setting(key) else { return .milliseconds(Int64(defaultValue * 1000)) }
-        guard let value = Double(text), value > 0, value.isFinite else {
-            throw StorageError(
-                .invalidConfiguration, vendor: vendor, operation: "configure",
-                message: "\(key) must be a positive number of seconds, not '\(text)'")
-        }
-        return .milliseconds(Int64(value * 1000))
-    }
-
     /// The credentials, or an `.invalidConfiguration` error naming `file`.
     public func requiredCredentials(vendor: String, file: String) throws(StorageError) -> StorageCredential {
         guard let credentials else {
