@@ -236,6 +236,32 @@ struct AutorestoreFlowTests {
         #expect(row?.failureDetail?.contains("cannot be recovered from redo") == true)
     }
 
+    @Test func snapshotsYoungerThanTheMinimumAgeAreNotRestored() async throws {
+        let environment = try await backedUp(afterBackups: { environment in
+            let config = environment.text(environment.configPath).replacingOccurrences(
+                of: "autorestoresnapage: 0", with: "autorestoresnapage: 1")
+            try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        })
+        // Every snapshot was taken seconds ago.
+        let row = try await expectFailure(environment, reason: "no-snapshot")
+        #expect(row?.failureDetail?.contains("none is at least 1") == true, "\(row?.failureDetail ?? "")")
+
+        // The second snapshot (the first with a restore contract) becomes two hours old: it is the one restored.
+        let snapshots = environment.backupRoot + "/.snapshots/orcl"
+        let second = try #require(environment.contents(snapshots).filter { $0.hasSuffix(".json") }.dropFirst().first)
+        let aged = environment.text(snapshots + "/" + second).replacingOccurrences(
+            of: #""creation" : "[^"]+""#,
+            with: "\"creation\" : \"\(ISO8601DateFormatter().string(from: Date().addingTimeInterval(-7200)))\"",
+            options: .regularExpression)
+        try aged.write(toFile: snapshots + "/" + second, atomically: true, encoding: .utf8)
+        try BuiltProducts.grantUnprivilegedAccess(to: snapshots)
+        let run = try autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let restored = try #require(try await results(environment).first)
+        #expect(restored.success)
+        #expect(restored.snapshotID == String(second.dropLast(".json".count)))
+    }
+
     @Test func datafileOfflineAfterOpenIsNamed() async throws {
         // USERS (file 4) goes offline in production before the second refresh: the third snapshot, taken before
         // the third refresh, holds a controlfile copy that records it OFFLINE.
@@ -366,5 +392,19 @@ struct AutorestoreCatalogTests {
         let catalog = try SQLiteResultCatalog(path: environment.root + "/autorestore/log/autorestore-results.sqlite")
         let clones = try await catalog.restores(database: nil, limit: 10).compactMap(\.record.restoreTarget)
         #expect(Set(clones) == ["autorestore_orcl", "autorestore_orcl2"])
+
+        // `!<db>` restores every enabled database but that one; `autorestoreenabled` other than 1 leaves one out.
+        // (Still with --parallel: each database keeps its own work directory.)
+        let excluding = try flows.autorestore(environment, ["--parallel", "2", "!orcl2"])
+        #expect(excluding.status == 0, "\(excluding.stdout)\(excluding.stderr)")
+        #expect(try await catalog.restores(database: "orcl", limit: 10).count == 2)
+        #expect(try await catalog.restores(database: "orcl2", limit: 10).count == 1)
+        let disabled = environment.text(environment.configPath).replacingOccurrences(
+            of: "[orcl2]\n", with: "[orcl2]\nautorestoreenabled: 0\n")
+        try disabled.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        let enabledOnly = try flows.autorestore(environment, ["--parallel", "2"])
+        #expect(enabledOnly.status == 0, "\(enabledOnly.stdout)\(enabledOnly.stderr)")
+        #expect(try await catalog.restores(database: "orcl", limit: 10).count == 3)
+        #expect(try await catalog.restores(database: "orcl2", limit: 10).count == 1)
     }
 }
