@@ -75,7 +75,12 @@ let package = Package(
                 "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "RetentionPolicy",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel", "AutorestoreEngine"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ConfigModel", "AutorestoreEngine", "StorageKit", "StorageHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "RetentionPolicy"),
         .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
         .executableTarget(

@@ -143,10 +143,16 @@ public struct RunSession: Sendable {
             throw .logFile("\(error)")
         }
         defer { lock.release() }
+        let result: T
         do {
-            return try await action()
+            result = try await action()
         } catch {
             throw .action(error)
         }
+        if let failure = runLog.writeFailure {
+            logger.error("The log file could not be written completely: \(failure)")
+            throw .logFile("the run succeeded, but its log file could not be written completely: \(failure)")
+        }
+        return result
     }
 }
