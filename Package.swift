@@ -41,9 +41,12 @@ let package = Package(
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
         .target(name: "ToolSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport"]),
+        .target(name: "CProcessSpawn"),
         .target(
             name: "OracleTools",
-            dependencies: ["ConfigModel", "ToolSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ConfigModel", "ToolSupport", "CProcessSpawn", .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Resources/templates")]),
         .testTarget(name: "OracleToolsTests", dependencies: ["OracleTools"]),
         .target(

@@ -44,6 +44,8 @@ public struct BackupJob: Sendable {
     public var screen: @Sendable (String) -> Void
     public var now: @Sendable () -> Date
     public var timeZone: TimeZone
+    /// The run's lock in the backup area; its file is removed while the snapshot is taken.
+    public var snapshotLock: HardLinkLock?
 
     public init(
         settings: DatabaseSettings, configurationPath: String, oracle: any OracleExecution,

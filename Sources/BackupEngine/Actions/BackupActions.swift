@@ -124,7 +124,7 @@ extension BackupJob {
 
         if settings.doSnapshot, let storage {
             logger.info("Snap the current backup area")
-            let snapshot = try await storage.createSnapshot(named: storage.snapshotName(for: now(), timeZone: timeZone))
+            let snapshot = try await takeSnapshot(storage)
             outcome.snapshotID = snapshot.id
             logger.debug("Created snapshot: \(snapshot.id)")
         }

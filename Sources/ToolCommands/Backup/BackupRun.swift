@@ -102,9 +102,11 @@ struct BackupRun {
             dumpLogToScreen: environment["BACKUP_LOG_TO_SCREEN"] == "TRUE")
         let started = Date()
         do {
-            let snapshotID = try await session.run(logger: logger) {
+            let snapshotID = try await session.run(logger: logger, snapshotPending: job.storage != nil) { lock in
                 logger.info("Configuration file: \(configuration.path)")
-                return try await perform(job)
+                var locked = job
+                locked.snapshotLock = lock
+                return try await perform(locked)
             }
             await recordBackupRun(
                 settings: settings, started: started, success: true, snapshotID: snapshotID,

@@ -112,7 +112,7 @@ struct SnapperActions {
         switch action {
         case "list": try await list()
         case "create":
-            let snapshot = try await storage.createSnapshot(named: storage.snapshotName(for: now, timeZone: .current))
+            let snapshot = try await storage.createTimestampedSnapshot(logger: logger)
             json ? Output.line(try StorageJSON.string(snapshot)) : Output.line("Snapshot created: \(snapshot.id)")
         case "clone":
             let snapshot = argument!
