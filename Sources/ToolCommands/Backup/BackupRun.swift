@@ -80,10 +80,17 @@ struct BackupRun {
             }
             if dryRun, let base = storage { storage = DryRunStorage(base: base, print: { Output.line($0) }) }
         }
+        let (environment, retentionRules) = (environment, retention)
         let job = BackupJob(
             settings: settings, configurationPath: configuration.path,
             oracle: dryRun ? DryRunOracle(print: { Output.line($0) }) : runner, templates: templates, storage: storage,
-            retention: retention, logger: logger, logFile: logPath,
+            retention: retention,
+            verifiedSnapshots: {
+                guard let retentionRules else { return .known([]) }
+                return await VerifiedSnapshotLookup.read(
+                    settings: settings, retention: retentionRules, environment: environment, logger: logger)
+            },
+            logger: logger, logFile: logPath,
             programDirectory: ProgramLocation.executableDirectory,
             osPassword: environment["OSPASSWORD"],
             restoreDestination: (try? configuration.lookup(defaultSection: database).value(
