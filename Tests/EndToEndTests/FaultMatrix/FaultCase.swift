@@ -93,4 +93,6 @@ enum EnvironmentRecipe: String, Sendable {
     case autorestoreAsRoot
     case autorestoreWithoutSandbox
     case productionVisible
+    case futureDatedSnapshot
+    case unreadableCatalog
 }

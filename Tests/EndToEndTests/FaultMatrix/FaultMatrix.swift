@@ -8,7 +8,7 @@ import Foundation
 /// this table and the results (`Scripts/reliability.sh`); a test fails when the document lists other cases.
 enum FaultMatrix {
     static let cases: [FaultCase] =
-        oracleFailures + oracleHangs + storageFaults + autorestoreFaults + configurationFaults
+        oracleFailures + oracleHangs + storageFaults + autorestoreFaults + signalCases + configurationFaults
         + environmentCases
 
     // MARK: Oracle tools failing during a backup
@@ -289,7 +289,7 @@ enum FaultMatrix {
                     fault: "\(name) to `\(program)` while \(tool) runs the \(step)",
                     expectedStatus: 128 + signal, mentions: signal == SIGKILL ? [] : [name],
                     scenario: .signal(signal: signal, statement: statement, toolName: tool, autorestore: autorestore),
-                    nextMentions: signal == SIGKILL && !autorestore ? ["took over"] : []))
+                    nextMentions: signal == SIGKILL && !autorestore ? ["taking it over"] : []))
         }
         for signal in [SIGKILL, SIGTERM] {
             add(signal, during: "image copy refresh", statement: "recover copy of database", tool: "rman")
@@ -417,6 +417,12 @@ enum FaultMatrix {
         add(
             "production datafiles visible from the restore host", status: 1,
             mentions: ["production-storage-visible"], .productionVisible)
+        add(
+            "a snapshot dated two days in the future (storage clock ahead)", status: 1,
+            mentions: ["dated in the future", "nothing is dropped"], .futureDatedSnapshot)
+        add(
+            "the results catalog cannot be read when retention runs", status: 1,
+            mentions: ["cannot be read"], .unreadableCatalog)
         return cases
     }()
 }

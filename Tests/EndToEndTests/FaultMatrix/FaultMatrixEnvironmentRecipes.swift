@@ -18,6 +18,7 @@ enum FaultMatrixEnvironmentRecipes {
         case .missingCatalogDirectory, .autorestoreAsRoot, .autorestoreWithoutSandbox, .productionVisible:
             return try await autorestoreGuard(recipe)
         case .readOnlyBackupArea, .missingBackupAreaWithRequireMount: return try await backupArea(recipe)
+        case .futureDatedSnapshot, .unreadableCatalog: return try await retention(recipe)
         }
     }
 
@@ -199,6 +200,44 @@ enum FaultMatrixEnvironmentRecipes {
             outcome.violations.append("an empty backup area was created at \(environment.backupArea)")
         }
         return outcome
+    }
+
+    /// Retention with a snapshot from the future, or with a results catalog that cannot be read, while the
+    /// policy wants to drop every snapshot but the newest.
+    static func retention(_ recipe: EnvironmentRecipe) async throws -> FaultOutcome {
+        let environment = try OracleEnvironment()
+        try await Harness.backedUp(environment, backups: 2)
+        let original = environment.text(environment.configPath)
+        try original.replacingOccurrences(
+            of: FaultMatrix.aggressiveRetention.target, with: FaultMatrix.aggressiveRetention.replacement
+        ).write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        let snapshots = Harness.snapshotsDirectory(environment)
+        let planted = "orcl-20991231T000000"
+        let catalog = environment.root + "/autorestore/log/autorestore-results.sqlite"
+        if recipe == .futureDatedSnapshot {
+            let creation = ISO8601DateFormatter().string(from: Date().addingTimeInterval(2 * 86_400))
+            try FileManager.default.createDirectory(
+                atPath: snapshots + "/" + planted, withIntermediateDirectories: true)
+            try
+                #"{"volume": "orcl", "snapshot": "\#(planted)", "creation": "\#(creation)", "bytes": 0, "reflinked": true}"#
+                .write(toFile: snapshots + "/" + planted + ".json", atomically: true, encoding: .utf8)
+        } else {
+            try? FileManager.default.removeItem(atPath: catalog)
+            try FileManager.default.createDirectory(atPath: catalog, withIntermediateDirectories: true)
+        }
+        let before = FaultMatrixInvariants(environment: environment, snapshotsDirectory: snapshots)
+        try await Task.sleep(for: .milliseconds(1100))
+        let result = try environment.backup(["orcl", "imagecopywithsnap"])
+        return try await Harness.finish(
+            environment, before: before, result: result, logs: ["imagecopywithsnap"],
+            removeFault: {
+                if recipe == .futureDatedSnapshot {
+                    try FileManager.default.removeItem(atPath: snapshots + "/" + planted)
+                    try FileManager.default.removeItem(atPath: snapshots + "/" + planted + ".json")
+                } else {
+                    try FileManager.default.removeItem(atPath: catalog)
+                }
+            })
     }
 
     static func shell(_ command: String) throws {

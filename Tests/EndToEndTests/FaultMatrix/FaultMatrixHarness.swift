@@ -91,9 +91,11 @@ enum FaultMatrixHarness {
     ) async throws -> FaultOutcome {
         let snapshots = snapshotsDirectory ?? Self.snapshotsDirectory(environment)
         _ = FaultMatrixInvariants.waitForNoProcesses(of: environment)
-        let violations = before.violations(
+        // A SIGKILLed run cannot remove its lock: the next run must take it over (checked after that run).
+        let locks = lockDirectories ?? [environment.backupArea, environment.root + "/autorestore/log"]
+        var violations = before.violations(
             environment: environment, snapshotsDirectory: snapshots,
-            lockDirectories: lockDirectories ?? [environment.backupArea, environment.root + "/autorestore/log"])
+            lockDirectories: result.status == 128 + SIGKILL ? [] : locks)
         let said = Self.said(result, environment, logs: logs)
         FaultMatrixInvariants.killProcesses(of: environment)
         try await removeFault()
@@ -104,6 +106,10 @@ enum FaultMatrixHarness {
             try environment.sim(["workload", "orcl", "--transactions", "2", "--seconds-per-transaction", "60"])
             try await Task.sleep(for: .milliseconds(1100))
             next = try environment.backup(["orcl", "imagecopywithsnap"])
+        }
+        for directory in locks {
+            let left = environment.contents(directory).filter { $0.hasSuffix(".lck") }
+            if !left.isEmpty { violations.append("lock files left after the next run in \(directory): \(left)") }
         }
         return FaultOutcome(
             status: result.status, said: said, violations: violations, nextStatus: next.status,
