@@ -37,7 +37,6 @@ enum FaultMatrixEnvironmentRecipes {
         )
         var mounted = true
         defer { if mounted { try? shell("umount \(logs)") } }
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try environment.backup(["orcl", "imagecopywithsnap"])
         return try await Harness.finish(
             environment, before: before, result: result, logs: [],
@@ -75,7 +74,6 @@ enum FaultMatrixEnvironmentRecipes {
             environment: environment, snapshotsDirectory: Harness.snapshotsDirectory(environment))
         let saved = environment.root + "/saved-oraclehome"
         try FileManager.default.moveItem(atPath: environment.oracleHome, toPath: saved)
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try environment.backup(["orcl", "imagecopywithsnap"])
         return try await Harness.finish(
             environment, before: before, result: result, logs: ["imagecopywithsnap"],
@@ -111,7 +109,6 @@ enum FaultMatrixEnvironmentRecipes {
                 toFile: lockPath, atomically: true, encoding: .utf8)
         }
         defer { holder?.terminate() }
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try environment.backup(["orcl", "imagecopywithsnap"])
         // A lock that is not ours must still be there, unchanged; ours must be gone.
         let lockText = environment.text(lockPath)
@@ -182,7 +179,6 @@ enum FaultMatrixEnvironmentRecipes {
         } else {
             try shell("chattr +i \(environment.backupArea)")
         }
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try environment.backup(["orcl", "imagecopywithsnap"])
         let created = FileManager.default.fileExists(atPath: environment.backupArea)
         var outcome = try await Harness.finish(
@@ -226,7 +222,6 @@ enum FaultMatrixEnvironmentRecipes {
             try FileManager.default.createDirectory(atPath: catalog, withIntermediateDirectories: true)
         }
         let before = FaultMatrixInvariants(environment: environment, snapshotsDirectory: snapshots)
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try environment.backup(["orcl", "imagecopywithsnap"])
         return try await Harness.finish(
             environment, before: before, result: result, logs: ["imagecopywithsnap"],

@@ -63,7 +63,6 @@ enum FaultMatrixHarness {
     /// One normal `imagecopywithsnap` after some workload (a second apart, so snapshot names differ).
     static func backupOnce(_ environment: OracleEnvironment) async throws {
         try environment.sim(["workload", "orcl", "--transactions", "3", "--seconds-per-transaction", "60"])
-        try await Task.sleep(for: .milliseconds(1100))
         try requireSuccess(environment.backup(["orcl", "imagecopywithsnap"]), "imagecopywithsnap")
     }
 
@@ -104,7 +103,6 @@ enum FaultMatrixHarness {
             next = try await nextRun()
         } else {
             try environment.sim(["workload", "orcl", "--transactions", "2", "--seconds-per-transaction", "60"])
-            try await Task.sleep(for: .milliseconds(1100))
             next = try environment.backup(["orcl", "imagecopywithsnap"])
         }
         for directory in locks {
@@ -124,7 +122,6 @@ enum FaultMatrixHarness {
         let before = FaultMatrixInvariants(
             environment: environment, snapshotsDirectory: snapshotsDirectory(environment))
         try environment.sim(["inject"] + inject)
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try environment.backup(["orcl"] + action)
         return try await finish(
             environment, before: before, result: result, logs: [action[0]],
@@ -215,7 +212,6 @@ enum FaultMatrixHarness {
             FileManager.default.createFile(
                 atPath: credentialsPath, contents: Data(credentials.utf8), attributes: [.posixPermissions: 0o600])
         }
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try environment.tool(tool, arguments)
         return try await finish(
             environment, before: before, result: result,
@@ -235,7 +231,6 @@ enum FaultMatrixHarness {
         try environment.sim([
             "inject", "hang", "--statement", statement, "--tool", toolName, "--seconds", "60", "--times", "1",
         ])
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try BuiltProducts.runSignalled(
             "backup", ["orcl", "imagecopywithsnap"], environment: environment.environment, signal: signal,
             when: { FaultMatrixSignals.isRunning(toolName, environment: environment, forAtLeast: 1.0) })
@@ -289,7 +284,6 @@ enum FaultMatrixHarness {
         }
         let before = FaultMatrixInvariants(environment: environment, snapshotsDirectory: appliance.snapshotsDirectory)
         try await appliance.control(.post, "faults", body: "[" + rules.joined(separator: ",") + "]")
-        try await Task.sleep(for: .milliseconds(1100))
         let result = try environment.tool(tool, arguments)
         let outcome = try await finish(
             environment, before: before, result: result, logs: [arguments.count > 1 ? arguments[1] : arguments[0]],
