@@ -80,6 +80,10 @@ public struct PostgresResultCatalog: ResultCatalog {
 
     public func prepare() async throws(CatalogError) {
         try await withConnection(.schema) { connection in
+            // Two first runs at once (parallel autorestores, two hosts) would race in CREATE … IF NOT EXISTS,
+            // which PostgreSQL answers with a unique violation: the schema is created under an advisory lock,
+            // released with the session at the latest.
+            try await connection.query("SELECT pg_advisory_lock(4207011401)", logger: logger)
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS restore_run (
