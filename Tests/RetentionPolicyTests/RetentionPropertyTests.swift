@@ -209,7 +209,8 @@ struct RetentionPropertyTests {
         }
         // The generator must exercise both sides of the comparison, or the property proves little.
         #expect(historiesWhereOriginalIsUnsafe > 1_000, "only \(historiesWhereOriginalIsUnsafe) unsafe histories")
-        #expect(safeHistoriesWithDrops > 1_000, "only \(safeHistoriesWithDrops) safe histories with drops")
+        // Fewer since histories with a snapshot stamped beyond the clock-skew allowance drop nothing at all.
+        #expect(safeHistoriesWithDrops > 700, "only \(safeHistoriesWithDrops) safe histories with drops")
     }
 
     @Test("GFS scheme keeps exactly what the documented semantics keep")
