@@ -186,6 +186,7 @@ public final class HardLinkLock: Sendable {
     /// - Parameters:
     ///   - pollInterval: time between attempts (the original: 5 s).
     ///   - snapshotPending: announce that this holder will call ``withoutLockFile(_:)``.
+    ///   - pauseAllowance: how long to keep off an absent lock whose holder announced a snapshot.
     ///   - isProcessAlive: liveness check for stale-lock detection (tests inject one).
     /// - Throws: ``LockError`` on timeout, when the directory is unusable, when a dead holder's processes are
     ///   still alive, or when a termination signal arrives.
@@ -240,7 +241,7 @@ public final class HardLinkLock: Sendable {
                 current = nil
             case .held(let holder):
                 pausedHolderGoneSince = nil
-                lastSeen = holder
+                if let holder { lastSeen = holder }  // a file being written says nothing new
                 current = holder
                 if let holder, holder.host == hostName, let pid = holder.pid,
                     lock.isStale(holder, isProcessAlive: isProcessAlive)
