@@ -303,3 +303,28 @@ struct KilledRunTests {
         #expect(lockFiles(under: environment.backupRoot).isEmpty)
     }
 }
+
+extension KilledRunTests {
+    @Test func snapperCreateWaitsForARunningBackupAndLeavesItsLockOut() async throws {
+        let environment = try OracleEnvironment()
+        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        // A backup of this host holds the lock (this test process stands in for it).
+        let lock = environment.backupArea + "/backup.lck"
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try "host: \(hostName)\npid: \(getpid())\nstarted: 2016-11-08 21:53:35\n"
+            .write(toFile: lock, atomically: false, encoding: .utf8)
+        let create = try BackgroundTool("snapper", ["orcl", "create"], in: environment)
+        let snapshots = environment.backupRoot + "/.snapshots/orcl"
+        try await Task.sleep(for: .seconds(2))
+        #expect(environment.contents(snapshots).isEmpty, "the snapshot was taken while a backup held the lock")
+        try FileManager.default.removeItem(atPath: lock)
+        #expect(await create.wait() == 0, "\(create.output)\(create.errors)")
+        let taken = environment.contents(snapshots).filter { !$0.hasSuffix(".json") }
+        #expect(taken.count == 1)
+        for snapshot in taken { #expect(lockFiles(under: snapshots + "/" + snapshot).isEmpty) }
+        #expect(lockFiles(under: environment.backupArea).isEmpty)
+    }
+}

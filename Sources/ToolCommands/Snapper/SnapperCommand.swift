@@ -113,7 +113,7 @@ struct SnapperActions {
         switch action {
         case "list": try await list()
         case "create":
-            let snapshot = try await storage.createTimestampedSnapshot(logger: logger)
+            let snapshot = try await createSnapshot()
             json ? Output.line(try StorageJSON.string(snapshot)) : Output.line("Snapshot created: \(snapshot.id)")
         case "clone":
             let snapshot = argument!
@@ -134,6 +134,33 @@ struct SnapperActions {
             json ? Output.line(try StorageJSON.string(volume)) : Output.line("Volume created: \(volume.name)")
         default: throw ToolExit.usage(SnapperCommand.usage)
         }
+    }
+
+    /// `create`: where the backup area is on this host, under its backup lock (waiting up to `maxlockwait` for a
+    /// running backup), whose file is removed before the snapshot is taken (no lock file in the snapshot).
+    func createSnapshot() async throws -> Snapshot {
+        var isDirectory: ObjCBool = false
+        guard let area = settings.backupDestination,
+            FileManager.default.fileExists(atPath: area, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            logger.debug("The backup area is not on this host; the snapshot is taken without its lock")
+            return try await storage.createTimestampedSnapshot(logger: logger)
+        }
+        let lock: HardLinkLock
+        do {
+            lock = try await HardLinkLock.acquire(
+                directory: area, maxWait: .seconds(60 * (settings.generic.maxLockWaitMinutes ?? 0)),
+                snapshotPending: true, logger: logger)
+        } catch let error as LockError where error.reason == .directoryUnusable {
+            // As the original did: the snapshot is taken through the storage, the area need not be writable here.
+            logger.warning("\(error.description); the snapshot is taken without the backup lock")
+            return try await storage.createTimestampedSnapshot(logger: logger)
+        } catch let error as LockError {
+            throw ToolExit(2, error.description)
+        }
+        defer { lock.release() }
+        return try await lock.releasing { try await storage.createTimestampedSnapshot(logger: logger) }
     }
 
     func list() async throws {

@@ -156,6 +156,8 @@ public final class HardLinkLock: Sendable {
         var observer: Int?
         /// When the lock file was linked again after a snapshot.
         var relinked: ContinuousClock.Instant?
+        /// Released by ``releasing(whileRunning:)``.
+        var released = false
     }
 
     private let state: Mutex<State>
@@ -184,6 +186,7 @@ public final class HardLinkLock: Sendable {
     /// - Parameters:
     ///   - pollInterval: time between attempts (the original: 5 s).
     ///   - snapshotPending: announce that this holder will call ``withoutLockFile(_:)``.
+    ///   - pauseAllowance: how long to keep off an absent lock whose holder announced a snapshot.
     ///   - isProcessAlive: liveness check for stale-lock detection (tests inject one).
     /// - Throws: ``LockError`` on timeout, when the directory is unusable, when a dead holder's processes are
     ///   still alive, or when a termination signal arrives.
@@ -238,7 +241,7 @@ public final class HardLinkLock: Sendable {
                 current = nil
             case .held(let holder):
                 pausedHolderGoneSince = nil
-                lastSeen = holder
+                if let holder { lastSeen = holder }  // a file being written says nothing new
                 current = holder
                 if let holder, holder.host == hostName, let pid = holder.pid,
                     lock.isStale(holder, isProcessAlive: isProcessAlive)
@@ -440,6 +443,19 @@ public final class HardLinkLock: Sendable {
         return try result.get()
     }
 
+    /// Releases the lock by removing its file and then runs `body`, a snapshot that ends the locked work (as in
+    /// `snapper create`): waiters that saw `snapshot: pending` keep off while this process lives (same host) or
+    /// for ``pauseAllowance``, so nothing starts in the area before the snapshot is taken.
+    public func releasing<T>(whileRunning body: () async throws -> T) async throws -> T {
+        if let observer = state.withLock({ $0.observer }) { ChildProcesses.removeObserver(observer) }
+        guard removeOwnFile() else {
+            throw LockError(
+                reason: .takenDuringSnapshot, path: lockPath, holder: nil, detail: "the lock file is no longer ours")
+        }
+        state.withLock { $0.released = true }
+        return try await body()
+    }
+
     /// Unlinks the lock file if it is still ours (same inode and token); true when it was.
     private func removeOwnFile() -> Bool {
         state.withLock { state in
@@ -460,8 +476,9 @@ public final class HardLinkLock: Sendable {
     /// Right after a snapshot, waiters may not yet have seen that the pause is over (they would keep off the
     /// absent lock for ``pauseAllowance``), so the lock is kept one poll interval after it was linked again.
     public func release() {
-        let (observer, relinked) = state.withLock { ($0.observer, $0.relinked) }
+        let (observer, relinked, released) = state.withLock { ($0.observer, $0.relinked, $0.released) }
         if let observer { ChildProcesses.removeObserver(observer) }
+        if released { return }
         if let relinked {
             let remaining = relinked.advanced(by: pollInterval + .milliseconds(500)) - .now
             let (seconds, attoseconds) = remaining.components

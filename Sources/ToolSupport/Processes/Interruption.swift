@@ -58,7 +58,7 @@ public enum Interruption {
         guard exchanged else {
             // Second signal: stop now. Children in their own groups are killed; the rest die with us.
             for child in ChildProcesses.current { kill(-child.group, SIGKILL) }
-            exit(128 + number)
+            _exit(128 + number)
         }
         for observer in observers.withLock({ $0 }) { observer(number) }
         let children = ChildProcesses.current
