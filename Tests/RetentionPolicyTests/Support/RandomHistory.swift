@@ -125,17 +125,17 @@ struct RandomHistory {
         let complianceDays = random.chance(0.3) ? random.int(1...20) : 0
         // Often large enough for every stamp above (at most three days ahead), so the schemes still get to decide
         // on histories with snapshots stamped after now.
-        let allowance = random.chance(0.4) ? 259_200 : random.chance(0.5) ? 259_200 : random.int(259_200...259_200)
+        let allowance = random.chance(0.15) ? 300 : random.chance(0.7) ? 259_200 : random.int(0...259_200)
         safety = try! SafetyRules(
             minimumCount: minimumCount, keepNewestVerified: keepNewestVerified, complianceDays: complianceDays,
             clockSkewAllowanceSeconds: allowance)
 
         // Drawn last, so the histories above stay those of the seeds before these were added.
-        if !snapshots.isEmpty, random.chance(0.0) { snapshots[random.int(0...(snapshots.count - 1))].cloneCount = nil }
+        if !snapshots.isEmpty, random.chance(0.04) { snapshots[random.int(0...(snapshots.count - 1))].cloneCount = nil }
         verifiedSnapshots =
-            random.chance(0.0) ? .unreadable(reason: "results catalog unreachable") : .known(verified)
+            random.chance(0.02) ? .unreadable(reason: "results catalog unreachable") : .known(verified)
         takenByThisRun =
-            !snapshots.isEmpty && random.chance(0.0) ? snapshots[random.int(0...(snapshots.count - 1))].id : nil
+            !snapshots.isEmpty && random.chance(0.04) ? snapshots[random.int(0...(snapshots.count - 1))].id : nil
         listing =
             listingIsIncomplete
             ? .incomplete(snapshots, reason: "page 2 of the listing timed out")
