@@ -55,6 +55,7 @@ func exerciseCatalog(_ catalog: some ResultCatalog) async throws {
         snapshotID: "\(database)-20161108T215336")
     try await catalog.recordBackup(backup)
     #expect(try await catalog.backups(database: database, limit: 5).map(\.record) == [backup])
+    try await exerciseVerifiedReads(catalog)
 }
 
 @Suite("Results catalog")

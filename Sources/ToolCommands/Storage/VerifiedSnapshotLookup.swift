@@ -35,7 +35,7 @@ enum VerifiedSnapshotLookup {
             catalog = configured
         } catch {
             return unreadable(
-                "the \(settings.autorestore.catalogType) results catalog configured in [autorestore] cannot be opened: \(error)",
+                "the \(settings.autorestore.catalogType) results catalog configured in [autorestore] cannot be read: \(error)",
                 logger: logger)
         }
         do {
