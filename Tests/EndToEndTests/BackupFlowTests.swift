@@ -132,6 +132,8 @@ struct BackupFlowTests {
 
     @Test func allRunsEveryDatabaseAndReportsTheWorst() throws {
         let environment = try prepared()
+        // The database's area exists (with requiremount FALSE a missing one is refused by all but `config`).
+        try FileManager.default.createDirectory(atPath: environment.backupArea, withIntermediateDirectories: true)
         let run = try environment.backup(["--all", "generaterestore"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("--- DATABASE: orcl ---"))
