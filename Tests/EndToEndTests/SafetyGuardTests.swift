@@ -121,6 +121,11 @@ struct SafetyGuardTests {
             #expect(!FileManager.default.fileExists(atPath: environment.backupArea), "\(action) created the area")
         }
         #expect(environment.contents(snapshots) == before, "no snapshot may be taken or deleted")
+        // A dry run writes nothing, so it still shows what would run, and creates nothing.
+        let dryRun = try environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
+        #expect(dryRun.status == 0, "\(dryRun.stdout)\(dryRun.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: environment.backupArea), "the dry run created the area")
+        #expect(environment.contents(snapshots) == before)
 
         // `config` sets a database up and creates its area.
         let setUp = try environment.backup(["orcl", "config"])

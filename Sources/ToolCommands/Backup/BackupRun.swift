@@ -53,8 +53,8 @@ struct BackupRun {
         }
         // Without requiremount nothing proves the area is the real one; a missing area would be created empty by
         // the run's log and then backed up into and cleaned (delete obsolete, snapshot retention). Only `config`,
-        // which sets a database up, creates it.
-        if !settings.generic.requireMount, action != "config" {
+        // which sets a database up, creates it. A dry run writes nothing, so it may show what would run.
+        if !settings.generic.requireMount, action != "config", !dryRun {
             var isDirectory: ObjCBool = false
             if !FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory)
                 || !isDirectory.boolValue
