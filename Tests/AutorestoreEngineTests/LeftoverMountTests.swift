@@ -35,11 +35,9 @@ struct LeftoverMountTests {
         }
     }
 
+    /// The exit status of `program`, -1 when it cannot start.
     static func run(_ program: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        guard (try? process.run()) != nil else { return -1 }
+        guard let process = try? Process.run(URL(fileURLWithPath: program), arguments: arguments) else { return -1 }
         process.waitUntilExit()
         return process.terminationStatus
     }

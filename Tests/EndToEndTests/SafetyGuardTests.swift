@@ -183,20 +183,16 @@ struct SafetyGuardTests {
 
     // MARK: Mount point
 
-    /// True when `path` is a mount point in this process's mount table.
+    /// True when another filesystem is mounted at `path` (its device differs from its parent's).
     static func isMounted(_ path: String) -> Bool {
-        let table = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        return table.split(separator: "\n").contains {
-            $0.split(separator: " ").count > 4 && $0.split(separator: " ")[4] == path
-        }
+        var own = stat()
+        var parent = stat()
+        return stat(path, &own) == 0 && stat(path + "/..", &parent) == 0 && own.st_dev != parent.st_dev
     }
 
-    /// Runs a system program; its exit status (-1 when it cannot start).
-    static func system(_ program: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        guard (try? process.run()) != nil else { return -1 }
+    /// Runs a system program to its end; its exit status.
+    static func system(_ program: String, _ arguments: [String]) throws -> Int32 {
+        let process = try Process.run(URL(fileURLWithPath: program), arguments: arguments)
         process.waitUntilExit()
         return process.terminationStatus
     }
@@ -208,10 +204,11 @@ struct SafetyGuardTests {
         let setup = try await ApplianceAutorestoreTests().backedUp(.zfssa)
         let mountPoint = setup.mountPoint
         try #require(
-            Self.system("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0755", "oib-foreign-tmpfs", mountPoint]) == 0,
+            try Self.system("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0755", "oib-foreign-tmpfs", mountPoint])
+                == 0,
             "cannot mount a tmpfs at \(mountPoint)")
         defer {
-            while Self.isMounted(mountPoint), Self.system("/bin/umount", [mountPoint]) == 0 {}
+            while Self.isMounted(mountPoint), (try? Self.system("/bin/umount", [mountPoint])) == 0 {}
         }
         try "foreign\n".write(toFile: mountPoint + "/theirs.txt", atomically: true, encoding: .utf8)
 
@@ -224,5 +221,16 @@ struct SafetyGuardTests {
         #expect(setup.environment.text(mountPoint + "/theirs.txt") == "foreign\n")
         // Nothing was cloned.
         #expect(!FileManager.default.fileExists(atPath: setup.cloneDirectory))
+
+        // restore --mount-dir never mounts a clone over it either.
+        let restore = try RestoreCommandTests().restore(
+            setup.environment,
+            ["orcl", "--target-time", "2016-11-08 21:00:00", "--sid", "pit1", "--mount-dir", mountPoint, "--yes"])
+        #expect(restore.status == 2, "\(restore.stdout)\(restore.stderr)")
+        #expect(restore.stderr.contains("--mount-dir \(mountPoint)"), "\(restore.stderr)")
+        #expect(restore.stderr.contains("oib-foreign-tmpfs (tmpfs) is mounted there"), "\(restore.stderr)")
+        #expect(Self.isMounted(mountPoint))
+        let clones = try BuiltProducts.run("snapper", ["--config", setup.environment.configPath, "orcl", "listclones"])
+        #expect(!clones.stdout.contains("restore_orcl_"), "\(clones.stdout)")
     }
 }

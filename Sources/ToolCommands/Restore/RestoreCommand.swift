@@ -154,9 +154,6 @@ public struct RestoreCommand: AsyncParsableCommand {
         var mountPath: String?
         if !local {
             let directory = try mountDir ?? ask("Directory where to mount clone: ") { Self.isWritableDirectory($0) }
-            guard Self.isWritableDirectory(directory) else {
-                throw ToolExit(1, "\(directory) is not an existing, writable directory")
-            }
             // The clone is mounted over it: never a shared directory or one with something mounted already.
             do {
                 _ = try MountPointGuard.inspect(
@@ -164,6 +161,9 @@ public struct RestoreCommand: AsyncParsableCommand {
                     homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 })
             } catch {
                 throw ToolExit.usage(error.description)
+            }
+            guard Self.isWritableDirectory(directory) else {
+                throw ToolExit(1, "\(directory) is not an existing, writable directory")
             }
             mountPath = directory
         }
