@@ -41,9 +41,12 @@ let package = Package(
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
         .target(name: "ToolSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport"]),
+        .target(name: "CProcessSpawn"),
         .target(
             name: "OracleTools",
-            dependencies: ["ConfigModel", "ToolSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ConfigModel", "ToolSupport", "CProcessSpawn", .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Resources/templates")]),
         .testTarget(name: "OracleToolsTests", dependencies: ["OracleTools"]),
         .target(
@@ -75,7 +78,12 @@ let package = Package(
                 "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "RetentionPolicy",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ConfigModel", "AutorestoreEngine"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ConfigModel", "AutorestoreEngine", "StorageKit", "StorageHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "RetentionPolicy"),
         .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
         .executableTarget(

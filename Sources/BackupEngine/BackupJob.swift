@@ -30,6 +30,8 @@ public struct BackupJob: Sendable {
     /// The storage driver; nil when `dosnapshot` is false or the action needs none.
     public var storage: (any StorageDriver)?
     public var retention: RetentionConfiguration?
+    /// Reads, at retention time, which snapshots passed an autorestore (`snapkeepverified`).
+    public var verifiedSnapshots: @Sendable () async -> VerifiedSnapshots
     public var logger: Logger
     /// The run log file RMAN and SQL*Plus append to.
     public var logFile: String
@@ -44,11 +46,14 @@ public struct BackupJob: Sendable {
     public var screen: @Sendable (String) -> Void
     public var now: @Sendable () -> Date
     public var timeZone: TimeZone
+    /// The run's lock in the backup area; its file is removed while the snapshot is taken.
+    public var snapshotLock: HardLinkLock?
 
     public init(
         settings: DatabaseSettings, configurationPath: String, oracle: any OracleExecution,
         templates: ScriptTemplates, storage: (any StorageDriver)?, retention: RetentionConfiguration?,
-        logger: Logger, logFile: String, programDirectory: String, osPassword: String? = nil,
+        verifiedSnapshots: @escaping @Sendable () async -> VerifiedSnapshots, logger: Logger, logFile: String,
+        programDirectory: String, osPassword: String? = nil,
         restoreDestination: String = "+DATA", dryRun: Bool = false,
         screen: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = { Date() },
         timeZone: TimeZone = .current
@@ -59,6 +64,7 @@ public struct BackupJob: Sendable {
         self.templates = templates
         self.storage = storage
         self.retention = retention
+        self.verifiedSnapshots = verifiedSnapshots
         self.logger = logger
         self.logFile = logFile
         self.programDirectory = programDirectory

@@ -121,7 +121,8 @@ public struct BtrfsDriver: StorageDriver {
         }
         // btrfs would allow it, but the cross-vendor rule is that a snapshot with clones is kept.
         guard found.snapshot.cloneCount == 0 else {
-            throw error(.hasClones, operation, "snapshot \(id) has \(found.snapshot.cloneCount) clone(s)")
+            throw error(
+                .hasClones, operation, "snapshot \(id) has \(DisplayFormat.count(found.snapshot.cloneCount)) clone(s)")
         }
         try await deleteSubvolume(snapshotPath(id), operation)
         logger.debug("Deleted snapshot: \(id)")

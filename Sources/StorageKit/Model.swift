@@ -10,10 +10,13 @@ public struct Snapshot: Sendable, Hashable, Identifiable {
     public var spaceTotal: Int64?
     /// Bytes only this snapshot holds (freed by deleting it); `nil` when unknown.
     public var spaceUnique: Int64?
-    /// Number of clones made from this snapshot that still exist.
-    public var cloneCount: Int
+    /// Number of clones made from this snapshot that still exist; `nil` when the back-end's listing does not say
+    /// (unknown, never to be read as 0).
+    public var cloneCount: Int?
 
-    public init(id: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, cloneCount: Int = 0) {
+    public init(
+        id: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, cloneCount: Int? = 0
+    ) {
         self.id = id
         self.creation = creation
         self.spaceTotal = spaceTotal

@@ -159,7 +159,9 @@ private struct Context {
             ids = Set(try await driver.listSnapshots().map(\.id))
             try expect(ids == [second.id], "after delete the listing shows \(ids.sorted())")
             for snapshot in try await driver.listSnapshots() {
-                try expect(snapshot.cloneCount == 0, "snapshot without clones reports \(snapshot.cloneCount)")
+                try expect(
+                    snapshot.cloneCount == 0,
+                    "snapshot without clones reports clones=\(DisplayFormat.count(snapshot.cloneCount))")
             }
 
         case .creationTimesAreUTCInstantsInOrder:
@@ -237,13 +239,17 @@ private struct Context {
             let info = try await driver.cloneInfo(name: cloneName)
             try expect(info.originSnapshot == snapshot.id, "cloneInfo origin is \(info.originSnapshot)")
             let counted = try await driver.listSnapshots().first { $0.id == snapshot.id }
-            try expect(counted?.cloneCount == 1, "snapshot with one clone reports clones=\(counted?.cloneCount ?? -1)")
+            try expect(
+                counted?.cloneCount == 1,
+                "snapshot with one clone reports clones=\(DisplayFormat.count(counted?.cloneCount))")
             try await driver.dropClone(name: cloneName)
             if driver.capabilities.contains(.listClones) {
                 try expect(try await driver.listClones().isEmpty, "clone still listed after drop")
             }
             let after = try await driver.listSnapshots().first { $0.id == snapshot.id }
-            try expect(after?.cloneCount == 0, "after drop the snapshot reports clones=\(after?.cloneCount ?? -1)")
+            try expect(
+                after?.cloneCount == 0,
+                "after drop the snapshot reports clones=\(DisplayFormat.count(after?.cloneCount))")
 
         case .snapshotWithCloneCannotBeDeleted:
             let driver = try await driver()
@@ -365,7 +371,7 @@ private struct Context {
                         try expect(unique <= total, "\(snapshot.id): unique \(unique) exceeds total \(total)")
                     }
                 }
-                try expect(snapshot.cloneCount >= 0, "\(snapshot.id): negative clone count")
+                try expect(snapshot.cloneCount.map { $0 >= 0 } ?? true, "\(snapshot.id): negative clone count")
             }
 
         case .unsupportedOperationsSayUnsupported:

@@ -302,7 +302,8 @@ public struct LocalFSDriver: StorageDriver {
             throw error(.notFound, operation, "snapshot \(id) of \(volumeName) does not exist")
         }
         guard snapshot.cloneCount == 0 else {
-            throw error(.hasClones, operation, "snapshot \(id) has \(snapshot.cloneCount) clone(s)")
+            throw error(
+                .hasClones, operation, "snapshot \(id) has \(DisplayFormat.count(snapshot.cloneCount)) clone(s)")
         }
         try io(operation) { () throws(FileSystemFailure) in
             let doomed = "\(snapshotDirectory)/.deleting-\(id)-\(UUID().uuidString)"

@@ -177,15 +177,19 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
         public var spaceUnique: Int64?
         /// ZFSSA `retentionpolicy` (e.g. `locked`); the snapshot then refuses deletion.
         public var retention: String?
+        /// ZFSSA: `true` leaves `numclones` out of the snapshot's record, as some appliance releases do.
+        public var omitsNumclones: Bool?
 
         public init(
-            name: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, retention: String? = nil
+            name: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, retention: String? = nil,
+            omitsNumclones: Bool? = nil
         ) {
             self.name = name
             self.creation = creation
             self.spaceTotal = spaceTotal
             self.spaceUnique = spaceUnique
             self.retention = retention
+            self.omitsNumclones = omitsNumclones
         }
     }
 

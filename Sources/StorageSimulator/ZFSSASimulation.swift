@@ -8,6 +8,7 @@ struct ZFSSASimulation {
         var spaceData: Int64
         var spaceUnique: Int64
         var retention: String?
+        var omitsNumclones = false
     }
 
     struct Origin: Hashable {
@@ -65,7 +66,8 @@ struct ZFSSASimulation {
             let snapshots = share.snapshots.map {
                 Snapshot(
                     name: $0.name, creation: $0.creation, spaceData: $0.spaceTotal ?? 1 << 30,
-                    spaceUnique: $0.spaceUnique ?? 1 << 20, retention: $0.retention)
+                    spaceUnique: $0.spaceUnique ?? 1 << 20, retention: $0.retention,
+                    omitsNumclones: $0.omitsNumclones ?? false)
             }
             let filesystem = Filesystem(
                 pool: pool, project: project, name: share.name, creation: Date(), origin: origin,
@@ -431,6 +433,7 @@ struct ZFSSASimulation {
             "retentionpolicy": snapshot.retention ?? "off",
         ]
         if version == 1 { record["shadowsnap"] = false }
+        if snapshot.omitsNumclones { record["numclones"] = nil }
         return record
     }
 

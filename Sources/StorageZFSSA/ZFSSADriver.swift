@@ -325,7 +325,7 @@ public struct ZFSSADriver: StorageDriver {
         if let u = unique, let t = total, u > t { unique = t }
         return Snapshot(
             id: record.name, creation: creation, spaceTotal: total, spaceUnique: unique,
-            cloneCount: Int(clamping: record.numclones?.value ?? 0))
+            cloneCount: record.numclones.map { Int(clamping: $0.value) })
     }
 
     /// Throws the mapped error unless the status is one of `accepted`.

@@ -106,6 +106,14 @@ public struct RunSession: Sendable {
     /// Opens the log, cleans old logs, takes the lock, runs `action`, releases the lock whatever happens and dumps
     /// the log to the screen when asked (also on failure).
     public func run<T: Sendable>(logger: Logger, action: @Sendable () async throws -> T) async throws(Failure) -> T {
+        try await run(logger: logger, snapshotPending: false) { _ in try await action() }
+    }
+
+    /// As ``run(logger:action:)``; `action` gets the held lock (for ``HardLinkLock/withoutLockFile(_:)``), and
+    /// `snapshotPending` announces in the lock file that the action will take a snapshot.
+    public func run<T: Sendable>(
+        logger: Logger, snapshotPending: Bool, action: @Sendable (HardLinkLock) async throws -> T
+    ) async throws(Failure) -> T {
         defer {
             if dumpLogToScreen {
                 runLog.close()
@@ -118,6 +126,9 @@ public struct RunSession: Sendable {
         } catch {
             throw .logFile("cannot open log file \(logPath): \(error.localizedDescription)")
         }
+        Interruption.onSignal { signal in
+            logger.warning("Received \(Interruption.name(signal)): stopping the running children and cleaning up")
+        }
         if let days = logRetentionDays {
             LogRetention.clean(directory: (logPath as NSString).deletingLastPathComponent, days: days, logger: logger)
         }
@@ -125,7 +136,7 @@ public struct RunSession: Sendable {
         do {
             lock = try await HardLinkLock.acquire(
                 directory: lockDirectory, name: lockName, maxWait: maxLockWait,
-                pollInterval: lockPollInterval, logger: logger)
+                pollInterval: lockPollInterval, snapshotPending: snapshotPending, logger: logger)
         } catch let error as LockError {
             logger.error("\(error.description)")
             throw .lock(error)
@@ -133,10 +144,16 @@ public struct RunSession: Sendable {
             throw .logFile("\(error)")
         }
         defer { lock.release() }
+        let result: T
         do {
-            return try await action()
+            result = try await action(lock)
         } catch {
             throw .action(error)
         }
+        if let failure = runLog.writeFailure {
+            logger.error("The log file could not be written completely: \(failure)")
+            throw .logFile("the run succeeded, but its log file could not be written completely: \(failure)")
+        }
+        return result
     }
 }

@@ -215,6 +215,19 @@ struct BackupConfigurationTests {
         #expect(config(registering).databaseCollectingProblems("orcl", for: [.backup]).1.map(\.key) == ["catalog"])
     }
 
+    @Test func gfsRetentionNeedsNoSnapexpirationdays() {
+        let gfs = minimalBackup.replacingOccurrences(
+            of: "snapexpirationdays: 31", with: "snapretention: GFS\nsnapkeepdaily: 7")
+        #expect(config(gfs).validateAll().isEmpty, "\(config(gfs).validateAll())")
+        #expect(config(gfs).databaseCollectingProblems("orcl", for: [.retention]).1.isEmpty)
+        // The reference scheme (the default) still needs it.
+        let reference = minimalBackup.replacingOccurrences(of: "snapexpirationdays: 31", with: "")
+        #expect(
+            config(reference).databaseCollectingProblems("orcl", for: [.retention]).1.map(\.key) == [
+                "snapexpirationdays"
+            ])
+    }
+
     @Test func mismatchedSnapperClass() {
         let text = minimalBackup.replacingOccurrences(
             of: "snappermodule: localfs",

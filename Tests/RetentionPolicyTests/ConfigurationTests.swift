@@ -121,7 +121,8 @@ struct ConfigurationTests {
         #expect(
             RetentionSettingKey.allCases.map(\.rawValue) == [
                 "snapretention", "snapexpirationdays", "snapexpirationmonths", "snapminimumcount", "snapkeepverified",
-                "snapcompliancedays", "snapkeeplast", "snapkeephourly", "snapkeepdaily", "snapkeepweekly",
+                "snapcompliancedays", "snapclockskewallowance", "snapkeeplast", "snapkeephourly", "snapkeepdaily",
+                "snapkeepweekly",
                 "snapkeepmonthly", "snapkeepyearly", "snapkeepwithin",
             ])
     }

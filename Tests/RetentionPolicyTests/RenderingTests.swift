@@ -46,7 +46,8 @@ struct RenderingTests {
         let plan = Fixtures.plan(snapshots, Fixtures.reference(days: 7, months: 2), now: now)
         let expected = [
             "Retention plan at 2026-11-25 10:00:00 UTC: reference (snapexpirationdays 7, snapexpirationmonths 2); "
-                + "safety: snapminimumcount 1, snapkeepverified true, snapcompliancedays 0; 4 snapshots: keep 3, drop 1",
+                + "safety: snapminimumcount 1, snapkeepverified true, snapcompliancedays 0, snapclockskewallowance 300; "
+                + "4 snapshots: keep 3, drop 1",
             "orcl-20261001T100000 [2026-10-01 10:00:00 UTC] total=2kB unique=0B clones=1 has a clone — keep: has a clone "
                 + "(scheme alone would drop: not the last snapshot of 2026-10 (monthly window 2×31 days))",
             "orcl-20261002T100000 [2026-10-02 10:00:00 UTC] total=2kB unique=1B clones=0 would drop — drop: not the last "

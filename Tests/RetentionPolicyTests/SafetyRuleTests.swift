@@ -41,15 +41,15 @@ struct SafetyRuleTests {
         #expect(Fixtures.decision(plan, snapshots[5].id)?.plannedStatus == .valid)
     }
 
-    @Test("an unknown (negative) clone count is treated as cloned, as the original's `numclones != 0`")
+    @Test("an unknown clone count keeps the snapshot, as the original's `numclones != 0` did")
     func unknownCloneCount() {
         var snapshots = outage
-        snapshots[2].cloneCount = -1
+        snapshots[2].cloneCount = nil
         let plan = Fixtures.plan(snapshots, dropEverything, now: now)
         let decision = Fixtures.decision(plan, snapshots[2].id)
         #expect(decision?.action == .keep)
-        #expect(decision?.plannedStatus == .hasAClone)
-        #expect(decision?.reasonText.hasPrefix("keep: clone count unknown, treated as cloned") == true)
+        #expect(decision?.plannedStatus == .valid)
+        #expect(decision?.reasonText.hasPrefix("keep: clone count unknown") == true)
     }
 
     @Test("snapcompliancedays protects young snapshots whatever the scheme; 0 protects nothing")

@@ -19,7 +19,7 @@ struct LockTests {
             LockHolder.parse(try String(contentsOfFile: directory + "/backup.lck", encoding: .utf8)))
         #expect(holder.host == HardLinkLock.hostName)
         #expect(holder.pid == getpid())
-        #expect(files(directory).count == 2)  // backup.lck + tmpXXXXXX.lck (same inode)
+        #expect(files(directory) == ["backup.lck"])  // the temporary file lives only for the link
         lock.release()
         #expect(files(directory).isEmpty)
     }
@@ -35,7 +35,7 @@ struct LockTests {
         #expect(error?.reason == .timeout)
         #expect(error?.holder?.pid == getpid())
         #expect(error?.description.contains("pid \(getpid())") == true)
-        #expect(files(directory).count == 2)  // only the first holder's files
+        #expect(files(directory) == ["backup.lck"])  // only the first holder's lock, no temporary file
         first.release()
         #expect(files(directory).isEmpty)
     }
@@ -101,4 +101,163 @@ struct LockTests {
         }
         #expect(error?.reason == .directoryUnusable)
     }
+
+    // MARK: Killed runs (issue 14)
+
+    @Test func recycledPidIsNotTakenForTheHolder() async throws {
+        // Our own pid is alive, but it started at another time than the holder recorded: the holder is gone.
+        let directory = try temporaryDirectory()
+        try "host: \(HardLinkLock.hostName)\npid: \(getpid())\nstarted: 2016-11-08 21:53:35\npidstart: 1\n"
+            .write(toFile: directory + "/backup.lck", atomically: false, encoding: .utf8)
+        let lock = try await HardLinkLock.acquire(
+            directory: directory, maxWait: .milliseconds(500), pollInterval: .milliseconds(50), logger: logger)
+        lock.release()
+        #expect(files(directory).isEmpty)
+    }
+
+    @Test func takeoverStopsOnlyTheDeadRunsLeftoverProcesses() async throws {
+        let directory = try temporaryDirectory()
+        let dead = try finishedProcessID()
+        let owner = "\(dead):4242"
+        let ours = try LeftoverProcess(ownerVariable: owner)
+        let foreign = try LeftoverProcess(ownerVariable: nil)
+        defer { foreign.stop() }
+        try """
+        host: \(HardLinkLock.hostName)
+        pid: \(dead)
+        started: 2016-11-08 21:53:35
+        pidstart: 4242
+        children: \(ours.group)@\(ours.startTime) \(foreign.group)@\(foreign.startTime)
+
+        """.write(toFile: directory + "/backup.lck", atomically: false, encoding: .utf8)
+        let lock = try await HardLinkLock.acquire(
+            directory: directory, maxWait: .seconds(30), pollInterval: .milliseconds(50), logger: logger)
+        #expect(!ours.isRunning, "the dead run's process was left running")
+        #expect(foreign.isRunning, "a process that is not the dead run's was stopped")
+        lock.release()
+    }
+
+    @Test func heldLockRecordsTheRunningChildren() async throws {
+        let directory = try temporaryDirectory()
+        let lock = try await HardLinkLock.acquire(directory: directory, maxWait: .seconds(1), logger: logger)
+        defer { lock.release() }
+        let child = ChildGroup(group: 999_991, startTime: 77)
+        ChildProcesses.started(child)
+        let recorded = LockHolder.parse(try String(contentsOfFile: directory + "/backup.lck", encoding: .utf8))
+        #expect(recorded?.children.contains(child) == true)
+        #expect(recorded?.pidStart == ProcessTable.current?.startTime)
+        ChildProcesses.finished(child)
+        let after = LockHolder.parse(try String(contentsOfFile: directory + "/backup.lck", encoding: .utf8))
+        #expect(after?.children.contains(child) == false)
+    }
+
+    @Test func waiterKeepsOffWhileTheHolderTakesASnapshot() async throws {
+        let directory = try temporaryDirectory()
+        let holder = try await HardLinkLock.acquire(
+            directory: directory, maxWait: .seconds(1), pollInterval: .milliseconds(50), snapshotPending: true,
+            logger: logger)
+        let events = LineCollector()
+        let waiterLog = LineCollector()
+        let waiterLogger = RunLog(screen: { waiterLog.append($0) }).logger(name: "waiter")
+        let waiter = Task {
+            // A missed end of the pause would only delay it by the (short) allowance; never a link in the gap.
+            let lock = try await HardLinkLock.acquire(
+                directory: directory, maxWait: .seconds(30), pollInterval: .milliseconds(20),
+                pauseAllowance: .seconds(3), logger: waiterLogger)
+            events.append("waiter got the lock")
+            return lock
+        }
+        // The waiter has read the holder's `snapshot: pending` once it logged "Locked!".
+        while !waiterLog.all.contains(where: { $0.contains("Locked!") }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await holder.withoutLockFile {
+            #expect(!files(directory).contains("backup.lck"))
+            try await Task.sleep(for: .milliseconds(300))
+            events.append("snapshot taken")
+        }
+        #expect(files(directory) == ["backup.lck"])
+        events.append("holder releases")
+        holder.release()
+        let second = try await waiter.value
+        second.release()
+        #expect(events.all == ["snapshot taken", "holder releases", "waiter got the lock"])
+    }
+
+    @Test func lockTakenDuringTheSnapshotIsReported() async throws {
+        let directory = try temporaryDirectory()
+        let holder = try await HardLinkLock.acquire(
+            directory: directory, maxWait: .seconds(1), snapshotPending: true, logger: logger)
+        let error = await #expect(throws: LockError.self) {
+            try await holder.withoutLockFile {
+                // A run that never saw the announcement arrives in the gap.
+                try "host: elsewhere\npid: 1\n".write(
+                    toFile: directory + "/backup.lck", atomically: false, encoding: .utf8)
+            }
+        }
+        #expect(error?.reason == .takenDuringSnapshot)
+        #expect(error?.holder?.host == "elsewhere")
+        holder.release()
+        #expect(files(directory) == ["backup.lck"])  // the other run's lock is left alone
+    }
+}
+
+/// The pid of a process that has ended (and been reaped).
+func finishedProcessID() throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/true")
+    try process.run()
+    process.waitUntilExit()
+    return process.processIdentifier
+}
+
+/// A `sleep` in its own session (so its own process group), optionally carrying the owner variable of a run.
+final class LeftoverProcess {
+    let marker = "\(Int.random(in: 100_000...999_999)).5"
+    let pid: Int32
+    let group: Int32
+    let startTime: UInt64
+
+    init(ownerVariable: String?) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.arguments = ["/bin/sleep", marker]
+        var environment = ProcessInfo.processInfo.environment
+        environment["OIB_RUN_OWNER"] = ownerVariable
+        process.environment = environment
+        try process.run()
+        var found: (Int32, Int32, UInt64)?
+        for _ in 0..<100 where found == nil {
+            found = Self.find(marker)
+            if found == nil { usleep(20_000) }
+        }
+        guard let found else { throw CocoaError(.fileNoSuchFile) }
+        (pid, group, startTime) = found
+    }
+
+    /// pid, process group and start time of the sleep whose argument is `marker`.
+    static func find(_ marker: String) -> (Int32, Int32, UInt64)? {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(name),
+                let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                arguments.split(separator: 0).map({ String(decoding: $0, as: UTF8.self) }) == ["/bin/sleep", marker],
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 19, let group = Int32(fields[2]), let start = UInt64(fields[19]) else { continue }
+            return (pid, group, start)
+        }
+        return nil
+    }
+
+    /// Alive and not a zombie.
+    var isRunning: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
+    func stop() { kill(pid, SIGKILL) }
 }

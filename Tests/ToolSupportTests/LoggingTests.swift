@@ -121,3 +121,48 @@ struct LogRetentionTests {
             Set(try FileManager.default.contentsOfDirectory(atPath: directory)) == ["new.log", "old.txt", "dir.log"])
     }
 }
+
+@Suite("The run log on a full file system")
+struct RunLogWriteFailureTests {
+    @Test func aFullFileSystemIsRememberedAndFailsTheSession() async throws {
+        // /dev/full accepts the open and fails every write with ENOSPC, like a full log file system.
+        let log = RunLog(screen: nil)
+        try log.attach(file: "/dev/full")
+        log.record(level: .info, name: "orcl", message: "first line")
+        log.record(level: .info, name: "orcl", message: "second line")
+        let failure = try #require(log.writeFailure)
+        #expect(failure.contains("/dev/full"))
+        #expect(failure.contains("No space left on device"))
+
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let session = RunSession(
+            runLog: RunLog(screen: nil), logPath: "/dev/full", logRetentionDays: nil, lockDirectory: directory,
+            maxLockWait: .seconds(0), dumpLogToScreen: false, screen: { _ in })
+        let logger = session.runLog.logger(name: "orcl")
+        do {
+            _ = try await session.run(logger: logger) {
+                logger.info("the action ran")
+                return 1
+            }
+            Issue.record("a run whose log could not be written reported success")
+        } catch {
+            guard case .logFile(let message) = error else {
+                Issue.record("unexpected failure \(error)")
+                return
+            }
+            #expect(message.contains("No space left on device"))
+        }
+        // The lock was released all the same.
+        #expect(!FileManager.default.fileExists(atPath: directory + "/backup.lck"))
+    }
+
+    @Test func aWritableLogHasNoFailure() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = RunLog(screen: nil)
+        try log.attach(file: directory + "/run.log")
+        log.record(level: .info, name: "orcl", message: "line")
+        #expect(log.writeFailure == nil)
+    }
+}

@@ -7,6 +7,13 @@ import OracleTools
 /// is done in SQL by the DBA's monitoring (`autorestore_check.sql`); this catalog only writes.
 public struct OracleResultCatalog: ResultCatalog {
     public var backendName: String { "oracle" }
+    /// The connect string with any password masked (`user/secret@tns` shows as `user/***@tns`; a wallet's
+    /// `/@tns` is shown as is).
+    public var location: String {
+        let at = connect.lastIndex(of: "@") ?? connect.endIndex
+        guard let slash = connect[..<at].firstIndex(of: "/"), connect.index(after: slash) < at else { return connect }
+        return connect[...slash] + "***" + connect[at...]
+    }
     public let connect: String
     public let runner: OracleRunner
     public let templates: ScriptTemplates
@@ -93,5 +100,13 @@ public struct OracleResultCatalog: ResultCatalog {
 
     public func backups(database: String?, limit: Int) async throws(CatalogError) -> [Stored<BackupRunRecord>] {
         throw CatalogError(.read, backend: backendName, detail: "the Oracle results schema has no backup-run table")
+    }
+
+    /// Reading results back from the Oracle schema is not implemented yet, so the verified snapshots cannot be
+    /// known from here: callers fail closed.
+    public func verifiedSnapshotIDs(database: String) async throws(CatalogError) -> Set<String> {
+        throw CatalogError(
+            .read, backend: backendName,
+            detail: "\(location): reading autorestore results from the Oracle catalog is not implemented")
     }
 }

@@ -7,6 +7,7 @@ import PostgresNIO
 /// handful of rows a day, and a fresh connection means no pool to keep alive between databases.
 public struct PostgresResultCatalog: ResultCatalog {
     public var backendName: String { "postgres" }
+    public var location: String { displayURL }
     let configuration: PostgresConnection.Configuration
     /// The URL without its password, for messages.
     public let displayURL: String
@@ -79,6 +80,10 @@ public struct PostgresResultCatalog: ResultCatalog {
 
     public func prepare() async throws(CatalogError) {
         try await withConnection(.schema) { connection in
+            // Two first runs at once (parallel autorestores, two hosts) would race in CREATE … IF NOT EXISTS,
+            // which PostgreSQL answers with a unique violation: the schema is created under an advisory lock,
+            // released with the session at the latest.
+            try await connection.query("SELECT pg_advisory_lock(4207011401)", logger: logger)
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS restore_run (
@@ -215,6 +220,22 @@ public struct PostgresResultCatalog: ResultCatalog {
                             finishedAt: finish, success: success,
                             snapshotID: snapshot, failureDetail: detail)))
             }
+            return result
+        }
+    }
+
+    public func verifiedSnapshotIDs(database: String) async throws(CatalogError) -> Set<String> {
+        try await withConnection(.read) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT snapshot_id FROM (
+                    SELECT DISTINCT ON (snapshot_id) snapshot_id, success FROM restore_run
+                    WHERE db_unique_name = \(database) AND snapshot_id IS NOT NULL
+                    ORDER BY snapshot_id, start_time DESC, id DESC) latest
+                WHERE success
+                """, logger: logger)
+            var result: Set<String> = []
+            for try await id in rows.decode(String.self) { result.insert(id) }
             return result
         }
     }

@@ -128,6 +128,8 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
 public protocol ResultCatalog: Sendable {
     /// `sqlite`, `postgres`, `oracle`.
     var backendName: String { get }
+    /// Where the catalog is, for messages: the file, the URL or the connect string, never with a password.
+    var location: String { get }
     /// Creates the schema when it is missing; safe to call every run (the original's was not idempotent).
     func prepare() async throws(CatalogError)
     @discardableResult
@@ -138,6 +140,9 @@ public protocol ResultCatalog: Sendable {
     func restores(database: String?, limit: Int) async throws(CatalogError) -> [Stored<RestoreRecord>]
     /// Newest first.
     func backups(database: String?, limit: Int) async throws(CatalogError) -> [Stored<BackupRunRecord>]
+    /// The snapshots of `database` whose latest recorded restore succeeded (`snapkeepverified`): a snapshot whose
+    /// newest restore failed is not verified, whatever older restores said. Never creates anything.
+    func verifiedSnapshotIDs(database: String) async throws(CatalogError) -> Set<String>
 }
 
 extension ResultCatalog {

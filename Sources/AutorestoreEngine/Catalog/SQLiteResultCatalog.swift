@@ -5,14 +5,22 @@ import GRDB
 public struct SQLiteResultCatalog: ResultCatalog {
     public let path: String
     public var backendName: String { "sqlite" }
+    public var location: String { path }
     private let queue: DatabaseQueue
 
-    /// Opens (creating) the file; the directory must exist.
-    public init(path: String) throws(CatalogError) {
+    /// Opens the file; the directory must exist.
+    ///
+    /// - Parameter readOnly: `false` (the default) creates a missing file; `true` opens an existing file for
+    ///   reading only and refuses a missing one, so a reader never mistakes a new empty file for the results.
+    public init(path: String, readOnly: Bool = false) throws(CatalogError) {
         self.path = path
+        if readOnly, !FileManager.default.fileExists(atPath: path) {
+            throw CatalogError(.unreachable, backend: "sqlite", detail: "\(path) does not exist")
+        }
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(30)
+            configuration.readonly = readOnly
             queue = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
             throw CatalogError(.unreachable, backend: "sqlite", detail: "cannot open \(path): \(error)")
@@ -127,6 +135,27 @@ public struct SQLiteResultCatalog: ResultCatalog {
                 finishedAt: Date(timeIntervalSince1970: row["finish_time"]),
                 success: (row["success"] as Int) == 1, snapshotID: row["snapshot_id"],
                 failureDetail: row["failure_detail"])
+        }
+    }
+
+    public func verifiedSnapshotIDs(database: String) async throws(CatalogError) -> Set<String> {
+        do {
+            return try await queue.read { db in
+                Set(
+                    try String.fetchAll(
+                        db,
+                        sql: """
+                            SELECT r.snapshot_id FROM restore_run r
+                            WHERE r.db_unique_name = ? AND r.snapshot_id IS NOT NULL AND r.success = 1
+                            AND NOT EXISTS (
+                                SELECT 1 FROM restore_run n
+                                WHERE n.db_unique_name = r.db_unique_name AND n.snapshot_id = r.snapshot_id
+                                AND (n.start_time > r.start_time OR (n.start_time = r.start_time AND n.id > r.id)))
+                            """,
+                        arguments: [database]))
+            }
+        } catch {
+            throw CatalogError(.read, backend: backendName, detail: "\(path): \(error)")
         }
     }
 

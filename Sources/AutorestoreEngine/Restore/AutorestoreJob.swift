@@ -142,7 +142,8 @@ public struct AutorestoreJob: Sendable {
         if let failure = progress.result.failure {
             logger.error("Restore failed (\(failure.reason)): \(failure.detail)")
         }
-        if pointInTime == nil { await cleanUp(progress) }
+        // After SIGTERM/SIGINT the clean-up still aborts the instance and unmounts the clone.
+        if pointInTime == nil { await Interruption.allowingChildren { await cleanUp(progress) } }
         progress.result.finishedAt = now()
         return progress.result
     }

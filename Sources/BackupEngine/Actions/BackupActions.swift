@@ -124,7 +124,7 @@ extension BackupJob {
 
         if settings.doSnapshot, let storage {
             logger.info("Snap the current backup area")
-            let snapshot = try await storage.createSnapshot(named: storage.snapshotName(for: now(), timeZone: timeZone))
+            let snapshot = try await takeSnapshot(storage)
             outcome.snapshotID = snapshot.id
             logger.debug("Created snapshot: \(snapshot.id)")
         }
@@ -145,14 +145,17 @@ extension BackupJob {
 
         if settings.doSnapshot, let storage, let retention {
             logger.info("Clean expired snapshots")
+            let verified = await verifiedSnapshots()
             if dryRun {
-                let (plan, _) = await SnapshotRetention.plan(storage: storage, configuration: retention, now: now())
+                let (plan, _) = await SnapshotRetention.plan(
+                    storage: storage, configuration: retention, verified: verified, now: now(),
+                    takenByThisRun: outcome.snapshotID)
                 screen(
                     "--- retention plan (nothing is dropped in a dry run) ---\n" + RetentionPlanRenderer.dryRun(plan))
             } else {
                 outcome.retention = await SnapshotRetention.apply(
-                    storage: storage, configuration: retention,
-                    now: now(), logger: logger)
+                    storage: storage, configuration: retention, verified: verified, now: now(),
+                    takenByThisRun: outcome.snapshotID, logger: logger)
             }
         }
 

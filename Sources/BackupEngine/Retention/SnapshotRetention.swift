@@ -5,7 +5,7 @@ import StorageKit
 
 /// Applies snapshot retention to one backup area: list (complete or nothing is dropped), plan, drop.
 public enum SnapshotRetention {
-    /// The storage snapshot as retention sees it.
+    /// The storage snapshot as retention sees it; an unknown clone count stays unknown.
     public static func record(_ snapshot: Snapshot) -> SnapshotRecord {
         SnapshotRecord(
             id: snapshot.id, createdAt: snapshot.creation, cloneCount: snapshot.cloneCount,
@@ -13,35 +13,41 @@ public enum SnapshotRetention {
     }
 
     /// Lists and plans. A failed listing gives a plan from an incomplete listing, which drops nothing.
+    ///
+    /// - Parameters:
+    ///   - verified: The snapshots whose latest autorestore succeeded, or why the results cannot be read.
+    ///   - now: The host's wall clock.
+    ///   - takenByThisRun: The snapshot the calling run took; never dropped.
     public static func plan(
-        storage: any StorageDriver, configuration: RetentionConfiguration,
-        verified: Set<String> = [], now: Date
+        storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
+        takenByThisRun: String? = nil
     ) async -> (RetentionPlan, StorageError?) {
+        let listing: SnapshotListing
+        var listingError: StorageError?
         do {
-            let snapshots = try await storage.listSnapshots()
-            return (
-                RetentionPlanner.plan(
-                    listing: .complete(snapshots.map(record)), verifiedSnapshotIDs: verified,
-                    configuration: configuration, now: now), nil
-            )
+            listing = .complete(try await storage.listSnapshots().map(record))
         } catch {
-            let plan = RetentionPlanner.plan(
-                listing: .incomplete([], reason: "listing snapshots failed: \(error)"), verifiedSnapshotIDs: verified,
-                configuration: configuration, now: now)
-            return (plan, error)
+            listing = .incomplete([], reason: "listing snapshots failed: \(error)")
+            listingError = error
         }
+        let plan = RetentionPlanner.plan(
+            listing: listing, verified: verified, configuration: configuration, now: now,
+            takenByThisRun: takenByThisRun)
+        return (plan, listingError)
     }
 
-    /// Plans and drops; logs each snapshot line with its status at DEBUG (as the original) and failures at
-    /// WARNING. Returns the outcome; `succeeded` is false when anything could not be listed or dropped.
+    /// Plans and drops; logs each snapshot line with its status at DEBUG (as the original), a clock skew at
+    /// ERROR (naming the snapshot and both times) and other failures at WARNING. Returns the outcome; `succeeded`
+    /// is false when anything could not be listed, verified or dropped, or the clocks disagree.
     public static func apply(
-        storage: any StorageDriver, configuration: RetentionConfiguration,
-        verified: Set<String> = [], now: Date, logger: Logger
+        storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
+        takenByThisRun: String? = nil, logger: Logger
     ) async -> RetentionOutcome {
         let (plan, listingError) = await plan(
-            storage: storage, configuration: configuration, verified: verified,
-            now: now)
+            storage: storage, configuration: configuration, verified: verified, now: now,
+            takenByThisRun: takenByThisRun)
         if let listingError { logger.warning("Snapshot listing failed, nothing is dropped: \(listingError)") }
+        if let skew = plan.clockSkew { logger.error("Snapshot retention: \(skew)") }
         let outcome = await plan.apply { snapshot in try await storage.deleteSnapshot(id: snapshot.id) }
         for line in RetentionPlanRenderer.lines(for: outcome) { logger.debug("\(line)") }
         if !outcome.succeeded { logger.warning("\(outcome.summary)") } else { logger.debug("\(outcome.summary)") }

@@ -95,6 +95,8 @@ extension BackupConfiguration {
             }
         }
         let registerCatalog = reader.flag("registercatalog", default: false)
+        let usesGFSRetention =
+            reader.optionalString("snapretention")?.value.trimmingCharacters(in: .whitespaces).lowercased() == "gfs"
         let doSnapshot = reader.flag("dosnapshot", default: true)
 
         // [generic]
@@ -145,7 +147,9 @@ extension BackupConfiguration {
             dbid: dbid,
             recoveryWindowDays: integer("recoverywindow", requiredFor: .backup, range: 1...36_500),
             parallelism: integer("parallel", requiredFor: .backup, range: 1...254),
-            snapshotExpirationDays: integer("snapexpirationdays", requiredFor: .retention, range: 0...36_500),
+            // The GFS scheme does not need snapexpirationdays (RetentionPolicy checks the scheme's own keys).
+            snapshotExpirationDays: usesGFSRetention && reader.optionalString("snapexpirationdays") == nil
+                ? nil : integer("snapexpirationdays", requiredFor: .retention, range: 0...36_500),
             snapshotExpirationMonths: reader.integer("snapexpirationmonths", default: 0, range: 0...1200) ?? 0,
             registerCatalog: registerCatalog,
             hasDataGuard: reader.flag("hasdataguard", default: false),

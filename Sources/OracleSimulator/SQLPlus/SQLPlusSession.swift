@@ -90,7 +90,20 @@ final class SQLPlusSession {
             if pad && !settings.trimSpool && spooled.count < settings.lines {
                 spooled += String(repeating: " ", count: settings.lines - spooled.count)
             }
-            spool.write(Data((spooled + "\n").utf8))
+            spoolWrite(spooled + "\n", to: spool)
+        }
+    }
+
+    /// Writes to the spool file; a failed write (a full file system) closes the spool with SQL*Plus's message
+    /// instead of crashing, and the session goes on.
+    private func spoolWrite(_ text: String, to handle: FileHandle) {
+        do {
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            try? handle.close()
+            spool = nil
+            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? "\(error)"
+            stdout += "SP2-0308: Cannot close spool file: \(reason)\n"
         }
     }
 
@@ -102,7 +115,7 @@ final class SQLPlusSession {
         for (index, line) in lines.enumerated() {
             text += index == 0 ? "SQL> \(line)\n" : String(format: "%3d  ", index + 1) + line + "\n"
         }
-        spool.write(Data(text.utf8))
+        spoolWrite(text, to: spool)
     }
 
     private func finish(code: Int32) {

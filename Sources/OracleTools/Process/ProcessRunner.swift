@@ -1,7 +1,9 @@
+import CProcessSpawn
 import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -101,6 +103,9 @@ public enum Redaction {
 
 /// Runs child processes in their own process group, streams their output line by line, and enforces a timeout
 /// that kills the whole group (SIGTERM, then SIGKILL after a grace period).
+///
+/// Children die with this process (parent-death signal SIGKILL), are registered in ``ChildProcesses`` while they
+/// run (held locks record them; a signal stops them) and carry ``ProcessTable/ownerVariable``.
 public struct ProcessRunner: Sendable {
     /// Time between SIGTERM and SIGKILL when a timeout fires.
     public var killGracePeriod: Duration
@@ -116,7 +121,13 @@ public struct ProcessRunner: Sendable {
     {
         _ = Self.ignoreBrokenPipes
         let started = ContinuousClock.now
-        let child = try spawn(request)
+        let child = try await spawn(request)
+        let group = ChildGroup(group: child.pid, startTime: ProcessTable.record(child.pid)?.startTime ?? 0)
+        ChildProcesses.started(group)
+        if !Interruption.mayStartChildren {
+            // A signal arrived while this child started: it is stopped like the others.
+            Thread.detachNewThread { ChildProcesses.terminate([group], grace: Interruption.childGracePeriod) }
+        }
         let state = RunState()
 
         // Blocking work (writing input, reading output, waitpid) runs on dedicated threads, never on the shared
@@ -155,6 +166,7 @@ public struct ProcessRunner: Sendable {
         }
         let status = await Self.waitForExit(pid: child.pid)
         exited.signal()
+        ChildProcesses.finished(group)
         if state.timedOut.load(ordering: .sequentiallyConsistent) {
             // The leader is gone; whatever else is left of its group (background children that survived
             // SIGTERM) is killed now rather than left running.
@@ -178,7 +190,7 @@ public struct ProcessRunner: Sendable {
     }
 
     /// A child that exits without reading its input must not kill us with SIGPIPE: writes then fail with EPIPE
-    /// instead. (Children get the default disposition back through POSIX_SPAWN_SETSIGDEF.)
+    /// instead. (Children get every default disposition back in `oib_spawn`.)
     static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Shared between the reader thread, the timeout task and the caller.
@@ -198,9 +210,12 @@ public struct ProcessRunner: Sendable {
         var outputDescriptor: Int32
     }
 
-    private func spawn(_ request: ProcessRequest) throws(ProcessLaunchError) -> SpawnedChild {
+    private func spawn(_ request: ProcessRequest) async throws(ProcessLaunchError) -> SpawnedChild {
         func failure(_ reason: String) -> ProcessLaunchError {
             ProcessLaunchError(command: request.displayCommand, reason: reason)
+        }
+        if let signal = Interruption.signal, !Interruption.mayStartChildren {
+            throw failure("not started: stopping after \(Interruption.name(signal))")
         }
         guard FileManager.default.isExecutableFile(atPath: request.executable) else {
             throw failure(
@@ -208,7 +223,7 @@ public struct ProcessRunner: Sendable {
                     ? "\(request.executable) is not executable" : "\(request.executable) not found")
         }
         // Close-on-exec: a child spawned concurrently for another request must not inherit these ends
-        // (it would keep our output pipe open and hide EOF). dup2 onto 0/1/2 clears the flag for our child.
+        // (it would keep our output pipe open and hide EOF). The child's copies on 0/1/2 are inheritable.
         var inputPipe: [Int32] = [-1, -1]
         var outputPipe: [Int32] = [-1, -1]
         guard createPipe(&outputPipe, O_CLOEXEC) == 0 else {
@@ -216,56 +231,20 @@ public struct ProcessRunner: Sendable {
         }
         if request.standardInput != nil {
             guard createPipe(&inputPipe, O_CLOEXEC) == 0 else {
+                closeFileDescriptor(outputPipe[0])
+                closeFileDescriptor(outputPipe[1])
                 throw failure("pipe: \(String(cString: strerror(errno)))")
             }
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if request.standardInput != nil {
-            posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
-            posix_spawn_file_actions_addclose(&actions, inputPipe[1])
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 2)
-        posix_spawn_file_actions_addclose(&actions, outputPipe[0])
-        // The child gets standard input, output and error only: no descriptor this process has open elsewhere
-        // (another child's pipe, a file being written) leaks into it.
-        _ = spawnFileActionsAddCloseFrom(&actions, 3)
-        if let directory = request.workingDirectory {
-            _ = spawnFileActionsAddChdir(&actions, directory)
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        sigaddset(&defaultSignals, SIGPIPE)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv = ([request.executable] + request.arguments).map { strdup($0) } + [nil]
-        let envp = request.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        var result = posix_spawn(&pid, request.executable, &actions, &attributes, argv, envp)
-        // ETXTBSY: a just-written script is still open for writing in a process forked concurrently elsewhere
-        // in this program; that descriptor disappears at its exec, so retry briefly.
-        var attempts = 0
-        while result == ETXTBSY && attempts < 50 {
-            attempts += 1
-            usleep(20_000)
-            result = posix_spawn(&pid, request.executable, &actions, &attributes, argv, envp)
+        // Every child carries the identity of this run, so a later run can prove a leftover process is ours.
+        var environment = request.environment
+        environment[ProcessTable.ownerVariable] = ProcessTable.ownerValue
+        let arguments = [request.executable] + request.arguments
+        let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let (inputEnd, outputEnd) = (inputPipe[0], outputPipe[1])
+        let (executable, directory) = (request.executable, request.workingDirectory)
+        let (result, pid) = await SpawnThread.shared.run {
+            Self.forkAndExec(executable, arguments, assignments, input: inputEnd, output: outputEnd, directory)
         }
         closeFileDescriptor(outputPipe[1])
         if request.standardInput != nil { closeFileDescriptor(inputPipe[0]) }
@@ -277,6 +256,35 @@ public struct ProcessRunner: Sendable {
         return SpawnedChild(
             pid: pid, inputDescriptor: request.standardInput != nil ? inputPipe[1] : -1,
             outputDescriptor: outputPipe[0])
+    }
+
+    /// Runs on the spawn thread: the child gets its own process group and dies with this process
+    /// (`PR_SET_PDEATHSIG`); see `oib_spawn`.
+    private static func forkAndExec(
+        _ executable: String, _ arguments: [String], _ assignments: [String], input: Int32, output: Int32,
+        _ directory: String?
+    ) -> (Int32, pid_t) {
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = assignments.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        func attempt() -> Int32 {
+            if let directory { return oib_spawn(executable, argv, envp, input, output, directory, &pid) }
+            return oib_spawn(executable, argv, envp, input, output, nil, &pid)
+        }
+        var result = attempt()
+        // ETXTBSY: a just-written script is still open for writing in a process forked concurrently elsewhere
+        // in this program; that descriptor disappears at its exec, so retry briefly.
+        var attempts = 0
+        while result == ETXTBSY && attempts < 50 {
+            attempts += 1
+            usleep(20_000)
+            result = attempt()
+        }
+        return (result, pid)
     }
 
     private static func waitForExit(pid: pid_t) async -> Int32 {
@@ -330,26 +338,34 @@ func closeFileDescriptor(_ descriptor: Int32) {
     #endif
 }
 
-#if os(Linux)
-    /// glibc ≥ 2.29 provides this; the Swift Glibc module does not import it.
-    @_silgen_name("posix_spawn_file_actions_addchdir_np")
-    func spawnFileActionsAddChdir(
-        _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
-        _ path: UnsafePointer<CChar>
-    ) -> Int32
-#else
-    func spawnFileActionsAddChdir(
-        _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
-        _ path: UnsafePointer<CChar>
-    ) -> Int32 {
-        posix_spawn_file_actions_addchdir_np(actions, path)
-    }
-#endif
-
 /// `pipe2(2)`, which the Swift Glibc module does not import.
 @_silgen_name("pipe2")
 func createPipe(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
 
-/// glibc ≥ 2.34: close every descriptor from `lowest` up in the child.
-@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
-func spawnFileActionsAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32
+/// The one thread that forks children. The parent-death signal fires when the *forking thread* ends, and the
+/// threads of Dispatch and of Swift's task pool come and go, so every fork happens on this thread, which lives as
+/// long as the process.
+final class SpawnThread: Sendable {
+    static let shared = SpawnThread()
+
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let pending = DispatchSemaphore(value: 0)
+
+    private init() {
+        Thread.detachNewThread { [self] in
+            while true {
+                pending.wait()
+                let job = jobs.withLock { $0.removeFirst() }
+                job()
+            }
+        }
+    }
+
+    /// Runs `body` on the spawn thread and returns its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            jobs.withLock { $0.append { continuation.resume(returning: body()) } }
+            pending.signal()
+        }
+    }
+}

@@ -25,8 +25,9 @@ public struct RetentionOutcome: Sendable {
     /// `true` when the run was cancelled before every planned drop was attempted.
     public let wasCancelled: Bool
 
-    /// `true` only when the listing was complete, every planned drop succeeded and the run was not cancelled.
-    public var succeeded: Bool { plan.isListingComplete && failures.isEmpty && !wasCancelled }
+    /// `true` only when the plan had no blocking problem (incomplete listing, clock skew, unreadable autorestore
+    /// results), every planned drop succeeded and the run was not cancelled.
+    public var succeeded: Bool { plan.blockingProblems.isEmpty && failures.isEmpty && !wasCancelled }
 
     /// The number of snapshots actually dropped.
     public var droppedCount: Int { results.reduce(0) { $0 + ($1.status == .dropped ? 1 : 0) } }
@@ -39,9 +40,7 @@ public struct RetentionOutcome: Sendable {
         if notAttempted > 0 { parts.append("\(notAttempted) not attempted (cancelled)") }
         parts.append("\(results.count - droppedCount - failures.count - notAttempted) kept")
         var text = "retention \(succeeded ? "succeeded" : "FAILED"): " + parts.joined(separator: ", ")
-        if let problem = plan.listingProblem {
-            text += "; nothing dropped because the snapshot listing is incomplete: \(problem)"
-        }
+        for problem in plan.blockingProblems { text += "; nothing dropped because \(problem)" }
         return text
     }
 }
@@ -51,7 +50,7 @@ extension RetentionPlan {
     ///
     /// A failed drop does not stop the run: the remaining drops are still attempted, the snapshot's status
     /// becomes `DROP FAILED` and ``RetentionOutcome/succeeded`` is `false`. When the task is cancelled, the
-    /// remaining drops are not attempted. A plan from an incomplete listing drops nothing and never succeeds.
+    /// remaining drops are not attempted. A plan with a blocking problem drops nothing and never succeeds.
     ///
     /// - Parameter drop: Deletes one snapshot on the storage; throws if it could not.
     public func apply(

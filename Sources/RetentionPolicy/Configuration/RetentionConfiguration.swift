@@ -27,7 +27,9 @@ public struct RetentionConfiguration: Sendable, Hashable {
             minimumCount: try settings.integer(
                 .minimumCount, default: 1, minimum: 1, reason: "the newest snapshot is never deleted"),
             keepNewestVerified: try settings.boolean(.keepVerified, default: true),
-            complianceDays: try settings.integer(.complianceDays, default: 0))
+            complianceDays: try settings.integer(.complianceDays, default: 0),
+            clockSkewAllowanceSeconds: try settings.integer(
+                .clockSkewAllowance, default: SafetyRules.defaultClockSkewAllowanceSeconds))
 
         switch settings.value(.scheme)?.lowercased() ?? "reference" {
         case "reference":

@@ -12,6 +12,9 @@ public enum RetentionSettingKey: String, Sendable, CaseIterable {
     case keepVerified = "snapkeepverified"
     /// Safety: never drop snapshots younger than this many days. Default 0 (off).
     case complianceDays = "snapcompliancedays"
+    /// Safety: seconds a snapshot may be dated in the future before the clocks count as wrong and nothing is
+    /// dropped. Default 300.
+    case clockSkewAllowance = "snapclockskewallowance"
     /// GFS: keep the newest n snapshots.
     case keepLast = "snapkeeplast"
     /// GFS: keep the newest snapshot of each of the newest n UTC hours holding one.

@@ -12,8 +12,9 @@ public struct SnapshotRecord: Sendable, Hashable {
     public var id: String
     /// Creation time as an absolute instant; all calendar rules read it in UTC.
     public var createdAt: Date
-    /// Number of clones that depend on this snapshot. A snapshot with clones is never dropped.
-    public var cloneCount: Int
+    /// Number of clones that depend on this snapshot, or `nil` when the storage listing did not say (unknown is
+    /// never read as 0). A snapshot with clones, or with an unknown count, is never dropped.
+    public var cloneCount: Int?
     /// Whether the storage holds the snapshot immutable (retention lock, hold, tamper-proof expiry).
     public var isLocked: Bool
     /// Total referenced size in bytes, or `nil` when the storage does not report it.
@@ -23,7 +24,7 @@ public struct SnapshotRecord: Sendable, Hashable {
 
     /// Creates a snapshot record.
     public init(
-        id: String, createdAt: Date, cloneCount: Int = 0, isLocked: Bool = false, totalBytes: Int64? = nil,
+        id: String, createdAt: Date, cloneCount: Int? = 0, isLocked: Bool = false, totalBytes: Int64? = nil,
         uniqueBytes: Int64? = nil
     ) {
         self.id = id
@@ -33,4 +34,10 @@ public struct SnapshotRecord: Sendable, Hashable {
         self.totalBytes = totalBytes
         self.uniqueBytes = uniqueBytes
     }
+}
+
+extension SnapshotRecord {
+    /// The clone count when the storage reported a usable one; `nil` for unknown (and for a plug-in's negative
+    /// "unknown").
+    public var knownCloneCount: Int? { cloneCount.flatMap { $0 >= 0 ? $0 : nil } }
 }

@@ -12,22 +12,52 @@ public struct ManualDropRefusal: Error, Sendable, Hashable, CustomStringConverti
     public let protections: [Protection]
 
     public var description: String {
-        "refusing to drop snapshot '\(snapshotID)': " + protections.map(\.text).joined(separator: "; ")
+        var text = "refusing to drop snapshot '\(snapshotID)': " + protections.map(\.text).joined(separator: "; ")
+        if protections.contains(.newestVerified) {
+            text += " (to drop it anyway, set snapkeepverified: false for this database first)"
+        }
+        return text
     }
 }
 
 extension SafetyRules {
-    /// Checks a manual drop: a locked snapshot, one inside the compliance window and one with clones are
-    /// refused; the operator may drop any other snapshot, including the newest.
+    /// Checks a manual drop. Refused: a snapshot with clones or an unknown clone count, a locked one, one inside
+    /// the compliance window, the newest verified one (`snapkeepverified`), any snapshot while the autorestore
+    /// results cannot be read (`snapkeepverified`) and any snapshot while the listing shows a snapshot dated
+    /// beyond `snapclockskewallowance` (the clock the compliance window is measured with is wrong). The operator
+    /// may drop any other snapshot, including the newest.
     ///
+    /// - Parameters:
+    ///   - snapshot: The snapshot to drop.
+    ///   - listing: Every snapshot of the backup area (including `snapshot`).
+    ///   - verified: The snapshots whose latest autorestore succeeded, or why that is unknown.
+    ///   - now: The host's wall clock.
     /// - Returns: The refusal, or `nil` when the snapshot may be dropped.
-    public func manualDropRefusal(for snapshot: SnapshotRecord, now: Date) -> ManualDropRefusal? {
+    public func manualDropRefusal(
+        for snapshot: SnapshotRecord, listing: [SnapshotRecord], verified: VerifiedSnapshots, now: Date
+    ) -> ManualDropRefusal? {
         var protections: [Protection] = []
-        if snapshot.cloneCount != 0 { protections.append(.hasClones(count: snapshot.cloneCount)) }
+        if let skew = clockSkew(in: listing, now: now) { protections.append(.clockSkew(snapshotID: skew.snapshotID)) }
+        if let clones = snapshot.knownCloneCount {
+            if clones > 0 { protections.append(.hasClones(count: clones)) }
+        } else {
+            protections.append(.cloneCountUnknown)
+        }
         if snapshot.isLocked { protections.append(.locked) }
         let createdAt = snapshot.createdAt.timeIntervalSince1970
         if complianceDays > 0, !(now.timeIntervalSince1970 - createdAt >= complianceWindowSeconds) {
             protections.append(.insideComplianceWindow(days: complianceDays))
+        }
+        if keepNewestVerified {
+            switch verified {
+            case .unreadable(let reason):
+                protections.append(.verifiedSnapshotsUnknown(reason: reason))
+            case .known(let ids):
+                let order = RetentionPlanner.chronologicalOrder(of: listing).order
+                if let newest = order.last(where: { ids.contains(listing[$0].id) }), listing[newest].id == snapshot.id {
+                    protections.append(.newestVerified)
+                }
+            }
         }
         return protections.isEmpty ? nil : ManualDropRefusal(snapshotID: snapshot.id, protections: protections)
     }

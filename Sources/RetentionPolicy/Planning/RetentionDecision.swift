@@ -28,11 +28,11 @@ public struct RetentionDecision: Sendable, Hashable {
     }
 
     /// The original tool's status for a kept snapshot: `has a clone` when the scheme would drop it but it has
-    /// clones, otherwise `valid`. A planned drop reports ``SnapshotStatus/dropped``; the real result comes from
+    /// clones, otherwise `valid` (also for an unknown clone count, whose reason says so). A planned drop reports ``SnapshotStatus/dropped``; the real result comes from
     /// ``RetentionPlan/apply(isolation:drop:)``.
     public var plannedStatus: SnapshotStatus {
         if action == .drop { return .dropped }
-        if snapshot.cloneCount != 0, verdict.wantsDrop { return .hasAClone }
+        if let clones = snapshot.knownCloneCount, clones > 0, verdict.wantsDrop { return .hasAClone }
         return .valid
     }
 

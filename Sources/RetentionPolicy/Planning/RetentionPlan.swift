@@ -19,20 +19,41 @@ public struct RetentionPlan: Sendable, Hashable {
     /// Why the listing could not be trusted (incomplete, duplicate id, bad time), or `nil`. When set, the plan
     /// drops nothing and a run that applies it fails.
     public let listingProblem: String?
+    /// A snapshot dated beyond `snapclockskewallowance` after the planning time, or `nil`. When set, the plan
+    /// drops nothing and a run that applies it fails.
+    public let clockSkew: ClockSkew?
+    /// Why the verified snapshots are unknown (the autorestore results could not be read), or `nil`. When set
+    /// (only with `snapkeepverified` on), the plan drops nothing and a run that applies it fails.
+    public let verificationProblem: String?
 
     init(
         decisions: [RetentionDecision], scheme: RetentionScheme, safety: SafetyRules, plannedAt: Date,
-        listingProblem: String?
+        listingProblem: String?, clockSkew: ClockSkew?, verificationProblem: String?
     ) {
         self.decisions = decisions
         self.scheme = scheme
         self.safety = safety
         self.plannedAt = plannedAt
         self.listingProblem = listingProblem
+        self.clockSkew = clockSkew
+        self.verificationProblem = verificationProblem
     }
 
     /// `true` when the plan was made from a complete, consistent listing.
     public var isListingComplete: Bool { listingProblem == nil }
+
+    /// Every reason why this plan drops nothing at all, as sentences for logs; empty for a normal plan.
+    public var blockingProblems: [String] {
+        var problems: [String] = []
+        if let listingProblem { problems.append("the snapshot listing is incomplete: \(listingProblem)") }
+        if let clockSkew { problems.append("\(clockSkew)") }
+        if let verificationProblem {
+            problems.append(
+                "the autorestore results cannot be read, so any snapshot could be the newest verified one "
+                    + "(snapkeepverified): \(verificationProblem)")
+        }
+        return problems
+    }
 
     /// The decisions that drop a snapshot, oldest first.
     public var drops: [RetentionDecision] { decisions.filter { $0.action == .drop } }

@@ -11,14 +11,17 @@ public enum RetentionPlanner {
     /// - Parameters:
     ///   - listing: The storage's snapshots and whether the listing is complete. An incomplete listing, a
     ///     duplicate snapshot id or a non-finite creation time gives a plan that drops nothing and says why.
-    ///   - verifiedSnapshotIDs: Ids of snapshots known to have passed an autorestore; unknown ids are ignored.
+    ///   - verified: The snapshots whose latest autorestore succeeded, or why that is unknown. Unknown ids are
+    ///     ignored; with `snapkeepverified` on, unreadable results give a plan that drops nothing.
     ///   - scheme: The retention scheme.
     ///   - safety: Rules that override the scheme.
-    ///   - now: The planning time; ages are `now − createdAt`.
+    ///   - now: The planning time, the host's wall clock; ages are `now − createdAt`. A snapshot dated more than
+    ///     `snapclockskewallowance` after it gives a plan that drops nothing (``RetentionPlan/clockSkew``).
+    ///   - takenByThisRun: The snapshot the calling run has just taken; it is never dropped.
     /// - Returns: One decision per snapshot, oldest first (ties keep the listing order).
     public static func plan(
-        listing: SnapshotListing, verifiedSnapshotIDs: Set<String>, scheme: RetentionScheme, safety: SafetyRules,
-        now: Date
+        listing: SnapshotListing, verified: VerifiedSnapshots, scheme: RetentionScheme, safety: SafetyRules,
+        now: Date, takenByThisRun: String? = nil
     ) -> RetentionPlan {
         let snapshots = listing.snapshots
         let (order, times) = chronologicalOrder(of: snapshots)
@@ -33,9 +36,18 @@ public enum RetentionPlanner {
         }
 
         let listingProblem = problem(with: listing)
-        let newestVerifiedPosition =
-            safety.keepNewestVerified && !verifiedSnapshotIDs.isEmpty
-            ? order.indices.last(where: { verifiedSnapshotIDs.contains(snapshots[order[$0]].id) }) : nil
+        let clockSkew = safety.clockSkew(in: snapshots, now: now)
+        var verificationProblem: String?
+        var newestVerifiedPosition: Int?
+        if safety.keepNewestVerified {
+            switch verified {
+            case .known(let ids):
+                newestVerifiedPosition =
+                    ids.isEmpty ? nil : order.indices.last(where: { ids.contains(snapshots[order[$0]].id) })
+            case .unreadable(let reason):
+                verificationProblem = reason
+            }
+        }
 
         var decisions: [RetentionDecision] = []
         decisions.reserveCapacity(snapshots.count)
@@ -44,7 +56,15 @@ public enum RetentionPlanner {
             var protections: [Protection] = []
             if verdicts[position].wantsDrop {
                 if let listingProblem { protections.append(.listingIncomplete(reason: listingProblem)) }
-                if snapshot.cloneCount != 0 { protections.append(.hasClones(count: snapshot.cloneCount)) }
+                if let clockSkew { protections.append(.clockSkew(snapshotID: clockSkew.snapshotID)) }
+                if let verificationProblem {
+                    protections.append(.verifiedSnapshotsUnknown(reason: verificationProblem))
+                }
+                if let clones = snapshot.knownCloneCount {
+                    if clones > 0 { protections.append(.hasClones(count: clones)) }
+                } else {
+                    protections.append(.cloneCountUnknown)
+                }
                 if snapshot.isLocked { protections.append(.locked) }
                 if safety.complianceDays > 0, !(nowSeconds - times[position] >= safety.complianceWindowSeconds) {
                     protections.append(.insideComplianceWindow(days: safety.complianceDays))
@@ -54,21 +74,39 @@ public enum RetentionPlanner {
                     protections.append(.amongNewest(rank: rank, minimumCount: safety.minimumCount))
                 }
                 if position == newestVerifiedPosition { protections.append(.newestVerified) }
+                if snapshot.id == takenByThisRun { protections.append(.takenByThisRun) }
             }
             decisions.append(
                 RetentionDecision(snapshot: snapshot, verdict: verdicts[position], protections: protections))
         }
         return RetentionPlan(
-            decisions: decisions, scheme: scheme, safety: safety, plannedAt: now, listingProblem: listingProblem)
+            decisions: decisions, scheme: scheme, safety: safety, plannedAt: now, listingProblem: listingProblem,
+            clockSkew: clockSkew, verificationProblem: verificationProblem)
+    }
+
+    /// Plans with known verified snapshot ids (see ``plan(listing:verified:scheme:safety:now:takenByThisRun:)``).
+    public static func plan(
+        listing: SnapshotListing, verifiedSnapshotIDs: Set<String>, scheme: RetentionScheme, safety: SafetyRules,
+        now: Date
+    ) -> RetentionPlan {
+        plan(listing: listing, verified: .known(verifiedSnapshotIDs), scheme: scheme, safety: safety, now: now)
     }
 
     /// Plans with the scheme and safety rules of a parsed configuration.
     public static func plan(
-        listing: SnapshotListing, verifiedSnapshotIDs: Set<String>, configuration: RetentionConfiguration, now: Date
+        listing: SnapshotListing, verified: VerifiedSnapshots, configuration: RetentionConfiguration, now: Date,
+        takenByThisRun: String? = nil
     ) -> RetentionPlan {
         plan(
-            listing: listing, verifiedSnapshotIDs: verifiedSnapshotIDs, scheme: configuration.scheme,
-            safety: configuration.safety, now: now)
+            listing: listing, verified: verified, scheme: configuration.scheme, safety: configuration.safety, now: now,
+            takenByThisRun: takenByThisRun)
+    }
+
+    /// Plans with the scheme and safety rules of a parsed configuration and known verified snapshot ids.
+    public static func plan(
+        listing: SnapshotListing, verifiedSnapshotIDs: Set<String>, configuration: RetentionConfiguration, now: Date
+    ) -> RetentionPlan {
+        plan(listing: listing, verified: .known(verifiedSnapshotIDs), configuration: configuration, now: now)
     }
 
     /// Indices of `snapshots` ordered by creation time, ties in listing order, with their creation times in

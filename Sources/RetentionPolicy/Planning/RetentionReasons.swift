@@ -64,8 +64,16 @@ public enum GFSPeriod: String, Sendable, Hashable, CaseIterable {
 public enum Protection: Sendable, Hashable {
     /// The listing was incomplete or inconsistent, so nothing is dropped.
     case listingIncomplete(reason: String)
-    /// The snapshot has clones (the original's `has a clone`); a negative, unknown count counts as cloned.
+    /// A snapshot (`snapshotID`) is dated beyond `snapclockskewallowance` after the planning time, so nothing is
+    /// dropped.
+    case clockSkew(snapshotID: String)
+    /// The autorestore results could not be read, so any snapshot could be the newest verified one and nothing
+    /// is dropped (`snapkeepverified`).
+    case verifiedSnapshotsUnknown(reason: String)
+    /// The snapshot has clones (the original's `has a clone`).
     case hasClones(count: Int)
+    /// The storage listing did not say how many clones the snapshot has; unknown is never read as none.
+    case cloneCountUnknown
     /// The storage holds the snapshot locked.
     case locked
     /// Younger than `snapcompliancedays`.
@@ -74,14 +82,21 @@ public enum Protection: Sendable, Hashable {
     case amongNewest(rank: Int, minimumCount: Int)
     /// The newest snapshot that passed an autorestore (`snapkeepverified`).
     case newestVerified
+    /// The snapshot the run that applies the plan has just taken.
+    case takenByThisRun
 
     /// A short human explanation.
     public var text: String {
         switch self {
         case .listingIncomplete(let reason): return "snapshot listing incomplete (\(reason)), nothing is dropped"
-        case .hasClones(let count):
-            return count == 1
-                ? "has a clone" : count < 0 ? "clone count unknown, treated as cloned" : "has \(count) clones"
+        case .clockSkew(let snapshotID):
+            return "snapshot '\(snapshotID)' is dated in the future (host or storage clock wrong, "
+                + "snapclockskewallowance), nothing is dropped"
+        case .verifiedSnapshotsUnknown(let reason):
+            return "autorestore results cannot be read (\(reason)), so any snapshot could be the newest verified "
+                + "one (snapkeepverified), nothing is dropped"
+        case .hasClones(let count): return count == 1 ? "has a clone" : "has \(count) clones"
+        case .cloneCountUnknown: return "clone count unknown (the storage listing does not report it)"
         case .locked: return "locked on the storage"
         case .insideComplianceWindow(let days):
             return "younger than the \(days)-day compliance window (snapcompliancedays)"
@@ -90,6 +105,7 @@ public enum Protection: Sendable, Hashable {
                 ? "newest snapshot (snapminimumcount \(minimumCount))"
                 : "newest snapshot #\(rank) of the \(minimumCount) always kept (snapminimumcount)"
         case .newestVerified: return "newest snapshot that passed an autorestore (snapkeepverified)"
+        case .takenByThisRun: return "taken by this run"
         }
     }
 }

@@ -7,6 +7,9 @@ public enum RetentionPlanRenderer {
         if let problem = plan.listingProblem {
             lines.append("Snapshot listing incomplete (\(problem)): nothing will be dropped.")
         }
+        for problem in plan.blockingProblems.dropFirst(plan.listingProblem == nil ? 0 : 1) {
+            lines.append("Nothing will be dropped because \(problem).")
+        }
         for decision in plan.decisions {
             let status = decision.action == .drop ? "would drop" : decision.plannedStatus.rawValue
             lines.append("\(SnapshotLineFormat.line(for: decision.snapshot)) \(status) — \(decision.reasonText)")
@@ -56,6 +59,6 @@ public enum RetentionPlanRenderer {
     /// The safety rules in configuration terms.
     public static func describe(_ safety: SafetyRules) -> String {
         "snapminimumcount \(safety.minimumCount), snapkeepverified \(safety.keepNewestVerified), "
-            + "snapcompliancedays \(safety.complianceDays)"
+            + "snapcompliancedays \(safety.complianceDays), snapclockskewallowance \(safety.clockSkewAllowanceSeconds)"
     }
 }

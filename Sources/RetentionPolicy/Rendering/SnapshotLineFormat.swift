@@ -6,10 +6,11 @@
 
 /// The original tool's display formats (reference-behaviour §4.2), with unknown sizes shown as `unknown`.
 public enum SnapshotLineFormat {
-    /// `<id> [YYYY-MM-DD HH:MM:SS UTC] total=<size> unique=<size> clones=<n>`.
+    /// `<id> [YYYY-MM-DD HH:MM:SS UTC] total=<size> unique=<size> clones=<n>`; an unknown clone count prints
+    /// `clones=unknown`.
     public static func line(for snapshot: SnapshotRecord) -> String {
         "\(snapshot.id) [\(utcTimestamp(snapshot.createdAt)) UTC] total=\(byteSize(snapshot.totalBytes)) "
-            + "unique=\(byteSize(snapshot.uniqueBytes)) clones=\(snapshot.cloneCount)"
+            + "unique=\(byteSize(snapshot.uniqueBytes)) clones=\(snapshot.knownCloneCount.map(String.init) ?? "unknown")"
     }
 
     /// `YYYY-MM-DD HH:MM:SS` in UTC; fractions of a second are truncated.

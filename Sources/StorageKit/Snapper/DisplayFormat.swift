@@ -20,10 +20,17 @@ public enum DisplayFormat {
             components.day ?? 0, components.hour ?? 0, components.minute ?? 0, components.second ?? 0)
     }
 
-    /// `orcl-20161017T093914 [2016-10-17 07:39:14 UTC] total=177MB unique=0B clones=1`.
+    /// `orcl-20161017T093914 [2016-10-17 07:39:14 UTC] total=177MB unique=0B clones=1`; an unknown clone count
+    /// prints `clones=unknown`.
     public static func snapshotLine(_ snapshot: Snapshot) -> String {
         "\(snapshot.id) [\(utcTimestamp(snapshot.creation)) UTC] total=\(size(snapshot.spaceTotal))"
-            + " unique=\(size(snapshot.spaceUnique)) clones=\(snapshot.cloneCount)"
+            + " unique=\(size(snapshot.spaceUnique)) clones=\(count(snapshot.cloneCount))"
+    }
+
+    /// A count, or `unknown` for `nil` or negative.
+    public static func count(_ value: Int?) -> String {
+        guard let value, value >= 0 else { return "unknown" }
+        return String(value)
     }
 
     /// `<clonename> [<origin snapshot>] [mount point: <mountpoint>]`; an unknown mount point prints `unknown`.

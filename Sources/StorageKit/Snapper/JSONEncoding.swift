@@ -28,7 +28,7 @@ extension Snapshot: Codable {
         creation = date
         spaceTotal = try container.decodeIfPresent(Int64.self, forKey: .spaceTotal)
         spaceUnique = try container.decodeIfPresent(Int64.self, forKey: .spaceUnique)
-        cloneCount = try container.decodeIfPresent(Int.self, forKey: .cloneCount) ?? 0
+        cloneCount = try container.decodeIfPresent(Int.self, forKey: .cloneCount)
     }
 }
 

@@ -78,7 +78,7 @@ struct AutorestoreRunner: Sendable {
         await withTaskGroup(of: Int32.self) { group in
             var next = 0
             func launch() {
-                guard next < names.count else { return }
+                guard next < names.count, Interruption.signal == nil else { return }
                 let name = names[next]
                 next += 1
                 group.addTask { await restoreOne(name) }
@@ -140,6 +140,9 @@ struct AutorestoreRunner: Sendable {
             LogRetention.clean(directory: logDirectory, days: days, logger: logger)
         }
         logger.info("Logfile: \(logPath)")
+        Interruption.onSignal { signal in
+            logger.warning("Received \(Interruption.name(signal)): stopping the running children and cleaning up")
+        }
 
         let lock: HardLinkLock
         do {

@@ -1,5 +1,7 @@
 import ConfigModel
 import Foundation
+import OracleTools
+import ToolSupport
 
 /// `backup --all <action>`: runs `backup <db> <action>` for every database (sections with a `dbid`), at most
 /// `parallel` at a time, never stopping at a failure; prints a summary table; exit code = the worst result.
@@ -29,7 +31,7 @@ enum AllDatabases {
         await withTaskGroup(of: Result.self) { group in
             var next = 0
             func launch() {
-                guard next < databases.count else { return }
+                guard next < databases.count, Interruption.signal == nil else { return }
                 let database = databases[next]
                 next += 1
                 var arguments = ["--config", configuration.path, database, action]
@@ -62,30 +64,19 @@ enum AllDatabases {
         return results.map(\.exitCode).max() ?? 0
     }
 
+    /// Runs one child `backup` through the process runner: it dies with this process and is stopped with it on
+    /// SIGTERM/SIGINT (it then releases its own lock).
     static func runChild(program: String, arguments: [String], database: String) async -> Result {
         let started = Date()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
         do {
-            try process.run()
+            let outcome = try await ProcessRunner().run(
+                ProcessRequest(
+                    executable: program, arguments: arguments, environment: ProcessInfo.processInfo.environment))
+            return Result(
+                database: database, exitCode: outcome.exitCode, output: outcome.output,
+                seconds: Date().timeIntervalSince(started))
         } catch {
             return Result(database: database, exitCode: 1, output: "cannot start \(program): \(error)", seconds: 0)
         }
-        let data = await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
-        }
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
-        return Result(
-            database: database, exitCode: process.terminationStatus,
-            output: String(decoding: data, as: UTF8.self), seconds: Date().timeIntervalSince(started))
     }
 }

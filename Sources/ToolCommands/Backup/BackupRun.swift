@@ -93,10 +93,17 @@ struct BackupRun {
             }
             if dryRun, let base = storage { storage = DryRunStorage(base: base, print: { Output.line($0) }) }
         }
+        let (environment, retentionRules) = (environment, retention)
         let job = BackupJob(
             settings: settings, configurationPath: configuration.path,
             oracle: dryRun ? DryRunOracle(print: { Output.line($0) }) : runner, templates: templates, storage: storage,
-            retention: retention, logger: logger, logFile: logPath,
+            retention: retention,
+            verifiedSnapshots: {
+                guard let retentionRules else { return .known([]) }
+                return await VerifiedSnapshotLookup.read(
+                    settings: settings, retention: retentionRules, environment: environment, logger: logger)
+            },
+            logger: logger, logFile: logPath,
             programDirectory: ProgramLocation.executableDirectory,
             osPassword: environment["OSPASSWORD"],
             restoreDestination: (try? configuration.lookup(defaultSection: database).value(
@@ -115,9 +122,11 @@ struct BackupRun {
             dumpLogToScreen: environment["BACKUP_LOG_TO_SCREEN"] == "TRUE")
         let started = Date()
         do {
-            let snapshotID = try await session.run(logger: logger) {
+            let snapshotID = try await session.run(logger: logger, snapshotPending: job.storage != nil) { lock in
                 logger.info("Configuration file: \(configuration.path)")
-                return try await perform(job)
+                var locked = job
+                locked.snapshotLock = lock
+                return try await perform(locked)
             }
             await recordBackupRun(
                 settings: settings, started: started, success: true, snapshotID: snapshotID,

@@ -88,7 +88,7 @@ public struct SnapperCommand: AsyncParsableCommand {
         }
         let actions = SnapperActions(
             settings: settings, configuration: configuration, storage: storage,
-            logger: logger, json: json)
+            logger: logger, json: json, environment: environment)
         do {
             try await actions.perform(action, argument: words.count > 2 ? words[2] : nil, dryRun: dryRun)
         } catch let exit as ToolExit {
@@ -107,13 +107,14 @@ struct SnapperActions {
     var storage: any StorageDriver
     var logger: Logger
     var json: Bool
+    var environment: [String: String]
     var now: Date = Date()
 
     func perform(_ action: String, argument: String?, dryRun: Bool) async throws {
         switch action {
         case "list": try await list()
         case "create":
-            let snapshot = try await storage.createSnapshot(named: storage.snapshotName(for: now, timeZone: .current))
+            let snapshot = try await storage.createTimestampedSnapshot(logger: logger)
             json ? Output.line(try StorageJSON.string(snapshot)) : Output.line("Snapshot created: \(snapshot.id)")
         case "clone":
             let snapshot = argument!
@@ -193,17 +194,23 @@ struct SnapperActions {
         }
     }
 
+    func verifiedSnapshots(_ retention: RetentionConfiguration) async -> VerifiedSnapshots {
+        await VerifiedSnapshotLookup.read(
+            settings: settings, retention: retention, environment: environment, logger: logger)
+    }
+
     func clean(dryRun: Bool) async throws {
         let retention = try retentionConfiguration()
+        let verified = await verifiedSnapshots(retention)
         if dryRun {
-            let (plan, error) = await SnapshotRetention.plan(storage: storage, configuration: retention, now: now)
+            let (plan, error) = await SnapshotRetention.plan(
+                storage: storage, configuration: retention, verified: verified, now: now)
             Output.line(RetentionPlanRenderer.dryRun(plan))
             if let error { throw ToolExit.failure("listing snapshots failed: \(error)") }
             return
         }
         let outcome = await SnapshotRetention.apply(
-            storage: storage, configuration: retention, now: now,
-            logger: logger)
+            storage: storage, configuration: retention, verified: verified, now: now, logger: logger)
         for line in RetentionPlanRenderer.lines(for: outcome) { Output.line(line) }
         if !outcome.succeeded { throw ToolExit.failure(outcome.summary) }
     }
@@ -227,13 +234,19 @@ struct SnapperActions {
         Output.line("Snapshot: \(snapshot.id)")
     }
 
-    /// Drops one snapshot by hand, refusing locked, cloned and compliance-window snapshots.
+    /// Drops one snapshot by hand, refusing locked, cloned (or unknown clone count), compliance-window and newest
+    /// verified snapshots, and any snapshot while the results catalog cannot be read or the clocks disagree.
     func dropSnapshot(_ id: String) async throws {
         let retention = try retentionConfiguration()
-        guard let snapshot = try await storage.listSnapshots().first(where: { $0.id == id }) else {
+        let listing = try await storage.listSnapshots().map(SnapshotRetention.record)
+        guard let snapshot = listing.first(where: { $0.id == id }) else {
             throw ToolExit.failure("snapshot \(id) is not a snapshot of \(storage.volumeName)")
         }
-        if let refusal = retention.safety.manualDropRefusal(for: SnapshotRetention.record(snapshot), now: now) {
+        let verified = await verifiedSnapshots(retention)
+        if let refusal = retention.safety.manualDropRefusal(
+            for: snapshot, listing: listing, verified: verified, now: now)
+        {
+            if let skew = retention.safety.clockSkew(in: listing, now: now) { logger.error("dropsnap: \(skew)") }
             throw ToolExit.failure(refusal.description)
         }
         try await storage.deleteSnapshot(id: id)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -55,9 +56,15 @@ public enum ToolMain {
         }
     }
 
-    /// Runs and terminates the process with the resulting code.
+    /// Runs and terminates the process with the resulting code. SIGTERM and SIGINT stop the run through its
+    /// clean-up (``Interruption``); the exit code is then 128 + the signal (143, 130) whatever the run returned.
     public static func runAndExit(_ command: any AsyncParsableCommand.Type, usage: String) async -> Never {
-        let code = await run(command, usage: usage)
+        Interruption.install()
+        var code = await run(command, usage: usage)
+        if let signal = Interruption.signal {
+            Output.error(Interruption.stopMessage(tool: command.configuration.commandName ?? "tool", signal: signal))
+            code = 128 + signal
+        }
         exit(code)
     }
 }

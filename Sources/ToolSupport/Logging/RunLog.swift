@@ -19,6 +19,8 @@ public final class RunLog: Sendable {
         var descriptor: Int32 = -1
         var path: String?
         var pending: [String] = []
+        /// The first failed write to the file (path and system error), if any.
+        var writeFailure: String?
     }
 
     private let state = Mutex(State())
@@ -47,6 +49,10 @@ public final class RunLog: Sendable {
     /// The attached file's path.
     public var path: String? { state.withLock { $0.path } }
 
+    /// Why the log file could not be written completely (its path and the system error, such as a full file
+    /// system), or `nil` when every line reached it. The first failure is also reported on standard error.
+    public var writeFailure: String? { state.withLock { $0.writeFailure } }
+
     /// Opens (creating if needed) the log file, creating its directory, and writes what was logged so far.
     public func attach(file path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
@@ -59,7 +65,7 @@ public final class RunLog: Sendable {
             if state.descriptor >= 0 { closeDescriptor(state.descriptor) }
             state.descriptor = descriptor
             state.path = path
-            for line in state.pending { Self.writeLine(line, to: descriptor) }
+            for line in state.pending { Self.writeRecord(line, state: &state) }
             state.pending.removeAll()
         }
     }
@@ -78,7 +84,7 @@ public final class RunLog: Sendable {
         let fileLine = LogLineFormat.file.format(date: now, level: level, name: name, message: message)
         state.withLock { state in
             if state.descriptor >= 0 {
-                Self.writeLine(fileLine, to: state.descriptor)
+                Self.writeRecord(fileLine, state: &state)
             } else {
                 state.pending.append(fileLine)
             }
@@ -93,11 +99,24 @@ public final class RunLog: Sendable {
         guard !text.isEmpty else { return }
         let line = text.hasSuffix("\n") ? String(text.dropLast()) : text
         state.withLock { state in
-            if state.descriptor >= 0 { Self.writeLine(line, to: state.descriptor) } else { state.pending.append(line) }
+            if state.descriptor >= 0 { Self.writeRecord(line, state: &state) } else { state.pending.append(line) }
         }
     }
 
-    private static func writeLine(_ line: String, to descriptor: Int32) {
+    /// Writes one line to the attached file; the first failure is remembered and reported on standard error
+    /// (the run goes on: its data steps matter more than its log).
+    private static func writeRecord(_ line: String, state: inout State) {
+        let error = writeLine(line, to: state.descriptor)
+        guard error != 0, state.writeFailure == nil else { return }
+        let failure = "\(state.path ?? "the log file"): \(String(cString: strerror(error)))"
+        state.writeFailure = failure
+        let warning = Array("WARNING: cannot write the log file \(failure); this run's log is incomplete\n".utf8)
+        warning.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// Writes `line` and a newline with as few `write(2)` calls as possible; returns 0 or the `errno` of a
+    /// failed write.
+    private static func writeLine(_ line: String, to descriptor: Int32) -> Int32 {
         var bytes = Array(line.utf8)
         bytes.append(0x0A)
         var offset = 0
@@ -105,10 +124,12 @@ public final class RunLog: Sendable {
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                return
+                return errno
             }
+            if written == 0 { return ENOSPC }
             offset += written
         }
+        return 0
     }
 
     /// A `Logger` named `name` (the database section, `config`, …) that records into this run log.

@@ -2,12 +2,16 @@ import Foundation
 import RetentionPolicy
 import Testing
 
-/// One random retention scenario: a snapshot history with gaps, bursts, clones, locks, verified marks and clock
-/// skew, plus random policies, reproducible from its seed.
+/// One random retention scenario: a snapshot history with gaps, bursts, clones (some unknown), locks, verified
+/// marks (sometimes unreadable), clock skew and the snapshot of the current run, plus random policies,
+/// reproducible from its seed.
 struct RandomHistory {
     let seed: UInt64
     let listing: SnapshotListing
     let verified: Set<String>
+    /// What the planner is told: `verified`, or (sometimes) that the results cannot be read.
+    let verifiedSnapshots: VerifiedSnapshots
+    let takenByThisRun: String?
     let now: Date
     let referenceWindows: ReferenceWindows
     let gfsRules: GFSRules
@@ -89,10 +93,7 @@ struct RandomHistory {
         if random.chance(0.2) { verified.insert("deleted-long-ago") }
         self.verified = verified
 
-        listing =
-            random.chance(0.05)
-            ? .incomplete(snapshots, reason: "page 2 of the listing timed out")
-            : .complete(snapshots)
+        let listingIsIncomplete = random.chance(0.05)
 
         referenceWindows = try! ReferenceWindows(
             days: random.chance(0.2) ? 0 : random.int(1...45), months: random.chance(0.25) ? 0 : random.int(1...26))
@@ -119,9 +120,26 @@ struct RandomHistory {
                 CalendarSpan(years: $0.years, months: $0.months, days: $0.days, hours: $0.hours)
             })
 
+        let minimumCount = random.int(1...5)
+        let keepNewestVerified = random.chance(0.8)
+        let complianceDays = random.chance(0.3) ? random.int(1...20) : 0
+        // Often large enough for every stamp above (at most three days ahead), so the schemes still get to decide
+        // on histories with snapshots stamped after now.
+        let allowance = random.chance(0.4) ? 300 : random.chance(0.5) ? 259_200 : random.int(0...259_200)
         safety = try! SafetyRules(
-            minimumCount: random.int(1...5), keepNewestVerified: random.chance(0.8),
-            complianceDays: random.chance(0.3) ? random.int(1...20) : 0)
+            minimumCount: minimumCount, keepNewestVerified: keepNewestVerified, complianceDays: complianceDays,
+            clockSkewAllowanceSeconds: allowance)
+
+        // Drawn last, so the histories above stay those of the seeds before these were added.
+        for index in snapshots.indices where random.chance(0.03) { snapshots[index].cloneCount = nil }
+        verifiedSnapshots =
+            random.chance(0.05) ? .unreadable(reason: "results catalog unreachable") : .known(verified)
+        takenByThisRun =
+            !snapshots.isEmpty && random.chance(0.3) ? snapshots[random.int(0...(snapshots.count - 1))].id : nil
+        listing =
+            listingIsIncomplete
+            ? .incomplete(snapshots, reason: "page 2 of the listing timed out")
+            : .complete(snapshots)
     }
 
     /// Indices of the snapshots ordered oldest first, ties in listing order (the documented order).

@@ -1,0 +1,79 @@
+import AutorestoreEngine
+import ConfigModel
+import Foundation
+import Logging
+import RetentionPolicy
+
+/// Reads which snapshots passed an autorestore, for `snapkeepverified`, from the results catalog autorestore
+/// writes to. Every path that deletes snapshots asks here first.
+///
+/// - An explicitly configured catalog (`catalogfile`, `catalogurl`, or `autorestorecatalogtype: postgres` or
+///   `oracle`) must be readable; otherwise the answer is ``VerifiedSnapshots/unreadable(reason:)`` and retention
+///   drops nothing (fail closed).
+/// - Without one, autorestore keeps its results in `<autorestorelogdir>/autorestore-results.sqlite` on the host it
+///   runs on. That file is read when it exists here. When it does not, this host has no autorestore results, no
+///   snapshot can be known verified, and one WARNING per run says so.
+enum VerifiedSnapshotLookup {
+    /// The file name autorestore uses beside its logs when no catalog is configured.
+    static let defaultSQLiteName = "autorestore-results.sqlite"
+
+    /// The verified snapshots of `settings.name`; logs a WARNING naming the catalog when it cannot be read, or when
+    /// no catalog is configured. With `snapkeepverified: false` nothing is read.
+    static func read(
+        settings: DatabaseSettings, retention: RetentionConfiguration, environment: [String: String], logger: Logger
+    ) async -> VerifiedSnapshots {
+        guard retention.safety.keepNewestVerified else { return .known([]) }
+        let catalog: any ResultCatalog
+        do {
+            guard let configured = try configuredCatalog(settings: settings, environment: environment, logger: logger)
+            else {
+                logger.warning(
+                    "snapkeepverified: no autorestore results catalog is configured for \(settings.name) (catalogfile, catalogurl or autorestorecatalogtype in [autorestore]) and \(defaultPath(settings) ?? "no autorestorelogdir") does not exist on this host, so no snapshot is known to have passed an autorestore and this rule protects none. Configure the catalog autorestore writes to, or set snapkeepverified: false to silence this warning."
+                )
+                return .known([])
+            }
+            catalog = configured
+        } catch {
+            return unreadable(
+                "the \(settings.autorestore.catalogType) results catalog configured in [autorestore] cannot be opened: \(error)",
+                logger: logger)
+        }
+        do {
+            return .known(try await catalog.verifiedSnapshotIDs(database: settings.name))
+        } catch {
+            let detail =
+                error.detail.hasPrefix(catalog.location + ": ")
+                ? String(error.detail.dropFirst(catalog.location.count + 2)) : error.detail
+            return unreadable(
+                "results catalog \(catalog.location) (\(catalog.backendName)) cannot be read: \(error.code): \(detail)",
+                logger: logger)
+        }
+    }
+
+    static func unreadable(_ reason: String, logger: Logger) -> VerifiedSnapshots {
+        logger.warning("snapkeepverified: \(reason); retention drops nothing this run")
+        return .unreadable(reason: reason)
+    }
+
+    /// The catalog autorestore records this database's results in, opened for reading; `nil` when none is
+    /// configured and the default file does not exist on this host.
+    static func configuredCatalog(settings: DatabaseSettings, environment: [String: String], logger: Logger) throws
+        -> (any ResultCatalog)?
+    {
+        switch settings.autorestore.catalogType {
+        case "postgres", "oracle":
+            return try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
+        default:
+            if let explicit = settings.autorestore.catalogLocation {
+                return try SQLiteResultCatalog(path: explicit, readOnly: true)
+            }
+            guard let path = defaultPath(settings), FileManager.default.fileExists(atPath: path) else { return nil }
+            return try SQLiteResultCatalog(path: path, readOnly: true)
+        }
+    }
+
+    /// `<autorestorelogdir>/autorestore-results.sqlite`, where autorestore writes without a configured catalog.
+    static func defaultPath(_ settings: DatabaseSettings) -> String? {
+        settings.autorestore.logDirectory.map { $0 + "/" + defaultSQLiteName }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Finding a running Oracle tool of an installation, to signal its parent at the right moment.
+enum FaultMatrixSignals {
+    /// Whether a process named `name` (`rman`, `sqlplus`: the link oracle-sim runs as) of the installation has been
+    /// running for at least `seconds`.
+    static func isRunning(_ name: String, environment: OracleEnvironment, forAtLeast seconds: Double) -> Bool {
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let uptime =
+            Double(
+                ((try? String(contentsOfFile: "/proc/uptime", encoding: .utf8)) ?? "0").split(separator: " ").first
+                    ?? "0") ?? 0
+        for entry in FaultMatrixInvariants.processes(of: environment) {
+            let parts = entry.split(separator: " ")
+            guard parts.count > 1, parts[1].hasSuffix("/" + name), let pid = Int32(parts[0]) else { continue }
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // Fields after the command: state is field 3; start time is field 22.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 19, let start = Double(fields[19]) else { continue }
+            if uptime - start / ticksPerSecond >= seconds { return true }
+        }
+        return false
+    }
+}
+
+extension BuiltProducts {
+    /// Runs a built tool, sends `signal` once `when` holds (polled every 100 ms, for at most 60 s), and waits for
+    /// the tool to end. Standard output and error are captured.
+    static func runSignalled(
+        _ name: String, _ arguments: [String], environment: [String: String], signal: Int32,
+        unprivileged: Bool = false, when ready: () -> Bool
+    ) throws -> Result {
+        let process = Process()
+        var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        env.merge(environment) { _, new in new }
+        if unprivileged && getuid() == 0 {
+            // setpriv keeps the tool as the process we signal (runuser would stay in between).
+            env["HOME"] = "/nonexistent"
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments =
+                ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/env", "-i"]
+                + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [path(name)] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path(name))
+            process.arguments = arguments
+            process.environment = env
+        }
+        let directory = NSTemporaryDirectory() + "oib-signal-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Files, not pipes: a SIGKILLed tool's children may keep a pipe open long after it died.
+        FileManager.default.createFile(atPath: directory + "/out", contents: nil)
+        FileManager.default.createFile(atPath: directory + "/err", contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: directory + "/out")
+        process.standardError = FileHandle(forWritingAtPath: directory + "/err")
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline, !ready() { usleep(100_000) }
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        let status =
+            process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(
+            status: status,
+            stdout: (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "")
+    }
+}
