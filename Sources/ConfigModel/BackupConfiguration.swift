@@ -13,7 +13,8 @@ public struct BackupConfiguration: Sendable {
     /// Directory relative paths in the file (tnsadmin, templatedir, certs, credentials) resolve against.
     public let baseDirectory: String
     public let document: INIDocument
-    /// Structural problems found while parsing (duplicate sections, unparsable lines).
+    /// Structural problems found while parsing (duplicate sections, unparsable lines, database sections whose name
+    /// is not a valid `db_unique_name`); every action of every tool reports them.
     public let parseProblems: [ConfigProblem]
     /// The process environment used for defaults (`ORACLE_HOME`) and credentials.
     public let environment: [String: String]
@@ -48,7 +49,8 @@ public struct BackupConfiguration: Sendable {
         self.path = path
         self.baseDirectory = baseDirectory ?? (path as NSString).deletingLastPathComponent
         self.document = document
-        self.parseProblems = errors.map(ConfigProblem.init)
+        self.parseProblems =
+            errors.map(ConfigProblem.init) + Self.databaseNameProblems(document, path: path)
         self.environment = environment
     }
 

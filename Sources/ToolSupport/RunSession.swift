@@ -62,17 +62,7 @@ public enum BackupAreaCheck {
         var parent = stat()
         guard stat(resolved, &own) == 0 else { return false }
         if stat(resolved + "/..", &parent) == 0, own.st_dev != parent.st_dev { return true }
-        guard let mountinfo = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        for line in mountinfo.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count > 4, unescapeMountPath(String(fields[4])) == resolved { return true }
-        }
-        return false
-    }
-
-    static func unescapeMountPath(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\040", with: " ").replacingOccurrences(of: "\\011", with: "\t")
-            .replacingOccurrences(of: "\\012", with: "\n").replacingOccurrences(of: "\\134", with: "\\")
+        return MountInfo.current()?.contains { $0.mountPoint == resolved } ?? false
     }
 }
 

@@ -106,9 +106,14 @@ struct VerificationTests {
         #expect(FileManager.default.fileExists(atPath: foreign + "/data.txt"))
         try FileManager.default.removeItem(atPath: foreign + "/data.txt")
         try WorkDirectory.prepare(foreign, homeDirectories: [])
+        // What the tool created (claimed first) is removed by the next prepare; the marker and manifest stay.
+        try WorkDirectory.claim(["init.ora"], in: foreign)
         try "scratch".write(toFile: foreign + "/init.ora", atomically: true, encoding: .utf8)
         try WorkDirectory.prepare(foreign, homeDirectories: [])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: foreign) == [WorkDirectory.markerFileName])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: foreign).sorted() == [
+                WorkDirectory.manifestFileName, WorkDirectory.markerFileName,
+            ])
     }
 }
 

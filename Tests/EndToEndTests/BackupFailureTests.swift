@@ -141,6 +141,7 @@ struct BackupVariantTests {
     @Test func cdbSchedulerObjectsGetTheCommonUserPrefix() throws {
         let environment = try OracleEnvironment()
         try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--cdb", "--host", "backup"])
+        try FileManager.default.createDirectory(atPath: environment.backupArea, withIntermediateDirectories: true)
         let run = try environment.backup(["orcl", "setschedule"], extraEnvironment: ["OSPASSWORD": "pw-12345"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let state = try environment.sim(["inspect", "orcl"]).stdout

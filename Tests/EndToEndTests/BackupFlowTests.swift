@@ -105,6 +105,7 @@ struct BackupFlowTests {
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("Environment variable OSPASSWORD must be set."))
         let secret = "Zq9-Very-Secret-OS-pw"
+        try FileManager.default.createDirectory(atPath: environment.backupArea, withIntermediateDirectories: true)
         let run = try environment.backup(["orcl", "setschedule"], extraEnvironment: ["OSPASSWORD": secret])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret))
@@ -132,6 +133,8 @@ struct BackupFlowTests {
 
     @Test func allRunsEveryDatabaseAndReportsTheWorst() throws {
         let environment = try prepared()
+        // The database's area exists (with requiremount FALSE a missing one is refused by all but `config`).
+        try FileManager.default.createDirectory(atPath: environment.backupArea, withIntermediateDirectories: true)
         let run = try environment.backup(["--all", "generaterestore"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("--- DATABASE: orcl ---"))

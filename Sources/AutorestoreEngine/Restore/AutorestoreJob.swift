@@ -177,7 +177,17 @@ public struct AutorestoreJob: Sendable {
             logger.debug("ACTION: Cleaning destination directory \(workDirectory)")
             try await abortLeftoverInstance()
             do {
-                try WorkDirectory.prepare(workDirectory, homeDirectories: homeDirectories)
+                let prepared = try WorkDirectory.prepare(workDirectory, homeDirectories: homeDirectories)
+                if prepared.adoptedWithoutManifest {
+                    logger.warning(
+                        "\(workDirectory) has no \(WorkDirectory.manifestFileName) yet (made by an earlier version): removed only the files autorestore writes (\(prepared.removed.joined(separator: ", ")))"
+                    )
+                }
+                if !prepared.kept.isEmpty {
+                    logger.info(
+                        "Leaving \(prepared.kept.count) entries in \(workDirectory) that autorestore did not create: \(prepared.kept.prefix(5).joined(separator: ", "))\(prepared.kept.count > 5 ? ", …" : "")"
+                    )
+                }
             } catch {
                 throw RestoreFailure(.unsafeDestination, error.description)
             }
@@ -245,6 +255,7 @@ public struct AutorestoreJob: Sendable {
 
         var initText = try render("autoinitora", values)
         if values["cdb"]?.uppercased() == "TRUE" { initText += "\n" + (try render("cdbinitora", values)) }
+        try claimWorkFiles(["init.ora"], mentionedIn: initText)
         do {
             try (initText + "\n").write(toFile: workDirectory + "/init.ora", atomically: true, encoding: .utf8)
         } catch {
@@ -253,7 +264,10 @@ public struct AutorestoreJob: Sendable {
         logger.debug("ACTION: Generated init file \(workDirectory)/init.ora\n\(initText)")
 
         // A SID of our own (R-33): recorded before startup, so clean-up and a later run abort only this one.
-        if pointInTime == nil { try? sid.write(toFile: instanceMarker, atomically: true, encoding: .utf8) }
+        if pointInTime == nil {
+            try claimWorkFiles([(instanceMarker as NSString).lastPathComponent])
+            try? sid.write(toFile: instanceMarker, atomically: true, encoding: .utf8)
+        }
         progress.instanceSID = sid
         let oracle = runner(sid: sid)
 
@@ -285,9 +299,10 @@ public struct AutorestoreJob: Sendable {
             }
             logger.debug("ACTION: switch and recover")
             let logSize = fileSize(logFile)
+            let body = switchScript.joined(separator: "\n") + "\n" + (try render("recoverdatafiles", values))
+            let script = try rmanScript(body, values)
             do {
-                let body = switchScript.joined(separator: "\n") + "\n" + (try render("recoverdatafiles", values))
-                try await oracle.rman(rmanScript(body, values), logFile: logFile)
+                try await oracle.rman(script, logFile: logFile)
             } catch {
                 let appended = tail(logFile, from: logSize)
                 if let line = Self.missingLogLine(in: appended) {
@@ -600,11 +615,24 @@ public struct AutorestoreJob: Sendable {
     }
 
     func removeLeftoverClone() async throws {
-        if case .commands(_, let unmount, let mountPoint) = mounting, BackupAreaCheck.isMountPoint(mountPoint) {
-            logger.warning("\(mountPoint) is still mounted (left by an earlier run); unmounting it")
-            try await runCommand(
-                CloneMounting.substitute(unmount, mountString: defaultMountString), step: "umount",
-                failure: .leftoverCleanup, what: "Unmounting the leftover failed")
+        if case .commands(_, let unmount, let mountPoint) = mounting {
+            // Only a mount of this database's clone is ours to unmount; anything else there is refused, untouched.
+            let leftover: MountInfoEntry?
+            do {
+                leftover = try MountPointGuard.inspect(
+                    mountPoint, key: "autorestoremountpoint", expectedSource: defaultMountString,
+                    mounts: MountInfo.current(), homeDirectories: homeDirectories)
+            } catch {
+                throw RestoreFailure(.unsafeDestination, error.description)
+            }
+            if let leftover {
+                logger.warning(
+                    "\(mountPoint) still has the clone \(leftover.source) mounted (left by an earlier run); unmounting it"
+                )
+                try await runCommand(
+                    CloneMounting.substitute(unmount, mountString: defaultMountString), step: "umount",
+                    failure: .leftoverCleanup, what: "Unmounting the leftover failed")
+            }
         }
         let existing: Clone
         do {
@@ -630,6 +658,31 @@ public struct AutorestoreJob: Sendable {
     }
 
     // MARK: Plumbing
+
+    /// Records in the work directory's manifest what this run is about to create there: `names`, and every entry a
+    /// script or `init.ora` names inside it (the restored controlfile, the snapshot controlfile, the BCT file), so the
+    /// next run removes exactly those (R-32). The run's log is not a work file (its directory may be the same). A
+    /// point-in-time copy works in a fresh directory inside the clone.
+    func claimWorkFiles(_ names: [String] = [], mentionedIn text: String = "") throws {
+        guard pointInTime == nil else { return }
+        var entries = names
+        let prefix = workDirectory + "/"
+        let isEntryEnd: (Character) -> Bool = { "/'\" \t\n;,)".contains($0) }
+        let logEntry =
+            logFile.hasPrefix(prefix) ? String(logFile.dropFirst(prefix.count).prefix { !isEntryEnd($0) }) : nil
+        var rest = text[...]
+        while let found = rest.range(of: prefix) {
+            let entry = String(rest[found.upperBound...].prefix { !isEntryEnd($0) })
+            if !entry.isEmpty, entry != logEntry, !entries.contains(entry) { entries.append(entry) }
+            rest = rest[found.upperBound...]
+        }
+        guard !entries.isEmpty else { return }
+        do {
+            try WorkDirectory.claim(entries, in: workDirectory)
+        } catch {
+            throw RestoreFailure(.unsafeDestination, error.description)
+        }
+    }
 
     /// The mount string of this job's clone name when the clone itself is not known (a leftover).
     var defaultMountString: String {
@@ -661,7 +714,10 @@ public struct AutorestoreJob: Sendable {
     }
 
     func rmanScript(_ body: String, _ values: [String: String]) throws -> String {
-        [try render("rmanheader", values), body, try render("rmanfooter", values)].joined(separator: "\n") + "\n"
+        let script =
+            [try render("rmanheader", values), body, try render("rmanfooter", values)].joined(separator: "\n") + "\n"
+        try claimWorkFiles(mentionedIn: script)
+        return script
     }
 
     func rman(_ oracle: OracleRunner, _ key: String, _ values: [String: String]) async throws {
@@ -675,6 +731,7 @@ public struct AutorestoreJob: Sendable {
         let script =
             try (["sqlplusheader"] + keys + ["sqlplusfooter"]).map { try render($0, values) }
             .joined(separator: "\n") + "\n"
+        try claimWorkFiles(mentionedIn: script)
         return try await oracle.sqlplus(script, silent: silent)
     }
 

@@ -55,6 +55,9 @@ public struct AutorestoreCommand: AsyncParsableCommand {
         if (createcatalog || listvalidationdates), !positional.isEmpty {
             throw ValidationError("\(createcatalog ? "--createcatalog" : "--listvalidationdates") takes no database")
         }
+        if let selector = positional.first {
+            try DatabaseArgument.validate(selector.hasPrefix("!") ? String(selector.dropFirst()) : selector)
+        }
     }
 
     public func run() async throws {
@@ -87,6 +90,10 @@ public struct AutorestoreCommand: AsyncParsableCommand {
                 executableDirectory: ProgramLocation.executableDirectory)
         } catch {
             throw ToolExit.usage(error.description)
+        }
+        // A broken file (e.g. a database section whose name is not a db_unique_name) stops every action.
+        if !configuration.parseProblems.isEmpty {
+            throw ToolExit.usage(ConfigError(configuration.parseProblems).description)
         }
         let selector = words.first { !$0.hasSuffix(".cfg") }
         let runner = AutorestoreRunner(configuration: configuration, environment: environment, parallel: parallel)

@@ -64,7 +64,8 @@ public struct BackupCommand: AsyncParsableCommand {
         if exclude != nil || parallel != 1 { throw ValidationError("--exclude and --parallel go with --all") }
         switch words.count {
         case 1 where Self.fileActions.contains(words[0].lowercased()): return
-        case 2 where Self.databaseActions.contains(words[1].lowercased()): return
+        case 2 where Self.databaseActions.contains(words[1].lowercased()):
+            try DatabaseArgument.validate(words[0])
         default: throw ValidationError("unknown action or wrong number of arguments: \(words.joined(separator: " "))")
         }
     }

@@ -51,6 +51,19 @@ struct BackupRun {
                 throw ToolExit.failure(error.description)
             }
         }
+        // Without requiremount nothing proves the area is the real one; a missing area would be created empty by
+        // the run's log and then backed up into and cleaned (delete obsolete, snapshot retention). Only `config`,
+        // which sets a database up, creates it. A dry run writes nothing, so it may show what would run.
+        if !settings.generic.requireMount, action != "config", !dryRun {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory)
+                || !isDirectory.boolValue
+            {
+                throw ToolExit.usage(
+                    "\(configuration.path): [generic] backupdest: the backup area \(destination) of \(database) does not exist (or is not a directory); refusing to run \(action), which would create it empty on the local disk and apply delete obsolete and retention to it. Mount the backup area, or set the database up with 'backup \(database) config'"
+                )
+            }
+        }
 
         let runLog = RunLog(screen: RunLog.standardOutput)
         let logger = runLog.logger(name: database)

@@ -57,6 +57,7 @@ public struct RestoreCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
+        try DatabaseArgument.validate(database)
         if let sid, !Self.isValidSID(sid) { throw ValidationError("--sid must be 1 to 8 letters or digits") }
         if let targetTime, Self.parse(targetTime, utc: utc) == nil {
             throw ValidationError("--target-time must be 'YYYY-MM-DD HH:MM:SS'")
@@ -153,6 +154,14 @@ public struct RestoreCommand: AsyncParsableCommand {
         var mountPath: String?
         if !local {
             let directory = try mountDir ?? ask("Directory where to mount clone: ") { Self.isWritableDirectory($0) }
+            // The clone is mounted over it: never a shared directory or one with something mounted already.
+            do {
+                _ = try MountPointGuard.inspect(
+                    directory, key: "--mount-dir", expectedSource: nil, mounts: MountInfo.current(),
+                    homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 })
+            } catch {
+                throw ToolExit.usage(error.description)
+            }
             guard Self.isWritableDirectory(directory) else {
                 throw ToolExit(1, "\(directory) is not an existing, writable directory")
             }

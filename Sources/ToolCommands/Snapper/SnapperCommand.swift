@@ -48,6 +48,7 @@ public struct SnapperCommand: AsyncParsableCommand {
             throw ValidationError("volume takes one action: create")
         }
         if dryRun, words[1].lowercased() != "clean" { throw ValidationError("--dry-run goes with clean") }
+        try DatabaseArgument.validate(words[0])
     }
 
     public func run() async throws {
