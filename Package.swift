@@ -128,6 +128,18 @@ let package = Package(
         .testTarget(
             name: "StorageONTAPTests",
             dependencies: ["StorageONTAP", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+        // Fuzzing of the parsers (not part of the product): the harness, its runner for Scripts/fuzz.sh, and the
+        // bounded smoke run of the test suite.
+        .target(
+            name: "FuzzHarness",
+            dependencies: [
+                "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "StorageZFSSA", "StorageONTAP",
+                "StorageBtrfs",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Fuzzing/FuzzHarness"),
+        .executableTarget(name: "oib-fuzz", dependencies: ["FuzzHarness"], path: "Fuzzing/oib-fuzz"),
+        .testTarget(name: "FuzzSmokeTests", dependencies: ["FuzzHarness"]),
     ],
     swiftLanguageModes: [.v6]
 )

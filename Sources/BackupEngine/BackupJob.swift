@@ -140,7 +140,12 @@ public struct BackupJob: Sendable {
         return try await oracle.sqlplus(script, silent: silent, secrets: secrets)
     }
 
-    var secrets: [String] { [osPassword].compactMap { $0 }.filter { !$0.isEmpty } }
+    /// Masked wherever scripts or output are shown: the OS password and a password in the catalog connect string.
+    var secrets: [String] {
+        [osPassword, settings.rman.catalog.flatMap(Redaction.connectStringPassword)].compactMap { $0 }.filter {
+            !$0.isEmpty
+        }
+    }
 
     func elapsed(since start: Date) -> String {
         PythonDuration.format(.milliseconds(Int64(now().timeIntervalSince(start) * 1000)))

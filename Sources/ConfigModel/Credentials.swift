@@ -82,7 +82,7 @@ extension BackupConfiguration {
                 problems.append(
                     ConfigProblem(
                         file: path, line: entry.line, section: section, key: key,
-                        message: error.detail))
+                        message: Self.contentFreeDetail(error)))
                 return nil
             }
         }
@@ -99,8 +99,14 @@ extension BackupConfiguration {
         do {
             return try INIParser.parse(text, file: path)
         } catch {
-            throw ConfigError(ConfigProblem(error))
+            throw ConfigError(ConfigProblem(file: path, line: error.line, message: Self.contentFreeDetail(error)))
         }
+    }
+
+    /// What is wrong in a credentials file, by kind only: the parser's details quote the file's text, which may
+    /// be a password, so messages name just the file and line.
+    static func contentFreeDetail(_ error: INIError) -> String {
+        "\(error.code) (the content of a credentials file is never shown)"
     }
 
     /// Refuses a file that group or others may read or write (mode must be 0600 or stricter).

@@ -1,14 +1,15 @@
 import Foundation
 
 /// Referenced and exclusive bytes of one level-0 qgroup.
-struct QgroupUsage: Sendable, Equatable {
+package struct QgroupUsage: Sendable, Equatable {
     var referenced: Int64
     var exclusive: Int64
 }
 
-enum BtrfsOutput {
+/// Package-visible for the fuzz harness (Fuzzing/FuzzHarness).
+package enum BtrfsOutput {
     /// `btrfs qgroup show --raw`: `0/<subvolume id>  <referenced>  <exclusive> …` → by subvolume id.
-    static func parseQgroups(_ text: String) -> [Int: QgroupUsage] {
+    package static func parseQgroups(_ text: String) -> [Int: QgroupUsage] {
         var usage: [Int: QgroupUsage] = [:]
         for line in text.split(separator: "\n") {
             let columns = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -74,7 +74,9 @@ public struct ONTAPDriver: StorageDriver {
         else {
             throw StorageError(
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "filer must be a host name or https://host[:port], not '\(filer)'")
+                message:
+                    "filer must be a host name or https://host[:port], not '\(SecretRedaction.maskingURLPassword(filer))'"
+            )
         }
         let root = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.volumeName = volumeName
@@ -88,7 +90,7 @@ public struct ONTAPDriver: StorageDriver {
         self.credential = credential
         self.http = ApplianceHTTPClient(
             vendor: Self.vendorName, baseURL: "\(root)/api", transport: transport, logger: logger, timeout: timeout,
-            retryPolicy: retryPolicy)
+            retryPolicy: retryPolicy, secrets: [credential.password])
     }
 
     /// Builds the driver from a database's `[netapp]` settings and credentials; does no I/O.
@@ -697,7 +699,8 @@ public struct ONTAPDriver: StorageDriver {
                 let code = record.code.map { " (code \($0.value))" } ?? ""
                 throw StorageError(
                     .jobFailed, vendor: vendor, operation: operation, status: 202,
-                    message: "\(what): job \(job.uuid) failed: \(record.message ?? "no message")\(code)")
+                    message:
+                        "\(what): job \(job.uuid) failed: \(response.redacted(record.message ?? "no message"))\(code)")
             default:
                 break
             }

@@ -136,7 +136,7 @@ enum ONTAPWire {
             if let code = envelope.error.code?.value { extras.append("code \(code)") }
             if let target = envelope.error.target { extras.append("target \(target)") }
             let message = envelope.error.message ?? "no message"
-            return extras.isEmpty ? message : "\(message) (\(extras.joined(separator: ", ")))"
+            return response.redacted(extras.isEmpty ? message : "\(message) (\(extras.joined(separator: ", ")))")
         }
         let text = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "no details" : String(text.prefix(300))

@@ -135,7 +135,13 @@ public actor SimulatorEngine {
         var response: SimResponse
         if let fault, fault.action == .status {
             let status = fault.status ?? 503
-            let message = fault.message ?? "simulated failure"
+            var message = fault.message ?? "simulated failure"
+            if fault.echoRequest {
+                let headers = request.headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                message +=
+                    "; request: \(request.method) \(request.target); headers: \(headers.joined(separator: ", "))"
+                    + "; body: \(String(decoding: request.body, as: UTF8.self))"
+            }
             switch options.vendor {
             case .zfssa:
                 response = zfssa.fault(status, status == 503 ? "ERR_BUSY" : "ERR_INTERNAL", message)

@@ -111,10 +111,14 @@ public struct FaultRule: Sendable, Codable, Hashable {
     public var seconds: Double?
     public var message: String?
     public var code: String?
+    /// With `status`: the error text also echoes the request (method, target, every header with its value, body),
+    /// as careless appliances and proxies do; for tests that secrets never reach messages.
+    public var echoRequest: Bool
 
     public init(
         _ action: Action, method: String? = nil, pathContains: String? = nil, skip: Int = 0, times: Int? = 1,
-        status: Int? = nil, seconds: Double? = nil, message: String? = nil, code: String? = nil
+        status: Int? = nil, seconds: Double? = nil, message: String? = nil, code: String? = nil,
+        echoRequest: Bool = false
     ) {
         self.action = action
         self.method = method?.uppercased()
@@ -125,10 +129,11 @@ public struct FaultRule: Sendable, Codable, Hashable {
         self.seconds = seconds
         self.message = message
         self.code = code
+        self.echoRequest = echoRequest
     }
 
     enum CodingKeys: String, CodingKey {
-        case action, method, pathContains, skip, times, status, seconds, message, code
+        case action, method, pathContains, skip, times, status, seconds, message, code, echoRequest
     }
 
     public init(from decoder: any Decoder) throws {
@@ -142,6 +147,7 @@ public struct FaultRule: Sendable, Codable, Hashable {
         seconds = try container.decodeIfPresent(Double.self, forKey: .seconds)
         message = try container.decodeIfPresent(String.self, forKey: .message)
         code = try container.decodeIfPresent(String.self, forKey: .code)
+        echoRequest = try container.decodeIfPresent(Bool.self, forKey: .echoRequest) ?? false
     }
 
     func matches(_ request: SimRequest) -> Bool {

@@ -176,7 +176,8 @@ struct ZFSSASimulation {
             else {
                 return fault(401, "ERR_UNAUTHORIZED", "invalid user name or password")
             }
-            let token = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            // Recognisable, so tests can prove a token never reaches a message.
+            let token = "simsession" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             sessions[token] = now.addingTimeInterval(options.sessionTimeout)
             return .json(
                 201, ["access": ["services": [["name": "storage", "version": "2.0"]]]],

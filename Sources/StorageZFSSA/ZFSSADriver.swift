@@ -41,7 +41,7 @@ public struct ZFSSADriver: StorageDriver {
         else {
             throw StorageError(
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "url must look like https://<appliance>:215, not '\(url)'")
+                message: "url must look like https://<appliance>:215, not '\(SecretRedaction.maskingURLPassword(url))'")
         }
         guard apiVersion == 1 || apiVersion == 2 else {
             throw StorageError(
@@ -57,7 +57,7 @@ public struct ZFSSADriver: StorageDriver {
         self.logger = logger
         let http = ApplianceHTTPClient(
             vendor: Self.vendorName, baseURL: "\(root)/api/storage/v\(apiVersion)", transport: transport,
-            logger: logger, timeout: timeout, retryPolicy: retryPolicy)
+            logger: logger, timeout: timeout, retryPolicy: retryPolicy, secrets: [credential.password])
         self.connection = ZFSSAConnection(
             http: http, accessURL: "\(root)/api/access/v1", credential: credential, authentication: authentication,
             sessions: ZFSSASessionStore())

@@ -135,7 +135,7 @@ enum ZFSSAWire {
     static func faultText(_ response: HTTPResponse) -> String {
         if let envelope = decode(FaultEnvelope.self, from: response.body) {
             let parts = [envelope.fault.message, envelope.fault.details].compactMap { $0 }.filter { !$0.isEmpty }
-            if !parts.isEmpty { return parts.joined(separator: ": ") }
+            if !parts.isEmpty { return response.redacted(parts.joined(separator: ": ")) }
         }
         let text = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "no details" : String(text.prefix(300))

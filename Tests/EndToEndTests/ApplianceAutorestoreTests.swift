@@ -24,8 +24,10 @@ struct ApplianceAutorestoreTests {
     enum Vendor { case zfssa, ontap }
 
     /// Starts storage-sim, configures the database on it and takes `cycles` backups with workload between them.
+    /// `tls: false` serves plain HTTP; `storageExtra` adds lines to the storage section.
     func backedUp(
-        _ vendor: Vendor, cycles: Int = 2, afterBackups: ((Setup) throws -> Void)? = nil
+        _ vendor: Vendor, cycles: Int = 2, tls: Bool = true, password: String = "secret", storageExtra: String = "",
+        afterBackups: ((Setup) throws -> Void)? = nil
     ) async throws -> Setup {
         let simulator: StorageSimulatorProcess
         let storageSection: String
@@ -37,7 +39,7 @@ struct ApplianceAutorestoreTests {
         case .zfssa:
             simulator = try StorageSimulatorProcess(
                 vendor: "zfssa", seed: #"{"shares": [{"name": "orcl"}]}"#, extra: ["--project", "pool1/demo-backup"],
-                fileBacked: true)
+                fileBacked: true, tls: tls, password: password)
             let root = try #require(simulator.dataRoot)
             backupRoot = root + "/export/demo-backup"
             snapshotsDirectory = root + "/.storage-sim/zfssa/pool1/demo-backup/orcl"
@@ -45,16 +47,15 @@ struct ApplianceAutorestoreTests {
             storageSection = """
                 snapperclass: ZFSSA
                 [zfssa]
-                url: https://127.0.0.1:\(simulator.port)
+                url: \(simulator.url)
                 pool: pool1
                 project: demo-backup
-                cacert: \(simulator.caFile)
                 """
-            credentials = ("zfscredentials.cfg", "[zfscredentials]\nzfsuser: admin\nzfspassword: secret\n")
+            credentials = ("zfscredentials.cfg", "[zfscredentials]\nzfsuser: admin\nzfspassword: \(password)\n")
         case .ontap:
             simulator = try StorageSimulatorProcess(
                 vendor: "ontap", seed: #"{"shares": [{"name": "backup_orcl", "junctionPath": "/backup/orcl"}]}"#,
-                extra: ["--svm", "svm1", "--aggregate", "aggr1"], fileBacked: true)
+                extra: ["--svm", "svm1", "--aggregate", "aggr1"], fileBacked: true, tls: tls, password: password)
             let root = try #require(simulator.dataRoot)
             backupRoot = root + "/backup"
             snapshotsDirectory = root + "/.storage-sim/ontap/snapshots/backup_orcl"
@@ -62,16 +63,17 @@ struct ApplianceAutorestoreTests {
             storageSection = """
                 snapperclass: Netapp
                 [netapp]
-                filer: https://127.0.0.1:\(simulator.port)
+                filer: \(simulator.url)
                 volumeprefix: backup_
-                cacert: \(simulator.caFile)
                 svm: svm1
                 """
-            credentials = ("netappcredentials.cfg", "[netappcredentials]\nuser: admin\npassword: secret\n")
+            credentials = ("netappcredentials.cfg", "[netappcredentials]\nuser: admin\npassword: \(password)\n")
         }
         let dataRoot = try #require(simulator.dataRoot)
+        let section = [storageSection, tls ? "cacert: \(simulator.caFile)" : "", storageExtra].filter { !$0.isEmpty }
         let environment = try OracleEnvironment(
-            driver: vendor == .zfssa ? "zfssa" : "netapp", backupRoot: backupRoot, extraConfig: storageSection)
+            driver: vendor == .zfssa ? "zfssa" : "netapp", backupRoot: backupRoot,
+            extraConfig: section.joined(separator: "\n"))
         _ = FileManager.default.createFile(
             atPath: environment.root + "/" + credentials.file, contents: Data(credentials.text.utf8),
             attributes: [.posixPermissions: 0o600])
@@ -108,7 +110,7 @@ struct ApplianceAutorestoreTests {
         try environment.isolateFromProduction()
         // autorestore runs unprivileged when the tests run as root: it needs the installation, the data (the
         // clone copies the snapshot's owner) and the CA certificate.
-        for path in [environment.root, dataRoot, simulator.caFile] {
+        for path in [environment.root, dataRoot, simulator.caFile] where FileManager.default.fileExists(atPath: path) {
             try BuiltProducts.grantUnprivilegedAccess(to: path)
         }
         return setup

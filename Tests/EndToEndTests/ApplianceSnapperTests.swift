@@ -5,16 +5,22 @@ import Testing
     import Glibc
 #endif
 
-/// A `storage-sim` process serving one vendor's API over HTTPS on 127.0.0.1 with a throw-away CA.
+/// A `storage-sim` process serving one vendor's API over HTTPS on 127.0.0.1 with a throw-away CA (or over plain
+/// HTTP when `tls` is false).
 final class StorageSimulatorProcess {
     let process = Process()
     let directory: String
     let port: Int
+    let tls: Bool
     /// The data root when started file-backed (`--data-root`), else `nil`.
     let dataRoot: String?
     var caFile: String { directory + "/ca.pem" }
 
-    init(vendor: String, seed: String, extra: [String] = [], fileBacked: Bool = false) throws {
+    init(
+        vendor: String, seed: String, extra: [String] = [], fileBacked: Bool = false, tls: Bool = true,
+        password: String = "secret"
+    ) throws {
+        self.tls = tls
         directory = NSTemporaryDirectory() + "oib-sim-\(UUID().uuidString.prefix(8))"
         dataRoot = fileBacked ? directory + "/nas" : nil
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -22,10 +28,10 @@ final class StorageSimulatorProcess {
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("storage-sim"))
         process.arguments =
             [
-                "--vendor", vendor, "--port", "0", "--generate-certs", directory, "--user", "admin", "--password",
-                "secret", "--seed", directory + "/seed.json", "--port-file", directory + "/port", "--parent-pid",
-                String(getpid()), "--idle-timeout", "300",
-            ] + (dataRoot.map { ["--data-root", $0] } ?? []) + extra
+                "--vendor", vendor, "--port", "0", "--user", "admin", "--password", password, "--seed",
+                directory + "/seed.json", "--port-file", directory + "/port", "--parent-pid", String(getpid()),
+                "--idle-timeout", "300",
+            ] + (tls ? ["--generate-certs", directory] : []) + (dataRoot.map { ["--data-root", $0] } ?? []) + extra
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
@@ -44,6 +50,17 @@ final class StorageSimulatorProcess {
             throw SimulatorFailure(arguments: process.arguments ?? [], output: "storage-sim wrote no port")
         }
         port = found
+    }
+
+    /// The simulator's base URL.
+    var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
+
+    /// Adds a fault rule (`POST /_sim/faults`; see Documentation/storage/zfssa.md).
+    func addFault(_ json: String) throws {
+        let result = try BuiltProducts.runCommand(
+            "/usr/bin/curl",
+            ["-sS", "-f", "-X", "POST", url + "/_sim/faults", "-d", json] + (tls ? ["--cacert", caFile] : []))
+        guard result.status == 0 else { throw SimulatorFailure(arguments: ["fault", json], output: result.stderr) }
     }
 
     deinit {

@@ -69,8 +69,17 @@ enum BuiltProducts {
         _ name: String, _ arguments: [String], environment: [String: String] = [:],
         currentDirectory: String? = nil, input: String? = nil
     ) throws -> Result {
+        try runCommand(
+            path(name), arguments, environment: environment, currentDirectory: currentDirectory, input: input)
+    }
+
+    /// Runs any program like ``run(_:_:environment:currentDirectory:input:)``.
+    static func runCommand(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        currentDirectory: String? = nil, input: String? = nil
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path(name))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         env.merge(environment) { _, new in new }

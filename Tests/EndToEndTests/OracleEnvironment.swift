@@ -92,6 +92,17 @@ final class OracleEnvironment {
         }
     }
 
+    /// Undoes ``isolateFromProduction()``, so that backups can run again.
+    func reconnectToProduction() throws {
+        let files = root + "/sim-state/files"
+        for database in contents(files) {
+            let oradata = files + "/" + database + "/oradata"
+            if FileManager.default.fileExists(atPath: oradata + ".unreachable") {
+                try FileManager.default.moveItem(atPath: oradata + ".unreachable", toPath: oradata)
+            }
+        }
+    }
+
     @discardableResult
     func sim(_ arguments: [String]) throws -> BuiltProducts.Result {
         let result = try tool("oracle-sim", arguments)

@@ -26,6 +26,9 @@ public struct OracleResultCatalog: ResultCatalog {
         self.workDirectory = workDirectory
     }
 
+    /// The connect string's password, if it has one (wallet logins have none), masked in output.
+    var secrets: [String] { [Redaction.connectStringPassword(connect)].compactMap { $0 } }
+
     func render(_ key: String, _ values: [String: String]) throws(CatalogError) -> String {
         do {
             return try templates.render(key, values)
@@ -39,7 +42,7 @@ public struct OracleResultCatalog: ResultCatalog {
         let script = try render(
             "createcatalog", ["autorestorecatalog": connect, "logfile": workDirectory + "/createcatalog.log"])
         do {
-            _ = try await runner.sqlplus(script, silent: false)
+            _ = try await runner.sqlplus(script, silent: false, secrets: secrets)
         } catch {
             throw CatalogError(.schema, backend: backendName, detail: error.description)
         }
@@ -78,7 +81,7 @@ public struct OracleResultCatalog: ResultCatalog {
         }
         let output: String
         do {
-            output = try await runner.sqlplus(try render("insertlog", values), silent: true)
+            output = try await runner.sqlplus(try render("insertlog", values), silent: true, secrets: secrets)
         } catch let error as CatalogError {
             throw error
         } catch {

@@ -203,13 +203,43 @@ extension BackupConfiguration {
         if driver == .ontap, required {
             netappOverrides = (try? loadCredentialOverrides(file: "netappcredentials.cfg", section: "netapp")) ?? [:]
         }
+        /// Where each value came from, for messages about it (nil: the credentials file's `[netapp]` section).
+        var sources: [String: ConfigValue] = [:]
         for key in keys.required + keys.optional {
             if let override = netappOverrides[key] {
                 values[key] = override
             } else if let found = reader.optionalString(key, section: section) {
                 values[key] = found.value
+                sources[key] = found
             } else if required, keys.required.contains(key) {
                 reader.problems.add(reader.missingMessage(key, section: section))
+            }
+        }
+        let allowPlainHTTP = reader.flag("allowplainhttp", section: section, default: false)
+        var plainHTTPKey: String?
+        if let key = driver.endpointKey, let endpoint = values[key] {
+            func problem(_ message: String) -> ConfigProblem {
+                sources[key].map { reader.problem($0, message) }
+                    ?? ConfigProblem(
+                        file: resolvePath("netappcredentials.cfg"), section: "netapp", key: key, message: message)
+            }
+            // The value itself is never repeated in these messages: it may carry a password.
+            if StorageSettings.hasPasswordInURL(endpoint) {
+                reader.problems.add(
+                    problem(
+                        "must not contain a password (user:password@); the appliance credentials belong in "
+                            + "\(Self.credentialsLayout(for: driver)?.file ?? "the credentials file") (value not shown)"
+                    ))
+            }
+            if StorageSettings.isPlainHTTP(endpoint) {
+                plainHTTPKey = key
+                if required, !allowPlainHTTP {
+                    reader.problems.add(
+                        problem(
+                            "plain http:// would send the appliance credentials unencrypted; use https://, or set "
+                                + "allowplainhttp: TRUE in [\(section)] to accept it (a WARNING is then logged every run)"
+                        ))
+                }
             }
         }
         if driver == .ontap, values["mounthost"] == nil, let filer = values["filer"] {
@@ -222,7 +252,9 @@ extension BackupConfiguration {
             caFile = cacert.contains("/") ? resolvePath(cacert) : resolvePath("certs".appendingPathComponent(cacert))
         }
         let insecure = reader.flag("insecure", section: section, default: false)
-        return StorageSettings(driver: driver, values: values, caFile: caFile, insecureTLS: insecure)
+        return StorageSettings(
+            driver: driver, values: values, caFile: caFile, insecureTLS: insecure, plainHTTPKey: plainHTTPKey,
+            allowPlainHTTP: allowPlainHTTP)
     }
 
     /// The host of a `filer` setting: `host`, `host:port` and `https://[user@]host[:port][/…]` give `host`.

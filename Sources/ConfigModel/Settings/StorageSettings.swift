@@ -25,6 +25,16 @@ public enum StorageDriverKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The setting holding the appliance's address (`nil` for the local drivers).
+    public var endpointKey: String? {
+        switch self {
+        case .zfssa, .huaweiDorado: "url"
+        case .ontap: "filer"
+        case .softnas: "serveraddress"
+        case .btrfs, .localfs: nil
+        }
+    }
+
     /// The configuration section holding this driver's shared settings.
     public var sectionName: String {
         switch self {
@@ -65,15 +75,35 @@ public struct StorageSettings: Sendable, Equatable {
     public var caFile: String?
     /// TLS verification is on unless `insecure: true` is set explicitly (a WARNING is logged every run).
     public var insecureTLS: Bool
+    /// The endpoint key (``StorageDriverKind/endpointKey``) when its value is a plain `http://` URL, which would
+    /// send the appliance credentials unencrypted.
+    public var plainHTTPKey: String?
+    /// `allowplainhttp: TRUE`: a plain `http://` endpoint is accepted (a WARNING is logged every run).
+    public var allowPlainHTTP: Bool
 
     public init(
         driver: StorageDriverKind?, values: [String: String] = [:], caFile: String? = nil,
-        insecureTLS: Bool = false
+        insecureTLS: Bool = false, plainHTTPKey: String? = nil, allowPlainHTTP: Bool = false
     ) {
         self.driver = driver
         self.values = values
         self.caFile = caFile
         self.insecureTLS = insecureTLS
+        self.plainHTTPKey = plainHTTPKey
+        self.allowPlainHTTP = allowPlainHTTP
+    }
+
+    /// True when `endpoint` is an `http://` URL (any case): credentials would travel in clear text.
+    public static func isPlainHTTP(_ endpoint: String) -> Bool {
+        endpoint.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("http://")
+    }
+
+    /// True when the authority of the URL `endpoint` carries a password (`scheme://user:password@host`).
+    public static func hasPasswordInURL(_ endpoint: String) -> Bool {
+        guard let scheme = endpoint.range(of: "://") else { return false }
+        let authority = endpoint[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return false }
+        return authority[..<at].contains(":")
     }
 
     /// The keys of each driver's section (reference §3.5 plus our additions), and which are required.

@@ -123,7 +123,7 @@ public struct OracleRunner: Sendable {
                 message: "sqlplus exited with code \(outcome.exitCode)")
         }
         logger.debug("SQL*Plus execution successful")
-        return outcome.output
+        return Redaction.mask(outcome.output, secrets: secrets)
     }
 
     /// `sqlldr <login> control=<file> log=<file> errors=0 silent=all`; temporary files are removed on success.
@@ -139,17 +139,19 @@ public struct OracleRunner: Sendable {
                 code: .notStarted, tool: "sqlldr", termination: nil, outputTail: "",
                 message: "cannot write SQL*Loader control file \(controlFile): \(error)")
         }
+        let secrets = [Redaction.connectStringPassword(login)].compactMap { $0 }
         let outcome = try await execute(
             tool: "sqlldr", executable: home.sqlldr,
             arguments: [login, "control=\(controlFile)", "log=\(logFile)", "errors=0", "silent=all"], input: nil,
-            timeoutStep: "sqlldr", secrets: [])
-        appendToLog?(outcome.output)
+            timeoutStep: "sqlldr", secrets: secrets)
+        appendToLog?(Redaction.mask(outcome.output, secrets: secrets))
         guard outcome.succeeded else {
             logger.error("SQLLDR exited with code \(outcome.exitCode)")
             let details = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? outcome.output
             throw OracleToolError(
                 code: .failed, tool: "sqlldr", termination: outcome.termination,
-                outputTail: details.split(separator: "\n").suffix(20).joined(separator: "\n"),
+                outputTail: Redaction.mask(
+                    details.split(separator: "\n").suffix(20).joined(separator: "\n"), secrets: secrets),
                 message: "SQLLDR exited with code \(outcome.exitCode)")
         }
         try? FileManager.default.removeItem(atPath: controlFile)

@@ -55,10 +55,13 @@ public struct ApplianceHTTPClient: Sendable {
     /// Deadline per attempt.
     public let timeout: Duration
     public let retryPolicy: HTTPRetryPolicy
+    /// Texts masked in every response's message text besides the request's own secret headers (e.g. the
+    /// password, which session-authenticated requests do not carry).
+    public let secrets: [String]
 
     public init(
         vendor: String, baseURL: String, transport: any HTTPTransport, logger: Logger,
-        timeout: Duration = .seconds(300), retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy()
+        timeout: Duration = .seconds(300), retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(), secrets: [String] = []
     ) {
         self.vendor = vendor
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -66,6 +69,7 @@ public struct ApplianceHTTPClient: Sendable {
         self.logger = logger
         self.timeout = timeout
         self.retryPolicy = retryPolicy
+        self.secrets = secrets
     }
 
     /// Percent-encodes one path component (everything but unreserved characters), like Python's `quote_plus`
@@ -91,7 +95,16 @@ public struct ApplianceHTTPClient: Sendable {
         _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, headers: [HTTPHeader] = [],
         operation: String, retry: RequestRetryMode
     ) async throws(StorageError) -> HTTPResponse {
-        let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : "\(baseURL)/\(path)"
+        let absolute = path.hasPrefix("http://") || path.hasPrefix("https://")
+        // An absolute URL comes from an answer (a paging or job link): credentials go to the appliance only.
+        if absolute, Self.origin(of: path) != Self.origin(of: baseURL) {
+            throw StorageError(
+                .unexpectedResponse, vendor: vendor, operation: operation,
+                message:
+                    "refusing to send \(method.rawValue) to \(SecretRedaction.maskingURLPassword(path)): the appliance's answer points to another host than \(Self.origin(of: baseURL) ?? baseURL)"
+            )
+        }
+        let url = absolute ? path : "\(baseURL)/\(path)"
         let shownPath = Self.relativePath(url, base: baseURL)
         let attempts = retry == .once ? 1 : retryPolicy.maxAttempts
         var requestHeaders = headers
@@ -102,15 +115,20 @@ public struct ApplianceHTTPClient: Sendable {
             requestHeaders.append(HTTPHeader("Accept", "application/json"))
         }
         let request = HTTPRequest(method: method, url: url, headers: requestHeaders, body: body, timeout: timeout)
+        let secrets =
+            self.secrets + headers.filter(\.isSecret).flatMap { SecretRedaction.secrets(inHeaderValue: $0.value) }
         var attempt = 1
         while true {
             logger.debug("Sending \(method.rawValue) to \(shownPath)")
             if let body, logger.logLevel <= .trace {
-                logger.trace("Request body: \(String(decoding: body, as: UTF8.self))")
+                logger.trace(
+                    "Request body: \(SecretRedaction.redact(String(decoding: body, as: UTF8.self), secrets: secrets))")
             }
             let outcome: Result<HTTPResponse, HTTPTransportError>
             do {
-                outcome = .success(try await transport.send(request))
+                var response = try await transport.send(request)
+                response.secrets = secrets
+                outcome = .success(response)
             } catch {
                 outcome = .failure(error)
             }
@@ -121,7 +139,7 @@ public struct ApplianceHTTPClient: Sendable {
                     logger.info(
                         "\(method.rawValue) to \(shownPath) returned 404 on attempt \(attempt): already gone after an earlier attempt"
                     )
-                    return HTTPResponse(status: 204, headers: response.headers, body: [])
+                    return HTTPResponse(status: 204, headers: response.headers, body: [], secrets: secrets)
                 }
                 if retryPolicy.retryableStatuses.contains(response.status), attempt < attempts {
                     let pause = retryPolicy.backoff(beforeAttempt: attempt + 1)
@@ -147,11 +165,12 @@ public struct ApplianceHTTPClient: Sendable {
                     attempt += 1
                     continue
                 }
-                logger.error("\(method.rawValue) to \(shownPath) failed: \(failure)")
+                let reason = SecretRedaction.redact(failure.message, secrets: secrets)
+                logger.error("\(method.rawValue) to \(shownPath) failed: \(failure.kind.rawValue): \(reason)")
                 let tried = attempt > 1 ? " after \(attempt) attempts" : ""
                 throw StorageError(
                     failure.kind == .timeout ? .timeout : .transport, vendor: vendor, operation: operation,
-                    message: "\(method.rawValue) \(shownPath)\(tried): \(failure.message)")
+                    message: "\(method.rawValue) \(shownPath)\(tried): \(reason)")
             }
         }
     }
@@ -163,6 +182,15 @@ public struct ApplianceHTTPClient: Sendable {
             throw StorageError(
                 .timeout, vendor: vendor, operation: operation, message: "cancelled while waiting to retry")
         }
+    }
+
+    /// `scheme://host:port` of `url` (lower case, default port filled in), or nil when it has no host.
+    static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host?.lowercased(), !host.isEmpty
+        else { return nil }
+        let port = components.port ?? (scheme == "https" ? 443 : scheme == "http" ? 80 : 0)
+        return "\(scheme)://\(host):\(port)"
     }
 
     /// `url` relative to `base` (for log lines), or the path part of a foreign URL.

@@ -48,11 +48,15 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [HTTPHeader]
     public var body: [UInt8]
+    /// Secrets of the request this answers (password, authorization, token), masked in ``text`` and
+    /// ``redacted(_:)``: an appliance may echo them in an error body.
+    public var secrets: [String]
 
-    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], secrets: [String] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.secrets = secrets
     }
 
     /// The first value of header `name` (case-insensitive).
@@ -60,8 +64,11 @@ public struct HTTPResponse: Sendable {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
-    /// The body as UTF-8 text (lossy), for messages.
-    public var text: String { String(decoding: body, as: UTF8.self) }
+    /// The body as UTF-8 text (lossy), for messages; the request's secrets are masked.
+    public var text: String { redacted(String(decoding: body, as: UTF8.self)) }
+
+    /// `text` (built from this response, e.g. a decoded error message) with the request's secrets masked.
+    public func redacted(_ text: String) -> String { SecretRedaction.redact(text, secrets: secrets) }
 }
 
 /// Why a request got no HTTP response at all.

@@ -1,4 +1,6 @@
 import ConfigModel
+import OracleTools
+import StorageKit
 
 /// Renders the effective settings of one database for `backup <db> showconfig` (secrets masked).
 enum ConfigReport {
@@ -43,11 +45,25 @@ enum ConfigReport {
                 ("maxlockwait", text(generic.maxLockWaitMinutes)), ("requiremount", text(generic.requireMount)),
                 ("templatedir", generic.templateDirectory),
             ] + generic.timeouts.sorted { $0.key < $1.key }.map { ("timeout\($0.key)", "\($0.value)") })
-        section("rman", [("catalog", settings.rman.catalog), ("sectionsize", settings.rman.sectionSize)])
+        section(
+            "rman",
+            [
+                ("catalog", settings.rman.catalog.map(Redaction.maskingConnectString)),
+                ("sectionsize", settings.rman.sectionSize),
+            ])
         var storage: [(String, String?)] = [("driver", settings.storage.driver?.rawValue)]
-        storage += settings.storage.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        storage += settings.storage.values.sorted { $0.key < $1.key }.map {
+            ($0.key, SecretRedaction.maskingURLPassword($0.value))
+        }
         if let caFile = settings.storage.caFile { storage.append(("ca file", caFile)) }
         storage.append(("tls verification", settings.storage.insecureTLS ? "OFF (insecure: TRUE)" : "on"))
+        if let key = settings.storage.plainHTTPKey {
+            storage.append(
+                (
+                    "plain http",
+                    settings.storage.allowPlainHTTP ? "ALLOWED for \(key) (allowplainhttp: TRUE)" : "REFUSED"
+                ))
+        }
         if let credentials { storage.append(("credentials", credentials.description)) }
         section("storage", storage)
         let autorestore = settings.autorestore
@@ -59,11 +75,11 @@ enum ConfigReport {
                 ("autorestoresnapage", text(autorestore.snapshotAgeHours)),
                 ("autorestorelogdir", autorestore.logDirectory),
                 ("autorestoremaxtoleranceminutes", text(autorestore.maxToleranceMinutes)),
-                ("autorestorecatalog", autorestore.catalogConnect),
+                ("autorestorecatalog", autorestore.catalogConnect.map(Redaction.maskingConnectString)),
                 ("autorestorevalidatechance", text(autorestore.validateChance)),
                 ("autorestoremodulus", text(autorestore.validationModulus)), ("pga_size", autorestore.pgaSize),
                 ("sga_size", autorestore.sgaSize), ("autorestorecatalogtype", autorestore.catalogType),
-                ("catalog location", autorestore.catalogLocation),
+                ("catalog location", autorestore.catalogLocation.map(SecretRedaction.maskingURLPassword)),
             ])
         return lines.joined(separator: "\n")
     }

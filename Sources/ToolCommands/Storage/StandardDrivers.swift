@@ -28,6 +28,16 @@ public enum StandardDrivers {
             throw ToolExit.usage(
                 "\(configuration.path): [generic] snappermodule: no storage driver configured for \(settings.name)")
         }
+        if let key = settings.storage.plainHTTPKey {
+            guard settings.storage.allowPlainHTTP else {
+                throw ToolExit.usage(
+                    "\(configuration.path): [\(kind.sectionName)] \(key): plain http:// would send the appliance "
+                        + "credentials unencrypted; use https://, or set allowplainhttp: TRUE")
+            }
+            logger.warning(
+                "[\(kind.sectionName)] \(key) is plain http:// (allowplainhttp: TRUE): the appliance credentials and all data travel unencrypted"
+            )
+        }
         var values = settings.storage.values
         if let root = settings.generic.backupRoot {
             // The local drivers keep the live area at <root>/<db>.
