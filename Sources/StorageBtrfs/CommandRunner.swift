@@ -12,6 +12,9 @@ struct CommandResult: Sendable, Equatable {
     var standardOutput: String
     var standardError: String
     var timedOut: Bool
+    /// From the start of the command to its exit, measured on the thread that watches it (not including any
+    /// delay before the caller is resumed).
+    var duration: Duration = .zero
 }
 
 /// Runs one external command with a deadline; on timeout it sends SIGTERM to the command's process group, then
@@ -42,7 +45,7 @@ enum CommandRunner {
         process.standardInput = FileHandle.nullDevice
         try process.run()
 
-        let state = RunState(process: process)
+        let state = RunState(process: process, started: ContinuousClock.now)
         return await withCheckedContinuation { continuation in
             state.onFinish { continuation.resume(returning: $0) }
             Thread.detachNewThread { state.collect(output.fileHandleForReading, isError: false) }
@@ -63,8 +66,13 @@ private final class RunState: @unchecked Sendable {
     private var timedOut = false
     private var delivered = false
     private var completion: ((CommandResult) -> Void)?
+    private let started: ContinuousClock.Instant
+    private var ended: ContinuousClock.Instant?
 
-    init(process: Process) { self.process = process }
+    init(process: Process, started: ContinuousClock.Instant) {
+        self.process = process
+        self.started = started
+    }
 
     func onFinish(_ completion: @escaping (CommandResult) -> Void) {
         lock.withLock { self.completion = completion }
@@ -105,6 +113,7 @@ private final class RunState: @unchecked Sendable {
         process.waitUntilExit()
         let killed = lock.withLock {
             exited = true
+            ended = ContinuousClock.now
             return timedOut
         }
         if killed {
@@ -123,7 +132,8 @@ private final class RunState: @unchecked Sendable {
             delivered = true
             let result = CommandResult(
                 exitStatus: process.terminationStatus, standardOutput: String(decoding: output, as: UTF8.self),
-                standardError: String(decoding: errors, as: UTF8.self), timedOut: timedOut)
+                standardError: String(decoding: errors, as: UTF8.self), timedOut: timedOut,
+                duration: (ended ?? started) - started)
             return (result, completion)
         }
         if let (result, completion) = ready { completion(result) }

@@ -164,6 +164,9 @@ public actor SimulatorEngine {
             case .ontap: response = ontap.error(status, fault.message ?? "reply lost (simulated)", fault.code ?? "1")
             }
         }
+        if let fault, fault.action == .malformedBody {
+            response.body = Array(response.body.prefix(response.body.count / 2)) + Array("<html><body>".utf8)
+        }
         let authenticated =
             request.header("Authorization") != nil || request.header("X-Auth-Session") != nil
             || request.header("X-Auth-User") != nil

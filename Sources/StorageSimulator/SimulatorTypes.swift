@@ -96,6 +96,9 @@ public struct FaultRule: Sendable, Codable, Hashable {
         case slowJob
         /// Handle the request normally (the change happens), then answer `status` instead (a lost reply).
         case lostReply
+        /// Handle the request normally, then answer with a malformed body: the first half of the JSON followed by
+        /// an HTML fragment, as a proxy in between or a broken appliance might send (same status).
+        case malformedBody
     }
 
     public var action: Action

@@ -98,6 +98,22 @@ struct INIDialectTests {
         #expect(error?.code == .interpolationDepth)
     }
 
+    @Test func exponentialReferenceFanOutIsAnErrorNotAHang() throws {
+        // Each level refers to the one below ten times: ten levels would expand to 10^9 references (and, with a
+        // non-empty leaf, gigabytes). Python 2 would exhaust the machine; we stop at a budget and name the key.
+        var text = "[s]\nk0: \n"
+        for level in 1...9 {
+            text += "k\(level): " + String(repeating: "%(k\(level - 1))s", count: 10) + "\n"
+        }
+        let document = try parse(text)
+        let error = #expect(throws: INIError.self) { try document.value(section: "s", key: "k9") }
+        #expect(error?.code == .interpolationTooLarge)
+        #expect(error?.key == "k9")
+        #expect(error?.line == 11)
+        // A long but reasonable chain still works.
+        #expect(try document.value(section: "s", key: "k2") == "")
+    }
+
     @Test func defaultsAppearInEverySection() throws {
         let document = try parse("[DEFAULT]\nx: 1\n[a]\n[b]\nx: 2\n")
         #expect(try document.value(section: "a", key: "x") == "1")

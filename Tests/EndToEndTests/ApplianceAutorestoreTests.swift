@@ -27,7 +27,7 @@ struct ApplianceAutorestoreTests {
     /// `tls: false` serves plain HTTP; `storageExtra` adds lines to the storage section.
     func backedUp(
         _ vendor: Vendor, cycles: Int = 2, tls: Bool = true, password: String = "secret", storageExtra: String = "",
-        afterBackups: ((Setup) throws -> Void)? = nil
+        afterBackups: ((Setup) async throws -> Void)? = nil
     ) async throws -> Setup {
         let simulator: StorageSimulatorProcess
         let storageSection: String
@@ -89,14 +89,14 @@ struct ApplianceAutorestoreTests {
                 """)
         try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
 
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
-        let configured = try environment.backup(["orcl", "config"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        let configured = try await environment.backup(["orcl", "config"])
         #expect(configured.status == 0, "\(configured.stdout)\(configured.stderr)")
         for _ in 0..<cycles {
-            try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
             try await Task.sleep(for: .milliseconds(1100))
-            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            let run = try await environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         }
         let setup = Setup(
@@ -106,20 +106,20 @@ struct ApplianceAutorestoreTests {
         // The backup area's files are in the newest snapshot.
         let newest = try #require(setup.snapshots.last)
         #expect(environment.contents(snapshotsDirectory + "/" + newest).contains("autorestore.cfg"))
-        try afterBackups?(setup)
+        try await afterBackups?(setup)
         try environment.isolateFromProduction()
         // autorestore runs unprivileged when the tests run as root: it needs the installation, the data (the
         // clone copies the snapshot's owner) and the CA certificate.
         for path in [environment.root, dataRoot, simulator.caFile] where FileManager.default.fileExists(atPath: path) {
-            try BuiltProducts.grantUnprivilegedAccess(to: path)
+            try await BuiltProducts.grantUnprivilegedAccess(to: path)
         }
         return setup
     }
 
-    func autorestore(_ setup: Setup) throws -> BuiltProducts.Result {
+    func autorestore(_ setup: Setup) async throws -> BuiltProducts.Result {
         var environment = setup.environment.environment
         environment["AUTORESTORE_SAFE_SANDBOX"] = "TRUE"
-        return try BuiltProducts.runUnprivileged(
+        return try await BuiltProducts.runUnprivileged(
             "autorestore", ["--config", setup.environment.configPath, "orcl"], environment: environment)
     }
 
@@ -130,9 +130,9 @@ struct ApplianceAutorestoreTests {
     }
 
     /// The clone is gone from the simulator and the mount point is the empty directory it was.
-    func expectCleanedUp(_ setup: Setup) throws {
+    func expectCleanedUp(_ setup: Setup) async throws {
         #expect(!FileManager.default.fileExists(atPath: setup.cloneDirectory), "the clone's directory is left")
-        let clones = try BuiltProducts.run(
+        let clones = try await BuiltProducts.run(
             "snapper", ["--config", setup.environment.configPath, "orcl", "listclones"])
         #expect(clones.status == 0, "\(clones.stderr)")
         #expect(!clones.stdout.contains("autorestore"), "\(clones.stdout)")
@@ -144,7 +144,7 @@ struct ApplianceAutorestoreTests {
 
     func cleanRestore(_ vendor: Vendor) async throws {
         let setup = try await backedUp(vendor)
-        let run = try autorestore(setup)
+        let run = try await autorestore(setup)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Restore successful, elapsed time: "))
         #expect(run.stdout.contains("Exitstatus is 0"))
@@ -157,7 +157,7 @@ struct ApplianceAutorestoreTests {
         let difference = try #require(row.timeDifferenceSeconds)
         #expect(abs(difference) <= 5 * 60, "time difference \(difference) s is beyond the 5 minute tolerance")
         #expect(row.phaseSeconds["recover"] != nil)
-        try expectCleanedUp(setup)
+        try await expectCleanedUp(setup)
     }
 
     @Test func zfssaCleanAutorestorePassesAndIsRecorded() async throws {
@@ -174,7 +174,7 @@ struct ApplianceAutorestoreTests {
             let newest = try #require(setup.environment.contents(logs).last)
             try FileManager.default.removeItem(atPath: logs + "/" + newest)
         }
-        let run = try autorestore(setup)
+        let run = try await autorestore(setup)
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Restore failed (missing-archivelog)"), "\(run.stdout)")
         let row = try #require(try await results(setup).first)
@@ -182,27 +182,27 @@ struct ApplianceAutorestoreTests {
         #expect(row.failureReason == "missing-archivelog")
         #expect(row.failureDetail?.contains("RMAN-06054") == true)
         #expect(row.snapshotID == setup.snapshots.last)
-        try expectCleanedUp(setup)
+        try await expectCleanedUp(setup)
     }
 
     @Test func ontapLeftoverCloneAndMountFromAKilledRunAreCleaned() async throws {
         let setup = try await backedUp(.ontap) { setup in
             // What a killed run leaves: the clone on the appliance, mounted at the mount point.
-            let clone = try BuiltProducts.run(
+            let clone = try await BuiltProducts.run(
                 "snapper", ["--config", setup.environment.configPath, "orcl", "autoclone"])
             #expect(clone.status == 0, "\(clone.stdout)\(clone.stderr)")
-            let mounted = try BuiltProducts.run(
+            let mounted = try await BuiltProducts.run(
                 "storage-sim", ["mount", "--data-root", setup.dataRoot, "127.0.0.1:/autorestore", setup.mountPoint])
             #expect(mounted.status == 0, "\(mounted.stdout)\(mounted.stderr)")
             #expect(FileManager.default.fileExists(atPath: setup.mountPoint + "/autorestore.cfg"))
         }
-        let run = try autorestore(setup)
+        let run = try await autorestore(setup)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("was left by an earlier run; dropping it"), "\(run.stdout)")
         let row = try #require(try await results(setup).first)
         #expect(row.success)
         #expect(row.snapshotID == setup.snapshots.last)
-        try expectCleanedUp(setup)
+        try await expectCleanedUp(setup)
     }
 
     @Test func zfssaUnattendedPointInTimeRestoreMountsWithTheConfiguredCommand() async throws {
@@ -210,7 +210,7 @@ struct ApplianceAutorestoreTests {
         let environment = setup.environment
         let mountDirectory = environment.root + "/pitmount"
         try FileManager.default.createDirectory(atPath: mountDirectory, withIntermediateDirectories: true)
-        try BuiltProducts.grantUnprivilegedAccess(to: mountDirectory)
+        try await BuiltProducts.grantUnprivilegedAccess(to: mountDirectory)
         let newest = setup.snapshotsDirectory + "/" + setup.snapshots.last!
         let restore = RestoreCommandTests()
 
@@ -219,16 +219,16 @@ struct ApplianceAutorestoreTests {
         let withoutMount = configured.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("mountcommand:") && !$0.hasPrefix("umountcommand:") }.joined(separator: "\n")
         try withoutMount.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
-        let refused = try restore.restore(
+        let refused = try await restore.restore(
             environment,
             ["orcl", "--target-time", "2016-11-08 21:00:00", "--sid", "pit1", "--mount-dir", mountDirectory, "--yes"])
         #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("needs mountcommand"), "\(refused.stderr)")
-        let clones = try BuiltProducts.run("snapper", ["--config", environment.configPath, "orcl", "listclones"])
+        let clones = try await BuiltProducts.run("snapper", ["--config", environment.configPath, "orcl", "listclones"])
         #expect(!clones.stdout.contains("restore_orcl_"), "\(clones.stdout)")
 
         try configured.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
-        let run = try restore.expectPointInTimeCopy(
+        let run = try await restore.expectPointInTimeCopy(
             environment, snapshot: newest, extraArguments: ["--mount-dir", mountDirectory])
         // The copy keeps its mount; the printed clean-up unmounts it with umountcommand.
         #expect(FileManager.default.fileExists(atPath: mountDirectory + "/autorestore.cfg"))
@@ -237,13 +237,13 @@ struct ApplianceAutorestoreTests {
         let unmount = unmountLine.dropFirst("2. Unmount the clone: ".count).split(separator: " ").map(String.init)
         #expect(
             unmount == [BuiltProducts.path("storage-sim"), "umount", "--data-root", setup.dataRoot, mountDirectory])
-        let unmounted = try BuiltProducts.runUnprivileged("storage-sim", Array(unmount.dropFirst()))
+        let unmounted = try await BuiltProducts.runUnprivileged("storage-sim", Array(unmount.dropFirst()))
         #expect(unmounted.status == 0, "\(unmounted.stderr)")
         #expect(environment.contents(mountDirectory).isEmpty)
         let clone = try #require(
             run.stdout.split(separator: "\n").first { $0.contains("dropclone restore_orcl_") }?.split(separator: " ")
                 .last.map(String.init))
-        let dropped = try BuiltProducts.run(
+        let dropped = try await BuiltProducts.run(
             "snapper", ["--config", environment.configPath, "orcl", "dropclone", clone])
         #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
     }

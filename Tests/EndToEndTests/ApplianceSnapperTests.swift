@@ -56,8 +56,8 @@ final class StorageSimulatorProcess {
     var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
 
     /// Adds a fault rule (`POST /_sim/faults`; see Documentation/storage/zfssa.md).
-    func addFault(_ json: String) throws {
-        let result = try BuiltProducts.runCommand(
+    func addFault(_ json: String) async throws {
+        let result = try await BuiltProducts.runCommand(
             "/usr/bin/curl",
             ["-sS", "-f", "-X", "POST", url + "/_sim/faults", "-d", json] + (tls ? ["--cacert", caFile] : []))
         guard result.status == 0 else { throw SimulatorFailure(arguments: ["fault", json], output: result.stderr) }
@@ -104,12 +104,12 @@ struct ApplianceSnapperTests {
     }
 
     func exercise(config: String, snapshotPrefix: String) async throws {
-        func snapper(_ arguments: [String]) throws -> BuiltProducts.Result {
-            try BuiltProducts.run("snapper", ["--config", config] + arguments)
+        func snapper(_ arguments: [String]) async throws -> BuiltProducts.Result {
+            try await BuiltProducts.run("snapper", ["--config", config] + arguments)
         }
         var names: [String] = []
         for _ in 0..<2 {
-            let created = try snapper(["orcl", "create"])
+            let created = try await snapper(["orcl", "create"])
             #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
             #expect(created.stdout.hasPrefix("Snapshot created: \(snapshotPrefix)"))
             names.append(
@@ -117,37 +117,37 @@ struct ApplianceSnapperTests {
                     in: .whitespacesAndNewlines))
             try await Task.sleep(for: .milliseconds(1100))
         }
-        let list = try snapper(["orcl", "list"])
+        let list = try await snapper(["orcl", "list"])
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.split(separator: "\n").count == 2, "\(list.stdout)")
         #expect(list.stdout.contains(" UTC] total="))
-        #expect(try snapper(["--json", "orcl", "list"]).stdout.hasPrefix("["))
-        let age = try snapper(["orcl", "checkage"])
+        #expect(try await snapper(["--json", "orcl", "list"]).stdout.hasPrefix("["))
+        let age = try await snapper(["orcl", "checkage"])
         #expect(age.status == 0, "\(age.stdout)\(age.stderr)")
 
-        let clone = try snapper(["orcl", "clone", names[0]])
+        let clone = try await snapper(["orcl", "clone", names[0]])
         #expect(clone.status == 0, "\(clone.stdout)\(clone.stderr)")
         #expect(clone.stdout.contains("Clone created."))
         #expect(
             clone.stdout.contains("mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 "))
         let cloneName = String(clone.stdout.split(separator: "\n")[1].dropFirst("Clone name: ".count))
-        #expect(try snapper(["orcl", "listclones"]).stdout.contains(cloneName))
-        let held = try snapper(["orcl", "dropsnap", names[0]])
+        #expect(try await snapper(["orcl", "listclones"]).stdout.contains(cloneName))
+        let held = try await snapper(["orcl", "dropsnap", names[0]])
         #expect(held.status == 1, "a snapshot with a clone must not be dropped: \(held.stdout)")
-        let foreign = try snapper(["orcl", "dropclone", "plain-filesystem"])
+        let foreign = try await snapper(["orcl", "dropclone", "plain-filesystem"])
         #expect(foreign.status == 1, "a filesystem that is not our clone must never be dropped")
-        #expect(try snapper(["orcl", "dropclone", cloneName]).status == 0)
+        #expect(try await snapper(["orcl", "dropclone", cloneName]).status == 0)
 
-        #expect(try snapper(["orcl", "autoclone"]).status == 0)
-        #expect(try snapper(["orcl", "listclones"]).stdout.contains("autorestore"))
-        #expect(try snapper(["orcl", "dropautoclone"]).status == 0)
+        #expect(try await snapper(["orcl", "autoclone"]).status == 0)
+        #expect(try await snapper(["orcl", "listclones"]).stdout.contains("autorestore"))
+        #expect(try await snapper(["orcl", "dropautoclone"]).status == 0)
 
-        let plan = try snapper(["orcl", "clean", "--dry-run"])
+        let plan = try await snapper(["orcl", "clean", "--dry-run"])
         #expect(plan.status == 0, "\(plan.stderr)")
-        let clean = try snapper(["orcl", "clean"])
+        let clean = try await snapper(["orcl", "clean"])
         #expect(clean.status == 0, "\(clean.stderr)")
-        #expect(try snapper(["orcl", "dropsnap", names[1]]).status == 0)
-        #expect(try snapper(["orcl", "list"]).stdout.split(separator: "\n").count == 1)
+        #expect(try await snapper(["orcl", "dropsnap", names[1]]).status == 0)
+        #expect(try await snapper(["orcl", "list"]).stdout.split(separator: "\n").count == 1)
     }
 
     @Test func zfssa() async throws {
@@ -172,7 +172,7 @@ struct ApplianceSnapperTests {
         let text = try String(contentsOfFile: config, encoding: .utf8)
             .replacingOccurrences(of: "cacert: \(simulator.caFile)\n", with: "")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let untrusted = try BuiltProducts.run("snapper", ["--config", config, "orcl", "list"])
+        let untrusted = try await BuiltProducts.run("snapper", ["--config", config, "orcl", "list"])
         #expect(untrusted.status == 1)
     }
 

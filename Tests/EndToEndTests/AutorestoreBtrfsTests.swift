@@ -19,18 +19,18 @@ struct AutorestoreBtrfsTests {
         try FileManager.default.createDirectory(atPath: backupRoot, withIntermediateDirectories: true)
         let environment = try OracleEnvironment(driver: "btrfs", backupRoot: backupRoot)
         environment.unprivileged = true
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
-        try BuiltProducts.grantUnprivilegedAccess(to: backupRoot)
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
-        let volume = try environment.snapper(["orcl", "volume", "create"])
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: backupRoot)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        let volume = try await environment.snapper(["orcl", "volume", "create"])
         #expect(volume.status == 0, "\(volume.stdout)\(volume.stderr)")
-        let config = try environment.backup(["orcl", "config"])
+        let config = try await environment.backup(["orcl", "config"])
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
         for _ in 0..<cycles {
-            try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
             try await Task.sleep(for: .milliseconds(1100))
-            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            let run = try await environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         }
         try environment.isolateFromProduction()
@@ -46,11 +46,11 @@ struct AutorestoreBtrfsTests {
         defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
         let snapshots = snapshots(environment)
         #expect(snapshots.count == 3, "\(snapshots)")
-        let list = try environment.snapper(["orcl", "list"])
+        let list = try await environment.snapper(["orcl", "list"])
         #expect(list.status == 0, "\(list.stderr)")
         for name in snapshots { #expect(list.stdout.contains(name), "\(list.stdout)") }
 
-        let run = try flows.autorestore(environment)
+        let run = try await flows.autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Restore successful, elapsed time: "))
         let row = try #require(try await flows.results(environment).first)
@@ -61,7 +61,7 @@ struct AutorestoreBtrfsTests {
         #expect(environment.contents(environment.backupRoot + "/.clones").isEmpty)
 
         // Retention as the owner: a read-only snapshot is deleted without root.
-        let dropped = try environment.snapper(["orcl", "dropsnap", snapshots[0]])
+        let dropped = try await environment.snapper(["orcl", "dropsnap", snapshots[0]])
         #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
         #expect(self.snapshots(environment) == Array(snapshots.dropFirst()))
     }
@@ -90,10 +90,10 @@ struct AutorestoreBtrfsTests {
         let environment = try await backedUpOnBtrfs(cycles: 2)
         defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
         // What a killed run leaves: the autorestore clone (made by the owner) and a started instance.
-        let clone = try environment.snapper(["orcl", "autoclone"])
+        let clone = try await environment.snapper(["orcl", "autoclone"])
         #expect(clone.status == 0, "\(clone.stdout)\(clone.stderr)")
         #expect(!environment.contents(environment.backupRoot + "/.clones").isEmpty)
-        let run = try flows.autorestore(environment)
+        let run = try await flows.autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("was left by an earlier run; dropping it"), "\(run.stdout)")
         #expect(try await flows.results(environment).first?.success == true)
@@ -104,12 +104,12 @@ struct AutorestoreBtrfsTests {
         let environment = try await backedUpOnBtrfs(cycles: 3)
         defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
         let newest = try #require(snapshots(environment).last)
-        try RestoreCommandTests().expectPointInTimeCopy(
+        try await RestoreCommandTests().expectPointInTimeCopy(
             environment, snapshot: environment.backupRoot + "/.snapshots/orcl/" + newest)
         // The copy runs on a writable clone subvolume that the owner drops when done.
         let clone = try #require(environment.contents(environment.backupRoot + "/.clones").first)
         #expect(clone.hasPrefix("restore_orcl_"))
-        let dropped = try environment.snapper(["orcl", "dropclone", clone])
+        let dropped = try await environment.snapper(["orcl", "dropclone", clone])
         #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
         #expect(environment.contents(environment.backupRoot + "/.clones").isEmpty)
     }

@@ -9,30 +9,30 @@ struct AutorestoreFlowTests {
     /// Creates the database, configures it and takes `cycles` backups with workload between them.
     func backedUp(
         cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "",
-        beforeLastBackup: ((OracleEnvironment) throws -> Void)? = nil,
-        beforeBackup: ((OracleEnvironment, _ cycle: Int) throws -> Void)? = nil,
-        afterBackups: ((OracleEnvironment) throws -> Void)? = nil, isolate: Bool = true, version: String? = nil
+        beforeLastBackup: ((OracleEnvironment) async throws -> Void)? = nil,
+        beforeBackup: ((OracleEnvironment, _ cycle: Int) async throws -> Void)? = nil,
+        afterBackups: ((OracleEnvironment) async throws -> Void)? = nil, isolate: Bool = true, version: String? = nil
     ) async throws
         -> OracleEnvironment
     {
         let environment = try OracleEnvironment(extraConfig: extraConfig, databaseExtra: databaseExtra)
-        try environment.sim(
+        try await environment.sim(
             ["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"]
                 + (version.map { ["--version", $0] } ?? []))
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
-        let config = try environment.backup(["orcl", "config"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        let config = try await environment.backup(["orcl", "config"])
         #expect(config.status == 0, "\(config.stdout)")
         for cycle in 0..<cycles {
-            try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
-            if cycle == cycles - 1 { try beforeLastBackup?(environment) }
-            try beforeBackup?(environment, cycle)
+            try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            if cycle == cycles - 1 { try await beforeLastBackup?(environment) }
+            try await beforeBackup?(environment, cycle)
             try await Task.sleep(for: .milliseconds(1100))
-            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            let run = try await environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         }
-        try afterBackups?(environment)
+        try await afterBackups?(environment)
         if isolate { try environment.isolateFromProduction() }
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         return environment
     }
 
@@ -44,7 +44,7 @@ struct AutorestoreFlowTests {
 
     /// Runs autorestore expecting a failure with `reason`, and checks the failed row.
     func expectFailure(_ environment: OracleEnvironment, reason: String) async throws -> RestoreRecord? {
-        let run = try autorestore(environment)
+        let run = try await autorestore(environment)
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Restore failed (\(reason))"), "\(run.stdout)")
         #expect(run.stdout.contains("Exitstatus is 1"))
@@ -59,10 +59,10 @@ struct AutorestoreFlowTests {
     func autorestore(
         _ environment: OracleEnvironment, _ arguments: [String] = ["orcl"],
         sandbox: Bool = true
-    ) throws -> BuiltProducts.Result {
+    ) async throws -> BuiltProducts.Result {
         var env = environment.environment
         if sandbox { env["AUTORESTORE_SAFE_SANDBOX"] = "TRUE" }
-        return try BuiltProducts.runUnprivileged(
+        return try await BuiltProducts.runUnprivileged(
             "autorestore", ["--config", environment.configPath] + arguments,
             environment: env)
     }
@@ -74,7 +74,7 @@ struct AutorestoreFlowTests {
 
     @Test func cleanAutorestorePassesAndIsRecorded() async throws {
         let environment = try await backedUp()
-        let run = try autorestore(environment)
+        let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Exitstatus is 0"))
         #expect(run.stdout.contains("Restore successful, elapsed time: "))
@@ -93,18 +93,18 @@ struct AutorestoreFlowTests {
 
     @Test func guardsRootSandboxAndListing() async throws {
         let environment = try OracleEnvironment()
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
-        let noSandbox = try autorestore(environment, sandbox: false)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let noSandbox = try await autorestore(environment, sandbox: false)
         #expect(noSandbox.status == 3)
         #expect(noSandbox.stdout.contains("AUTORESTORE_SAFE_SANDBOX TO VALUE TRUE (CASE SENSITIVE)"))
         if getuid() == 0 {
-            let asRoot = try BuiltProducts.run(
+            let asRoot = try await BuiltProducts.run(
                 "autorestore", ["--config", environment.configPath, "orcl"],
                 environment: ["AUTORESTORE_SAFE_SANDBOX": "TRUE"])
             #expect(asRoot.status == 1)
             #expect(asRoot.stderr.contains("No, I will not run as root."))
         }
-        let listing = try autorestore(environment, ["--listvalidationdates"])
+        let listing = try await autorestore(environment, ["--listvalidationdates"])
         #expect(listing.status == 0)
         #expect(listing.stdout.contains("Database validation is not turned on"))
     }
@@ -125,7 +125,7 @@ struct AutorestoreFlowTests {
             afterBackups: { environment in
                 let snapshot = AutorestoreFlowTests.newestSnapshot(environment)
                 let copy = try #require(environment.contents(snapshot).first { $0.contains("_TS-SYSTEM_FNO-1_") })
-                try environment.sim(["inject", "corrupt-block", "--file", snapshot + "/" + copy, "--block", "5"])
+                try await environment.sim(["inject", "corrupt-block", "--file", snapshot + "/" + copy, "--block", "5"])
             })
         let row = try await expectFailure(environment, reason: "corrupt-blocks")
         #expect(row?.validated == true)
@@ -135,7 +135,7 @@ struct AutorestoreFlowTests {
     @Test func verifiedTimeBehindTheToleranceFails() async throws {
         // Two quiet hours before the last backup: the newest row is far older than the recorded time.
         let environment = try await backedUp(beforeLastBackup: { environment in
-            try environment.sim(["workload", "orcl", "--transactions", "0", "--advance", "7200"])
+            try await environment.sim(["workload", "orcl", "--transactions", "0", "--advance", "7200"])
         })
         let row = try await expectFailure(environment, reason: "verified-time-behind")
         #expect((row?.timeDifferenceSeconds ?? 0) > 300)
@@ -145,7 +145,7 @@ struct AutorestoreFlowTests {
         // A verification query that returns "now", two hours after the backup: R-03.
         let environment = try await backedUp(
             databaseExtra: "customverifydate: sysdate",
-            afterBackups: { environment in try environment.sim(["clock", "advance", "7200"]) })
+            afterBackups: { environment in try await environment.sim(["clock", "advance", "7200"]) })
         let row = try await expectFailure(environment, reason: "verified-time-ahead")
         #expect((row?.timeDifferenceSeconds ?? 0) < -300)
     }
@@ -180,7 +180,7 @@ struct AutorestoreFlowTests {
             contract.split(separator: "\n").first { $0.hasPrefix("markervalue: ") }?.dropFirst("markervalue: ".count))
         #expect((Int(recorded) ?? 0) > 0, "\(contract)")
         #expect(contract.contains("markerquery: select count(*) from appdata.txlog"))
-        let run = try autorestore(environment)
+        let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let row = try #require(try await results(environment).first)
         #expect(row.success)
@@ -206,7 +206,7 @@ struct AutorestoreFlowTests {
         #expect(environment.latestLog("imagecopywithsnap").contains("The marker query failed"))
         #expect(
             !environment.text(AutorestoreFlowTests.newestSnapshot(environment) + "/autorestore.cfg").contains("marker"))
-        let run = try autorestore(environment)
+        let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("records no marker value; the marker check is skipped"), "\(run.stdout)")
     }
@@ -216,9 +216,9 @@ struct AutorestoreFlowTests {
         // A NOLOGGING load between the refresh and the log switch: recovery cannot rebuild those blocks.
         let environment = try await backedUp(
             beforeLastBackup: { environment in
-                try environment.sim(["workload", "orcl", "--transactions", "1", "--nologging", "3"])
+                try await environment.sim(["workload", "orcl", "--transactions", "1", "--nologging", "3"])
             }, version: version)
-        let run = try autorestore(environment)
+        let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("NOLOGGING block range(s) changed after the last merge"), "\(run.stdout)")
         #expect(try await results(environment).first?.success == true)
@@ -227,7 +227,7 @@ struct AutorestoreFlowTests {
     @Test func nologgingChangesFailWhenThePolicySaysSo() async throws {
         let environment = try await backedUp(
             beforeLastBackup: { environment in
-                try environment.sim(["workload", "orcl", "--transactions", "1", "--nologging", "3"])
+                try await environment.sim(["workload", "orcl", "--transactions", "1", "--nologging", "3"])
             })
         let config = environment.text(environment.configPath).replacingOccurrences(
             of: "[autorestore]\n", with: "[autorestore]\nnologging: fail\n")
@@ -254,8 +254,8 @@ struct AutorestoreFlowTests {
             with: "\"creation\" : \"\(ISO8601DateFormatter().string(from: Date().addingTimeInterval(-7200)))\"",
             options: .regularExpression)
         try aged.write(toFile: snapshots + "/" + second, atomically: true, encoding: .utf8)
-        try BuiltProducts.grantUnprivilegedAccess(to: snapshots)
-        let run = try autorestore(environment)
+        try await BuiltProducts.grantUnprivilegedAccess(to: snapshots)
+        let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let restored = try #require(try await results(environment).first)
         #expect(restored.success)
@@ -266,7 +266,7 @@ struct AutorestoreFlowTests {
         // USERS (file 4) goes offline in production before the second refresh: the third snapshot, taken before
         // the third refresh, holds a controlfile copy that records it OFFLINE.
         let environment = try await backedUp(beforeBackup: { environment, cycle in
-            if cycle == 1 { try environment.sim(["workload", "orcl", "--offline-datafile", "4"]) }
+            if cycle == 1 { try await environment.sim(["workload", "orcl", "--offline-datafile", "4"]) }
         })
         let row = try await expectFailure(environment, reason: "datafile-not-online")
         #expect(row?.failureDetail?.contains("4 OFFLINE AVAILABLE") == true, "\(row?.failureDetail ?? "")")
@@ -274,23 +274,24 @@ struct AutorestoreFlowTests {
 
     @Test func datafileAddedAfterTheLastCopyStillRestores() async throws {
         let environment = try await backedUp(beforeLastBackup: { environment in
-            try environment.sim(["workload", "orcl", "--add-datafile", "USERS"])
-            try environment.sim(["workload", "orcl", "--transactions", "3", "--seconds-per-transaction", "60"])
+            try await environment.sim(["workload", "orcl", "--add-datafile", "USERS"])
+            try await environment.sim(["workload", "orcl", "--transactions", "3", "--seconds-per-transaction", "60"])
         })
-        let run = try autorestore(environment)
+        let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(try await results(environment).first?.success == true)
     }
 
     @Test func leftoverCloneAndInstanceFromAKilledRunAreCleaned() async throws {
         let environment = try await backedUp(afterBackups: { environment in
-            let clone = try BuiltProducts.run("snapper", ["orcl", "autoclone"], environment: environment.environment)
+            let clone = try await BuiltProducts.run(
+                "snapper", ["orcl", "autoclone"], environment: environment.environment)
             #expect(clone.status == 0, "\(clone.stderr)")
             let work = environment.root + "/autorestore/dest"
             _ = FileManager.default.createFile(atPath: work + "/.oib-autorestore-workdir", contents: Data())
             try "arcrash1".write(toFile: work + "/.oib-instance", atomically: true, encoding: .utf8)
         })
-        let run = try autorestore(environment)
+        let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("was left by an earlier run; dropping it"))
         #expect(run.stdout.contains("An instance arcrash1 started by an earlier autorestore"))
@@ -299,8 +300,10 @@ struct AutorestoreFlowTests {
     @Test func unreachableCatalogFailsTheRun() async throws {
         let environment = try await backedUp(
             databaseExtra:
-                "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: postgres://oib@127.0.0.1:1/none")
-        let run = try autorestore(environment)
+                // Retention would fail closed on the unreachable catalog; this test is about recording the result.
+                "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: postgres://oib@127.0.0.1:1/none\nsnapkeepverified: false"
+        )
+        let run = try await autorestore(environment)
         #expect(run.status == 1, "\(run.stdout)")
         #expect(run.stdout.contains("Restore successful, elapsed time"))
         #expect(run.stdout.contains("Restore succeeded, but recording the result failed"))
@@ -311,7 +314,7 @@ struct AutorestoreFlowTests {
         let environment = try await backedUp(
             databaseExtra: "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: \(postgresURL!)")
         let started = Date()
-        let run = try autorestore(environment)
+        let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let catalog = try PostgresResultCatalog(url: postgresURL!, logger: .init(label: "test"))
         let row = try await catalog.restores(database: "orcl", limit: 1).first?.record
@@ -330,12 +333,12 @@ struct AutorestoreCatalogTests {
         let catalogPath = environment.root + "/results.sqlite"
         let config = environment.text(environment.configPath).replacingOccurrences(of: "CATALOG", with: catalogPath)
         try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
         // A configured catalog must exist before retention may trust it (snapkeepverified fails closed on a
         // missing file: it could be an unmounted share), as after `autorestore --createcatalog`.
         try await SQLiteResultCatalog(path: catalogPath).prepare()
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
-        #expect(try environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        #expect(try await environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
         let records = try await SQLiteResultCatalog(path: catalogPath).backups(database: "orcl", limit: 5).map(\.record)
         #expect(records.count == 1)
         #expect(records.first?.success == true)
@@ -349,9 +352,9 @@ struct AutorestoreCatalogTests {
             databaseExtra:
                 "autorestoreautorestorecatalogtype: oracle\nautorestoreautorestorecatalog: /@autorestore\nsnapkeepverified: false"
         )
-        let created = try flows.autorestore(environment, ["--createcatalog"])
+        let created = try await flows.autorestore(environment, ["--createcatalog"])
         #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
-        let run = try flows.autorestore(environment)
+        let run = try await flows.autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let log = try #require(
             environment.contents(environment.root + "/autorestore/log").first { $0.hasSuffix("-orcl.log") })
@@ -359,9 +362,9 @@ struct AutorestoreCatalogTests {
             environment.text(environment.root + "/autorestore/log/" + log).contains(
                 "Result recorded in the oracle catalog"))
         // The catalog refuses connections: the restore passed, recording failed, the run fails.
-        try environment.sim(["inject", "refuse-connection", "autorestore"])
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
-        let refused = try flows.autorestore(environment)
+        try await environment.sim(["inject", "refuse-connection", "autorestore"])
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let refused = try await flows.autorestore(environment)
         #expect(refused.status == 1, "\(refused.stdout)")
         #expect(refused.stdout.contains("Restore succeeded, but recording the result failed"))
     }
@@ -377,20 +380,20 @@ struct AutorestoreCatalogTests {
             + "\nORCL2 = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl2)))\n")
             .write(toFile: tns, atomically: true, encoding: .utf8)
         for (name, dbid) in [("orcl", "1433672784"), ("orcl2", "1999999999")] {
-            try environment.sim(["create-db", "--name", name, "--dbid", dbid, "--host", "backup"])
-            #expect(try environment.backup([name, "config"]).status == 0)
+            try await environment.sim(["create-db", "--name", name, "--dbid", dbid, "--host", "backup"])
+            #expect(try await environment.backup([name, "config"]).status == 0)
         }
         for _ in 0..<2 {
             for name in ["orcl", "orcl2"] {
-                try environment.sim(["workload", name, "--transactions", "3", "--seconds-per-transaction", "60"])
+                try await environment.sim(["workload", name, "--transactions", "3", "--seconds-per-transaction", "60"])
             }
             try await Task.sleep(for: .milliseconds(1100))
-            let all = try environment.backup(["--all", "imagecopywithsnap", "--parallel", "2"])
+            let all = try await environment.backup(["--all", "imagecopywithsnap", "--parallel", "2"])
             #expect(all.status == 0, "\(all.stdout)")
         }
         try environment.isolateFromProduction()
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
-        let run = try flows.autorestore(environment, ["--parallel", "2"])
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let run = try await flows.autorestore(environment, ["--parallel", "2"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.components(separatedBy: "Restore successful").count == 3)
         #expect(
@@ -402,14 +405,14 @@ struct AutorestoreCatalogTests {
 
         // `!<db>` restores every enabled database but that one; `autorestoreenabled` other than 1 leaves one out.
         // (Still with --parallel: each database keeps its own work directory.)
-        let excluding = try flows.autorestore(environment, ["--parallel", "2", "!orcl2"])
+        let excluding = try await flows.autorestore(environment, ["--parallel", "2", "!orcl2"])
         #expect(excluding.status == 0, "\(excluding.stdout)\(excluding.stderr)")
         #expect(try await catalog.restores(database: "orcl", limit: 10).count == 2)
         #expect(try await catalog.restores(database: "orcl2", limit: 10).count == 1)
         let disabled = environment.text(environment.configPath).replacingOccurrences(
             of: "[orcl2]\n", with: "[orcl2]\nautorestoreenabled: 0\n")
         try disabled.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
-        let enabledOnly = try flows.autorestore(environment, ["--parallel", "2"])
+        let enabledOnly = try await flows.autorestore(environment, ["--parallel", "2"])
         #expect(enabledOnly.status == 0, "\(enabledOnly.stdout)\(enabledOnly.stderr)")
         #expect(try await catalog.restores(database: "orcl", limit: 10).count == 3)
         #expect(try await catalog.restores(database: "orcl2", limit: 10).count == 1)

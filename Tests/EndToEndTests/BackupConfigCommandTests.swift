@@ -13,7 +13,7 @@ func scratchDirectory() throws -> String {
 @Suite("backup checkconfig / showconfig (built binary)")
 struct BackupConfigCommandTests {
     @Test(arguments: ["backup.zfssa.cfg", "backup.netapp.cfg", "backup.softnas.cfg", "backup.huawei.cfg"])
-    func sampleConfigsPassCheckconfigWithCredentials(file: String) throws {
+    func sampleConfigsPassCheckconfigWithCredentials(file: String) async throws {
         // Copy the sample beside private credentials files, as a DBA would install it.
         let directory = try scratchDirectory()
         let config = directory + "/backup.cfg"
@@ -28,12 +28,12 @@ struct BackupConfigCommandTests {
                 atPath: directory + "/" + name, contents: Data(text.utf8),
                 attributes: [.posixPermissions: 0o600])
         }
-        let result = try BuiltProducts.run("backup", ["--config", config, "checkconfig"])
+        let result = try await BuiltProducts.run("backup", ["--config", config, "checkconfig"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("Configuration file \(config) is valid:"))
     }
 
-    @Test func checkconfigListsEveryProblemAndExits2() throws {
+    @Test func checkconfigListsEveryProblemAndExits2() async throws {
         let directory = try scratchDirectory()
         let config = directory + "/backup.cfg"
         try """
@@ -49,7 +49,7 @@ struct BackupConfigCommandTests {
         [orcl]
         dbid: 1
         """.write(toFile: config, atomically: true, encoding: .utf8)
-        let result = try BuiltProducts.run("backup", ["--config", config, "checkconfig"])
+        let result = try await BuiltProducts.run("backup", ["--config", config, "checkconfig"])
         #expect(result.status == 2)
         for expected in [
             "\(config):2: [generic] logretention: 'seven' is not a whole number",
@@ -63,7 +63,7 @@ struct BackupConfigCommandTests {
         }
     }
 
-    @Test func worldReadableCredentialsFailCheckconfig() throws {
+    @Test func worldReadableCredentialsFailCheckconfig() async throws {
         let directory = try scratchDirectory()
         try FileManager.default.copyItem(
             atPath: repositoryRoot + "/configs/backup.zfssa.cfg",
@@ -72,13 +72,13 @@ struct BackupConfigCommandTests {
             atPath: directory + "/zfscredentials.cfg",
             contents: Data("[zfscredentials]\nzfsuser: u\nzfspassword: p\n".utf8),
             attributes: [.posixPermissions: 0o644])
-        let result = try BuiltProducts.run(
+        let result = try await BuiltProducts.run(
             "backup", ["checkconfig"], environment: ["BACKUPCONFIG": directory + "/backup.cfg"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("accessible by group or others (mode 0644); run: chmod 600"))
     }
 
-    @Test func showconfigPrintsEffectiveSettingsWithSecretsMasked() throws {
+    @Test func showconfigPrintsEffectiveSettingsWithSecretsMasked() async throws {
         let directory = try scratchDirectory()
         try FileManager.default.copyItem(
             atPath: repositoryRoot + "/configs/backup.zfssa.cfg",
@@ -87,7 +87,8 @@ struct BackupConfigCommandTests {
             atPath: directory + "/zfscredentials.cfg",
             contents: Data("[zfscredentials]\nzfsuser: admin\nzfspassword: Sup3rS3cret\n".utf8),
             attributes: [.posixPermissions: 0o600])
-        let result = try BuiltProducts.run("backup", ["--config", directory + "/backup.cfg", "cdb1", "showconfig"])
+        let result = try await BuiltProducts.run(
+            "backup", ["--config", directory + "/backup.cfg", "cdb1", "showconfig"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains("Sup3rS3cret"))
         #expect(result.stdout.contains("credentials: admin/****"))
@@ -97,22 +98,22 @@ struct BackupConfigCommandTests {
         #expect(result.stdout.contains("project: demo-backup\n"))
     }
 
-    @Test func usageErrorsExit2WithTheUsageLine() throws {
+    @Test func usageErrorsExit2WithTheUsageLine() async throws {
         for arguments in [[], ["orcl"], ["orcl", "nosuchaction"], ["a", "b", "c"], ["--bogus"]] {
-            let result = try BuiltProducts.run("backup", arguments)
+            let result = try await BuiltProducts.run("backup", arguments)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("Usage: backup"), "\(arguments)")
         }
     }
 
-    @Test func missingConfigExits2NamingTheFile() throws {
-        let result = try BuiltProducts.run("backup", ["--config", "/nonexistent/backup.cfg", "checkconfig"])
+    @Test func missingConfigExits2NamingTheFile() async throws {
+        let result = try await BuiltProducts.run("backup", ["--config", "/nonexistent/backup.cfg", "checkconfig"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("/nonexistent/backup.cfg: configuration file not found"))
     }
 
-    @Test func unknownDatabaseExits2() throws {
-        let result = try BuiltProducts.run(
+    @Test func unknownDatabaseExits2() async throws {
+        let result = try await BuiltProducts.run(
             "backup", ["--config", repositoryRoot + "/configs/backup.zfssa.cfg", "prod", "showconfig"])
         #expect(result.status == 2)
         #expect(

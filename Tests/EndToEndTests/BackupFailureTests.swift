@@ -38,13 +38,13 @@ struct BackupFailureTests {
     @Test(arguments: injections)
     func failureLeavesEverythingInPlace(injection: Injection) async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
         for _ in 0..<2 {
-            try environment.sim(["workload", "orcl", "--transactions", "3"])
+            try await environment.sim(["workload", "orcl", "--transactions", "3"])
             try await Task.sleep(for: .milliseconds(1100))
-            #expect(try environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
+            #expect(try await environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
         }
         let snapshots = environment.backupRoot + "/.snapshots/orcl"
         let snapshotsBefore = environment.contents(snapshots)
@@ -53,7 +53,7 @@ struct BackupFailureTests {
         #expect(contractBefore.contains("db_name: orcl"))
 
         if let statement = injection.statement {
-            try environment.sim(["inject", "fail", "--statement", statement, "--tool", injection.tool!])
+            try await environment.sim(["inject", "fail", "--statement", statement, "--tool", injection.tool!])
         } else {
             // The storage cannot create the next snapshot: every name it may choose in the next seconds is taken
             // by a file.
@@ -66,7 +66,7 @@ struct BackupFailureTests {
             }
         }
         if injection.statement != nil { try await Task.sleep(for: .milliseconds(1100)) }
-        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        let run = try await environment.backup(["orcl", "imagecopywithsnap"])
         #expect(run.status == 1, "\(injection): \(run.stdout)\(run.stderr)")
         let log = environment.latestLog("imagecopywithsnap")
         #expect(log.contains("ERROR    orcl            imagecopywithsnap failed"), "\(injection): \(log)")
@@ -82,14 +82,14 @@ struct BackupFailureTests {
 
     @Test func hangingStepTimesOutAndReleasesTheLock() async throws {
         let environment = try OracleEnvironment(extraConfig: "timeoutsqlplus: 2")
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
-        try environment.sim([
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim([
             "inject", "hang", "--statement", "alter system archive log current", "--tool", "sqlplus",
             "--seconds", "60",
         ])
         let started = Date()
-        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        let run = try await environment.backup(["orcl", "imagecopywithsnap"])
         #expect(run.status == 1)
         #expect(Date().timeIntervalSince(started) < 50)
         #expect(environment.latestLog("imagecopywithsnap").contains("did not finish within 2 seconds (timeoutsqlplus)"))
@@ -99,9 +99,9 @@ struct BackupFailureTests {
     @Test func missingOPatchIsOnlyAWarning() async throws {
         let environment = try OracleEnvironment()
         try FileManager.default.removeItem(atPath: environment.oracleHome + "/OPatch/opatch")
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
-        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        let run = try await environment.backup(["orcl", "imagecopywithsnap"])
         #expect(run.status == 0, "\(run.stdout)")
         #expect(
             environment.latestLog("imagecopywithsnap").contains(
@@ -112,39 +112,39 @@ struct BackupFailureTests {
 /// Data Guard, RMAN catalog, CDB and btrfs variants of the backup side.
 @Suite("backup variants (oracle-sim)", .serialized)
 struct BackupVariantTests {
-    @Test func dataGuardUsesThePrimaryForTheLogSwitchAndTheStandbyPolicy() throws {
+    @Test func dataGuardUsesThePrimaryForTheLogSwitchAndTheStandbyPolicy() async throws {
         let environment = try OracleEnvironment(databaseExtra: "hasdataguard: TRUE\nprimarytns: orclprim")
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
-        let run = try environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        let run = try await environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(
             run.stdout.containsInOrder([
                 "conn /@orclprim as sysdba", "CURRENT DATABASE TIME", "alter system archive log current",
             ]))
-        let config = try environment.backup(["--dry-run", "orcl", "config"])
+        let config = try await environment.backup(["--dry-run", "orcl", "config"])
         #expect(config.stdout.contains("CONFIGURE ARCHIVELOG DELETION POLICY TO APPLIED ON ALL STANDBY;"))
     }
 
-    @Test func rmanCatalogIsRegisteredAndConnected() throws {
+    @Test func rmanCatalogIsRegisteredAndConnected() async throws {
         let environment = try OracleEnvironment(databaseExtra: "registercatalog: TRUE")
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001", "--catalog"])
-        let config = try environment.backup(["orcl", "config"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001", "--catalog"])
+        let config = try await environment.backup(["orcl", "config"])
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
         let log = environment.latestLog("config")
         #expect(log.contains("Checking from RMAN catalog if database is already registered"))
         #expect(log.contains("REGISTER DATABASE"))
-        let report = try environment.backup(["--dry-run", "orcl", "report"])
+        let report = try await environment.backup(["--dry-run", "orcl", "report"])
         #expect(report.stdout.containsInOrder(["CONNECT CATALOG /@rman", "RESYNC CATALOG;", "REPORT NEED BACKUP"]))
     }
 
-    @Test func cdbSchedulerObjectsGetTheCommonUserPrefix() throws {
+    @Test func cdbSchedulerObjectsGetTheCommonUserPrefix() async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--cdb", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--cdb", "--host", "backup"])
         try FileManager.default.createDirectory(atPath: environment.backupArea, withIntermediateDirectories: true)
-        let run = try environment.backup(["orcl", "setschedule"], extraEnvironment: ["OSPASSWORD": "pw-12345"])
+        let run = try await environment.backup(["orcl", "setschedule"], extraEnvironment: ["OSPASSWORD": "pw-12345"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        let state = try environment.sim(["inspect", "orcl"]).stdout
+        let state = try await environment.sim(["inspect", "orcl"]).stdout
         #expect(state.contains("C##BACKUPEXEC"), "\(state.prefix(2000))")
     }
 
@@ -154,18 +154,19 @@ struct BackupVariantTests {
         let root = btrfsRoot! + "/backup-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let environment = try OracleEnvironment(driver: "btrfs", backupRoot: root)
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
         #expect(
-            try BuiltProducts.run("snapper", ["orcl", "volume", "create"], environment: environment.environment).status
+            try await BuiltProducts.run("snapper", ["orcl", "volume", "create"], environment: environment.environment)
+                .status
                 == 0)
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
         for _ in 0..<3 {
-            try environment.sim(["workload", "orcl", "--transactions", "3"])
+            try await environment.sim(["workload", "orcl", "--transactions", "3"])
             try await Task.sleep(for: .milliseconds(1100))
-            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            let run = try await environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         }
-        let list = try BuiltProducts.run("snapper", ["orcl", "list"], environment: environment.environment)
+        let list = try await BuiltProducts.run("snapper", ["orcl", "list"], environment: environment.environment)
         #expect(list.stdout.split(separator: "\n").count == 3, "\(list.stdout)")
         let newest = try #require(environment.contents(root + "/.snapshots/orcl").last)
         #expect(environment.text(root + "/.snapshots/orcl/" + newest + "/autorestore.cfg").contains("lasttime: "))
@@ -177,11 +178,11 @@ struct BackupVariantTests {
 struct BackupRetentionTests {
     @Test func oldSnapshotsAreDroppedAndTheNewestKept() async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
         for _ in 0..<2 {
             try await Task.sleep(for: .milliseconds(1100))
-            #expect(try environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
+            #expect(try await environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
         }
         // Age the first snapshot to 200 days: beyond snapexpirationdays (31) and the monthly window (6 × 31 days).
         let snapshots = environment.backupRoot + "/.snapshots/orcl"
@@ -195,7 +196,7 @@ struct BackupRetentionTests {
         let firstName = String(first.dropLast(".json".count))
 
         try await Task.sleep(for: .milliseconds(1100))
-        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        let run = try await environment.backup(["orcl", "imagecopywithsnap"])
         #expect(run.status == 0, "\(run.stdout)")
         let log = environment.latestLog("imagecopywithsnap")
         #expect(log.contains("\(firstName) ["), "\(log)")

@@ -4,16 +4,16 @@ import Testing
 /// The built `backup` binary against oracle-sim and the localfs driver: the whole backup side of the product.
 @Suite("backup end to end (oracle-sim + localfs)", .serialized)
 struct BackupFlowTests {
-    func prepared(databaseExtra: String = "") throws -> OracleEnvironment {
+    func prepared(databaseExtra: String = "") async throws -> OracleEnvironment {
         let environment = try OracleEnvironment(databaseExtra: databaseExtra)
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
         return environment
     }
 
     @Test func configThenThreeBackupsMakeRestorableSnapshots() async throws {
-        let environment = try prepared()
-        let config = try environment.backup(["orcl", "config"])
+        let environment = try await prepared()
+        let config = try await environment.backup(["orcl", "config"])
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
         #expect(FileManager.default.fileExists(atPath: environment.backupArea + "/archivelog"))
         #expect(
@@ -26,9 +26,9 @@ struct BackupFlowTests {
 
         var snapshotNames: [String] = []
         for cycle in 1...3 {
-            try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
             try await Task.sleep(for: .milliseconds(1100))  // snapshot names have one-second resolution
-            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            let run = try await environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "cycle \(cycle): \(run.stdout)\(run.stderr)")
             let log = environment.latestLog("imagecopywithsnap")
             #expect(
@@ -71,10 +71,12 @@ struct BackupFlowTests {
     }
 
     @Test func failedLogSwitchFailsTheRunReleasesTheLockAndTakesNoSnapshot() async throws {
-        let environment = try prepared()
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
-        try environment.sim(["inject", "fail", "--statement", "alter system archive log current", "--tool", "sqlplus"])
-        let run = try environment.backup(["orcl", "imagecopywithsnap"])
+        let environment = try await prepared()
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim([
+            "inject", "fail", "--statement", "alter system archive log current", "--tool", "sqlplus",
+        ])
+        let run = try await environment.backup(["orcl", "imagecopywithsnap"])
         #expect(run.status == 1)
         let log = environment.latestLog("imagecopywithsnap")
         #expect(log.contains("SQL*Plus exited with code"))
@@ -84,10 +86,10 @@ struct BackupFlowTests {
         #expect(environment.contents(environment.backupRoot + "/.snapshots/orcl").isEmpty)
     }
 
-    @Test func dryRunPrintsScriptsAndChangesNothing() throws {
-        let environment = try prepared()
+    @Test func dryRunPrintsScriptsAndChangesNothing() async throws {
+        let environment = try await prepared()
         let before = environment.contents(environment.backupArea)
-        let run = try environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
+        let run = try await environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(
             run.stdout.containsInOrder([
@@ -99,14 +101,14 @@ struct BackupFlowTests {
         #expect(environment.contents(environment.backupArea) == before)
     }
 
-    @Test func setscheduleNeverLeaksThePassword() throws {
-        let environment = try prepared()
-        let missing = try environment.backup(["orcl", "setschedule"])
+    @Test func setscheduleNeverLeaksThePassword() async throws {
+        let environment = try await prepared()
+        let missing = try await environment.backup(["orcl", "setschedule"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("Environment variable OSPASSWORD must be set."))
         let secret = "Zq9-Very-Secret-OS-pw"
         try FileManager.default.createDirectory(atPath: environment.backupArea, withIntermediateDirectories: true)
-        let run = try environment.backup(["orcl", "setschedule"], extraEnvironment: ["OSPASSWORD": secret])
+        let run = try await environment.backup(["orcl", "setschedule"], extraEnvironment: ["OSPASSWORD": secret])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret))
         // Search every file the run (and the simulator) wrote.
@@ -119,28 +121,28 @@ struct BackupFlowTests {
             #expect(!String(decoding: data, as: UTF8.self).contains(secret), "password found in \(relative)")
         }
         #expect(searched > 0)
-        let state = try environment.sim(["inspect", "orcl"]).stdout
+        let state = try await environment.sim(["inspect", "orcl"]).stdout
         #expect(state.contains("BACKUPEXEC") || state.contains("IMAGECOPY_JOB"), "\(state)")
     }
 
-    @Test func requireMountRefusesAnUnmarkedLocalDirectory() throws {
+    @Test func requireMountRefusesAnUnmarkedLocalDirectory() async throws {
         let environment = try OracleEnvironment(extraConfig: "requiremount: TRUE")
-        let run = try environment.backup(["orcl", "config"])
+        let run = try await environment.backup(["orcl", "config"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("is neither a mounted filesystem nor marked with .oib-backup-area"))
         #expect(environment.contents(environment.backupArea).isEmpty)
     }
 
-    @Test func allRunsEveryDatabaseAndReportsTheWorst() throws {
-        let environment = try prepared()
+    @Test func allRunsEveryDatabaseAndReportsTheWorst() async throws {
+        let environment = try await prepared()
         // The database's area exists (with requiremount FALSE a missing one is refused by all but `config`).
         try FileManager.default.createDirectory(atPath: environment.backupArea, withIntermediateDirectories: true)
-        let run = try environment.backup(["--all", "generaterestore"])
+        let run = try await environment.backup(["--all", "generaterestore"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("--- DATABASE: orcl ---"))
         #expect(run.stdout.contains("Summary of generaterestore:"))
         #expect(run.stdout.contains("restore spfile"))
-        let bad = try environment.backup(["--all", "config", "--exclude", "nosuchdb"])
+        let bad = try await environment.backup(["--all", "config", "--exclude", "nosuchdb"])
         #expect(bad.status == 2)
     }
 }

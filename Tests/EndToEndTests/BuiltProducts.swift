@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -31,45 +32,32 @@ enum BuiltProducts {
     /// Runs a built tool as an unprivileged user when the tests run as root (autorestore refuses root), through
     /// `runuser -u nobody`; the caller makes the files it needs accessible (``grantUnprivilegedAccess(to:)``).
     static func runUnprivileged(_ name: String, _ arguments: [String], environment: [String: String] = [:])
-        throws -> Result
+        async throws -> Result
     {
-        guard getuid() == 0 else { return try run(name, arguments, environment: environment) }
+        guard getuid() == 0 else { return try await run(name, arguments, environment: environment) }
         var env = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
         env.merge(environment) { _, new in new }
         let assignments = env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        process.arguments = ["-u", "nobody", "--", "/usr/bin/env", "-i"] + assignments + [path(name)] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        return try await ToolRun.run(
+            executable: "/usr/sbin/runuser",
+            arguments: ["-u", "nobody", "--", "/usr/bin/env", "-i"] + assignments + [path(name)] + arguments,
+            environment: nil, currentDirectory: nil, input: nil)
     }
 
     /// Hands a scratch tree to the unprivileged user (a no-op when not root).
-    static func grantUnprivilegedAccess(to path: String) throws {
+    static func grantUnprivilegedAccess(to path: String) async throws {
         guard getuid() == 0 else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/chown")
-        process.arguments = ["-R", "nobody:nogroup", path]
-        try process.run()
-        process.waitUntilExit()
+        _ = try await ToolRun.run(
+            executable: "/bin/chown", arguments: ["-R", "nobody:nogroup", path], environment: nil,
+            currentDirectory: nil, input: nil)
     }
 
     /// Runs a built tool with arguments and an environment (PATH is added), capturing both streams.
     static func run(
         _ name: String, _ arguments: [String], environment: [String: String] = [:],
         currentDirectory: String? = nil, input: String? = nil
-    ) throws -> Result {
-        try runCommand(
+    ) async throws -> Result {
+        try await runCommand(
             path(name), arguments, environment: environment, currentDirectory: currentDirectory, input: input)
     }
 
@@ -77,28 +65,103 @@ enum BuiltProducts {
     static func runCommand(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         currentDirectory: String? = nil, input: String? = nil
-    ) throws -> Result {
+    ) async throws -> Result {
+        var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        env.merge(environment) { _, new in new }
+        return try await ToolRun.run(
+            executable: executable, arguments: arguments, environment: env, currentDirectory: currentDirectory,
+            input: input ?? "")
+    }
+}
+
+/// Runs a program without blocking a thread of Swift's task pool: Swift Testing runs tests on that pool (two
+/// threads on two cores), and a test blocked in `waitUntilExit` stalls every other test, whose own timeouts then
+/// measure the stall. Reading the two streams and waiting happen on dedicated threads. At most
+/// `OIB_TOOL_RUNS` (default 3) programs run at once, so parallel tests do not overload the machine.
+enum ToolRun {
+    static let gate = AsyncGate(
+        width: max(1, Int(ProcessInfo.processInfo.environment["OIB_TOOL_RUNS"] ?? "") ?? 3))
+
+    static func run(
+        executable: String, arguments: [String], environment: [String: String]?, currentDirectory: String?,
+        input: String?
+    ) async throws -> BuiltProducts.Result {
+        await gate.enter()
+        do {
+            let result = try await launchAndWait(
+                executable: executable, arguments: arguments, environment: environment,
+                currentDirectory: currentDirectory, input: input)
+            await gate.leave()
+            return result
+        } catch {
+            await gate.leave()
+            throw error
+        }
+    }
+
+    private static func launchAndWait(
+        executable: String, arguments: [String], environment: [String: String]?, currentDirectory: String?,
+        input: String?
+    ) async throws -> BuiltProducts.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        env.merge(environment) { _, new in new }
-        process.environment = env
+        if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let out = Pipe()
         let err = Pipe()
-        let inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = inPipe
+        let inPipe = input == nil ? nil : Pipe()
+        process.standardInput = inPipe ?? FileHandle.nullDevice
         try process.run()
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inPipe.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                if let inPipe {
+                    if let input, !input.isEmpty { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+                    try? inPipe.fileHandleForWriting.close()
+                }
+                // Both streams are read at once: a tool that fills one pipe while the other is read would block.
+                let errData = Mutex(Data())
+                let errDone = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    let data = err.fileHandleForReading.readDataToEndOfFile()
+                    errData.withLock { $0 = data }
+                    errDone.signal()
+                }
+                let outData = out.fileHandleForReading.readDataToEndOfFile()
+                errDone.wait()
+                process.waitUntilExit()
+                continuation.resume(
+                    returning: BuiltProducts.Result(
+                        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                        stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self)))
+            }
+        }
+    }
+}
+
+/// Lets at most `width` callers in at once; the others wait without blocking a thread.
+actor AsyncGate {
+    private let width: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(width: Int) { self.width = width }
+
+    func enter() async {
+        if running < width {
+            running += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty {
+            running -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }

@@ -148,14 +148,14 @@ struct KilledRunTests {
     /// A configured database with one finished backup, whose next image copy refresh hangs in RMAN.
     func backupWithHangingRefresh() async throws -> OracleEnvironment {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
-        #expect(try environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
-        try environment.sim([
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        #expect(try await environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
+        try await environment.sim([
             "inject", "hang", "--statement", "recover copy of database", "--tool", "rman", "--seconds", "120",
             "--times", "1",
         ])
-        try environment.sim(["workload", "orcl", "--transactions", "3"])
+        try await environment.sim(["workload", "orcl", "--transactions", "3"])
         try await Task.sleep(for: .milliseconds(1100))
         return environment
     }
@@ -180,7 +180,7 @@ struct KilledRunTests {
         #expect(await backup.wait() == 128 + SIGKILL)
         #expect(await eventually(within: .seconds(10)) { !Processes.isAlive(rman) }, "RMAN outlived its backup")
 
-        let next = try environment.backup(["orcl", "imagecopywithsnap"])
+        let next = try await environment.backup(["orcl", "imagecopywithsnap"])
         #expect(next.status == 0, "\(next.stdout)\(next.stderr)\n\(environment.latestLog("imagecopywithsnap"))")
         let log = environment.latestLog("imagecopywithsnap")
         #expect(log.contains("which no longer runs; taking it over"), "\(log)")
@@ -203,7 +203,7 @@ struct KilledRunTests {
         #expect(log.contains("Received \(name): stopping the running children and cleaning up"), "\(log)")
 
         try await Task.sleep(for: .milliseconds(1100))
-        let next = try environment.backup(["orcl", "imagecopywithsnap"])
+        let next = try await environment.backup(["orcl", "imagecopywithsnap"])
         #expect(next.status == 0, "\(next.stdout)\(next.stderr)\n\(environment.latestLog("imagecopywithsnap"))")
         #expect(!environment.latestLog("imagecopywithsnap").contains("taking it over"))
     }
@@ -211,19 +211,19 @@ struct KilledRunTests {
     @Test(arguments: [SIGTERM, SIGINT])
     func signalledAutorestoreAbortsItsInstanceAndDropsItsClone(signal: Int32) async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
         for _ in 0..<2 {
-            try environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
             try await Task.sleep(for: .milliseconds(1100))
-            #expect(try environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
+            #expect(try await environment.backup(["orcl", "imagecopywithsnap"]).status == 0)
         }
         try environment.isolateFromProduction()
-        try environment.sim([
+        try await environment.sim([
             "inject", "hang", "--statement", "recover database", "--tool", "rman", "--seconds", "120", "--times", "1",
         ])
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         var sandboxed = environment.environment
         sandboxed["AUTORESTORE_SAFE_SANDBOX"] = "TRUE"
         environment.environment = sandboxed
@@ -262,11 +262,11 @@ struct KilledRunTests {
 
     @Test func snapshotsContainNoLockFiles() async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
         for _ in 0..<2 {
             try await Task.sleep(for: .milliseconds(1100))
-            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            let run = try await environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         }
         let snapshots = environment.backupRoot + "/.snapshots/orcl"
@@ -279,11 +279,11 @@ struct KilledRunTests {
 
     @Test func snapshotsWithinOneSecondGetDistinctNames() async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
         // Three creates in well under two seconds: at least two of them fall into the same second.
         for _ in 0..<3 {
-            let create = try environment.snapper(["orcl", "create"])
+            let create = try await environment.snapper(["orcl", "create"])
             #expect(create.status == 0, "\(create.stdout)\(create.stderr)")
         }
         let names = environment.contents(environment.backupRoot + "/.snapshots/orcl").filter { !$0.hasSuffix(".json") }
@@ -292,8 +292,8 @@ struct KilledRunTests {
 
     @Test func concurrentBackupsBothSucceed() async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
         let first = try BackgroundTool("backup", ["orcl", "imagecopywithsnap"], in: environment)
         let second = try BackgroundTool("backup", ["orcl", "imagecopywithsnap"], in: environment)
         let statuses = [await first.wait(), await second.wait()]
@@ -307,8 +307,8 @@ struct KilledRunTests {
 extension KilledRunTests {
     @Test func snapperCreateWaitsForARunningBackupAndLeavesItsLockOut() async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
-        #expect(try environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
         // A backup of this host holds the lock (this test process stands in for it).
         let lock = environment.backupArea + "/backup.lck"
         var host = [CChar](repeating: 0, count: 256)

@@ -2,7 +2,8 @@ import Foundation
 
 /// A scratch installation for end-to-end runs: a fake ORACLE_HOME whose tools are links to the built
 /// `oracle-sim`, a tnsnames.ora, a backup area on local storage and a configuration file.
-final class OracleEnvironment {
+/// `@unchecked Sendable`: its variables are set while a test prepares it, before any concurrent use.
+final class OracleEnvironment: @unchecked Sendable {
     let root: String
     let oracleHome: String
     let backupRoot: String
@@ -104,28 +105,30 @@ final class OracleEnvironment {
     }
 
     @discardableResult
-    func sim(_ arguments: [String]) throws -> BuiltProducts.Result {
-        let result = try tool("oracle-sim", arguments)
+    func sim(_ arguments: [String]) async throws -> BuiltProducts.Result {
+        let result = try await tool("oracle-sim", arguments)
         if result.status != 0 { throw SimulatorFailure(arguments: arguments, output: result.stdout + result.stderr) }
         return result
     }
 
-    func backup(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> BuiltProducts.Result {
-        try tool("backup", arguments, extraEnvironment: extraEnvironment)
+    func backup(_ arguments: [String], extraEnvironment: [String: String] = [:]) async throws
+        -> BuiltProducts.Result
+    {
+        try await tool("backup", arguments, extraEnvironment: extraEnvironment)
     }
 
-    func snapper(_ arguments: [String]) throws -> BuiltProducts.Result {
-        try tool("snapper", arguments)
+    func snapper(_ arguments: [String]) async throws -> BuiltProducts.Result {
+        try await tool("snapper", arguments)
     }
 
     /// Runs a built tool with this environment, as the unprivileged user when ``unprivileged`` is set.
-    func tool(_ name: String, _ arguments: [String], extraEnvironment: [String: String] = [:]) throws
+    func tool(_ name: String, _ arguments: [String], extraEnvironment: [String: String] = [:]) async throws
         -> BuiltProducts.Result
     {
         let merged = environment.merging(extraEnvironment) { $1 }
         return unprivileged
-            ? try BuiltProducts.runUnprivileged(name, arguments, environment: merged)
-            : try BuiltProducts.run(name, arguments, environment: merged)
+            ? try await BuiltProducts.runUnprivileged(name, arguments, environment: merged)
+            : try await BuiltProducts.run(name, arguments, environment: merged)
     }
 
     func contents(_ path: String) -> [String] {

@@ -4,10 +4,10 @@ import Testing
 /// The built `restore` (point-in-time copy) after real backups on oracle-sim + localfs.
 @Suite("restore end to end (oracle-sim + localfs)", .serialized)
 struct RestoreCommandTests {
-    func restore(_ environment: OracleEnvironment, _ arguments: [String], input: String? = nil) throws
+    func restore(_ environment: OracleEnvironment, _ arguments: [String], input: String? = nil) async throws
         -> BuiltProducts.Result
     {
-        try BuiltProducts.runUnprivileged(
+        try await BuiltProducts.runUnprivileged(
             "restore", ["--config", environment.configPath] + arguments,
             environment: environment.environment.merging(["HOME": environment.root]) { $1 })
     }
@@ -15,7 +15,7 @@ struct RestoreCommandTests {
     @Test func pointInTimeCopyReachesTheRequestedTime() async throws {
         let flows = AutorestoreFlowTests()
         let environment = try await flows.backedUp()
-        try expectPointInTimeCopy(environment, snapshot: AutorestoreFlowTests.newestSnapshot(environment))
+        try await expectPointInTimeCopy(environment, snapshot: AutorestoreFlowTests.newestSnapshot(environment))
     }
 
     /// Restores `snapshot` (its directory) to two minutes before its recorded time as instance `pit1`, and checks
@@ -23,7 +23,7 @@ struct RestoreCommandTests {
     @discardableResult
     func expectPointInTimeCopy(
         _ environment: OracleEnvironment, snapshot: String, extraArguments: [String] = []
-    ) throws -> BuiltProducts.Result {
+    ) async throws -> BuiltProducts.Result {
         let contract = try String(contentsOfFile: snapshot + "/autorestore.cfg", encoding: .utf8)
         let lastTime = try #require(contract.split(separator: "\n").first { $0.hasPrefix("lasttime: ") })
             .dropFirst("lasttime: ".count)
@@ -34,11 +34,11 @@ struct RestoreCommandTests {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let target = formatter.string(
             from: try #require(formatter.date(from: String(lastTime))).addingTimeInterval(-120))
-        let listed = try restore(environment, ["orcl", "--list-snapshots"])
+        let listed = try await restore(environment, ["orcl", "--list-snapshots"])
         #expect(listed.status == 0, "\(listed.stdout)\(listed.stderr)")
         #expect(listed.stdout.components(separatedBy: " UTC] total=").count >= 2, "\(listed.stdout)")
 
-        let run = try restore(
+        let run = try await restore(
             environment,
             [
                 "orcl", "--target-time", target, "--utc", "--sid", "pit1",
@@ -55,26 +55,26 @@ struct RestoreCommandTests {
         #expect(run.stdout.contains("1. Shut down database instance pit1"))
         #expect(run.stdout.contains("dropclone restore_orcl_"))
         // The instance is left running, open read only.
-        let instance = try environment.sim(["inspect", "--instance", "pit1"]).stdout
+        let instance = try await environment.sim(["inspect", "--instance", "pit1"]).stdout
         #expect(instance.contains("\"OPEN\""), "\(instance)")
         return run
     }
 
     @Test func refusalsAndBadInput() async throws {
         let environment = try OracleEnvironment()
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
-        let badSID = try restore(environment, ["orcl", "--sid", "bad-sid!"])
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let badSID = try await restore(environment, ["orcl", "--sid", "bad-sid!"])
         #expect(badSID.status == 2)
-        let badTime = try restore(environment, ["orcl", "--target-time", "yesterday"])
+        let badTime = try await restore(environment, ["orcl", "--target-time", "yesterday"])
         #expect(badTime.status == 2)
         // No answers on standard input: a clean refusal, never a crash.
-        let noAnswer = try restore(environment, ["orcl"])
+        let noAnswer = try await restore(environment, ["orcl"])
         #expect(noAnswer.status == 1)
         #expect(
             noAnswer.stdout.hasPrefix(
                 "This utility will start a copy of a database restored to a specified point in time."))
         if getuid() == 0 {
-            let asRoot = try BuiltProducts.run("restore", ["--config", environment.configPath, "orcl"])
+            let asRoot = try await BuiltProducts.run("restore", ["--config", environment.configPath, "orcl"])
             #expect(asRoot.status == 1)
             #expect(asRoot.stderr.contains("No, I will not run as root."))
         }

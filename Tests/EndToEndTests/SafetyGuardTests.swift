@@ -13,34 +13,34 @@ struct SafetyGuardTests {
     // MARK: Database names
 
     /// A configuration with a database section whose name climbs out of the backup area.
-    func environmentWithEscapingSection() throws -> OracleEnvironment {
+    func environmentWithEscapingSection() async throws -> OracleEnvironment {
         let environment = try OracleEnvironment()
         // Complete, so nothing but its name stops a run.
         let config =
             environment.text(environment.configPath)
             + "\n[../escaped]\ndbid: 42\nrecoverywindow: 2\nparallel: 2\nsnapexpirationdays: 31\n"
         try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
         return environment
     }
 
     @Test("a section [../escaped] is a configuration error of every tool and creates nothing outside the area")
-    func escapingSectionNameIsAConfigurationError() throws {
-        let environment = try environmentWithEscapingSection()
+    func escapingSectionNameIsAConfigurationError() async throws {
+        let environment = try await environmentWithEscapingSection()
         let escaped = environment.root + "/escaped"
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
 
-        let config = try environment.backup(["orcl", "config"])
+        let config = try await environment.backup(["orcl", "config"])
         #expect(config.status == 2, "\(config.stdout)\(config.stderr)")
         #expect(config.stderr.contains("[../escaped]"), "\(config.stderr)")
         #expect(config.stderr.contains("not a valid database name"), "\(config.stderr)")
 
-        let check = try environment.backup(["checkconfig"])
+        let check = try await environment.backup(["checkconfig"])
         #expect(check.status == 2, "\(check.stdout)\(check.stderr)")
         #expect(check.stderr.contains("[../escaped]: '../escaped' is not a valid database name"), "\(check.stderr)")
 
-        let snapper = try environment.snapper(["orcl", "list"])
+        let snapper = try await environment.snapper(["orcl", "list"])
         #expect(snapper.status == 2, "\(snapper.stdout)\(snapper.stderr)")
         #expect(snapper.stderr.contains("[../escaped]"), "\(snapper.stderr)")
 
@@ -49,44 +49,44 @@ struct SafetyGuardTests {
         for arguments in [
             ["--config", environment.configPath], ["--config", environment.configPath, "--createcatalog"],
         ] {
-            let autorestore = try BuiltProducts.runUnprivileged("autorestore", arguments, environment: sandbox)
+            let autorestore = try await BuiltProducts.runUnprivileged("autorestore", arguments, environment: sandbox)
             #expect(autorestore.status == 2, "\(arguments): \(autorestore.stdout)\(autorestore.stderr)")
             #expect(
                 (autorestore.stdout + autorestore.stderr).contains("[../escaped]"),
                 "\(autorestore.stdout)\(autorestore.stderr)")
         }
 
-        let restore = try RestoreCommandTests().restore(environment, ["orcl", "--list-snapshots"])
+        let restore = try await RestoreCommandTests().restore(environment, ["orcl", "--list-snapshots"])
         #expect(restore.status == 2, "\(restore.stdout)\(restore.stderr)")
         #expect(restore.stderr.contains("[../escaped]"), "\(restore.stderr)")
 
         // Its own name as the argument: refused before a path is built from it.
-        let direct = try environment.backup(["../escaped", "config"])
+        let direct = try await environment.backup(["../escaped", "config"])
         #expect(direct.status == 2, "\(direct.stdout)\(direct.stderr)")
         #expect(!FileManager.default.fileExists(atPath: escaped), "a directory was created outside the backup area")
         #expect(!FileManager.default.fileExists(atPath: environment.backupRoot + "/../escaped"))
     }
 
     @Test("a database argument like ../escaped is a usage error naming the argument, in every tool")
-    func escapingDatabaseArgumentIsAUsageError() throws {
-        let environment = try environmentWithEscapingSection()
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+    func escapingDatabaseArgumentIsAUsageError() async throws {
+        let environment = try await environmentWithEscapingSection()
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         let message = "database argument '../escaped' is not a valid database name"
-        let backup = try environment.backup(["../escaped", "config"])
+        let backup = try await environment.backup(["../escaped", "config"])
         #expect(backup.status == 2)
         #expect(backup.stderr.contains(message), "\(backup.stderr)")
-        let snapper = try environment.snapper(["../escaped", "list"])
+        let snapper = try await environment.snapper(["../escaped", "list"])
         #expect(snapper.status == 2)
         #expect(snapper.stderr.contains(message), "\(snapper.stderr)")
         var sandbox = environment.environment
         sandbox["AUTORESTORE_SAFE_SANDBOX"] = "TRUE"
         for selector in ["../escaped", "!../escaped"] {
-            let autorestore = try BuiltProducts.runUnprivileged(
+            let autorestore = try await BuiltProducts.runUnprivileged(
                 "autorestore", ["--config", environment.configPath, selector], environment: sandbox)
             #expect(autorestore.status == 2)
             #expect(autorestore.stderr.contains(message), "\(autorestore.stdout)\(autorestore.stderr)")
         }
-        let restore = try RestoreCommandTests().restore(environment, ["../escaped", "--list-snapshots"])
+        let restore = try await RestoreCommandTests().restore(environment, ["../escaped", "--list-snapshots"])
         #expect(restore.status == 2)
         #expect(restore.stderr.contains(message), "\(restore.stderr)")
         #expect(!FileManager.default.fileExists(atPath: environment.root + "/escaped"))
@@ -97,14 +97,14 @@ struct SafetyGuardTests {
     @Test("requiremount FALSE: a missing backup area is refused, not recreated empty and cleaned")
     func missingBackupAreaIsRefusedWithoutRequireMount() async throws {
         let environment = try OracleEnvironment()
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
-        let config = try environment.backup(["orcl", "config"])
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        let config = try await environment.backup(["orcl", "config"])
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
         for _ in 0..<2 {
-            try environment.sim(["workload", "orcl", "--transactions", "3", "--seconds-per-transaction", "60"])
+            try await environment.sim(["workload", "orcl", "--transactions", "3", "--seconds-per-transaction", "60"])
             try await Task.sleep(for: .milliseconds(1100))
-            let run = try environment.backup(["orcl", "imagecopywithsnap"])
+            let run = try await environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         }
         let snapshots = environment.backupRoot + "/.snapshots/orcl"
@@ -114,7 +114,7 @@ struct SafetyGuardTests {
         try FileManager.default.moveItem(atPath: environment.backupArea, toPath: environment.root + "/area.away")
 
         for action in ["imagecopywithsnap", "backupimagecopy", "missingarchlog", "report"] {
-            let run = try environment.backup(["orcl", action])
+            let run = try await environment.backup(["orcl", action])
             #expect(run.status == 2, "\(action): \(run.stdout)\(run.stderr)")
             #expect(run.stderr.contains("backupdest"), "\(action): \(run.stderr)")
             #expect(run.stderr.contains(environment.backupArea), "\(action): \(run.stderr)")
@@ -122,13 +122,13 @@ struct SafetyGuardTests {
         }
         #expect(environment.contents(snapshots) == before, "no snapshot may be taken or deleted")
         // A dry run writes nothing, so it still shows what would run, and creates nothing.
-        let dryRun = try environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
+        let dryRun = try await environment.backup(["--dry-run", "orcl", "imagecopywithsnap"])
         #expect(dryRun.status == 0, "\(dryRun.stdout)\(dryRun.stderr)")
         #expect(!FileManager.default.fileExists(atPath: environment.backupArea), "the dry run created the area")
         #expect(environment.contents(snapshots) == before)
 
         // `config` sets a database up and creates its area.
-        let setUp = try environment.backup(["orcl", "config"])
+        let setUp = try await environment.backup(["orcl", "config"])
         #expect(setUp.status == 0, "\(setUp.stdout)\(setUp.stderr)")
         #expect(FileManager.default.fileExists(atPath: environment.backupArea + "/archivelog"))
     }
@@ -145,9 +145,9 @@ struct SafetyGuardTests {
         try "other job\n".write(toFile: destination + "/other-job.dat", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: destination + "/other-job", withIntermediateDirectories: true)
         try "nested\n".write(toFile: destination + "/other-job/state", atomically: true, encoding: .utf8)
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
 
-        let passed = try flows.autorestore(environment)
+        let passed = try await flows.autorestore(environment)
         #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
         #expect(environment.text(destination + "/other-job.dat") == "other job\n")
         #expect(environment.text(destination + "/other-job/state") == "nested\n")
@@ -157,7 +157,7 @@ struct SafetyGuardTests {
         let logs = AutorestoreFlowTests.newestSnapshot(environment) + "/archivelog"
         let newest = try #require(environment.contents(logs).last)
         try FileManager.default.removeItem(atPath: logs + "/" + newest)
-        let failed = try flows.autorestore(environment)
+        let failed = try await flows.autorestore(environment)
         #expect(failed.status == 1, "\(failed.stdout)\(failed.stderr)")
         #expect(failed.stdout.contains("Restore failed (missing-archivelog)"), "\(failed.stdout)")
         #expect(environment.text(destination + "/other-job.dat") == "other job\n")
@@ -169,11 +169,11 @@ struct SafetyGuardTests {
         let flows = AutorestoreFlowTests()
         let environment = try await flows.backedUp(cycles: 2)
         let destination = environment.root + "/autorestore/dest"
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: destination)
         try "someone else's\n".write(toFile: destination + "/theirs.txt", atomically: true, encoding: .utf8)
         try "marker\n".write(toFile: destination + "/.oib-autorestore-workdir", atomically: true, encoding: .utf8)
-        let run = try flows.autorestore(environment)
+        let run = try await flows.autorestore(environment)
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Restore failed (unsafe-destination)"), "\(run.stdout)")
         #expect(run.stdout.contains("autorestoredestination \(destination)"), "\(run.stdout)")
@@ -212,7 +212,7 @@ struct SafetyGuardTests {
         }
         try "foreign\n".write(toFile: mountPoint + "/theirs.txt", atomically: true, encoding: .utf8)
 
-        let run = try ApplianceAutorestoreTests().autorestore(setup)
+        let run = try await ApplianceAutorestoreTests().autorestore(setup)
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("Restore failed (unsafe-destination)"), "\(run.stdout)")
         #expect(run.stdout.contains("autorestoremountpoint \(mountPoint)"), "\(run.stdout)")
@@ -223,14 +223,15 @@ struct SafetyGuardTests {
         #expect(!FileManager.default.fileExists(atPath: setup.cloneDirectory))
 
         // restore --mount-dir never mounts a clone over it either.
-        let restore = try RestoreCommandTests().restore(
+        let restore = try await RestoreCommandTests().restore(
             setup.environment,
             ["orcl", "--target-time", "2016-11-08 21:00:00", "--sid", "pit1", "--mount-dir", mountPoint, "--yes"])
         #expect(restore.status == 2, "\(restore.stdout)\(restore.stderr)")
         #expect(restore.stderr.contains("--mount-dir \(mountPoint)"), "\(restore.stderr)")
         #expect(restore.stderr.contains("oib-foreign-tmpfs (tmpfs) is mounted there"), "\(restore.stderr)")
         #expect(Self.isMounted(mountPoint))
-        let clones = try BuiltProducts.run("snapper", ["--config", setup.environment.configPath, "orcl", "listclones"])
+        let clones = try await BuiltProducts.run(
+            "snapper", ["--config", setup.environment.configPath, "orcl", "listclones"])
         #expect(!clones.stdout.contains("restore_orcl_"), "\(clones.stdout)")
     }
 }

@@ -4,7 +4,7 @@ import Testing
 /// A ZFSSA listing without `numclones` says nothing about clones: unknown, never 0.
 @Suite("Unknown clone counts (snapper against storage-sim ZFSSA)", .serialized)
 struct UnknownCloneCountTests {
-    @Test func aSnapshotWithoutNumclonesIsKeptWithAReasonAndShownAsUnknown() throws {
+    @Test func aSnapshotWithoutNumclonesIsKeptWithAReasonAndShownAsUnknown() async throws {
         let simulator = try StorageSimulatorProcess(
             vendor: "zfssa",
             seed: """
@@ -24,27 +24,27 @@ struct UnknownCloneCountTests {
             cacert: \(simulator.caFile)
             """, credentials: ("zfscredentials.cfg", "[zfscredentials]\nzfsuser: admin\nzfspassword: secret\n"),
             directory: simulator.directory)
-        func snapper(_ arguments: [String]) throws -> BuiltProducts.Result {
-            try BuiltProducts.run("snapper", ["--config", config] + arguments)
+        func snapper(_ arguments: [String]) async throws -> BuiltProducts.Result {
+            try await BuiltProducts.run("snapper", ["--config", config] + arguments)
         }
-        func listed() throws -> [String] {
-            try snapper(["orcl", "list"]).stdout.split(separator: "\n").map(String.init)
+        func listed() async throws -> [String] {
+            try await snapper(["orcl", "list"]).stdout.split(separator: "\n").map(String.init)
         }
 
-        let lines = try listed()
+        let lines = try await listed()
         #expect(lines.first?.hasSuffix(" clones=unknown") == true, "\(lines)")
         #expect(lines.dropFirst().allSatisfy { $0.hasSuffix(" clones=0") }, "\(lines)")
-        let json = try snapper(["--json", "orcl", "list"]).stdout
+        let json = try await snapper(["--json", "orcl", "list"]).stdout
         #expect(json.contains(#""cloneCount" : null"#), "\(json)")
 
-        let refused = try snapper(["orcl", "dropsnap", "orcl-20160101T000000"])
+        let refused = try await snapper(["orcl", "dropsnap", "orcl-20160101T000000"])
         #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("clone count unknown"), "\(refused.stderr)")
 
-        let clean = try snapper(["orcl", "clean"])
+        let clean = try await snapper(["orcl", "clean"])
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
         let kept = clean.stdout.split(separator: "\n").first { $0.hasPrefix("orcl-20160101T000000") } ?? ""
         #expect(kept.contains("clones=unknown valid — keep: clone count unknown"), "\(clean.stdout)")
-        #expect(try listed().map { String($0.prefix(20)) } == ["orcl-20160101T000000", "orcl-20160103T000000"])
+        #expect(try await listed().map { String($0.prefix(20)) } == ["orcl-20160101T000000", "orcl-20160103T000000"])
     }
 }

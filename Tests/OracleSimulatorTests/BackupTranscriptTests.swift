@@ -18,14 +18,14 @@ struct BackupTranscriptTests {
     }
 
     @Test("the second refresh prints the transcript's level-1 backup and copy recovery sequence")
-    func refreshOutput() throws {
+    func refreshOutput() async throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
-        try flows.createDatabases()
-        try flows.configure()
-        try flows.backupRun(snapshotName: "one")
-        try flows.harness.admin(["workload", "orcl", "--transactions", "4"])
+        try await flows.createDatabases()
+        try await flows.configure()
+        try await flows.backupRun(snapshotName: "one")
+        try await flows.harness.admin(["workload", "orcl", "--transactions", "4"])
         try FileManager.default.removeItem(atPath: flows.backupLog)
-        try flows.backupRun(snapshotName: "two")
+        try await flows.backupRun(snapshotName: "two")
         let lines = TranscriptFormatTests.lines(flows.harness.read(flows.backupLog))
         let start = try #require(lines.firstIndex(of: "RMAN> run {"))
         let dest = NSRegularExpression.escapedPattern(for: flows.harness.backupDestination)
@@ -84,15 +84,15 @@ struct BackupTranscriptTests {
     }
 
     @Test("report and validatebackup templates run against fresh copies")
-    func reportAndValidate() throws {
+    func reportAndValidate() async throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
-        try flows.createDatabases()
-        try flows.configure()
-        try flows.backupRun(snapshotName: "one")
-        let report = try flows.harness.rman(
+        try await flows.createDatabases()
+        try await flows.configure()
+        try await flows.backupRun(snapshotName: "one")
+        let report = try await flows.harness.rman(
             try flows.rmanScript(try flows.backupTemplates.render("report", flows.backupValues)), log: flows.backupLog)
         #expect(report.exitCode == 0, "\(flows.harness.read(flows.backupLog))")
-        let validate = try flows.harness.rman(
+        let validate = try await flows.harness.rman(
             try flows.rmanScript(try flows.backupTemplates.render("validatebackup", flows.backupValues)),
             log: flows.backupLog)
         #expect(validate.exitCode == 0, "\(flows.harness.read(flows.backupLog))")
@@ -105,10 +105,10 @@ struct BackupTranscriptTests {
     }
 
     @Test("concurrent tool invocations do not lose updates")
-    func concurrentWorkloads() throws {
+    func concurrentWorkloads() async throws {
         let harness = try SimulatorHarness()
-        try harness.admin(["create-db", "--name", "orcl"])
-        let before = try harness.admin(["workload", "orcl"])
+        try await harness.admin(["create-db", "--name", "orcl"])
+        let before = try await harness.admin(["workload", "orcl"])
         let scnBefore = try #require(
             Int(before.output.split(separator: "\n").first { $0.contains("currentSCN") }?.filter(\.isNumber) ?? ""))
         let processes = (0..<4).map { _ -> Process in
@@ -121,17 +121,17 @@ struct BackupTranscriptTests {
         }
         for process in processes { try process.run() }
         for process in processes { process.waitUntilExit() }
-        let after = try harness.admin(["workload", "orcl"])
+        let after = try await harness.admin(["workload", "orcl"])
         let scnAfter = try #require(
             Int(after.output.split(separator: "\n").first { $0.contains("currentSCN") }?.filter(\.isNumber) ?? ""))
         #expect(scnAfter - scnBefore == 100)
     }
 
     @Test("an 11g database has no enable_pluggable_database parameter line")
-    func elevenG() throws {
+    func elevenG() async throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
-        try flows.createDatabases(extraOptions: ["--version", "11.2.0.4.0"])
-        let run = try flows.harness.sqlplus(try flows.sqlplusScript(["autorestoreparameters", "cdbdetect"]))
+        try await flows.createDatabases(extraOptions: ["--version", "11.2.0.4.0"])
+        let run = try await flows.harness.sqlplus(try flows.sqlplusScript(["autorestoreparameters", "cdbdetect"]))
         #expect(run.output.contains("dbconfig-compatible: 11.2.0.4.0"))
         #expect(!run.output.contains("enable_pluggable_database"))
         #expect(run.output.contains("CDB-DETECT: NO"))

@@ -4,10 +4,10 @@ import Testing
 @Suite("Restore output formats")
 struct RestoreTranscriptTests {
     @Test("switch, recover and open-and-verify print the autorestore transcript's lines")
-    func restoreSections() throws {
-        let (flows, snapshots) = try FullCycleTests.threeBackups()
-        let result = try flows.restore(from: snapshots[1])
-        try flows.abortInstance()
+    func restoreSections() async throws {
+        let (flows, snapshots) = try await FullCycleTests.threeBackups()
+        let result = try await flows.restore(from: snapshots[1])
+        try await flows.abortInstance()
         let lines = TranscriptFormatTests.lines(result.recoverLog)
         let mount = NSRegularExpression.escapedPattern(for: flows.harness.mountPoint)
         let time = #"2016-11-08 \d\d:\d\d:\d\d"#
@@ -57,19 +57,19 @@ struct RestoreTranscriptTests {
     }
 
     @Test("a datafile without a copy is restored empty and rebuilt from its redo")
-    func restoreDatafileWithoutCopy() throws {
+    func restoreDatafileWithoutCopy() async throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
-        try flows.createDatabases()
-        try flows.configure()
-        try flows.backupRun(snapshotName: "one")
-        try flows.harness.admin(["workload", "orcl", "--add-datafile", "EXTRA", "--transactions", "3"])
-        try flows.backupRun(snapshotName: "two")
-        try flows.harness.admin(["workload", "orcl", "--transactions", "3"])
-        let snapshot = try flows.backupRun(snapshotName: "three")
+        try await flows.createDatabases()
+        try await flows.configure()
+        try await flows.backupRun(snapshotName: "one")
+        try await flows.harness.admin(["workload", "orcl", "--add-datafile", "EXTRA", "--transactions", "3"])
+        try await flows.backupRun(snapshotName: "two")
+        try await flows.harness.admin(["workload", "orcl", "--transactions", "3"])
+        let snapshot = try await flows.backupRun(snapshotName: "three")
         let copy = try #require(
             try FileManager.default.contentsOfDirectory(atPath: snapshot).first { $0.contains("_TS-EXTRA_FNO-5_") })
         try FileManager.default.removeItem(atPath: snapshot + "/" + copy)
-        let result = try flows.restore(from: snapshot)
+        let result = try await flows.restore(from: snapshot)
         #expect(
             result.recoverLog.contains("RMAN> run {\n2> set newname for database to new;\n3> restore datafile 5;\n4> }")
         )
@@ -79,32 +79,32 @@ struct RestoreTranscriptTests {
             ))
         #expect(result.verifiedTime == result.expected || result.verifiedTime.map { $0 < result.expected } == true)
         #expect(!result.verifyOutput.contains("DATAFILE STATUS: "))
-        try flows.abortInstance()
+        try await flows.abortInstance()
     }
 }
 
 @Suite("Point-in-time recovery")
 struct PointInTimeTests {
     @Test("recovering to a time before the copies' checkpoint fails with RMAN-06556")
-    func targetBeforeCopies() throws {
-        let (flows, snapshots) = try FullCycleTests.threeBackups()
+    func targetBeforeCopies() async throws {
+        let (flows, snapshots) = try await FullCycleTests.threeBackups()
         let parameters = snapshots[1] + "/autorestore.cfg"
         var text = flows.harness.read(parameters)
         // Move the recovery target to before the first backup run.
         text += "lasttime: 2016-11-08 21:50:01\n"
         try text.write(toFile: parameters, atomically: true, encoding: .utf8)
         do {
-            _ = try flows.restore(from: snapshots[1])
+            _ = try await flows.restore(from: snapshots[1])
             Issue.record("a target before the copies must fail")
         } catch let failure as OracleFlows.StepFailure {
             #expect(failure.output.contains("RMAN-06556: datafile 1 must be restored from backup older than SCN"))
         }
-        try flows.abortInstance()
+        try await flows.abortInstance()
     }
 
     @Test("an earlier target inside the redo range recovers exactly to the last commit before it")
-    func earlierTarget() throws {
-        let (flows, snapshots) = try FullCycleTests.threeBackups()
+    func earlierTarget() async throws {
+        let (flows, snapshots) = try await FullCycleTests.threeBackups()
         let parameters = snapshots[2] + "/autorestore.cfg"
         let original = try #require(OracleFlows.parameter("lasttime", in: flows.harness.read(parameters)))
         let formatter = DateFormatter()
@@ -113,11 +113,11 @@ struct PointInTimeTests {
         let target = try #require(formatter.date(from: original)).addingTimeInterval(-40)
         try (flows.harness.read(parameters) + "lasttime: \(formatter.string(from: target))\n")
             .write(toFile: parameters, atomically: true, encoding: .utf8)
-        let result = try flows.restore(from: snapshots[2])
+        let result = try await flows.restore(from: snapshots[2])
         let verified = try #require(result.verifiedTime.flatMap { formatter.date(from: $0) })
         // Commits are 13 s apart: the last one at or before the target.
         #expect(verified <= target)
         #expect(target.timeIntervalSince(verified) < 13)
-        try flows.abortInstance()
+        try await flows.abortInstance()
     }
 }

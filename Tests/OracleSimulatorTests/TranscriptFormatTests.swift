@@ -14,12 +14,12 @@ struct TranscriptFormatTests {
     }
 
     @Test("RMAN configure output has the transcript's shape (second run shows old and new values)")
-    func rmanConfigure() throws {
+    func rmanConfigure() async throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
-        try flows.createDatabases()
-        try flows.configure()
+        try await flows.createDatabases()
+        try await flows.configure()
         try FileManager.default.removeItem(atPath: flows.backupLog)
-        try flows.configure()
+        try await flows.configure()
         let log = flows.harness.read(flows.backupLog)
         let dest = flows.harness.backupDestination
         // From orcl_20161108T215324_config.log, with /nfs/backup/orcl replaced by our backup destination.
@@ -52,10 +52,10 @@ struct TranscriptFormatTests {
     }
 
     @Test("SQL*Plus spool of the backup header matches the transcript")
-    func sqlplusHeaderSpool() throws {
+    func sqlplusHeaderSpool() async throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
-        try flows.createDatabases()
-        try flows.harness.sqlplus(try flows.sqlplusScript(["archivecurrentlogs"]), silent: false)
+        try await flows.createDatabases()
+        try await flows.harness.sqlplus(try flows.sqlplusScript(["archivecurrentlogs"]), silent: false)
         let log = flows.harness.read(flows.backupLog)
         let header = Self.section(
             log, from: "SQL> select instance_name, host_name, version, status, database_status from v$instance;",
@@ -94,10 +94,10 @@ struct TranscriptFormatTests {
     }
 
     @Test("silent SQL*Plus: no echo, dbconfig rows directly followed by Elapsed when feedback is off")
-    func silentRestoreParameters() throws {
+    func silentRestoreParameters() async throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())
-        try flows.createDatabases()
-        let run = try flows.harness.sqlplus(try flows.sqlplusScript(["autorestoreparameters"]))
+        try await flows.createDatabases()
+        let run = try await flows.harness.sqlplus(try flows.sqlplusScript(["autorestoreparameters"]))
         #expect(run.exitCode == 0)
         #expect(!run.output.contains("SQL>"))
         let output = Self.lines(run.output)
@@ -116,7 +116,7 @@ struct TranscriptFormatTests {
     }
 
     @Test("startup nomount spool matches the autorestore transcript (SGA lines padded to the line size)")
-    func startupNomount() throws {
+    func startupNomount() async throws {
         let harness = try SimulatorHarness()
         let pfile = harness.autorestoreDestination + "/init.ora"
         try
@@ -125,7 +125,7 @@ struct TranscriptFormatTests {
         let spool = harness.logDirectory + "/nomount.log"
         let script =
             "set pages 0\nset lines 200\nset timing on\nset echo on\nspool \(spool) append\nconn / as sysdba\nwhenever sqlerror exit failure\nstartup nomount pfile='\(pfile)'\nspool off\nexit\n"
-        let run = try harness.sqlplus(script, silent: false, sid: "orcl")
+        let run = try await harness.sqlplus(script, silent: false, sid: "orcl")
         #expect(run.exitCode == 0)
         let log = Self.lines(harness.read(spool))
         #expect(
@@ -141,28 +141,28 @@ struct TranscriptFormatTests {
         // The ADR home now exists for adrci.
         let adrci = harness.root.appendingPathComponent("purge.adrci").path
         try "set base \(harness.logDirectory)\nshow homes\n".write(toFile: adrci, atomically: true, encoding: .utf8)
-        let homes = try harness.run(harness.tool("adrci"), ["script=\(adrci)"])
+        let homes = try await harness.run(harness.tool("adrci"), ["script=\(adrci)"])
         #expect(homes.exitCode == 0)
         #expect(homes.output.contains("ADR Homes: \ndiag/rdbms/orcl/orcl\n"))
     }
 
     @Test("missing pfile and missing db_name fail like Oracle")
-    func startupErrors() throws {
+    func startupErrors() async throws {
         let harness = try SimulatorHarness()
-        let missing = try harness.sqlplus(
+        let missing = try await harness.sqlplus(
             "whenever sqlerror exit failure\nconn / as sysdba\nstartup nomount pfile='/nonexistent/init.ora'\nexit\n",
             sid: "orcl")
         #expect(missing.exitCode == 1)
         #expect(missing.output.contains("LRM-00109: could not open parameter file '/nonexistent/init.ora'"))
         let pfile = harness.autorestoreDestination + "/init.ora"
         try "*.control_files='/tmp/x.cf'\n*.sga_target=1G\n".write(toFile: pfile, atomically: true, encoding: .utf8)
-        let noName = try harness.sqlplus(
+        let noName = try await harness.sqlplus(
             "whenever sqlerror exit failure\nconn / as sysdba\nstartup nomount pfile='\(pfile)'\nexit\n", sid: "orcl")
         #expect(noName.exitCode == 1)
         #expect(noName.output.contains("ORA-01506: missing or illegal database name"))
         try "*.db_name='orcl'\n*.control_files='/tmp/x.cf'\n*.bogus_parameter=1\n".write(
             toFile: pfile, atomically: true, encoding: .utf8)
-        let unknown = try harness.sqlplus(
+        let unknown = try await harness.sqlplus(
             "whenever sqlerror exit failure\nconn / as sysdba\nstartup nomount pfile='\(pfile)'\nexit\n", sid: "orcl")
         #expect(unknown.output.contains("LRM-00101: unknown parameter name 'bogus_parameter'"))
     }

@@ -42,18 +42,19 @@ struct ProcessRunnerTests {
     @Test func hangIsKilledWithItsWholeProcessGroup() async throws {
         let directory = NSTemporaryDirectory() + "oib-hang-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // The child starts a grandchild that would write a file after 3 s unless the group is killed.
-        let script = "(sleep 3; touch \(directory)/grandchild-survived) &\necho started\nsleep 30\n"
+        // The child starts a grandchild that would write a file after 8 s unless the group is killed. (The time
+        // limit leaves a busy machine time to start the shell and print.)
+        let script = "(sleep 8; touch \(directory)/grandchild-survived) &\necho started\nsleep 30\n"
         let outcome = try await runner.run(
             ProcessRequest(
                 executable: shell, environment: environment, standardInput: script,
-                timeout: .milliseconds(300)))
+                timeout: .seconds(3)))
         #expect(outcome.timedOut)
         #expect(!outcome.succeeded)
         #expect(outcome.termination == .signalled(SIGTERM))
         #expect(outcome.output.contains("started"))
         #expect(outcome.duration < .seconds(25))  // far below the 30 s sleep; the suite shares two cores
-        try await Task.sleep(for: .seconds(4))
+        try await Task.sleep(for: .seconds(7))
         #expect(!FileManager.default.fileExists(atPath: directory + "/grandchild-survived"))
     }
 

@@ -135,6 +135,10 @@ struct SnapshotAgeCheckTests {
         let bad = SnapshotAgeCheck(warningHours: -1, criticalHours: 2).evaluate(snapshots: [], now: now)
         #expect(bad.status == .unknown)
         #expect(bad.exitCode == 3)
+        // Found by the fuzz smoke run: `warningsnapage: 1e300` trapped converting the seconds to Int.
+        let huge = SnapshotAgeCheck(warningHours: 1e300, criticalHours: 2).evaluate(snapshots: [], now: now)
+        #expect(huge.status == .unknown)
+        #expect(huge.line.contains("warningsnapage=1e+300"))
         let failure = NagiosResult.unknown(
             StorageError(.transport, vendor: "zfssa", operation: "listSnapshots", message: "connection refused"))
         #expect(failure.exitCode == 3)

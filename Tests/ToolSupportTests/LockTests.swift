@@ -184,6 +184,35 @@ struct LockTests {
         #expect(events.all == ["snapshot taken", "holder releases", "waiter got the lock"])
     }
 
+    @Test func aWaiterThatSawThePauseTakesTheLockRightAfterTheRelease() async throws {
+        let directory = try temporaryDirectory()
+        let holder = try await HardLinkLock.acquire(
+            directory: directory, maxWait: .seconds(1), pollInterval: .milliseconds(50), snapshotPending: true,
+            logger: logger)
+        let waiterLog = LineCollector()
+        let waiterLogger = RunLog(screen: { waiterLog.append($0) }).logger(name: "waiter")
+        let waiter = Task {
+            // Without the released marker this waiter would keep off for the whole minute and time out.
+            try await HardLinkLock.acquire(
+                directory: directory, maxWait: .seconds(30), pollInterval: .milliseconds(20),
+                pauseAllowance: .seconds(60), logger: waiterLogger)
+        }
+        while !waiterLog.all.contains(where: { $0.contains("Locked!") }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await holder.withoutLockFile {
+            // Long enough for the waiter to see the file absent while the holder announced a snapshot.
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        holder.release()
+        #expect(files(directory).contains("backup.lck.released") || files(directory).contains("backup.lck"))
+        let second = try await waiter.value
+        // The marker is gone as soon as someone holds the lock again: it never reaches a snapshot.
+        #expect(files(directory) == ["backup.lck"])
+        second.release()
+        #expect(files(directory).isEmpty)
+    }
+
     @Test func lockTakenDuringTheSnapshotIsReported() async throws {
         let directory = try temporaryDirectory()
         let holder = try await HardLinkLock.acquire(

@@ -120,15 +120,25 @@ public struct INIDocument: Sendable, Equatable {
     /// - Throws: ``INIError`` for a bad `%` reference, a missing referenced key or a reference loop.
     public func value(section: String, key: String) throws(INIError) -> String? {
         guard let entry = rawValue(section: section, key: key) else { return nil }
-        return try interpolate(entry.rawValue, section: section, key: entry.key, line: entry.line, depth: 1)
+        var budget = InterpolationBudget()
+        return try interpolate(
+            entry.rawValue, section: section, key: entry.key, line: entry.line, depth: 1, budget: &budget)
+    }
+
+    /// Bounds the work of one value's interpolation: references may fan out (`%(a)s%(a)s…` at every level), which
+    /// grows exponentially with the depth; no real configuration comes near these limits.
+    struct InterpolationBudget {
+        static let maximumReferences = 10_000
+        static let maximumLength = 1 << 20
+        var references = 0
     }
 
     /// The interpolation depth at which Python 2 gives up (`MAX_INTERPOLATION_DEPTH`).
     static let maximumInterpolationDepth = 10
 
-    func interpolate(_ text: String, section: String, key: String, line: Int, depth: Int) throws(INIError)
-        -> String
-    {
+    func interpolate(
+        _ text: String, section: String, key: String, line: Int, depth: Int, budget: inout InterpolationBudget
+    ) throws(INIError) -> String {
         guard text.contains("%") else { return text }
         if depth > Self.maximumInterpolationDepth {
             throw INIError(
@@ -157,9 +167,21 @@ public struct INIDocument: Sendable, Equatable {
                         .missingInterpolationKey, file: file, line: line, section: section, key: key,
                         detail: "'%(\(name))s' refers to a key that is neither in [\(section)] nor in [DEFAULT]")
                 }
+                budget.references += 1
+                if budget.references > InterpolationBudget.maximumReferences {
+                    throw INIError(
+                        .interpolationTooLarge, file: file, line: line, section: section, key: key,
+                        detail:
+                            "value references expand to more than \(InterpolationBudget.maximumReferences) references")
+                }
                 result += try interpolate(
                     referenced.rawValue, section: section, key: key, line: line,
-                    depth: depth + 1)
+                    depth: depth + 1, budget: &budget)
+                if result.utf8.count > InterpolationBudget.maximumLength {
+                    throw INIError(
+                        .interpolationTooLarge, file: file, line: line, section: section, key: key,
+                        detail: "the value expands to more than \(InterpolationBudget.maximumLength) bytes")
+                }
                 rest = after[after.index(close, offsetBy: 2)...]
             } else {
                 throw INIError(

@@ -13,6 +13,7 @@ public struct INIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let badInterpolation = Code("bad interpolation")
         public static let missingInterpolationKey = Code("missing interpolation key")
         public static let interpolationDepth = Code("interpolation too deep")
+        public static let interpolationTooLarge = Code("interpolation too large")
         public static let notUTF8 = Code("not UTF-8 text")
     }
 

@@ -120,52 +120,43 @@ public struct ProcessRunner: Sendable {
         async throws(ProcessLaunchError) -> ProcessOutcome
     {
         _ = Self.ignoreBrokenPipes
-        let started = ContinuousClock.now
-        let child = try await spawn(request)
+        let state = RunState()
+        // Blocking work (writing input, reading output, waitpid, the time limit) runs on dedicated threads started
+        // by the spawn thread right after the fork, never on the shared dispatch or Swift concurrency pools: on a
+        // 2-core machine those have two threads, a blocked one would stall unrelated tasks, and a busy pool could
+        // resume us long after the child started (its input would then arrive late).
+        let input = request.standardInput.map { Array($0.utf8) }
+        let secrets = request.secrets
+        let readerDone = DispatchSemaphore(value: 0)
+        let startIO: @Sendable (Int32, Int32) -> Void = { inputDescriptor, outputDescriptor in
+            // Standard input is fed on its own thread so a child that does not read cannot block us.
+            if let input, inputDescriptor >= 0 {
+                Thread.detachNewThread {
+                    Self.writeAll(input, to: inputDescriptor)
+                    closeFileDescriptor(inputDescriptor)
+                }
+            }
+            Thread.detachNewThread {
+                Self.readLines(from: outputDescriptor) { bytes, line in
+                    state.output.withLock { $0.append(contentsOf: bytes) }
+                    if let line, let onLine { onLine(Redaction.mask(line, secrets: secrets)) }
+                }
+                readerDone.signal()
+            }
+        }
+        let child = try await spawn(request, killGrace: killGracePeriod, state: state, startIO: startIO)
+        let started = child.started
         let group = ChildGroup(group: child.pid, startTime: ProcessTable.record(child.pid)?.startTime ?? 0)
         ChildProcesses.started(group)
         if !Interruption.mayStartChildren {
             // A signal arrived while this child started: it is stopped like the others.
             Thread.detachNewThread { ChildProcesses.terminate([group], grace: Interruption.childGracePeriod) }
         }
-        let state = RunState()
 
-        // Blocking work (writing input, reading output, waitpid) runs on dedicated threads, never on the shared
-        // dispatch or Swift concurrency pools: on a 2-core machine those have two threads, and a blocked one
-        // would stall unrelated tasks.
-        // Feed standard input on its own thread so a child that does not read cannot block us.
-        if let input = request.standardInput, child.inputDescriptor >= 0 {
-            let descriptor = child.inputDescriptor
-            Thread.detachNewThread {
-                Self.writeAll(Array(input.utf8), to: descriptor)
-                closeFileDescriptor(descriptor)
-            }
-        }
-        let secrets = request.secrets
-        let readerDone = DispatchSemaphore(value: 0)
-        let outputDescriptor = child.outputDescriptor
-        Thread.detachNewThread {
-            Self.readLines(from: outputDescriptor) { bytes, line in
-                state.output.withLock { $0.append(contentsOf: bytes) }
-                if let line, let onLine { onLine(Redaction.mask(line, secrets: secrets)) }
-            }
-            readerDone.signal()
-        }
-
-        // The time limit is watched on its own thread too, so a busy task pool cannot delay the kill.
-        let exited = DispatchSemaphore(value: 0)
-        if let limit = request.timeout {
-            let grace = killGracePeriod
-            let pid = child.pid
-            Thread.detachNewThread {
-                guard exited.wait(timeout: .now() + Self.dispatchInterval(limit)) == .timedOut else { return }
-                state.timedOut.store(true, ordering: .sequentiallyConsistent)
-                kill(-pid, SIGTERM)
-                if exited.wait(timeout: .now() + Self.dispatchInterval(grace)) == .timedOut { kill(-pid, SIGKILL) }
-            }
-        }
-        let status = await Self.waitForExit(pid: child.pid)
-        exited.signal()
+        // The exit is reaped, signalled and timed on a thread started right after the fork, and the time limit is
+        // watched on another: a busy task pool may resume us much later, and neither the kill nor the reported
+        // duration may depend on that.
+        let (status, ended) = await child.exit.wait()
         ChildProcesses.finished(group)
         if state.timedOut.load(ordering: .sequentiallyConsistent) {
             // The leader is gone; whatever else is left of its group (background children that survived
@@ -186,7 +177,7 @@ public struct ProcessRunner: Sendable {
         return ProcessOutcome(
             termination: termination, output: String(decoding: bytes, as: UTF8.self),
             timedOut: state.timedOut.load(ordering: .sequentiallyConsistent),
-            duration: ContinuousClock.now - started)
+            duration: ended - started)
     }
 
     /// A child that exits without reading its input must not kill us with SIGPIPE: writes then fail with EPIPE
@@ -206,11 +197,19 @@ public struct ProcessRunner: Sendable {
 
     struct SpawnedChild {
         var pid: pid_t
-        var inputDescriptor: Int32
-        var outputDescriptor: Int32
+        /// When the child was forked: the time limit and the duration count from here, not from when a busy task
+        /// pool got round to resuming the caller.
+        var started: ContinuousClock.Instant
+        /// Delivers the child's wait status and the time it ended.
+        var exit: ExitWaiter
     }
 
-    private func spawn(_ request: ProcessRequest) async throws(ProcessLaunchError) -> SpawnedChild {
+    /// Forks the child on the spawn thread, which then starts the watchers and `startIO(input, output)` (the
+    /// parent's ends of the child's standard input, or -1, and of its output).
+    private func spawn(
+        _ request: ProcessRequest, killGrace: Duration, state: RunState,
+        startIO: @escaping @Sendable (Int32, Int32) -> Void
+    ) async throws(ProcessLaunchError) -> SpawnedChild {
         func failure(_ reason: String) -> ProcessLaunchError {
             ProcessLaunchError(command: request.displayCommand, reason: reason)
         }
@@ -243,19 +242,29 @@ public struct ProcessRunner: Sendable {
         let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let (inputEnd, outputEnd) = (inputPipe[0], outputPipe[1])
         let (executable, directory) = (request.executable, request.workingDirectory)
-        let (result, pid) = await SpawnThread.shared.run {
-            Self.forkAndExec(executable, arguments, assignments, input: inputEnd, output: outputEnd, directory)
+        let exit = ExitWaiter()
+        let timeout = request.timeout
+        let (parentInput, parentOutput) = (inputPipe[1], outputPipe[0])
+        let (result, pid, started) = await SpawnThread.shared.run {
+            let (result, pid) = Self.forkAndExec(
+                executable, arguments, assignments, input: inputEnd, output: outputEnd, directory)
+            let started = ContinuousClock.now
+            // The child's ends are the child's now; our copies would hide the end of its output.
+            closeFileDescriptor(outputEnd)
+            if inputEnd >= 0 { closeFileDescriptor(inputEnd) }
+            if result == 0 {
+                Self.watch(pid: pid, exit: exit, timeout: timeout, killGrace: killGrace, state: state)
+                startIO(parentInput, parentOutput)
+            }
+            return (result, pid, started)
         }
-        closeFileDescriptor(outputPipe[1])
-        if request.standardInput != nil { closeFileDescriptor(inputPipe[0]) }
         guard result == 0 else {
             closeFileDescriptor(outputPipe[0])
             if request.standardInput != nil { closeFileDescriptor(inputPipe[1]) }
             throw failure(String(cString: strerror(result)))
         }
         return SpawnedChild(
-            pid: pid, inputDescriptor: request.standardInput != nil ? inputPipe[1] : -1,
-            outputDescriptor: outputPipe[0])
+            pid: pid, started: started, exit: exit)
     }
 
     /// Runs on the spawn thread: the child gets its own process group and dies with this process
@@ -287,13 +296,26 @@ public struct ProcessRunner: Sendable {
         return (result, pid)
     }
 
-    private static func waitForExit(pid: pid_t) async -> Int32 {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                continuation.resume(returning: status)
-            }
+    /// Runs on the spawn thread right after the fork: reaps `pid` on a dedicated thread (which notes the time and
+    /// signals the watchdog as soon as the child is gone) and enforces `timeout` on another.
+    private static func watch(
+        pid: pid_t, exit: ExitWaiter, timeout: Duration?, killGrace: Duration, state: RunState
+    ) {
+        let exited = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let ended = ContinuousClock.now
+            exited.signal()
+            exit.deliver(status: status, ended: ended)
+        }
+        guard let timeout else { return }
+        let deadline = DispatchTime.now() + dispatchInterval(timeout)
+        Thread.detachNewThread {
+            guard exited.wait(timeout: deadline) == .timedOut else { return }
+            state.timedOut.store(true, ordering: .sequentiallyConsistent)
+            kill(-pid, SIGTERM)
+            if exited.wait(timeout: .now() + dispatchInterval(killGrace)) == .timedOut { kill(-pid, SIGKILL) }
         }
     }
 
@@ -341,6 +363,35 @@ func closeFileDescriptor(_ descriptor: Int32) {
 /// `pipe2(2)`, which the Swift Glibc module does not import.
 @_silgen_name("pipe2")
 func createPipe(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+/// Hands a child's wait status from its reaping thread to the awaiting caller, whichever comes first.
+final class ExitWaiter: Sendable {
+    typealias Exit = (status: Int32, ended: ContinuousClock.Instant)
+    private let state = Mutex<(exit: Exit?, waiter: CheckedContinuation<Exit, Never>?)>((nil, nil))
+
+    func deliver(status: Int32, ended: ContinuousClock.Instant) {
+        let waiter = state.withLock { current -> CheckedContinuation<Exit, Never>? in
+            if let waiter = current.waiter {
+                current.waiter = nil
+                return waiter
+            }
+            current.exit = (status, ended)
+            return nil
+        }
+        waiter?.resume(returning: (status, ended))
+    }
+
+    func wait() async -> Exit {
+        await withCheckedContinuation { continuation in
+            let exit = state.withLock { current -> Exit? in
+                if let exit = current.exit { return exit }
+                current.waiter = continuation
+                return nil
+            }
+            if let exit { continuation.resume(returning: exit) }
+        }
+    }
+}
 
 /// The one thread that forks children. The parent-death signal fires when the *forking thread* ends, and the
 /// threads of Dispatch and of Swift's task pool come and go, so every fork happens on this thread, which lives as

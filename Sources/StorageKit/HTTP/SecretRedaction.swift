@@ -35,16 +35,24 @@ public enum SecretRedaction {
         return found
     }
 
-    /// `scheme://user:password@host…` with the password replaced by `****`; any other text unchanged.
+    /// `scheme://user:password@host…` with the password replaced by `****`. Text that is not a well-formed URL
+    /// (a typing error, say) may still carry credentials anywhere before its last `@`: all of that is masked.
+    /// Text without `@` is returned unchanged.
     public static func maskingURLPassword(_ text: String) -> String {
-        guard let scheme = text.range(of: "://") else { return text }
-        let authorityEnd =
-            text[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? text.endIndex
-        let authority = text[scheme.upperBound..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else {
-            return text
+        guard let lastAt = text.lastIndex(of: "@") else { return text }
+        guard let scheme = text.range(of: "://"),
+            text[..<scheme.lowerBound].range(of: #"^[A-Za-z][A-Za-z0-9+.-]*$"#, options: .regularExpression) != nil
+        else {
+            return mask + String(text[lastAt...])
         }
-        return String(text[..<authority.index(after: colon)]) + mask + String(text[at...])
+        let userInfo = text[scheme.upperBound..<lastAt]
+        guard let colon = userInfo.firstIndex(of: ":") else {
+            // No password, only a user name (which must not hide anything either).
+            return userInfo.contains("/") ? String(text[..<scheme.upperBound]) + mask + String(text[lastAt...]) : text
+        }
+        let user = userInfo[..<colon]
+        let keptUser = user.contains("/") ? "" : String(user) + ":"
+        return String(text[..<scheme.upperBound]) + keptUser + mask + String(text[lastAt...])
     }
 
     /// Each non-empty secret, longest first (so a secret containing another is masked whole), plus its

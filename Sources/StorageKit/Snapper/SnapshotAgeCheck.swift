@@ -62,7 +62,10 @@ public struct SnapshotAgeCheck: Sendable, Hashable {
     /// WARNING when age ≥ warning, CRITICAL when age ≥ critical or there are no snapshots, UNKNOWN for bad
     /// thresholds. Example: `OK: The latest snapshot age 0:03:57|age=237s;3600;7200`.
     public func evaluate(snapshots: [Snapshot], now: Date) -> NagiosResult {
-        guard warningHours.isFinite, criticalHours.isFinite, warningHours >= 0, criticalHours >= 0 else {
+        // At most a million hours (over a century): larger values are typing errors, and would not fit the
+        // seconds below.
+        let valid = (0...1_000_000.0)
+        guard valid.contains(warningHours), valid.contains(criticalHours) else {
             return NagiosResult(
                 status: .unknown,
                 message: "Invalid thresholds: warningsnapage=\(warningHours) criticalsnapage=\(criticalHours)")

@@ -141,7 +141,8 @@ public struct LockError: Error, Sendable, CustomStringConvertible {
 /// - the temporary file exists only for the moment of the link, so none is ever left or captured;
 /// - ``withoutLockFile(_:)`` removes the lock file while a snapshot of the directory is taken: waiters that read
 ///   `snapshot: pending` keep off the lock while it is absent (up to ``pauseAllowance``), and the holder links it
-///   again afterwards. Lock files therefore never land in a snapshot;
+///   again afterwards. Lock files therefore never land in a snapshot. Such a holder releases by renaming its file
+///   to a marker that tells waiters the pause is over (see ``release()``);
 /// - "Locked!" is logged at INFO once a minute instead of every poll.
 public final class HardLinkLock: Sendable {
     public let directory: String
@@ -222,7 +223,7 @@ public final class HardLinkLock: Sendable {
             var linkError: Int32 = EEXIST
             switch lock.readLockFile() {
             case .absent:
-                if let paused = lastSeen, paused.snapshotPending,
+                if let paused = lastSeen, paused.snapshotPending, !lock.releasedMarkerNames(paused),
                     paused.host != hostName || !lock.isStale(paused, isProcessAlive: isProcessAlive)
                 {
                     let since = pausedHolderGoneSince ?? clock.now
@@ -234,6 +235,8 @@ public final class HardLinkLock: Sendable {
                     }
                 }
                 if try lock.link() {
+                    // The marker of an earlier holder's release has done its job; it must not reach a snapshot.
+                    unlink(lock.releasedMarkerPath)
                     logger.debug("Lock \(lockPath) taken")
                     lock.startRecordingChildren()
                     return lock
@@ -456,8 +459,9 @@ public final class HardLinkLock: Sendable {
         return try await body()
     }
 
-    /// Unlinks the lock file if it is still ours (same inode and token); true when it was.
-    private func removeOwnFile() -> Bool {
+    /// Unlinks the lock file if it is still ours (same inode and token), or renames it to the released marker;
+    /// true when it was ours.
+    private func removeOwnFile(leavingReleasedMarker: Bool = false) -> Bool {
         state.withLock { state in
             guard let identity = state.identity else { return false }
             state.identity = nil
@@ -467,26 +471,35 @@ public final class HardLinkLock: Sendable {
                 let text = try? String(contentsOfFile: lockPath, encoding: .utf8),
                 LockHolder.parse(text)?.token == state.holder.token
             else { return false }
+            if leavingReleasedMarker { return rename(lockPath, releasedMarkerPath) == 0 }
             return unlink(lockPath) == 0
         }
     }
 
     /// Releases the lock: removes the lock file only if it is still ours.
     ///
-    /// Right after a snapshot, waiters may not yet have seen that the pause is over (they would keep off the
-    /// absent lock for ``pauseAllowance``), so the lock is kept one poll interval after it was linked again.
+    /// After a snapshot pause, a waiter may have seen `snapshot: pending` and then the absent file, and could not
+    /// tell the end of the run from the pause (it would keep off for ``pauseAllowance``). So the file is renamed to
+    /// ``releasedMarkerPath`` instead of removed: the marker, carrying this holder's token, tells waiters the lock
+    /// is free. The next holder removes it before it does anything in the directory.
     public func release() {
         let (observer, relinked, released) = state.withLock { ($0.observer, $0.relinked, $0.released) }
         if let observer { ChildProcesses.removeObserver(observer) }
         if released { return }
-        if let relinked {
-            let remaining = relinked.advanced(by: pollInterval + .milliseconds(500)) - .now
-            let (seconds, attoseconds) = remaining.components
-            if remaining > .zero { Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18) }
-        }
-        if !removeOwnFile() {
+        if !removeOwnFile(leavingReleasedMarker: relinked != nil) {
             logger.warning("Lock \(lockPath) is no longer ours; leaving it in place")
         }
+    }
+
+    /// Where a holder that paused for a snapshot leaves its lock file on release (see ``release()``).
+    public var releasedMarkerPath: String { lockPath + ".released" }
+
+    /// Whether the released marker names `holder` (same token): that holder has released the lock.
+    func releasedMarkerNames(_ holder: LockHolder) -> Bool {
+        guard let token = holder.token,
+            let text = try? String(contentsOfFile: releasedMarkerPath, encoding: .utf8)
+        else { return false }
+        return LockHolder.parse(text)?.token == token
     }
 
     /// `kill(pid, 0)`: true when the process exists (also when it belongs to another user).

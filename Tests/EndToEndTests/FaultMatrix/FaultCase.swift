@@ -18,6 +18,8 @@ struct FaultCase: Sendable, CustomStringConvertible {
     var scenario: FaultScenario
     /// Text the next normal run must say (e.g. that it took over the lock of a killed run).
     var nextMentions: [String] = []
+    /// Text that must appear nowhere in the run's output or log (passwords).
+    var neverSays: [String] = []
 
     var description: String { "\(id) \(fault)" }
 
@@ -25,7 +27,8 @@ struct FaultCase: Sendable, CustomStringConvertible {
     var expectation: String {
         let outcome = expectedStatus == 0 ? "completes (exit 0)" : "fails with exit \(expectedStatus)"
         let named = mentions.map { "“\($0)”" }.joined(separator: ", ")
-        return "\(outcome); says \(named); nothing lost or left; next run passes"
+        let secret = neverSays.isEmpty ? "" : "; never shows the password"
+        return "\(outcome); says \(named)\(secret); nothing lost or left; next run passes"
     }
 }
 
@@ -95,4 +98,6 @@ enum EnvironmentRecipe: String, Sendable {
     case productionVisible
     case futureDatedSnapshot
     case unreadableCatalog
+    case sharedAutorestoreDestination
+    case foreignMountAtMountPoint
 }

@@ -221,6 +221,18 @@ enum FaultMatrix {
             rules: [
                 ["action": "status", "method": "GET", "pathContains": "start.", "status": 500, "times": 10]
             ], afterBaseline: aggressiveRetention)
+        for vendor in [StorageVendor.zfssa, .ontap] {
+            let listing = vendor == .zfssa ? "/snapshots" : "/snapshots?fields="
+            add(
+                vendor, "the snapshot listing for retention answers malformed JSON", status: 1,
+                mentions: ["Snapshot listing failed, nothing is dropped"],
+                rules: [["action": "malformedBody", "method": "GET", "pathContains": listing, "times": 10]],
+                afterBaseline: aggressiveRetention)
+            add(
+                vendor, "`snapper list` gets malformed JSON", status: 1, mentions: ["unexpected response"],
+                tool: "snapper", arguments: ["orcl", "list"],
+                rules: [["action": "malformedBody", "method": "GET", "times": 10]])
+        }
         return cases
     }()
 
@@ -307,17 +319,33 @@ enum FaultMatrix {
 
     // MARK: Configuration and credentials
 
+    /// The configuration switched to a ZFSSA appliance at `url` (nothing listens there), with `credentials` as
+    /// the credentials file.
+    static func zfssa(url: String, credentials: String) -> ConfigurationEdit {
+        ConfigurationEdit(
+            target: "snappermodule: localfs\nrequiremount: FALSE",
+            replacement: """
+                snappermodule: zfssa
+                requiremount: FALSE
+                [zfssa]
+                url: \(url)
+                pool: pool1
+                project: demo-backup
+                """, credentials: credentials)
+    }
+
     static let configurationFaults: [FaultCase] = {
         var cases: [FaultCase] = []
         func add(
-            _ fault: String, mentions: [String], arguments: [String] = ["orcl", "imagecopywithsnap"],
-            _ edit: ConfigurationEdit
+            _ fault: String, mentions: [String], neverSays: [String] = [],
+            arguments: [String] = ["orcl", "imagecopywithsnap"], _ edit: ConfigurationEdit
         ) {
             cases.append(
                 FaultCase(
                     id: String(format: "CFG-%02d", cases.count + 1), area: .configuration, fault: fault,
                     expectedStatus: 2, mentions: mentions,
-                    scenario: .configurationFault(tool: "backup", arguments: arguments, edit: edit)))
+                    scenario: .configurationFault(tool: "backup", arguments: arguments, edit: edit),
+                    neverSays: neverSays))
         }
         add(
             "a flag that is not TRUE/FALSE (`dosnapshot: yes`)", mentions: ["dosnapshot"],
@@ -354,28 +382,26 @@ enum FaultMatrix {
             ConfigurationEdit(target: "[rman]", replacement: "[rman\u{1}\u{2}\u{FFFD}"))
         add(
             "the ZFSSA credentials file has no password", mentions: ["zfscredentials.cfg"],
-            ConfigurationEdit(
-                target: "snappermodule: localfs\nrequiremount: FALSE",
-                replacement: """
-                    snappermodule: zfssa
-                    requiremount: FALSE
-                    [zfssa]
-                    url: https://127.0.0.1:9
-                    pool: pool1
-                    project: demo-backup
-                    """, credentials: "[zfscredentials]\nzfsuser: admin\n"))
+            zfssa(url: "https://127.0.0.1:9", credentials: "[zfscredentials]\nzfsuser: admin\n"))
         add(
             "the ZFSSA credentials file is not INI", mentions: ["zfscredentials.cfg"],
-            ConfigurationEdit(
-                target: "snappermodule: localfs\nrequiremount: FALSE",
-                replacement: """
-                    snappermodule: zfssa
-                    requiremount: FALSE
-                    [zfssa]
-                    url: https://127.0.0.1:9
-                    pool: pool1
-                    project: demo-backup
-                    """, credentials: "zfsuser = admin\n\u{0}\u{0}garbage\n"))
+            zfssa(url: "https://127.0.0.1:9", credentials: "zfsuser = admin\n\u{0}\u{0}garbage\n"))
+        add(
+            "a database section that is a path (`[../../escaped]`)", mentions: ["[../../escaped]"],
+            ConfigurationEdit(target: "", replacement: "[../../escaped]\ndbid: 1\n"))
+        add(
+            "a database argument that is a path (`../escaped`)", mentions: ["../escaped"],
+            arguments: ["../escaped", "imagecopywithsnap"], ConfigurationEdit(target: "", replacement: ""))
+        let secret = "Sup3r-Secret-Pw"
+        add(
+            "a plain `http://` appliance URL with credentials (no `allowplainhttp`)",
+            mentions: ["allowplainhttp"], neverSays: [secret],
+            zfssa(url: "http://127.0.0.1:9", credentials: "[zfscredentials]\nzfsuser: admin\nzfspassword: \(secret)\n"))
+        add(
+            "a credentials file whose password line is broken", mentions: ["zfscredentials.cfg:3"],
+            neverSays: [secret],
+            zfssa(
+                url: "https://127.0.0.1:9", credentials: "[zfscredentials]\nzfsuser: admin\n\(secret) without a key\n"))
         return cases
     }()
 
@@ -423,6 +449,20 @@ enum FaultMatrix {
         add(
             "the results catalog cannot be read when retention runs", status: 1,
             mentions: ["cannot be read"], .unreadableCatalog)
+        add(
+            "the backup area is missing (`requiremount: FALSE`)", status: 2, mentions: ["backupdest"],
+            .missingBackupAreaWithRequireMount)
+        add(
+            "`autorestoredestination` is a shared directory (world-writable, sticky)", status: 1,
+            mentions: ["Restore failed (unsafe-destination)", "autorestoredestination"],
+            .sharedAutorestoreDestination)
+        if getuid() == 0 {
+            // localfs clones are used in place, not mounted: the restore passes and the foreign mount is left as it
+            // was (checked by the recipe). Drivers that mount refuse it: SafetyGuardTests (ZFSSA).
+            add(
+                "a file system that is not the clone's is mounted on `autorestoremountpoint` (localfs)", status: 0,
+                mentions: ["Restore successful"], .foreignMountAtMountPoint)
+        }
         return cases
     }()
 }

@@ -19,7 +19,53 @@ enum FaultMatrixEnvironmentRecipes {
             return try await autorestoreGuard(recipe)
         case .readOnlyBackupArea, .missingBackupAreaWithRequireMount: return try await backupArea(recipe)
         case .futureDatedSnapshot, .unreadableCatalog: return try await retention(recipe)
+        case .sharedAutorestoreDestination, .foreignMountAtMountPoint: return try await autorestorePlaces(recipe)
         }
+    }
+
+    /// Autorestore's work directory is shared (mode 1777, with another job's file in it), or another file system
+    /// is mounted where the clone would go: refused by name, and the other job's file or mount is left alone.
+    static func autorestorePlaces(_ recipe: EnvironmentRecipe) async throws -> FaultOutcome {
+        let environment = try OracleEnvironment()
+        try await Harness.backedUp(environment, backups: 2)
+        try environment.isolateFromProduction()
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let before = FaultMatrixInvariants(
+            environment: environment, snapshotsDirectory: Harness.snapshotsDirectory(environment))
+        let destination = environment.root + "/autorestore/dest"
+        let mountPoint = environment.root + "/autorestore/mnt"
+        let theirs = destination + "/theirs.txt"
+        if recipe == .sharedAutorestoreDestination {
+            try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: destination)
+            try "another job's file\n".write(toFile: theirs, atomically: true, encoding: .utf8)
+        } else {
+            try shell("mount -t tmpfs -o size=1m oib-foreign-tmpfs \(mountPoint)")
+            try "not ours\n".write(toFile: mountPoint + "/theirs.txt", atomically: true, encoding: .utf8)
+        }
+        var mounted = recipe == .foreignMountAtMountPoint
+        defer { if mounted { try? shell("umount \(mountPoint)") } }
+        let result = try await Harness.autorestore(environment)
+        var kept: [String] = []
+        if recipe == .sharedAutorestoreDestination {
+            if environment.text(theirs) != "another job's file\n" { kept.append("the other job's file was changed") }
+        } else if environment.text(mountPoint + "/theirs.txt") != "not ours\n" {
+            kept.append("the foreign mount was unmounted or changed")
+        }
+        var outcome = try await Harness.finish(
+            environment, before: before, result: result, logs: [],
+            removeFault: {
+                if recipe == .sharedAutorestoreDestination {
+                    try FileManager.default.removeItem(atPath: theirs)
+                    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: destination)
+                } else {
+                    try shell("umount \(mountPoint)")
+                    mounted = false
+                }
+                try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+            },
+            nextRun: { try await Harness.autorestore(environment) })
+        outcome.violations += kept
+        return outcome
     }
 
     /// The backup logs directory is a full 1 MiB tmpfs (root only).
@@ -37,7 +83,7 @@ enum FaultMatrixEnvironmentRecipes {
         )
         var mounted = true
         defer { if mounted { try? shell("umount \(logs)") } }
-        let result = try environment.backup(["orcl", "imagecopywithsnap"])
+        let result = try await environment.backup(["orcl", "imagecopywithsnap"])
         return try await Harness.finish(
             environment, before: before, result: result, logs: [],
             removeFault: {
@@ -58,7 +104,7 @@ enum FaultMatrixEnvironmentRecipes {
         if recipe == .configFileIsDirectory {
             try FileManager.default.createDirectory(atPath: environment.configPath, withIntermediateDirectories: false)
         }
-        let result = try environment.backup(["orcl", "imagecopywithsnap"])
+        let result = try await environment.backup(["orcl", "imagecopywithsnap"])
         return try await Harness.finish(
             environment, before: before, result: result, logs: [],
             removeFault: {
@@ -74,7 +120,7 @@ enum FaultMatrixEnvironmentRecipes {
             environment: environment, snapshotsDirectory: Harness.snapshotsDirectory(environment))
         let saved = environment.root + "/saved-oraclehome"
         try FileManager.default.moveItem(atPath: environment.oracleHome, toPath: saved)
-        let result = try environment.backup(["orcl", "imagecopywithsnap"])
+        let result = try await environment.backup(["orcl", "imagecopywithsnap"])
         return try await Harness.finish(
             environment, before: before, result: result, logs: ["imagecopywithsnap"],
             removeFault: { try FileManager.default.moveItem(atPath: saved, toPath: environment.oracleHome) })
@@ -109,7 +155,7 @@ enum FaultMatrixEnvironmentRecipes {
                 toFile: lockPath, atomically: true, encoding: .utf8)
         }
         defer { holder?.terminate() }
-        let result = try environment.backup(["orcl", "imagecopywithsnap"])
+        let result = try await environment.backup(["orcl", "imagecopywithsnap"])
         // A lock that is not ours must still be there, unchanged; ours must be gone.
         let lockText = environment.text(lockPath)
         let keptForeignLock =
@@ -129,27 +175,27 @@ enum FaultMatrixEnvironmentRecipes {
 
     static func autorestoreGuard(_ recipe: EnvironmentRecipe) async throws -> FaultOutcome {
         let environment = try OracleEnvironment()
+        try await Harness.backedUp(environment, backups: 2)
         if recipe == .missingCatalogDirectory {
             let config = environment.text(environment.configPath).replacingOccurrences(
                 of: "[autorestore]\n",
                 with: "[autorestore]\ncatalogfile: \(environment.root)/no-such-directory/results.sqlite\n")
             try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
         }
-        try await Harness.backedUp(environment, backups: 2)
         if recipe != .productionVisible { try environment.isolateFromProduction() }
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         let before = FaultMatrixInvariants(
             environment: environment, snapshotsDirectory: Harness.snapshotsDirectory(environment))
         let result: BuiltProducts.Result
         switch recipe {
         case .autorestoreAsRoot where getuid() == 0:
-            result = try BuiltProducts.run(
+            result = try await BuiltProducts.run(
                 "autorestore", ["--config", environment.configPath, "orcl"],
                 environment: environment.environment.merging(["AUTORESTORE_SAFE_SANDBOX": "TRUE"]) { $1 })
         case .autorestoreWithoutSandbox:
-            result = try Harness.autorestore(environment, sandbox: false)
+            result = try await Harness.autorestore(environment, sandbox: false)
         default:
-            result = try Harness.autorestore(environment)
+            result = try await Harness.autorestore(environment)
         }
         let clones = environment.contents(environment.backupRoot + "/.clones").filter { !$0.hasSuffix(".json") }
         var outcome = try await Harness.finish(
@@ -160,9 +206,9 @@ enum FaultMatrixEnvironmentRecipes {
                         atPath: environment.root + "/no-such-directory", withIntermediateDirectories: false)
                 }
                 if recipe == .productionVisible { try environment.isolateFromProduction() }
-                try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+                try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
             },
-            nextRun: { try Harness.autorestore(environment) })
+            nextRun: { try await Harness.autorestore(environment) })
         if !clones.isEmpty { outcome.violations.append("clones left: \(clones)") }
         return outcome
     }
@@ -179,7 +225,7 @@ enum FaultMatrixEnvironmentRecipes {
         } else {
             try shell("chattr +i \(environment.backupArea)")
         }
-        let result = try environment.backup(["orcl", "imagecopywithsnap"])
+        let result = try await environment.backup(["orcl", "imagecopywithsnap"])
         let created = FileManager.default.fileExists(atPath: environment.backupArea)
         var outcome = try await Harness.finish(
             environment, before: before.withoutFiles(recipe == .missingBackupAreaWithRequireMount), result: result,
@@ -222,7 +268,7 @@ enum FaultMatrixEnvironmentRecipes {
             try FileManager.default.createDirectory(atPath: catalog, withIntermediateDirectories: true)
         }
         let before = FaultMatrixInvariants(environment: environment, snapshotsDirectory: snapshots)
-        let result = try environment.backup(["orcl", "imagecopywithsnap"])
+        let result = try await environment.backup(["orcl", "imagecopywithsnap"])
         return try await Harness.finish(
             environment, before: before, result: result, logs: ["imagecopywithsnap"],
             removeFault: {

@@ -49,21 +49,34 @@ enum FaultMatrixHarness {
 
     // MARK: - Shared set-up
 
-    /// A localfs installation with orcl configured and `backups` snapshots taken.
+    /// A localfs installation with orcl configured and `backups` snapshots taken. A scratch installation on local
+    /// storage gets a copy of a baseline built once per test run (``BaselineTemplates``); its own configuration
+    /// file is kept, so settings a case adds apply from its faulty run on.
     static func backedUp(
         _ environment: OracleEnvironment, backups: Int = 1, createVolume: Bool = false
     ) async throws {
-        try environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
-        try environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
-        if createVolume { try requireSuccess(environment.snapper(["orcl", "volume", "create"]), "volume create") }
-        try requireSuccess(environment.backup(["orcl", "config"]), "config")
+        if !createVolume, environment.backupRoot == environment.root + "/backup" {
+            try await BaselineTemplates.shared.copy(backups: backups, into: environment)
+            return
+        }
+        try await buildBaseline(environment, backups: backups, createVolume: createVolume)
+    }
+
+    /// Creates the databases, runs `config` and `backups` backups.
+    static func buildBaseline(_ environment: OracleEnvironment, backups: Int, createVolume: Bool) async throws {
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        if createVolume {
+            try requireSuccess(await environment.snapper(["orcl", "volume", "create"]), "volume create")
+        }
+        try requireSuccess(await environment.backup(["orcl", "config"]), "config")
         for _ in 0..<backups { try await backupOnce(environment) }
     }
 
     /// One normal `imagecopywithsnap` after some workload (a second apart, so snapshot names differ).
     static func backupOnce(_ environment: OracleEnvironment) async throws {
-        try environment.sim(["workload", "orcl", "--transactions", "3", "--seconds-per-transaction", "60"])
-        try requireSuccess(environment.backup(["orcl", "imagecopywithsnap"]), "imagecopywithsnap")
+        try await environment.sim(["workload", "orcl", "--transactions", "3", "--seconds-per-transaction", "60"])
+        try requireSuccess(await environment.backup(["orcl", "imagecopywithsnap"]), "imagecopywithsnap")
     }
 
     static func requireSuccess(_ result: BuiltProducts.Result, _ what: String) throws {
@@ -102,8 +115,8 @@ enum FaultMatrixHarness {
         if let nextRun {
             next = try await nextRun()
         } else {
-            try environment.sim(["workload", "orcl", "--transactions", "2", "--seconds-per-transaction", "60"])
-            next = try environment.backup(["orcl", "imagecopywithsnap"])
+            try await environment.sim(["workload", "orcl", "--transactions", "2", "--seconds-per-transaction", "60"])
+            next = try await environment.backup(["orcl", "imagecopywithsnap"])
         }
         for directory in locks {
             let left = environment.contents(directory).filter { $0.hasSuffix(".lck") }
@@ -121,11 +134,11 @@ enum FaultMatrixHarness {
         try await backedUp(environment)
         let before = FaultMatrixInvariants(
             environment: environment, snapshotsDirectory: snapshotsDirectory(environment))
-        try environment.sim(["inject"] + inject)
-        let result = try environment.backup(["orcl"] + action)
+        try await environment.sim(["inject"] + inject)
+        let result = try await environment.backup(["orcl"] + action)
         return try await finish(
             environment, before: before, result: result, logs: [action[0]],
-            removeFault: { try environment.sim(["inject", "clear"]) })
+            removeFault: { try await environment.sim(["inject", "clear"]) })
     }
 
     static func autorestoreFault(
@@ -158,7 +171,7 @@ enum FaultMatrixHarness {
             let copy = environment.contents(newest).first { $0.contains("_TS-SYSTEM_FNO-1_") } ?? ""
             let original = environment.root + "/saved-system-copy"
             try FileManager.default.copyItem(atPath: newest + "/" + copy, toPath: original)
-            try environment.sim(["inject", "corrupt-block", "--file", newest + "/" + copy, "--block", "5"])
+            try await environment.sim(["inject", "corrupt-block", "--file", newest + "/" + copy, "--block", "5"])
             restoreSnapshot = {
                 try FileManager.default.removeItem(atPath: newest + "/" + copy)
                 try FileManager.default.moveItem(atPath: original, toPath: newest + "/" + copy)
@@ -168,29 +181,30 @@ enum FaultMatrixHarness {
             try FileManager.default.moveItem(atPath: newest + "/autorestore.cfg", toPath: saved)
             restoreSnapshot = { try FileManager.default.moveItem(atPath: saved, toPath: newest + "/autorestore.cfg") }
         }
-        if !inject.isEmpty { try environment.sim(["inject"] + inject) }
+        if !inject.isEmpty { try await environment.sim(["inject"] + inject) }
         try environment.isolateFromProduction()
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         let before = FaultMatrixInvariants(
             environment: environment, snapshotsDirectory: snapshotsDirectory(environment))
-        let result = try autorestore(environment)
+        let result = try await autorestore(environment)
         let clones = environment.contents(environment.backupRoot + "/.clones").filter { !$0.hasSuffix(".json") }
         var outcome = try await finish(
             environment, before: before, result: result, logs: [],
             removeFault: {
-                try environment.sim(["inject", "clear"])
+                try await environment.sim(["inject", "clear"])
                 try restoreSnapshot()
-                try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+                try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
             },
-            nextRun: { try autorestore(environment) })
+            nextRun: { try await autorestore(environment) })
         if !clones.isEmpty { outcome.violations.append("clones left: \(clones)") }
         return outcome
     }
 
-    static func autorestore(_ environment: OracleEnvironment, sandbox: Bool = true) throws -> BuiltProducts.Result {
+    static func autorestore(_ environment: OracleEnvironment, sandbox: Bool = true) async throws -> BuiltProducts.Result
+    {
         var variables = environment.environment
         if sandbox { variables["AUTORESTORE_SAFE_SANDBOX"] = "TRUE" }
-        return try BuiltProducts.runUnprivileged(
+        return try await BuiltProducts.runUnprivileged(
             "autorestore", ["--config", environment.configPath, "orcl"], environment: variables)
     }
 
@@ -212,7 +226,7 @@ enum FaultMatrixHarness {
             FileManager.default.createFile(
                 atPath: credentialsPath, contents: Data(credentials.utf8), attributes: [.posixPermissions: 0o600])
         }
-        let result = try environment.tool(tool, arguments)
+        let result = try await environment.tool(tool, arguments)
         return try await finish(
             environment, before: before, result: result,
             logs: arguments.count > 1 && arguments[1] == "imagecopywithsnap" ? ["imagecopywithsnap"] : [],
@@ -228,31 +242,31 @@ enum FaultMatrixHarness {
         try await backedUp(environment)
         let before = FaultMatrixInvariants(
             environment: environment, snapshotsDirectory: snapshotsDirectory(environment))
-        try environment.sim([
+        try await environment.sim([
             "inject", "hang", "--statement", statement, "--tool", toolName, "--seconds", "60", "--times", "1",
         ])
-        let result = try BuiltProducts.runSignalled(
+        let result = try await BuiltProducts.runSignalled(
             "backup", ["orcl", "imagecopywithsnap"], environment: environment.environment, signal: signal,
             when: { FaultMatrixSignals.isRunning(toolName, environment: environment, forAtLeast: 1.0) })
         return try await finish(
             environment, before: before, result: result, logs: ["imagecopywithsnap"],
-            removeFault: { try environment.sim(["inject", "clear"]) })
+            removeFault: { try await environment.sim(["inject", "clear"]) })
     }
 
     /// Starts autorestore (unprivileged when root), signals it while the hanging step runs.
     static func signalledAutorestore(signal: Int32, statement: String, toolName: String) async throws -> FaultOutcome {
         let environment = try OracleEnvironment(extraConfig: "timeoutrman: 120\ntimeoutsqlplus: 120")
         try await backedUp(environment, backups: 2)
-        try environment.sim([
+        try await environment.sim([
             "inject", "hang", "--statement", statement, "--tool", toolName, "--seconds", "60", "--times", "1",
         ])
         try environment.isolateFromProduction()
-        try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
         let before = FaultMatrixInvariants(
             environment: environment, snapshotsDirectory: snapshotsDirectory(environment))
         var variables = environment.environment
         variables["AUTORESTORE_SAFE_SANDBOX"] = "TRUE"
-        let result = try BuiltProducts.runSignalled(
+        let result = try await BuiltProducts.runSignalled(
             "autorestore", ["--config", environment.configPath, "orcl"], environment: variables, signal: signal,
             unprivileged: true,
             when: { FaultMatrixSignals.isRunning(toolName, environment: environment, forAtLeast: 1.0) })
@@ -260,10 +274,10 @@ enum FaultMatrixHarness {
         var outcome = try await finish(
             environment, before: before, result: result, logs: [],
             removeFault: {
-                try environment.sim(["inject", "clear"])
-                try BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+                try await environment.sim(["inject", "clear"])
+                try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
             },
-            nextRun: { try autorestore(environment) })
+            nextRun: { try await autorestore(environment) })
         if signal != SIGKILL, !clones.isEmpty { outcome.violations.append("clones left: \(clones)") }
         return outcome
     }
@@ -284,7 +298,7 @@ enum FaultMatrixHarness {
         }
         let before = FaultMatrixInvariants(environment: environment, snapshotsDirectory: appliance.snapshotsDirectory)
         try await appliance.control(.post, "faults", body: "[" + rules.joined(separator: ",") + "]")
-        let result = try environment.tool(tool, arguments)
+        let result = try await environment.tool(tool, arguments)
         let outcome = try await finish(
             environment, before: before, result: result, logs: [arguments.count > 1 ? arguments[1] : arguments[0]],
             snapshotsDirectory: appliance.snapshotsDirectory,

@@ -34,7 +34,24 @@ extension BuiltProducts {
     /// the tool to end. Standard output and error are captured.
     static func runSignalled(
         _ name: String, _ arguments: [String], environment: [String: String], signal: Int32,
-        unprivileged: Bool = false, when ready: () -> Bool
+        unprivileged: Bool = false, when ready: @escaping @Sendable () -> Bool
+    ) async throws -> Result {
+        // The polling and waiting below block; they run on a thread of their own, not on the task pool.
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Swift.Result {
+                        try runSignalledBlocking(
+                            name, arguments, environment: environment, signal: signal, unprivileged: unprivileged,
+                            when: ready)
+                    })
+            }
+        }
+    }
+
+    private static func runSignalledBlocking(
+        _ name: String, _ arguments: [String], environment: [String: String], signal: Int32,
+        unprivileged: Bool, when ready: () -> Bool
     ) throws -> Result {
         let process = Process()
         var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]

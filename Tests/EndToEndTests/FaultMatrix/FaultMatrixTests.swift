@@ -27,6 +27,9 @@ struct FaultMatrixTests {
         for text in fault.mentions where !outcome.said.contains(text) {
             failures.append("the output and log do not say “\(text)”")
         }
+        for text in fault.neverSays where outcome.said.contains(text) || outcome.nextSaid.contains(text) {
+            failures.append("the output or log shows “\(text)”")
+        }
         failures += outcome.violations
         if outcome.nextStatus != 0 { failures.append("the next normal run exited \(outcome.nextStatus)") }
         for text in fault.nextMentions where !outcome.nextSaid.contains(text) {
@@ -66,31 +69,9 @@ struct FaultMatrixTests {
 
 /// Lets a few cases run at once (`OIB_FAULT_MATRIX_JOBS`, default 2): Swift Testing would start every argument
 /// together, and a hundred installations at once only measure the machine's load.
-actor FaultMatrixGate {
-    static let shared = FaultMatrixGate(
+enum FaultMatrixGate {
+    static let shared = AsyncGate(
         width: max(1, Int(ProcessInfo.processInfo.environment["OIB_FAULT_MATRIX_JOBS"] ?? "") ?? 2))
-
-    private let width: Int
-    private var running = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(width: Int) { self.width = width }
-
-    func enter() async {
-        if running < width {
-            running += 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func leave() {
-        if waiting.isEmpty {
-            running -= 1
-        } else {
-            waiting.removeFirst().resume()
-        }
-    }
 }
 
 extension Result where Failure == any Error {

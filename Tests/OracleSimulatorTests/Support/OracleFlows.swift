@@ -50,11 +50,11 @@ final class OracleFlows {
         ]
     }
 
-    func createDatabases(extraOptions: [String] = []) throws {
-        let created = try harness.admin(
+    func createDatabases(extraOptions: [String] = []) async throws {
+        let created = try await harness.admin(
             ["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"] + extraOptions)
         guard created.exitCode == 0 else { throw StepFailure(step: "create-db", output: created.output) }
-        let catalog = try harness.admin(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        let catalog = try await harness.admin(["create-db", "--name", "catdb", "--dbid", "2000000001"])
         guard catalog.exitCode == 0 else { throw StepFailure(step: "create-db catdb", output: catalog.output) }
     }
 
@@ -75,18 +75,20 @@ final class OracleFlows {
         return run.output
     }
 
-    func configure() throws {
+    func configure() async throws {
         let rmanBody = try ["configdelalnodg", "config"].map { try backupTemplates.render($0, backupValues) }.joined(
             separator: "\n")
-        try requireSuccess("rman config", try harness.rman(rmanScript(rmanBody), log: backupLog))
-        try requireSuccess("sqlplus config", try harness.sqlplus(sqlplusScript(["configfromsqlplus"]), silent: false))
+        try requireSuccess("rman config", try await harness.rman(rmanScript(rmanBody), log: backupLog))
+        try requireSuccess(
+            "sqlplus config", try await harness.sqlplus(sqlplusScript(["configfromsqlplus"]), silent: false))
     }
 
     /// One `imagecopywithsnap` run (§7.1); returns the snapshot taken before the refresh.
     @discardableResult
-    func backupRun(snapshotName: String) throws -> String {
+    func backupRun(snapshotName: String) async throws -> String {
         let parameters = harness.backupDestination + "/autorestore.cfg"
-        let missing = try requireSuccess("archivelogmissing", try harness.sqlplus(sqlplusScript(["archivelogmissing"])))
+        let missing = try requireSuccess(
+            "archivelogmissing", try await harness.sqlplus(sqlplusScript(["archivelogmissing"])))
         let commands = missing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
             $0.hasPrefix("BACKUP force as copy")
         }
@@ -94,10 +96,10 @@ final class OracleFlows {
             let body =
                 "run {\n" + (try backupTemplates.render("allocatearchlogchannel", backupValues)) + "\n"
                 + commands.joined(separator: "\n") + "\n}"
-            try requireSuccess("missing archivelog copy", try harness.rman(rmanScript(body), log: backupLog))
+            try requireSuccess("missing archivelog copy", try await harness.rman(rmanScript(body), log: backupLog))
         }
         let switched = try requireSuccess(
-            "archivecurrentlogs", try harness.sqlplus(sqlplusScript(["archivecurrentlogs"])))
+            "archivecurrentlogs", try await harness.sqlplus(sqlplusScript(["archivecurrentlogs"])))
         if FileManager.default.fileExists(atPath: parameters) {
             var appended = ""
             for line in switched.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
@@ -112,24 +114,26 @@ final class OracleFlows {
         }
         let snapshot = try harness.snapshot(snapshotName)
         let expired = try requireSuccess(
-            "deletedatafilecopy", try harness.sqlplus(sqlplusScript(["deletedatafilecopy"])))
+            "deletedatafilecopy", try await harness.sqlplus(sqlplusScript(["deletedatafilecopy"])))
         let deletes = expired.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
             $0.hasPrefix("DELETECOPY: ")
         }
         .map { String($0.dropFirst(12)) }
         if !deletes.isEmpty {
             try requireSuccess(
-                "delete expired copies", try harness.rman(rmanScript(deletes.joined(separator: "\n")), log: backupLog))
+                "delete expired copies",
+                try await harness.rman(rmanScript(deletes.joined(separator: "\n")), log: backupLog))
         }
         let refresh =
             "run {\n" + (try backupTemplates.render("backupimagecopy", backupValues)) + "\n"
             + (try backupTemplates.render("backupfooter", backupValues)) + "\n}"
-        try requireSuccess("refresh", try harness.rman(rmanScript(refresh), log: backupLog))
+        try requireSuccess("refresh", try await harness.rman(rmanScript(refresh), log: backupLog))
         try requireSuccess(
-            "archivecurrentlogs 2", try harness.sqlplus(sqlplusScript(["archivecurrentlogs"]), silent: false))
+            "archivecurrentlogs 2", try await harness.sqlplus(sqlplusScript(["archivecurrentlogs"]), silent: false))
         let values = backupValues.merging(["logfile": backupLog]) { $1 }
         let parameterOutput = try requireSuccess(
-            "autorestoreparameters", try harness.sqlplus(sqlplusScript(["autorestoreparameters"], values: values)))
+            "autorestoreparameters", try await harness.sqlplus(sqlplusScript(["autorestoreparameters"], values: values))
+        )
         var text = "[dbparams]\n"
         for line in parameterOutput.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) })
         where line.hasPrefix("dbconfig-") {
@@ -146,7 +150,7 @@ final class OracleFlows {
     }
 
     /// The autorestore steps of §7.3 e–f against a clone of `snapshot`; `sid` is the restore instance.
-    func restore(from snapshot: String, sid: String = "orcl", validate: Bool = false) throws -> RestoreResult {
+    func restore(from snapshot: String, sid: String = "orcl", validate: Bool = false) async throws -> RestoreResult {
         let manager = FileManager.default
         try? manager.removeItem(atPath: harness.mountPoint)
         try manager.copyItem(atPath: snapshot, toPath: harness.mountPoint)
@@ -174,53 +178,55 @@ final class OracleFlows {
             "catalog start with '\(harness.mountPoint)/archivelog/' noprompt;\ncatalog start with '\(harness.mountPoint)/data_' noprompt;"
         try restoreTemplates.render("autoinitora", values).write(
             toFile: values["initora"]!, atomically: true, encoding: .utf8)
-        func sql(_ keys: [String], silent: Bool = true) throws -> SimulatorHarness.Run {
+        func sql(_ keys: [String], silent: Bool = true) async throws -> SimulatorHarness.Run {
             let script =
                 try (["sqlplusheader"] + keys + ["sqlplusfooter"]).map { try restoreTemplates.render($0, values) }
                 .joined(separator: "\n") + "\n"
-            return try harness.sqlplus(script, silent: silent, sid: sid)
+            return try await harness.sqlplus(script, silent: silent, sid: sid)
         }
-        func rman(_ body: String) throws -> SimulatorHarness.Run {
+        func rman(_ body: String) async throws -> SimulatorHarness.Run {
             let script =
                 try restoreTemplates.render("rmanheader", values) + "\n" + body + "\n"
                 + restoreTemplates.render("rmanfooter", values) + "\n"
-            return try harness.rman(script, log: logfile, sid: sid)
+            return try await harness.rman(script, log: logfile, sid: sid)
         }
-        func check(_ step: String, _ run: SimulatorHarness.Run) throws -> String {
+        func check(_ step: String, _ run: SimulatorHarness.Run) async throws -> String {
             guard run.exitCode == 0 else {
                 throw StepFailure(step: step, output: run.output + "\n--- log ---\n" + harness.read(logfile))
             }
             return run.output
         }
-        _ = try check("startupnomount", try sql(["startupnomount"], silent: false))
-        _ = try check("rmanmount", try rman(restoreTemplates.render("rmanmount", values)))
-        _ = try check("clearlogs", try sql(["clearlogs"]))
-        _ = try check("rmancatalog", try rman(restoreTemplates.render("rmancatalog", values)))
+        _ = try await check("startupnomount", try await sql(["startupnomount"], silent: false))
+        _ = try await check("rmanmount", try await rman(restoreTemplates.render("rmanmount", values)))
+        _ = try await check("clearlogs", try await sql(["clearlogs"]))
+        _ = try await check("rmancatalog", try await rman(restoreTemplates.render("rmancatalog", values)))
         if !(values["bctfile"] ?? "").isEmpty {
-            _ = try check("disablebct", try sql(["disablebct"], silent: false))
+            _ = try await check("disablebct", try await sql(["disablebct"], silent: false))
         }
-        let switchOutput = try check("switchdatafiles", try sql(["switchdatafiles"]))
+        let switchOutput = try await check("switchdatafiles", try await sql(["switchdatafiles"]))
         let switchScript = switchOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
             $0.hasPrefix("RENAMEDF-")
         }
         .map { String($0.dropFirst(9)) }.joined(separator: "\n")
-        _ = try check(
-            "switch and recover", try rman(switchScript + "\n" + restoreTemplates.render("recoverdatafiles", values)))
-        let verify = try check("openandverify", try sql(["openandverify", "blockcounts"]))
+        _ = try await check(
+            "switch and recover",
+            try await rman(switchScript + "\n" + restoreTemplates.render("recoverdatafiles", values)))
+        let verify = try await check("openandverify", try await sql(["openandverify", "blockcounts"]))
         var result = RestoreResult(expected: lasttime, verifyOutput: verify, recoverLog: harness.read(logfile))
         if validate {
-            _ = try check("validateblocks", try rman(restoreTemplates.render("validateblocks", values)))
-            result.verifyOutput += try check("showcorruptblocks", try sql(["showcorruptblocks", "blockcounts"]))
+            _ = try await check("validateblocks", try await rman(restoreTemplates.render("validateblocks", values)))
+            result.verifyOutput += try await check(
+                "showcorruptblocks", try await sql(["showcorruptblocks", "blockcounts"]))
         }
         return result
     }
 
     /// `shutdown abort` of the restore instance (cleanup, errors ignored like the reference).
-    func abortInstance(sid: String = "orcl") throws {
+    func abortInstance(sid: String = "orcl") async throws {
         let values = ["logfile": harness.logDirectory + "/cleanup.log"]
         let script = try ["sqlplusheader", "shutdownabort", "sqlplusfooter"].map {
             try restoreTemplates.render($0, values)
         }.joined(separator: "\n")
-        try harness.sqlplus(script + "\n", sid: sid)
+        try await harness.sqlplus(script + "\n", sid: sid)
     }
 }

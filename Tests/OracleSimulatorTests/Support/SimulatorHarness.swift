@@ -66,10 +66,11 @@ final class SimulatorHarness {
         try? FileManager.default.removeItem(at: root)
     }
 
-    /// Runs `executable` with `arguments`, feeding `input` on stdin.
+    /// Runs `executable` with `arguments`, feeding `input` on stdin. The blocking part (writing, reading, waiting)
+    /// runs on a thread of its own: a test blocked on Swift's task pool would stall every other test.
     @discardableResult
     func run(_ executable: URL, _ arguments: [String], input: String = "", extraEnvironment: [String: String] = [:])
-        throws -> Run
+        async throws -> Run
     {
         let process = Process()
         process.executableURL = executable
@@ -81,11 +82,16 @@ final class SimulatorHarness {
         process.standardOutput = stdout
         process.standardError = stdout
         try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(output: String(decoding: data, as: UTF8.self), exitCode: process.terminationStatus)
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                stdin.fileHandleForWriting.write(Data(input.utf8))
+                try? stdin.fileHandleForWriting.close()
+                let data = stdout.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(
+                    returning: Run(output: String(decoding: data, as: UTF8.self), exitCode: process.terminationStatus))
+            }
+        }
     }
 
     func tool(_ name: String) -> URL {
@@ -94,20 +100,20 @@ final class SimulatorHarness {
     }
 
     @discardableResult
-    func admin(_ arguments: [String]) throws -> Run {
-        try run(SimulatorHarness.binary, arguments)
+    func admin(_ arguments: [String]) async throws -> Run {
+        try await run(SimulatorHarness.binary, arguments)
     }
 
     @discardableResult
-    func sqlplus(_ script: String, silent: Bool = true, sid: String? = nil) throws -> Run {
-        try run(
+    func sqlplus(_ script: String, silent: Bool = true, sid: String? = nil) async throws -> Run {
+        try await run(
             tool("sqlplus"), (silent ? ["-S"] : []) + ["/nolog"], input: script,
             extraEnvironment: sid.map { ["ORACLE_SID": $0] } ?? [:])
     }
 
     @discardableResult
-    func rman(_ script: String, log: String, sid: String? = nil) throws -> Run {
-        try run(
+    func rman(_ script: String, log: String, sid: String? = nil) async throws -> Run {
+        try await run(
             tool("rman"), ["log", log, "append"], input: script, extraEnvironment: sid.map { ["ORACLE_SID": $0] } ?? [:]
         )
     }
