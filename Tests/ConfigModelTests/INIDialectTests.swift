@@ -114,6 +114,24 @@ struct INIDialectTests {
         #expect(try document.value(section: "s", key: "k2") == "")
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func aLineWithAMillionTrailingBlanksParses() throws {
+        // Found by Scripts/fuzz.sh: trimming took time quadratic in the blanks (80 kB: 25 s; a million: hours).
+        let document = try parse("[s]\nkey: value" + String(repeating: " ", count: 1_000_000) + "\n")
+        #expect(try document.value(section: "s", key: "key") == "value")
+    }
+
+    @Test func longValuesReferencedManyTimesStopAtTheBudget() throws {
+        // Found by Scripts/fuzz.sh: long values expanded many times took seconds per key, because each expansion
+        // reads the whole value again while the result stays small. The work (bytes read) has its own budget now.
+        let long = String(repeating: "%%", count: 50_000)
+        let document = try parse("[s]\nlong: \(long)\nshort: " + String(repeating: "%(long)s", count: 30) + "\n")
+        let error = #expect(throws: INIError.self) { try document.value(section: "s", key: "short") }
+        #expect(error?.code == .interpolationTooLarge)
+        #expect(error?.key == "short")
+        #expect(error?.detail.contains("read more than") == true, "\(error?.detail ?? "")")
+    }
+
     @Test func defaultsAppearInEverySection() throws {
         let document = try parse("[DEFAULT]\nx: 1\n[a]\n[b]\nx: 2\n")
         #expect(try document.value(section: "a", key: "x") == "1")

@@ -125,13 +125,11 @@ struct ZFSSAFaultTests {
         try await withZFSSA(seed: Self.history) { fixture in
             await fixture.engine.addFault(FaultRule(.delay, method: "GET", times: nil, seconds: 20))
             let driver = try fixture.driver("orcl", timeout: .milliseconds(500), attempts: 2)
-            let started = ContinuousClock.now
+            // Without the time limit the delayed replies would arrive and the listing would succeed.
             let error = await storageError { () async throws(StorageError) in try await driver.listSnapshots() }
             #expect(error?.code == .timeout)
             #expect(error?.vendor == "zfssa")
             #expect(error?.message.contains("after 2 attempts") == true)
-            // Without the timeout the two attempts would take at least 40 s; generous because the suite shares two cores.
-            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 

@@ -131,6 +131,8 @@ public struct INIDocument: Sendable, Equatable {
         static let maximumReferences = 10_000
         static let maximumLength = 1 << 20
         var references = 0
+        /// Bytes of raw values read so far (each referenced value counts each time it is expanded).
+        var scanned = 0
     }
 
     /// The interpolation depth at which Python 2 gives up (`MAX_INTERPOLATION_DEPTH`).
@@ -140,6 +142,12 @@ public struct INIDocument: Sendable, Equatable {
         _ text: String, section: String, key: String, line: Int, depth: Int, budget: inout InterpolationBudget
     ) throws(INIError) -> String {
         guard text.contains("%") else { return text }
+        budget.scanned += text.utf8.count
+        if budget.scanned > InterpolationBudget.maximumLength {
+            throw INIError(
+                .interpolationTooLarge, file: file, line: line, section: section, key: key,
+                detail: "value references read more than \(InterpolationBudget.maximumLength) bytes of values")
+        }
         if depth > Self.maximumInterpolationDepth {
             throw INIError(
                 .interpolationDepth, file: file, line: line, section: section, key: key,

@@ -121,16 +121,22 @@ extension INIDocument {
 }
 
 extension Substring {
+    /// Linear in the white space removed (`dropLast()` counted the whole line each time: a line ending in tens of
+    /// thousands of blanks took seconds, found by Scripts/fuzz.sh).
     func trimmingTrailingWhitespace() -> Substring {
-        var result = self
-        while let last = result.last, last.isWhitespace { result = result.dropLast() }
-        return result
+        var end = endIndex
+        while end > startIndex {
+            let before = index(before: end)
+            guard self[before].isWhitespace else { break }
+            end = before
+        }
+        return self[startIndex..<end]
     }
 
     func trimmingCharacters(in _: WhitespaceSet) -> String {
-        var result = self
-        while let first = result.first, first.isWhitespace { result = result.dropFirst() }
-        return String(result.trimmingTrailingWhitespace())
+        var start = startIndex
+        while start < endIndex, self[start].isWhitespace { start = index(after: start) }
+        return String(self[start...].trimmingTrailingWhitespace())
     }
 }
 
