@@ -45,10 +45,11 @@ public struct StorageDriverConfiguration: Sendable {
         guard let key = keys.first(where: { setting($0) != nil }), let text = setting(key) else {
             return .milliseconds(Int64(defaultValue * 1000))
         }
-        guard let value = Double(text), value > 0, value.isFinite else {
+        // At most a year: larger values are typing errors (and would not fit the milliseconds below).
+        guard let value = Double(text), value > 0, value <= 31_536_000 else {
             throw StorageError(
                 .invalidConfiguration, vendor: vendor, operation: "configure",
-                message: "\(key) must be a positive number of seconds, not '\(text)'")
+                message: "\(key) must be a positive number of seconds (at most 31536000), not '\(text)'")
         }
         return .milliseconds(Int64(value * 1000))
     }

@@ -548,9 +548,14 @@ public struct ONTAPDriver: StorageDriver {
     public func volumeInfo() async throws(StorageError) -> Volume {
         let volumes = try await databaseVolumes(operation: "volumeInfo")
         let used = volumes.compactMap { $0.space?.used?.value }
+        // A sum beyond the integer range (an appliance's nonsense, found by Scripts/fuzz.sh) is unknown, not a trap.
+        var total: (partialValue: Int64, overflow: Bool)? = used.count == volumes.count ? (0, false) : nil
+        for value in used where total?.overflow == false {
+            total = total.map { Int64($0.partialValue).addingReportingOverflow(Int64(value)) }
+        }
         return Volume(
             name: volumeName, mountPoint: volumes[0].nas?.path,
-            spaceUsed: used.count == volumes.count ? used.reduce(0, +) : nil)
+            spaceUsed: total.flatMap { $0.overflow ? nil : $0.partialValue })
     }
 
     // MARK: Lookups

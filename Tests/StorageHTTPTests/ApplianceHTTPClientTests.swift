@@ -168,6 +168,11 @@ struct ApplianceHTTPClientTests {
         #expect(options.caFile == "/etc/certs/z.pem")
         #expect(options.insecure)
         #expect(try configuration.seconds("timeout", default: 300, vendor: "zfssa") == .milliseconds(12_500))
+        // Found by the fuzz smoke run: a huge number of seconds trapped converting to milliseconds.
+        let huge = StorageDriverConfiguration(databaseName: "orcl", settings: ["timeout": "1e300"], logger: logger)
+        let error = #expect(throws: StorageError.self) { try huge.seconds("timeout", default: 300, vendor: "zfssa") }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("timeout") == true)
         let bad = StorageDriverConfiguration(databaseName: "orcl", settings: ["insecure": "yes"], logger: logger)
         #expect(throws: StorageError.self) { try bad.transportOptions(vendor: "zfssa") }
         #expect(

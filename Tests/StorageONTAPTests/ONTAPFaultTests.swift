@@ -60,6 +60,18 @@ struct ONTAPFaultTests {
         }
     }
 
+    @Test("space used beyond the integer range over several volumes is unknown, not a crash")
+    func usedSpaceOverflow() async throws {
+        // Found by Scripts/fuzz.sh: the sum of two volumes' `space.used` trapped.
+        let seed = SimulatorSeed(shares: [
+            .init(name: "nfs_orcl", spaceUsed: .max), .init(name: "nfs_orcl_2", spaceUsed: .max),
+        ])
+        try await withONTAP(seed: seed) { fixture in
+            let volume = try await fixture.driver("orcl", suffixes: ["_2"]).volumeInfo()
+            #expect(volume.spaceUsed == nil)
+        }
+    }
+
     @Test("a job that fails gives jobFailed naming vendor, operation, status and the job's message")
     func failedJob() async throws {
         try await withONTAP(seed: Self.history) { fixture in

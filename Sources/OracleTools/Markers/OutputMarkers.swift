@@ -5,11 +5,14 @@ public enum OutputMarkers {
         output.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
     }
 
+    /// Linear in the white space removed (`dropLast()` counted the whole line on every step: a line ending in
+    /// tens of thousands of blanks took minutes, found by Scripts/fuzz.sh).
     static func trimmed(_ line: Substring) -> String {
-        var result = line
-        while let first = result.first, first.isWhitespace { result = result.dropFirst() }
-        while let last = result.last, last.isWhitespace { result = result.dropLast() }
-        return String(result)
+        var start = line.startIndex
+        var end = line.endIndex
+        while start < end, line[start].isWhitespace { start = line.index(after: start) }
+        while end > start, line[line.index(before: end)].isWhitespace { end = line.index(before: end) }
+        return String(line[start..<end])
     }
 
     /// The text after the first line that starts with `prefix` (trimmed), or nil.
