@@ -8,13 +8,18 @@ cd "$(dirname "$0")/.."
 step() { printf '\n=== %s\n' "$*"; }
 proved() { printf -- '--> %s\n' "$*"; }
 
-step "Building the tools (swift build)"
-swift build --product backup >/dev/null
-swift build --product snapper >/dev/null
-swift build --product autorestore >/dev/null
-swift build --product restore >/dev/null
-swift build --product oracle-sim >/dev/null
-bin=$(swift build --show-bin-path)
+# OIB_DEMO_BIN: a directory with the built tools (the test suite passes its own; no build then).
+if [ -n "${OIB_DEMO_BIN:-}" ]; then
+  bin=$OIB_DEMO_BIN
+else
+  step "Building the tools (swift build)"
+  swift build --product backup >/dev/null
+  swift build --product snapper >/dev/null
+  swift build --product autorestore >/dev/null
+  swift build --product restore >/dev/null
+  swift build --product oracle-sim >/dev/null
+  bin=$(swift build --show-bin-path)
+fi
 
 demo=${OIB_DEMO_ROOT:-$(mktemp -d /tmp/oib-demo.XXXXXX)}
 mkdir -p "$demo"/{oraclehome/bin,oraclehome/OPatch,tns,backup,autorestore/dest,autorestore/mnt,autorestore/log}
@@ -46,7 +51,9 @@ if [ "$(id -u)" = 0 ]; then
   chown -R nobody "$demo"
 fi
 if [ "$storage" = btrfs ]; then
-  echo "Storage: btrfs, loop-mounted at $demo/backup (unmount with: umount $demo/backup)"
+  # Nothing stays mounted when the demo ends, however it ends; the image keeps the backups.
+  trap 'umount "$demo/backup" 2>/dev/null || true' EXIT
+  echo "Storage: btrfs, loop-mounted at $demo/backup while the demo runs (the image $demo/btrfs.img keeps it)"
 else
   echo "Storage: localfs (reflink copies where the filesystem supports them)"
 fi
@@ -68,6 +75,12 @@ if [ "$storage" = btrfs ]; then
   run snapper orcl volume create
   proved "the backup area is a btrfs subvolume owned by the backup user: it snapshots and clones without root"
 fi
+
+step "autorestore --createcatalog"
+# Snapshot retention keeps the newest verified snapshot (snapkeepverified) and reads the results catalog for it;
+# a configured catalog that does not exist yet could be an unmounted share, so it is created first.
+AUTORESTORE_SAFE_SANDBOX=TRUE run autorestore --createcatalog | tail -n 1
+proved "the SQLite results catalog exists: backups are recorded in it and retention can read it"
 
 step "backup checkconfig"
 run backup checkconfig
@@ -110,4 +123,9 @@ run restore orcl --target-time "$target" --utc --sid demo1 --snapshot "$(basenam
 proved "a copy of orcl as of $target runs as instance demo1, open read only"
 
 step "Done"
-echo "Everything is in $demo (logs in $demo/backup/orcl/backup_logs and $demo/autorestore/log)."
+if [ "$storage" = btrfs ]; then
+  echo "Everything is in $demo; the backup area is unmounted now (mount -o loop $demo/btrfs.img $demo/backup"
+  echo "to look inside; logs also in $demo/autorestore/log)."
+else
+  echo "Everything is in $demo (logs in $demo/backup/orcl/backup_logs and $demo/autorestore/log)."
+fi
