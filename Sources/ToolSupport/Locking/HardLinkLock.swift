@@ -148,15 +148,14 @@ public final class HardLinkLock: Sendable {
     public let directory: String
     public let lockPath: String
     private let logger: Logger
-    private let pollInterval: Duration
 
     struct State {
         var holder: LockHolder
         /// Device and inode of our lock file while it is linked; nil while paused or after release.
         var identity: (dev: UInt64, ino: UInt64)?
         var observer: Int?
-        /// When the lock file was linked again after a snapshot.
-        var relinked: ContinuousClock.Instant?
+        /// Whether the lock file was removed for a snapshot and linked again (release then leaves the marker).
+        var pausedForSnapshot = false
         /// Released by ``releasing(whileRunning:)``.
         var released = false
     }
@@ -175,11 +174,10 @@ public final class HardLinkLock: Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private init(directory: String, lockPath: String, holder: LockHolder, pollInterval: Duration, logger: Logger) {
+    private init(directory: String, lockPath: String, holder: LockHolder, logger: Logger) {
         self.directory = directory
         self.lockPath = lockPath
         self.logger = logger
-        self.pollInterval = pollInterval
         self.state = Mutex(State(holder: holder))
     }
 
@@ -205,7 +203,7 @@ public final class HardLinkLock: Sendable {
             pidStart: ProcessTable.current?.startTime, boot: ProcessTable.bootID, token: UUID().uuidString,
             snapshotPending: snapshotPending)
         let lock = HardLinkLock(
-            directory: directory, lockPath: lockPath, holder: holder, pollInterval: pollInterval, logger: logger)
+            directory: directory, lockPath: lockPath, holder: holder, logger: logger)
 
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: maxWait)
@@ -440,7 +438,7 @@ public final class HardLinkLock: Sendable {
                 reason: .takenDuringSnapshot, path: lockPath, holder: other,
                 detail: "the snapshot may contain that run's lock file, and this run stops here")
         }
-        state.withLock { $0.relinked = .now }
+        state.withLock { $0.pausedForSnapshot = true }
         recordChildren(ChildProcesses.current)
         logger.debug("Lock file \(lockPath) linked again")
         return try result.get()
@@ -483,10 +481,10 @@ public final class HardLinkLock: Sendable {
     /// ``releasedMarkerPath`` instead of removed: the marker, carrying this holder's token, tells waiters the lock
     /// is free. The next holder removes it before it does anything in the directory.
     public func release() {
-        let (observer, relinked, released) = state.withLock { ($0.observer, $0.relinked, $0.released) }
+        let (observer, paused, released) = state.withLock { ($0.observer, $0.pausedForSnapshot, $0.released) }
         if let observer { ChildProcesses.removeObserver(observer) }
         if released { return }
-        if !removeOwnFile(leavingReleasedMarker: relinked != nil) {
+        if !removeOwnFile(leavingReleasedMarker: paused) {
             logger.warning("Lock \(lockPath) is no longer ours; leaving it in place")
         }
     }

@@ -98,7 +98,7 @@ actor BaselineTemplates {
         var index = 0
         let last = bytes.count - old.count
         while index <= last {
-            if result[index] == first, Array(result[index..<(index + old.count)]) == old {
+            if result[index] == first, result[index..<(index + old.count)].elementsEqual(old) {
                 result.replaceSubrange(index..<(index + old.count), with: new)
                 index += old.count
             } else {

@@ -223,7 +223,7 @@ enum FaultMatrixHarness {
         try edited.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
         let credentialsPath = environment.root + "/zfscredentials.cfg"
         if let credentials = edit.credentials {
-            FileManager.default.createFile(
+            _ = FileManager.default.createFile(
                 atPath: credentialsPath, contents: Data(credentials.utf8), attributes: [.posixPermissions: 0o600])
         }
         let result = try await environment.tool(tool, arguments)
@@ -359,7 +359,7 @@ final class ApplianceInstallation: @unchecked Sendable {
         environment = try OracleEnvironment(
             driver: vendor == .zfssa ? "zfssa" : "netapp", backupRoot: backupRoot,
             extraConfig: storageSection + "\n" + extraConfig)
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: environment.root + "/" + credentials.file, contents: Data(credentials.text.utf8),
             attributes: [.posixPermissions: 0o600])
         transport = AsyncHTTPClientTransport(
