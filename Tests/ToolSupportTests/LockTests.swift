@@ -213,6 +213,16 @@ struct LockTests {
         #expect(files(directory).isEmpty)
     }
 
+    @Test func aFileNamedLikeTheMarkerThatIsNotOursIsKept() async throws {
+        let directory = try temporaryDirectory()
+        try "someone's notes\n".write(
+            toFile: directory + "/backup.lck.released", atomically: true, encoding: .utf8)
+        let lock = try await HardLinkLock.acquire(directory: directory, maxWait: .seconds(1), logger: logger)
+        lock.release()
+        #expect(files(directory) == ["backup.lck.released"])
+        #expect(try String(contentsOfFile: directory + "/backup.lck.released", encoding: .utf8) == "someone's notes\n")
+    }
+
     @Test func lockTakenDuringTheSnapshotIsReported() async throws {
         let directory = try temporaryDirectory()
         let holder = try await HardLinkLock.acquire(

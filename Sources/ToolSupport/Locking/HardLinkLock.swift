@@ -234,7 +234,8 @@ public final class HardLinkLock: Sendable {
                 }
                 if try lock.link() {
                     // The marker of an earlier holder's release has done its job; it must not reach a snapshot.
-                    unlink(lock.releasedMarkerPath)
+                    // Only a marker in our format (a holder with a token) is removed; anything else is not ours.
+                    lock.removeReleasedMarker()
                     logger.debug("Lock \(lockPath) taken")
                     lock.startRecordingChildren()
                     return lock
@@ -491,6 +492,14 @@ public final class HardLinkLock: Sendable {
 
     /// Where a holder that paused for a snapshot leaves its lock file on release (see ``release()``).
     public var releasedMarkerPath: String { lockPath + ".released" }
+
+    /// Removes the released marker when it is one of ours (a lock holder with a token); keeps anything else.
+    func removeReleasedMarker() {
+        guard let text = try? String(contentsOfFile: releasedMarkerPath, encoding: .utf8),
+            LockHolder.parse(text)?.token != nil
+        else { return }
+        unlink(releasedMarkerPath)
+    }
 
     /// Whether the released marker names `holder` (same token): that holder has released the lock.
     func releasedMarkerNames(_ holder: LockHolder) -> Bool {
