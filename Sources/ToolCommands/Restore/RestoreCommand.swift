@@ -207,7 +207,7 @@ public struct RestoreCommand: AsyncParsableCommand {
             if yes {
                 guard settings.autorestore.mountCommand != nil else {
                     throw ToolExit.usage(
-                        "--yes with \(settings.storage.driver) storage needs mountcommand (and umountcommand) in [autorestore] to mount the clone at \(mountPath); without --yes, restore prints the mount command and waits until you ran it"
+                        "--yes with \(settings.storage.driver.map { "\($0)" } ?? "this") storage needs mountcommand (and umountcommand) in [autorestore] to mount the clone at \(mountPath); without --yes, restore prints the mount command and waits until you ran it"
                     )
                 }
                 automaticMount = MountCommandLine.commands(settings.autorestore, mountPoint: mountPath)
