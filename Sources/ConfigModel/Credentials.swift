@@ -54,7 +54,8 @@ extension BackupConfiguration {
     func loadCredentialOverrides(file: String, section: String) throws(ConfigError) -> [String: String] {
         let path = resolvePath(file)
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        let document = try parseSecretFile(path: path)
+        var ignoredWarnings: [String] = []  // the same file's warning comes with its credentials
+        let document = try parseSecretFile(path: path, warnings: &ignoredWarnings)
         var values: [String: String] = [:]
         for entry in document.section(section)?.entries ?? [] {
             values[entry.key] = (try? document.value(section: section, key: entry.key)) ?? entry.rawValue
@@ -65,7 +66,8 @@ extension BackupConfiguration {
     func readCredentials(path: String, section: String, user userKey: String, password passwordKey: String)
         throws(ConfigError) -> StorageCredentials
     {
-        let document = try parseSecretFile(path: path)
+        var warnings: [String] = []
+        let document = try parseSecretFile(path: path, warnings: &warnings)
         var problems: [ConfigProblem] = []
         guard document.hasSection(section) else {
             throw ConfigError(ConfigProblem(file: path, section: section, message: "section [\(section)] is missing"))
@@ -89,12 +91,12 @@ extension BackupConfiguration {
         let user = value(userKey)
         let password = value(passwordKey)
         guard let user, let password, problems.isEmpty else { throw ConfigError(problems) }
-        return StorageCredentials(user: user, password: password, source: path)
+        return StorageCredentials(user: user, password: password, source: path, warnings: warnings)
     }
 
-    /// Reads a secrets file after checking that only its owner can read it.
-    func parseSecretFile(path: String) throws(ConfigError) -> INIDocument {
-        try Self.checkPrivate(path: path)
+    /// Reads a secrets file after checking who may change it; `warnings` gets what is allowed but unwise.
+    func parseSecretFile(path: String, warnings: inout [String]) throws(ConfigError) -> INIDocument {
+        if let warning = try Self.checkPermissions(path: path) { warnings.append(warning) }
         let text = try Self.readText(path: path, what: "credentials file")
         do {
             return try INIParser.parse(text, file: path)
@@ -109,19 +111,39 @@ extension BackupConfiguration {
         "\(error.code) (the content of a credentials file is never shown)"
     }
 
-    /// Refuses a file that group or others may read or write (mode must be 0600 or stricter).
-    public static func checkPrivate(path: String) throws(ConfigError) {
+    /// Checks a credentials file's owner and mode.
+    ///
+    /// Refused: a file that group or others may write, or that another non-root user owns (either could plant
+    /// credentials or read ours). Allowed with a warning: a file that group or others may read — the original
+    /// accepted it, and installations made from its documentation have 0644 files. The file's content is never
+    /// part of a message.
+    /// - Returns: the warning to log (with the exact `chmod 600` to run), or nil when the file is private.
+    public static func checkPermissions(path: String, effectiveUser: uid_t = geteuid()) throws(ConfigError) -> String? {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw ConfigError(ConfigProblem(file: path, message: "credentials file not found"))
         }
         let mode = UInt32(info.st_mode) & 0o777
-        if mode & 0o077 != 0 {
+        let octal = "0" + String(mode, radix: 8)
+        if mode & 0o022 != 0 {
             throw ConfigError(
                 ConfigProblem(
                     file: path,
-                    message: "credentials file is accessible by group or others (mode 0\(String(mode, radix: 8))); "
-                        + "run: chmod 600 \(path)"))
+                    message: "credentials file can be changed by group or others (mode \(octal)); refusing to use it. "
+                        + "Check its content, then run: chmod 600 \(path)"))
         }
+        if info.st_uid != effectiveUser, info.st_uid != 0 {
+            throw ConfigError(
+                ConfigProblem(
+                    file: path,
+                    message: "credentials file is owned by another user (uid \(info.st_uid)), not by the user running "
+                        + "the tool (uid \(effectiveUser)) or root; refusing to use it. Check its content, then run: "
+                        + "chown $(id -u) \(path) && chmod 600 \(path)"))
+        }
+        if mode & 0o044 != 0 {
+            return "\(path): credentials file is readable by group or others (mode \(octal)); it holds a storage "
+                + "password. Run: chmod 600 \(path)"
+        }
+        return nil
     }
 }

@@ -9,7 +9,7 @@ import StorageKit
 /// clones whose origin is this share are ever dropped. Mount strings are `<url host>:<mountpoint>`.
 ///
 /// Settings (`[zfssa]`, per-database `zfssa…` overrides already applied): `url`, `pool`, `project` (required),
-/// `apiversion` (`1` or `2`, default 2), `authentication` (`basic`, default, or `session`), `timeout` (seconds per
+/// `apiversion` (`1` or `2`, default 1 as the original; `2` only when configured), `authentication` (`basic`, default, or `session`), `timeout` (seconds per
 /// request, default 300), `retries` (attempts for idempotent calls, default 3), `mounthost` (default: the URL's
 /// host), `cacert`, `insecure`. Credentials: `zfscredentials.cfg`.
 public struct ZFSSADriver: StorageDriver {
@@ -31,7 +31,7 @@ public struct ZFSSADriver: StorageDriver {
     /// - Parameters:
     ///   - url: appliance address, e.g. `https://zfssa.example.com:215`.
     public init(
-        volumeName: String, url: String, pool: String, project: String, apiVersion: Int = 2,
+        volumeName: String, url: String, pool: String, project: String, apiVersion: Int = 1,
         authentication: ZFSSAAuthentication = .basic, credential: StorageCredential, transport: any HTTPTransport,
         timeout: Duration = .seconds(300), retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(),
         mountHost: String? = nil, logger: Logger
@@ -72,7 +72,7 @@ public struct ZFSSADriver: StorageDriver {
         let pool = try configuration.requiredSetting("pool", vendor: vendor)
         let project = try configuration.requiredSetting("project", vendor: vendor)
         let credential = try configuration.requiredCredentials(vendor: vendor, file: "zfscredentials.cfg")
-        var apiVersion = 2
+        var apiVersion = 1
         if let text = configuration.setting("apiversion") {
             guard let parsed = Int(text.trimmingCharacters(in: CharacterSet(charactersIn: "vV "))) else {
                 throw StorageError(

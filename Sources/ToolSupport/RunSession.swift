@@ -33,25 +33,48 @@ public enum RunLogNames {
     }
 }
 
-/// The backup area check of R-21: a backup must never silently land on local disk.
+/// The backup area check of R-21: a backup must never silently land on the local root disk.
+///
+/// Real installations mount the backup storage somewhere above the area (`/nfs/backup` holding `<db>`, a btrfs or
+/// ZFS file system, …), so the area passes when it sits on any file system other than the one mounted at `/`, or
+/// carries our marker file. Only an unmarked area on the root file system is refused.
 public enum BackupAreaCheck {
-    /// The marker file a DBA (or `snapper volume create`) puts at the root of a backup area that is not a mount.
+    /// The marker file a DBA (or `snapper volume create`) puts at the root of a backup area on the root file system.
     public static let markerFileName = ".oib-backup-area"
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var path: String
         public var description: String {
-            "Backup destination \(path) is neither a mounted filesystem nor marked with \(markerFileName); "
-                + "refusing to write backups to the local disk (mount the backup area, create the marker file "
-                + "if this directory is really the backup area, or set requiremount: FALSE)"
+            "Backup destination \(path) is on the root file system (/), not on mounted backup storage, and not marked "
+                + "with \(markerFileName); refusing to write backups to the local disk (requiremount in [generic] is "
+                + "TRUE by default). Mount the backup storage, create the marker file if this directory really is "
+                + "the backup area, or set requiremount: FALSE"
         }
     }
 
-    /// Passes when `path` exists and is a mount point or holds the marker file.
-    public static func verify(_ path: String) throws(Failure) {
-        let marker = path + "/" + markerFileName
-        if FileManager.default.fileExists(atPath: marker) || isMountPoint(path) { return }
+    /// Passes when `path` holds the marker file, or when `path` (or, while it does not exist yet, its nearest
+    /// existing parent) is on a file system other than the root one.
+    public static func verify(_ path: String, mounts: [MountInfoEntry]? = MountInfo.current()) throws(Failure) {
+        if FileManager.default.fileExists(atPath: path + "/" + markerFileName) { return }
+        if isOnMountedStorage(path, mounts: mounts) { return }
         throw Failure(path: path)
+    }
+
+    /// True when `path` (or its nearest existing parent) is below a mount point other than `/`: its device differs
+    /// from the root's, or the mount table lists a longer mount point above it (bind mounts share a device).
+    public static func isOnMountedStorage(_ path: String, mounts: [MountInfoEntry]? = MountInfo.current()) -> Bool {
+        var existing = (path as NSString).standardizingPath
+        while !FileManager.default.fileExists(atPath: existing), existing != "/", !existing.isEmpty {
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        let resolved = (existing as NSString).resolvingSymlinksInPath
+        var own = stat()
+        var root = stat()
+        if stat(resolved, &own) == 0, stat("/", &root) == 0, own.st_dev != root.st_dev { return true }
+        let covering = (mounts ?? []).map(\.mountPoint).filter {
+            $0 != "/" && (resolved == $0 || resolved.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/"))
+        }
+        return !covering.isEmpty
     }
 
     /// True when `path` is the root of a mounted filesystem (its device differs from its parent's, or it appears

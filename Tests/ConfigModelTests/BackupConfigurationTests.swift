@@ -326,16 +326,55 @@ struct CredentialsTests {
         #expect(!credentials.description.contains("s3cret"))
     }
 
-    @Test func worldReadableCredentialsAreRefused() throws {
+    /// The original accepted a 0644 credentials file (its documentation made them so): a WARNING with the exact
+    /// `chmod 600` to run, and the credentials load.
+    @Test func worldReadableCredentialsLoadWithAWarning() throws {
         let directory = try makeTemporaryDirectory()
         let path = directory.appendingPathComponent("netappcredentials.cfg")
         write("[netappcredentials]\nuser: a\npassword: b\n", to: path, mode: 0o644)
-        let error = #expect(throws: ConfigError.self) {
-            try configuration(in: directory, module: "netapp").loadCredentials(for: .ontap)
-        }
+        let credentials = try #require(try configuration(in: directory, module: "netapp").loadCredentials(for: .ontap))
+        #expect(credentials.user == "a")
         #expect(
-            error?.description
-                == "\(path): credentials file is accessible by group or others (mode 0644); run: chmod 600 \(path)")
+            credentials.warnings == [
+                "\(path): credentials file is readable by group or others (mode 0644); it holds a storage password. Run: chmod 600 \(path)"
+            ])
+        write("[netappcredentials]\nuser: a\npassword: b\n", to: path, mode: 0o600)
+        #expect(try configuration(in: directory, module: "netapp").loadCredentials(for: .ontap)?.warnings == [])
+    }
+
+    /// Refused: a file that others could have changed (group or world writable).
+    @Test(arguments: [0o664, 0o646, 0o622, 0o666])
+    func writableCredentialsAreRefused(mode: Int) throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("zfscredentials.cfg")
+        write("[zfscredentials]\nzfsuser: a\nzfspassword: b\n", to: path, mode: mode)
+        let error = #expect(throws: ConfigError.self) {
+            try configuration(in: directory, module: "zfssa").loadCredentials(for: .zfssa)
+        }
+        #expect(error?.description.contains("\(path): credentials file can be changed by group or others") == true)
+        #expect(error?.description.contains("chmod 600 \(path)") == true)
+        #expect(error?.description.contains("zfspassword") == false)
+    }
+
+    /// Refused: a file another non-root user owns. Root-owned files are accepted (an admin installed them).
+    @Test func credentialsOwnedByAnotherUserAreRefused() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("zfscredentials.cfg")
+        write("[zfscredentials]\nzfsuser: a\nzfspassword: b\n", to: path, mode: 0o600)
+        // As root, hand the file to another user; otherwise pretend to be another user.
+        var runningAs = geteuid() + 1
+        if geteuid() == 0 {
+            #expect(try BackupConfiguration.checkPermissions(path: path, effectiveUser: 4242) == nil)  // root's file
+            try #require(chown(path, 4242, 4242) == 0)
+            runningAs = 0
+        }
+        let error = #expect(throws: ConfigError.self) {
+            try BackupConfiguration.checkPermissions(path: path, effectiveUser: runningAs)
+        }
+        #expect(error?.description.contains("owned by another user (uid") == true)
+        #expect(
+            try BackupConfiguration.checkPermissions(path: path, effectiveUser: geteuid() == 0 ? 4242 : geteuid())
+                == nil)
     }
 
     @Test func missingCredentialKeyIsNamed() throws {

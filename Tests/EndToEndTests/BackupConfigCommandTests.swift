@@ -63,19 +63,29 @@ struct BackupConfigCommandTests {
         }
     }
 
-    @Test func worldReadableCredentialsFailCheckconfig() async throws {
+    /// A 0644 credentials file (as the original's documentation made them) passes checkconfig with a WARNING
+    /// that says what to run; a file others can write is refused.
+    @Test func readableCredentialsWarnAndWritableOnesFailCheckconfig() async throws {
         let directory = try scratchDirectory()
         try FileManager.default.copyItem(
             atPath: repositoryRoot + "/configs/backup.zfssa.cfg",
             toPath: directory + "/backup.cfg")
+        let credentials = directory + "/zfscredentials.cfg"
         _ = FileManager.default.createFile(
-            atPath: directory + "/zfscredentials.cfg",
-            contents: Data("[zfscredentials]\nzfsuser: u\nzfspassword: p\n".utf8),
+            atPath: credentials, contents: Data("[zfscredentials]\nzfsuser: u\nzfspassword: p\n".utf8),
             attributes: [.posixPermissions: 0o644])
-        let result = try await BuiltProducts.run(
+        let readable = try await BuiltProducts.run(
             "backup", ["checkconfig"], environment: ["BACKUPCONFIG": directory + "/backup.cfg"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("accessible by group or others (mode 0644); run: chmod 600"))
+        #expect(readable.status == 0, "\(readable.stdout)\(readable.stderr)")
+        #expect(
+            readable.stderr.contains(
+                "WARNING: \(credentials): credentials file is readable by group or others (mode 0644); it holds a storage password. Run: chmod 600 \(credentials)"
+            ), "\(readable.stderr)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: credentials)
+        let writable = try await BuiltProducts.run(
+            "backup", ["checkconfig"], environment: ["BACKUPCONFIG": directory + "/backup.cfg"])
+        #expect(writable.status == 2)
+        #expect(writable.stderr.contains("can be changed by group or others (mode 0666)"), "\(writable.stderr)")
     }
 
     @Test func showconfigPrintsEffectiveSettingsWithSecretsMasked() async throws {

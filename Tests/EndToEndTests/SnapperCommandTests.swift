@@ -147,6 +147,18 @@ struct SnapperCommandTests {
         #expect(try await scenario.snapper(["orcl", "checkage"]).status == 2)
         let unknown = try await BuiltProducts.run("snapper", ["--config", "/nonexistent.cfg", "orcl", "checkage"])
         #expect(unknown.status == 3)
+        // Nagios/NRPE read standard output only: every status line is there, UNKNOWN included.
+        #expect(unknown.stdout.hasPrefix("UNKNOWN: "), "stdout: \(unknown.stdout) stderr: \(unknown.stderr)")
+        #expect(unknown.stdout.contains("/nonexistent.cfg"))
+        let undefined = try await scenario.snapper(["nosuchdb", "checkage"])
+        #expect(undefined.status == 3)
+        #expect(undefined.stdout.hasPrefix("UNKNOWN: "), "stdout: \(undefined.stdout) stderr: \(undefined.stderr)")
+        config = config.replacingOccurrences(of: "warningsnapage: 0\n", with: "")
+        try config.write(toFile: scenario.environment.configPath, atomically: true, encoding: .utf8)
+        let unset = try await scenario.snapper(["orcl", "checkage"])
+        #expect(unset.status == 3)
+        #expect(unset.stdout.hasPrefix("UNKNOWN: "), "stdout: \(unset.stdout) stderr: \(unset.stderr)")
+        #expect(unset.stdout.contains("warningsnapage"))
     }
 
     @Test func usageErrorsExit2() async throws {

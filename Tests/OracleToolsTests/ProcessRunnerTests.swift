@@ -39,6 +39,41 @@ struct ProcessRunnerTests {
         #expect(outcome.succeeded)
     }
 
+    /// A bare program name (the original's `mount <mountpoint>`) is found through the request's PATH, in order;
+    /// a missing one is named with the PATH searched.
+    @Test func bareProgramNamesAreFoundThroughPath() async throws {
+        let first = NSTemporaryDirectory() + "oib-path-\(UUID().uuidString)"
+        let second = first + "-second"
+        defer {
+            try? FileManager.default.removeItem(atPath: first)
+            try? FileManager.default.removeItem(atPath: second)
+        }
+        for (directory, word) in [(first, "first"), (second, "second")] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(
+                atPath: directory + "/oib-mount-probe", contents: Data("#!/bin/sh\necho \(word) \"$@\"\n".utf8),
+                attributes: [.posixPermissions: 0o755])
+        }
+        // A directory or a non-executable file of that name is skipped, as a shell does.
+        try FileManager.default.createDirectory(
+            atPath: NSTemporaryDirectory() + "oib-path-dir/oib-mount-probe", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "oib-path-dir") }
+        let outcome = try await runner.run(
+            ProcessRequest(
+                executable: "oib-mount-probe", arguments: ["/mnt/ar"],
+                environment: ["PATH": "/nonexistent:\(NSTemporaryDirectory())oib-path-dir:\(first):\(second)"]))
+        #expect(outcome.output == "first /mnt/ar\n")
+        #expect(
+            ExecutableSearch.resolve("oib-mount-probe", searchPath: second + ":" + first) == second + "/oib-mount-probe"
+        )
+        #expect(ExecutableSearch.resolve("oib-mount-probe", searchPath: "/nonexistent") == nil)
+        let missing = await #expect(throws: ProcessLaunchError.self) {
+            try await runner.run(
+                ProcessRequest(executable: "oib-no-such-program", environment: ["PATH": "/nonexistent:" + first]))
+        }
+        #expect(missing?.reason == "oib-no-such-program not found in PATH (/nonexistent:\(first))")
+    }
+
     @Test func hangIsKilledWithItsWholeProcessGroup() async throws {
         let directory = NSTemporaryDirectory() + "oib-hang-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

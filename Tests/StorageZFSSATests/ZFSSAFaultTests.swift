@@ -352,4 +352,31 @@ struct ZFSSAFaultTests {
             #expect("\(StorageCredential(user: "admin", password: "secret"))" == "admin/****")
         }
     }
+
+    @Test("apiversion unset speaks REST v1 like the original; v2 only when configured")
+    func apiVersionDefaultsToTheOriginalsV1() async throws {
+        for (configured, expectedPrefix) in [
+            (nil, "/api/storage/v1/"), ("2", "/api/storage/v2/"), ("v1", "/api/storage/v1/"),
+        ] {
+            try await withZFSSA(seed: Self.history) { fixture in
+                var registry = StorageDriverRegistry()
+                ZFSSADriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
+                let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
+                var settings = ["url": fixture.server.baseURL, "pool": "pool1", "project": "demo-backup"]
+                settings["apiversion"] = configured
+                let driver = try registry.makeDriver(
+                    named: "zfssa",
+                    configuration: StorageDriverConfiguration(
+                        databaseName: "orcl", settings: settings, caFile: fixture.certificates.caFile,
+                        insecureTLS: false, credentials: StorageCredential(user: "admin", password: "secret"),
+                        logger: logger))
+                #expect(try await driver.listSnapshots().count == 2)
+                let storageRequests = await fixture.engine.requestLog().filter { $0.target.hasPrefix("/api/storage/") }
+                #expect(!storageRequests.isEmpty)
+                #expect(
+                    storageRequests.allSatisfy { $0.target.hasPrefix(expectedPrefix) },
+                    "apiversion \(configured ?? "unset"): \(storageRequests.map(\.target))")
+            }
+        }
+    }
 }

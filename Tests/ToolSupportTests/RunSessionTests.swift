@@ -83,12 +83,45 @@ struct RunSessionTests {
         #expect(!FileManager.default.fileExists(atPath: old))
     }
 
-    @Test func backupAreaMustBeMountedOrMarked() throws {
+    @Test func backupAreaOnTheRootFileSystemMustBeMarked() throws {
         let area = try temporaryDirectory()
-        #expect(throws: BackupAreaCheck.Failure.self) { try BackupAreaCheck.verify(area) }
+        // The scratch directory is on the root file system here (no mount covers it).
+        try #require(!BackupAreaCheck.isOnMountedStorage(area))
+        let failure = #expect(throws: BackupAreaCheck.Failure.self) { try BackupAreaCheck.verify(area) }
+        #expect(failure?.description.contains("requiremount") == true)
+        #expect(failure?.description.contains(area) == true)
         _ = FileManager.default.createFile(atPath: area + "/" + BackupAreaCheck.markerFileName, contents: Data())
         try BackupAreaCheck.verify(area)
         #expect(BackupAreaCheck.isMountPoint("/proc"))
         #expect(!BackupAreaCheck.isMountPoint(area))
+    }
+
+    /// The original's documentation mounts the storage above the area (`/nfs/backup` holding `<db>`): an area
+    /// anywhere below a mount other than `/` passes, also before its own directory exists.
+    @Test func backupAreaBelowAnyOtherMountPasses() throws {
+        // /dev/shm is a tmpfs on every Linux machine: a real file system other than the root one.
+        let below = "/dev/shm/oib-area-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: below + "/orcl", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: below) }
+        try BackupAreaCheck.verify(below + "/orcl")
+        try BackupAreaCheck.verify(below + "/not-created-yet")
+        // Same device as /, but a mount point other than / covers it (a bind mount): passes.
+        let area = try temporaryDirectory()
+        let mountPoint = (area as NSString).deletingLastPathComponent
+        let bind = MountInfoEntry(
+            mountID: 99, parentID: 1, device: "253:1", root: "/export", mountPoint: mountPoint, mountOptions: "rw",
+            filesystemType: "nfs", source: "filer:/export", superOptions: "rw")
+        let rootMount = MountInfoEntry(
+            mountID: 1, parentID: 0, device: "253:1", root: "/", mountPoint: "/", mountOptions: "rw",
+            filesystemType: "ext4", source: "/dev/vda", superOptions: "rw")
+        try BackupAreaCheck.verify(area, mounts: [rootMount, bind])
+        #expect(throws: BackupAreaCheck.Failure.self) { try BackupAreaCheck.verify(area, mounts: [rootMount]) }
+        // A mount point that merely shares a name prefix does not cover the area.
+        let sibling = MountInfoEntry(
+            mountID: 98, parentID: 1, device: "253:1", root: "/", mountPoint: area + "-other", mountOptions: "rw",
+            filesystemType: "nfs", source: "filer:/x", superOptions: "rw")
+        #expect(throws: BackupAreaCheck.Failure.self) {
+            try BackupAreaCheck.verify(area, mounts: [rootMount, sibling])
+        }
     }
 }

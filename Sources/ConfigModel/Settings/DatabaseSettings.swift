@@ -66,8 +66,11 @@ public struct AutorestoreSettings: Sendable, Equatable {
     /// New: `mountcommand`/`umountcommand` templates (`${mountpoint}`), empty for drivers that need none.
     public var mountCommand: String?
     public var unmountCommand: String?
-    /// New: where results go: `sqlite` (default), `postgres`, `oracle`.
+    /// New: where results go: `sqlite` (default), `postgres`, `oracle` (the default when `autorestorecatalog` is
+    /// set, as in the original).
     public var catalogType: String
+    /// True when `autorestorecatalogtype` is not set and ``catalogType`` was inferred (an original configuration).
+    public var catalogTypeImplied: Bool
     /// New: SQLite file or PostgreSQL URL for the results catalog.
     public var catalogLocation: String?
 }

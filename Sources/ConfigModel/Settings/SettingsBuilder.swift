@@ -280,7 +280,12 @@ extension BackupConfiguration {
             guard reader.optionalString(key, section: "autorestore") != nil else { return nil }
             return reader.number(key, section: "autorestore")
         }
-        let catalogType = (reader.optionalString("autorestorecatalogtype", section: "autorestore")?.value ?? "sqlite")
+        // The original knew only the Oracle catalog: `autorestorecatalog` without a type means that one, never a
+        // silent SQLite file beside the logs.
+        let impliedCatalogType =
+            reader.optionalString("autorestorecatalog", section: "autorestore").map { _ in "oracle" } ?? "sqlite"
+        let catalogType =
+            (reader.optionalString("autorestorecatalogtype", section: "autorestore")?.value ?? impliedCatalogType)
             .lowercased()
         if !["sqlite", "postgres", "oracle"].contains(catalogType),
             let value = reader.optionalString("autorestorecatalogtype", section: "autorestore")
@@ -304,6 +309,7 @@ extension BackupConfiguration {
             mountCommand: reader.optionalString("mountcommand", section: "autorestore")?.value,
             unmountCommand: reader.optionalString("umountcommand", section: "autorestore")?.value,
             catalogType: catalogType,
+            catalogTypeImplied: reader.optionalString("autorestorecatalogtype", section: "autorestore") == nil,
             catalogLocation: reader.optionalString("catalogfile", section: "autorestore").map { resolvePath($0.value) }
                 ?? reader.optionalString("catalogurl", section: "autorestore")?.value)
     }

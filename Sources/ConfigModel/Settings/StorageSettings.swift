@@ -54,11 +54,15 @@ public struct StorageCredentials: Sendable, Equatable, CustomStringConvertible {
     public var password: String
     /// The file or source the credentials came from, for messages.
     public var source: String
+    /// What is allowed but unwise about the source (a credentials file readable by group or others), to log as a
+    /// WARNING; never contains the password.
+    public var warnings: [String]
 
-    public init(user: String, password: String, source: String) {
+    public init(user: String, password: String, source: String, warnings: [String] = []) {
         self.user = user
         self.password = password
         self.source = source
+        self.warnings = warnings
     }
 
     /// Never prints the password.

@@ -216,7 +216,11 @@ public struct ProcessRunner: Sendable {
         if let signal = Interruption.signal, !Interruption.mayStartChildren {
             throw failure("not started: stopping after \(Interruption.name(signal))")
         }
-        guard FileManager.default.isExecutableFile(atPath: request.executable) else {
+        let searchPath = request.environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
+        guard let resolvedExecutable = ExecutableSearch.resolve(request.executable, searchPath: searchPath) else {
+            if !request.executable.contains("/") {
+                throw failure("\(request.executable) not found in PATH (\(searchPath ?? ExecutableSearch.defaultPath))")
+            }
             throw failure(
                 FileManager.default.fileExists(atPath: request.executable)
                     ? "\(request.executable) is not executable" : "\(request.executable) not found")
@@ -241,7 +245,7 @@ public struct ProcessRunner: Sendable {
         let arguments = [request.executable] + request.arguments
         let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let (inputEnd, outputEnd) = (inputPipe[0], outputPipe[1])
-        let (executable, directory) = (request.executable, request.workingDirectory)
+        let (executable, directory) = (resolvedExecutable, request.workingDirectory)
         let exit = ExitWaiter()
         let timeout = request.timeout
         let (parentInput, parentOutput) = (inputPipe[1], outputPipe[0])
@@ -418,5 +422,29 @@ final class SpawnThread: Sendable {
             jobs.withLock { $0.append { continuation.resume(returning: body()) } }
             pending.signal()
         }
+    }
+}
+
+/// Finds a program the way a shell does: a name with a `/` is used as given, a bare name is looked up in the
+/// directories of `PATH` (as the original ran `mount <mountpoint>` for an fstab `user` entry).
+public enum ExecutableSearch {
+    /// Used when neither the request nor this process has a `PATH`.
+    public static let defaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+
+    /// The executable file `name` stands for, or nil when there is none.
+    public static func resolve(_ name: String, searchPath: String?) -> String? {
+        guard !name.isEmpty else { return nil }
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        for directory in (searchPath ?? defaultPath).split(separator: ":", omittingEmptySubsequences: false) {
+            // An empty PATH entry means the current directory, as in a shell.
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + name
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+                FileManager.default.isExecutableFile(atPath: candidate)
+            {
+                return candidate
+            }
+        }
+        return nil
     }
 }

@@ -10,12 +10,12 @@ enum MountCommandLine {
             .split(separator: " ").map(String.init)
     }
 
-    /// The configured mount and unmount commands for `mountPoint` (`/bin/mount <mountpoint>` and
-    /// `/bin/umount <mountpoint>` when unset: an fstab entry, as the original expected).
+    /// The configured mount and unmount commands for `mountPoint` (`mount <mountpoint>` and `umount <mountpoint>`,
+    /// found through `PATH`, when unset: an fstab `user` entry, exactly as the original ran them).
     static func commands(_ settings: AutorestoreSettings, mountPoint: String) -> (mount: [String], unmount: [String]) {
         (
-            arguments(settings.mountCommand, fallback: "/bin/mount \(mountPoint)", mountPoint: mountPoint),
-            arguments(settings.unmountCommand, fallback: "/bin/umount \(mountPoint)", mountPoint: mountPoint)
+            arguments(settings.mountCommand, fallback: "mount \(mountPoint)", mountPoint: mountPoint),
+            arguments(settings.unmountCommand, fallback: "umount \(mountPoint)", mountPoint: mountPoint)
         )
     }
 }

@@ -121,7 +121,9 @@ public struct BackupCommand: AsyncParsableCommand {
         }
         for driver in drivers.sorted(by: { $0.rawValue < $1.rawValue }) {
             do {
-                _ = try configuration.loadCredentials(for: driver)
+                for warning in try configuration.loadCredentials(for: driver)?.warnings ?? [] {
+                    Output.error("WARNING: \(warning)")
+                }
             } catch {
                 problems.append(contentsOf: error.problems)
             }

@@ -51,10 +51,10 @@ struct BackupRun {
                 throw ToolExit.failure(error.description)
             }
         }
-        // Without requiremount nothing proves the area is the real one; a missing area would be created empty by
-        // the run's log and then backed up into and cleaned (delete obsolete, snapshot retention). Only `config`,
-        // which sets a database up, creates it. A dry run writes nothing, so it may show what would run.
-        if !settings.generic.requireMount, action != "config", !dryRun {
+        // A missing area would be created empty by the run's log and then backed up into and cleaned (delete
+        // obsolete, snapshot retention); on mounted storage it may be a share that is not mounted yet. Only
+        // `config`, which sets a database up, creates it. A dry run writes nothing, so it may show what would run.
+        if action != "config", !dryRun {
             var isDirectory: ObjCBool = false
             if !FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory)
                 || !isDirectory.boolValue
@@ -94,6 +94,7 @@ struct BackupRun {
             if dryRun, let base = storage { storage = DryRunStorage(base: base, print: { Output.line($0) }) }
         }
         let (environment, retentionRules) = (environment, retention)
+        let keepVerifiedExplicit = configuration.keepVerifiedIsExplicit(database: database)
         let job = BackupJob(
             settings: settings, configurationPath: configuration.path,
             oracle: dryRun ? DryRunOracle(print: { Output.line($0) }) : runner, templates: templates, storage: storage,
@@ -101,7 +102,9 @@ struct BackupRun {
             verifiedSnapshots: {
                 guard let retentionRules else { return .known([]) }
                 return await VerifiedSnapshotLookup.read(
-                    settings: settings, retention: retentionRules, environment: environment, logger: logger)
+                    settings: settings, retention: retentionRules,
+                    keepVerifiedExplicit: keepVerifiedExplicit,
+                    environment: environment, logger: logger)
             },
             logger: logger, logFile: logPath,
             programDirectory: ProgramLocation.executableDirectory,

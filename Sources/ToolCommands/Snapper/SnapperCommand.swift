@@ -62,7 +62,7 @@ public struct SnapperCommand: AsyncParsableCommand {
                 executableDirectory: ProgramLocation.executableDirectory)
         } catch {
             throw action == "checkage"
-                ? ToolExit(3, NagiosResult.unknown(error).line) : ToolExit.usage(error.description)
+                ? ToolExit.nagios(3, NagiosResult.unknown(error).line) : ToolExit.usage(error.description)
         }
         var purposes: ConfigPurpose = [.storage]
         if action == "checkage" { purposes.insert(.snapshotAgeCheck) }
@@ -71,7 +71,7 @@ public struct SnapperCommand: AsyncParsableCommand {
         let (settings, problems) = configuration.databaseCollectingProblems(database, for: purposes)
         guard let settings, problems.isEmpty else {
             let message = ConfigError(problems).description
-            throw action == "checkage" ? ToolExit(3, "UNKNOWN: \(message)") : ToolExit.usage(message)
+            throw action == "checkage" ? ToolExit.nagios(3, "UNKNOWN: \(message)") : ToolExit.usage(message)
         }
         // Messages go to standard error so listings stay clean for scripts; the original logged nothing here.
         var logger = Logger(label: database) { label in
@@ -82,9 +82,10 @@ public struct SnapperCommand: AsyncParsableCommand {
         do {
             storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
         } catch let exit as ToolExit {
-            throw action == "checkage" ? ToolExit(3, "UNKNOWN: \(exit.message)") : exit
+            throw action == "checkage" ? ToolExit.nagios(3, "UNKNOWN: \(exit.message)") : exit
         } catch {
-            throw action == "checkage" ? ToolExit(3, NagiosResult.unknown(error).line) : ToolExit.usage("\(error)")
+            throw action == "checkage"
+                ? ToolExit.nagios(3, NagiosResult.unknown(error).line) : ToolExit.usage("\(error)")
         }
         let actions = SnapperActions(
             settings: settings, configuration: configuration, storage: storage,
@@ -94,7 +95,7 @@ public struct SnapperCommand: AsyncParsableCommand {
         } catch let exit as ToolExit {
             throw exit
         } catch {
-            if action == "checkage" { throw ToolExit(3, NagiosResult.unknown(error).line) }
+            if action == "checkage" { throw ToolExit.nagios(3, NagiosResult.unknown(error).line) }
             throw ToolExit.failure("\(action) failed: \(error)")
         }
     }
@@ -206,7 +207,7 @@ struct SnapperActions {
     func checkAge() async throws {
         guard let warning = settings.generic.warningSnapshotAgeHours,
             let critical = settings.generic.criticalSnapshotAgeHours
-        else { throw ToolExit(3, "UNKNOWN: warningsnapage and criticalsnapage are required") }
+        else { throw ToolExit.nagios(3, "UNKNOWN: warningsnapage and criticalsnapage are required") }
         let result = SnapshotAgeCheck(warningHours: warning, criticalHours: critical)
             .evaluate(snapshots: try await storage.listSnapshots(), now: now)
         if json { Output.line(try StorageJSON.string(result)) } else { Output.line(result.line) }
@@ -223,7 +224,9 @@ struct SnapperActions {
 
     func verifiedSnapshots(_ retention: RetentionConfiguration) async -> VerifiedSnapshots {
         await VerifiedSnapshotLookup.read(
-            settings: settings, retention: retention, environment: environment, logger: logger)
+            settings: settings, retention: retention,
+            keepVerifiedExplicit: configuration.keepVerifiedIsExplicit(database: settings.name),
+            environment: environment, logger: logger)
     }
 
     func clean(dryRun: Bool) async throws {

@@ -8,4 +8,11 @@ extension BackupConfiguration {
         let lookup = lookup(defaultSection: database)
         return try RetentionConfiguration { key in (try? lookup.value(key))?.value }
     }
+
+    /// True when `snapkeepverified` is set for `database` (in its section or `[generic]`), false when it takes the
+    /// default.
+    func keepVerifiedIsExplicit(database: String) -> Bool {
+        let lookup = lookup(defaultSection: database)
+        return ((try? lookup.value(RetentionSettingKey.keepVerified.rawValue))?.value).map { !$0.isEmpty } ?? false
+    }
 }

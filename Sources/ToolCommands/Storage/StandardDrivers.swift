@@ -48,9 +48,9 @@ public enum StandardDrivers {
         if !settings.additionalVolumeSuffixes.isEmpty {
             values["additionalvolumesuffixes"] = settings.additionalVolumeSuffixes.joined(separator: ",")
         }
-        let credentials = try configuration.loadCredentials(for: kind).map {
-            StorageCredential(user: $0.user, password: $0.password)
-        }
+        let loaded = try configuration.loadCredentials(for: kind)
+        for warning in loaded?.warnings ?? [] { logger.warning("\(warning)") }
+        let credentials = loaded.map { StorageCredential(user: $0.user, password: $0.password) }
         guard registry.contains(kind.rawValue) else {
             throw ToolExit.failure("storage driver '\(kind.rawValue)' is not available in this build")
         }

@@ -19,10 +19,24 @@ enum VerifiedSnapshotLookup {
 
     /// The verified snapshots of `settings.name`; logs a WARNING naming the catalog when it cannot be read, or when
     /// no catalog is configured. With `snapkeepverified: false` nothing is read.
+    ///
+    /// An original configuration (`autorestorecatalog` without `autorestorecatalogtype`, and no `snapkeepverified`
+    /// key: `keepVerifiedExplicit` false) names the Oracle catalog only for autorestore; the original's backup never
+    /// read it. When that catalog cannot be read here, retention runs as the original did, with a WARNING that
+    /// says so, instead of stopping every backup's retention.
     static func read(
-        settings: DatabaseSettings, retention: RetentionConfiguration, environment: [String: String], logger: Logger
+        settings: DatabaseSettings, retention: RetentionConfiguration, keepVerifiedExplicit: Bool = true,
+        environment: [String: String], logger: Logger
     ) async -> VerifiedSnapshots {
         guard retention.safety.keepNewestVerified else { return .known([]) }
+        let failClosed = keepVerifiedExplicit || !settings.autorestore.catalogTypeImplied
+        func unreadable(_ reason: String, logger: Logger) -> VerifiedSnapshots {
+            if failClosed { return Self.unreadable(reason, logger: logger) }
+            logger.warning(
+                "snapkeepverified: \(reason); retention runs as the original did (expiration rules only, no snapshot kept for a passed autorestore). Set snapkeepverified: TRUE to stop retention while the catalog cannot be read, or snapkeepverified: FALSE to silence this warning"
+            )
+            return .known([])
+        }
         let catalog: any ResultCatalog
         do {
             guard let configured = try configuredCatalog(settings: settings, environment: environment, logger: logger)

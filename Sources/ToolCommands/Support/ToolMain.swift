@@ -10,10 +10,19 @@ import ToolSupport
 public struct ToolExit: Error, Sendable {
     public var code: Int32
     public var message: String
+    /// Print ``message`` on standard output instead of standard error (a monitoring status line).
+    public var toStandardOutput: Bool
 
-    public init(_ code: Int32, _ message: String = "") {
+    public init(_ code: Int32, _ message: String = "", toStandardOutput: Bool = false) {
         self.code = code
         self.message = message
+        self.toStandardOutput = toStandardOutput
+    }
+
+    /// A Nagios/NRPE status line (`UNKNOWN: …`) with its exit code: NRPE reads standard output only, so the line
+    /// goes there, whatever went wrong.
+    public static func nagios(_ code: Int32, _ line: String) -> ToolExit {
+        ToolExit(code, line, toStandardOutput: true)
     }
 
     /// Usage error, missing environment, lock timeout, invalid configuration (the original's exit 2).
@@ -38,7 +47,9 @@ public enum ToolMain {
             }
             return 0
         } catch let exit as ToolExit {
-            if !exit.message.isEmpty { Output.error(exit.message) }
+            if !exit.message.isEmpty {
+                if exit.toStandardOutput { Output.line(exit.message) } else { Output.error(exit.message) }
+            }
             return exit.code
         } catch {
             let code = command.exitCode(for: error)
