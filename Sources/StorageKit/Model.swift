@@ -13,15 +13,54 @@ public struct Snapshot: Sendable, Hashable, Identifiable {
     /// Number of clones made from this snapshot that still exist; `nil` when the back-end's listing does not say
     /// (unknown, never to be read as 0).
     public var cloneCount: Int?
+    /// Whether the storage protects the snapshot from deletion (ZFSSA `retentionpolicy`, a hold or lock).
+    public var isLocked: Bool
+    /// Where the driver's listing found the snapshot, so that ``StorageDriver/deleteListedSnapshot(_:)`` needs no
+    /// second look-up; `nil` for snapshots that did not come from a listing.
+    public var location: SnapshotLocation?
 
     public init(
-        id: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, cloneCount: Int? = 0
+        id: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, cloneCount: Int? = 0,
+        isLocked: Bool = false, location: SnapshotLocation? = nil
     ) {
         self.id = id
         self.creation = creation
         self.spaceTotal = spaceTotal
         self.spaceUnique = spaceUnique
         self.cloneCount = cloneCount
+        self.isLocked = isLocked
+        self.location = location
+    }
+}
+
+/// Where a driver's listing found a snapshot: the volume it listed (checked before a delete, so a snapshot listed
+/// for another database is refused) and the storage-side identifiers of each copy (one per volume on multi-volume
+/// back-ends), which let the driver address the snapshot directly.
+public struct SnapshotLocation: Sendable, Hashable {
+    /// One copy of the snapshot on one volume.
+    public struct Copy: Sendable, Hashable {
+        /// The volume (share, FlexVol) holding this copy.
+        public var volume: String
+        /// The storage's identifier of that volume (e.g. an ONTAP volume UUID), when it has one.
+        public var volumeID: String?
+        /// The storage's identifier of the snapshot on that volume (e.g. an ONTAP snapshot UUID), when it has one.
+        public var snapshotID: String?
+
+        public init(volume: String, volumeID: String? = nil, snapshotID: String? = nil) {
+            self.volume = volume
+            self.volumeID = volumeID
+            self.snapshotID = snapshotID
+        }
+    }
+
+    /// The driver instance that listed the snapshot, e.g. `zfssa:pool1/backup/orcl`.
+    public var listedBy: String
+    /// The copies, main volume first.
+    public var copies: [Copy]
+
+    public init(listedBy: String, copies: [Copy]) {
+        self.listedBy = listedBy
+        self.copies = copies
     }
 }
 

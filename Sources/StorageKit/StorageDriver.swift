@@ -28,6 +28,12 @@ public protocol StorageDriver: Sendable {
     func createSnapshot(named name: String) async throws(StorageError) -> Snapshot
     /// Deletes a snapshot of this volume. Throws `.notFound`, `.hasClones`, `.locked` or `.notOwned`.
     func deleteSnapshot(id: String) async throws(StorageError)
+    /// Deletes a snapshot exactly as this driver's `listSnapshots` returned it (retention): the listing's clone
+    /// count, lock and location stand for a fresh look-up, so appliances get one DELETE per volume and nothing else.
+    /// Throws `.hasClones` for clones or an unknown clone count, `.locked`, `.notOwned` for a snapshot listed for
+    /// another volume, and `.hasClones` when the storage refuses because a clone appeared since the listing.
+    /// The default (for snapshots without a location, and local back-ends) is `deleteSnapshot(id:)`.
+    func deleteListedSnapshot(_ snapshot: Snapshot) async throws(StorageError)
 
     /// Creates a writable clone of one of this volume's snapshots, ready to be mounted.
     func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone
@@ -60,6 +66,38 @@ extension StorageDriver {
 
     public func snapshotName(for date: Date, timeZone: TimeZone) -> String {
         SnapshotNaming.snapshotName(volume: volumeName, date: date, timeZone: timeZone)
+    }
+
+    public func deleteListedSnapshot(_ snapshot: Snapshot) async throws(StorageError) {
+        try await deleteSnapshot(id: snapshot.id)
+    }
+
+    /// Why the listing alone forbids deleting `snapshot` from the volume this driver lists as `listedBy`, or `nil`:
+    /// a snapshot listed elsewhere (`.notOwned`), with clones or an unknown clone count (`.hasClones`), locked
+    /// (`.locked`). For ``deleteListedSnapshot(_:)`` implementations.
+    public func listedDeletionRefusal(_ snapshot: Snapshot, listedBy: String) -> StorageError? {
+        let operation = "deleteSnapshot"
+        if let location = snapshot.location, location.listedBy != listedBy {
+            return StorageError(
+                .notOwned, vendor: vendor, operation: operation,
+                message: "snapshot \(snapshot.id) was listed by \(location.listedBy), not by \(listedBy); refusing")
+        }
+        guard let clones = snapshot.cloneCount, clones >= 0 else {
+            return StorageError(
+                .hasClones, vendor: vendor, operation: operation,
+                message: "snapshot \(snapshot.id): clone count unknown (the listing does not report it); not deleted")
+        }
+        if clones > 0 {
+            return StorageError(
+                .hasClones, vendor: vendor, operation: operation,
+                message: "snapshot \(snapshot.id) has \(clones) clone(s); drop them first")
+        }
+        if snapshot.isLocked {
+            return StorageError(
+                .locked, vendor: vendor, operation: operation,
+                message: "snapshot \(snapshot.id) is protected from deletion on the storage")
+        }
+        return nil
     }
 
     public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {

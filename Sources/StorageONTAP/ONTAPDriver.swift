@@ -153,7 +153,7 @@ public struct ONTAPDriver: StorageDriver {
     public func listSnapshots() async throws(StorageError) -> [Snapshot] {
         let operation = "listSnapshots"
         let volumes = try await databaseVolumes(operation: operation)
-        var merged: [String: (creation: Date, size: Int64?, order: Int)] = [:]
+        var merged: [String: (creation: Date, size: Int64?, order: Int, copies: [SnapshotLocation.Copy])] = [:]
         var order = 0
         for volume in volumes {
             for record in try await snapshotRecords(of: volume, operation: operation) {
@@ -164,12 +164,14 @@ public struct ONTAPDriver: StorageDriver {
                             "snapshot \(record.name) of \(volume.name) has an unreadable create_time '\(record.createTime ?? "")'"
                     )
                 }
+                let copy = SnapshotLocation.Copy(volume: volume.name, volumeID: volume.uuid, snapshotID: record.uuid)
                 if var existing = merged[record.name] {
                     existing.creation = min(existing.creation, creation)
                     if let size = record.size?.value { existing.size = (existing.size ?? 0) + size }
+                    existing.copies.append(copy)
                     merged[record.name] = existing
                 } else {
-                    merged[record.name] = (creation, record.size?.value, order)
+                    merged[record.name] = (creation, record.size?.value, order, [copy])
                     order += 1
                 }
             }
@@ -189,9 +191,13 @@ public struct ONTAPDriver: StorageDriver {
         return merged.sorted { $0.value.order < $1.value.order }.map { name, entry in
             Snapshot(
                 id: name, creation: entry.creation, spaceTotal: totals[name], spaceUnique: entry.size,
-                cloneCount: cloneCounts[name] ?? 0)
+                cloneCount: cloneCounts[name] ?? 0,
+                location: SnapshotLocation(listedBy: listingIdentity, copies: entry.copies))
         }
     }
+
+    /// How this driver names itself in ``SnapshotLocation/listedBy``: its SVM and main volume.
+    var listingIdentity: String { "\(vendor):\(svm ?? "*")/\(mainVolumeName)" }
 
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
@@ -247,21 +253,58 @@ public struct ONTAPDriver: StorageDriver {
                 message:
                     "snapshot \(id) backs FlexClone(s) \(clones.map(\.name).joined(separator: ", ")); drop them first")
         }
-        for (index, volume) in volumes.enumerated() {
+        var copies: [SnapshotLocation.Copy] = []
+        for volume in volumes {
             guard let snapshot = try await snapshotRecord(named: id, of: volume, operation: operation) else {
                 // Volumes added later lack older snapshots (the reference checked only the first volume).
                 logger.debug("Snapshot \(id) not present on \(volume.name); nothing to delete there")
                 continue
             }
-            let path = "storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)"
+            copies.append(.init(volume: volume.name, volumeID: volume.uuid, snapshotID: snapshot.uuid))
+        }
+        try await deleteCopies(of: id, copies, operation: operation)
+    }
+
+    /// Retention's delete: the listing's clone count and snapshot UUIDs stand for fresh look-ups, so the snapshot
+    /// costs one DELETE per volume (which waits for its job through `return_timeout`). A snapshot without a
+    /// location (not from a listing) takes `deleteSnapshot(id:)`.
+    public func deleteListedSnapshot(_ snapshot: Snapshot) async throws(StorageError) {
+        guard let location = snapshot.location else { return try await deleteSnapshot(id: snapshot.id) }
+        let operation = "deleteSnapshot"
+        if let refusal = listedDeletionRefusal(snapshot, listedBy: listingIdentity) { throw refusal }
+        guard !location.copies.isEmpty,
+            location.copies.allSatisfy({
+                volumeNames.contains($0.volume) && $0.volumeID != nil && $0.snapshotID != nil
+            })
+        else {
+            throw StorageError(
+                .notOwned, vendor: vendor, operation: operation,
+                message:
+                    "snapshot \(snapshot.id) was listed on \(location.copies.map(\.volume).joined(separator: ", ")), not only on \(volumeNames.joined(separator: ", ")); refusing"
+            )
+        }
+        try await deleteCopies(of: snapshot.id, location.copies, operation: operation)
+    }
+
+    /// Deletes each copy of snapshot `id` (main volume first). A copy already gone on a later volume is skipped;
+    /// a refusal is looked into once to name the FlexClones that hold the snapshot (`.hasClones`).
+    private func deleteCopies(of id: String, _ copies: [SnapshotLocation.Copy], operation: String)
+        async throws(StorageError)
+    {
+        // ONTAP waits this long for the job before answering 202 (at most 120 s); most deletes finish in one call.
+        let returnTimeout = max(1, min(120, Int(jobTimeout.components.seconds)))
+        for (index, copy) in copies.enumerated() {
+            guard let volumeID = copy.volumeID, let snapshotID = copy.snapshotID else { continue }
+            let path = "storage/volumes/\(volumeID)/snapshots/\(snapshotID)?return_timeout=\(returnTimeout)"
             let response = try await http.send(
                 .delete, path, headers: authorization, operation: operation, retry: .idempotentDelete)
             do throws(StorageError) {
                 try await finish(
-                    response, operation: operation, what: "snapshot \(id) of \(volume.name)", conflict: .hasClones)
+                    response, operation: operation, what: "snapshot \(id) of \(copy.volume)", conflict: .hasClones)
             } catch {
                 if error.code == .notFound, index > 0 { continue }
-                if error.code == .jobFailed || error.code == .hasClones,
+                if [.jobFailed, .hasClones, .unexpectedResponse].contains(error.code),
+                    let volume = try? await volumeRecord(named: copy.volume, operation: operation),
                     let held = try? await cloneRecords(of: volume, operation: operation).filter({
                         $0.clone?.parentSnapshot?.name == id
                     }), !held.isEmpty
@@ -270,6 +313,13 @@ public struct ONTAPDriver: StorageDriver {
                         .hasClones, vendor: vendor, operation: operation, status: error.status,
                         message:
                             "snapshot \(id) backs FlexClone(s) \(held.map(\.name).joined(separator: ", ")): \(error.message)"
+                    )
+                }
+                if index > 0 {
+                    throw StorageError(
+                        error.code, vendor: vendor, operation: operation, status: error.status,
+                        message:
+                            "\(error.message); snapshot \(id) was already deleted on \(copies[..<index].map(\.volume).joined(separator: ", "))"
                     )
                 }
                 throw error

@@ -169,6 +169,20 @@ public struct ZFSSADriver: StorageDriver {
                 .locked, vendor: vendor, operation: operation,
                 message: "snapshot \(id) is retained (retentionpolicy=\(record.retentionpolicy ?? "?"))")
         }
+        try await sendDelete(id, operation: operation)
+    }
+
+    /// Retention's delete: the listing's `numclones` and `retentionpolicy` stand for a fresh look-up, so the
+    /// snapshot costs one DELETE. A snapshot without a location (not from a listing) takes `deleteSnapshot(id:)`.
+    public func deleteListedSnapshot(_ snapshot: Snapshot) async throws(StorageError) {
+        guard snapshot.location != nil else { return try await deleteSnapshot(id: snapshot.id) }
+        if let refusal = listedDeletionRefusal(snapshot, listedBy: listingIdentity) { throw refusal }
+        try await sendDelete(snapshot.id, operation: "deleteSnapshot")
+    }
+
+    /// The DELETE itself. When the appliance refuses it, the snapshot is read once more to name the reason
+    /// (a clone or a retention policy that appeared since it was checked; the fault code is unverified).
+    private func sendDelete(_ id: String, operation: String) async throws(StorageError) {
         let path = snapshotPath(id)
         let response = try await connection.send(.delete, path, operation: operation, retry: .idempotentDelete)
         if [200, 202, 204].contains(response.status) { return }
@@ -177,13 +191,19 @@ public struct ZFSSADriver: StorageDriver {
                 .notFound, vendor: vendor, operation: operation, status: 404,
                 message: "snapshot \(id) of share \(shareName) not found: \(ZFSSAWire.faultText(response))")
         }
-        // The appliance refused: find out whether a clone appeared meanwhile (fault code unverified).
-        if let again = try? await snapshotRecord(id, operation: operation), let clones = again.numclones?.value,
-            clones > 0
-        {
-            throw StorageError(
-                .hasClones, vendor: vendor, operation: operation, status: response.status,
-                message: "snapshot \(id) has \(clones) clone(s): \(ZFSSAWire.faultText(response))")
+        if let again = try? await snapshotRecord(id, operation: operation) {
+            if let clones = again.numclones?.value, clones > 0 {
+                throw StorageError(
+                    .hasClones, vendor: vendor, operation: operation, status: response.status,
+                    message: "snapshot \(id) has \(clones) clone(s): \(ZFSSAWire.faultText(response))")
+            }
+            if again.isRetained {
+                throw StorageError(
+                    .locked, vendor: vendor, operation: operation, status: response.status,
+                    message:
+                        "snapshot \(id) is retained (retentionpolicy=\(again.retentionpolicy ?? "?")): \(ZFSSAWire.faultText(response))"
+                )
+            }
         }
         throw failure(response, .delete, path, operation: operation, notFound: "snapshot \(id)")
     }
@@ -325,8 +345,12 @@ public struct ZFSSADriver: StorageDriver {
         if let u = unique, let t = total, u > t { unique = t }
         return Snapshot(
             id: record.name, creation: creation, spaceTotal: total, spaceUnique: unique,
-            cloneCount: record.numclones.map { Int(clamping: $0.value) })
+            cloneCount: record.numclones.map { Int(clamping: $0.value) }, isLocked: record.isRetained,
+            location: SnapshotLocation(listedBy: listingIdentity, copies: [.init(volume: shareName)]))
     }
+
+    /// How this driver names itself in ``SnapshotLocation/listedBy``: the share it lists.
+    var listingIdentity: String { "\(vendor):\(shareName)" }
 
     /// Throws the mapped error unless the status is one of `accepted`.
     private func expect(

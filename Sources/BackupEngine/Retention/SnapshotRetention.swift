@@ -9,7 +9,7 @@ public enum SnapshotRetention {
     public static func record(_ snapshot: Snapshot) -> SnapshotRecord {
         SnapshotRecord(
             id: snapshot.id, createdAt: snapshot.creation, cloneCount: snapshot.cloneCount,
-            totalBytes: snapshot.spaceTotal, uniqueBytes: snapshot.spaceUnique)
+            isLocked: snapshot.isLocked, totalBytes: snapshot.spaceTotal, uniqueBytes: snapshot.spaceUnique)
     }
 
     /// Lists and plans. A failed listing gives a plan from an incomplete listing, which drops nothing.
@@ -22,10 +22,25 @@ public enum SnapshotRetention {
         storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
         takenByThisRun: String? = nil
     ) async -> (RetentionPlan, StorageError?) {
+        let (plan, listingError, _) = await listAndPlan(
+            storage: storage, configuration: configuration, verified: verified, now: now,
+            takenByThisRun: takenByThisRun)
+        return (plan, listingError)
+    }
+
+    /// ``plan(storage:configuration:verified:now:takenByThisRun:)`` plus the listed snapshots by id, which the
+    /// drops hand back to the driver (so it need not look each one up again).
+    static func listAndPlan(
+        storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
+        takenByThisRun: String?
+    ) async -> (RetentionPlan, StorageError?, [String: Snapshot]) {
         let listing: SnapshotListing
         var listingError: StorageError?
+        var listed: [String: Snapshot] = [:]
         do {
-            listing = .complete(try await storage.listSnapshots().map(record))
+            let snapshots = try await storage.listSnapshots()
+            listed = Dictionary(snapshots.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            listing = .complete(snapshots.map(record))
         } catch {
             listing = .incomplete([], reason: "listing snapshots failed: \(error)")
             listingError = error
@@ -33,7 +48,7 @@ public enum SnapshotRetention {
         let plan = RetentionPlanner.plan(
             listing: listing, verified: verified, configuration: configuration, now: now,
             takenByThisRun: takenByThisRun)
-        return (plan, listingError)
+        return (plan, listingError, listed)
     }
 
     /// Plans and drops; logs each snapshot line with its status at DEBUG (as the original), a clock skew at
@@ -43,12 +58,19 @@ public enum SnapshotRetention {
         storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
         takenByThisRun: String? = nil, logger: Logger
     ) async -> RetentionOutcome {
-        let (plan, listingError) = await plan(
+        let (plan, listingError, listed) = await listAndPlan(
             storage: storage, configuration: configuration, verified: verified, now: now,
             takenByThisRun: takenByThisRun)
         if let listingError { logger.warning("Snapshot listing failed, nothing is dropped: \(listingError)") }
         if let skew = plan.clockSkew { logger.error("Snapshot retention: \(skew)") }
-        let outcome = await plan.apply { snapshot in try await storage.deleteSnapshot(id: snapshot.id) }
+        // One DELETE per snapshot: the driver trusts the listing it made (clone counts, locks, location).
+        let outcome = await plan.apply { snapshot in
+            if let snapshot = listed[snapshot.id] {
+                try await storage.deleteListedSnapshot(snapshot)
+            } else {
+                try await storage.deleteSnapshot(id: snapshot.id)
+            }
+        }
         for line in RetentionPlanRenderer.lines(for: outcome) { logger.debug("\(line)") }
         if !outcome.succeeded { logger.warning("\(outcome.summary)") } else { logger.debug("\(outcome.summary)") }
         return outcome

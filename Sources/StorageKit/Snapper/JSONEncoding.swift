@@ -29,6 +29,9 @@ extension Snapshot: Codable {
         spaceTotal = try container.decodeIfPresent(Int64.self, forKey: .spaceTotal)
         spaceUnique = try container.decodeIfPresent(Int64.self, forKey: .spaceUnique)
         cloneCount = try container.decodeIfPresent(Int.self, forKey: .cloneCount)
+        // Not part of the JSON listing: a decoded snapshot is neither known to be locked nor located.
+        isLocked = false
+        location = nil
     }
 }
 
