@@ -73,6 +73,13 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
+    /// What to do when the appliance's certificate is not trusted. The original tools did not check ZFSSA,
+    /// SoftNAS and Huawei certificates at all; these tools do, so a self-signed appliance needs its CA.
+    static let trustAdvice =
+        "The appliance's certificate must be signed by a CA this host trusts (the original tools did not check it): "
+        + "set cacert: <file with the appliance's CA or certificate, PEM> in the storage section, or, at your own "
+        + "risk, insecure: TRUE"
+
     /// Maps AsyncHTTPClient, NIO and TLS errors to the three kinds a driver cares about.
     static func classify(_ error: any Error) -> HTTPTransportError {
         if let clientError = error as? HTTPClientError {
@@ -89,11 +96,12 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
             return HTTPTransportError(.connection, "\(clientError)")
         }
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
-            return HTTPTransportError(.tls, "TLS failure (certificate not trusted or handshake refused): \(error)")
+            return HTTPTransportError(
+                .tls, "TLS failure (certificate not trusted or handshake refused): \(error). \(trustAdvice)")
         }
         let text = String(describing: error)
         if text.localizedCaseInsensitiveContains("certificate") || text.contains("SSL") {
-            return HTTPTransportError(.tls, "TLS failure: \(text)")
+            return HTTPTransportError(.tls, "TLS failure: \(text). \(trustAdvice)")
         }
         return HTTPTransportError(.connection, text)
     }

@@ -132,7 +132,8 @@ struct ApplianceAutorestoreTests {
     /// The clone is gone from the simulator and the mount point is the empty directory it was.
     func expectCleanedUp(_ setup: Setup) async throws {
         #expect(!FileManager.default.fileExists(atPath: setup.cloneDirectory), "the clone's directory is left")
-        let clones = try await BuiltProducts.run(
+        // As the user that owns the installation now (a credentials file owned by another user is refused).
+        let clones = try await BuiltProducts.runUnprivileged(
             "snapper", ["--config", setup.environment.configPath, "orcl", "listclones"])
         #expect(clones.status == 0, "\(clones.stderr)")
         #expect(!clones.stdout.contains("autorestore"), "\(clones.stdout)")
@@ -224,7 +225,10 @@ struct ApplianceAutorestoreTests {
             ["orcl", "--target-time", "2016-11-08 21:00:00", "--sid", "pit1", "--mount-dir", mountDirectory, "--yes"])
         #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("needs mountcommand"), "\(refused.stderr)")
-        let clones = try await BuiltProducts.run("snapper", ["--config", environment.configPath, "orcl", "listclones"])
+        // snapper runs as the user that owns the installation now (the credentials file is theirs).
+        let clones = try await BuiltProducts.runUnprivileged(
+            "snapper", ["--config", environment.configPath, "orcl", "listclones"])
+        #expect(clones.status == 0, "\(clones.stderr)")
         #expect(!clones.stdout.contains("restore_orcl_"), "\(clones.stdout)")
 
         try configured.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
@@ -243,7 +247,7 @@ struct ApplianceAutorestoreTests {
         let clone = try #require(
             run.stdout.split(separator: "\n").first { $0.contains("dropclone restore_orcl_") }?.split(separator: " ")
                 .last.map(String.init))
-        let dropped = try await BuiltProducts.run(
+        let dropped = try await BuiltProducts.runUnprivileged(
             "snapper", ["--config", environment.configPath, "orcl", "dropclone", clone])
         #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
     }

@@ -16,12 +16,13 @@ final class StorageSimulatorProcess {
     let dataRoot: String?
     var caFile: String { directory + "/ca.pem" }
 
+    /// `under`: the directory to create the simulator's files in (its data root is the appliance's storage).
     init(
         vendor: String, seed: String, extra: [String] = [], fileBacked: Bool = false, tls: Bool = true,
-        password: String = "secret"
+        password: String = "secret", under base: String = NSTemporaryDirectory()
     ) throws {
         self.tls = tls
-        directory = NSTemporaryDirectory() + "oib-sim-\(UUID().uuidString.prefix(8))"
+        directory = (base.hasSuffix("/") ? base : base + "/") + "oib-sim-\(UUID().uuidString.prefix(8))"
         dataRoot = fileBacked ? directory + "/nas" : nil
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try seed.write(toFile: directory + "/seed.json", atomically: true, encoding: .utf8)

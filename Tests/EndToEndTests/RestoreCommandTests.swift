@@ -73,6 +73,22 @@ struct RestoreCommandTests {
         #expect(
             noAnswer.stdout.hasPrefix(
                 "This utility will start a copy of a database restored to a specified point in time."))
+        // The original's `restore.py <configfile> <db>` form: the first word ending in .cfg is the file.
+        try FileManager.default.createDirectory(atPath: environment.backupArea, withIntermediateDirectories: true)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let originalForm = try await BuiltProducts.runUnprivileged(
+            "restore", [environment.configPath, "orcl", "--list-snapshots"],
+            environment: environment.environment.merging(["HOME": environment.root, "BACKUPCONFIG": "/nonexistent.cfg"])
+            { $1 })
+        #expect(originalForm.status == 0, "\(originalForm.stdout)\(originalForm.stderr)")
+        let missingFile = try await BuiltProducts.runUnprivileged(
+            "restore", [environment.root + "/missing.cfg", "orcl", "--list-snapshots"],
+            environment: environment.environment.merging(["HOME": environment.root]) { $1 })
+        #expect(missingFile.status == 2)
+        #expect(missingFile.stderr.contains(environment.root + "/missing.cfg"), "\(missingFile.stderr)")
+        let tooMany = try await BuiltProducts.runUnprivileged("restore", ["a.cfg", "orcl", "extra"])
+        #expect(tooMany.status == 2)
+        #expect(tooMany.stderr.contains("too many arguments"), "\(tooMany.stderr)")
         if getuid() == 0 {
             let asRoot = try await BuiltProducts.run("restore", ["--config", environment.configPath, "orcl"])
             #expect(asRoot.status == 1)

@@ -152,6 +152,27 @@ struct RetentionSafetyTests {
         #expect(!clean.stderr.contains("Catalog-Secret"))
     }
 
+    /// An original configuration names its Oracle catalog only for autorestore (`autorestorecatalog`, no type, no
+    /// `snapkeepverified`); the original's retention never read it. Unreadable from the backup host, retention runs
+    /// as the original's did, with a WARNING; set `snapkeepverified` explicitly and it fails closed again.
+    @Test func originalConfigWithAnUnreadableOracleCatalogRetainsLikeTheOriginal() async throws {
+        let original = try await RetentionScenario(
+            autorestore: "autorestorecatalog: results/Catalog-Secret@AUTORESTORE")
+        let clean = try await original.snapper(["orcl", "clean"])
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        #expect(original.snapshots == [RetentionScenario.history.last!])
+        #expect(clean.stderr.contains("results/***@AUTORESTORE (oracle) cannot be read"), "\(clean.stderr)")
+        #expect(clean.stderr.contains("retention runs as the original did"), "\(clean.stderr)")
+        #expect(!clean.stderr.contains("Catalog-Secret"))
+
+        let explicit = try await RetentionScenario(
+            autorestore: "autorestorecatalog: results/Catalog-Secret@AUTORESTORE",
+            databaseExtra: "snapkeepverified: TRUE")
+        let refused = try await explicit.snapper(["orcl", "clean"])
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(explicit.snapshots == RetentionScenario.history)
+    }
+
     @Test func imagecopywithsnapWithAnUnreadableCatalogStillBacksUpButDeletesNothing() async throws {
         let missing = "missing-dir/results.sqlite"
         let scenario = try await RetentionScenario(autorestore: "catalogfile: \(missing)", oracle: true)

@@ -11,7 +11,7 @@ import ToolSupport
     import Glibc
 #endif
 
-/// `restore [--config F] <db>`: a point-in-time copy of a database on an isolated host (the original's
+/// `restore [--config F] <db>` (or the original's `restore <configfile>.cfg <db>`): a point-in-time copy of a database on an isolated host (the original's
 /// restore.py), interactive by default, scriptable with flags.
 public struct RestoreCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -25,7 +25,7 @@ public struct RestoreCommand: AsyncParsableCommand {
             """)
 
     public static let usage =
-        "Usage: restore [--config FILE] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes]"
+        "Usage: restore [--config FILE | <configfile>.cfg] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes]"
 
     @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
     public var config: String?
@@ -51,12 +51,28 @@ public struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer yes to the questions (isolation, parameters, mount done).")
     public var yes = false
 
-    @Argument(help: "The database (configuration section).")
-    public var database: String
+    @Argument(help: "[<configfile>.cfg] <database>: the original's `restore.py <configfile> <db>` form also works.")
+    public var words: [String] = []
+
+    /// The database (configuration section): the last word.
+    public var database: String { words.last ?? "" }
+
+    /// The configuration file: `--config`, else a first word ending in `.cfg` (joined to the program's directory
+    /// when it names a file there, as the original did).
+    var configFile: String? {
+        guard config == nil, words.count == 2, let name = words.first, name.hasSuffix(".cfg") else { return config }
+        return name.hasPrefix("/")
+            || !FileManager.default.fileExists(atPath: ProgramLocation.executableDirectory + "/" + name)
+            ? name : ProgramLocation.executableDirectory + "/" + name
+    }
 
     public init() {}
 
     public func validate() throws {
+        guard words.count == 1 || (words.count == 2 && words[0].hasSuffix(".cfg")) else {
+            throw ValidationError(
+                words.isEmpty ? "missing the database" : "too many arguments: \(words.joined(separator: " "))")
+        }
         try DatabaseArgument.validate(database)
         if let sid, !Self.isValidSID(sid) { throw ValidationError("--sid must be 1 to 8 letters or digits") }
         if let targetTime, Self.parse(targetTime, utc: utc) == nil {
@@ -110,7 +126,7 @@ public struct RestoreCommand: AsyncParsableCommand {
         let configuration: BackupConfiguration
         do {
             configuration = try BackupConfiguration.load(
-                explicitPath: config, environment: environment,
+                explicitPath: configFile, environment: environment,
                 executableDirectory: ProgramLocation.executableDirectory)
         } catch {
             throw ToolExit.usage(error.description)
