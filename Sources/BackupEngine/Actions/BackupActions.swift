@@ -190,14 +190,44 @@ extension BackupJob {
     func dumpEnvironment() async {
         guard let home = settings.generic.oracleHome else { return }
         if settings.gridInfrastructureManaged {
-            let srvctl = home + "/bin/srvctl"
-            for arguments in [
-                ["config", "database", "-d", settings.name], ["config", "service", "-d", settings.name],
-            ] {
-                await runHelper(srvctl, arguments, step: "srvctl", purpose: "Grid Infrastructure configuration")
-            }
+            await dumpGridConfiguration(srvctl: home + "/bin/srvctl")
         }
         await runHelper(home + "/OPatch/opatch", ["lsinventory"], step: "opatch", purpose: "OPatch inventory")
+    }
+
+    /// The original's `dbinfo.py` section, logged at DEBUG as one block: `srvctl config database`, `srvctl config
+    /// service` and the `srvctl add service` commands that re-create each enabled service (reference §2.8).
+    func dumpGridConfiguration(srvctl: String) async {
+        let purpose = "Grid Infrastructure configuration"
+        var sections: [String] = []
+        var serviceOutput = ""
+        for (title, arguments) in [
+            ("Database configuration", ["config", "database", "-d", settings.name]),
+            ("Service configuration", ["config", "service", "-d", settings.name]),
+        ] {
+            var text = ""
+            do {
+                if let outcome = try await oracle.helper(srvctl, arguments: arguments, timeoutStep: "srvctl") {
+                    text = outcome.output
+                    if !outcome.succeeded {
+                        logger.warning("\(srvctl) ended with \(outcome.termination); \(purpose) may be incomplete")
+                    }
+                } else if !dryRun {
+                    logger.warning("\(srvctl) not found; \(purpose) is not in this log")
+                    return
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("\(purpose) skipped: \(error)")
+                return
+            }
+            if title == "Service configuration" { serviceOutput = text }
+            sections.append("== \(title) ==\n\(text)\n")
+        }
+        let commands = ServiceConfiguration.addServiceCommands(srvctlOutput: serviceOutput, database: settings.name)
+        sections.append("== Service configuration parsed ==\n" + commands.map { $0 + "\n" }.joined())
+        if !dryRun { logger.debug("\(sections.joined())") }
     }
 
     private func runHelper(_ executable: String, _ arguments: [String], step: String, purpose: String) async {

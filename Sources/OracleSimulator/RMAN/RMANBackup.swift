@@ -408,11 +408,33 @@ enum RMANBackup {
                 "------- ---- - ------------------- ---------- -------------------",
                 "\(copy.recid)".padding(toLength: 8, withPad: " ", startingAt: 0)
                     + "\(copy.fileNumber)".padding(toLength: 5, withPad: " ", startingAt: 0)
-                    + "A \(OracleTime.isoSeconds(copy.checkpointTime, context.zone)) \(copy.checkpointSCN) \(OracleTime.isoSeconds(copy.checkpointTime, context.zone))",
+                    + "\(copy.status ?? "A") \(OracleTime.isoSeconds(copy.checkpointTime, context.zone)) \(copy.checkpointSCN) \(OracleTime.isoSeconds(copy.checkpointTime, context.zone))",
                 "        Name: \(copy.path)", "        Tag: \(copy.tag)", "",
                 "deleted datafile copy", "datafile copy file name=\(copy.path) RECID=\(copy.recid) STAMP=\(copy.stamp)",
                 "Deleted 1 objects", "",
             ]
+            context.database = database
+        }
+    }
+
+    /// `crosscheck datafilecopy all`: a copy whose file is gone becomes EXPIRED (`X`), one that is back AVAILABLE.
+    static func crosscheckDatafileCopies(command: String, session: RMANSession) throws {
+        try session.withTarget(command) { context in
+            var database = try context.requireDatabase()
+            session.repositoryNotice()
+            _ = session.channels(parallelism: RMANConfiguration.parallelism(database))
+            var count = 0
+            for index in database.datafileCopies.indices where !database.datafileCopies[index].deleted {
+                let copy = database.datafileCopies[index]
+                let present = FileManager.default.fileExists(atPath: copy.path)
+                database.datafileCopies[index].status = present ? nil : "X"
+                session.output += [
+                    present ? "validation succeeded for datafile copy" : "validation failed for datafile copy",
+                    "datafile copy file name=\(copy.path) RECID=\(copy.recid) STAMP=\(copy.stamp)",
+                ]
+                count += 1
+            }
+            session.output.append("Crosschecked \(count) objects")
             context.database = database
         }
     }

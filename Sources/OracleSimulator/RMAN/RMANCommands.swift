@@ -80,6 +80,10 @@ enum RMANCommands {
             }
         ),
         (
+            #"^crosscheck datafilecopy all$"#,
+            { _, command, session in try RMANBackup.crosscheckDatafileCopies(command: command, session: session) }
+        ),
+        (
             #"^backup force as copy archivelog sequence (\d+) thread (\d+)$"#,
             { captures, command, session in
                 try RMANBackup.copyArchivedLog(

@@ -18,11 +18,12 @@ enum SQLStatements {
                     currentTimeAndSCN
                 ),
                 (
-                    "select 'BACKUP force as copy archivelog sequence '||sequence#||' thread '||thread#||';' from ( select a.thread#, a.sequence# from v$archived_log a join v$archive_dest d on a.dest_id = d.dest_id where a.archived = 'YES' and a.deleted = 'NO' and a.status = 'A' and d.status = 'VALID' and d.destination = 'USE_DB_RECOVERY_FILE_DEST' minus select thread#, sequence# from v$archived_log where archived = 'YES' and deleted = 'NO' and status = 'A' and name like '{}/%' ) order by thread#, sequence#",
+                    "select 'BACKUP force as copy archivelog sequence '||sequence#||' thread '||thread#||';' from ( "
+                        + ArchivelogCheck.missingSetShape + " ) order by thread#, sequence#",
                     missingArchivedLogs
                 ),
                 (
-                    "select 'DELETECOPY: delete noprompt datafilecopy '''||c.name||''';' from v$datafile_copy c where c.tag = 'IMAGE_COPY_BACKUP' and c.deleted = 'NO' and c.status = 'A' and not exists (select 1 from v$datafile d where d.file# = c.file# and d.creation_change# = c.creation_change#) order by c.file#",
+                    "select 'DELETECOPY: delete noprompt datafilecopy '''||c.name||''';' from v$datafile_copy c where c.tag = 'IMAGE_COPY_BACKUP' and c.deleted = 'NO' and not exists (select 1 from v$datafile d where d.file# = c.file# and d.creation_change# = c.creation_change#) order by c.file#",
                     expiredCopies
                 ),
                 (
@@ -59,6 +60,7 @@ enum SQLStatements {
                 ),
                 ("select * from v$database_block_corruption", corruptionTable),
                 ("alter system archive log current", archiveLogCurrent),
+                ("alter system set {}={} scope=both", setParameter),
                 ("alter database open read only", openReadOnly),
                 ("alter session set {}", { _, _, _ in .init(body: .message("Session altered.")) }),
                 ("alter database rename file '{}' to '{}'", renameFile),
@@ -141,19 +143,12 @@ enum SQLStatements {
         -> SQLOutcome
     {
         let database = try context.requireOpenDatabase()
-        let archiveDirectory = captures[0]
-        let recoveryAreaDestinations = Set(database.enabledArchiveDestinations().filter(\.isRecoveryArea).map(\.id))
-        let inRecoveryArea = Set(
-            database.archivedLogs.filter { !$0.deleted && recoveryAreaDestinations.contains($0.destinationId) }
-                .map { ThreadSequence(thread: $0.thread, sequence: $0.sequence) })
-        let inBackupArea = Set(
-            database.archivedLogs.filter { !$0.deleted && $0.path.hasPrefix(archiveDirectory + "/") }
-                .map { ThreadSequence(thread: $0.thread, sequence: $0.sequence) })
-        let missing = inRecoveryArea.subtracting(inBackupArea).sorted()
+        let missing = ArchivelogCheck.missing(database, archiveDirectory: captures[0])
         let lines = missing.map { "BACKUP force as copy archivelog sequence \($0.sequence) thread \($0.thread);" }
         return SQLOutcome(body: .rows(lines, count: lines.count))
     }
 
+    /// Copies of dropped or re-created datafiles, whatever their status (available, expired or unavailable).
     static func expiredCopies(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
         let database = try context.requireDatabase()
         let current = Set(database.datafiles.map { "\($0.fileNumber)/\($0.creationSCN)" })
@@ -164,6 +159,20 @@ enum SQLStatements {
             .sorted { $0.fileNumber < $1.fileNumber }
             .map { "DELETECOPY: delete noprompt datafilecopy '\($0.path)';" }
         return SQLOutcome(body: .rows(lines, count: lines.count))
+    }
+
+    /// `alter system set <parameter>=<value> scope=both` for a parameter v$parameter knows.
+    static func setParameter(_ captures: [String], _ context: StatementContext, _: SQLPlusSettings) throws
+        -> SQLOutcome
+    {
+        var database = try context.requireOpenDatabase()
+        let name = captures[0].trimmingCharacters(in: .whitespaces).lowercased()
+        guard database.parameters.contains(where: { $0.name == name }) else {
+            throw OracleError("ORA-02065: illegal option for ALTER SYSTEM")
+        }
+        database.setParameter(name, TextShape.unquote(captures[1]))
+        context.database = database
+        return SQLOutcome(body: .message("System altered."))
     }
 
     static func sessionContextRow(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {

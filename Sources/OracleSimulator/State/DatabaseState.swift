@@ -38,6 +38,8 @@ public struct DatafileCopy: Codable, Sendable, Equatable {
     public var checkpointTime: Date
     public var creationSCN: Int64
     public var deleted: Bool
+    /// v$datafile_copy.status: nil or `A` available, `X` expired (after a crosscheck found no file), `U` unavailable.
+    public var status: String? = nil
 }
 
 /// What a backup piece holds.
@@ -114,12 +116,18 @@ public struct SchedulerObjects: Codable, Sendable, Equatable {
         public var failureCount: Int
         public var lastStartDate: Date?
         public var nextRunDate: Date?
+        /// `job_type` of a job created without a program (`STORED_PROCEDURE`, `PLSQL_BLOCK`, ...).
+        public var jobType: String? = nil
+        /// `job_action` of such a job (for `STORED_PROCEDURE`, the procedure name).
+        public var jobAction: String? = nil
     }
     public struct Program: Codable, Sendable, Equatable {
         public var name: String
         public var action: String
         public var arguments: [String]
         public var enabled: Bool
+        public var programType: String? = nil
+        public var numberOfArguments: Int? = nil
     }
     public struct LogEntry: Codable, Sendable, Equatable {
         public var jobName: String
@@ -134,9 +142,11 @@ public struct SchedulerObjects: Codable, Sendable, Equatable {
     /// Schedule name → repeat interval.
     public var schedules: [String: String] = [:]
     public var jobs: [String: Job] = [:]
-    /// Procedure name → the archive directory it compares against.
+    /// Procedure name (`OWNER.NAME`) → its whitespace-normalised source text.
     public var procedures: [String: String] = [:]
     public var jobLog: [LogEntry] = []
+    /// The last number `generate_job_name` appended (the scheduler's job-suffix sequence).
+    public var generatedJobNameSequence: Int? = nil
 }
 
 /// One row of the autorestore catalog's `restoreaction` table.
@@ -216,6 +226,8 @@ public struct DatabaseState: Codable, Sendable, Equatable {
     /// When this state is a restored copy: the SCN recovery reached and whether it is consistent.
     public var recoveredSCN: Int64?
     public var controlfileBackupSCN: Int64?
+    /// Grid Infrastructure services switched off with `srvctl disable service` (nil: none).
+    public var disabledServices: [String]? = nil
 
     public struct ParameterValue: Codable, Sendable, Equatable {
         public var name: String

@@ -84,6 +84,8 @@ public enum TextShape {
 struct PLSQLCall: Sendable, Equatable {
     var procedure: String
     var arguments: [String: String]
+    /// The same arguments as written (quotes kept), to tell a string literal from an expression or a keyword.
+    var rawArguments: [String: String] = [:]
 
     /// Every `prefix<name>(…)` call in `text`, in order; named arguments are unquoted.
     static func calls(in text: String, prefix: String) -> [PLSQLCall] {
@@ -110,7 +112,10 @@ struct PLSQLCall: Sendable, Equatable {
                     continue
                 }
                 let (body, end) = balanced(characters, from: cursor)
-                result.append(PLSQLCall(procedure: name.lowercased(), arguments: namedArguments(body)))
+                result.append(
+                    PLSQLCall(
+                        procedure: name.lowercased(), arguments: namedArguments(body),
+                        rawArguments: namedArguments(body, unquoting: false)))
                 index = end
                 continue
             }
@@ -146,7 +151,8 @@ struct PLSQLCall: Sendable, Equatable {
         return (body, index)
     }
 
-    static func namedArguments(_ body: String) -> [String: String] {
+    static func namedArguments(_ body: String, unquoting: Bool = true) -> [String: String] {
+        let value: (String) -> String = { unquoting ? TextShape.unquote($0) : $0 }
         var parts: [String] = []
         var current = ""
         var depth = 0
@@ -169,10 +175,10 @@ struct PLSQLCall: Sendable, Equatable {
         for (position, part) in parts.enumerated() {
             if let arrow = part.range(of: "=>") {
                 let key = part[..<arrow.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-                arguments[key] = TextShape.unquote(
+                arguments[key] = value(
                     String(part[arrow.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines))
             } else {
-                arguments["#\(position + 1)"] = TextShape.unquote(part.trimmingCharacters(in: .whitespacesAndNewlines))
+                arguments["#\(position + 1)"] = value(part.trimmingCharacters(in: .whitespacesAndNewlines))
             }
         }
         return arguments

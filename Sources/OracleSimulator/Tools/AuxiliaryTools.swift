@@ -109,7 +109,7 @@ enum SQLLoaderTool {
     }
 }
 
-/// `srvctl config database|service -d <db>`.
+/// `srvctl config database|service -d <db>` and `srvctl enable|disable service -d <db> -s <service>`.
 enum SrvctlTool {
     static func run(arguments: [String], store: StateStore) -> ToolResult {
         guard store.environment["ORACLE_SIM_GRID"]?.uppercased() == "TRUE" else {
@@ -119,27 +119,47 @@ enum SrvctlTool {
                 exitCode: 1)
         }
         let words = Array(arguments.dropFirst())
-        guard words.count >= 2, words[0] == "config",
-            let flag = words.firstIndex(where: { $0 == "-d" || $0 == "-db" || $0 == "-database" }),
-            flag + 1 < words.count
+        func value(_ flags: [String]) -> String? {
+            guard let index = words.firstIndex(where: { flags.contains($0) }), index + 1 < words.count else {
+                return nil
+            }
+            return words[index + 1]
+        }
+        guard words.count >= 2, ["config", "enable", "disable"].contains(words[0]),
+            ["database", "service"].contains(words[1]), let name = value(["-d", "-db", "-database"])
         else {
             return ToolResult(
                 stdout: "PRKO-2002 : Invalid command line option: \(words.joined(separator: " "))\n", exitCode: 1)
         }
-        let name = words[flag + 1]
         guard let database = (try? store.withLock { try store.loadDatabase(name) }) ?? nil else {
             return ToolResult(
                 stdout:
                     "PRCD-1120 : The resource for database \(name) could not be found.\nPRCR-1001 : Resource ora.\(name).db does not exist\n",
                 exitCode: 1)
         }
-        let home = store.environment["ORACLE_HOME"] ?? ""
-        if words[1] == "service" {
-            let lines = database.serviceNames.map {
-                "Service name: \($0)\nServer pool: \nCardinality: 1\nService role: PRIMARY\nManagement policy: AUTOMATIC\nPreferred instances: \(database.instanceName)\nAvailable instances: "
+        if words[0] != "config" {
+            guard words[1] == "service", let services = value(["-s", "-service"]) else {
+                return ToolResult(
+                    stdout: "PRKO-2002 : Invalid command line option: \(words.joined(separator: " "))\n", exitCode: 1)
             }
-            return ToolResult(stdout: lines.joined(separator: "\n") + "\n", exitCode: 0)
+            return switchServices(
+                services.split(separator: ",").map(String.init), enable: words[0] == "enable", database: database,
+                store: store)
         }
+        if words[1] == "service" {
+            let wanted = value(["-s", "-service"]).map { [$0] } ?? database.serviceNames
+            guard wanted.allSatisfy(database.serviceNames.contains) else {
+                let missing = wanted.first { !database.serviceNames.contains($0) } ?? ""
+                return ToolResult(
+                    stdout: "PRCR-1001 : Resource ora.\(name).\(missing).svc does not exist\n", exitCode: 1)
+            }
+            let text = wanted.map {
+                serviceConfiguration(
+                    $0, enabled: !(database.disabledServices ?? []).contains($0), database: database)
+            }.joined()
+            return ToolResult(stdout: text, exitCode: 0)
+        }
+        let home = store.environment["ORACLE_HOME"] ?? ""
         let text = """
             Database unique name: \(database.dbUniqueName)
             Database name: \(database.dbName)
@@ -163,6 +183,90 @@ enum SrvctlTool {
 
             """
         return ToolResult(stdout: text, exitCode: 0)
+    }
+
+    /// One service in the layout of the database's release: 11.2 prints the enabled line second and has no
+    /// 12c attributes; 12.1 and later add Global, Commit Outcome, the pluggable database and the
+    /// Application Continuity settings and print the enabled line before the instances.
+    static func serviceConfiguration(_ service: String, enabled: Bool, database: DatabaseState) -> String {
+        let state = enabled ? "Service is enabled" : "Service is disabled"
+        if database.version.hasPrefix("11") {
+            return """
+                Service name: \(service)
+                \(state)
+                Server pool: \(database.dbUniqueName)_\(service)
+                Cardinality: 1
+                Disconnect: false
+                Service role: PRIMARY
+                Management policy: AUTOMATIC
+                DTP transaction: false
+                AQ HA notifications: false
+                Failover type: NONE
+                Failover method: NONE
+                TAF failover retries: 0
+                TAF failover delay: 0
+                Connection Load Balancing Goal: LONG
+                Runtime Load Balancing Goal: NONE
+                TAF policy specification: NONE
+                Edition: 
+                Preferred instances: \(database.instanceName)
+                Available instances: 
+
+                """
+        }
+        return """
+            Service name: \(service)
+            Server pool: 
+            Cardinality: 1
+            Disconnect: false
+            Service role: PRIMARY
+            Management policy: AUTOMATIC
+            DTP transaction: false
+            AQ HA notifications: false
+            Global: false
+            Commit Outcome: false
+            Failover type: 
+            Failover method: 
+            TAF failover retries: 
+            TAF failover delay: 
+            Connection Load Balancing Goal: LONG
+            Runtime Load Balancing Goal: NONE
+            TAF policy specification: NONE
+            Edition: 
+            Pluggable database name: 
+            Maximum lag time: ANY
+            SQL Translation Profile: 
+            Retention: 86400 seconds
+            Replay Initiation Time: 300 seconds
+            Session State Consistency: 
+            GSM Flags: 0
+            \(state)
+            Preferred instances: \(database.instanceName)
+            Available instances: 
+
+            """
+    }
+
+    static func switchServices(_ services: [String], enable: Bool, database: DatabaseState, store: StateStore)
+        -> ToolResult
+    {
+        if let missing = services.first(where: { !database.serviceNames.contains($0) }) {
+            return ToolResult(
+                stdout: "PRCR-1001 : Resource ora.\(database.dbUniqueName).\(missing).svc does not exist\n",
+                exitCode: 1)
+        }
+        do {
+            try store.withLock {
+                guard var current = try store.loadDatabase(database.dbUniqueName) else { return }
+                var disabled = Set(current.disabledServices ?? [])
+                if enable { disabled.subtract(services) } else { disabled.formUnion(services) }
+                current.disabledServices = disabled.sorted()
+                try store.saveDatabase(current)
+            }
+        } catch {
+            return ToolResult(stdout: "PRCR-1064 : Failed to start resource: \(error)\n", exitCode: 1)
+        }
+        return ToolResult(stdout: "", exitCode: 0)
     }
 }
 
