@@ -172,7 +172,9 @@ public struct AutorestoreJob: Sendable {
             } catch {
                 throw RestoreFailure(.unsafeDestination, "cannot create \(job.workDirectory): \(error)")
             }
+            // The requested time is this host's local time: the snapshot's recorded offset does not apply to it.
             parameters["lasttime"] = request.targetTime
+            parameters[AutorestoreParameters.lastTimeUTCOffsetKey] = nil
         } else {
             logger.debug("ACTION: Cleaning destination directory \(workDirectory)")
             try await abortLeftoverInstance()
@@ -229,9 +231,13 @@ public struct AutorestoreJob: Sendable {
         _ progress: Progress, parameters: AutorestoreParameters,
         mountPaths: (main: String, all: [String])
     ) async throws {
-        guard let expected = parameters.lastTime, let databaseName = parameters.databaseName else {
+        guard parameters.lastTime != nil, let databaseName = parameters.databaseName else {
             throw RestoreFailure(.missingRestoreParameters, "autorestore.cfg lacks db_name or lasttime")
         }
+        // The recovery target and the verification use this host's wall clock, the zone of the restored instance.
+        let expected = try recoveryTarget(
+            parameters, file: mountPaths.main + "/" + AutorestoreParameters.fileName, warn: true
+        ).localTime
         progress.result.expectedTime = expected
 
         logger.debug("All datafile mountpaths: \(mountPaths.all.joined(separator: ", "))")
@@ -492,7 +498,8 @@ public struct AutorestoreJob: Sendable {
                 let parameters = try? AutorestoreParameters.read(directory: paths.main)
                 let missing = parameters?.missingForRestore ?? ["autorestore.cfg"]
                 if let parameters, missing.isEmpty {
-                    try checkContract(parameters, snapshot: snapshot)
+                    try checkContract(
+                        parameters, snapshot: snapshot, file: paths.main + "/" + AutorestoreParameters.fileName)
                     return (parameters, paths)
                 }
                 logger.warning(
@@ -513,10 +520,10 @@ public struct AutorestoreJob: Sendable {
     }
 
     /// The recorded time must precede the snapshot (it is captured before it); one hour of clock skew allowed.
-    func checkContract(_ parameters: AutorestoreParameters, snapshot: Snapshot) throws {
-        guard let text = parameters.lastTime, let recorded = Self.parse(text) else {
-            throw RestoreFailure(.wrongSnapshot, "lasttime '\(parameters.lastTime ?? "")' is not a time")
-        }
+    /// The time is read in its recorded UTC offset (or `backuptimezone` for older snapshots).
+    func checkContract(_ parameters: AutorestoreParameters, snapshot: Snapshot, file: String) throws {
+        let text = parameters.lastTime ?? ""
+        let recorded = try recoveryTarget(parameters, file: file, warn: false).instant
         if recorded.timeIntervalSince(snapshot.creation) > 3600 {
             throw RestoreFailure(
                 .wrongSnapshot,
@@ -776,6 +783,64 @@ public struct AutorestoreJob: Sendable {
             $0.contains("RMAN-06054") || $0.contains("RMAN-06025") || $0.contains("ORA-00308")
                 || $0.contains("unknown archived log")
         }
+    }
+
+    /// `lasttime` of a snapshot's `autorestore.cfg` as an instant and as this host's local time.
+    struct RecoveryTarget {
+        var instant: Date
+        /// `yyyy-MM-dd HH:mm:ss` in this host's zone: what `set until time` and the verification compare in.
+        var localTime: String
+    }
+
+    /// Reads `lasttime` in the database host's zone: the recorded `lasttimeutcoffset`; for snapshots without it,
+    /// `backuptimezone` (a WARNING, when `warn`, if that differs from this host's zone) or else this host's zone.
+    /// A point-in-time target is this host's local time already.
+    func recoveryTarget(_ parameters: AutorestoreParameters, file: String, warn: Bool) throws -> RecoveryTarget {
+        let text = parameters.lastTime ?? ""
+        let local = TimeZone.current
+        let zone: TimeZone
+        let offset: Int?
+        do {
+            offset = try parameters.lastTimeUTCOffset(file: file)
+        } catch {
+            throw RestoreFailure(.missingRestoreParameters, error.description)
+        }
+        if let offset, let recordedZone = TimeZone(secondsFromGMT: offset) {
+            zone = recordedZone
+        } else if pointInTime == nil, let name = settings.autorestore.backupTimeZone,
+            let configured = AutorestoreParameters.timeZone(named: name)
+        {
+            zone = configured
+        } else {
+            zone = local
+        }
+        guard let instant = Self.parse(text, in: zone) else {
+            throw RestoreFailure(.wrongSnapshot, "lasttime '\(text)' in \(file) is not a time (yyyy-mm-dd hh24:mi:ss)")
+        }
+        if warn, offset == nil, pointInTime == nil, let name = settings.autorestore.backupTimeZone,
+            zone.secondsFromGMT(for: instant) != local.secondsFromGMT(for: instant)
+        {
+            logger.warning(
+                "\(file) has no \(AutorestoreParameters.lastTimeUTCOffsetKey) (a snapshot taken by an older version): reading lasttime \(text) in backuptimezone \(name) (UTC\(AutorestoreParameters.formatUTCOffset(zone.secondsFromGMT(for: instant)))), while this host's zone is \(local.identifier) (UTC\(AutorestoreParameters.formatUTCOffset(local.secondsFromGMT(for: instant))))"
+            )
+        }
+        return RecoveryTarget(instant: instant, localTime: Self.format(instant, in: local))
+    }
+
+    static func format(_ date: Date, in zone: TimeZone) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
+    static func parse(_ text: String, in zone: TimeZone) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
     }
 
     static func parse(_ text: String) -> Date? {

@@ -103,7 +103,7 @@ extension BackupJob {
         if let state = OutputMarkers.logSwitchState(switchOutput) {
             if dryRun {
                 screen(
-                    "--- would record in \(backupDestination)/\(AutorestoreParameters.fileName) ---\nlastscn: \(state.scn)\nlasttime: \(state.time)\nbctfile: \(state.bctFile)"
+                    "--- would record in \(backupDestination)/\(AutorestoreParameters.fileName) ---\nlastscn: \(state.scn)\nlasttime: \(state.time)\n\(AutorestoreParameters.lastTimeUTCOffsetKey): \(AutorestoreParameters.utcOffset(ofLocalTime: state.time, in: .current) ?? "")\nbctfile: \(state.bctFile)"
                         + (marker.map { "\nmarkerquery: \($0.query)\nmarkervalue: \($0.value)" } ?? "")
                 )
             } else if try AutorestoreParameters.recordLogSwitch(

@@ -74,8 +74,66 @@ public struct AutorestoreParameters: Sendable, Equatable {
         return Marker(query: query, value: value)
     }
 
-    /// The recovery target recorded before the snapshot.
+    /// The recovery target recorded before the snapshot, in the database host's local time.
     public var lastTime: String? { self["lasttime"] }
+
+    /// New key beside `lasttime`: the database host's UTC offset at that time, `+HH:MM` or `-HH:MM`. Readers that do
+    /// not know it (the original's autorestore.py) ignore it; snapshots taken before it existed lack it.
+    public static let lastTimeUTCOffsetKey = "lasttimeutcoffset"
+
+    /// The recorded UTC offset of `lasttime` in seconds, `nil` when the file has none (an older snapshot).
+    /// - Throws: ``ConfigError`` naming `file`, `[dbparams]` and the key when the value is not an offset.
+    public func lastTimeUTCOffset(file: String) throws(ConfigError) -> Int? {
+        guard let text = self[Self.lastTimeUTCOffsetKey] else { return nil }
+        guard let seconds = Self.parseUTCOffset(text) else {
+            throw ConfigError(
+                ConfigProblem(
+                    file: file, section: Self.section, key: Self.lastTimeUTCOffsetKey,
+                    message: "'\(text)' is not a UTC offset such as +02:00 or -05:00"))
+        }
+        return seconds
+    }
+
+    /// The zone named by `backuptimezone` (an IANA name such as `Europe/Tallinn`, or `UTC`), `nil` if unknown.
+    public static func timeZone(named name: String) -> TimeZone? {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? nil : TimeZone(identifier: trimmed)
+    }
+
+    /// `+HH:MM` for an offset in seconds east of UTC (minutes rounded down to whole minutes).
+    public static func formatUTCOffset(_ seconds: Int) -> String {
+        let minutes = abs(seconds) / 60
+        let hours = String(minutes / 60)
+        let rest = String(minutes % 60)
+        return (seconds < 0 ? "-" : "+") + String(repeating: "0", count: 2 - min(2, hours.count)) + hours + ":"
+            + String(repeating: "0", count: 2 - rest.count) + rest
+    }
+
+    /// Seconds east of UTC for `+HH:MM`, `-HH:MM`, `+HHMM` or `+HH` (at most 14 hours), `nil` otherwise.
+    public static func parseUTCOffset(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let sign = trimmed.first, sign == "+" || sign == "-" else { return nil }
+        let digits = trimmed.dropFirst().replacingOccurrences(of: ":", with: "")
+        let colons = trimmed.filter { $0 == ":" }.count
+        guard digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), [2, 4].contains(digits.count),
+            colons == 0 || (colons == 1 && digits.count == 4 && Array(trimmed)[3] == ":")
+        else { return nil }
+        let hours = Int(digits.prefix(2)) ?? 99
+        let minutes = digits.count == 4 ? Int(digits.suffix(2)) ?? 99 : 0
+        guard minutes < 60, hours * 60 + minutes <= 14 * 60 else { return nil }
+        return (sign == "-" ? -1 : 1) * (hours * 3600 + minutes * 60)
+    }
+
+    /// The UTC offset of `zone` at the wall-clock time `localTime` (`yyyy-MM-dd HH:mm:ss`) as `+HH:MM`, or `nil`
+    /// when the text is not such a time.
+    public static func utcOffset(ofLocalTime localTime: String, in zone: TimeZone) -> String? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        guard let date = formatter.date(from: localTime.trimmingCharacters(in: .whitespaces)) else { return nil }
+        return formatUTCOffset(zone.secondsFromGMT(for: date))
+    }
     public var databaseName: String? { self["db_name"] }
 
     /// What a restore needs that is missing: empty when the snapshot holding this file is restorable.
@@ -110,12 +168,21 @@ public struct AutorestoreParameters: Sendable, Equatable {
     /// Step 1 of the contract: record the pre-snapshot log-switch state in the existing file, if there is one
     /// (the very first run has none, like the original). Returns whether a file was updated.
     @discardableResult
+    /// `timeZone` is the database host's zone, whose UTC offset at `time` is written as `lasttimeutcoffset`.
     public static func recordLogSwitch(
-        directory: String, scn: String, time: String, bctFile: String, marker: Marker? = nil
+        directory: String, scn: String, time: String, bctFile: String, marker: Marker? = nil,
+        timeZone: TimeZone = .current
     ) throws -> Bool {
         guard var parameters = try read(directory: directory) else { return false }
         parameters["lastscn"] = scn
         parameters["lasttime"] = time
+        // After `lasttime`, so readers see the pair together; an offset of an earlier time is never kept.
+        parameters[lastTimeUTCOffsetKey] = nil
+        if let offset = utcOffset(ofLocalTime: time, in: timeZone),
+            let index = parameters.entries.firstIndex(where: { $0.key == "lasttime" })
+        {
+            parameters.entries.insert((lastTimeUTCOffsetKey, offset), at: index + 1)
+        }
         parameters["bctfile"] = bctFile
         // No marker this time: an earlier one must not be carried into this snapshot.
         parameters["markerquery"] = marker?.query

@@ -73,6 +73,9 @@ public struct AutorestoreSettings: Sendable, Equatable {
     public var catalogTypeImplied: Bool
     /// New: SQLite file or PostgreSQL URL for the results catalog.
     public var catalogLocation: String?
+    /// New: `backuptimezone`, the database host's time zone (IANA name) for snapshots whose `autorestore.cfg` has
+    /// no `lasttimeutcoffset` (taken before it was written); `nil`: this host's zone.
+    public var backupTimeZone: String? = nil
 }
 
 /// Every setting of one database section, typed, with the original's defaults (reference §3.4–3.5).

@@ -292,7 +292,13 @@ extension BackupConfiguration {
         {
             reader.problems.add(reader.problem(value, "'\(value.value)' is not one of sqlite, postgres, oracle"))
         }
-        return AutorestoreSettings(
+        let backupTimeZone = reader.optionalString("backuptimezone", section: "autorestore")
+        if let backupTimeZone, AutorestoreParameters.timeZone(named: backupTimeZone.value) == nil {
+            reader.problems.add(
+                reader.problem(
+                    backupTimeZone, "'\(backupTimeZone.value)' is not a time zone name such as Europe/Tallinn or UTC"))
+        }
+        var settings = AutorestoreSettings(
             destination: string("autorestoredestination").map(resolvePath),
             cloneName: string("autorestoreclonename"),
             mountPoint: string("autorestoremountpoint").map(resolvePath),
@@ -312,6 +318,8 @@ extension BackupConfiguration {
             catalogTypeImplied: reader.optionalString("autorestorecatalogtype", section: "autorestore") == nil,
             catalogLocation: reader.optionalString("catalogfile", section: "autorestore").map { resolvePath($0.value) }
                 ?? reader.optionalString("catalogurl", section: "autorestore")?.value)
+        settings.backupTimeZone = backupTimeZone?.value
+        return settings
     }
 }
 
