@@ -72,21 +72,22 @@ struct VerifiedSnapshotReadTests {
         #expect(catalog.location == "postgres://oib@127.0.0.1:1/none")
     }
 
-    @Test func oracleCatalogReadsAreNotImplementedSoTheyFail() async throws {
+    @Test func anUnreachableOracleCatalogFailsTheReadWithoutThePassword() async throws {
         func catalog(_ connect: String) throws -> OracleResultCatalog {
             OracleResultCatalog(
                 connect: connect,
                 runner: OracleRunner(
                     home: OracleHome(path: "/nonexistent", tnsAdmin: nil), baseEnvironment: [:],
                     logger: Logger(label: "oracle")),
-                templates: try ScriptTemplates(text: "[template]\nx: y\n", file: "t.cfg"), workDirectory: "/tmp")
+                templates: try BuiltInTemplates.load(BuiltInTemplates.restore, overrideDirectory: nil),
+                workDirectory: "/tmp")
         }
         let oracle = try catalog("results/Catalog-Secret@AUTORESTORE")
         #expect(oracle.location == "results/***@AUTORESTORE")
         #expect(try catalog("/@AUTORESTORE").location == "/@AUTORESTORE")
         #expect(try catalog("results/pw").location == "results/***")
         let error = await #expect(throws: CatalogError.self) { try await oracle.verifiedSnapshotIDs(database: "orcl") }
-        #expect(error?.code == .read)
+        #expect(error?.code == .unreachable)
         #expect(error?.description.contains("Catalog-Secret") == false)
     }
 }

@@ -132,6 +132,7 @@ struct CatalogTests {
             "logfile": logfile, "autorestorecatalog": "/@autorestore", "log_dbname": "orcl",
             "log_start": "2016-11-08 22-48-51", "log_stop": "2016-11-08 22-50-23", "log_success": "1", "log_diff": "10",
             "log_snapid": "orcl-20161108T223946", "lasttime": "2016-11-08 22:39:45", "log_validated": "1",
+            "log_logfile": logfile, "log_detail_insert": "",
         ]
     }
 

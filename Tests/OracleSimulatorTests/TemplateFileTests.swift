@@ -18,7 +18,11 @@ struct TemplateFileTests {
             "rmanmount", "clearlogs", "rmancatalog", "disablebct", "switchdatafiles", "recoverdatafiles",
             "openandverify", "blockcounts", "blockcounts11", "markercheck",
             "validateblocks", "showcorruptblocks", "shutdownabort", "shutdown", "createcatalog", "sqlldrlog",
-            "insertlog",
+            "insertlog", "insertlogdetail", "catalogobjects", "createcatalogheader", "createcatalogfooter",
+            "catalogddl_restoreaction_seq", "catalogddl_restoreaction", "catalogddl_restorelob", "catalogddl_log_retention",
+            "catalogddl_restoreaction_detail", "catalogddl_backupaction_seq", "catalogddl_backupaction",
+            "catalogddl_backupaction_retention", "insertbackup", "listrestores", "listrestoresoriginal", "listbackups",
+            "verifiedsnapshots",
         ],
         "reporttemplate.cfg": [
             "sqlplusheader", "sqlplusautorestoreheader", "sqlplusfooter", "jobstatus", "autorestorestatus",

@@ -26,13 +26,16 @@ public struct RestoreRecord: Sendable, Equatable, Codable {
     public var phaseSeconds: [String: Double]
     /// The complete run log, including the final result line.
     public var logText: String
+    /// The run's own log file (autorestore's `<autorestorelogdir>/<timestamp>-<db>.log`), when there is one: the
+    /// Oracle catalog loads it with SQL*Loader and records its path in `restoreaction.logfile`, as the original did.
+    public var logFile: String?
 
     public init(
         database: String, startedAt: Date, finishedAt: Date, success: Bool, failureReason: String? = nil,
         failureDetail: String? = nil, snapshotID: String? = nil, restoreTarget: String? = nil,
         expectedTime: String? = nil, verifiedTime: String? = nil, timeDifferenceSeconds: Int? = nil,
         validated: Bool = false, corruptBlocks: Int? = nil, phaseSeconds: [String: Double] = [:],
-        logText: String = ""
+        logText: String = "", logFile: String? = nil
     ) {
         self.database = database
         self.startedAt = startedAt
@@ -49,6 +52,7 @@ public struct RestoreRecord: Sendable, Equatable, Codable {
         self.corruptBlocks = corruptBlocks
         self.phaseSeconds = phaseSeconds
         self.logText = logText
+        self.logFile = logFile
     }
 }
 

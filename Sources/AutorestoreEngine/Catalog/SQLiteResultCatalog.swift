@@ -44,7 +44,8 @@ public struct SQLiteResultCatalog: ResultCatalog {
             validated INTEGER NOT NULL CHECK (validated IN (0, 1)),
             corrupt_blocks INTEGER,
             phase_seconds TEXT NOT NULL,
-            log_text TEXT NOT NULL
+            log_text TEXT NOT NULL,
+            log_file TEXT
         );
         CREATE INDEX IF NOT EXISTS restore_run_db_start ON restore_run (db_unique_name, start_time);
         CREATE TABLE IF NOT EXISTS backup_run (
@@ -62,7 +63,13 @@ public struct SQLiteResultCatalog: ResultCatalog {
 
     public func prepare() async throws(CatalogError) {
         do {
-            try await queue.write { db in try db.execute(sql: Self.schema) }
+            try await queue.write { db in
+                try db.execute(sql: Self.schema)
+                // Added after the first release: the run's own log file.
+                if try !db.columns(in: "restore_run").contains(where: { $0.name == "log_file" }) {
+                    try db.execute(sql: "ALTER TABLE restore_run ADD COLUMN log_file TEXT")
+                }
+            }
         } catch {
             throw CatalogError(.schema, backend: backendName, detail: "\(path): \(error)")
         }
@@ -75,15 +82,15 @@ public struct SQLiteResultCatalog: ResultCatalog {
                     sql: """
                         INSERT INTO restore_run (db_unique_name, start_time, finish_time, success, failure_reason,
                             failure_detail, snapshot_id, restore_target, expected_time, verified_time,
-                            time_difference_seconds, validated, corrupt_blocks, phase_seconds, log_text)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            time_difference_seconds, validated, corrupt_blocks, phase_seconds, log_text, log_file)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         record.database, record.startedAt.timeIntervalSince1970,
                         record.finishedAt.timeIntervalSince1970, record.success ? 1 : 0, record.failureReason,
                         record.failureDetail, record.snapshotID, record.restoreTarget, record.expectedTime,
                         record.verifiedTime, record.timeDifferenceSeconds, record.validated ? 1 : 0,
-                        record.corruptBlocks, PhaseJSON.encode(record.phaseSeconds), record.logText,
+                        record.corruptBlocks, PhaseJSON.encode(record.phaseSeconds), record.logText, record.logFile,
                     ])
                 return db.lastInsertedRowID
             }
@@ -123,7 +130,8 @@ public struct SQLiteResultCatalog: ResultCatalog {
                 restoreTarget: row["restore_target"], expectedTime: row["expected_time"],
                 verifiedTime: row["verified_time"], timeDifferenceSeconds: row["time_difference_seconds"],
                 validated: (row["validated"] as Int) == 1, corruptBlocks: row["corrupt_blocks"],
-                phaseSeconds: PhaseJSON.decode(row["phase_seconds"]), logText: row["log_text"])
+                phaseSeconds: PhaseJSON.decode(row["phase_seconds"]), logText: row["log_text"],
+                logFile: row["log_file"])
         }
     }
 

@@ -1,58 +1,5 @@
 import Foundation
 
-/// The autorestore results schema: `insertlog` and SQL*Loader's `restorelob` loads.
-enum CatalogSchemaOperations {
-    static let dateFormat = "'yyyy-mm-dd hh24:mi:ss'"
-
-    static func insertResult(_ text: String, context: StatementContext) throws -> SQLOutcome {
-        var database = try context.requireOpenDatabase()
-        guard var schema = database.autorestoreCatalog else {
-            throw OracleError([
-                "ORA-06550: line 2, column 8:", "PLS-00201: identifier 'RESTOREACTION.ID' must be declared",
-            ])
-        }
-        let date = #"to_date\('(.*?)', 'yyyy-mm-dd hh24:mi:ss'\)"#
-        let pattern =
-            #"values \(restoreaction_seq\.nextval, '(.*?)', "# + date + ", " + date
-            + #", (-?\d+), '(.*?)', (-?\d+), '(.*?)', "#
-            + date + #", (-?\d+)\) returning id into new_id"#
-        guard let values = TextShape.captures(pattern, in: text) else {
-            throw OracleError(["ORA-06550: line 4, column 1:", "PL/SQL: ORA-00917: missing comma"])
-        }
-        let zone = context.zone
-        func parseDate(_ text: String) throws -> Date? {
-            if text.isEmpty { return nil }
-            guard let date = OracleTime.parseISOSeconds(text, zone) else {
-                throw OracleError("ORA-01861: literal does not match format string")
-            }
-            return date
-        }
-        guard let start = try parseDate(values[1]), let finish = try parseDate(values[2]) else {
-            throw OracleError("ORA-01400: cannot insert NULL into (\"RESTOREACTION\".\"START_TIME\")")
-        }
-        guard let success = Int(values[3]), [0, 1].contains(success), let validated = Int(values[8]),
-            [0, 1].contains(validated)
-        else {
-            throw OracleError("ORA-02290: check constraint violated")
-        }
-        let row = RestoreActionRow(
-            id: schema.sequence + 1, dbUniqueName: values[0], startTime: start, finishTime: finish, success: success,
-            logfile: values[4], logfileContents: schema.lobs[values[4]], verificationTimeDiffSeconds: Int(values[5]),
-            snapId: values[6], restoreTarget: try parseDate(values[7]), validatedCorruption: validated)
-        if schema.actions.contains(where: {
-            $0.dbUniqueName == row.dbUniqueName && $0.startTime == row.startTime && $0.success == row.success
-        }) {
-            throw OracleError("ORA-00001: unique constraint (AUTORESTORE.SYS_C0011523) violated")
-        }
-        schema.sequence += 1
-        schema.actions.append(row)
-        schema.lobs.removeValue(forKey: row.logfile)
-        database.autorestoreCatalog = schema
-        context.database = database
-        return SQLOutcome(body: .plsql(["LOG MESSAGE ID: \(row.id)"]), elapsed: 0.05)
-    }
-}
-
 /// `reporttemplate.cfg` queries (OUTLOG JSON lines).
 enum ReportQueries {
     typealias Handler = ([String], StatementContext, SQLPlusSettings) throws -> SQLOutcome
@@ -112,7 +59,7 @@ enum ReportQueries {
         -> SQLOutcome
     {
         let database = try context.requireOpenDatabase()
-        guard let schema = database.autorestoreCatalog else {
+        guard let schema = database.autorestoreCatalog, schema.has("RESTOREACTION") else {
             throw OracleError("ORA-00942: table or view does not exist")
         }
         let rows = schema.actions.filter { $0.dbUniqueName == captures[0] }

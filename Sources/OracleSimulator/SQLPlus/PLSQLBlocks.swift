@@ -45,9 +45,7 @@ enum PLSQLBlocks {
         if lower.contains("'renamedf-switch database to copy;'") {
             return try switchScript(context)
         }
-        if lower.contains("insert into restoreaction") {
-            return try CatalogSchemaOperations.insertResult(normalized, context: context)
-        }
+        if let outcome = try CatalogSchemaOperations.block(text, context: context) { return outcome }
         if lower.contains("dbms_scheduler.") {
             return try SchedulerCalls.run(normalized, context: context)
         }

@@ -65,16 +65,7 @@ enum SQLStatements {
                 ("alter session set {}", { _, _, _ in .init(body: .message("Session altered.")) }),
                 ("alter database rename file '{}' to '{}'", renameFile),
                 ("alter database disable block change tracking", disableChangeTracking),
-                ("create sequence restoreaction_seq", createCatalogSequence),
-                (
-                    "create table restoreaction (id number not null primary key, db_unique_name varchar2(100) not null, start_time date not null, finish_time date not null, success number(1) check (success in (0,1)), logfile varchar2(500), logfilecontents clob, verificationtimediffseconds number, snapid varchar2(200), restore_target date, validated_corruption number(1) check (validated_corruption in (0,1)), unique (db_unique_name, start_time, success)) pctfree 0",
-                    createCatalogTable
-                ),
-                (
-                    "create table restorelob (logfile varchar2(200) primary key, loglob clob) organization index",
-                    createCatalogTable
-                ),
-            ] + ReportQueries.shapes
+            ] + CatalogSchemaOperations.shapes + ReportQueries.shapes
         for (shape, handler) in shapes {
             if let captures = TextShape.match(text, shape) {
                 return try handler(captures, context, settings)
@@ -463,27 +454,6 @@ enum SQLStatements {
             ["\($0.fileNumber)", "\($0.block)", "\($0.blocks)", "\($0.corruptionChange)", $0.corruptionType, "0"]
         }
         return SQLOutcome(body: .table(columns: columns, rows: rows), elapsed: 0.03)
-    }
-
-    // MARK: Autorestore catalog DDL
-
-    static func createCatalogSequence(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome
-    {
-        var database = try context.requireOpenDatabase()
-        guard database.autorestoreCatalog == nil else {
-            throw OracleError("ORA-00955: name is already used by an existing object")
-        }
-        database.autorestoreCatalog = AutorestoreCatalogSchema()
-        context.database = database
-        return SQLOutcome(body: .message("Sequence created."))
-    }
-
-    static func createCatalogTable(_: [String], _ context: StatementContext, _: SQLPlusSettings) throws -> SQLOutcome {
-        let database = try context.requireOpenDatabase()
-        guard database.autorestoreCatalog != nil else {
-            throw OracleError("ORA-02289: sequence does not exist")
-        }
-        return SQLOutcome(body: .message("Table created."))
     }
 }
 

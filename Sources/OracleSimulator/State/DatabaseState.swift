@@ -149,30 +149,6 @@ public struct SchedulerObjects: Codable, Sendable, Equatable {
     public var generatedJobNameSequence: Int? = nil
 }
 
-/// One row of the autorestore catalog's `restoreaction` table.
-public struct RestoreActionRow: Codable, Sendable, Equatable {
-    public var id: Int
-    public var dbUniqueName: String
-    public var startTime: Date
-    public var finishTime: Date
-    public var success: Int
-    public var logfile: String
-    public var logfileContents: String?
-    public var verificationTimeDiffSeconds: Int?
-    public var snapId: String
-    public var restoreTarget: Date?
-    public var validatedCorruption: Int
-}
-
-/// The autorestore results schema (`createcatalog`) when it exists in a database.
-public struct AutorestoreCatalogSchema: Codable, Sendable, Equatable {
-    public var sequence = 0
-    public var actions: [RestoreActionRow] = []
-    /// restorelob: log file name → contents.
-    public var lobs: [String: String] = [:]
-    public var retentionJobEnabled = false
-}
-
 /// The whole simulated database: what its controlfile, dictionary and instance know.
 ///
 /// A production database keeps this in the state directory; a restored instance keeps it in its

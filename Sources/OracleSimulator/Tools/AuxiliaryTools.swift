@@ -63,7 +63,9 @@ enum SQLLoaderTool {
             .filter { !$0.isEmpty }
         do {
             return try store.withLock {
-                guard var database = try store.loadDatabase(name), var schema = database.autorestoreCatalog else {
+                guard var database = try store.loadDatabase(name), var schema = database.autorestoreCatalog,
+                    schema.has("RESTORELOB")
+                else {
                     return finish(
                         1,
                         [

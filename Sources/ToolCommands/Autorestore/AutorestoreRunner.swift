@@ -217,7 +217,7 @@ struct AutorestoreRunner: Sendable {
                     snapshotID: result.snapshotID, restoreTarget: result.cloneName, expectedTime: result.expectedTime,
                     verifiedTime: result.verifiedTime, timeDifferenceSeconds: result.differenceSeconds,
                     validated: result.validationPlanned, corruptBlocks: result.corruptBlocks,
-                    phaseSeconds: result.phaseSeconds, logText: logText))
+                    phaseSeconds: result.phaseSeconds, logText: logText, logFile: logPath))
             logger.debug("Result recorded in the \(catalog.backendName) catalog as \(id)")
         } catch {
             // a result that is not recorded is a failed run, distinguishable from a failed restore.
