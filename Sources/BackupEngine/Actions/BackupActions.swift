@@ -6,6 +6,31 @@ import RetentionPolicy
 import StorageKit
 import ToolSupport
 
+/// What `generaterestore` is asked for: a time to recover to and, optionally, the snapshot to restore from.
+public struct RestoreRequest: Sendable, Equatable {
+    /// `yyyy-mm-dd hh24:mi:ss` in the database's time (RMAN's `set until time`); nil: as far as the backup reaches.
+    public var until: String?
+    /// A snapshot ID; nil: chosen by `until`.
+    public var snapshotID: String?
+
+    public init(until: String? = nil, snapshotID: String? = nil) {
+        self.until = until
+        self.snapshotID = snapshotID
+    }
+
+    /// Parses `yyyy-mm-dd hh24:mi:ss` strictly (a real calendar time, two-digit fields); nil otherwise.
+    public static func parse(_ text: String, timeZone: TimeZone) -> Date? {
+        guard text.wholeMatch(of: /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/) != nil else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.isLenient = false
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        guard let date = formatter.date(from: text), formatter.string(from: date) == text else { return nil }
+        return date
+    }
+}
+
 /// What `imagecopywithsnap` did.
 public struct ImageCopyOutcome: Sendable {
     public var snapshotID: String?
@@ -267,17 +292,133 @@ extension BackupJob {
 
     // MARK: generaterestore
 
-    /// `generaterestore`: a complete manual restore recipe (target location from `restoredestination`).
-    public func generateRestore() throws {
+    /// `generaterestore`: prints a complete manual restore recipe, a `/bin/sh` script that needs no RMAN catalog:
+    /// instance from a minimal pfile, controlfile from the backup's `after_backup_controlfile.cf`, catalog of the
+    /// backup files, copies to `restoredestination`, switch, recovery (until `request.until`, or with every
+    /// archived log), open resetlogs, and a catalog resync when `registercatalog` is set. With a time (or a
+    /// snapshot) and snapshots configured, the backup files come from the first snapshot taken at or after that
+    /// time, cloned by the recipe. Nothing is changed here: no Oracle session, no storage change.
+    public func generateRestore(_ request: RestoreRequest = RestoreRequest()) async throws {
+        let snapshot = try await restoreSnapshot(request)
+        guard let parameters = try AutorestoreParameters.read(directory: backupDestination),
+            let dbName = parameters["db_name"], !dbName.isEmpty
+        else {
+            throw BackupError(
+                "\(backupDestination)/\(AutorestoreParameters.fileName) is missing or has no db_name: no completed imagecopywithsnap has recorded the database parameters a restore needs; run 'backup \(settings.name) imagecopywithsnap' first"
+            )
+        }
+        for (key, value) in [
+            ("oraclehome", settings.generic.oracleHome ?? ""), ("tnsadmin", settings.generic.tnsAdmin ?? ""),
+            ("backupdest", backupDestination), ("restoredestination", restoreDestination),
+            ("configuration file", configurationPath), ("program directory", programDirectory),
+        ] where value.contains("'") || value.contains(where: \.isNewline) {
+            throw BackupError(
+                "\(configurationPath): [\(settings.name)] \(key) '\(value)' holds a quote or line break, which the printed shell recipe cannot carry",
+                exitCode: 2)
+        }
+        var extra = try restoreParameterValues(parameters, dbName: dbName)
+        extra["configpath"] = configurationPath
+        extra["restoreuntil"] = request.until ?? ""
+        extra["restoretarget"] =
+            request.until.map { "to \($0) (database time)" } ?? "to the newest time its backup reaches"
+        extra["restoresnapshot"] = ""
+        extra["restoresnapshottime"] = ""
+        var sourceKey = "restorefromarea"
+        if let snapshot {
+            extra["restoresnapshot"] = snapshot.id
+            extra["restoresnapshottime"] = StorageJSON.iso8601(snapshot.creation)
+            sourceKey =
+                settings.storage.driver == .localfs || settings.storage.driver == .btrfs
+                ? "restorefromclone" : "restorefrommountedclone"
+        }
+        let catalogConnect = settings.rman.catalog ?? ""
+        if let password = Redaction.connectStringPassword(catalogConnect) {
+            extra["restorecatalogconnect"] = catalogConnect.replacingOccurrences(
+                of: "/" + password, with: "/${RMAN_CATALOG_PASSWORD}")
+            extra["restorecatalogcheck"] =
+                ": \"${RMAN_CATALOG_PASSWORD:?export RMAN_CATALOG_PASSWORD, the password of the catalog connection}\""
+        } else {
+            extra["restorecatalogconnect"] = catalogConnect
+            extra["restorecatalogcheck"] = "# The catalog connection needs no password here (wallet or OS login)."
+        }
+        var keys = ["headerrestore", sourceKey, "restoreinitfile", "fullrestore"]
+        keys.append(request.until == nil ? "restorerecoverlatest" : "restorerecoveruntil")
+        if settings.registerCatalog, !catalogConnect.isEmpty { keys.append("restorecatalog") }
+        keys.append("restorefooter")
+        let values = values(extra: extra)
+        let recipe = try keys.map { try render($0, values) }.joined(separator: "\n")
         screen("")
         screen("=============")
-        var keys = ["headerrestore"]
-        if settings.registerCatalog { keys.append("headercatalog") }
-        keys += ["fullrestore", "restorefooter"]
-        for key in keys {
-            let text = try render(key, values())
-            logger.info("\(text)")
+        screen(recipe)
+        screen("=============")
+        logger.info(
+            "Manual restore recipe printed (\(extra["restoretarget"] ?? ""), from \(extra["restoresnapshot"].flatMap { $0.isEmpty ? nil : "snapshot \($0)" } ?? "the backup area"))"
+        )
+        logger.debug("\(recipe)")
+    }
+
+    /// The values of the recipe's parameter file and copy destination.
+    func restoreParameterValues(_ parameters: AutorestoreParameters, dbName: String) throws -> [String: String] {
+        var values: [String: String] = ["db_name": dbName]
+        for (key, name) in [
+            ("db_compatible", "compatible"), ("db_block_size", "db_block_size"), ("db_files", "db_files"),
+            ("db_undotbs", "undo_tablespace"),
+        ] {
+            guard let value = parameters[name], !value.isEmpty else {
+                throw BackupError(
+                    "\(backupDestination)/\(AutorestoreParameters.fileName) has no \(name): the backup that wrote it did not record the parameters a restore needs"
+                )
+            }
+            values[key] = value
         }
+        values["db_cdb"] = parameters["enable_pluggable_database"]?.uppercased() == "TRUE" ? "TRUE" : "FALSE"
+        let destination =
+            restoreDestination.count > 1 && restoreDestination.hasSuffix("/")
+            ? String(restoreDestination.dropLast()) : restoreDestination
+        values["restoredestination"] = destination
+        if destination.hasPrefix("+") {
+            // An ASM disk group: RMAN names the copies itself; the controlfile is an alias in the database's directory.
+            values["restoreformat"] = destination
+            values["restorecontrolfile"] = "\(destination)/\(dbName.uppercased())/CONTROLFILE/control01.ctl"
+            values["restoremakedestination"] =
+                "# ASM: the directory \(destination)/\(dbName.uppercased())/CONTROLFILE must exist (asmcmd mkdir)."
+        } else {
+            values["restoreformat"] = destination + "/%U"
+            values["restorecontrolfile"] = destination + "/control01.ctl"
+            values["restoremakedestination"] = "mkdir -p '\(destination)'"
+        }
+        return values
+    }
+
+    /// The snapshot a recipe restores from: `request.snapshotID`, else (with `request.until`) the first snapshot
+    /// created at or after that time; nil means the backup area itself (no time, no snapshots configured, or a time
+    /// after the newest snapshot).
+    func restoreSnapshot(_ request: RestoreRequest) async throws -> Snapshot? {
+        guard request.snapshotID != nil || request.until != nil else { return nil }
+        guard let storage else {
+            if let id = request.snapshotID {
+                throw BackupError(
+                    "--snapshot \(id): \(settings.name) takes no snapshots (dosnapshot is not TRUE), so the recipe can only restore from the backup area",
+                    exitCode: 2)
+            }
+            return nil
+        }
+        let snapshots: [Snapshot]
+        do {
+            snapshots = try await storage.listSnapshots().sortedByCreation()
+        } catch {
+            throw BackupError("Listing the snapshots of \(settings.name) failed: \(error)")
+        }
+        if let id = request.snapshotID {
+            guard let snapshot = snapshots.first(where: { $0.id == id }) else {
+                throw BackupError("--snapshot \(id) is not a snapshot of \(settings.name)", exitCode: 2)
+            }
+            return snapshot
+        }
+        guard let until = request.until, let target = RestoreRequest.parse(until, timeZone: timeZone) else {
+            return nil
+        }
+        return SnapshotSelection.pointInTimeSnapshot(for: target, in: snapshots)
     }
 
     // MARK: backupimagecopy, report, validatebackup

@@ -83,6 +83,9 @@ enum Recovery {
     struct RecoveryResult {
         var applied: [AppliedLog]
         var createdDatafiles: [(Int, String)]
+        /// Complete recovery (no until time) that applied every archived log it found and then needed one it does
+        /// not know: the applied redo stays applied, and RMAN reports this log (RMAN-06054).
+        var unknownLog: (sequence: Int, scn: Int64)? = nil
     }
 
     /// Applies redo from the cataloged archived logs to the datafiles until `untilTime`.
@@ -131,9 +134,13 @@ enum Recovery {
         var applied: [AppliedLog] = []
         var created: [(Int, String)] = []
         var reachedSCN = startSCN
+        var unknownLog: (sequence: Int, scn: Int64)?
         while true {
             guard let log = bySequence[sequence] else {
-                if untilTime == nil && !applied.isEmpty { break }
+                if untilTime == nil && !applied.isEmpty {
+                    unknownLog = (sequence, reachedSCN + 1)
+                    break
+                }
                 throw requestingUnknownLog(thread: database.thread, sequence: sequence, scn: reachedSCN + 1)
             }
             let contents: (header: ArchivedLogHeader, records: [RedoRecord])
@@ -175,7 +182,7 @@ enum Recovery {
         }
         database.recoveredSCN = reachedSCN
         database.currentSCN = reachedSCN
-        return RecoveryResult(applied: applied, createdDatafiles: created)
+        return RecoveryResult(applied: applied, createdDatafiles: created, unknownLog: unknownLog)
     }
 
     static func requestingUnknownLog(thread: Int, sequence: Int, scn: Int64) -> OracleError {

@@ -133,6 +133,28 @@ enum RMANCommands {
             }
         ),
         (
+            #"^set dbid (\d+)$"#,
+            { captures, command, session in
+                try RMANManualRestore.setDbid(Int64(captures[0]) ?? 0, command: command, session: session)
+            }
+        ),
+        (
+            #"^startup nomount(?:\s+pfile\s*=\s*'[^']+')?$"#,
+            { _, command, session in try RMANManualRestore.startupNomount(command, session: session) }
+        ),
+        (
+            #"^backup as copy format '([^']+)' tag '([^']+)' copy of database from tag '([^']+)'$"#,
+            { captures, command, session in
+                try RMANManualRestore.copyOfDatabase(
+                    format: captures[0], tag: captures[1].uppercased(), sourceTag: captures[2].uppercased(),
+                    command: command, session: session)
+            }
+        ),
+        (
+            #"^alter database open resetlogs$"#,
+            { _, command, session in try RMANManualRestore.openResetlogs(command: command, session: session) }
+        ),
+        (
             #"^alter database mount$"#,
             { _, command, session in try RMANRestore.mount(command: command, session: session) }
         ),

@@ -252,7 +252,8 @@ enum RMANRestore {
                     let copy = database.datafileCopies.filter({
                         !$0.deleted && $0.fileNumber == datafile.fileNumber && $0.creationSCN == datafile.creationSCN
                     })
-                    .max(by: { $0.checkpointSCN < $1.checkpointSCN })
+                    // The newest copy wins; of equal checkpoints the one made last (a copy of a copy).
+                    .max(by: { ($0.checkpointSCN, $0.recid) < ($1.checkpointSCN, $1.recid) })
                 else {
                     throw OracleError("RMAN-06571: datafile \(datafile.fileNumber) does not have recoverable copy")
                 }
@@ -316,6 +317,7 @@ enum RMANRestore {
 
     static func recoverDatabase(command: String, session: RMANSession) throws {
         var progress: [String] = []
+        var unknownLog: (thread: Int, sequence: Int, scn: Int64)?
         do {
             try session.withTarget(command) { context in
                 var database = try context.requireDatabase()
@@ -344,10 +346,21 @@ enum RMANRestore {
                     progress.append("creating datafile file number=\(number) name=\(path)")
                 }
                 session.output += progress
+                if let missing = result.unknownLog {
+                    // Complete recovery ran out of archived logs (the online logs are not here): what was applied
+                    // stays applied, and RMAN reports the log it asked for.
+                    unknownLog = (database.thread, missing.sequence, missing.scn)
+                    context.database = database
+                    return
+                }
                 session.output += [
                     "media recovery complete, elapsed time: 00:00:00", "Finished recover at \(time(context))",
                 ]
                 context.database = database
+            }
+            if let unknownLog {
+                throw Recovery.requestingUnknownLog(
+                    thread: unknownLog.thread, sequence: unknownLog.sequence, scn: unknownLog.scn)
             }
         } catch let error as OracleError {
             if let sequence = error.lines.first.flatMap({

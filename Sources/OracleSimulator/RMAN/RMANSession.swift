@@ -14,6 +14,8 @@ final class RMANSession {
     var blockChannels: [(name: String, format: String?)] = []
     var newnameToNew = false
     var untilTime: Date?
+    /// `set dbid` of the manual restore (the database is identified by the restored controlfile).
+    var requestedDbid: Int64?
     var nextSessionId = 40
 
     init(store: StateStore) { self.store = store }

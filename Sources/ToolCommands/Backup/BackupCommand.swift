@@ -25,6 +25,7 @@ public struct BackupCommand: AsyncParsableCommand {
     /// The original's usage line, printed on every usage error.
     public static let usage =
         "Usage: backup [--config FILE] [--dry-run] <database> <config|setschedule|backupimagecopy|report|validatebackup|generaterestore|imagecopywithsnap|missingarchlog|showconfig>\n"
+        + "       backup [--config FILE] <database> generaterestore [--until 'YYYY-MM-DD HH24:MI:SS'] [--snapshot ID]\n"
         + "       backup [--config FILE] checkconfig\n"
         + "       backup [--config FILE] --all <action> [--exclude db1,db2] [--parallel N]"
 
@@ -49,12 +50,46 @@ public struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --all: how many databases run at the same time (default 1).")
     public var parallel: Int = 1
 
+    @Option(
+        name: .long,
+        help:
+            "generaterestore: recover to this time, 'YYYY-MM-DD HH24:MI:SS' (database time; default: as far as the backup reaches)."
+    )
+    public var until: String?
+
+    @Option(
+        name: .long,
+        help: "generaterestore: restore from this snapshot (default: the first one taken at or after --until).")
+    public var snapshot: String?
+
     @Argument(help: "<database> <action>, a file-wide action such as checkconfig, or with --all just <action>.")
     public var words: [String] = []
 
     public init() {}
 
     public func validate() throws {
+        if until != nil || snapshot != nil {
+            let option = until != nil ? "--until" : "--snapshot"
+            guard !all, words.count == 2, words[1].lowercased() == "generaterestore" else {
+                throw ValidationError(
+                    "\(option) goes with generaterestore for one database: backup <database> generaterestore \(option) …"
+                )
+            }
+        }
+        if let until {
+            guard let time = RestoreRequest.parse(until, timeZone: .current) else {
+                throw ValidationError(
+                    "--until must be a time 'YYYY-MM-DD HH24:MI:SS' (for example '2016-11-08 21:40:00'), not '\(until)'"
+                )
+            }
+            guard time <= Date() else {
+                throw ValidationError("--until \(until) is in the future: no backup reaches it yet")
+            }
+        }
+        if let snapshot, snapshot.isEmpty || snapshot.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "'" }) {
+            throw ValidationError(
+                "--snapshot must be a snapshot ID as 'snapper <database> list' shows it, not '\(snapshot)'")
+        }
         if all {
             guard words.count == 1, Self.databaseActions.contains(words[0].lowercased()), words[0] != "showconfig"
             else { throw ValidationError("--all takes exactly one database action") }
@@ -100,7 +135,7 @@ public struct BackupCommand: AsyncParsableCommand {
         }
         try await BackupRun(
             configuration: configuration, database: words[0], action: action, dryRun: dryRun,
-            environment: environment
+            environment: environment, restoreRequest: RestoreRequest(until: until, snapshotID: snapshot)
         ).execute()
     }
 

@@ -15,10 +15,19 @@ struct BackupRun {
     var action: String
     var dryRun: Bool
     var environment: [String: String]
+    /// `generaterestore --until/--snapshot`.
+    var restoreRequest = RestoreRequest()
+
+    /// `generaterestore` with a time or a snapshot chooses among the snapshots, so it needs the storage.
+    var needsStorage: Bool {
+        action == "imagecopywithsnap"
+            || (action == "generaterestore" && (restoreRequest.until != nil || restoreRequest.snapshotID != nil))
+    }
 
     var purposes: ConfigPurpose {
         switch action {
         case "imagecopywithsnap": [.backup, .storage, .retention]
+        case "generaterestore" where needsStorage: [.backup, .storage]
         case "setschedule": [.backup, .scheduling]
         default: [.backup]
         }
@@ -27,7 +36,7 @@ struct BackupRun {
     func execute() async throws {
         // Configuration first: every problem at once, exit 2.
         var (settings, problems) = configuration.databaseCollectingProblems(database, for: purposes)
-        if let loaded = settings, !loaded.doSnapshot, action == "imagecopywithsnap" {
+        if let loaded = settings, !loaded.doSnapshot, needsStorage {
             (settings, problems) = configuration.databaseCollectingProblems(database, for: [.backup])
         }
         guard let settings, problems.isEmpty else { throw ToolExit.usage(ConfigError(problems).description) }
@@ -83,7 +92,7 @@ struct BackupRun {
             throw ToolExit.usage(error.description)
         }
         var storage: (any StorageDriver)?
-        if action == "imagecopywithsnap", settings.doSnapshot {
+        if needsStorage, settings.doSnapshot {
             do {
                 storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
             } catch let exit as ToolExit {
@@ -125,7 +134,9 @@ struct BackupRun {
             dumpLogToScreen: environment["BACKUP_LOG_TO_SCREEN"] == "TRUE")
         let started = Date()
         do {
-            let snapshotID = try await session.run(logger: logger, snapshotPending: job.storage != nil) { lock in
+            let snapshotID = try await session.run(
+                logger: logger, snapshotPending: job.storage != nil && action == "imagecopywithsnap"
+            ) { lock in
                 logger.info("Configuration file: \(configuration.path)")
                 var locked = job
                 locked.snapshotLock = lock
@@ -182,7 +193,7 @@ struct BackupRun {
         case "imagecopywithsnap": return try await job.imageCopyWithSnap().snapshotID
         case "missingarchlog": try await job.missingArchivelogs()
         case "setschedule": try await job.setSchedule()
-        case "generaterestore": try job.generateRestore()
+        case "generaterestore": try await job.generateRestore(restoreRequest)
         case "backupimagecopy", "report", "validatebackup": try await job.plainRMAN(action)
         default: throw ToolExit.usage("unknown action \(action)")
         }
