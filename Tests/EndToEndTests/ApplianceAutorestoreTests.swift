@@ -132,8 +132,7 @@ struct ApplianceAutorestoreTests {
     /// The clone is gone from the simulator and the mount point is the empty directory it was.
     func expectCleanedUp(_ setup: Setup) async throws {
         #expect(!FileManager.default.fileExists(atPath: setup.cloneDirectory), "the clone's directory is left")
-        // As the user that owns the installation now (a credentials file owned by another user is refused).
-        let clones = try await BuiltProducts.runUnprivileged(
+        let clones = try await BuiltProducts.run(
             "snapper", ["--config", setup.environment.configPath, "orcl", "listclones"])
         #expect(clones.status == 0, "\(clones.stderr)")
         #expect(!clones.stdout.contains("autorestore"), "\(clones.stdout)")
@@ -225,8 +224,7 @@ struct ApplianceAutorestoreTests {
             ["orcl", "--target-time", "2016-11-08 21:00:00", "--sid", "pit1", "--mount-dir", mountDirectory, "--yes"])
         #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("needs mountcommand"), "\(refused.stderr)")
-        // snapper runs as the user that owns the installation now (the credentials file is theirs).
-        let clones = try await BuiltProducts.runUnprivileged(
+        let clones = try await BuiltProducts.run(
             "snapper", ["--config", environment.configPath, "orcl", "listclones"])
         #expect(clones.status == 0, "\(clones.stderr)")
         #expect(!clones.stdout.contains("restore_orcl_"), "\(clones.stdout)")
@@ -247,7 +245,7 @@ struct ApplianceAutorestoreTests {
         let clone = try #require(
             run.stdout.split(separator: "\n").first { $0.contains("dropclone restore_orcl_") }?.split(separator: " ")
                 .last.map(String.init))
-        let dropped = try await BuiltProducts.runUnprivileged(
+        let dropped = try await BuiltProducts.run(
             "snapper", ["--config", environment.configPath, "orcl", "dropclone", clone])
         #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
     }

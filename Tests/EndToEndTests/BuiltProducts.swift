@@ -44,12 +44,20 @@ enum BuiltProducts {
             environment: nil, currentDirectory: nil, input: nil)
     }
 
-    /// Hands a scratch tree to the unprivileged user (a no-op when not root).
+    /// Hands a scratch tree to the unprivileged user (a no-op when not root). Credentials files stay root's,
+    /// readable by the unprivileged user's group (0640): the tools refuse a credentials file that another non-root
+    /// user owns, and both root (backup, snapper) and the unprivileged user (autorestore) use them.
     static func grantUnprivilegedAccess(to path: String) async throws {
         guard getuid() == 0 else { return }
         _ = try await ToolRun.run(
             executable: "/bin/chown", arguments: ["-R", "nobody:nogroup", path], environment: nil,
             currentDirectory: nil, input: nil)
+        _ = try await ToolRun.run(
+            executable: "/usr/bin/find",
+            arguments: [
+                path, "-name", "*credentials.cfg", "-type", "f", "-exec", "chown", "root:nogroup", "{}", "+",
+                "-exec", "chmod", "0640", "{}", "+",
+            ], environment: nil, currentDirectory: nil, input: nil)
     }
 
     /// Runs a built tool with arguments and an environment (PATH is added), capturing both streams.

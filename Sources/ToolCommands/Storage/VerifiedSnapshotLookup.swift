@@ -29,7 +29,10 @@ enum VerifiedSnapshotLookup {
         environment: [String: String], logger: Logger
     ) async -> VerifiedSnapshots {
         guard retention.safety.keepNewestVerified else { return .known([]) }
-        let failClosed = keepVerifiedExplicit || !settings.autorestore.catalogTypeImplied
+        let originalsOracleCatalog =
+            settings.autorestore.catalogType == "oracle" && settings.autorestore.catalogTypeImplied
+            && settings.autorestore.catalogLocation == nil
+        let failClosed = keepVerifiedExplicit || !originalsOracleCatalog
         func unreadable(_ reason: String, logger: Logger) -> VerifiedSnapshots {
             if failClosed { return Self.unreadable(reason, logger: logger) }
             logger.warning(
