@@ -54,6 +54,10 @@ struct OracleCatalogFlowTests {
         #expect(!environment.contents(logDirectory).contains { $0.hasPrefix("catalog-upload-") })
         #expect(try await catalog.verifiedSnapshotIDs(database: "orcl") == [snapshot])
         #expect(!run.stdout.contains("has no RESTOREACTION_DETAIL"), "\(run.stdout)")
+        // An explicitly configured Oracle catalog also gets the backup runs (the newest one took `snapshot`).
+        let backups = try await catalog.backups(database: "orcl", limit: 10).map(\.record)
+        #expect(!backups.isEmpty && backups.allSatisfy { $0.success && $0.action == "imagecopywithsnap" })
+        #expect(backups.first?.snapshotID == snapshot, "\(backups)")
     }
 
     @Test func snapkeepverifiedKeepsTheSnapshotTheOracleCatalogVerified() async throws {

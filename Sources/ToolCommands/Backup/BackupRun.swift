@@ -170,12 +170,16 @@ struct BackupRun {
         settings: DatabaseSettings, started: Date, success: Bool, snapshotID: String?,
         detail: String?, logger: Logger
     ) async {
-        guard ["imagecopywithsnap", "backupimagecopy"].contains(action), settings.autorestore.catalogLocation != nil,
-            settings.autorestore.catalogType != "oracle"
-        else { return }
+        // Recorded in an explicitly configured catalog only: the original's backup never connected to its Oracle
+        // results catalog (`autorestorecatalog` without `autorestorecatalogtype`), so that one is not used here.
+        let oracle = settings.autorestore.catalogType == "oracle"
+        let explicitCatalog =
+            oracle ? !settings.autorestore.catalogTypeImplied : settings.autorestore.catalogLocation != nil
+        guard ["imagecopywithsnap", "backupimagecopy"].contains(action), explicitCatalog else { return }
         do {
             let catalog = try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
-            try await catalog.prepare()
+            // The Oracle schema is created by `autorestore --createcatalog` only (its owner's grants, its job).
+            if !oracle { try await catalog.prepare() }
             try await catalog.recordBackup(
                 BackupRunRecord(
                     database: database, action: action, startedAt: started, finishedAt: Date(),
