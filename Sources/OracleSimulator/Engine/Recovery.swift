@@ -44,6 +44,23 @@ enum Recovery {
     /// Datafiles must be consistent with the recovered SCN before `open read only`.
     static func checkOpenable(_ database: DatabaseState, instance: InstanceRecord, environment: [String: String]) throws
     {
+        _ = try checkRecoveredDatafiles(database, instance: instance, environment: environment) { datafile in
+            OracleError([
+                "ORA-01113: file \(datafile.fileNumber) needs media recovery",
+                "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
+            ])
+        }
+    }
+
+    /// Every datafile's header must be readable, of this database and checkpointed at the recovered SCN, and an
+    /// encrypted database needs its wallet: what Oracle checks before an open. `notRecovered` is the error for a
+    /// file behind (ORA-01113 for `open read only`, ORA-01194 for `open resetlogs`).
+    /// - Returns: the datafiles with their headers, by file number.
+    static func checkRecoveredDatafiles(
+        _ database: DatabaseState, instance: InstanceRecord, environment: [String: String],
+        notRecovered: (Datafile) -> OracleError
+    ) throws -> [(Datafile, DatafileHeader)] {
+        var headers: [(Datafile, DatafileHeader)] = []
         for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }) {
             guard let header = try? DatafileImage.readHeader(path: datafile.path) else {
                 throw OracleError([
@@ -59,17 +76,16 @@ enum Recovery {
                 ])
             }
             guard let recovered = database.recoveredSCN, header.checkpointSCN == recovered else {
-                throw OracleError([
-                    "ORA-01113: file \(datafile.fileNumber) needs media recovery",
-                    "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
-                ])
+                throw notRecovered(datafile)
             }
+            headers.append((datafile, header))
         }
         if database.requiresWallet {
             let walletRoot = instance.parameters["wallet_root"] ?? environment["ORACLE_SIM_WALLET"]
             let open = walletRoot.map { FileManager.default.fileExists(atPath: $0 + "/ewallet.p12") } ?? false
             if !open { throw OracleError("ORA-28365: wallet is not open") }
         }
+        return headers
     }
 
     /// One applied archived log, for RMAN's output.

@@ -147,33 +147,13 @@ enum RMANManualRestore {
             default: break
             }
             var database = try context.requireDatabase()
-            var headers: [(Datafile, DatafileHeader)] = []
-            for datafile in database.datafiles.sorted(by: { $0.fileNumber < $1.fileNumber }) {
-                guard let header = try? DatafileImage.readHeader(path: datafile.path) else {
-                    throw OracleError([
-                        "ORA-01157: cannot identify/lock data file \(datafile.fileNumber) - see DBWR trace file",
-                        "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
-                    ])
-                }
-                guard header.dbid == database.dbid else {
-                    throw OracleError([
-                        "ORA-01122: database file \(datafile.fileNumber) failed verification check",
-                        "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
-                        "ORA-01206: file is not part of this database - wrong database id",
-                    ])
-                }
-                guard let recovered = database.recoveredSCN, header.checkpointSCN == recovered else {
-                    throw OracleError([
-                        "ORA-01194: file \(datafile.fileNumber) needs more recovery to be consistent",
-                        "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
-                    ])
-                }
-                headers.append((datafile, header))
-            }
-            if database.requiresWallet {
-                let walletRoot = instance.parameters["wallet_root"] ?? context.store.environment["ORACLE_SIM_WALLET"]
-                let open = walletRoot.map { FileManager.default.fileExists(atPath: $0 + "/ewallet.p12") } ?? false
-                if !open { throw OracleError("ORA-28365: wallet is not open") }
+            let headers = try Recovery.checkRecoveredDatafiles(
+                database, instance: instance, environment: context.store.environment
+            ) { datafile in
+                OracleError([
+                    "ORA-01194: file \(datafile.fileNumber) needs more recovery to be consistent",
+                    "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
+                ])
             }
             let recovered = database.recoveredSCN ?? database.currentSCN
             database.incarnation += 1
