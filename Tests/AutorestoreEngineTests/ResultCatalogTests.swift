@@ -19,7 +19,8 @@ func sampleRestore(
         snapshotID: "\(database)-20161108T223946", restoreTarget: "autorestore", expectedTime: "2016-11-08 22:39:45",
         verifiedTime: "2016-11-08 22:39:35", timeDifferenceSeconds: difference, validated: validated,
         corruptBlocks: validated ? 0 : nil, phaseSeconds: ["clone": 1.5, "recover": 30.25],
-        logText: "line 1\nRestore successful, elapsed time: 0:10:00 'quoted' \\ ; drop table x;\n")
+        logText: "line 1\nRestore successful, elapsed time: 0:10:00 'quoted' \\ ; drop table x;\n",
+        logFile: "/nfs/autorestore/log/\(Int(start))-\(database).log")
 }
 
 /// The same checks for every backend.

@@ -104,6 +104,9 @@ public struct PostgresResultCatalog: ResultCatalog {
                     phase_seconds TEXT NOT NULL,
                     log_text TEXT NOT NULL)
                 """, logger: logger)
+            // Added by [Compatibility]: the run's own log file. Catalogs created before get the column here.
+            try await connection.query(
+                "ALTER TABLE restore_run ADD COLUMN IF NOT EXISTS log_file TEXT", logger: logger)
             try await connection.query(
                 "CREATE INDEX IF NOT EXISTS restore_run_db_start ON restore_run (db_unique_name, start_time)",
                 logger: logger)
@@ -134,11 +137,11 @@ public struct PostgresResultCatalog: ResultCatalog {
                 """
                 INSERT INTO restore_run (db_unique_name, start_time, finish_time, success, failure_reason,
                     failure_detail, snapshot_id, restore_target, expected_time, verified_time,
-                    time_difference_seconds, validated, corrupt_blocks, phase_seconds, log_text)
+                    time_difference_seconds, validated, corrupt_blocks, phase_seconds, log_text, log_file)
                 VALUES (\(record.database), \(record.startedAt), \(record.finishedAt), \(record.success),
                     \(record.failureReason), \(record.failureDetail), \(record.snapshotID), \(record.restoreTarget),
                     \(record.expectedTime), \(record.verifiedTime), \(difference), \(record.validated),
-                    \(corrupt), \(phases), \(record.logText))
+                    \(corrupt), \(phases), \(record.logText), \(record.logFile))
                 RETURNING id
                 """, logger: logger)
             for try await id in rows.decode(Int64.self) { return id }
@@ -168,7 +171,9 @@ public struct PostgresResultCatalog: ResultCatalog {
                 """
                 SELECT id, db_unique_name, start_time, finish_time, success, failure_reason, failure_detail,
                     snapshot_id, restore_target, expected_time, verified_time, time_difference_seconds, validated,
-                    corrupt_blocks, phase_seconds, log_text
+                    corrupt_blocks, phase_seconds, log_text,
+                    -- Read so that a catalog made before log_file existed (no prepare yet) still answers.
+                    to_jsonb(restore_run) ->> 'log_file' AS log_file
                 FROM restore_run WHERE (\(database)::text IS NULL OR db_unique_name = \(database))
                 ORDER BY start_time DESC, id DESC LIMIT \(limit)
                 """, logger: logger)
@@ -193,7 +198,8 @@ public struct PostgresResultCatalog: ResultCatalog {
                             validated: try r["validated"].decode(Bool.self),
                             corruptBlocks: try r["corrupt_blocks"].decode(Int64?.self).map(Int.init),
                             phaseSeconds: PhaseJSON.decode(try r["phase_seconds"].decode(String.self)),
-                            logText: try r["log_text"].decode(String.self))))
+                            logText: try r["log_text"].decode(String.self),
+                            logFile: try r["log_file"].decode(String?.self))))
             }
             return result
         }
