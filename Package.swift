@@ -96,8 +96,9 @@ let package = Package(
         .testTarget(name: "StorageKitTests", dependencies: ["StorageKit", "StorageKitTesting"]),
         .testTarget(name: "StorageLocalFSTests", dependencies: ["StorageLocalFS", "StorageKitTesting"]),
         .testTarget(name: "StorageBtrfsTests", dependencies: ["StorageBtrfs", "StorageKitTesting"]),
-        .target(name: "OracleSimulator"),
-        .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"]),
+        // Stand-ins for Oracle and the storage appliances (tests, demo, benchmarks): not part of the product.
+        .target(name: "OracleSimulator", path: "Simulators/OracleSimulator"),
+        .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"], path: "Simulators/oracle-sim"),
         .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim", "ConfigModel"]),
         .target(
             name: "StorageHTTP",
@@ -116,10 +117,12 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            path: "Simulators/StorageSimulator"),
         .executableTarget(
             name: "storage-sim",
-            dependencies: ["StorageSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["StorageSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Simulators/storage-sim"),
         .testTarget(name: "StorageSimulatorTests", dependencies: ["StorageSimulator"]),
         .testTarget(name: "StorageHTTPTests", dependencies: ["StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
         .testTarget(
