@@ -11,6 +11,11 @@ let package = Package(
         .library(name: "ToolCommands", targets: ["ToolCommands"]),
         .library(name: "AutorestoreEngine", targets: ["AutorestoreEngine"]),
         .library(name: "BackupEngine", targets: ["BackupEngine"]),
+        .library(name: "ResultCatalog", targets: ["ResultCatalog"]),
+        .library(name: "ResultCatalogSQLite", targets: ["ResultCatalogSQLite"]),
+        .library(name: "ResultCatalogPostgres", targets: ["ResultCatalogPostgres"]),
+        .library(name: "ResultCatalogOracle", targets: ["ResultCatalogOracle"]),
+        .library(name: "RetentionPolicy", targets: ["RetentionPolicy"]),
         .executable(name: "backup", targets: ["backup"]),
         .executable(name: "snapper", targets: ["snapper"]),
         .executable(name: "autorestore", targets: ["autorestore"]),
@@ -53,6 +58,7 @@ let package = Package(
             name: "ToolCommands",
             dependencies: [
                 "ConfigModel", "ToolSupport", "OracleTools", "BackupEngine", "AutorestoreEngine", "StorageKit",
+                "ResultCatalog", "ResultCatalogSQLite", "ResultCatalogPostgres", "ResultCatalogOracle",
                 "StorageLocalFS",
                 "StorageBtrfs", "StorageHTTP", "StorageZFSSA", "StorageONTAP", "RetentionPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -67,11 +73,28 @@ let package = Package(
             dependencies: [
                 "ConfigModel", "OracleTools", "ToolSupport", "StorageKit",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
-        .testTarget(name: "AutorestoreEngineTests", dependencies: ["AutorestoreEngine", "StorageKitTesting"]),
+        .testTarget(
+            name: "AutorestoreEngineTests",
+            dependencies: [
+                "AutorestoreEngine", "StorageKitTesting", "ResultCatalog", "ResultCatalogSQLite",
+                "ResultCatalogPostgres", "ResultCatalogOracle",
+            ]),
+        // Results catalogs: the protocol and its value types, then one target per backend, so an embedder who
+        // wants SQLite links neither NIO nor the Oracle tools.
+        .target(name: "ResultCatalog"),
+        .target(
+            name: "ResultCatalogSQLite", dependencies: ["ResultCatalog", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "ResultCatalogPostgres",
+            dependencies: [
+                "ResultCatalog", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "ResultCatalogOracle",
+            dependencies: ["ResultCatalog", "OracleTools", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "BackupEngine",
             dependencies: [
@@ -81,7 +104,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ConfigModel", "AutorestoreEngine", "StorageKit", "StorageHTTP",
+                "ConfigModel", "AutorestoreEngine", "StorageKit", "StorageHTTP", "ResultCatalog", "ResultCatalogSQLite",
+                "ResultCatalogPostgres", "ResultCatalogOracle",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "RetentionPolicy"),

@@ -4,7 +4,10 @@ import OracleTools
 import Synchronization
 import Testing
 
-@testable import AutorestoreEngine
+@testable import ResultCatalog
+@testable import ResultCatalogOracle
+@testable import ResultCatalogPostgres
+@testable import ResultCatalogSQLite
 
 /// A catalog database `catdb` in a throw-away oracle-sim state, reached through a TNS alias of its own (so the
 /// once-per-run warnings of different tests do not share a catalog location).

@@ -2,7 +2,10 @@ import Foundation
 import Logging
 import Testing
 
-@testable import AutorestoreEngine
+@testable import ResultCatalog
+@testable import ResultCatalogOracle
+@testable import ResultCatalogPostgres
+@testable import ResultCatalogSQLite
 
 /// Set by Scripts/fixtures-postgres.sh (a throw-away server on 127.0.0.1).
 let postgresURL = ProcessInfo.processInfo.environment["OIB_POSTGRES_URL"]

@@ -3,7 +3,10 @@ import Logging
 import OracleTools
 import Testing
 
-@testable import AutorestoreEngine
+@testable import ResultCatalog
+@testable import ResultCatalogOracle
+@testable import ResultCatalogPostgres
+@testable import ResultCatalogSQLite
 
 /// The verified-snapshot read of every backend (PostgreSQL through ``exerciseCatalog(_:)``, which runs once per
 /// backend: parallel `CREATE TABLE IF NOT EXISTS` on one server can collide).

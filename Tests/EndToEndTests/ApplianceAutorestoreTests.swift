@@ -1,5 +1,7 @@
 import AutorestoreEngine
 import Foundation
+import ResultCatalog
+import ResultCatalogSQLite
 import Testing
 
 /// Real `backup` cycles against a file-backed storage-sim (ZFSSA, ONTAP) over HTTPS, then the built `autorestore`

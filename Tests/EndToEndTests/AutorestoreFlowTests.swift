@@ -1,5 +1,8 @@
 import AutorestoreEngine
 import Foundation
+import ResultCatalog
+import ResultCatalogPostgres
+import ResultCatalogSQLite
 import Testing
 
 /// Backups with the built `backup`, then the built `autorestore` (as an unprivileged user when the tests run as

@@ -1,6 +1,8 @@
 import AutorestoreEngine
 import ConfigModel
 import Foundation
+import ResultCatalog
+import ResultCatalogSQLite
 import Testing
 
 /// A backup host in Tallinn, a restore host in New York (issue 15 item 7): `lasttime` is Tallinn's wall clock, so

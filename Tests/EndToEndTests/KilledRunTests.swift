@@ -1,5 +1,7 @@
 import AutorestoreEngine
 import Foundation
+import ResultCatalog
+import ResultCatalogSQLite
 import Testing
 
 #if canImport(Glibc)

@@ -2,6 +2,9 @@ import AutorestoreEngine
 import Foundation
 import Logging
 import OracleTools
+import ResultCatalog
+import ResultCatalogOracle
+import ResultCatalogSQLite
 import Testing
 
 /// autorestore, backup and snapper with `autorestorecatalogtype: oracle`: the results live in oracle-sim's `catdb`

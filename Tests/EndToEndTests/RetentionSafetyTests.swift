@@ -1,5 +1,7 @@
 import AutorestoreEngine
 import Foundation
+import ResultCatalog
+import ResultCatalogSQLite
 import Testing
 
 /// A scratch installation on localfs whose snapshot history is written directly, with chosen creation times.

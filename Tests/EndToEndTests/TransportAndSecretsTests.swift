@@ -1,5 +1,7 @@
 import AutorestoreEngine
 import Foundation
+import ResultCatalog
+import ResultCatalogSQLite
 import Testing
 
 /// Issue 14 item 4 with the built tools: plain HTTP to an appliance, and secrets in every output.

@@ -3,6 +3,7 @@ import ConfigModel
 import Foundation
 import Logging
 import OracleTools
+import ResultCatalog
 import StorageKit
 import ToolSupport
 

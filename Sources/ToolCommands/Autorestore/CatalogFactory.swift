@@ -1,8 +1,11 @@
-import AutorestoreEngine
 import ConfigModel
 import Foundation
 import Logging
 import OracleTools
+import ResultCatalog
+import ResultCatalogOracle
+import ResultCatalogPostgres
+import ResultCatalogSQLite
 
 /// The results catalog a configuration names (`autorestorecatalogtype` in `[autorestore]`).
 enum CatalogFactory {

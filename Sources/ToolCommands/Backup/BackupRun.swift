@@ -1,9 +1,9 @@
-import AutorestoreEngine
 import BackupEngine
 import ConfigModel
 import Foundation
 import Logging
 import OracleTools
+import ResultCatalog
 import RetentionPolicy
 import StorageKit
 import ToolSupport

@@ -1,7 +1,8 @@
-import AutorestoreEngine
 import ConfigModel
 import Foundation
 import Logging
+import ResultCatalog
+import ResultCatalogSQLite
 import RetentionPolicy
 
 /// Reads which snapshots passed an autorestore, for `snapkeepverified`, from the results catalog autorestore

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OracleTools
+import ResultCatalog
 import Synchronization
 
 /// The original's results schema in an Oracle database (`autorestorecatalog`): `restoreaction`, `restorelob`,
@@ -256,6 +257,7 @@ public struct OracleResultCatalog: ResultCatalog {
 
     // MARK: Writes
 
+    @discardableResult
     public func recordRestore(_ record: RestoreRecord) async throws(CatalogError) -> Int64 {
         let found = try await check(
             required: [.restoreActionSequence, .restoreAction, .restoreLob], wanted: [.restoreActionDetail],
@@ -321,6 +323,7 @@ public struct OracleResultCatalog: ResultCatalog {
         return id
     }
 
+    @discardableResult
     public func recordBackup(_ record: BackupRunRecord) async throws(CatalogError) -> Int64 {
         _ = try await check(
             required: [.backupActionSequence, .backupAction], wanted: [.backupAction], code: .write)

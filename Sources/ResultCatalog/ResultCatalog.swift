@@ -86,6 +86,11 @@ public struct BackupRunRecord: Sendable, Equatable, Codable {
 public struct Stored<Record: Sendable & Equatable>: Sendable, Equatable {
     public var id: Int64
     public var record: Record
+
+    public init(id: Int64, record: Record) {
+        self.id = id
+        self.record = record
+    }
 }
 
 /// Per-database figures for reports (what the original's `autorestorestatus` query computed), NULL-safe.
@@ -170,14 +175,14 @@ extension ResultCatalog {
 }
 
 /// JSON for the phase map column.
-enum PhaseJSON {
-    static func encode(_ phases: [String: Double]) -> String {
+package enum PhaseJSON {
+    package static func encode(_ phases: [String: Double]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? String(decoding: encoder.encode(phases), as: UTF8.self)) ?? "{}"
     }
 
-    static func decode(_ text: String?) -> [String: Double] {
+    package static func decode(_ text: String?) -> [String: Double] {
         guard let text, let data = text.data(using: .utf8) else { return [:] }
         return (try? JSONDecoder().decode([String: Double].self, from: data)) ?? [:]
     }

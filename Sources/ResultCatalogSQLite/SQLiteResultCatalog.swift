@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ResultCatalog
 
 /// The default results catalog: one SQLite file (GRDB).
 public struct SQLiteResultCatalog: ResultCatalog {
@@ -75,6 +76,7 @@ public struct SQLiteResultCatalog: ResultCatalog {
         }
     }
 
+    @discardableResult
     public func recordRestore(_ record: RestoreRecord) async throws(CatalogError) -> Int64 {
         do {
             return try await queue.write { db in
@@ -99,6 +101,7 @@ public struct SQLiteResultCatalog: ResultCatalog {
         }
     }
 
+    @discardableResult
     public func recordBackup(_ record: BackupRunRecord) async throws(CatalogError) -> Int64 {
         do {
             return try await queue.write { db in

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import ResultCatalog
 
 /// The results catalog in PostgreSQL (postgres-nio). One short connection per operation: autorestore writes a
 /// handful of rows a day, and a fresh connection means no pool to keep alive between databases.
@@ -128,6 +129,7 @@ public struct PostgresResultCatalog: ResultCatalog {
         }
     }
 
+    @discardableResult
     public func recordRestore(_ record: RestoreRecord) async throws(CatalogError) -> Int64 {
         let phases = PhaseJSON.encode(record.phaseSeconds)
         let difference = record.timeDifferenceSeconds.map(Int64.init)
@@ -149,6 +151,7 @@ public struct PostgresResultCatalog: ResultCatalog {
         }
     }
 
+    @discardableResult
     public func recordBackup(_ record: BackupRunRecord) async throws(CatalogError) -> Int64 {
         try await withConnection(.write) { connection in
             let rows = try await connection.query(
