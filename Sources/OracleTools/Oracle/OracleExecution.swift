@@ -1,7 +1,7 @@
+import Foundation
 import Logging
-import OracleTools
 
-/// How a backup action talks to Oracle: really (``OracleRunner``) or as a dry run that only prints.
+/// How an engine talks to Oracle (the backup actions today): really (``OracleRunner``) or as a dry run that only prints.
 public protocol OracleExecution: Sendable {
     /// Runs an RMAN script that appends its own output to `logFile`.
     func rman(_ script: String, logFile: String, secrets: [String]) async throws
@@ -14,7 +14,7 @@ public protocol OracleExecution: Sendable {
 // OracleRunner's own `rman` and `sqlplus` satisfy the protocol; only `helper` differs (nil when missing).
 extension OracleRunner: OracleExecution {
     public func helper(_ executable: String, arguments: [String], timeoutStep: String) async throws -> ProcessOutcome? {
-        guard FileManagerCompat.isExecutable(executable) else { return nil }
+        guard FileManager.default.isExecutableFile(atPath: executable) else { return nil }
         let outcome: ProcessOutcome = try await runHelper(executable, arguments: arguments, timeoutStep: timeoutStep)
         return outcome
     }
