@@ -21,6 +21,13 @@ else
   bin=$(swift build --show-bin-path)
 fi
 
+# As root the tools run as `nobody`, who may not see a checkout in a private home directory (see products.sh).
+# shellcheck disable=SC1091
+source Scripts/products.sh
+bin=$(products_for_unprivileged "$bin")
+release_bin() { products_release "$bin"; }
+trap release_bin EXIT
+
 demo=${OIB_DEMO_ROOT:-$(mktemp -d /tmp/oib-demo.XXXXXX)}
 mkdir -p "$demo"/{oraclehome/bin,oraclehome/OPatch,tns,backup,autorestore/dest,autorestore/mnt,autorestore/log}
 for tool in rman sqlplus sqlldr srvctl adrci; do ln -sf "$bin/oracle-sim" "$demo/oraclehome/bin/$tool"; done
@@ -52,7 +59,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 if [ "$storage" = btrfs ]; then
   # Nothing stays mounted when the demo ends, however it ends; the image keeps the backups.
-  trap 'umount "$demo/backup" 2>/dev/null || true' EXIT
+  trap 'umount "$demo/backup" 2>/dev/null || true; release_bin' EXIT
   echo "Storage: btrfs, loop-mounted at $demo/backup while the demo runs (the image $demo/btrfs.img keeps it)"
 else
   echo "Storage: localfs (reflink copies where the filesystem supports them)"

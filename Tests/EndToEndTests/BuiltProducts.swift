@@ -8,6 +8,8 @@ import Synchronization
 /// Locates and runs the built executables (`swift build` puts them beside the test bundle).
 enum BuiltProducts {
     static let directory: String = {
+        // Scripts/test.sh may name a copy the unprivileged user can reach (a checkout in a private home directory).
+        if let staged = ProcessInfo.processInfo.environment["OIB_PRODUCTS_DIR"], !staged.isEmpty { return staged }
         // The test bundle lives in .build/<triple>/debug; so do the executables.
         let bundle = Bundle.main.bundlePath
         var candidate = URL(fileURLWithPath: bundle)
