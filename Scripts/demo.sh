@@ -24,8 +24,10 @@ fi
 # As root the tools run as `nobody`, who may not see a checkout in a private home directory (see products.sh).
 # shellcheck disable=SC1091
 source Scripts/products.sh
-bin=$(products_for_unprivileged "$bin")
-release_bin() { products_release "$bin"; }
+built=$bin
+bin=$(products_for_unprivileged "$built")
+# Only a copy made here is removed (the test suite passes its own in OIB_DEMO_BIN).
+release_bin() { [ "$bin" = "$built" ] || products_release "$bin"; }
 trap release_bin EXIT
 
 demo=${OIB_DEMO_ROOT:-$(mktemp -d /tmp/oib-demo.XXXXXX)}

@@ -44,11 +44,12 @@ swift build --build-tests
 # As root the end-to-end tests run tools as `nobody`, who may not see a checkout in a private home directory.
 # shellcheck disable=SC1091
 source Scripts/products.sh
-OIB_PRODUCTS_DIR=$(products_for_unprivileged "$(swift build --show-bin-path)")
+built_products=$(swift build --show-bin-path)
+OIB_PRODUCTS_DIR=$(products_for_unprivileged "$built_products")
 export OIB_PRODUCTS_DIR
-release_products() { products_release "$OIB_PRODUCTS_DIR"; }
+release_products() { [ "$OIB_PRODUCTS_DIR" = "$built_products" ] || products_release "$OIB_PRODUCTS_DIR"; }
 teardowns+=(release_products)
-[ "$OIB_PRODUCTS_DIR" = "$(swift build --show-bin-path)" ] || log "tools for the unprivileged user: $OIB_PRODUCTS_DIR"
+[ "$OIB_PRODUCTS_DIR" = "$built_products" ] || log "tools for the unprivileged user: $OIB_PRODUCTS_DIR"
 # The fault matrix runs on its own after the rest: its installations load both cores, and the other suites'
 # timeouts should not be measured under that load.
 log "running swift test (everything but the fault matrix)"
