@@ -113,7 +113,21 @@ struct Serve: AsyncParsableCommand {
         if let dataRoot, dataRoot.isEmpty { throw ValidationError("--data-root must not be empty") }
     }
 
+    /// True when `pid` no longer runs: it does not exist, or it has exited and waits to be reaped (a zombie
+    /// still answers `kill(pid, 0)`).
+    static func isGone(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0, errno == ESRCH { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        // The state is the first field after the parenthesised command name.
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
     func run() async throws {
+        // Read before the slow set-up (certificates, binding): a parent that exits meanwhile would otherwise leave
+        // us reparented and unable to notice.
+        let startingParent = getppid()
         var logger = Logger(label: "storage-sim")
         logger.logLevel = .critical
         var options = SimulatorOptions(
@@ -158,12 +172,12 @@ struct Serve: AsyncParsableCommand {
         print("storage-sim \(options.vendor.rawValue) listening on \(server.baseURL)")
         fflush(nil)
 
-        let parent = parentPid ?? getppid()
+        let parent = parentPid ?? startingParent
         let idleLimit = idleTimeout
         let watchdog = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
-                if parent > 1, kill(parent, 0) != 0, errno == ESRCH {
+                if parent > 1, Self.isGone(parent) {
                     FileHandle.standardError.write(
                         Data("storage-sim: parent process \(parent) is gone; stopping\n".utf8))
                     break

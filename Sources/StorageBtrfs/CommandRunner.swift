@@ -35,6 +35,10 @@ enum CommandRunner {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [executable] + arguments
         }
+        // Every path in the arguments is absolute. Foundation would start the child in this process's working
+        // directory, and fail when the tool's user cannot enter it (cron, su or the scheduler from a private
+        // directory): start it in / instead.
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
         process.environment = merged

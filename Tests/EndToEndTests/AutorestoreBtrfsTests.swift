@@ -61,9 +61,29 @@ struct AutorestoreBtrfsTests {
         #expect(environment.contents(environment.backupRoot + "/.clones").isEmpty)
 
         // Retention as the owner: a read-only snapshot is deleted without root.
-        let dropped = try await environment.snapper(["orcl", "dropsnap", snapshots[0]])
+        let oldest = try #require(snapshots.first)
+        let dropped = try await environment.snapper(["orcl", "dropsnap", oldest])
         #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
         #expect(self.snapshots(environment) == Array(snapshots.dropFirst()))
+    }
+
+    /// cron, `su` or DBMS_SCHEDULER may start the tools in a directory their user cannot enter (here: a root-only
+    /// directory, as a checkout in /root). The btrfs commands they run must not depend on it.
+    @Test func btrfsCommandsRunFromAWorkingDirectoryTheOwnerCannotEnter() async throws {
+        let environment = try await backedUpOnBtrfs(cycles: 1)
+        defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
+        let closed = environment.root + "-closed"
+        try FileManager.default.createDirectory(atPath: closed, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: closed)
+        defer { try? FileManager.default.removeItem(atPath: closed) }
+        let list = try await BuiltProducts.runUnprivileged(
+            "snapper", ["orcl", "list"], environment: environment.environment, currentDirectory: closed)
+        #expect(list.status == 0, "\(list.stdout)\(list.stderr)")
+        let snapshot = try #require(snapshots(environment).first)
+        #expect(list.stdout.contains(snapshot), "\(list.stdout)")
+        let created = try await BuiltProducts.runUnprivileged(
+            "snapper", ["orcl", "create"], environment: environment.environment, currentDirectory: closed)
+        #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
     }
 
     @Test func missingArchivedLogIsNamedAndTheCloneDropped() async throws {

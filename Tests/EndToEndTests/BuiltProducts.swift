@@ -33,17 +33,21 @@ enum BuiltProducts {
 
     /// Runs a built tool as an unprivileged user when the tests run as root (autorestore refuses root), through
     /// `runuser -u nobody`; the caller makes the files it needs accessible (``grantUnprivilegedAccess(to:)``).
-    static func runUnprivileged(_ name: String, _ arguments: [String], environment: [String: String] = [:])
-        async throws -> Result
-    {
-        guard getuid() == 0 else { return try await run(name, arguments, environment: environment) }
+    /// `currentDirectory`: where the tool starts (by default the test's own, which may be a directory the
+    /// unprivileged user cannot enter, as when the checkout is in root's home).
+    static func runUnprivileged(
+        _ name: String, _ arguments: [String], environment: [String: String] = [:], currentDirectory: String? = nil
+    ) async throws -> Result {
+        guard getuid() == 0 else {
+            return try await run(name, arguments, environment: environment, currentDirectory: currentDirectory)
+        }
         var env = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
         env.merge(environment) { _, new in new }
         let assignments = env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return try await ToolRun.run(
             executable: "/usr/sbin/runuser",
             arguments: ["-u", "nobody", "--", "/usr/bin/env", "-i"] + assignments + [path(name)] + arguments,
-            environment: nil, currentDirectory: nil, input: nil)
+            environment: nil, currentDirectory: currentDirectory, input: nil)
     }
 
     /// Hands a scratch tree to the unprivileged user (a no-op when not root). Credentials files stay root's,

@@ -138,7 +138,8 @@ struct StorageSimExecutableTests {
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = [
             "-c",
-            "'\(StorageSimBinary.path)' --vendor zfssa --port-file '\(directory)/port' --idle-timeout 120 >/dev/null 2>&1 & echo $! > '\(directory)/pid'; sleep 1",
+            // The shell names itself as the parent: the simulator may take longer to start than the shell lives.
+            "'\(StorageSimBinary.path)' --vendor zfssa --port-file '\(directory)/port' --idle-timeout 120 --parent-pid $$ >/dev/null 2>&1 & echo $! > '\(directory)/pid'; sleep 1",
         ]
         try shell.run()
         let pidText = try #require(await waitForFile("\(directory)/pid", within: .seconds(20)))
