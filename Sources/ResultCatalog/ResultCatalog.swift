@@ -2,14 +2,20 @@ import Foundation
 
 /// One autorestore (or point-in-time restore) attempt, as stored in the results catalog.
 public struct RestoreRecord: Sendable, Equatable, Codable {
+    /// The database (configuration section) restored.
     public var database: String
+    /// When the attempt started.
     public var startedAt: Date
+    /// When it ended, clean-up included.
     public var finishedAt: Date
+    /// Whether the restore, verification and (when planned) validation all succeeded.
     public var success: Bool
-    /// A stable reason code when the run failed (see ``RestoreFailureReason``), e.g. `missing-archivelog`.
+    /// A stable reason code when the run failed (the autorestore engine's `RestoreFailure.Reason`), e.g.
+    /// `missing-archivelog`.
     public var failureReason: String?
     /// Human detail of the failure (the error text).
     public var failureDetail: String?
+    /// The snapshot restored from; `nil` when none was selected.
     public var snapshotID: String?
     /// Where the restore was done (the clone name, or host:mount point).
     public var restoreTarget: String?
@@ -19,6 +25,7 @@ public struct RestoreRecord: Sendable, Equatable, Codable {
     public var verifiedTime: String?
     /// `expected − verified` in seconds; nil when never verified.
     public var timeDifferenceSeconds: Int?
+    /// Whether `RMAN VALIDATE` ran on this restore.
     public var validated: Bool
     /// Rows in `v$database_block_corruption` after validation; nil when not validated.
     public var corruptBlocks: Int?
@@ -30,6 +37,7 @@ public struct RestoreRecord: Sendable, Equatable, Codable {
     /// Oracle catalog loads it with SQL*Loader and records its path in `restoreaction.logfile`, as the original did.
     public var logFile: String?
 
+    /// A record; optional fields default to unknown or empty.
     public init(
         database: String, startedAt: Date, finishedAt: Date, success: Bool, failureReason: String? = nil,
         failureDetail: String? = nil, snapshotID: String? = nil, restoreTarget: String? = nil,
@@ -58,14 +66,22 @@ public struct RestoreRecord: Sendable, Equatable, Codable {
 
 /// One backup run, recorded so reports can show backup and restore history side by side.
 public struct BackupRunRecord: Sendable, Equatable, Codable {
+    /// The database (configuration section) backed up.
     public var database: String
+    /// The backup action, e.g. `imagecopywithsnap`.
     public var action: String
+    /// When the run started.
     public var startedAt: Date
+    /// When it ended.
     public var finishedAt: Date
+    /// Whether the action succeeded.
     public var success: Bool
+    /// The snapshot the run took, when it took one.
     public var snapshotID: String?
+    /// The error text of a failed run.
     public var failureDetail: String?
 
+    /// A record of one backup run.
     public init(
         database: String, action: String, startedAt: Date, finishedAt: Date, success: Bool,
         snapshotID: String? = nil, failureDetail: String? = nil
@@ -79,14 +95,18 @@ public struct BackupRunRecord: Sendable, Equatable, Codable {
         self.failureDetail = failureDetail
     }
 
+    /// Seconds from start to end.
     public var durationSeconds: Double { finishedAt.timeIntervalSince(startedAt) }
 }
 
 /// A stored record with its catalog id.
 public struct Stored<Record: Sendable & Equatable>: Sendable, Equatable {
+    /// The catalog's id of the record.
     public var id: Int64
+    /// The stored values.
     public var record: Record
 
+    /// A record with its id.
     public init(id: Int64, record: Record) {
         self.id = id
         self.record = record
@@ -95,34 +115,48 @@ public struct Stored<Record: Sendable & Equatable>: Sendable, Equatable {
 
 /// Per-database figures for reports (what the original's `autorestorestatus` query computed), NULL-safe.
 public struct RestoreSummary: Sendable, Equatable, Codable {
+    /// Start of the newest successful restore.
     public var lastSuccess: Date?
+    /// Start of the newest failed restore.
     public var lastFailure: Date?
+    /// Start of the newest successful restore that was validated.
     public var lastValidated: Date?
     /// Average `timeDifferenceSeconds` of successful runs.
     public var averageDifferenceSeconds: Double?
     /// Average duration of successful runs without validation, in minutes.
     public var averageRestoreMinutes: Double?
+    /// Restores recorded, successful or not.
     public var restoreCount: Int
 }
 
 /// A failure to read or write the results catalog.
 public struct CatalogError: Error, Sendable, CustomStringConvertible {
+    /// What kind of catalog failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
+        /// A code with its text.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
+        /// The catalog cannot be reached (file, server or database).
         public static let unreachable = Code("unreachable")
+        /// The schema is missing or differs from the expected one.
         public static let schema = Code("schema")
+        /// Storing a record failed.
         public static let write = Code("write failed")
+        /// Reading records failed.
         public static let read = Code("read failed")
+        /// The catalog settings are missing or contradictory.
         public static let configuration = Code("configuration")
     }
 
+    /// What kind of failure.
     public var code: Code
     /// `sqlite`, `postgres`, `oracle`.
     public var backend: String
+    /// Human-readable detail (never with a password).
     public var detail: String
 
+    /// A failure of `backend`.
     public init(_ code: Code, backend: String, detail: String) {
         self.code = code
         self.backend = backend
@@ -141,8 +175,10 @@ public protocol ResultCatalog: Sendable {
     var location: String { get }
     /// Creates the schema when it is missing; safe to call every run (the original's was not idempotent).
     func prepare() async throws(CatalogError)
+    /// Stores one restore attempt with its log; returns its id.
     @discardableResult
     func recordRestore(_ record: RestoreRecord) async throws(CatalogError) -> Int64
+    /// Stores one backup run; returns its id.
     @discardableResult
     func recordBackup(_ record: BackupRunRecord) async throws(CatalogError) -> Int64
     /// Newest first.

@@ -19,6 +19,7 @@ public struct Snapshot: Sendable, Hashable, Identifiable {
     /// second look-up; `nil` for snapshots that did not come from a listing.
     public var location: SnapshotLocation?
 
+    /// A snapshot as a driver reports it; `cloneCount` defaults to 0 (pass `nil` when the listing cannot tell).
     public init(
         id: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, cloneCount: Int? = 0,
         isLocked: Bool = false, location: SnapshotLocation? = nil
@@ -46,6 +47,7 @@ public struct SnapshotLocation: Sendable, Hashable {
         /// The storage's identifier of the snapshot on that volume (e.g. an ONTAP snapshot UUID), when it has one.
         public var snapshotID: String?
 
+        /// A copy on `volume`, with the storage's identifiers when it has them.
         public init(volume: String, volumeID: String? = nil, snapshotID: String? = nil) {
             self.volume = volume
             self.volumeID = volumeID
@@ -58,6 +60,7 @@ public struct SnapshotLocation: Sendable, Hashable {
     /// The copies, main volume first.
     public var copies: [Copy]
 
+    /// Where the listing of `listedBy` found the snapshot.
     public init(listedBy: String, copies: [Copy]) {
         self.listedBy = listedBy
         self.copies = copies
@@ -78,6 +81,7 @@ public struct Clone: Sendable, Hashable, Identifiable {
     /// The clone's name.
     public var id: String { name }
 
+    /// A clone of `originVolume`'s snapshot `originSnapshot`.
     public init(name: String, originVolume: String, originSnapshot: String, mountPoint: String?) {
         self.name = name
         self.originVolume = originVolume
@@ -88,12 +92,14 @@ public struct Clone: Sendable, Hashable, Identifiable {
 
 /// A database's backup volume (share, filesystem, subvolume or directory).
 public struct Volume: Sendable, Hashable {
+    /// The volume's name (the database's configuration section name).
     public var name: String
     /// Storage-side path (export path or local directory), when known.
     public var mountPoint: String?
     /// Bytes used by the live volume, when known.
     public var spaceUsed: Int64?
 
+    /// A volume; sizes and paths the back-end cannot tell stay `nil`.
     public init(name: String, mountPoint: String?, spaceUsed: Int64? = nil) {
         self.name = name
         self.mountPoint = mountPoint

@@ -64,10 +64,12 @@ extension StorageDriver {
             .unsupported, vendor: vendor, operation: operation, message: "\(vendor) does not support \(operation)")
     }
 
+    /// Default: `<volume>-<YYYYmmddTHHMMSS>` in `timeZone` (``SnapshotNaming/snapshotName(volume:date:timeZone:separator:)``).
     public func snapshotName(for date: Date, timeZone: TimeZone) -> String {
         SnapshotNaming.snapshotName(volume: volumeName, date: date, timeZone: timeZone)
     }
 
+    /// Default: ``deleteSnapshot(id:)``, which looks the snapshot up again.
     public func deleteListedSnapshot(_ snapshot: Snapshot) async throws(StorageError) {
         try await deleteSnapshot(id: snapshot.id)
     }
@@ -100,34 +102,42 @@ extension StorageDriver {
         return nil
     }
 
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/clone``).
     public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
         throw unsupported("cloneSnapshot")
     }
 
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/listClones``).
     public func listClones() async throws(StorageError) -> [Clone] {
         throw unsupported("listClones")
     }
 
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/clone``).
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
         throw unsupported("cloneInfo")
     }
 
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/clone``).
     public func dropClone(name: String) async throws(StorageError) {
         throw unsupported("dropClone")
     }
 
+    /// Default: the clone's mount point, else its name.
     public func mountString(clone: Clone) -> String {
         clone.mountPoint ?? clone.name
     }
 
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/createVolume``).
     public func createVolume() async throws(StorageError) -> Volume {
         throw unsupported("createVolume")
     }
 
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/lock``).
     public func lockSnapshot(id: String) async throws(StorageError) {
         throw unsupported("lockSnapshot")
     }
 
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/lock``).
     public func unlockSnapshot(id: String) async throws(StorageError) {
         throw unsupported("unlockSnapshot")
     }

@@ -11,6 +11,7 @@ public struct StorageDriverConfiguration: Sendable {
     /// Appliance credentials (from the vendor's credentials file); `nil` for drivers that need none.
     public var credentials: StorageCredential?
 
+    /// A configuration; `settings` keys are lower-cased (the last of two spellings wins).
     public init(
         databaseName: String, settings: [String: String] = [:], logger: Logger, credentials: StorageCredential? = nil
     ) {
@@ -73,6 +74,7 @@ public struct StorageDriverRegistry: Sendable {
 
     private var factories: [String: Factory] = [:]
 
+    /// An empty registry; executables register the drivers they link.
     public init() {}
 
     /// Registers (or replaces) the factory for `name`.
@@ -83,6 +85,7 @@ public struct StorageDriverRegistry: Sendable {
     /// Registered names, sorted.
     public var names: [String] { factories.keys.sorted() }
 
+    /// Whether a factory is registered under `name` (case-insensitive).
     public func contains(_ name: String) -> Bool { factories[name.lowercased()] != nil }
 
     /// Builds the driver called `name`; `.invalidConfiguration` when unknown.

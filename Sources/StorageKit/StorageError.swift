@@ -4,6 +4,7 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     /// What went wrong; extensible, so vendor drivers may add their own codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
+        /// A code with its text, e.g. `StorageError.Code("quota exceeded")` for a vendor's own.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
@@ -39,6 +40,7 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let ioFailure = Code("I/O failure")
     }
 
+    /// What went wrong.
     public var code: Code
     /// Driver name, e.g. `btrfs`, `zfssa`.
     public var vendor: String
@@ -49,6 +51,7 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     /// Human-readable detail.
     public var message: String
 
+    /// An error from `vendor`'s `operation`; `status` only for HTTP back-ends.
     public init(_ code: Code, vendor: String, operation: String, status: Int? = nil, message: String) {
         self.code = code
         self.vendor = vendor

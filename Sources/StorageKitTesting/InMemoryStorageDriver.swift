@@ -205,61 +205,79 @@ public actor InMemoryStorageBackend {
 
 /// The in-memory driver: passes the conformance suite, used by tests and demos that need no real storage.
 public struct InMemoryStorageDriver: StorageDriver {
+    /// `memory`.
     public static let vendorName = "memory"
+    /// The shared in-memory appliance.
     public let backend: InMemoryStorageBackend
+    /// The volume this driver is bound to.
     public let volumeName: String
+    /// ``vendorName``.
     public var vendor: String { Self.vendorName }
+    /// Everything but server-named snapshots.
     public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume, .lock] }
 
+    /// A driver for `volumeName` on `backend` (create the volume with ``createVolume()`` first).
     public init(volumeName: String, backend: InMemoryStorageBackend) {
         self.volumeName = volumeName
         self.backend = backend
     }
 
+    /// The volume's snapshots, with clone counts and sizes.
     public func listSnapshots() async throws(StorageError) -> [Snapshot] {
         try await backend.listSnapshots(volumeName)
     }
 
+    /// Creates a snapshot named `name`; `.alreadyExists` when taken.
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
         try await backend.createSnapshot(volumeName, name: name)
     }
 
+    /// Deletes a snapshot of this volume; `.hasClones`, `.locked` or `.notFound` otherwise.
     public func deleteSnapshot(id: String) async throws(StorageError) {
         try await backend.deleteSnapshot(volumeName, id: id)
     }
 
+    /// Creates a clone of one of this volume's snapshots.
     public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
         try await backend.cloneSnapshot(volumeName, id: id, cloneName: cloneName)
     }
 
+    /// Clones of this volume's snapshots.
     public func listClones() async throws(StorageError) -> [Clone] {
         try await backend.listClones(volumeName)
     }
 
+    /// One clone of this volume, after the ownership checks.
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
         try await backend.cloneInfo(volumeName, name: name)
     }
 
+    /// Drops a clone of this volume's snapshot (`.notAClone`, `.notOwned` otherwise).
     public func dropClone(name: String) async throws(StorageError) {
         try await backend.dropClone(volumeName, name: name)
     }
 
+    /// `memory:<mount point>`.
     public func mountString(clone: Clone) -> String {
         "memory:" + (clone.mountPoint ?? "/memory/\(clone.name)")
     }
 
+    /// Creates the volume on the backend.
     public func createVolume() async throws(StorageError) -> Volume {
         try await backend.createVolume(volumeName)
     }
 
+    /// The volume; `.notFound` when it was never created.
     public func volumeInfo() async throws(StorageError) -> Volume {
         try await backend.volumeInfo(volumeName)
     }
 
+    /// Protects a snapshot: its delete then fails with `.locked`.
     public func lockSnapshot(id: String) async throws(StorageError) {
         try await backend.setLocked(volumeName, id: id, locked: true, operation: "lockSnapshot")
     }
 
+    /// Lifts ``lockSnapshot(id:)``.
     public func unlockSnapshot(id: String) async throws(StorageError) {
         try await backend.setLocked(volumeName, id: id, locked: false, operation: "unlockSnapshot")
     }

@@ -15,7 +15,9 @@ public protocol StorageConformanceHarness: Sendable {
 
 /// A conformance check that did not hold.
 public struct ConformanceFailure: Error, CustomStringConvertible, Sendable {
+    /// The check's name (a ``StorageConformanceSuite/Check`` raw value, or `all`).
     public var check: String
+    /// What did not hold.
     public var message: String
     public var description: String { "conformance check '\(check)' failed: \(message)" }
 }
@@ -53,7 +55,9 @@ public struct StorageConformanceSuite: Sendable {
         public var description: String { rawValue }
     }
 
+    /// The driver's test harness.
     public let harness: any StorageConformanceHarness
+    /// Start of the generated database names.
     public let databasePrefix: String
 
     /// - Parameter databasePrefix: start of the generated database names (keep it short and lower-case).
@@ -402,23 +406,28 @@ private struct Context {
 
 /// Harness for the in-memory driver: every driver shares one backend, look-alikes are plain filesystems.
 public struct InMemoryConformanceHarness: StorageConformanceHarness {
+    /// The appliance every driver of this harness shares.
     public let backend: InMemoryStorageBackend
 
+    /// A harness on `backend` (a fresh one by default).
     public init(backend: InMemoryStorageBackend = InMemoryStorageBackend()) {
         self.backend = backend
     }
 
+    /// A memory driver for `database`, its volume created.
     public func makeDriver(database: String) async throws -> any StorageDriver {
         let driver = InMemoryStorageDriver(volumeName: database, backend: backend)
         _ = try await driver.createVolume()
         return driver
     }
 
+    /// Plants a plain filesystem named `name`.
     public func makeNonCloneLookAlike(named name: String) async throws -> Bool {
         await backend.createPlainFilesystem(named: name)
         return true
     }
 
+    /// Whether the plain filesystem `name` is still there.
     public func lookAlikeExists(named name: String) async throws -> Bool {
         await backend.filesystemExists(named: name)
     }

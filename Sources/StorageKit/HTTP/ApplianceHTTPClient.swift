@@ -17,10 +17,12 @@ public struct HTTPRetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     /// Pause before the second attempt; doubled for each further one, up to `maxBackoff`.
     public var initialBackoff: Duration
+    /// Longest pause between two attempts.
     public var maxBackoff: Duration
     /// Statuses worth another attempt.
     public var retryableStatuses: Set<Int>
 
+    /// A policy; `maxAttempts` below 1 counts as 1.
     public init(
         maxAttempts: Int = 3, initialBackoff: Duration = .milliseconds(500), maxBackoff: Duration = .seconds(8),
         retryableStatuses: Set<Int> = [500, 502, 503, 504]
@@ -47,18 +49,23 @@ public struct HTTPRetryPolicy: Sendable, Hashable {
 /// reference's style (`Sending GET to pools/…`, `Return code: 200`), retries idempotent calls, and turns
 /// transport failures into ``StorageError``s naming vendor and operation. Header values are never logged.
 public struct ApplianceHTTPClient: Sendable {
+    /// Driver name, for errors and log messages.
     public let vendor: String
     /// Base URL without a trailing slash, e.g. `https://zfssa:215/api/storage/v2`.
     public let baseURL: String
+    /// Sends the requests.
     public let transport: any HTTPTransport
+    /// Receives one line per request and response status.
     public let logger: Logger
     /// Deadline per attempt.
     public let timeout: Duration
+    /// Retries for idempotent requests.
     public let retryPolicy: HTTPRetryPolicy
     /// Texts masked in every response's message text besides the request's own secret headers (e.g. the
     /// password, which session-authenticated requests do not carry).
     public let secrets: [String]
 
+    /// A client for the appliance at `baseURL` (a trailing slash is dropped).
     public init(
         vendor: String, baseURL: String, transport: any HTTPTransport, logger: Logger,
         timeout: Duration = .seconds(300), retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(), secrets: [String] = []

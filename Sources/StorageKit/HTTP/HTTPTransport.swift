@@ -12,9 +12,12 @@ public enum HTTPMethod: String, Sendable, Hashable {
 
 /// One header line. Values of `Authorization`, `X-Auth-Key` and `X-Auth-Session` are secrets and are never logged.
 public struct HTTPHeader: Sendable, Hashable {
+    /// Header name, e.g. `Content-Type`.
     public var name: String
+    /// Header value, sent as given.
     public var value: String
 
+    /// A header `name: value`.
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
@@ -23,14 +26,18 @@ public struct HTTPHeader: Sendable, Hashable {
 
 /// A request as a transport sends it: absolute URL, headers, optional body, deadline.
 public struct HTTPRequest: Sendable {
+    /// The HTTP method.
     public var method: HTTPMethod
     /// Absolute URL, already percent-encoded.
     public var url: String
+    /// Headers to send, in order.
     public var headers: [HTTPHeader]
+    /// Request body; `nil` sends none.
     public var body: [UInt8]?
     /// Time allowed for the whole exchange (connect, send, receive).
     public var timeout: Duration
 
+    /// A request; the default deadline is five minutes.
     public init(
         method: HTTPMethod, url: String, headers: [HTTPHeader] = [], body: [UInt8]? = nil,
         timeout: Duration = .seconds(300)
@@ -45,13 +52,17 @@ public struct HTTPRequest: Sendable {
 
 /// A complete response.
 public struct HTTPResponse: Sendable {
+    /// HTTP status code.
     public var status: Int
+    /// Response headers, in the order received.
     public var headers: [HTTPHeader]
+    /// The whole response body.
     public var body: [UInt8]
     /// Secrets of the request this answers (password, authorization, token), masked in ``text`` and
     /// ``redacted(_:)``: an appliance may echo them in an error body.
     public var secrets: [String]
 
+    /// A response; `secrets` are masked wherever its text is shown.
     public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], secrets: [String] = []) {
         self.status = status
         self.headers = headers
@@ -73,6 +84,7 @@ public struct HTTPResponse: Sendable {
 
 /// Why a request got no HTTP response at all.
 public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
+    /// The kind of transport failure.
     public enum Kind: String, Sendable {
         /// The deadline passed.
         case timeout
@@ -84,9 +96,12 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
         case invalidRequest
     }
 
+    /// What failed.
     public var kind: Kind
+    /// Detail from the transport (never contains header values).
     public var message: String
 
+    /// A failure of `kind` with detail `message`.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
@@ -113,8 +128,10 @@ public struct HTTPTransportOptions: Sendable {
     /// Time allowed to establish a connection, for transports that can set it per appliance (the AsyncHTTPClient
     /// transport uses one shared client that connects within 30 s; each request's deadline still applies).
     public var connectTimeout: Duration
+    /// Logger for transport warnings (e.g. certificate checks turned off).
     public var logger: Logger
 
+    /// Options for one appliance's transport.
     public init(
         vendor: String, caFile: String? = nil, insecure: Bool = false, connectTimeout: Duration = .seconds(30),
         logger: Logger
@@ -135,9 +152,12 @@ public typealias HTTPTransportFactory = @Sendable (HTTPTransportOptions) throws(
 public struct StorageCredential: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
+    /// Appliance user name.
     public var user: String
+    /// Appliance password; never printed.
     public var password: String
 
+    /// Credentials for `user`.
     public init(user: String, password: String) {
         self.user = user
         self.password = password

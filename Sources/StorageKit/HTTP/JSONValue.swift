@@ -41,8 +41,10 @@ public enum JSONValue: Sendable, Hashable, Encodable, ExpressibleByStringLiteral
 
 /// Decodes an integer that an appliance may send as a number (integral or not) or as a string.
 public struct LenientInt64: Decodable, Sendable, Hashable {
+    /// The decoded integer.
     public var value: Int64
 
+    /// Wraps an integer already known.
     public init(_ value: Int64) { self.value = value }
 
     public init(from decoder: any Decoder) throws {
@@ -67,6 +69,7 @@ public struct LenientInt64: Decodable, Sendable, Hashable {
 
 /// Decodes a string that an appliance may send as a string or a number (ONTAP error codes).
 public struct LenientString: Decodable, Sendable, Hashable {
+    /// The decoded text (numbers in their JSON spelling).
     public var value: String
 
     public init(from decoder: any Decoder) throws {

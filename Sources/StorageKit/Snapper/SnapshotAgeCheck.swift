@@ -20,12 +20,14 @@ public enum NagiosStatus: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// One Nagios check outcome: print `line` (single line, perfdata after `|`) and exit with `status.exitCode`.
 public struct NagiosResult: Sendable, Hashable, Codable {
+    /// The Nagios state.
     public var status: NagiosStatus
     /// Text before the `|`.
     public var message: String
     /// Perfdata after the `|`, empty when none.
     public var performanceData: String
 
+    /// An outcome; `performanceData` empty when there is none.
     public init(status: NagiosStatus, message: String, performanceData: String = "") {
         self.status = status
         self.message = message
@@ -38,6 +40,7 @@ public struct NagiosResult: Sendable, Hashable, Codable {
         return performanceData.isEmpty ? text : text + "|" + performanceData
     }
 
+    /// The plug-in exit code of ``status``.
     public var exitCode: Int32 { status.exitCode }
 
     /// UNKNOWN for any failure while checking (the reference printed `Exception occured: …` and exited 3).
@@ -54,6 +57,7 @@ public struct SnapshotAgeCheck: Sendable, Hashable {
     /// Critical threshold in hours (`criticalsnapage`).
     public var criticalHours: Double
 
+    /// Thresholds in hours (fractions allowed).
     public init(warningHours: Double, criticalHours: Double) {
         self.warningHours = warningHours
         self.criticalHours = criticalHours

@@ -9,8 +9,11 @@ public enum SnapshotUsability: Sendable, Hashable {
 
 /// A snapshot passed over by autoclone selection, and why.
 public struct SkippedSnapshot: Sendable, Hashable {
+    /// The snapshot passed over.
     public var snapshot: Snapshot
+    /// Why it cannot be used, as logged.
     public var reason: String
+    /// A skipped snapshot and the reason.
     public init(snapshot: Snapshot, reason: String) {
         self.snapshot = snapshot
         self.reason = reason
@@ -24,6 +27,7 @@ public struct AutocloneSelection: Sendable, Hashable {
     /// Old-enough snapshots newer than `selected` that the predicate rejected, newest first.
     public var skipped: [SkippedSnapshot]
 
+    /// A selection result.
     public init(selected: Snapshot?, skipped: [SkippedSnapshot]) {
         self.selected = selected
         self.skipped = skipped
