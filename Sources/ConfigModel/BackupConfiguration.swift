@@ -12,6 +12,7 @@ public struct BackupConfiguration: Sendable {
     public let path: String
     /// Directory relative paths in the file (tnsadmin, templatedir, certs, credentials) resolve against.
     public let baseDirectory: String
+    /// The parsed file, built-in defaults in `[DEFAULT]`.
     public let document: INIDocument
     /// Structural problems found while parsing (duplicate sections, unparsable lines, database sections whose name
     /// is not a valid `db_unique_name`); every action of every tool reports them.

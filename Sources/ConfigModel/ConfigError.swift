@@ -1,11 +1,17 @@
 /// One thing wrong with a configuration, located as precisely as possible.
 public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The configuration file; `nil` for text not read from a file.
     public var file: String?
+    /// The line, when known (never 0).
     public var line: Int?
+    /// The section, when known.
     public var section: String?
+    /// The key, when known.
     public var key: String?
+    /// What is wrong, for a DBA.
     public var message: String
 
+    /// A problem; a `line` of 0 counts as unknown.
     public init(file: String?, line: Int? = nil, section: String? = nil, key: String? = nil, message: String) {
         self.file = file
         self.line = (line ?? 0) == 0 ? nil : line
@@ -31,9 +37,12 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
 
 /// Every problem found in a configuration, reported together so a DBA fixes them in one pass.
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The problems, in the order found.
     public var problems: [ConfigProblem]
 
+    /// An error listing `problems`.
     public init(_ problems: [ConfigProblem]) { self.problems = problems }
+    /// An error with one problem.
     public init(_ problem: ConfigProblem) { self.problems = [problem] }
 
     public var description: String {

@@ -1,10 +1,12 @@
 /// A value read from the configuration together with where it came from.
 public struct ConfigValue: Sendable, Equatable {
+    /// The interpolated value.
     public var value: String
     /// The section the value was found in (`DEFAULT` for defaults).
     public var section: String
     /// The key as written in that section (for a prefixed override, e.g. `zfssapool`).
     public var key: String
+    /// The line it was written on; `nil` for built-in defaults.
     public var line: Int?
 }
 
@@ -15,14 +17,18 @@ public struct ConfigValue: Sendable, Equatable {
 ///   then `[zfssa] key` — how per-database overrides of shared settings are written (`zfssapool`,
 ///   `genericoraclehome`, `autorestoreautorestoresnapage`, …).
 public struct ConfigLookup: Sendable {
+    /// The parsed configuration.
     public let document: INIDocument
+    /// The section plain keys are read from (usually the database's).
     public let defaultSection: String
 
+    /// Lookups in `document` with `defaultSection` as the default section.
     public init(document: INIDocument, defaultSection: String) {
         self.document = document
         self.defaultSection = defaultSection
     }
 
+    /// The document's file, for messages.
     public var file: String? { document.file }
 
     /// Looks `key` up by the original's rules; `nil` when absent everywhere.
@@ -51,19 +57,27 @@ public struct ConfigLookup: Sendable {
 
 /// Reads typed values and collects every problem instead of stopping at the first one.
 public final class ProblemCollector: @unchecked Sendable {
+    /// The problems recorded so far, in order.
     public private(set) var problems: [ConfigProblem] = []
+    /// An empty collector.
     public init() {}
 
+    /// Records one problem.
     public func add(_ problem: ConfigProblem) { problems.append(problem) }
+    /// Records several problems.
     public func add(contentsOf other: [ConfigProblem]) { problems.append(contentsOf: other) }
+    /// True when nothing was recorded.
     public var isEmpty: Bool { problems.isEmpty }
 }
 
 /// Typed accessors on top of ``ConfigLookup`` that record problems in a ``ProblemCollector``.
 public struct SettingsReader {
+    /// Where values come from.
     public let lookup: ConfigLookup
+    /// Where problems go.
     public let problems: ProblemCollector
 
+    /// A reader over `lookup` recording into `problems`.
     public init(lookup: ConfigLookup, problems: ProblemCollector) {
         self.lookup = lookup
         self.problems = problems

@@ -2,6 +2,7 @@
 /// becomes part of paths (the backup area, log and lock files), volume and clone names, so it is checked before
 /// any of those is built: a name like `../x` would reach outside the backup area.
 public enum DatabaseName {
+    /// Oracle's limit on a `db_unique_name`: 30 characters.
     public static let maximumLength = 30
     /// The rule in words, for messages.
     public static let rule =

@@ -64,7 +64,8 @@ extension StorageDriver {
             .unsupported, vendor: vendor, operation: operation, message: "\(vendor) does not support \(operation)")
     }
 
-    /// Default: `<volume>-<YYYYmmddTHHMMSS>` in `timeZone` (``SnapshotNaming/snapshotName(volume:date:timeZone:separator:)``).
+    /// Default: `<volume>-<YYYYmmddTHHMMSS>` in `timeZone`
+    /// (``SnapshotNaming/snapshotName(volume:date:timeZone:separator:)``).
     public func snapshotName(for date: Date, timeZone: TimeZone) -> String {
         SnapshotNaming.snapshotName(volume: volumeName, date: date, timeZone: timeZone)
     }

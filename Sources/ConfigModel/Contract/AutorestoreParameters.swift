@@ -8,6 +8,7 @@ import Foundation
 /// 2. after the refresh, the file is rewritten with the database parameters only, once the query succeeded.
 /// Both writes go to a temporary file that is renamed over the old one, so a crash never leaves a truncated file.
 public struct AutorestoreParameters: Sendable, Equatable {
+    /// The file's name in the backup area (and so in every snapshot).
     public static let fileName = "autorestore.cfg"
     static let section = "dbparams"
 
@@ -18,11 +19,13 @@ public struct AutorestoreParameters: Sendable, Equatable {
         lhs.entries.map { "\($0.key)=\($0.value)" } == rhs.entries.map { "\($0.key)=\($0.value)" }
     }
 
+    /// Parameters from `entries`; keys are lower-cased, the last of duplicates wins.
     public init(entries: [(key: String, value: String)] = []) {
         self.entries = []
         for entry in entries { self[entry.key] = entry.value }
     }
 
+    /// The value of `key` (case-insensitive); setting `nil` removes it, setting a value keeps its position.
     public subscript(key: String) -> String? {
         get { entries.last { $0.key == key.lowercased() }?.value }
         set {
@@ -60,8 +63,11 @@ public struct AutorestoreParameters: Sendable, Equatable {
 
     /// The marker check recorded by the backup: the query and the value it returned just before the log switch.
     public struct Marker: Sendable, Equatable {
+        /// The `markerquery` SQL.
         public var query: String
+        /// What it returned before the log switch.
         public var value: String
+        /// A marker check.
         public init(query: String, value: String) {
             self.query = query
             self.value = value
@@ -134,6 +140,7 @@ public struct AutorestoreParameters: Sendable, Equatable {
         guard let date = formatter.date(from: localTime.trimmingCharacters(in: .whitespaces)) else { return nil }
         return formatUTCOffset(zone.secondsFromGMT(for: date))
     }
+    /// `db_name`.
     public var databaseName: String? { self["db_name"] }
 
     /// What a restore needs that is missing: empty when the snapshot holding this file is restorable.

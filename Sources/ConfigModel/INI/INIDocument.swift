@@ -15,10 +15,13 @@
 public struct INIDocument: Sendable, Equatable {
     /// One `key: value` entry with the line it was written on.
     public struct Entry: Sendable, Equatable {
+        /// The key, lower-cased.
         public var key: String
         public var rawValue: String
+        /// The line it was written on; 0 for values set by code.
         public var line: Int
 
+        /// An entry.
         public init(key: String, rawValue: String, line: Int) {
             self.key = key
             self.rawValue = rawValue
@@ -28,18 +31,24 @@ public struct INIDocument: Sendable, Equatable {
 
     /// One section, its entries in file order (a repeated key keeps its first position, last value).
     public struct Section: Sendable, Equatable {
+        /// The section name, case kept.
         public var name: String
+        /// The line of the section header; 0 for sections made by code.
         public var line: Int
+        /// The entries in file order.
         public internal(set) var entries: [Entry] = []
         private var index: [String: Int] = [:]
 
+        /// An empty section.
         public init(name: String, line: Int) {
             self.name = name
             self.line = line
         }
 
+        /// The keys in file order.
         public var keys: [String] { entries.map(\.key) }
 
+        /// The entry for `key` (already lower-cased), without `[DEFAULT]` fallback.
         public func entry(_ key: String) -> Entry? {
             index[key].map { entries[$0] }
         }
@@ -69,6 +78,7 @@ public struct INIDocument: Sendable, Equatable {
     /// All other sections in file order.
     public internal(set) var sections: [Section]
 
+    /// A document; without `defaults`, an empty `[DEFAULT]`.
     public init(file: String? = nil, defaults: Section? = nil, sections: [Section] = []) {
         self.file = file
         self.defaults = defaults ?? Section(name: Self.defaultSectionName, line: 0)
@@ -78,11 +88,13 @@ public struct INIDocument: Sendable, Equatable {
     /// The section names in file order (without `DEFAULT`).
     public var sectionNames: [String] { sections.map(\.name) }
 
+    /// The section called `name` (case-sensitive); `DEFAULT` gives ``defaults``.
     public func section(_ name: String) -> Section? {
         if name == Self.defaultSectionName { return defaults }
         return sections.first { $0.name == name }
     }
 
+    /// Whether a section called `name` exists (`DEFAULT` excluded).
     public func hasSection(_ name: String) -> Bool {
         sections.contains { $0.name == name }
     }

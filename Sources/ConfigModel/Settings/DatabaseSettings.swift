@@ -16,6 +16,7 @@ public struct ConfigPurpose: OptionSet, Sendable, Hashable {
     /// Autorestore and point-in-time restore.
     public static let autorestore = ConfigPurpose(rawValue: 1 << 5)
 
+    /// Every purpose (`--check-config`, tests).
     public static let everything: ConfigPurpose = [
         .backup, .storage, .retention, .scheduling, .snapshotAgeCheck, .autorestore,
     ]
@@ -23,16 +24,23 @@ public struct ConfigPurpose: OptionSet, Sendable, Hashable {
 
 /// `[generic]` settings as seen from one database (prefixed `generic…` overrides applied).
 public struct GenericSettings: Sendable, Equatable {
+    /// `logretention`: days to keep run logs.
     public var logRetentionDays: Int?
     /// The root of the backup mounts (`backupdest`), resolved.
     public var backupRoot: String?
+    /// `backupdestshared`: each database has a subdirectory of `backupdest` (default true).
     public var backupDestinationShared: Bool
+    /// `warningsnapage`: `checkage` warning threshold in hours.
     public var warningSnapshotAgeHours: Double?
+    /// `criticalsnapage`: `checkage` critical threshold in hours.
     public var criticalSnapshotAgeHours: Double?
     /// `tnsadmin`, resolved against the configuration's directory.
     public var tnsAdmin: String?
+    /// `osuser`: the operating-system user scheduled jobs run as.
     public var osUser: String?
+    /// `oraclehome`, resolved.
     public var oracleHome: String?
+    /// `maxlockwait`: minutes to wait for another run's lock.
     public var maxLockWaitMinutes: Int?
     /// New: the backup destination must be a mount point or carry our marker file. Default true.
     public var requireMount: Bool
@@ -52,19 +60,31 @@ public struct RMANSettings: Sendable, Equatable {
 
 /// `[autorestore]` settings as seen from one database.
 public struct AutorestoreSettings: Sendable, Equatable {
+    /// `autorestoredestination`: where restore tests work, resolved.
     public var destination: String?
+    /// `autorestoreclonename`: the name of the restore test's clone.
     public var cloneName: String?
+    /// `autorestoremountpoint`: where the clone is mounted, resolved.
     public var mountPoint: String?
+    /// `autorestoresnapage`: restore the newest snapshot at least this many hours old.
     public var snapshotAgeHours: Double?
+    /// `autorestorelogdir`: where restore test logs go, resolved.
     public var logDirectory: String?
+    /// `autorestoremaxtoleranceminutes`: the largest accepted gap between expected and verified time.
     public var maxToleranceMinutes: Double?
+    /// `autorestorecatalog`: connect string of an Oracle results catalog.
     public var catalogConnect: String?
+    /// `autorestorevalidatechance`: 1 in N restores also runs RMAN validation (0: never).
     public var validateChance: Int
+    /// `autorestoremodulus`: validate each database once every N days, on a day chosen by a hash of its name (0: off).
     public var validationModulus: Int
+    /// `pga_size` of the restore instance (default `1G`).
     public var pgaSize: String
+    /// `sga_size` of the restore instance (default `2G`).
     public var sgaSize: String
     /// New: `mountcommand`/`umountcommand` templates (`${mountpoint}`), empty for drivers that need none.
     public var mountCommand: String?
+    /// New: the `umountcommand` template, paired with ``mountCommand``.
     public var unmountCommand: String?
     /// New: where results go: `sqlite` (default), `postgres`, `oracle` (the default when `autorestorecatalog` is
     /// set, as in the original).
@@ -82,35 +102,55 @@ public struct AutorestoreSettings: Sendable, Equatable {
 public struct DatabaseSettings: Sendable, Equatable {
     /// The section name: the `db_unique_name`, TNS alias and storage volume name.
     public var name: String
+    /// `dbid`: the database's DBID (what makes a section a database).
     public var dbid: Int64?
+    /// `recoverywindow`: the RMAN recovery window in days.
     public var recoveryWindowDays: Int?
+    /// `parallel`: RMAN channels.
     public var parallelism: Int?
+    /// `snapexpirationdays`: the reference retention window in days.
     public var snapshotExpirationDays: Int?
     /// Defaults to 0 (R-05: the original crashed when it was missing).
     public var snapshotExpirationMonths: Int
+    /// `registercatalog`: register the database in the RMAN catalog.
     public var registerCatalog: Bool
+    /// `hasdataguard`: the database has a Data Guard standby.
     public var hasDataGuard: Bool
+    /// `dosnapshot`: take a storage snapshot after each image-copy refresh (default true).
     public var doSnapshot: Bool
+    /// `gimanaged`: services are managed by Grid Infrastructure (default true).
     public var gridInfrastructureManaged: Bool
+    /// `schedulebackup`: DBMS_SCHEDULER calendar of the backup job (default `FREQ=DAILY`).
     public var scheduleBackup: String
+    /// `schedulearchlog`: calendar of the archivelog job (default every six hours).
     public var scheduleArchivelog: String
+    /// `backupjobenabled`: the scheduled backup job is enabled (default true).
     public var backupJobEnabled: Bool
     /// `primarytns`: defaults to the database name.
     public var primaryTNS: String
+    /// `customverifydate`: SQL giving the restored database's time (default: from `sys.smon_scn_time`).
     public var customVerifyDate: String
     /// New: `markerquery`, a query whose value `imagecopywithsnap` records just before the log switch and
     /// `autorestore` compares after opening the restored database; `nil` when not set.
     public var markerQuery: String?
     /// `autorestoreenabled` equals the string `1`.
     public var autorestoreEnabled: Bool
+    /// `autorestoreinstancenumber`: the instance number of the restored database (default 1).
     public var autorestoreInstanceNumber: Int
+    /// `autorestorethread`: the redo thread recovered (default 1).
     public var autorestoreThread: Int
+    /// `stringforvalidationmod`: the text hashed for modulus validation instead of the name.
     public var stringForValidationModulus: String?
+    /// `additionalvolumesuffixes`: NetApp extra volumes `<prefix><db><suffix>`, snapshotted and cloned together.
     public var additionalVolumeSuffixes: [String]
 
+    /// `[generic]` settings as seen from this database.
     public var generic: GenericSettings
+    /// `[rman]` settings.
     public var rman: RMANSettings
+    /// The storage driver and its settings.
     public var storage: StorageSettings
+    /// `[autorestore]` settings as seen from this database.
     public var autorestore: AutorestoreSettings
 
     /// The database's backup area: `backupdest/<db>` when `backupdestshared` is true, else `backupdest`.

@@ -50,7 +50,9 @@ public enum StorageDriverKind: String, Sendable, CaseIterable, Codable {
 
 /// Credentials for an appliance, loaded from its credentials file (never from backup.cfg).
 public struct StorageCredentials: Sendable, Equatable, CustomStringConvertible {
+    /// The appliance user.
     public var user: String
+    /// The appliance password; never printed.
     public var password: String
     /// The file or source the credentials came from, for messages.
     public var source: String
@@ -58,6 +60,7 @@ public struct StorageCredentials: Sendable, Equatable, CustomStringConvertible {
     /// WARNING; never contains the password.
     public var warnings: [String]
 
+    /// Credentials read from `source`.
     public init(user: String, password: String, source: String, warnings: [String] = []) {
         self.user = user
         self.password = password
@@ -71,6 +74,7 @@ public struct StorageCredentials: Sendable, Equatable, CustomStringConvertible {
 
 /// The storage settings of one database.
 public struct StorageSettings: Sendable, Equatable {
+    /// The driver named by the configuration; `nil` when none is set.
     public var driver: StorageDriverKind?
     /// Every setting of the driver's section as seen from the database (prefixed overrides applied), plus
     /// the credentials file's overrides for NetApp. Keys are lower-case, without prefix.
@@ -85,6 +89,7 @@ public struct StorageSettings: Sendable, Equatable {
     /// `allowplainhttp: TRUE`: a plain `http://` endpoint is accepted (a WARNING is logged every run).
     public var allowPlainHTTP: Bool
 
+    /// Storage settings; TLS verification on and plain HTTP refused by default.
     public init(
         driver: StorageDriverKind?, values: [String: String] = [:], caFile: String? = nil,
         insecureTLS: Bool = false, plainHTTPKey: String? = nil, allowPlainHTTP: Bool = false
