@@ -8,7 +8,15 @@ let package = Package(
         .library(name: "ConfigModel", targets: ["ConfigModel"]),
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .library(name: "OracleTools", targets: ["OracleTools"]),
-        .library(name: "ToolCommands", targets: ["ToolCommands"]),
+        .library(name: "StorageRetention", targets: ["StorageRetention"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
+        .library(name: "StandardDrivers", targets: ["StandardDrivers"]),
+        .library(name: "StandardCatalogs", targets: ["StandardCatalogs"]),
+        .library(name: "CommandSupport", targets: ["CommandSupport"]),
+        .library(name: "BackupCommands", targets: ["BackupCommands"]),
+        .library(name: "SnapperCommands", targets: ["SnapperCommands"]),
+        .library(name: "AutorestoreCommands", targets: ["AutorestoreCommands"]),
+        .library(name: "RestoreCommands", targets: ["RestoreCommands"]),
         .library(name: "AutorestoreEngine", targets: ["AutorestoreEngine"]),
         .library(name: "BackupEngine", targets: ["BackupEngine"]),
         .library(name: "ResultCatalog", targets: ["ResultCatalog"]),
@@ -24,11 +32,11 @@ let package = Package(
         .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
         .library(name: "StorageLocalFS", targets: ["StorageLocalFS"]),
         .library(name: "StorageBtrfs", targets: ["StorageBtrfs"]),
-        .library(name: "OracleSimulator", targets: ["OracleSimulator"]),
-        .executable(name: "oracle-sim", targets: ["oracle-sim"]),
         .library(name: "StorageHTTP", targets: ["StorageHTTP"]),
         .library(name: "StorageZFSSA", targets: ["StorageZFSSA"]),
         .library(name: "StorageONTAP", targets: ["StorageONTAP"]),
+        .library(name: "OracleSimulator", targets: ["OracleSimulator"]),
+        .executable(name: "oracle-sim", targets: ["oracle-sim"]),
         .library(name: "StorageSimulator", targets: ["StorageSimulator"]),
         .executable(name: "storage-sim", targets: ["storage-sim"]),
     ],
@@ -54,24 +62,74 @@ let package = Package(
             ],
             resources: [.copy("Resources/templates")]),
         .testTarget(name: "OracleToolsTests", dependencies: ["OracleTools"]),
+        // The command layer: parse, build an engine, run it, print, map the outcome to an exit code. One module
+        // per executable, so each links only what its tool uses.
         .target(
-            name: "ToolCommands",
+            name: "CommandSupport",
             dependencies: [
-                "ConfigModel", "ToolSupport", "OracleTools", "BackupEngine", "AutorestoreEngine", "StorageKit",
-                "ResultCatalog", "ResultCatalogSQLite", "ResultCatalogPostgres", "ResultCatalogOracle",
-                "StorageLocalFS",
-                "StorageBtrfs", "StorageHTTP", "StorageZFSSA", "StorageONTAP", "RetentionPolicy",
+                "ConfigModel", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(
+            name: "BackupCommands",
+            dependencies: [
+                "CommandSupport", "ConfigModel", "ToolSupport", "OracleTools", "BackupEngine", "StorageKit",
+                "StorageRetention", "StandardDrivers", "StandardCatalogs", "ResultCatalog", "RetentionPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .executableTarget(name: "backup", dependencies: ["ToolCommands"]),
-        .executableTarget(name: "snapper", dependencies: ["ToolCommands"]),
-        .executableTarget(name: "autorestore", dependencies: ["ToolCommands"]),
-        .executableTarget(name: "restore", dependencies: ["ToolCommands"]),
+        .target(
+            name: "SnapperCommands",
+            dependencies: [
+                "CommandSupport", "ConfigModel", "ToolSupport", "StorageKit", "StorageRetention", "StandardDrivers",
+                "StandardCatalogs", "Reporting", "RetentionPolicy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "AutorestoreCommands",
+            dependencies: [
+                "CommandSupport", "ConfigModel", "ToolSupport", "OracleTools", "AutorestoreEngine", "StorageKit",
+                "StandardDrivers", "StandardCatalogs", "ResultCatalog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "RestoreCommands",
+            dependencies: [
+                "CommandSupport", "ConfigModel", "ToolSupport", "OracleTools", "AutorestoreEngine", "StorageKit",
+                "StandardDrivers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "backup", dependencies: ["BackupCommands", "CommandSupport"]),
+        .executableTarget(name: "snapper", dependencies: ["SnapperCommands", "CommandSupport"]),
+        .executableTarget(name: "autorestore", dependencies: ["AutorestoreCommands", "CommandSupport"]),
+        .executableTarget(name: "restore", dependencies: ["RestoreCommands", "CommandSupport"]),
+        // Composition: the only targets that know every storage vendor and every catalog backend.
+        .target(
+            name: "StandardDrivers",
+            dependencies: [
+                "ConfigModel", "StorageKit", "StorageLocalFS", "StorageBtrfs", "StorageHTTP", "StorageZFSSA",
+                "StorageONTAP", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "StandardCatalogs",
+            dependencies: [
+                "ConfigModel", "OracleTools", "RetentionPolicy", "ResultCatalog", "ResultCatalogSQLite",
+                "ResultCatalogPostgres", "ResultCatalogOracle", .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Snapshot retention over a storage driver (the pure rules are RetentionPolicy's).
+        .target(
+            name: "StorageRetention",
+            dependencies: [
+                "ConfigModel", "StorageKit", "RetentionPolicy", .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Monitoring output (Nagios checks today; the report, metrics and pages of [Reporting] later).
+        .target(name: "Reporting", dependencies: ["StorageKit"]),
         .target(
             name: "AutorestoreEngine",
             dependencies: [
-                "ConfigModel", "OracleTools", "ToolSupport", "StorageKit",
+                "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "ResultCatalog",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
@@ -98,8 +156,8 @@ let package = Package(
         .target(
             name: "BackupEngine",
             dependencies: [
-                "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "RetentionPolicy",
-                .product(name: "Logging", package: "swift-log"),
+                "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "RetentionPolicy", "StorageRetention",
+                "ResultCatalog", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "EndToEndTests",
@@ -117,7 +175,7 @@ let package = Package(
             name: "StorageKitTesting", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(name: "StorageLocalFS", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(name: "StorageBtrfs", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "StorageKitTests", dependencies: ["StorageKit", "StorageKitTesting"]),
+        .testTarget(name: "StorageKitTests", dependencies: ["StorageKit", "StorageKitTesting", "Reporting"]),
         .testTarget(name: "StorageLocalFSTests", dependencies: ["StorageLocalFS", "StorageKitTesting"]),
         .testTarget(name: "StorageBtrfsTests", dependencies: ["StorageBtrfs", "StorageKitTesting"]),
         // Stand-ins for Oracle and the storage appliances (tests, demo, benchmarks): not part of the product.
@@ -161,7 +219,7 @@ let package = Package(
             name: "FuzzHarness",
             dependencies: [
                 "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "StorageZFSSA", "StorageONTAP",
-                "StorageBtrfs",
+                "StorageBtrfs", "Reporting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Fuzzing/FuzzHarness"),

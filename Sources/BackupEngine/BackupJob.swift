@@ -48,6 +48,8 @@ public struct BackupJob: Sendable {
     public var timeZone: TimeZone
     /// The run's lock in the backup area; its file is removed while the snapshot is taken.
     public var snapshotLock: HardLinkLock?
+    /// Receives the run's progress (steps, the snapshot, retention).
+    public var events: @Sendable (BackupEvent) -> Void = { _ in }
 
     public init(
         settings: DatabaseSettings, configurationPath: String, oracle: any OracleExecution,
@@ -145,6 +147,12 @@ public struct BackupJob: Sendable {
         [osPassword, settings.rman.catalog.flatMap(Redaction.connectStringPassword)].compactMap { $0 }.filter {
             !$0.isEmpty
         }
+    }
+
+    /// Logs the title of a step at INFO and reports it as progress.
+    func step(_ title: String) {
+        logger.info("\(title)")
+        events(.step(title))
     }
 
     func elapsed(since start: Date) -> String {

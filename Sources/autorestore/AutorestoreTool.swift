@@ -1,4 +1,5 @@
-import ToolCommands
+import AutorestoreCommands
+import CommandSupport
 
 /// The `autorestore` executable.
 @main

@@ -1,6 +1,7 @@
-import ToolCommands
+import BackupCommands
+import CommandSupport
 
-/// The `backup` executable: all logic lives in ToolCommands so it can be embedded and tested.
+/// The `backup` executable: all logic lives in BackupCommands so it can be embedded and tested.
 @main
 struct BackupTool {
     static func main() async {

@@ -1,4 +1,5 @@
-import ToolCommands
+import CommandSupport
+import RestoreCommands
 
 /// The `restore` executable (point-in-time copy).
 @main

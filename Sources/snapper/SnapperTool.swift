@@ -1,4 +1,5 @@
-import ToolCommands
+import CommandSupport
+import SnapperCommands
 
 /// The `snapper` executable (the original's zsnapper and zvolume).
 @main

@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 import StorageKit
 import StorageKitTesting
 import Testing

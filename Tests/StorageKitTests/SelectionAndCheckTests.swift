@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Reporting
 import StorageKit
 import StorageKitTesting
 import Testing

@@ -1,5 +1,6 @@
 import ConfigModel
 import Foundation
+import Reporting
 import StorageKit
 
 /// The INI dialect (sections, continuations, comments, `%(name)s` interpolation) and everything built on it:

@@ -85,6 +85,8 @@ public struct AutorestoreJob: Sendable {
     public var pointInTime: PointInTimeRequest?
     /// The work directory actually used (inside the clone for a point-in-time copy).
     var workDirectoryOverride: String?
+    /// Receives the phases as they begin.
+    public var events: @Sendable (AutorestoreEvent) -> Void = { _ in }
 
     public init(
         settings: DatabaseSettings, storage: any StorageDriver, oracleHome: OracleHome,
@@ -149,6 +151,7 @@ public struct AutorestoreJob: Sendable {
     }
 
     func phase(_ name: String, _ progress: Progress, _ body: () async throws -> Void) async throws {
+        events(.phase(database: settings.name, name: name))
         let started = now()
         defer { progress.result.phaseSeconds[name, default: 0] += now().timeIntervalSince(started) }
         try await body()
@@ -467,27 +470,22 @@ public struct AutorestoreJob: Sendable {
     // MARK: Snapshot selection and clone
 
     /// Clones the newest snapshot at least `autorestoresnapage` hours old that holds a complete restore contract;
-    /// skips (and says so) the ones that do not (R-15).
+    /// skips (and says so) the ones that do not (R-15). The choice is ``SnapshotSelection``'s, as for
+    /// `snapper autoclone`; usable here means: it clones, mounts and holds a complete `autorestore.cfg`.
     func cloneUsableSnapshot(_ progress: Progress) async throws -> (
         AutorestoreParameters, (main: String, all: [String])
     ) {
-        let minimumAge = (settings.autorestore.snapshotAgeHours ?? 0) * 3600
+        let minimumAgeHours = settings.autorestore.snapshotAgeHours ?? 0
         let snapshots: [Snapshot]
         do {
             snapshots = try await storage.listSnapshots()
         } catch {
             throw RestoreFailure(.cloneFailed, "listing snapshots failed: \(error)")
         }
-        let candidates = snapshots.sortedByCreation(newestFirst: true)
-            .filter { now().timeIntervalSince($0.creation) >= minimumAge }
-        guard !candidates.isEmpty else {
-            throw RestoreFailure(
-                .noSnapshot, "Suitable snapshot not found for cloning (none is at least \(minimumAge / 3600) hours old)"
-            )
-        }
-        var skipped: [String] = []
-        for snapshot in candidates {
-            logger.debug("Snapshot id for autoclone: \(snapshot.id)")
+        var chosen: (AutorestoreParameters, (main: String, all: [String]))?
+        let selection = try await SnapshotSelection.autocloneCandidate(
+            from: snapshots, minimumAgeHours: minimumAgeHours, now: now(), logger: logger
+        ) { snapshot in
             do {
                 let clone = try await storage.cloneSnapshot(id: snapshot.id, cloneName: cloneName)
                 progress.cloned = clone.name
@@ -500,22 +498,29 @@ public struct AutorestoreJob: Sendable {
                 if let parameters, missing.isEmpty {
                     try checkContract(
                         parameters, snapshot: snapshot, file: paths.main + "/" + AutorestoreParameters.fileName)
-                    return (parameters, paths)
+                    chosen = (parameters, paths)
+                    return .usable
                 }
-                logger.warning(
-                    "Snapshot \(snapshot.id) cannot be restored: autorestore.cfg \(parameters == nil ? "is missing" : "lacks \(missing.joined(separator: ", "))"); trying the next older snapshot"
-                )
-                skipped.append(snapshot.id)
                 try await unmountAndDrop(progress)
+                return .unusable(
+                    reason:
+                        "it cannot be restored: autorestore.cfg \(parameters == nil ? "is missing" : "lacks \(missing.joined(separator: ", "))"); trying the next older snapshot"
+                )
             } catch let failure as RestoreFailure {
                 throw failure
             } catch {
                 throw RestoreFailure(.cloneFailed, "cloning snapshot \(snapshot.id) as \(cloneName) failed: \(error)")
             }
         }
+        if selection.selected != nil, let chosen { return chosen }
+        guard !selection.skipped.isEmpty else {
+            throw RestoreFailure(
+                .noSnapshot,
+                "Suitable snapshot not found for cloning (none is at least \(minimumAgeHours) hours old)")
+        }
         throw RestoreFailure(
             .missingRestoreParameters,
-            "no snapshot holds a complete autorestore.cfg (skipped: \(skipped.joined(separator: ", "))); the first snapshot of a database and those after a failed parameter write cannot be restored"
+            "no snapshot holds a complete autorestore.cfg (skipped: \(selection.skipped.map(\.snapshot.id).joined(separator: ", "))); the first snapshot of a database and those after a failed parameter write cannot be restored"
         )
     }
 

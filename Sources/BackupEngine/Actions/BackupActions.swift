@@ -4,6 +4,7 @@ import Logging
 import OracleTools
 import RetentionPolicy
 import StorageKit
+import StorageRetention
 import ToolSupport
 
 /// What `generaterestore` is asked for: a time to recover to and, optionally, the snapshot to restore from.
@@ -117,11 +118,11 @@ extension BackupJob {
         let started = now()
         var outcome = ImageCopyOutcome()
 
-        logger.info("Check if there are missing archivelogs")
+        step("Check if there are missing archivelogs")
         try await missingArchivelogs()
 
         let marker = try await measureMarker()
-        logger.info("Switch current log")
+        step("Switch current log")
         let switchOutput = try await runSQLPlus(
             try render("archivecurrentlogs", values()), silent: true,
             tns: settings.primaryTNS)
@@ -148,13 +149,14 @@ extension BackupJob {
         }
 
         if settings.doSnapshot, let storage {
-            logger.info("Snap the current backup area")
+            step("Snap the current backup area")
             let snapshot = try await takeSnapshot(storage)
             outcome.snapshotID = snapshot.id
+            events(.snapshotTaken(snapshot))
             logger.debug("Created snapshot: \(snapshot.id)")
         }
 
-        logger.info("Checking for expired datafile copies")
+        step("Checking for expired datafile copies")
         let expired = OutputMarkers.deleteCopyCommands(
             try await runSQLPlus(try render("deletedatafilecopy", values()), silent: true))
         if !expired.isEmpty {
@@ -162,14 +164,14 @@ extension BackupJob {
             try await runRMAN(expired.joined(separator: "\n"))
         }
 
-        logger.info("Refresh imagecopy")
+        step("Refresh imagecopy")
         try await runRMAN(
             ["run {", try render("backupimagecopy", values()), try render("backupfooter", values()), "}"]
                 .joined(separator: "\n"))
         _ = try await runSQLPlus(try render("archivecurrentlogs", values()), silent: false, tns: settings.primaryTNS)
 
         if settings.doSnapshot, let storage, let retention {
-            logger.info("Clean expired snapshots")
+            step("Clean expired snapshots")
             let verified = await verifiedSnapshots()
             if dryRun {
                 let (plan, _) = await SnapshotRetention.plan(
@@ -181,13 +183,14 @@ extension BackupJob {
                 outcome.retention = await SnapshotRetention.apply(
                     storage: storage, configuration: retention, verified: verified, now: now(),
                     takenByThisRun: outcome.snapshotID, logger: logger)
+                if let applied = outcome.retention { events(.retentionApplied(applied)) }
             }
         }
 
-        logger.info("Dump additional information about the environment to the log file")
+        step("Dump additional information about the environment to the log file")
         await dumpEnvironment()
 
-        logger.info("Write database parameters for autorestore")
+        step("Write database parameters for autorestore")
         let parameterOutput = try await runSQLPlus(try render("autorestoreparameters", values()), silent: true)
         let parameters = OutputMarkers.databaseParameters(parameterOutput)
         if !dryRun {

@@ -40,15 +40,16 @@ public struct AutocloneSelection: Sendable, Hashable {
 /// Snapshot choice rules shared by autorestore, `snapper autoclone` and point-in-time restore (reference §4.3).
 public enum SnapshotSelection {
     /// Walks snapshots newest first and returns the first one at least `minimumAge` old that `isUsable` accepts.
-    /// Each rejection is logged at WARNING with its reason and reported in `skipped`.
+    /// Each rejection is logged at WARNING with its reason and reported in `skipped`; an error `isUsable` throws
+    /// ends the walk.
     public static func autocloneCandidate(
         from snapshots: [Snapshot], minimumAge: TimeInterval, now: Date, logger: Logger? = nil,
-        isUsable: (Snapshot) async -> SnapshotUsability = { _ in .usable }
-    ) async -> AutocloneSelection {
+        isUsable: (Snapshot) async throws -> SnapshotUsability
+    ) async rethrows -> AutocloneSelection {
         var skipped: [SkippedSnapshot] = []
         for snapshot in snapshots.sortedByCreation(newestFirst: true)
         where now.timeIntervalSince(snapshot.creation) >= minimumAge {
-            switch await isUsable(snapshot) {
+            switch try await isUsable(snapshot) {
             case .usable:
                 logger?.debug("Snapshot id for autoclone: \(snapshot.id)")
                 return AutocloneSelection(selected: snapshot, skipped: skipped)
@@ -64,10 +65,18 @@ public enum SnapshotSelection {
     /// Minimum age given in hours (`autorestoresnapage`).
     public static func autocloneCandidate(
         from snapshots: [Snapshot], minimumAgeHours: Double, now: Date, logger: Logger? = nil,
-        isUsable: (Snapshot) async -> SnapshotUsability = { _ in .usable }
+        isUsable: (Snapshot) async throws -> SnapshotUsability
+    ) async rethrows -> AutocloneSelection {
+        try await autocloneCandidate(
+            from: snapshots, minimumAge: minimumAgeHours * 3600, now: now, logger: logger, isUsable: isUsable)
+    }
+
+    /// The newest snapshot at least `minimumAgeHours` old (every snapshot is usable).
+    public static func autocloneCandidate(
+        from snapshots: [Snapshot], minimumAgeHours: Double, now: Date, logger: Logger? = nil
     ) async -> AutocloneSelection {
         await autocloneCandidate(
-            from: snapshots, minimumAge: minimumAgeHours * 3600, now: now, logger: logger, isUsable: isUsable)
+            from: snapshots, minimumAge: minimumAgeHours * 3600, now: now, logger: logger, isUsable: { _ in .usable })
     }
 
     /// Point-in-time restore: the oldest snapshot created at or after `target`, or `nil`.

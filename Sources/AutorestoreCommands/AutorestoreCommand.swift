@@ -1,9 +1,12 @@
 import ArgumentParser
 import AutorestoreEngine
+import CommandSupport
 import ConfigModel
 import Foundation
 import Logging
 import OracleTools
+import StandardCatalogs
+import StandardDrivers
 import StorageKit
 import ToolSupport
 
@@ -96,18 +99,50 @@ public struct AutorestoreCommand: AsyncParsableCommand {
             throw ToolExit.usage(ConfigError(configuration.parseProblems).description)
         }
         let selector = words.first { !$0.hasSuffix(".cfg") }
-        let runner = AutorestoreRunner(configuration: configuration, environment: environment, parallel: parallel)
+        let engine = AutorestoreEngine(
+            configuration: configuration, environment: environment, parallel: parallel,
+            makeDriver: { settings, logger in
+                do {
+                    return try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
+                } catch let setup as DriverSetupError {
+                    throw AutorestoreSetupError(setup.message)
+                }
+            },
+            openCatalog: { settings, logger in
+                try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
+            })
         if listvalidationdates {
-            runner.listValidationDates()
+            for line in engine.validationDateLines() { Output.line(line) }
             return
         }
         let code: Int32
         if createcatalog {
-            code = await runner.createCatalog()
+            code = await Self.createCatalog(engine)
         } else {
-            code = await runner.restoreAll(selector: selector)
+            do {
+                let outcomes = try await engine.run(selector: selector) { event in
+                    if case .finished(let outcome) = event, let problem = outcome.setupProblem { Output.error(problem) }
+                }
+                code = outcomes.map(\.exitCode).max() ?? 0
+            } catch {
+                Output.error(error.message)
+                code = 2
+            }
         }
         Output.line("Exitstatus is \(code)")
         if code != 0 { throw ToolExit(code) }
+    }
+
+    static func createCatalog(_ engine: AutorestoreEngine) async -> Int32 {
+        do {
+            Output.line("Results catalog (\(try await engine.createCatalog())) is ready")
+            return 0
+        } catch let error as AutorestoreSetupError {
+            Output.error(error.message)
+            return 2
+        } catch {
+            Output.error("\(error)")
+            return 1
+        }
     }
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import AutorestoreEngine
+import CommandSupport
 import ConfigModel
 import Foundation
 import Logging
 import OracleTools
+import StandardDrivers
 import StorageKit
 import ToolSupport
 
@@ -152,8 +154,8 @@ public struct RestoreCommand: AsyncParsableCommand {
         let storage: any StorageDriver
         do {
             storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
-        } catch let exit as ToolExit {
-            throw exit
+        } catch let setup as DriverSetupError {
+            throw ToolExit(setup.exitCode, setup.message)
         } catch {
             throw ToolExit.usage("\(error)")
         }
@@ -231,22 +233,19 @@ public struct RestoreCommand: AsyncParsableCommand {
             // The point-in-time copy keeps its mount for the DBA: the engine never unmounts it.
             mounting = .commands(mount: automaticMount?.mount ?? [], unmount: [], mountPoint: mountPath)
         }
-        let templates: ScriptTemplates
-        do {
-            templates = try BuiltInTemplates.load(
-                BuiltInTemplates.restore, overrideDirectory: settings.generic.templateDirectory)
-        } catch {
-            throw ToolExit.usage(error.description)
-        }
         var restoreSettings = settings
         restoreSettings.autorestore.logDirectory = logDirectory
-        var job = AutorestoreJob(
-            settings: restoreSettings, storage: storage,
-            oracleHome: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin), baseEnvironment: environment,
-            timeouts: StepTimeouts(overrides: settings.generic.timeouts), templates: templates, logger: logger,
-            logFile: logPath, validate: false, mounting: mounting)
-        job.pointInTime = PointInTimeRequest(
-            targetTime: Self.format(target, utc: false), sid: instance, snapshotID: snapshot.id, cloneName: cloneName)
+        var restore: PointInTimeRestore
+        do {
+            restore = try PointInTimeRestore(
+                settings: restoreSettings, storage: storage, environment: environment, logger: logger,
+                logFile: logPath, mounting: mounting,
+                request: PointInTimeRequest(
+                    targetTime: Self.format(target, utc: false), sid: instance, snapshotID: snapshot.id,
+                    cloneName: cloneName))
+        } catch {
+            throw ToolExit.usage("\(error)")
+        }
         if let mountPath, automaticMount == nil {
             // The clone must be mounted before the restore reads it.
             let clone = try await cloneForManualMount(storage, snapshot: snapshot.id, name: cloneName)
@@ -255,10 +254,9 @@ public struct RestoreCommand: AsyncParsableCommand {
                 "mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 \(storage.mountString(clone: clone)) \(mountPath)"
             )
             while try !askYesNo("Did you execute it?") { Output.line("Please execute it then.") }
-            job.pointInTime?.snapshotID = snapshot.id
-            job.storage = AlreadyCloned(base: storage, clone: clone)
+            restore.existingClone = clone
         }
-        let result = await job.run()
+        let result = await restore.run()
         var code: Int32 = 0
         if result.success {
             logger.info("Database restore complete")
@@ -321,24 +319,4 @@ public struct RestoreCommand: AsyncParsableCommand {
         formatter.dateFormat = "yyyyMMdd_HHmmss"
         return formatter.string(from: date)
     }
-}
-
-/// A driver whose clone was already made (and mounted by the DBA) before the restore starts.
-struct AlreadyCloned: StorageDriver {
-    let base: any StorageDriver
-    let clone: Clone
-    var vendor: String { base.vendor }
-    var volumeName: String { base.volumeName }
-    var capabilities: StorageCapabilities { base.capabilities }
-    func listSnapshots() async throws(StorageError) -> [Snapshot] { try await base.listSnapshots() }
-    func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
-        try await base.createSnapshot(named: name)
-    }
-    func deleteSnapshot(id: String) async throws(StorageError) { try await base.deleteSnapshot(id: id) }
-    func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone { clone }
-    func listClones() async throws(StorageError) -> [Clone] { try await base.listClones() }
-    func cloneInfo(name: String) async throws(StorageError) -> Clone { try await base.cloneInfo(name: name) }
-    func dropClone(name: String) async throws(StorageError) { try await base.dropClone(name: name) }
-    func mountString(clone: Clone) -> String { base.mountString(clone: clone) }
-    func volumeInfo() async throws(StorageError) -> Volume { try await base.volumeInfo() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StorageKit
 
 /// Nagios plug-in states with their exit codes.
 public enum NagiosStatus: String, Sendable, Hashable, Codable, CaseIterable {

@@ -1,4 +1,3 @@
-import AutorestoreEngine
 import ConfigModel
 import Foundation
 import Logging
@@ -7,15 +6,73 @@ import ResultCatalog
 import StorageKit
 import ToolSupport
 
-/// Runs autorestore for the selected databases of one configuration file.
-struct AutorestoreRunner: Sendable {
-    var configuration: BackupConfiguration
-    var environment: [String: String]
-    var parallel: Int
-    var now: @Sendable () -> Date = { Date() }
+/// What one database's autorestore did: the restore's result, whether it was recorded, and the exit code.
+public struct AutorestoreOutcome: Sendable {
+    public var database: String
+    /// The restore itself; nil when the run stopped before it (configuration, directories, lock, log file).
+    public var result: AutorestoreResult?
+    /// Why the run stopped before the restore, naming the file, section, key or directory.
+    public var setupProblem: String?
+    /// The catalog row of the result; nil when it was not recorded.
+    public var recordID: Int64?
+    /// The run's log file.
+    public var logFile: String?
+    /// 0 the restore passed and was recorded; 1 it failed or could not be recorded; 2 a usage, configuration or
+    /// lock problem.
+    public var exitCode: Int32
+
+    /// True when the restore passed and its result is in the catalog.
+    public var succeeded: Bool { exitCode == 0 }
+}
+
+/// Progress of an autorestore run, for a caller that shows it.
+public enum AutorestoreEvent: Sendable {
+    /// A database's run starts writing `logFile`.
+    case started(database: String, logFile: String)
+    /// A phase of a database's restore begins (clone, mount, instance, recover, open, verify, validate, clean-up).
+    case phase(database: String, name: String)
+    /// A database's run ended.
+    case finished(AutorestoreOutcome)
+}
+
+/// Runs the restore test of the databases of one configuration file, each with its own log, lock, directories,
+/// clone and catalog row (reference §7.3), and records every result in the results catalog.
+///
+/// The engine prints nothing itself: run logs go to ``screen`` and their files, progress to the event handler,
+/// results are returned as ``AutorestoreOutcome`` values.
+public struct AutorestoreEngine: Sendable {
+    public var configuration: BackupConfiguration
+    /// The process environment (Oracle variables, `HOME`, the catalog password).
+    public var environment: [String: String]
+    /// How many databases restore at the same time; above 1 each gets its own clone name and directories.
+    public var parallel: Int
+    /// Builds the storage driver of a database.
+    public var makeDriver: @Sendable (DatabaseSettings, Logger) throws -> any StorageDriver
+    /// Opens the results catalog of a database.
+    public var openCatalog: @Sendable (DatabaseSettings, Logger) throws -> any ResultCatalog
+    /// Receives screen lines of the run logs (INFO and up).
+    public var screen: @Sendable (String) -> Void
+    public var clock: @Sendable () -> Date
+
+    /// An engine over `configuration`.
+    public init(
+        configuration: BackupConfiguration, environment: [String: String], parallel: Int = 1,
+        makeDriver: @escaping @Sendable (DatabaseSettings, Logger) throws -> any StorageDriver,
+        openCatalog: @escaping @Sendable (DatabaseSettings, Logger) throws -> any ResultCatalog,
+        screen: @escaping @Sendable (String) -> Void = RunLog.standardOutput,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.environment = environment
+        self.parallel = parallel
+        self.makeDriver = makeDriver
+        self.openCatalog = openCatalog
+        self.screen = screen
+        self.clock = clock
+    }
 
     /// Databases (sections with a `dbid`) whose `autorestoreenabled` is `1`, filtered by `<db>` or `!<db>`.
-    func databases(selector: String?) -> [String] {
+    public func databases(selector: String?) -> [String] {
         var names = configuration.databaseNames.filter {
             configuration.databaseCollectingProblems($0, for: []).0?.autorestoreEnabled ?? false
         }
@@ -29,76 +86,82 @@ struct AutorestoreRunner: Sendable {
         return names
     }
 
-    func listValidationDates() {
+    /// The lines of `--listvalidationdates`: the next block-validation date of every enabled database.
+    public func validationDateLines() -> [String] {
+        var lines: [String] = []
         for name in databases(selector: nil) {
             guard let settings = configuration.databaseCollectingProblems(name, for: []).0 else { continue }
             switch ValidationSchedule(
-                modulus: settings.autorestore.validationModulus,
-                chance: settings.autorestore.validateChance)
+                modulus: settings.autorestore.validationModulus, chance: settings.autorestore.validateChance)
             {
             case .modulus(let days):
-                Output.line(
+                lines.append(
                     ValidationSchedule.listingLine(
-                        database: name, key: settings.validationScheduleKey,
-                        modulus: days, now: now()))
+                        database: name, key: settings.validationScheduleKey, modulus: days, now: clock()))
             case .chance(let n):
-                Output.line("Validation is based on chance, probability 1/\(n)")
-                return
+                lines.append("Validation is based on chance, probability 1/\(n)")
+                return lines
             case .never:
-                Output.line("Database validation is not turned on")
-                return
+                lines.append("Database validation is not turned on")
+                return lines
             }
         }
+        return lines
     }
 
-    func createCatalog() async -> Int32 {
+    /// Creates the results catalog schema (read through the first database's `[autorestore]` settings).
+    /// - Returns: The catalog's backend name.
+    /// - Throws: ``AutorestoreSetupError`` when the file has no database section; the catalog's error otherwise.
+    public func createCatalog() async throws -> String {
         guard let name = configuration.databaseNames.first,
             let settings = configuration.databaseCollectingProblems(name, for: []).0
         else {
-            Output.error("\(configuration.path): no database section to read [autorestore] settings through")
-            return 2
+            throw AutorestoreSetupError(
+                "\(configuration.path): no database section to read [autorestore] settings through")
         }
-        do {
-            let catalog = try makeCatalog(settings: settings, logger: Logger(label: "config"))
-            try await catalog.prepare()
-            Output.line("Results catalog (\(catalog.backendName)) is ready")
-            return 0
-        } catch {
-            Output.error("\(error)")
-            return 1
-        }
+        let catalog = try openCatalog(settings, Logger(label: "config"))
+        try await catalog.prepare()
+        return catalog.backendName
     }
 
-    func restoreAll(selector: String?) async -> Int32 {
+    /// Restores the databases `selector` picks (all enabled ones without it), at most ``parallel`` at a time.
+    /// - Throws: ``AutorestoreSetupError`` when `selector` names a database the file lacks.
+    public func run(selector: String?, events: @escaping @Sendable (AutorestoreEvent) -> Void = { _ in })
+        async throws(AutorestoreSetupError) -> [AutorestoreOutcome]
+    {
         let names = databases(selector: selector)
         if let selector, !selector.hasPrefix("!"), names.isEmpty {
-            Output.error("\(configuration.path): no database section [\(selector)] (a section with a dbid)")
-            return 2
+            throw AutorestoreSetupError(
+                "\(configuration.path): no database section [\(selector)] (a section with a dbid)")
         }
-        var codes: [Int32] = []
-        await withTaskGroup(of: Int32.self) { group in
-            var next = 0
-            func launch() {
-                guard next < names.count, Interruption.signal == nil else { return }
-                let name = names[next]
-                next += 1
-                group.addTask { await restoreOne(name) }
-            }
-            for _ in 0..<min(parallel, names.count) { launch() }
-            for await code in group {
-                codes.append(code)
-                launch()
-            }
+        var outcomes: [AutorestoreOutcome] = []
+        await BoundedConcurrency.run(names, limit: parallel, body: { name in await restore(name, events: events) }) {
+            outcomes.append($0)
         }
-        return codes.max() ?? 0
+        return outcomes
     }
 
-    /// One database: its own log, lock, directories, clone, catalog row. Returns its exit code.
-    func restoreOne(_ name: String) async -> Int32 {
+    /// One database: its own log, lock, directories, clone, catalog row.
+    public func restore(_ name: String, events: @escaping @Sendable (AutorestoreEvent) -> Void = { _ in }) async
+        -> AutorestoreOutcome
+    {
+        let outcome = await restoreDatabase(name, events: events)
+        events(.finished(outcome))
+        return outcome
+    }
+
+    func restoreDatabase(_ name: String, events: @escaping @Sendable (AutorestoreEvent) -> Void) async
+        -> AutorestoreOutcome
+    {
+        var outcome = AutorestoreOutcome(database: name, exitCode: 2)
+        func stop(_ problem: String, exitCode: Int32 = 2) -> AutorestoreOutcome {
+            outcome.setupProblem = problem
+            outcome.exitCode = exitCode
+            return outcome
+        }
         let (loaded, problems) = configuration.databaseCollectingProblems(name, for: [.autorestore, .storage])
         guard var settings = loaded, problems.isEmpty else {
-            Output.error("\(name): \(ConfigError(problems).description)")
-            return 2
+            return stop("\(name): \(ConfigError(problems).description)")
         }
         // Parallel runs must not share a clone, a mount point or a work directory.
         if parallel > 1 {
@@ -111,32 +174,28 @@ struct AutorestoreRunner: Sendable {
         }
         guard let logDirectory = settings.autorestore.logDirectory, let destination = settings.autorestore.destination,
             let mountPoint = settings.autorestore.mountPoint, let home = settings.generic.oracleHome
-        else {
-            Output.error("\(name): autorestore directories and oraclehome are required")
-            return 2
-        }
+        else { return stop("\(name): autorestore directories and oraclehome are required") }
         // R-20: a missing directory fails this database only.
         for (what, path) in [
-            ("Restore directory", destination), ("Clone mount directory", mountPoint),
-            ("Log directory", logDirectory),
+            ("Restore directory", destination), ("Clone mount directory", mountPoint), ("Log directory", logDirectory),
         ] {
             var isDirectory: ObjCBool = false
             if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) || !isDirectory.boolValue {
-                Output.error("\(name): \(what) \(path) not found or is not a proper directory")
-                return 2
+                return stop("\(name): \(what) \(path) not found or is not a proper directory")
             }
         }
-        let runLog = RunLog(screen: RunLog.standardOutput)
+        let runLog = RunLog(screen: screen)
         let logger = runLog.logger(name: name)
-        let started = now()
+        let started = clock()
         let logPath = RunLogNames.autorestoreLog(directory: logDirectory, database: name, date: started)
         do {
             try runLog.attach(file: logPath)
         } catch {
-            Output.error("\(name): cannot open log \(logPath): \(error)")
-            return 1
+            return stop("\(name): cannot open log \(logPath): \(error)", exitCode: 1)
         }
         defer { runLog.close() }
+        outcome.logFile = logPath
+        events(.started(database: name, logFile: logPath))
         if let days = settings.generic.logRetentionDays {
             LogRetention.clean(directory: logDirectory, days: days, logger: logger)
         }
@@ -152,13 +211,13 @@ struct AutorestoreRunner: Sendable {
                 maxWait: .seconds(30 * 60), logger: logger)
         } catch {
             logger.error("\(error)")
-            return 2
+            outcome.exitCode = 2
+            return outcome
         }
         defer { lock.release() }
 
         let schedule = ValidationSchedule(
-            modulus: settings.autorestore.validationModulus,
-            chance: settings.autorestore.validateChance)
+            modulus: settings.autorestore.validationModulus, chance: settings.autorestore.validateChance)
         let validate = schedule.shouldValidate(key: settings.validationScheduleKey, now: started)
         if case .modulus(let days) = schedule, !validate {
             let plan = ValidationSchedule.plan(key: settings.validationScheduleKey, modulus: days, now: started)
@@ -168,13 +227,13 @@ struct AutorestoreRunner: Sendable {
         let storage: any StorageDriver
         let templates: ScriptTemplates
         do {
-            storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
+            storage = try makeDriver(settings, logger)
             templates = try BuiltInTemplates.load(
-                BuiltInTemplates.restore,
-                overrideDirectory: settings.generic.templateDirectory)
+                BuiltInTemplates.restore, overrideDirectory: settings.generic.templateDirectory)
         } catch {
             logger.error("\(error)")
-            return 2
+            outcome.exitCode = 2
+            return outcome
         }
         let local = settings.storage.driver == .localfs || settings.storage.driver == .btrfs
         let mounting: CloneMounting
@@ -190,25 +249,23 @@ struct AutorestoreRunner: Sendable {
                 FindingPolicy(rawValue: $0.lowercased())
             } ?? fallback
         }
-        let job = AutorestoreJob(
+        var job = AutorestoreJob(
             settings: settings, storage: storage,
             oracleHome: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin), baseEnvironment: environment,
             timeouts: StepTimeouts(overrides: settings.generic.timeouts), templates: templates, logger: logger,
             logFile: logPath, validate: validate, mounting: mounting,
             nonloggedPolicy: policy("nologging", .warn), timeAheadPolicy: policy("timeahead", .fail),
-            homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 }, now: now)
+            homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 }, now: clock)
+        job.events = events
         let result = await job.run()
+        outcome.result = result
         let elapsed = PythonDuration.format(.milliseconds(Int64(result.finishedAt.timeIntervalSince(started) * 1000)))
-        if result.success {
-            logger.info("Restore successful, elapsed time: \(elapsed)")
-        } else {
-            logger.info("Restore failed, elapsed time: \(elapsed)")
-        }
+        logger.info("Restore \(result.success ? "successful" : "failed"), elapsed time: \(elapsed)")
 
-        var code: Int32 = result.success ? 0 : 1
+        outcome.exitCode = result.success ? 0 : 1
         logger.debug("Logging the result to catalog.")
         do {
-            let catalog = try makeCatalog(settings: settings, logger: logger)
+            let catalog = try openCatalog(settings, logger)
             if catalog.backendName != "oracle" { try await catalog.prepare() }
             let logText = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             let id = try await catalog.recordRestore(
@@ -219,26 +276,22 @@ struct AutorestoreRunner: Sendable {
                     verifiedTime: result.verifiedTime, timeDifferenceSeconds: result.differenceSeconds,
                     validated: result.validationPlanned, corruptBlocks: result.corruptBlocks,
                     phaseSeconds: result.phaseSeconds, logText: logText, logFile: logPath))
+            outcome.recordID = id
             logger.debug("Result recorded in the \(catalog.backendName) catalog as \(id)")
         } catch {
             // R-01: a result that is not recorded is a failed run, distinguishable from a failed restore.
             logger.error(
                 "Restore \(result.success ? "succeeded" : "failed"), but recording the result failed: \(error)")
-            code = 1
+            outcome.exitCode = 1
         }
         await purgeDiagnostics(settings: settings, home: home, logDirectory: logDirectory, logger: logger)
-        return code
-    }
-
-    func makeCatalog(settings: DatabaseSettings, logger: Logger) throws -> any ResultCatalog {
-        try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
+        return outcome
     }
 
     /// ADR purge of the temporary instances' diagnostics (reference §7.3 l); failures are warnings.
     func purgeDiagnostics(settings: DatabaseSettings, home: String, logDirectory: String, logger: Logger) async {
         let runner = OracleRunner(
-            home: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin),
-            baseEnvironment: environment,
+            home: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin), baseEnvironment: environment,
             timeouts: StepTimeouts(overrides: settings.generic.timeouts), logger: logger)
         do {
             let homes = OutputMarkers.adrHomes(
@@ -253,4 +306,12 @@ struct AutorestoreRunner: Sendable {
             logger.warning("Executing ADRCI failed: \(error)")
         }
     }
+}
+
+/// A problem that stops an autorestore run before any restore (exit 2).
+public struct AutorestoreSetupError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// A problem described by `message`.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }

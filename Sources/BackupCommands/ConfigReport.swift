@@ -1,3 +1,4 @@
+import CommandSupport
 import ConfigModel
 import OracleTools
 import StorageKit

@@ -1,11 +1,13 @@
 import ArgumentParser
 import BackupEngine
+import CommandSupport
 import ConfigModel
 import Foundation
 import Logging
 import OracleTools
 import RetentionPolicy
 import StorageKit
+import StorageRetention
 import ToolSupport
 
 /// `backup [--config F] [--dry-run] <db> <action>`, `backup [--config F] checkconfig`,
@@ -119,7 +121,7 @@ public struct BackupCommand: AsyncParsableCommand {
             throw ToolExit.usage(error.description)
         }
         if all {
-            let code = await AllDatabases.run(
+            let code = try await AllDatabases.run(
                 action: words[0].lowercased(), configuration: configuration, exclude: exclude, parallel: parallel,
                 dryRun: dryRun)
             throw ToolExit(code)
@@ -133,10 +135,14 @@ public struct BackupCommand: AsyncParsableCommand {
             try showConfig(configuration, database: words[0])
             return
         }
-        try await BackupRun(
-            configuration: configuration, database: words[0], action: action, dryRun: dryRun,
-            environment: environment, restoreRequest: RestoreRequest(until: until, snapshotID: snapshot)
-        ).execute()
+        guard let backupAction = BackupAction(rawValue: action) else {
+            throw ToolExit.usage("unknown action \(action)")
+        }
+        let outcome = await BackupEngine.standard(configuration: configuration, environment: environment).run(
+            BackupRequest(
+                database: words[0], action: backupAction, dryRun: dryRun,
+                restore: RestoreRequest(until: until, snapshotID: snapshot)))
+        if let failure = outcome.failure { throw failure.toolExit }
     }
 
     func checkConfig(_ configuration: BackupConfiguration) throws {

@@ -8,8 +8,10 @@ import ResultCatalogPostgres
 import ResultCatalogSQLite
 
 /// The results catalog a configuration names (`autorestorecatalogtype` in `[autorestore]`).
-enum CatalogFactory {
-    static func make(settings: DatabaseSettings, environment: [String: String], logger: Logger) throws
+public enum CatalogFactory {
+    /// Opens the catalog `settings` name: PostgreSQL (`catalogurl`, password from `OIB_CATALOG_PASSWORD`), the
+    /// original's Oracle catalog through sqlplus, or SQLite (`catalogfile`, else beside the autorestore logs).
+    public static func make(settings: DatabaseSettings, environment: [String: String], logger: Logger) throws
         -> any ResultCatalog
     {
         switch settings.autorestore.catalogType {

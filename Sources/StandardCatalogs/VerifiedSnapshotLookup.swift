@@ -14,9 +14,9 @@ import RetentionPolicy
 /// - Without one, autorestore keeps its results in `<autorestorelogdir>/autorestore-results.sqlite` on the host it
 ///   runs on. That file is read when it exists here. When it does not, this host has no autorestore results, no
 ///   snapshot can be known verified, and one WARNING per run says so.
-enum VerifiedSnapshotLookup {
+public enum VerifiedSnapshotLookup {
     /// The file name autorestore uses beside its logs when no catalog is configured.
-    static let defaultSQLiteName = "autorestore-results.sqlite"
+    public static let defaultSQLiteName = "autorestore-results.sqlite"
 
     /// The verified snapshots of `settings.name`; logs a WARNING naming the catalog when it cannot be read, or when
     /// no catalog is configured. With `snapkeepverified: false` nothing is read.
@@ -25,7 +25,7 @@ enum VerifiedSnapshotLookup {
     /// key: `keepVerifiedExplicit` false) names the Oracle catalog only for autorestore; the original's backup never
     /// read it. When that catalog cannot be read here, retention runs as the original did, with a WARNING that
     /// says so, instead of stopping every backup's retention.
-    static func read(
+    public static func read(
         settings: DatabaseSettings, retention: RetentionConfiguration, keepVerifiedExplicit: Bool = true,
         environment: [String: String], logger: Logger
     ) async -> VerifiedSnapshots {
@@ -75,7 +75,8 @@ enum VerifiedSnapshotLookup {
 
     /// The catalog autorestore records this database's results in, opened for reading; `nil` when none is
     /// configured and the default file does not exist on this host.
-    static func configuredCatalog(settings: DatabaseSettings, environment: [String: String], logger: Logger) throws
+    public static func configuredCatalog(settings: DatabaseSettings, environment: [String: String], logger: Logger)
+        throws
         -> (any ResultCatalog)?
     {
         switch settings.autorestore.catalogType {
@@ -91,7 +92,7 @@ enum VerifiedSnapshotLookup {
     }
 
     /// `<autorestorelogdir>/autorestore-results.sqlite`, where autorestore writes without a configured catalog.
-    static func defaultPath(_ settings: DatabaseSettings) -> String? {
+    public static func defaultPath(_ settings: DatabaseSettings) -> String? {
         settings.autorestore.logDirectory.map { $0 + "/" + defaultSQLiteName }
     }
 }

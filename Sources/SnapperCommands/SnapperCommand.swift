@@ -1,10 +1,14 @@
 import ArgumentParser
-import BackupEngine
+import CommandSupport
 import ConfigModel
 import Foundation
 import Logging
+import Reporting
 import RetentionPolicy
+import StandardCatalogs
+import StandardDrivers
 import StorageKit
+import StorageRetention
 import ToolSupport
 
 /// `snapper [--config F] [--json] <db> <action> [name]`: the original zsnapper/zvolume on every driver.
@@ -81,8 +85,9 @@ public struct SnapperCommand: AsyncParsableCommand {
         let storage: any StorageDriver
         do {
             storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
-        } catch let exit as ToolExit {
-            throw action == "checkage" ? ToolExit.nagios(3, "UNKNOWN: \(exit.message)") : exit
+        } catch let setup as DriverSetupError {
+            throw action == "checkage"
+                ? ToolExit.nagios(3, "UNKNOWN: \(setup.message)") : ToolExit(setup.exitCode, setup.message)
         } catch {
             throw action == "checkage"
                 ? ToolExit.nagios(3, NagiosResult.unknown(error).line) : ToolExit.usage("\(error)")
