@@ -225,6 +225,21 @@ let package = Package(
             path: "Fuzzing/FuzzHarness"),
         .executableTarget(name: "oib-fuzz", dependencies: ["FuzzHarness"], path: "Fuzzing/oib-fuzz"),
         .testTarget(name: "FuzzSmokeTests", dependencies: ["FuzzHarness"]),
+        // Examples: templates for embedders, built and run in CI. Product code never depends on them.
+        // CustomStorageDriver: a driver of one's own (PlainDirectoryDriver), a program that registers and uses it,
+        // and its test (the StorageKitTesting conformance suite, and a run of the built program).
+        .target(
+            name: "PlainDirectoryDriver",
+            dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/CustomStorageDriver/Sources/PlainDirectoryDriver"),
+        .executableTarget(
+            name: "example-custom-driver",
+            dependencies: ["PlainDirectoryDriver", "StorageKit", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/CustomStorageDriver/Sources/example-custom-driver"),
+        .testTarget(
+            name: "CustomStorageDriverTests",
+            dependencies: ["PlainDirectoryDriver", "example-custom-driver", "StorageKitTesting"],
+            path: "Examples/CustomStorageDriver/Tests/CustomStorageDriverTests"),
     ],
     swiftLanguageModes: [.v6]
 )
