@@ -2,7 +2,9 @@
 public enum INIParser {
     /// Parses `text`. Unlike Python 2, a repeated section header is reported as an error (both line numbers are
     /// named) instead of being merged silently; everything else follows Python 2, including "last key wins".
-    /// - Parameter file: the path used in error messages.
+    /// - Parameters:
+    ///   - text: the file's content.
+    ///   - file: the path used in error messages.
     /// - Returns: the document, or throws the *first* structural error with its line number.
     public static func parse(_ text: String, file: String? = nil) throws(INIError) -> INIDocument {
         let (document, errors) = parseCollectingErrors(text, file: file)
