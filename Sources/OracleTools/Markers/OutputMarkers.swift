@@ -31,12 +31,16 @@ public enum OutputMarkers {
 
     /// `archivecurrentlogs`: the database time, SCN and block change tracking file before a log switch.
     public struct LogSwitchState: Sendable, Equatable {
+        /// The `CURRENT DATABASE TIME:` value, `yyyy-mm-dd hh24:mi:ss` in database time (`lasttime` in
+        /// `autorestore.cfg`).
         public var time: String
+        /// The `CURRENT DATABASE SCN:` value, as printed (`lastscn` in `autorestore.cfg`).
         public var scn: String
         /// Empty when block change tracking is off.
         public var bctFile: String
     }
 
+    /// Parses `archivecurrentlogs` output; nil when the time or the SCN line is missing (`BCT FILE:` is optional).
     public static func logSwitchState(_ output: String) -> LogSwitchState? {
         guard let time = value(after: "CURRENT DATABASE TIME:", in: output),
             let scn = value(after: "CURRENT DATABASE SCN:", in: output)

@@ -4,22 +4,31 @@ import ToolSupport
 
 /// An Oracle utility failed, timed out or could not start.
 public struct OracleToolError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure; an open set of codes whose `description` is the raw text.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
+        /// A code with the given text.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
+        /// The tool ran but exited non-zero or was killed by a signal.
         public static let failed = Code("failed")
+        /// The step's time limit (`timeout<step>`) elapsed and the tool's process group was killed.
         public static let timedOut = Code("timed out")
+        /// The tool could not be started, or its script or control file could not be written.
         public static let notStarted = Code("not started")
+        /// The tool succeeded but its output lacks what the caller needs (e.g. a marker line).
         public static let unexpectedOutput = Code("unexpected output")
     }
 
+    /// The kind of failure.
     public var code: Code
     /// `rman`, `sqlplus`, `sqlldr`, `adrci`, …
     public var tool: String
+    /// How the process ended; nil when it never started.
     public var termination: ProcessTermination?
     /// The last lines of output, secrets masked.
     public var outputTail: String
+    /// One line as logged, e.g. `RMAN execution failed with code 1`.
     public var message: String
 
     public var description: String {
@@ -31,16 +40,22 @@ public struct OracleToolError: Error, Sendable, CustomStringConvertible {
 
 /// Runs RMAN, SQL*Plus, SQL*Loader and ADRCI the way the original did (reference §5.3), with time limits.
 public struct OracleRunner: Sendable {
+    /// The Oracle home whose programs run and whose variables the children get.
     public var home: OracleHome
     /// ORACLE_SID for the children, or nil to unset it.
     public var sid: String?
+    /// The environment the children start from; ``OracleHome/environment(sid:base:)`` adds the Oracle variables.
     public var baseEnvironment: [String: String]
+    /// Time limit per step (`timeout<step>` keys in `[generic]`).
     public var timeouts: StepTimeouts
+    /// Receives the original's DEBUG and ERROR lines (`RMAN execution starts`, `SQL*Plus exited with code N`, …).
     public var logger: Logger
     /// Receives child output that should land in the run log (SQL*Loader, ADRCI, helper commands).
     public var appendToLog: (@Sendable (String) -> Void)?
+    /// Starts the children (own process group, time limit, output streaming).
     public var processRunner: ProcessRunner
 
+    /// A runner for `home`; a nil `sid` unsets `ORACLE_SID` for the children.
     public init(
         home: OracleHome, sid: String? = nil, baseEnvironment: [String: String], timeouts: StepTimeouts = .init(),
         logger: Logger, appendToLog: (@Sendable (String) -> Void)? = nil,

@@ -13,7 +13,9 @@ import ToolSupport
 
 /// What to run: program, arguments, environment, the text fed on standard input, and a time limit.
 public struct ProcessRequest: Sendable {
+    /// The program: a path, or a bare name looked up in the child's `PATH` (else ours).
     public var executable: String
+    /// The arguments after the program name.
     public var arguments: [String]
     /// The complete environment of the child (not merged with ours).
     public var environment: [String: String]
@@ -21,10 +23,12 @@ public struct ProcessRequest: Sendable {
     public var standardInput: String?
     /// The child's whole process group is killed when this elapses; `nil` for no limit.
     public var timeout: Duration?
+    /// The directory the child starts in; `nil` keeps ours.
     public var workingDirectory: String?
     /// Texts replaced by `****` wherever output or the command line is logged (e.g. an OS password).
     public var secrets: [String]
 
+    /// A request; only the program and the complete environment are required.
     public init(
         executable: String, arguments: [String] = [], environment: [String: String],
         standardInput: String? = nil, timeout: Duration? = nil, workingDirectory: String? = nil,
@@ -60,13 +64,16 @@ public enum ProcessTermination: Sendable, Equatable, CustomStringConvertible {
 
 /// The result of a finished child process, returned as data (a non-zero exit is not an error here).
 public struct ProcessOutcome: Sendable {
+    /// The exit code or the signal that ended the child.
     public var termination: ProcessTermination
     /// Standard output and standard error, interleaved as the child wrote them.
     public var output: String
     /// True when the time limit killed the process group.
     public var timedOut: Bool
+    /// Wall-clock time from the fork to the child's exit.
     public var duration: Duration
 
+    /// True for exit code 0 within the time limit.
     public var succeeded: Bool { termination == .exited(0) && !timedOut }
 
     /// The exit code, or 128+signal as shells report it.
@@ -85,13 +92,16 @@ public struct ProcessOutcome: Sendable {
 
 /// A child process could not be started at all.
 public struct ProcessLaunchError: Error, Sendable, CustomStringConvertible {
+    /// The command line, secrets masked.
     public var command: String
+    /// Why it did not start: not found, not executable, a system error, or stopping after a termination signal.
     public var reason: String
     public var description: String { "cannot run \(command): \(reason)" }
 }
 
 /// Masks secrets in text that is about to be logged.
 public enum Redaction {
+    /// `text` with every occurrence of each non-empty secret replaced by `****`.
     public static func mask(_ text: String, secrets: [String]) -> String {
         var result = text
         for secret in secrets where !secret.isEmpty {
@@ -110,6 +120,7 @@ public struct ProcessRunner: Sendable {
     /// Time between SIGTERM and SIGKILL when a timeout fires.
     public var killGracePeriod: Duration
 
+    /// A runner that waits `killGracePeriod` between SIGTERM and SIGKILL when a time limit fires.
     public init(killGracePeriod: Duration = .seconds(5)) {
         self.killGracePeriod = killGracePeriod
     }

@@ -3,8 +3,11 @@ import Foundation
 
 /// A problem with a script template: which file, which template key, which substitution.
 public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The template file's path.
     public var file: String
+    /// The template key; empty when the problem is the whole file.
     public var template: String
+    /// What is wrong (parse error, missing key, unknown `${name}`, …).
     public var detail: String
 
     public var description: String { "\(file): template '\(template)': \(detail)" }
@@ -17,10 +20,13 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
 /// unknown `${name}` is reported with the template and key, and values are given per run (no process-wide
 /// dictionary shared between databases, R-12).
 public struct ScriptTemplates: Sendable {
+    /// The path the templates were read from, named in errors.
     public let file: String
     let document: INIDocument
     static let section = "template"
 
+    /// Parses a template file's text; `file` names it in errors.
+    /// - Throws: ``TemplateError`` when the text is not valid INI or has no `[template]` section.
     public init(text: String, file: String) throws(TemplateError) {
         self.file = file
         do {
@@ -52,6 +58,7 @@ public struct ScriptTemplates: Sendable {
     /// The template keys in file order.
     public var keys: [String] { document.section(Self.section)?.keys ?? [] }
 
+    /// Whether template `key` exists (keys are compared lower-cased, as the INI dialect stores them).
     public func has(_ key: String) -> Bool { document.section(Self.section)?.entry(key.lowercased()) != nil }
 
     /// Expands template `key` with `values`.
