@@ -1,11 +1,14 @@
 /// Formats durations like Python's `timedelta` text (`0:00:46.689587`, `1 day, 2:03:04`), the way the original
 /// tool printed elapsed times and snapshot ages.
 public enum PythonDuration {
+    /// `duration` as `timedelta` text, to the microsecond (truncated).
     public static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         return format(seconds: seconds, microseconds: Int64(attoseconds / 1_000_000_000_000))
     }
 
+    /// Whole seconds plus microseconds as `timedelta` text: `H:MM:SS[.ffffff]`, with `N day(s), ` in front
+    /// when a day or more (negative values as Python shows them, e.g. `-1 day, 23:59:59`).
     public static func format(seconds totalSeconds: Int64, microseconds: Int64 = 0) -> String {
         var seconds = totalSeconds
         var micros = microseconds

@@ -42,7 +42,9 @@ public enum BackupAreaCheck {
     /// The marker file a DBA (or `snapper volume create`) puts at the root of a backup area on the root file system.
     public static let markerFileName = ".oib-backup-area"
 
+    /// Thrown by ``verify(_:mounts:)``: an unmarked backup area on the root file system (`requiremount`).
     public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// The backup area that was refused.
         public var path: String
         public var description: String {
             "Backup destination \(path) is on the root file system (/), not on mounted backup storage, and not marked "
@@ -92,17 +94,27 @@ public enum BackupAreaCheck {
 /// One locked, logged run of an action against a backup area, with the original's start-up and ending
 /// (reference §2.1 steps 5 and 9–11): log file, log retention, lock, action, release, optional screen dump.
 public struct RunSession: Sendable {
+    /// The run's log; attached to ``logPath`` when the session starts.
     public var runLog: RunLog
+    /// The log file, e.g. `<backupdest>/backup_logs/<db>_<ts>_<action>.log` (``RunLogNames``).
     public var logPath: String
+    /// `logretention`: `*.log` files in the log's directory older than this many days are deleted at the start;
+    /// nil deletes none.
     public var logRetentionDays: Int?
+    /// Where the lock file is created: the database's backup area or `autorestorelogdir`.
     public var lockDirectory: String
+    /// The lock file's name, `backup.lck` as in the original.
     public var lockName: String
+    /// How long to wait for the lock before failing (`maxlockwait`, minutes in the configuration).
     public var maxLockWait: Duration
+    /// Time between attempts to take the lock (default 5 s, as the original).
     public var lockPollInterval: Duration
     /// `BACKUP_LOG_TO_SCREEN=TRUE`.
     public var dumpLogToScreen: Bool
+    /// Receives the `Log file for this session:` line and the log dump (`BACKUP_LOG_TO_SCREEN=TRUE`).
     public var screen: @Sendable (String) -> Void
 
+    /// A session; nothing happens until ``run(logger:action:)``.
     public init(
         runLog: RunLog, logPath: String, logRetentionDays: Int?, lockDirectory: String,
         lockName: String = "backup.lck", maxLockWait: Duration, lockPollInterval: Duration = .seconds(5),

@@ -10,8 +10,11 @@ import Synchronization
 
 /// Who holds a lock, as written in the lock file.
 public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
+    /// The holder's host name; `unknown` when a lock file of the original names none.
     public var host: String
+    /// The holder's process id; nil when the file does not say.
     public var pid: Int32?
+    /// When the holder took the lock, `yyyy-MM-dd HH:mm:ss` in the holder's local time; nil when unknown.
     public var started: String?
     /// The holder's start time in clock ticks since boot (`/proc/<pid>/stat`), so a recycled pid is not taken
     /// for the holder.
@@ -25,6 +28,7 @@ public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
     /// The holder will remove its lock file for a moment to take a snapshot (see ``HardLinkLock``).
     public var snapshotPending = false
 
+    /// A holder; everything but `host` is optional.
     public init(
         host: String, pid: Int32? = nil, started: String? = nil, pidStart: UInt64? = nil, boot: String? = nil,
         token: String? = nil, children: [ChildGroup] = [], snapshotPending: Bool = false
@@ -93,6 +97,8 @@ public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
 
 /// Why a lock could not be taken or kept.
 public struct LockError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure. `timeout`: not taken within the wait (`maxlockwait` for backups); `directoryUnusable`:
+    /// no lock file can be created in the directory.
     public enum Reason: Sendable, Equatable {
         case timeout, directoryUnusable
         /// The holder is dead but processes of its run are still alive and could not be stopped (or could not be
@@ -103,10 +109,15 @@ public struct LockError: Error, Sendable, CustomStringConvertible {
         /// A termination signal arrived while waiting.
         case interrupted
     }
+    /// The kind of failure.
     public var reason: Reason
+    /// The lock file's path.
     public var path: String
+    /// The holder as its lock file names it; nil when unknown or unreadable.
     public var holder: LockHolder?
+    /// More about the failure: the system error, the signal, or what to do.
     public var detail: String
+    /// For ``Reason/leftoverProcesses``: the pids of the dead run that are still alive.
     public var leftoverProcesses: [Int32] = []
 
     public var description: String {
@@ -145,7 +156,9 @@ public struct LockError: Error, Sendable, CustomStringConvertible {
 ///   to a marker that tells waiters the pause is over (see ``release()``);
 /// - "Locked!" is logged at INFO once a minute instead of every poll.
 public final class HardLinkLock: Sendable {
+    /// The directory holding the lock file (the backup area, or `autorestorelogdir`).
     public let directory: String
+    /// The lock file, `<directory>/<name>` (`backup.lck` by default).
     public let lockPath: String
     private let logger: Logger
 

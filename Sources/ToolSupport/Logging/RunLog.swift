@@ -153,21 +153,28 @@ public final class RunLog: Sendable {
 
 /// A swift-log handler writing into a ``RunLog``.
 public struct RunLogHandler: LogHandler {
+    /// The name written into every line (the database section, `config`, …); the logger's label.
     public let name: String
+    /// The run log the records go to.
     public let runLog: RunLog
+    /// The lowest level recorded; DEBUG by default, as the original's log file.
     public var logLevel: Logger.Level = .debug
+    /// Kept for the `LogHandler` contract; metadata is not written to the run log.
     public var metadata: Logger.Metadata = [:]
 
+    /// A handler recording into `runLog` under `name`.
     public init(name: String, runLog: RunLog) {
         self.name = name
         self.runLog = runLog
     }
 
+    /// One metadata value (kept, not written).
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Records the event's level and message under ``name``.
     public func log(event: LogEvent) {
         runLog.record(level: event.level, name: name, message: event.message.description)
     }

@@ -2,7 +2,9 @@ import Foundation
 
 /// One mount as the kernel lists it in `/proc/<pid>/mountinfo` (see proc(5)).
 public struct MountInfoEntry: Sendable, Equatable {
+    /// The mount's id, unique while it is mounted (may be reused after unmounting).
     public var mountID: Int
+    /// The id of the mount this one sits on (its own id for the root of the tree).
     public var parentID: Int
     /// `major:minor` of the mounted filesystem.
     public var device: String
@@ -10,12 +12,16 @@ public struct MountInfoEntry: Sendable, Equatable {
     public var root: String
     /// Where it is mounted, as an absolute path without symbolic links.
     public var mountPoint: String
+    /// Per-mount options, comma-separated (`rw,nosuid,relatime`, …).
     public var mountOptions: String
+    /// The file system type (`nfs`, `nfs4`, `btrfs`, `zfs`, `ext4`, …).
     public var filesystemType: String
     /// What is mounted: `host:/export/path` for NFS, a device, or a free-form name (`tmpfs`, `none`, …).
     public var source: String
+    /// Per-file-system (super block) options, comma-separated; for NFS the server address, version, …
     public var superOptions: String
 
+    /// An entry from its fields, already unescaped.
     public init(
         mountID: Int, parentID: Int, device: String, root: String, mountPoint: String, mountOptions: String,
         filesystemType: String, source: String, superOptions: String
@@ -34,6 +40,7 @@ public struct MountInfoEntry: Sendable, Equatable {
 
 /// Reads the mount table of this process.
 public enum MountInfo {
+    /// This process's mount table, `/proc/self/mountinfo`.
     public static let standardPath = "/proc/self/mountinfo"
 
     /// The mounts of this process, in the kernel's order; `nil` when the table cannot be read.

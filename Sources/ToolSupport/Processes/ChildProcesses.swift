@@ -7,9 +7,13 @@ import Synchronization
 
 /// A child started in its own process group: the group id (= the child's pid) and the child's start time.
 public struct ChildGroup: Sendable, Hashable, Comparable {
+    /// The process group id, which is the child's pid.
     public var group: Int32
+    /// The child's start time in clock ticks since boot (``ProcessRecord/startTime``); a recycled pid has a later
+    /// one.
     public var startTime: UInt64
 
+    /// A child group from its id and start time.
     public init(group: Int32, startTime: UInt64) {
         self.group = group
         self.startTime = startTime
@@ -65,6 +69,7 @@ public enum ChildProcesses {
         }
     }
 
+    /// Stops the observer that ``addObserver(_:)`` returned `token` for; an unknown token is ignored.
     public static func removeObserver(_ token: Int) {
         _ = state.withLock { $0.observers.removeValue(forKey: token) }
     }

@@ -6,8 +6,11 @@ import Foundation
 
 /// What /proc tells about one process: enough to recognise it again after its pid may have been reused.
 public struct ProcessRecord: Sendable, Equatable {
+    /// The process id.
     public var pid: Int32
+    /// The parent's process id.
     public var parent: Int32
+    /// The process group id.
     public var group: Int32
     /// Start time in clock ticks since boot (field 22 of /proc/<pid>/stat). Together with the boot id it
     /// identifies a process for good: a recycled pid has a later start time.
@@ -76,6 +79,7 @@ public enum ProcessTable {
         case unreadable
     }
 
+    /// Reads variable `name` from `/proc/<pid>/environ`: the environment the process started with.
     public static func environmentVariable(_ name: String, of pid: Int32) -> Variable {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return .unreadable }
         let prefix = Array((name + "=").utf8)
