@@ -14,6 +14,7 @@ import Synchronization
 /// details, and one WARNING per run names the missing objects and `autorestore --createcatalog`, which adds only
 /// those (``prepare()``).
 public struct OracleResultCatalog: ResultCatalog {
+    /// Always `oracle`.
     public var backendName: String { "oracle" }
     /// The connect string with any password masked (`user/secret@tns` shows as `user/***@tns`; a wallet's
     /// `/@tns` is shown as is).
@@ -22,11 +23,17 @@ public struct OracleResultCatalog: ResultCatalog {
         guard let slash = connect[..<at].firstIndex(of: "/"), connect.index(after: slash) < at else { return connect }
         return connect[...slash] + "***" + connect[at...]
     }
+    /// The catalog's connect string (`autorestorecatalog`, e.g. `/@autorestore`), also the SQL*Loader login.
     public let connect: String
+    /// Runs SQL*Plus and SQL*Loader from the configured Oracle home.
     public let runner: OracleRunner
+    /// `restoretemplate.cfg`: every statement is one of its keys (`catalogobjects`, `catalogddl_…`, `insertlog`, …).
     public let templates: ScriptTemplates
+    /// Where SQL*Loader's control and log files, staged log uploads and `createcatalog.log` are written
+    /// (the standard catalog factory passes `autorestorelogdir`).
     public let workDirectory: String
 
+    /// A catalog reached through `connect`; nothing is contacted until the first operation.
     public init(connect: String, runner: OracleRunner, templates: ScriptTemplates, workDirectory: String) {
         self.connect = connect
         self.runner = runner
@@ -258,6 +265,9 @@ public struct OracleResultCatalog: ResultCatalog {
     // MARK: Writes
 
     @discardableResult
+    /// Loads the log as a CLOB with SQL*Loader (the run's own log file, or the text staged in ``workDirectory``),
+    /// then runs `insertlog` (plus `insertlogdetail` when `RESTOREACTION_DETAIL` exists); returns the
+    /// `restoreaction` id. Throws `.write`, or `.unreachable` when the catalog cannot be queried.
     public func recordRestore(_ record: RestoreRecord) async throws(CatalogError) -> Int64 {
         let found = try await check(
             required: [.restoreActionSequence, .restoreAction, .restoreLob], wanted: [.restoreActionDetail],
@@ -324,6 +334,8 @@ public struct OracleResultCatalog: ResultCatalog {
     }
 
     @discardableResult
+    /// Inserts one `backupaction` row (`insertbackup`); returns its id. Throws `.write`, naming the missing objects,
+    /// in a catalog made by the original's `createcatalog`.
     public func recordBackup(_ record: BackupRunRecord) async throws(CatalogError) -> Int64 {
         _ = try await check(
             required: [.backupActionSequence, .backupAction], wanted: [.backupAction], code: .write)
@@ -384,6 +396,9 @@ public struct OracleResultCatalog: ResultCatalog {
 
     func integer(_ field: Substring) -> Int? { Int(field) }
 
+    /// The newest `limit` restores of `database` (all databases when nil), newest first, logs included; without
+    /// `RESTOREACTION_DETAIL` the detail fields stay nil. Throws `.read` (`.unreachable` when the catalog cannot be
+    /// queried).
     public func restores(database: String?, limit: Int) async throws(CatalogError) -> [Stored<RestoreRecord>] {
         let found = try await check(required: [.restoreAction], wanted: [.restoreActionDetail], code: .read)
         let template = found.contains(.restoreActionDetail) ? "listrestores" : "listrestoresoriginal"

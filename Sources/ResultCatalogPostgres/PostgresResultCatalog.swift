@@ -7,7 +7,9 @@ import ResultCatalog
 /// The results catalog in PostgreSQL (postgres-nio). One short connection per operation: autorestore writes a
 /// handful of rows a day, and a fresh connection means no pool to keep alive between databases.
 public struct PostgresResultCatalog: ResultCatalog {
+    /// Always `postgres`.
     public var backendName: String { "postgres" }
+    /// ``displayURL``: the URL without its password.
     public var location: String { displayURL }
     let configuration: PostgresConnection.Configuration
     /// The URL without its password, for messages.
@@ -79,6 +81,8 @@ public struct PostgresResultCatalog: ResultCatalog {
         }
     }
 
+    /// Creates the `restore_run` and `backup_run` tables and indexes when missing and adds `log_file` to an older
+    /// catalog, under an advisory lock so concurrent first runs do not collide. Throws `.unreachable` or `.schema`.
     public func prepare() async throws(CatalogError) {
         try await withConnection(.schema) { connection in
             // Two first runs at once (parallel autorestores, two hosts) would race in CREATE … IF NOT EXISTS,
@@ -130,6 +134,7 @@ public struct PostgresResultCatalog: ResultCatalog {
     }
 
     @discardableResult
+    /// Inserts one `restore_run` row (log included); returns its `id`. Throws `.unreachable` or `.write`.
     public func recordRestore(_ record: RestoreRecord) async throws(CatalogError) -> Int64 {
         let phases = PhaseJSON.encode(record.phaseSeconds)
         let difference = record.timeDifferenceSeconds.map(Int64.init)
@@ -152,6 +157,7 @@ public struct PostgresResultCatalog: ResultCatalog {
     }
 
     @discardableResult
+    /// Inserts one `backup_run` row; returns its `id`. Throws `.unreachable` or `.write`.
     public func recordBackup(_ record: BackupRunRecord) async throws(CatalogError) -> Int64 {
         try await withConnection(.write) { connection in
             let rows = try await connection.query(
@@ -167,6 +173,8 @@ public struct PostgresResultCatalog: ResultCatalog {
         }
     }
 
+    /// The newest `limit` restores of `database` (all databases when nil), newest first; also reads a catalog
+    /// that has no `log_file` column yet. Throws `.unreachable` or `.read`.
     public func restores(database: String?, limit: Int) async throws(CatalogError) -> [Stored<RestoreRecord>] {
         let limit = Int64(min(limit, Int(Int32.max)))
         return try await withConnection(.read) { connection in
@@ -208,6 +216,8 @@ public struct PostgresResultCatalog: ResultCatalog {
         }
     }
 
+    /// The newest `limit` backup runs of `database` (all databases when nil), newest first. Throws `.unreachable`
+    /// or `.read`.
     public func backups(database: String?, limit: Int) async throws(CatalogError) -> [Stored<BackupRunRecord>] {
         let limit = Int64(min(limit, Int(Int32.max)))
         return try await withConnection(.read) { connection in
@@ -233,6 +243,8 @@ public struct PostgresResultCatalog: ResultCatalog {
         }
     }
 
+    /// The snapshots of `database` whose newest restore (by start time, then id) succeeded. Throws `.unreachable`
+    /// or `.read`.
     public func verifiedSnapshotIDs(database: String) async throws(CatalogError) -> Set<String> {
         try await withConnection(.read) { connection in
             let rows = try await connection.query(

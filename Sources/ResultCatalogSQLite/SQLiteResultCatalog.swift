@@ -4,8 +4,11 @@ import ResultCatalog
 
 /// The default results catalog: one SQLite file (GRDB).
 public struct SQLiteResultCatalog: ResultCatalog {
+    /// The SQLite file (`catalogfile`; by default `<autorestorelogdir>/autorestore-results.sqlite`).
     public let path: String
+    /// Always `sqlite`.
     public var backendName: String { "sqlite" }
+    /// The file's path.
     public var location: String { path }
     private let queue: DatabaseQueue
 
@@ -62,6 +65,8 @@ public struct SQLiteResultCatalog: ResultCatalog {
         CREATE INDEX IF NOT EXISTS backup_run_db_start ON backup_run (db_unique_name, start_time);
         """
 
+    /// Creates the `restore_run` and `backup_run` tables and their indexes when missing, and adds the `log_file`
+    /// column to a file made before it existed; throws `.schema` when that fails (e.g. a read-only file).
     public func prepare() async throws(CatalogError) {
         do {
             try await queue.write { db in
@@ -77,6 +82,7 @@ public struct SQLiteResultCatalog: ResultCatalog {
     }
 
     @discardableResult
+    /// Inserts one `restore_run` row (log included) in a single transaction; returns its row id. Throws `.write`.
     public func recordRestore(_ record: RestoreRecord) async throws(CatalogError) -> Int64 {
         do {
             return try await queue.write { db in
@@ -102,6 +108,7 @@ public struct SQLiteResultCatalog: ResultCatalog {
     }
 
     @discardableResult
+    /// Inserts one `backup_run` row; returns its row id. Throws `.write`.
     public func recordBackup(_ record: BackupRunRecord) async throws(CatalogError) -> Int64 {
         do {
             return try await queue.write { db in
@@ -122,6 +129,7 @@ public struct SQLiteResultCatalog: ResultCatalog {
         }
     }
 
+    /// The newest `limit` restores of `database` (all databases when nil), newest first. Throws `.read`.
     public func restores(database: String?, limit: Int) async throws(CatalogError) -> [Stored<RestoreRecord>] {
         try await newest("restore_run", database: database, limit: limit) { row in
             RestoreRecord(
@@ -138,6 +146,7 @@ public struct SQLiteResultCatalog: ResultCatalog {
         }
     }
 
+    /// The newest `limit` backup runs of `database` (all databases when nil), newest first. Throws `.read`.
     public func backups(database: String?, limit: Int) async throws(CatalogError) -> [Stored<BackupRunRecord>] {
         try await newest("backup_run", database: database, limit: limit) { row in
             BackupRunRecord(
@@ -149,6 +158,7 @@ public struct SQLiteResultCatalog: ResultCatalog {
         }
     }
 
+    /// The snapshots of `database` whose newest restore (by start time, then id) succeeded. Throws `.read`.
     public func verifiedSnapshotIDs(database: String) async throws(CatalogError) -> Set<String> {
         do {
             return try await queue.read { db in
