@@ -13,12 +13,16 @@ import StorageKit
 /// appliance). Redirects are not followed. All transports share one process-wide client; each keeps its own
 /// TLS settings, so connections to differently configured appliances are never pooled together.
 public struct AsyncHTTPClientTransport: HTTPTransport {
+    /// The appliance's TLS settings (`cacert`, `insecure`); `connectTimeout` is not used, the shared client
+    /// connects within 30 s.
     public let options: HTTPTransportOptions
     private let tlsConfiguration: TLSConfiguration
 
     /// Largest response body accepted.
     public static let maximumBodySize = 64 << 20
 
+    /// A transport for one appliance; logs a WARNING when `options.insecure` turns certificate checks off. No network
+    /// I/O.
     public init(options: HTTPTransportOptions) {
         self.options = options
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -39,6 +43,9 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         AsyncHTTPClientTransport(options: options)
     }
 
+    /// Sends `request` and returns the whole response, whatever its status. Throws `.tls` (certificate not trusted,
+    /// `cacert` file unreadable), `.timeout` (the request's deadline passed), `.invalidRequest` (unusable URL) or
+    /// `.connection` (anything else, including a body over ``maximumBodySize``).
     public func send(_ request: StorageKit.HTTPRequest) async throws(HTTPTransportError) -> StorageKit.HTTPResponse {
         if let caFile = options.caFile, request.url.hasPrefix("https:"),
             !FileManager.default.isReadableFile(atPath: caFile)
