@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .library(name: "OracleTools", targets: ["OracleTools"]),
         .library(name: "StorageRetention", targets: ["StorageRetention"]),
+        .library(name: "SnapperEngine", targets: ["SnapperEngine"]),
         .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "StandardDrivers", targets: ["StandardDrivers"]),
         .library(name: "StandardCatalogs", targets: ["StandardCatalogs"]),
@@ -80,7 +81,8 @@ let package = Package(
         .target(
             name: "SnapperCommands",
             dependencies: [
-                "CommandSupport", "ConfigModel", "ToolSupport", "StorageKit", "StorageRetention", "StandardDrivers",
+                "CommandSupport", "ConfigModel", "ToolSupport", "StorageKit", "StorageRetention", "SnapperEngine",
+                "StandardDrivers",
                 "StandardCatalogs", "Reporting", "RetentionPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,6 +125,14 @@ let package = Package(
             name: "StorageRetention",
             dependencies: [
                 "ConfigModel", "StorageKit", "RetentionPolicy", .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The snapper operations on one database's storage (snapshots under the backup lock, clones, retention,
+        // the guarded manual drop), as typed calls.
+        .target(
+            name: "SnapperEngine",
+            dependencies: [
+                "ConfigModel", "StorageKit", "StorageRetention", "RetentionPolicy", "ToolSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // Monitoring output (Nagios checks today; the report, metrics and pages of [Reporting] later).
         .target(name: "Reporting", dependencies: ["StorageKit"]),
@@ -240,6 +250,26 @@ let package = Package(
             name: "CustomStorageDriverTests",
             dependencies: ["PlainDirectoryDriver", "example-custom-driver", "StorageKitTesting"],
             path: "Examples/CustomStorageDriver/Tests/CustomStorageDriverTests"),
+        // NightlyBackup, RetentionPreview, FleetRestoreTest: programs that embed the engines; EndToEndTests runs each
+        // against oracle-sim and localfs (ExampleProgramTests).
+        .executableTarget(
+            name: "example-nightly-backup",
+            dependencies: [
+                "BackupEngine", "ConfigModel", "StandardDrivers", "StandardCatalogs", "StorageRetention",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/NightlyBackup"),
+        .executableTarget(
+            name: "example-retention-preview",
+            dependencies: [
+                "ConfigModel", "RetentionPolicy", "StandardDrivers", "StandardCatalogs", "StorageRetention",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/RetentionPreview"),
+        .executableTarget(
+            name: "example-fleet-restore",
+            dependencies: ["AutorestoreEngine", "ConfigModel", "StandardDrivers", "StandardCatalogs"],
+            path: "Examples/FleetRestoreTest"),
     ],
     swiftLanguageModes: [.v6]
 )

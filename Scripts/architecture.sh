@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 # (type:executable&path:Sources/*); a leading - takes targets out of the set. A name that matches nothing today
 # is reported as "not in Package.swift (yet)", not as an error.
 read -r -d '' ARCH_RULES <<'RULES' || true
-set core        ConfigModel ToolSupport StorageKit RetentionPolicy ResultCatalog OracleTools BackupEngine AutorestoreEngine StorageRetention Reporting
+set core        ConfigModel ToolSupport StorageKit RetentionPolicy ResultCatalog OracleTools BackupEngine AutorestoreEngine SnapperEngine StorageRetention Reporting
 set vendors     path:Sources/Storage* -StorageKit -StorageKitTesting -StorageRetention
 set backends    ResultCatalog?* -type:test
 set simulators  path:Simulators/*

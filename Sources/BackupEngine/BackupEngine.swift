@@ -331,11 +331,10 @@ public struct BackupEngine: Sendable {
 
     func makeLogger(database: String, runLog: RunLog) -> Logger {
         guard let additionalLogHandler else { return runLog.logger(name: database) }
-        var logger = Logger(label: database) { label in
+        // Each handler keeps its own level: the run log takes everything, the embedder's handler what it asks for.
+        return Logger(label: database) { label in
             MultiplexLogHandler([RunLogHandler(name: label, runLog: runLog), additionalLogHandler(label)])
         }
-        logger.logLevel = .debug
-        return logger
     }
 
     static func exitCode(of error: any Error) -> Int32 { (error as? BackupError)?.exitCode ?? 1 }

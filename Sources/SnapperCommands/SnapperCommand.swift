@@ -8,6 +8,7 @@ import RetentionPolicy
 import StandardCatalogs
 import StandardDrivers
 import StorageKit
+import SnapperEngine
 import StorageRetention
 import ToolSupport
 
@@ -78,10 +79,11 @@ public struct SnapperCommand: AsyncParsableCommand {
             throw action == "checkage" ? ToolExit.nagios(3, "UNKNOWN: \(message)") : ToolExit.usage(message)
         }
         // Messages go to standard error so listings stay clean for scripts; the original logged nothing here.
-        var logger = Logger(label: database) { label in
+        var debugLogger = Logger(label: database) { label in
             RunLogHandler(name: label, runLog: RunLog(screen: { Output.error($0) }, screenLevel: .warning))
         }
-        logger.logLevel = environment["SNAPPER_DEBUG"] == "TRUE" ? .debug : .info
+        debugLogger.logLevel = environment["SNAPPER_DEBUG"] == "TRUE" ? .debug : .info
+        let logger = debugLogger
         let storage: any StorageDriver
         do {
             storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
@@ -92,13 +94,25 @@ public struct SnapperCommand: AsyncParsableCommand {
             throw action == "checkage"
                 ? ToolExit.nagios(3, NagiosResult.unknown(error).line) : ToolExit.usage("\(error)")
         }
-        let actions = SnapperActions(
-            settings: settings, configuration: configuration, storage: storage,
-            logger: logger, json: json, environment: environment)
+        let engine = SnapperEngine(
+            settings: settings, storage: storage, configurationPath: configuration.path,
+            retention: { () throws(RetentionConfigurationError) in
+                try configuration.retentionConfiguration(database: database)
+            },
+            verifiedSnapshots: { rules in
+                await VerifiedSnapshotLookup.read(
+                    settings: settings, retention: rules,
+                    keepVerifiedExplicit: configuration.keepVerifiedIsExplicit(database: database),
+                    environment: environment, logger: logger)
+            }, logger: logger)
+        let printer = SnapperPrinter(engine: engine, json: json)
         do {
-            try await actions.perform(action, argument: words.count > 2 ? words[2] : nil, dryRun: dryRun)
+            try await printer.perform(action, argument: words.count > 2 ? words[2] : nil, dryRun: dryRun)
         } catch let exit as ToolExit {
             throw exit
+        } catch let failure as SnapperFailure {
+            if action == "checkage" { throw ToolExit.nagios(3, "UNKNOWN: \(failure.message)") }
+            throw ToolExit(failure.exitCode, failure.message)
         } catch {
             if action == "checkage" { throw ToolExit.nagios(3, NagiosResult.unknown(error).line) }
             throw ToolExit.failure("\(action) failed: \(error)")
@@ -106,91 +120,58 @@ public struct SnapperCommand: AsyncParsableCommand {
     }
 }
 
-/// The snapper actions on one database's storage.
-struct SnapperActions {
-    var settings: DatabaseSettings
-    var configuration: BackupConfiguration
-    var storage: any StorageDriver
-    var logger: Logger
+/// Runs one snapper action through the engine and prints its result (text, or JSON with `--json`).
+struct SnapperPrinter {
+    var engine: SnapperEngine
     var json: Bool
-    var environment: [String: String]
-    var now: Date = Date()
 
     func perform(_ action: String, argument: String?, dryRun: Bool) async throws {
+        let storage = engine.storage
         switch action {
-        case "list": try await list()
+        case "list":
+            let snapshots = try await engine.snapshots()
+            try print(snapshots, json: json) { $0.map(DisplayFormat.snapshotLine) }
         case "create":
-            let snapshot = try await createSnapshot()
-            json ? Output.line(try StorageJSON.string(snapshot)) : Output.line("Snapshot created: \(snapshot.id)")
-        case "clone":
-            let snapshot = argument!
-            try await clone(snapshot: snapshot, name: SnapshotNaming.cloneName(snapshot: snapshot, date: now))
+            let snapshot = try await engine.createSnapshot()
+            try print(snapshot, json: json) { ["Snapshot created: \($0.id)"] }
+        case "clone": try await clone(snapshot: argument!)
         case "dropclone":
             try await storage.dropClone(name: argument!)
             Output.line("Clone dropped.")
-        case "listclones": try await listClones()
+        case "listclones":
+            let clones = try await storage.listClones()
+            try print(clones, json: json) { $0.map(DisplayFormat.cloneLine) }
         case "checkage": try await checkAge()
         case "clean": try await clean(dryRun: dryRun)
-        case "autoclone": try await autoclone()
+        case "autoclone":
+            let (name, snapshot) = try await engine.autoclone()
+            Output.line("Clone created.")
+            Output.line("Clone name: \(name)")
+            Output.line("Snapshot: \(snapshot.id)")
         case "dropautoclone":
-            try await storage.dropClone(name: try autorestoreCloneName())
+            try await engine.dropAutoclone()
             Output.line("Clone dropped.")
-        case "dropsnap": try await dropSnapshot(argument!)
+        case "dropsnap":
+            try await engine.dropSnapshot(argument!)
+            Output.line("Snapshot dropped: \(argument!)")
         case "volume":
             let volume = try await storage.createVolume()
-            json ? Output.line(try StorageJSON.string(volume)) : Output.line("Volume created: \(volume.name)")
+            try print(volume, json: json) { ["Volume created: \($0.name)"] }
         default: throw ToolExit.usage(SnapperCommand.usage)
         }
     }
 
-    /// `create`: where the backup area is on this host, under its backup lock (waiting up to `maxlockwait` for a
-    /// running backup), whose file is removed before the snapshot is taken (no lock file in the snapshot).
-    func createSnapshot() async throws -> Snapshot {
-        var isDirectory: ObjCBool = false
-        guard let area = settings.backupDestination,
-            FileManager.default.fileExists(atPath: area, isDirectory: &isDirectory),
-            isDirectory.boolValue
-        else {
-            logger.debug("The backup area is not on this host; the snapshot is taken without its lock")
-            return try await storage.createTimestampedSnapshot(logger: logger)
-        }
-        let lock: HardLinkLock
-        do {
-            lock = try await HardLinkLock.acquire(
-                directory: area, maxWait: .seconds(60 * (settings.generic.maxLockWaitMinutes ?? 0)),
-                snapshotPending: true, logger: logger)
-        } catch let error as LockError where error.reason == .directoryUnusable {
-            // As the original did: the snapshot is taken through the storage, the area need not be writable here.
-            logger.warning("\(error.description); the snapshot is taken without the backup lock")
-            return try await storage.createTimestampedSnapshot(logger: logger)
-        } catch let error as LockError {
-            throw ToolExit(2, error.description)
-        }
-        defer { lock.release() }
-        return try await lock.releasing { try await storage.createTimestampedSnapshot(logger: logger) }
-    }
-
-    func list() async throws {
-        let snapshots = try await storage.listSnapshots().sortedByCreation()
+    /// Prints `value` as JSON, or its text lines.
+    func print<Value: Encodable>(_ value: Value, json: Bool, lines: (Value) -> [String]) throws {
         if json {
-            Output.line(try StorageJSON.string(snapshots))
+            Output.line(try StorageJSON.string(value))
         } else {
-            for snapshot in snapshots { Output.line(DisplayFormat.snapshotLine(snapshot)) }
+            for line in lines(value) { Output.line(line) }
         }
     }
 
-    func listClones() async throws {
-        let clones = try await storage.listClones()
-        if json {
-            Output.line(try StorageJSON.string(clones))
-        } else {
-            for clone in clones { Output.line(DisplayFormat.cloneLine(clone)) }
-        }
-    }
-
-    func clone(snapshot: String, name: String) async throws {
-        let clone = try await storage.cloneSnapshot(id: snapshot, cloneName: name)
-        let mount = storage.mountString(clone: clone)
+    func clone(snapshot: String) async throws {
+        let (clone, mount) = try await engine.clone(snapshot: snapshot)
         if json {
             Output.line(try StorageJSON.string(clone))
             return
@@ -210,81 +191,25 @@ struct SnapperActions {
     }
 
     func checkAge() async throws {
+        let settings = engine.settings
         guard let warning = settings.generic.warningSnapshotAgeHours,
             let critical = settings.generic.criticalSnapshotAgeHours
         else { throw ToolExit.nagios(3, "UNKNOWN: warningsnapage and criticalsnapage are required") }
         let result = SnapshotAgeCheck(warningHours: warning, criticalHours: critical)
-            .evaluate(snapshots: try await storage.listSnapshots(), now: now)
+            .evaluate(snapshots: try await engine.storage.listSnapshots(), now: engine.clock())
         if json { Output.line(try StorageJSON.string(result)) } else { Output.line(result.line) }
         if result.exitCode != 0 { throw ToolExit(result.exitCode) }
     }
 
-    func retentionConfiguration() throws -> RetentionConfiguration {
-        do {
-            return try configuration.retentionConfiguration(database: settings.name)
-        } catch {
-            throw ToolExit.usage("\(configuration.path): [\(settings.name)] \(error.description)")
-        }
-    }
-
-    func verifiedSnapshots(_ retention: RetentionConfiguration) async -> VerifiedSnapshots {
-        await VerifiedSnapshotLookup.read(
-            settings: settings, retention: retention,
-            keepVerifiedExplicit: configuration.keepVerifiedIsExplicit(database: settings.name),
-            environment: environment, logger: logger)
-    }
-
     func clean(dryRun: Bool) async throws {
-        let retention = try retentionConfiguration()
-        let verified = await verifiedSnapshots(retention)
         if dryRun {
-            let (plan, error) = await SnapshotRetention.plan(
-                storage: storage, configuration: retention, verified: verified, now: now)
+            let (plan, error) = try await engine.planRetention()
             Output.line(RetentionPlanRenderer.dryRun(plan))
             if let error { throw ToolExit.failure("listing snapshots failed: \(error)") }
             return
         }
-        let outcome = await SnapshotRetention.apply(
-            storage: storage, configuration: retention, verified: verified, now: now, logger: logger)
+        let outcome = try await engine.applyRetention()
         for line in RetentionPlanRenderer.lines(for: outcome) { Output.line(line) }
         if !outcome.succeeded { throw ToolExit.failure(outcome.summary) }
-    }
-
-    func autorestoreCloneName() throws -> String {
-        guard let name = settings.autorestore.cloneName, !name.isEmpty else {
-            throw ToolExit.usage("\(configuration.path): [autorestore] autorestoreclonename: required key is missing")
-        }
-        return name
-    }
-
-    func autoclone() async throws {
-        let name = try autorestoreCloneName()
-        let selection = await SnapshotSelection.autocloneCandidate(
-            from: try await storage.listSnapshots(), minimumAgeHours: settings.autorestore.snapshotAgeHours ?? 0,
-            now: now, logger: logger)
-        guard let snapshot = selection.selected else { throw ToolExit.failure(AutocloneSelection.notFoundMessage) }
-        _ = try await storage.cloneSnapshot(id: snapshot.id, cloneName: name)
-        Output.line("Clone created.")
-        Output.line("Clone name: \(name)")
-        Output.line("Snapshot: \(snapshot.id)")
-    }
-
-    /// Drops one snapshot by hand, refusing locked, cloned (or unknown clone count), compliance-window and newest
-    /// verified snapshots, and any snapshot while the results catalog cannot be read or the clocks disagree.
-    func dropSnapshot(_ id: String) async throws {
-        let retention = try retentionConfiguration()
-        let listing = try await storage.listSnapshots().map(SnapshotRetention.record)
-        guard let snapshot = listing.first(where: { $0.id == id }) else {
-            throw ToolExit.failure("snapshot \(id) is not a snapshot of \(storage.volumeName)")
-        }
-        let verified = await verifiedSnapshots(retention)
-        if let refusal = retention.safety.manualDropRefusal(
-            for: snapshot, listing: listing, verified: verified, now: now)
-        {
-            if let skew = retention.safety.clockSkew(in: listing, now: now) { logger.error("dropsnap: \(skew)") }
-            throw ToolExit.failure(refusal.description)
-        }
-        try await storage.deleteSnapshot(id: id)
-        Output.line("Snapshot dropped: \(id)")
     }
 }
