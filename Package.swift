@@ -114,6 +114,9 @@ let package = Package(
                 "ConfigModel", "StorageKit", "StorageLocalFS", "StorageBtrfs", "StorageHTTP", "StorageZFSSA",
                 "StorageONTAP", .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(
+            name: "StandardDriversTests",
+            dependencies: ["StandardDrivers", "ConfigModel", "StorageKit", "StorageONTAP"]),
         .target(
             name: "StandardCatalogs",
             dependencies: [
@@ -180,14 +183,19 @@ let package = Package(
         .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
         .executableTarget(
             name: "retention-bench", dependencies: ["RetentionPolicy"], path: "Benchmarks/RetentionBenchmark"),
-        .target(name: "StorageKit", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "StorageKit", dependencies: ["ConfigModel", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "StorageKitTesting", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "StorageLocalFS", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "StorageBtrfs", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "StorageKitTests", dependencies: ["StorageKit", "StorageKitTesting", "Reporting"]),
-        .testTarget(name: "StorageLocalFSTests", dependencies: ["StorageLocalFS", "StorageKitTesting"]),
-        .testTarget(name: "StorageBtrfsTests", dependencies: ["StorageBtrfs", "StorageKitTesting"]),
+        .target(
+            name: "StorageLocalFS",
+            dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "StorageBtrfs",
+            dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "StorageKitTests", dependencies: ["ConfigModel", "StorageKit", "StorageKitTesting", "Reporting"]),
+        .testTarget(name: "StorageLocalFSTests", dependencies: ["ConfigModel", "StorageLocalFS", "StorageKitTesting"]),
+        .testTarget(name: "StorageBtrfsTests", dependencies: ["ConfigModel", "StorageBtrfs", "StorageKitTesting"]),
         // Stand-ins for Oracle and the storage appliances (tests, demo, benchmarks): not part of the product.
         .target(name: "OracleSimulator", path: "Simulators/OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"], path: "Simulators/oracle-sim"),
@@ -198,8 +206,12 @@ let package = Package(
                 "StorageKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "StorageZFSSA", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "StorageONTAP", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "StorageZFSSA",
+            dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "StorageONTAP",
+            dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "StorageSimulator",
             dependencies: [
@@ -216,13 +228,15 @@ let package = Package(
             dependencies: ["StorageSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Simulators/storage-sim"),
         .testTarget(name: "StorageSimulatorTests", dependencies: ["StorageSimulator"]),
-        .testTarget(name: "StorageHTTPTests", dependencies: ["StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+        .testTarget(
+            name: "StorageHTTPTests",
+            dependencies: ["ConfigModel", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
         .testTarget(
             name: "StorageZFSSATests",
-            dependencies: ["StorageZFSSA", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+            dependencies: ["ConfigModel", "StorageZFSSA", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
         .testTarget(
             name: "StorageONTAPTests",
-            dependencies: ["StorageONTAP", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+            dependencies: ["ConfigModel", "StorageONTAP", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
         // Fuzzing of the parsers (not part of the product): the harness, its runner for Scripts/fuzz.sh, and the
         // bounded smoke run of the test suite.
         .target(

@@ -90,7 +90,7 @@ public struct AutorestoreCommand: AsyncParsableCommand {
         do {
             configuration = try BackupConfiguration.load(
                 explicitPath: configFile, environment: environment,
-                executableDirectory: ProgramLocation.executableDirectory)
+                executableDirectory: ProgramLocation.executableDirectory, storageModules: StandardDrivers.registry)
         } catch {
             throw ToolExit.usage(error.description)
         }

@@ -235,7 +235,7 @@ public struct AutorestoreEngine: Sendable {
             outcome.exitCode = 2
             return outcome
         }
-        let local = settings.storage.driver == .localfs || settings.storage.driver == .btrfs
+        let local = storage.capabilities.contains(.localClones)
         let mounting: CloneMounting
         if local && settings.autorestore.mountCommand == nil {
             mounting = .direct

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import OracleTools
 import RetentionPolicy
+import StandardDrivers
 import StorageKit
 import StorageRetention
 import ToolSupport
@@ -116,7 +117,7 @@ public struct BackupCommand: AsyncParsableCommand {
         do {
             configuration = try BackupConfiguration.load(
                 explicitPath: config, environment: environment,
-                executableDirectory: ProgramLocation.executableDirectory)
+                executableDirectory: ProgramLocation.executableDirectory, storageModules: StandardDrivers.registry)
         } catch {
             throw ToolExit.usage(error.description)
         }
@@ -147,12 +148,15 @@ public struct BackupCommand: AsyncParsableCommand {
 
     func checkConfig(_ configuration: BackupConfiguration) throws {
         var problems = configuration.validateAll()
-        var drivers: Set<StorageDriverKind> = []
+        // The credentials of every appliance a database snapshots on, each file once.
+        var credentials: [String: StorageCredentialsLayout] = [:]
         for name in configuration.databaseNames {
             if let settings = configuration.databaseCollectingProblems(name, for: [.storage]).0,
-                settings.doSnapshot, let driver = settings.storage.driver
+                settings.doSnapshot, let module = settings.storage.moduleName,
+                let descriptor = StandardDrivers.registry.registration(forModule: module)?.descriptor,
+                let layout = descriptor.credentials
             {
-                drivers.insert(driver)
+                credentials[descriptor.name] = layout
             }
             do {
                 _ = try configuration.retentionConfiguration(database: name)
@@ -160,9 +164,9 @@ public struct BackupCommand: AsyncParsableCommand {
                 problems.append(ConfigProblem(file: configuration.path, section: name, message: error.description))
             }
         }
-        for driver in drivers.sorted(by: { $0.rawValue < $1.rawValue }) {
+        for (_, layout) in credentials.sorted(by: { $0.key < $1.key }) {
             do {
-                for warning in try configuration.loadCredentials(for: driver)?.warnings ?? [] {
+                for warning in try configuration.loadCredentials(layout).warnings {
                     Output.error("WARNING: \(warning)")
                 }
             } catch {
@@ -187,8 +191,11 @@ public struct BackupCommand: AsyncParsableCommand {
         guard let settings, problems.isEmpty else {
             throw ToolExit.usage(ConfigError(problems).description)
         }
-        var credentials: StorageCredentials?
-        if let driver = settings.storage.driver { credentials = try? configuration.loadCredentials(for: driver) }
-        Output.line(ConfigReport.render(settings, configuration: configuration, credentials: credentials))
+        let storage = StandardDrivers.registry.settingsReport(for: settings, in: configuration)
+        let credentials = settings.storage.moduleName.flatMap {
+            StandardDrivers.registry.registration(forModule: $0)?.descriptor.credentials
+        }.flatMap { try? configuration.loadCredentials($0) }
+        Output.line(
+            ConfigReport.render(settings, configuration: configuration, storage: storage, credentials: credentials))
     }
 }

@@ -5,8 +5,9 @@ import StorageKit
 
 /// Renders the effective settings of one database for `backup <db> showconfig` (secrets masked).
 enum ConfigReport {
+    /// - Parameter storage: the storage lines (the driver registry's ``StorageDriverRegistry/settingsReport(for:in:)``).
     static func render(
-        _ settings: DatabaseSettings, configuration: BackupConfiguration,
+        _ settings: DatabaseSettings, configuration: BackupConfiguration, storage: [(key: String, value: String?)],
         credentials: StorageCredentials?
     ) -> String {
         var lines: [String] = ["Configuration file: \(configuration.path)", ""]
@@ -52,19 +53,7 @@ enum ConfigReport {
                 ("catalog", settings.rman.catalog.map(Redaction.maskingConnectString)),
                 ("sectionsize", settings.rman.sectionSize),
             ])
-        var storage: [(String, String?)] = [("driver", settings.storage.driver?.rawValue)]
-        storage += settings.storage.values.sorted { $0.key < $1.key }.map {
-            ($0.key, SecretRedaction.maskingURLPassword($0.value))
-        }
-        if let caFile = settings.storage.caFile { storage.append(("ca file", caFile)) }
-        storage.append(("tls verification", settings.storage.insecureTLS ? "OFF (insecure: TRUE)" : "on"))
-        if let key = settings.storage.plainHTTPKey {
-            storage.append(
-                (
-                    "plain http",
-                    settings.storage.allowPlainHTTP ? "ALLOWED for \(key) (allowplainhttp: TRUE)" : "REFUSED"
-                ))
-        }
+        var storage = storage.map { ($0.key, $0.value) }
         if let credentials { storage.append(("credentials", credentials.description)) }
         section("storage", storage)
         let autorestore = settings.autorestore

@@ -19,12 +19,15 @@ public struct BackupConfiguration: Sendable {
     public let parseProblems: [ConfigProblem]
     /// The process environment used for defaults (`ORACLE_HOME`) and credentials.
     public let environment: [String: String]
+    /// The storage modules of the program reading the file (StorageKit's driver registry), which check each
+    /// database's `snappermodule`, `snapperclass` and the module's section; `nil`: those are not checked here (the
+    /// driver registry still checks them when it builds a driver).
+    public var storageModules: (any StorageModuleCatalog)?
 
-    /// Sections that are not databases by name. Databases are recognised positively by their `dbid` key
-    /// so this list only serves messages and `--all` sanity checks.
-    public static let sharedSectionNames: Set<String> = [
-        "generic", "rman", "zfssa", "netapp", "softnas", "huaweidorado", "autorestore", "btrfs", "localfs",
-    ]
+    /// The sections this module reads that are not databases (the storage modules' sections are theirs).
+    /// Databases are recognised positively by their `dbid` key, so this list only serves messages and
+    /// `--all` sanity checks.
+    public static let sharedSectionNames: Set<String> = ["generic", "rman", "autorestore"]
 
     /// Built-in defaults of the original (reference §3.4), placed in `[DEFAULT]`.
     static func builtInDefaults(environment: [String: String]) -> [(String, String)] {
@@ -41,7 +44,11 @@ public struct BackupConfiguration: Sendable {
     }
 
     /// Parses configuration text. Built-in defaults are added to `[DEFAULT]` unless the file sets them there.
-    public init(text: String, path: String, baseDirectory: String? = nil, environment: [String: String] = [:]) {
+    /// - Parameter storageModules: the storage modules the program links (``storageModules``).
+    public init(
+        text: String, path: String, baseDirectory: String? = nil, environment: [String: String] = [:],
+        storageModules: (any StorageModuleCatalog)? = nil
+    ) {
         var (document, errors) = INIParser.parseCollectingErrors(text, file: path)
         for (key, value) in Self.builtInDefaults(environment: environment)
         where document.defaults.entry(key) == nil {
@@ -53,6 +60,7 @@ public struct BackupConfiguration: Sendable {
         self.parseProblems =
             errors.map(ConfigProblem.init) + Self.databaseNameProblems(document, path: path)
         self.environment = environment
+        self.storageModules = storageModules
     }
 
     /// Finds and reads the configuration file.
@@ -60,17 +68,19 @@ public struct BackupConfiguration: Sendable {
     /// Order: `--config` (relative to the current directory), then `BACKUPCONFIG` (relative names resolve
     /// against the executable's directory as in the original, then the current directory), then `backup.cfg`
     /// beside the executable.
+    /// - Parameter storageModules: the storage modules the program links (``storageModules``).
     /// - Throws: ``ConfigError`` naming the file when it is missing, unreadable or not UTF-8.
     public static func load(
         explicitPath: String?, environment: [String: String], executableDirectory: String,
-        currentDirectory: String = FileManager.default.currentDirectoryPath
+        currentDirectory: String = FileManager.default.currentDirectoryPath,
+        storageModules: (any StorageModuleCatalog)? = nil
     )
         throws(ConfigError) -> BackupConfiguration
     {
         let path = try locate(
             explicitPath: explicitPath, environment: environment,
             executableDirectory: executableDirectory, currentDirectory: currentDirectory)
-        return try read(path: path, environment: environment)
+        return try read(path: path, environment: environment, storageModules: storageModules)
     }
 
     /// Resolves which file to read, without reading it.
@@ -122,9 +132,12 @@ public struct BackupConfiguration: Sendable {
     }
 
     /// Reads and parses one file.
-    public static func read(path: String, environment: [String: String]) throws(ConfigError) -> BackupConfiguration {
+    /// - Parameter storageModules: the storage modules the program links (``storageModules``).
+    public static func read(
+        path: String, environment: [String: String], storageModules: (any StorageModuleCatalog)? = nil
+    ) throws(ConfigError) -> BackupConfiguration {
         let text = try readText(path: path, what: "configuration file")
-        return BackupConfiguration(text: text, path: path, environment: environment)
+        return BackupConfiguration(text: text, path: path, environment: environment, storageModules: storageModules)
     }
 
     static func readText(path: String, what: String) throws(ConfigError) -> String {

@@ -8,6 +8,9 @@ public struct ConfigValue: Sendable, Equatable {
     public var key: String
     /// The line it was written on; `nil` for built-in defaults.
     public var line: Int?
+    /// The file it was read from when that is not the configuration itself (e.g. a credentials file whose section
+    /// overrides storage settings); `nil`: the configuration.
+    public var file: String? = nil
 }
 
 /// The original's lookup rules (reference §3.3) over one *default section*, usually the database's.
@@ -68,6 +71,28 @@ public final class ProblemCollector: @unchecked Sendable {
     public func add(contentsOf other: [ConfigProblem]) { problems.append(contentsOf: other) }
     /// True when nothing was recorded.
     public var isEmpty: Bool { problems.isEmpty }
+
+    /// Runs one read; when it throws, records its problems and returns `fallback`. Lets a reader of several keys
+    /// report every problem in one pass:
+    /// ```swift
+    /// let problems = ProblemCollector()
+    /// let url = problems.read("") { () throws(ConfigError) in try section.requiredString("url") }
+    /// let pool = problems.read("") { () throws(ConfigError) in try section.requiredString("pool") }
+    /// try problems.check()
+    /// ```
+    public func read<Value>(_ fallback: @autoclosure () -> Value, _ body: () throws(ConfigError) -> Value) -> Value {
+        do {
+            return try body()
+        } catch {
+            add(contentsOf: error.problems)
+            return fallback()
+        }
+    }
+
+    /// Throws every recorded problem as one ``ConfigError``; does nothing when there is none.
+    public func check() throws(ConfigError) {
+        if !problems.isEmpty { throw ConfigError(problems) }
+    }
 }
 
 /// Typed accessors on top of ``ConfigLookup`` that record problems in a ``ProblemCollector``.
@@ -98,7 +123,8 @@ public struct SettingsReader {
     }
 
     func problem(_ value: ConfigValue, _ message: String) -> ConfigProblem {
-        ConfigProblem(file: lookup.file, line: value.line, section: value.section, key: value.key, message: message)
+        ConfigProblem(
+            file: value.file ?? lookup.file, line: value.line, section: value.section, key: value.key, message: message)
     }
 
     /// The raw string, or `nil` when absent (a broken interpolation is recorded as a problem).

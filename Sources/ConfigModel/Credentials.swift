@@ -7,58 +7,46 @@ import Foundation
 #endif
 
 extension BackupConfiguration {
-    /// The credentials file of each driver, and the section and keys inside it (reference §3.6).
-    static func credentialsLayout(for driver: StorageDriverKind) -> (
-        file: String, section: String, user: String,
-        password: String
-    )? {
-        switch driver {
-        case .zfssa: ("zfscredentials.cfg", "zfscredentials", "zfsuser", "zfspassword")
-        case .ontap: ("netappcredentials.cfg", "netappcredentials", "user", "password")
-        case .softnas: ("softnascredentials.cfg", "credentials", "user", "password")
-        case .huaweiDorado: ("huaweidoradocredentials.cfg", "credentials", "user", "password")
-        case .btrfs, .localfs: nil
-        }
-    }
-
-    /// Loads the appliance credentials for `driver`.
+    /// Loads the appliance credentials described by `layout`.
     ///
-    /// Files live beside the configuration (the original: beside the script) and must not be readable by group
-    /// or others. Huawei also takes `DBBACKUPSUITE_HUAWEI_USER`/`_PASSWORD` (first) and
-    /// `~/.dbbackupsuite_storage.cfg` `[huaweicredentials]` (second), as the original did.
-    /// - Returns: `nil` for drivers that need none.
-    public func loadCredentials(for driver: StorageDriverKind) throws(ConfigError) -> StorageCredentials? {
-        guard let layout = Self.credentialsLayout(for: driver) else { return nil }
-        if driver == .huaweiDorado {
-            if let user = environment["DBBACKUPSUITE_HUAWEI_USER"],
-                let password =
-                    environment["DBBACKUPSUITE_HUAWEI_PASSWORD"], !user.isEmpty
-            {
-                return StorageCredentials(user: user, password: password, source: "DBBACKUPSUITE_HUAWEI_USER")
-            }
-            if let home = environment["HOME"] {
-                let userFile = home.appendingPathComponent(".dbbackupsuite_storage.cfg")
-                if FileManager.default.fileExists(atPath: userFile) {
-                    return try readCredentials(
-                        path: userFile, section: "huaweicredentials", user: "user",
-                        password: "password")
-                }
+    /// In order: the environment variables ``StorageCredentialsLayout/userVariable`` and
+    /// ``StorageCredentialsLayout/passwordVariable`` (when both are named and the user is set), the file in the
+    /// home directory (``StorageCredentialsLayout/homeFile``, when it exists), then
+    /// ``StorageCredentialsLayout/file`` beside the configuration (the original: beside the script). Files must
+    /// not be writable by group or others nor owned by another user (``checkPermissions(path:effectiveUser:)``).
+    /// - Throws: ``ConfigError`` naming the file (and line) of a missing, unsafe or broken credentials file; the
+    ///   file's content is never part of a message.
+    public func loadCredentials(_ layout: StorageCredentialsLayout) throws(ConfigError) -> StorageCredentials {
+        if let userVariable = layout.userVariable, let passwordVariable = layout.passwordVariable,
+            let user = environment[userVariable], let password = environment[passwordVariable], !user.isEmpty
+        {
+            return StorageCredentials(user: user, password: password, source: userVariable)
+        }
+        if let homeFile = layout.homeFile, let home = environment["HOME"] {
+            let path = home.appendingPathComponent(homeFile)
+            if FileManager.default.fileExists(atPath: path) {
+                return try readCredentials(
+                    path: path, section: layout.homeFileSection ?? layout.section, user: layout.userKey,
+                    password: layout.passwordKey)
             }
         }
         return try readCredentials(
-            path: resolvePath(layout.file), section: layout.section, user: layout.user,
-            password: layout.password)
+            path: resolvePath(layout.file), section: layout.section, user: layout.userKey,
+            password: layout.passwordKey)
     }
 
-    /// Values of `[section]` in a credentials file (e.g. NetApp's `[netapp]` overrides); empty if no file.
-    func loadCredentialOverrides(file: String, section: String) throws(ConfigError) -> [String: String] {
+    /// Values of `[section]` in a credentials file (e.g. NetApp's `[netapp]` overrides), each with the file, section
+    /// and line it came from; empty if there is no file.
+    func loadCredentialOverrides(file: String, section: String) throws(ConfigError) -> [String: ConfigValue] {
         let path = resolvePath(file)
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         var ignoredWarnings: [String] = []  // the same file's warning comes with its credentials
         let document = try parseSecretFile(path: path, warnings: &ignoredWarnings)
-        var values: [String: String] = [:]
+        var values: [String: ConfigValue] = [:]
         for entry in document.section(section)?.entries ?? [] {
-            values[entry.key] = (try? document.value(section: section, key: entry.key)) ?? entry.rawValue
+            values[entry.key] = ConfigValue(
+                value: (try? document.value(section: section, key: entry.key)) ?? entry.rawValue, section: section,
+                key: entry.key, line: entry.line == 0 ? nil : entry.line, file: path)
         }
         return values
     }

@@ -129,7 +129,7 @@ public struct RestoreCommand: AsyncParsableCommand {
         do {
             configuration = try BackupConfiguration.load(
                 explicitPath: configFile, environment: environment,
-                executableDirectory: ProgramLocation.executableDirectory)
+                executableDirectory: ProgramLocation.executableDirectory, storageModules: StandardDrivers.registry)
         } catch {
             throw ToolExit.usage(error.description)
         }
@@ -168,7 +168,7 @@ public struct RestoreCommand: AsyncParsableCommand {
         guard try askYesNo("Is this system isolated with no access to production database storage?") else {
             throw ToolExit(1, "Exiting. Please execute this script in an isolated environment.")
         }
-        let local = settings.storage.driver == .localfs || settings.storage.driver == .btrfs
+        let local = storage.capabilities.contains(.localClones)
         var mountPath: String?
         if !local {
             let directory = try mountDir ?? ask("Directory where to mount clone: ") { Self.isWritableDirectory($0) }
@@ -225,7 +225,7 @@ public struct RestoreCommand: AsyncParsableCommand {
             if yes {
                 guard settings.autorestore.mountCommand != nil else {
                     throw ToolExit.usage(
-                        "--yes with \(settings.storage.driver.map { "\($0)" } ?? "this") storage needs mountcommand (and umountcommand) in [autorestore] to mount the clone at \(mountPath); without --yes, restore prints the mount command and waits until you ran it"
+                        "--yes with \(storage.vendor) storage needs mountcommand (and umountcommand) in [autorestore] to mount the clone at \(mountPath); without --yes, restore prints the mount command and waits until you ran it"
                     )
                 }
                 automaticMount = MountCommandLine.commands(settings.autorestore, mountPoint: mountPath)

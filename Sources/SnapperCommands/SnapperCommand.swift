@@ -64,7 +64,7 @@ public struct SnapperCommand: AsyncParsableCommand {
         do {
             configuration = try BackupConfiguration.load(
                 explicitPath: config, environment: environment,
-                executableDirectory: ProgramLocation.executableDirectory)
+                executableDirectory: ProgramLocation.executableDirectory, storageModules: StandardDrivers.registry)
         } catch {
             throw action == "checkage"
                 ? ToolExit.nagios(3, NagiosResult.unknown(error).line) : ToolExit.usage(error.description)

@@ -29,57 +29,50 @@ public struct DriverSetupError: Error, Sendable, CustomStringConvertible {
 
 /// The storage drivers the executables know, and how a database's settings become a driver.
 public enum StandardDrivers {
-    /// Every driver linked into the tools.
-    public static var registry: StorageDriverRegistry {
+    /// Every storage module the tools know: the drivers linked into them (localfs, btrfs, zfssa, ontap — also
+    /// module `netapp`), and the original's SoftNAS and Huawei Dorado modules, whose configuration is checked but
+    /// whose drivers are not in this build yet.
+    public static let registry: StorageDriverRegistry = {
         var registry = StorageDriverRegistry()
         LocalFSDriver.register(in: &registry)
         BtrfsDriver.register(in: &registry)
         ZFSSADriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
         ONTAPDriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
+        registry.registerUnavailable(softNAS)
+        registry.registerUnavailable(huaweiDorado)
         return registry
-    }
+    }()
 
-    /// Builds the driver of `settings` (credentials come from the configuration's credentials file).
-    /// - Throws: ``DriverSetupError`` for a missing driver or an unsafe URL; the credentials file's and the driver's
-    ///   own configuration errors as they are.
+    /// The original's SoftNAS module (`snappermodule: softnas`): `[softnas]`, credentials in
+    /// `softnascredentials.cfg`.
+    public static let softNAS = StorageDriverDescriptor(
+        name: "softnas", requiredKeys: ["serveraddress", "pool"],
+        optionalKeys: ["cacert", "insecure", "timeout", "allowplainhttp"], endpointKey: "serveraddress",
+        credentials: StorageCredentialsLayout(file: "softnascredentials.cfg", section: "credentials"))
+
+    /// The original's Huawei Dorado module (`snappermodule: huawei`): `[huaweidorado]`, credentials from
+    /// `DBBACKUPSUITE_HUAWEI_USER`/`_PASSWORD`, then `~/.dbbackupsuite_storage.cfg` `[huaweicredentials]`, then
+    /// `huaweidoradocredentials.cfg`.
+    public static let huaweiDorado = StorageDriverDescriptor(
+        name: "huaweidorado", moduleNames: ["huawei", "huaweidorado"], classNames: ["huaweidorado"],
+        requiredKeys: ["url", "vstore", "mounthost", "restorenfsclient"],
+        optionalKeys: ["cacert", "insecure", "timeout", "allowplainhttp"], endpointKey: "url",
+        credentials: StorageCredentialsLayout(
+            file: "huaweidoradocredentials.cfg", section: "credentials",
+            userVariable: "DBBACKUPSUITE_HUAWEI_USER", passwordVariable: "DBBACKUPSUITE_HUAWEI_PASSWORD",
+            homeFile: ".dbbackupsuite_storage.cfg", homeFileSection: "huaweicredentials"))
+
+    /// Builds the driver of `settings` with ``registry`` (credentials come from the driver's credentials file).
+    /// - Throws: ``DriverSetupError`` for a module without a driver in this build; ``ConfigModel/ConfigError`` for
+    ///   the configuration (no module, an unknown one, its section) and the credentials file; the driver's own
+    ///   ``StorageKit/StorageError``.
     public static func driver(for settings: DatabaseSettings, configuration: BackupConfiguration, logger: Logger)
         throws -> any StorageDriver
     {
-        guard let kind = settings.storage.driver else {
-            throw DriverSetupError(
-                "\(configuration.path): [generic] snappermodule: no storage driver configured for \(settings.name)")
+        do {
+            return try registry.makeDriver(for: settings, in: configuration, logger: logger)
+        } catch let error as StorageError where error.code == .unsupported && error.operation == "makeDriver" {
+            throw DriverSetupError(error.message, isConfigurationProblem: false)
         }
-        if let key = settings.storage.plainHTTPKey {
-            guard settings.storage.allowPlainHTTP else {
-                throw DriverSetupError(
-                    "\(configuration.path): [\(kind.sectionName)] \(key): plain http:// would send the appliance "
-                        + "credentials unencrypted; use https://, or set allowplainhttp: TRUE")
-            }
-            logger.warning(
-                "[\(kind.sectionName)] \(key) is plain http:// (allowplainhttp: TRUE): the appliance credentials and all data travel unencrypted"
-            )
-        }
-        var values = settings.storage.values
-        if let root = settings.generic.backupRoot {
-            // The local drivers keep the live area at <root>/<db>.
-            values["backupdest"] =
-                settings.generic.backupDestinationShared
-                ? root : (root as NSString).deletingLastPathComponent
-        }
-        if !settings.additionalVolumeSuffixes.isEmpty {
-            values["additionalvolumesuffixes"] = settings.additionalVolumeSuffixes.joined(separator: ",")
-        }
-        let loaded = try configuration.loadCredentials(for: kind)
-        for warning in loaded?.warnings ?? [] { logger.warning("\(warning)") }
-        let credentials = loaded.map { StorageCredential(user: $0.user, password: $0.password) }
-        guard registry.contains(kind.rawValue) else {
-            throw DriverSetupError(
-                "storage driver '\(kind.rawValue)' is not available in this build", isConfigurationProblem: false)
-        }
-        return try registry.makeDriver(
-            named: kind.rawValue,
-            configuration: StorageDriverConfiguration(
-                databaseName: settings.name, settings: values, caFile: settings.storage.caFile,
-                insecureTLS: settings.storage.insecureTLS, credentials: credentials, logger: logger))
     }
 }

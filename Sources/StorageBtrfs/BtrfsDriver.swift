@@ -1,3 +1,4 @@
+import ConfigModel
 import Foundation
 import Logging
 import StorageKit
@@ -8,7 +9,8 @@ import StorageKit
 
 /// Storage driver for btrfs subvolumes on the local host (CI, demo, and single-host installations).
 ///
-/// Layout under the root (setting `root` of `[btrfs]`, or `btrfsroot`; default `backupdest`), on btrfs:
+/// Layout under the root (``BtrfsConfiguration/root``: `root` of `[btrfs]`, or `btrfsroot` in the database's section;
+/// default: the directory holding the backup area), on btrfs:
 /// - `<root>/<db>`: the backup area, a subvolume;
 /// - `<root>/.snapshots/<db>/<snapshot>`: read-only snapshots of it;
 /// - `<root>/.clones/<clone>`: writable snapshots of a snapshot; the clone relation is the parent UUID.
@@ -19,13 +21,13 @@ import StorageKit
 /// delete them when the btrfs is mounted with `user_subvol_rm_allowed`.
 ///
 /// Space figures come from qgroups when quotas are enabled (`btrfs quota enable`) and readable (root), else they
-/// are unknown. Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a timeout (setting `timeout`, seconds, default 300).
+/// are unknown. Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a timeout (``BtrfsConfiguration/timeout``).
 public struct BtrfsDriver: StorageDriver {
     public static let vendorName = "btrfs"
 
     public let volumeName: String
     public let root: String
-    /// The `btrfs` executable (setting `btrfscommand`).
+    /// The `btrfs` executable (``BtrfsConfiguration/command``).
     public let command: String
     public let timeout: Duration
     /// NFS server name for mount strings (`mounthost`); `nil` means clones are used as local directories.
@@ -33,7 +35,7 @@ public struct BtrfsDriver: StorageDriver {
     public let logger: Logger
 
     public var vendor: String { Self.vendorName }
-    public var capabilities: StorageCapabilities { [.clone, .listClones, .createVolume] }
+    public var capabilities: StorageCapabilities { [.clone, .listClones, .createVolume, .localClones] }
 
     public init(
         volumeName: String, root: String, command: String = "btrfs", timeout: Duration = .seconds(300),
@@ -47,31 +49,28 @@ public struct BtrfsDriver: StorageDriver {
         self.logger = logger
     }
 
-    /// Builds the driver from `root` (or `btrfsroot`, else `backupdest`), `command` (or `btrfscommand`),
-    /// `timeout` (or `storagetimeout`) and `mounthost`.
-    public init(configuration: StorageDriverConfiguration) throws(StorageError) {
-        guard let root = configuration.setting(firstOf: ["root", "btrfsroot", "backupdest"]) else {
+    /// How `btrfs` appears in `backup.cfg`: module, class and section `btrfs`, optional `root`, `mounthost`,
+    /// `timeout` and `command`, no credentials.
+    public static let descriptor = StorageDriverDescriptor(
+        name: vendorName, optionalKeys: ["root", "mounthost", "timeout", "command"])
+
+    /// Builds the driver of `context.databaseName` from its configuration; does no I/O.
+    public init(configuration: BtrfsConfiguration, context: StorageDriverContext) throws(StorageError) {
+        guard SnapshotNaming.isPortableName(context.databaseName) else {
             throw StorageError(
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "set root in [btrfs] (or backupdest) for database \(configuration.databaseName)")
+                message: "database name '\(context.databaseName)' cannot be used as a subvolume name")
         }
-        guard SnapshotNaming.isPortableName(configuration.databaseName) else {
-            throw StorageError(
-                .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "database name '\(configuration.databaseName)' cannot be used as a subvolume name")
-        }
-        let timeout = try configuration.seconds(
-            firstOf: ["timeout", "storagetimeout"], default: 300, vendor: Self.vendorName)
         self.init(
-            volumeName: configuration.databaseName, root: root,
-            command: configuration.setting(firstOf: ["command", "btrfscommand"]) ?? "btrfs", timeout: timeout,
-            mountHost: configuration.setting("mounthost"), logger: configuration.logger)
+            volumeName: context.databaseName, root: configuration.root, command: configuration.command,
+            timeout: configuration.timeout, mountHost: configuration.mountHost, logger: context.logger)
     }
 
     /// Registers `btrfs` in `registry`.
     public static func register(in registry: inout StorageDriverRegistry) {
-        registry.register(vendorName) { configuration throws(StorageError) in
-            try BtrfsDriver(configuration: configuration)
+        registry.register(descriptor, configuration: BtrfsConfiguration.self) {
+            configuration, context throws(StorageError) in
+            try BtrfsDriver(configuration: configuration, context: context)
         }
     }
 

@@ -124,6 +124,9 @@ public struct StorageCapabilities: OptionSet, Sendable, Hashable {
     public static let lock = StorageCapabilities(rawValue: 1 << 4)
     /// The back-end chooses snapshot names itself; `createSnapshot(named:)` treats the name as a hint.
     public static let serverNamedSnapshots = StorageCapabilities(rawValue: 1 << 5)
+    /// Clones are directories on this host (local copy-on-write drivers): the engines use a clone where it is,
+    /// without a mount command.
+    public static let localClones = StorageCapabilities(rawValue: 1 << 6)
 
     /// Names for display and JSON.
     public var names: [String] {
@@ -134,6 +137,7 @@ public struct StorageCapabilities: OptionSet, Sendable, Hashable {
         if contains(.createVolume) { result.append("createVolume") }
         if contains(.lock) { result.append("lock") }
         if contains(.serverNamedSnapshots) { result.append("serverNamedSnapshots") }
+        if contains(.localClones) { result.append("localClones") }
         return result
     }
 }

@@ -1,10 +1,12 @@
+import ConfigModel
 import Foundation
 import Logging
 import StorageKit
 
 /// Storage driver for a plain Linux directory tree (the demo's default, and an XFS-with-reflink NFS server).
 ///
-/// Layout under the root (setting `root` of `[localfs]`, or `localfsroot`; default `backupdest`):
+/// Layout under the root (``LocalFSConfiguration/root``: `root` of `[localfs]`, or `localfsroot` in the database's
+/// section; default: the directory holding the backup area):
 /// - `<root>/<db>/`: the live backup area the database writes to;
 /// - `<root>/.snapshots/<db>/<snapshot>/` + `<snapshot>.json`: read-only copies with their metadata;
 /// - `<root>/.clones/<clone>/` + `<clone>.json`: writable copies; the JSON names origin volume and snapshot.
@@ -22,7 +24,7 @@ public struct LocalFSDriver: StorageDriver {
     public let logger: Logger
 
     public var vendor: String { Self.vendorName }
-    public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume] }
+    public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume, .localClones] }
 
     public init(volumeName: String, root: String, mountHost: String? = nil, logger: Logger) {
         self.volumeName = volumeName
@@ -31,27 +33,27 @@ public struct LocalFSDriver: StorageDriver {
         self.logger = logger
     }
 
-    /// Builds the driver from `root` (or `localfsroot`, else `backupdest`) and `mounthost`.
-    public init(configuration: StorageDriverConfiguration) throws(StorageError) {
-        guard let root = configuration.setting(firstOf: ["root", "localfsroot", "backupdest"]) else {
+    /// How `localfs` appears in `backup.cfg`: module, class and section `localfs`, optional `root` and
+    /// `mounthost`, no credentials.
+    public static let descriptor = StorageDriverDescriptor(name: vendorName, optionalKeys: ["root", "mounthost"])
+
+    /// Builds the driver of `context.databaseName` from its configuration; does no I/O.
+    public init(configuration: LocalFSConfiguration, context: StorageDriverContext) throws(StorageError) {
+        guard SnapshotNaming.isPortableName(context.databaseName) else {
             throw StorageError(
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "set root in [localfs] (or backupdest) for database \(configuration.databaseName)")
-        }
-        guard SnapshotNaming.isPortableName(configuration.databaseName) else {
-            throw StorageError(
-                .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "database name '\(configuration.databaseName)' cannot be used as a directory name")
+                message: "database name '\(context.databaseName)' cannot be used as a directory name")
         }
         self.init(
-            volumeName: configuration.databaseName, root: root, mountHost: configuration.setting("mounthost"),
-            logger: configuration.logger)
+            volumeName: context.databaseName, root: configuration.root, mountHost: configuration.mountHost,
+            logger: context.logger)
     }
 
     /// Registers `localfs` in `registry`.
     public static func register(in registry: inout StorageDriverRegistry) {
-        registry.register(vendorName) { configuration throws(StorageError) in
-            try LocalFSDriver(configuration: configuration)
+        registry.register(descriptor, configuration: LocalFSConfiguration.self) {
+            configuration, context throws(StorageError) in
+            try LocalFSDriver(configuration: configuration, context: context)
         }
     }
 

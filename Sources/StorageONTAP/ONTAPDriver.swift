@@ -1,3 +1,4 @@
+import ConfigModel
 import Foundation
 import Logging
 import StorageKit
@@ -11,10 +12,8 @@ import StorageKit
 /// `/<clone>` with FlexClones `<clone><i>` at `/<clone>/<clone><i>`. Clone relations come from the volumes'
 /// `clone.parent_volume`/`clone.parent_snapshot` fields, never from a 'busy' flag; every listing is paged to the end.
 ///
-/// Settings (`[netapp]`): `filer` (host, host:port or URL), `volumeprefix`, `mounthost` (default: the filer host),
-/// `svm`, `additionalvolumesuffixes`, `timeout` (seconds per request, default 300), `jobtimeout` (seconds per
-/// asynchronous job, default 300), `retries`, `cacert`, `insecure`; for `createVolume`: `aggregate`, `volumesize`,
-/// `junctionparent`, `exportpolicy`. Credentials: `netappcredentials.cfg`.
+/// Settings: ``ONTAPConfiguration``, read from `[netapp]` (and the `[netapp]` section of the credentials file).
+/// Credentials: `netappcredentials.cfg`.
 public struct ONTAPDriver: StorageDriver {
     public static let vendorName = "ontap"
 
@@ -68,16 +67,11 @@ public struct ONTAPDriver: StorageDriver {
         retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(), volumeCreation: VolumeCreation = VolumeCreation(),
         logger: Logger
     ) throws(StorageError) {
-        let base = filer.contains("://") ? filer : "https://\(filer)"
-        guard let components = URLComponents(string: base), let host = components.host, !host.isEmpty,
-            ["http", "https"].contains(components.scheme?.lowercased() ?? "")
-        else {
-            throw StorageError(
-                .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message:
-                    "filer must be a host name or https://host[:port], not '\(SecretRedaction.maskingURLPassword(filer))'"
-            )
+        if let problem = Self.filerProblem(filer) {
+            throw StorageError(.invalidConfiguration, vendor: Self.vendorName, operation: "configure", message: problem)
         }
+        let base = filer.contains("://") ? filer : "https://\(filer)"
+        let host = URLComponents(string: base)?.host ?? filer
         let root = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.volumeName = volumeName
         self.volumePrefix = volumePrefix
@@ -93,55 +87,56 @@ public struct ONTAPDriver: StorageDriver {
             retryPolicy: retryPolicy, secrets: [credential.password])
     }
 
-    /// Builds the driver from a database's `[netapp]` settings and credentials; does no I/O.
-    public init(configuration: StorageDriverConfiguration, transport makeTransport: HTTPTransportFactory)
-        throws(StorageError)
-    {
+    /// How `ontap` appears in `backup.cfg`: modules `netapp` (the original's) and `ontap`, classes `netapp` and
+    /// `ontap`, section `netapp`; its keys; the credentials in `netappcredentials.cfg` (`[netappcredentials]`
+    /// `user`, `password`), whose `[netapp]` section may override the settings, as in the original.
+    public static let descriptor = StorageDriverDescriptor(
+        name: vendorName, moduleNames: ["netapp", vendorName], classNames: ["netapp", vendorName],
+        sectionName: "netapp", requiredKeys: ["filer", "volumeprefix"],
+        optionalKeys: [
+            "mounthost", "cacert", "insecure", "timeout", "jobtimeout", "svm", "retries", "aggregate", "volumesize",
+            "junctionparent", "exportpolicy", "allowplainhttp",
+        ],
+        endpointKey: "filer",
+        credentials: StorageCredentialsLayout(
+            file: "netappcredentials.cfg", section: "netappcredentials", settingsSection: "netapp"))
+
+    /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
+    public init(
+        configuration: ONTAPConfiguration, context: StorageDriverContext, transport makeTransport: HTTPTransportFactory
+    ) throws(StorageError) {
         let vendor = Self.vendorName
-        let filer = try configuration.requiredSetting("filer", vendor: vendor)
-        let credential = try configuration.requiredCredentials(vendor: vendor, file: "netappcredentials.cfg")
-        let suffixes = (configuration.setting("additionalvolumesuffixes") ?? "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var retryPolicy = HTTPRetryPolicy()
-        if let text = configuration.setting("retries") {
-            guard let attempts = Int(text), (1...10).contains(attempts) else {
-                throw StorageError(
-                    .invalidConfiguration, vendor: vendor, operation: "configure",
-                    message: "retries must be a number from 1 to 10, not '\(text)'")
-            }
-            retryPolicy.maxAttempts = attempts
-        }
-        var size: Int64?
-        if let text = configuration.setting("volumesize") {
-            guard let parsed = ONTAPWire.parseSize(text) else {
-                throw StorageError(
-                    .invalidConfiguration, vendor: vendor, operation: "configure",
-                    message: "volumesize must be a size such as 500G or 2T, not '\(text)'")
-            }
-            size = parsed
-        }
-        let creation = VolumeCreation(
-            aggregate: configuration.setting("aggregate"), size: size,
-            junctionParent: configuration.setting("junctionparent") ?? "",
-            exportPolicy: configuration.setting("exportpolicy") ?? "default")
-        let transport = try makeTransport(try configuration.transportOptions(vendor: vendor))
+        let credential = try context.requiredCredentials(
+            vendor: vendor, file: Self.descriptor.credentials?.file ?? "netappcredentials.cfg")
+        let connection = configuration.connection
+        let transport = try makeTransport(connection.transportOptions(vendor: vendor, logger: context.logger))
         try self.init(
-            volumeName: configuration.databaseName, filer: filer,
-            volumePrefix: configuration.settings["volumeprefix"] ?? "", additionalSuffixes: suffixes,
-            svm: configuration.setting("svm"), mountHost: configuration.setting("mounthost"), credential: credential,
-            transport: transport, timeout: try configuration.seconds("timeout", default: 300, vendor: vendor),
-            jobTimeout: try configuration.seconds("jobtimeout", default: 300, vendor: vendor),
-            retryPolicy: retryPolicy, volumeCreation: creation, logger: configuration.logger)
+            volumeName: context.databaseName, filer: connection.endpoint, volumePrefix: configuration.volumePrefix,
+            additionalSuffixes: configuration.additionalSuffixes, svm: configuration.svm,
+            mountHost: configuration.mountHost, credential: credential, transport: transport,
+            timeout: connection.timeout, jobTimeout: configuration.jobTimeout, retryPolicy: connection.retryPolicy,
+            volumeCreation: configuration.volumeCreation, logger: context.logger)
     }
 
-    /// Registers `ontap` and the reference's name `netapp` in `registry`, building transports with `transport`
+    /// Registers `ontap` (modules `netapp` and `ontap`) in `registry`, building transports with `transport`
     /// (e.g. `AsyncHTTPClientTransport.factory` from StorageHTTP).
     public static func register(in registry: inout StorageDriverRegistry, transport: @escaping HTTPTransportFactory) {
-        for name in [vendorName, "netapp"] {
-            registry.register(name) { configuration throws(StorageError) in
-                try ONTAPDriver(configuration: configuration, transport: transport)
-            }
+        registry.register(descriptor, configuration: ONTAPConfiguration.self) {
+            configuration, context throws(StorageError) in
+            try ONTAPDriver(configuration: configuration, context: context, transport: transport)
         }
+    }
+
+    /// Why `filer` cannot be a cluster address, or `nil` when it can (`host`, `host:port`, `https://host[:port]`).
+    static func filerProblem(_ filer: String) -> String? {
+        let base = filer.contains("://") ? filer : "https://\(filer)"
+        guard let components = URLComponents(string: base), let host = components.host, !host.isEmpty,
+            ["http", "https"].contains(components.scheme?.lowercased() ?? "")
+        else {
+            return
+                "filer must be a host name or https://host[:port], not '\(SecretRedaction.maskingURLPassword(filer))'"
+        }
+        return nil
     }
 
     public func snapshotName(for date: Date, timeZone: TimeZone) -> String {

@@ -3,7 +3,7 @@ import Logging
 import StorageKit
 
 /// How the driver authenticates (storage-apis §2.2).
-public enum ZFSSAAuthentication: String, Sendable, CaseIterable {
+public enum ZFSSAAuthentication: String, Sendable, Hashable, CaseIterable {
     /// `Authorization: Basic` on every request (the reference's way).
     case basic
     /// One log-in (`POST /api/access/v1`), then `X-Auth-Session`; on 401 log in again and retry once.

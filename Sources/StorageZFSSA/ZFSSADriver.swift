@@ -1,3 +1,4 @@
+import ConfigModel
 import Foundation
 import Logging
 import StorageKit
@@ -8,10 +9,8 @@ import StorageKit
 /// `<db>-<local YYYYmmddTHHMMSS>`; clones are created in the same project (inheriting its NFS settings) and only
 /// clones whose origin is this share are ever dropped. Mount strings are `<url host>:<mountpoint>`.
 ///
-/// Settings (`[zfssa]`, per-database `zfssa…` overrides already applied): `url`, `pool`, `project` (required),
-/// `apiversion` (`1` or `2`, default 1 as the original; `2` only when configured), `authentication` (`basic`, default, or `session`), `timeout` (seconds per
-/// request, default 300), `retries` (attempts for idempotent calls, default 3), `mounthost` (default: the URL's
-/// host), `cacert`, `insecure`. Credentials: `zfscredentials.cfg`.
+/// Settings: ``ZFSSAConfiguration``, read from `[zfssa]` (per-database `zfssa…` overrides applied). Credentials:
+/// `zfscredentials.cfg`.
 public struct ZFSSADriver: StorageDriver {
     public static let vendorName = "zfssa"
 
@@ -36,13 +35,10 @@ public struct ZFSSADriver: StorageDriver {
         timeout: Duration = .seconds(300), retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(),
         mountHost: String? = nil, logger: Logger
     ) throws(StorageError) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme,
-            ["http", "https"].contains(scheme.lowercased()), let host = components.host, !host.isEmpty
-        else {
-            throw StorageError(
-                .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
-                message: "url must look like https://<appliance>:215, not '\(SecretRedaction.maskingURLPassword(url))'")
+        if let problem = Self.urlProblem(url) {
+            throw StorageError(.invalidConfiguration, vendor: Self.vendorName, operation: "configure", message: problem)
         }
+        let host = URLComponents(string: url)?.host ?? url
         guard apiVersion == 1 || apiVersion == 2 else {
             throw StorageError(
                 .invalidConfiguration, vendor: Self.vendorName, operation: "configure",
@@ -63,56 +59,51 @@ public struct ZFSSADriver: StorageDriver {
             sessions: ZFSSASessionStore())
     }
 
-    /// Builds the driver from a database's `[zfssa]` settings and credentials; does no I/O.
-    public init(configuration: StorageDriverConfiguration, transport makeTransport: HTTPTransportFactory)
-        throws(StorageError)
-    {
+    /// How `zfssa` appears in `backup.cfg`: module, class and section `zfssa`; its keys; the credentials in
+    /// `zfscredentials.cfg` (`[zfscredentials]` `zfsuser`, `zfspassword`).
+    public static let descriptor = StorageDriverDescriptor(
+        name: vendorName, requiredKeys: ["url", "pool", "project"],
+        optionalKeys: [
+            "cacert", "insecure", "apiversion", "timeout", "authentication", "retries", "mounthost", "allowplainhttp",
+        ],
+        endpointKey: "url",
+        credentials: StorageCredentialsLayout(
+            file: "zfscredentials.cfg", section: "zfscredentials", userKey: "zfsuser", passwordKey: "zfspassword"))
+
+    /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
+    public init(
+        configuration: ZFSSAConfiguration, context: StorageDriverContext, transport makeTransport: HTTPTransportFactory
+    ) throws(StorageError) {
         let vendor = Self.vendorName
-        let url = try configuration.requiredSetting("url", vendor: vendor)
-        let pool = try configuration.requiredSetting("pool", vendor: vendor)
-        let project = try configuration.requiredSetting("project", vendor: vendor)
-        let credential = try configuration.requiredCredentials(vendor: vendor, file: "zfscredentials.cfg")
-        var apiVersion = 1
-        if let text = configuration.setting("apiversion") {
-            guard let parsed = Int(text.trimmingCharacters(in: CharacterSet(charactersIn: "vV "))) else {
-                throw StorageError(
-                    .invalidConfiguration, vendor: vendor, operation: "configure",
-                    message: "apiversion must be 1 or 2, not '\(text)'")
-            }
-            apiVersion = parsed
-        }
-        var authentication = ZFSSAAuthentication.basic
-        if let text = configuration.setting("authentication") {
-            guard let parsed = ZFSSAAuthentication(rawValue: text.lowercased()) else {
-                throw StorageError(
-                    .invalidConfiguration, vendor: vendor, operation: "configure",
-                    message: "authentication must be basic or session, not '\(text)'")
-            }
-            authentication = parsed
-        }
-        var retryPolicy = HTTPRetryPolicy()
-        if let text = configuration.setting("retries") {
-            guard let attempts = Int(text), (1...10).contains(attempts) else {
-                throw StorageError(
-                    .invalidConfiguration, vendor: vendor, operation: "configure",
-                    message: "retries must be a number from 1 to 10, not '\(text)'")
-            }
-            retryPolicy.maxAttempts = attempts
-        }
-        let transport = try makeTransport(try configuration.transportOptions(vendor: vendor))
+        let credential = try context.requiredCredentials(
+            vendor: vendor, file: Self.descriptor.credentials?.file ?? "zfscredentials.cfg")
+        let connection = configuration.connection
+        let transport = try makeTransport(connection.transportOptions(vendor: vendor, logger: context.logger))
         try self.init(
-            volumeName: configuration.databaseName, url: url, pool: pool, project: project, apiVersion: apiVersion,
-            authentication: authentication, credential: credential, transport: transport,
-            timeout: try configuration.seconds("timeout", default: 300, vendor: vendor), retryPolicy: retryPolicy,
-            mountHost: configuration.setting("mounthost"), logger: configuration.logger)
+            volumeName: context.databaseName, url: connection.endpoint, pool: configuration.pool,
+            project: configuration.project, apiVersion: configuration.apiVersion,
+            authentication: configuration.authentication, credential: credential, transport: transport,
+            timeout: connection.timeout, retryPolicy: connection.retryPolicy, mountHost: configuration.mountHost,
+            logger: context.logger)
     }
 
     /// Registers `zfssa` in `registry`, building transports with `transport`
     /// (e.g. `AsyncHTTPClientTransport.factory` from StorageHTTP).
     public static func register(in registry: inout StorageDriverRegistry, transport: @escaping HTTPTransportFactory) {
-        registry.register(vendorName) { configuration throws(StorageError) in
-            try ZFSSADriver(configuration: configuration, transport: transport)
+        registry.register(descriptor, configuration: ZFSSAConfiguration.self) {
+            configuration, context throws(StorageError) in
+            try ZFSSADriver(configuration: configuration, context: context, transport: transport)
         }
+    }
+
+    /// Why `url` cannot be an appliance address, or `nil` when it can (`http[s]://host[:port][/]`).
+    static func urlProblem(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme,
+            ["http", "https"].contains(scheme.lowercased()), let host = components.host, !host.isEmpty
+        else {
+            return "url must look like https://<appliance>:215, not '\(SecretRedaction.maskingURLPassword(url))'"
+        }
+        return nil
     }
 
     /// Ends the REST session when `authentication` is `session` (otherwise nothing to do).

@@ -57,9 +57,10 @@ struct BackupConfigurationTests {
         #expect(configuration.databaseNames == ["orcl", "cdb1", "olddb"])
         let orcl = try configuration.database("orcl", for: .everything)
         #expect(orcl.dbid == 1_433_672_784)
-        #expect(orcl.storage.driver == .zfssa)
-        #expect(orcl.storage.values["project"] == "demo-backup-orcl")  // zfssaproject override
-        #expect(orcl.storage.values["pool"] == "pool1")
+        #expect(orcl.storage.moduleName == "zfssa")
+        let zfssa = configuration.section("zfssa", database: "orcl")
+        #expect(try zfssa.string("project") == "demo-backup-orcl")  // zfssaproject override
+        #expect(try zfssa.string("pool") == "pool1")
         // Python 2 examines only the first ';', which here has no space before it: nothing is cut.
         #expect(orcl.scheduleArchivelog == "FREQ=HOURLY;BYHOUR=21 ; kept, as the original keeps it")
         #expect(orcl.recoveryWindowDays == 2)
@@ -76,7 +77,7 @@ struct BackupConfigurationTests {
         #expect(cdb1.autorestore.snapshotAgeHours == 4)
         #expect(cdb1.rman.sectionSize == "32G")
         #expect(cdb1.validationScheduleKey == "cdb1-shifted")
-        #expect(cdb1.storage.values["project"] == "demo-backup")
+        #expect(try configuration.section("zfssa", database: "cdb1").string("project") == "demo-backup")
 
         let olddb = try configuration.database("olddb", for: [.backup])
         #expect(olddb.generic.oracleHome == "/u01/app/oracle/product/11.2.0.4/db")
@@ -156,7 +157,6 @@ struct BackupConfigurationTests {
             logretention: seven
             backupdest: /nfs/backup
             maxlockwait: -3
-            snappermodule: emc
             [orcl]
             dbid: abc
             recoverywindow: 2
@@ -175,8 +175,8 @@ struct BackupConfigurationTests {
         #expect(logretention.section == "generic")
         #expect(
             logretention.description == "/etc/oib/backup.cfg:2: [generic] logretention: 'seven' is not a whole number")
-        let vendor = try #require(problems.first { $0.key == "snappermodule" })
-        #expect(vendor.message.contains("unknown storage vendor 'emc'"))
+        let module = try #require(problems.first { $0.key == "snappermodule" })
+        #expect(module.message.contains("required key is missing"))
         let missing = try #require(problems.first { $0.key == "tnsadmin" })
         #expect(missing.message.contains("set it in [generic], or as generictnsadmin in [orcl]"))
     }
@@ -226,15 +226,6 @@ struct BackupConfigurationTests {
             config(reference).databaseCollectingProblems("orcl", for: [.retention]).1.map(\.key) == [
                 "snapexpirationdays"
             ])
-    }
-
-    @Test func mismatchedSnapperClass() {
-        let text = minimalBackup.replacingOccurrences(
-            of: "snappermodule: localfs",
-            with: "snappermodule: zfssa\nsnapperclass: Netapp")
-        let problems = config(text).databaseCollectingProblems("orcl", for: [.storage]).1
-        #expect(problems.contains { $0.key == "snapperclass" })
-        #expect(problems.contains { $0.section == "zfssa" && $0.key == "url" })
     }
 }
 
@@ -302,9 +293,22 @@ struct ConfigurationFileTests {
     }
 }
 
+/// Credentials layouts as the storage modules declare them (ConfigModel itself knows none).
+enum TestLayouts {
+    static let zfssa = StorageCredentialsLayout(
+        file: "zfscredentials.cfg", section: "zfscredentials", userKey: "zfsuser", passwordKey: "zfspassword")
+    static let netapp = StorageCredentialsLayout(
+        file: "netappcredentials.cfg", section: "netappcredentials", settingsSection: "netapp")
+    static let softnas = StorageCredentialsLayout(file: "softnascredentials.cfg", section: "credentials")
+    static let huawei = StorageCredentialsLayout(
+        file: "huaweidoradocredentials.cfg", section: "credentials", userVariable: "DBBACKUPSUITE_HUAWEI_USER",
+        passwordVariable: "DBBACKUPSUITE_HUAWEI_PASSWORD", homeFile: ".dbbackupsuite_storage.cfg",
+        homeFileSection: "huaweicredentials")
+}
+
 @Suite("Storage credentials files")
 struct CredentialsTests {
-    func configuration(in directory: String, module: String) -> BackupConfiguration {
+    func configuration(in directory: String, module: String = "localfs") -> BackupConfiguration {
         BackupConfiguration(
             text: minimalBackup.replacingOccurrences(of: "snappermodule: localfs", with: "snappermodule: \(module)"),
             path: directory.appendingPathComponent("backup.cfg"), environment: ["HOME": directory])
@@ -315,14 +319,15 @@ struct CredentialsTests {
             atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
     }
 
-    @Test func zfssaCredentialsLoadAndMaskPassword() throws {
+    @Test func credentialsLoadAndMaskPassword() throws {
         let directory = try makeTemporaryDirectory()
         write(
             "[zfscredentials]\nzfsuser: backup\nzfspassword: s3cret\n",
             to: directory.appendingPathComponent("zfscredentials.cfg"), mode: 0o600)
-        let credentials = try #require(try configuration(in: directory, module: "zfssa").loadCredentials(for: .zfssa))
+        let credentials = try configuration(in: directory).loadCredentials(TestLayouts.zfssa)
         #expect(credentials.user == "backup")
         #expect(credentials.password == "s3cret")
+        #expect(credentials.source == directory.appendingPathComponent("zfscredentials.cfg"))
         #expect(!credentials.description.contains("s3cret"))
     }
 
@@ -332,14 +337,14 @@ struct CredentialsTests {
         let directory = try makeTemporaryDirectory()
         let path = directory.appendingPathComponent("netappcredentials.cfg")
         write("[netappcredentials]\nuser: a\npassword: b\n", to: path, mode: 0o644)
-        let credentials = try #require(try configuration(in: directory, module: "netapp").loadCredentials(for: .ontap))
+        let credentials = try configuration(in: directory).loadCredentials(TestLayouts.netapp)
         #expect(credentials.user == "a")
         #expect(
             credentials.warnings == [
                 "\(path): credentials file is readable by group or others (mode 0644); it holds a storage password. Run: chmod 600 \(path)"
             ])
         write("[netappcredentials]\nuser: a\npassword: b\n", to: path, mode: 0o600)
-        #expect(try configuration(in: directory, module: "netapp").loadCredentials(for: .ontap)?.warnings == [])
+        #expect(try configuration(in: directory).loadCredentials(TestLayouts.netapp).warnings == [])
     }
 
     /// Refused: a file that others could have changed (group or world writable).
@@ -349,7 +354,7 @@ struct CredentialsTests {
         let path = directory.appendingPathComponent("zfscredentials.cfg")
         write("[zfscredentials]\nzfsuser: a\nzfspassword: b\n", to: path, mode: mode)
         let error = #expect(throws: ConfigError.self) {
-            try configuration(in: directory, module: "zfssa").loadCredentials(for: .zfssa)
+            try configuration(in: directory).loadCredentials(TestLayouts.zfssa)
         }
         #expect(error?.description.contains("\(path): credentials file can be changed by group or others") == true)
         #expect(error?.description.contains("chmod 600 \(path)") == true)
@@ -382,51 +387,58 @@ struct CredentialsTests {
         let path = directory.appendingPathComponent("softnascredentials.cfg")
         write("[credentials]\nuser: a\n", to: path, mode: 0o600)
         let error = #expect(throws: ConfigError.self) {
-            try configuration(in: directory, module: "softnas").loadCredentials(for: .softnas)
+            try configuration(in: directory).loadCredentials(TestLayouts.softnas)
         }
         #expect(error?.problems.first?.key == "password")
+        #expect(error?.problems.first?.file == path)
     }
 
-    @Test func huaweiCredentialPriority() throws {
+    /// Environment variables first, then the file in the home directory, then the file beside the configuration
+    /// (the original's order for Huawei).
+    @Test func credentialSourcePriority() throws {
         let directory = try makeTemporaryDirectory()
         write(
             "[credentials]\nuser: file\npassword: p1\n",
             to: directory.appendingPathComponent("huaweidoradocredentials.cfg"), mode: 0o600)
         var configuration = configuration(in: directory, module: "huawei")
-        #expect(try configuration.loadCredentials(for: .huaweiDorado)?.user == "file")
+        #expect(try configuration.loadCredentials(TestLayouts.huawei).user == "file")
         write(
             "[huaweicredentials]\nuser: home\npassword: p2\n",
             to: directory.appendingPathComponent(".dbbackupsuite_storage.cfg"), mode: 0o600)
-        #expect(try configuration.loadCredentials(for: .huaweiDorado)?.user == "home")
+        #expect(try configuration.loadCredentials(TestLayouts.huawei).user == "home")
         configuration = BackupConfiguration(
             text: minimalBackup, path: directory.appendingPathComponent("backup.cfg"),
             environment: ["HOME": directory, "DBBACKUPSUITE_HUAWEI_USER": "env", "DBBACKUPSUITE_HUAWEI_PASSWORD": "p3"])
-        #expect(try configuration.loadCredentials(for: .huaweiDorado)?.user == "env")
+        let fromEnvironment = try configuration.loadCredentials(TestLayouts.huawei)
+        #expect(fromEnvironment.user == "env")
+        #expect(fromEnvironment.source == "DBBACKUPSUITE_HUAWEI_USER")
+        // A layout without those sources reads only its own file.
+        #expect(throws: ConfigError.self) { try configuration.loadCredentials(TestLayouts.zfssa) }
     }
 
-    @Test func netappOverridesFromCredentialsFile() throws {
+    /// The credentials file's settings section (the original's `[netapp]` in `netappcredentials.cfg`) wins over
+    /// the configuration, and says where each of its values came from.
+    @Test func credentialsFileOverridesStorageSettings() throws {
         let directory = try makeTemporaryDirectory()
+        let credentials = directory.appendingPathComponent("netappcredentials.cfg")
         write(
             "[netappcredentials]\nuser: a\npassword: b\n[netapp]\nfiler: other-filer\ncacert: ca.pem\n",
-            to: directory.appendingPathComponent("netappcredentials.cfg"), mode: 0o600)
+            to: credentials, mode: 0o600)
         let text =
             minimalBackup.replacingOccurrences(of: "snappermodule: localfs", with: "snappermodule: netapp")
             + "\n[netapp]\nfiler: cfg-filer\nvolumeprefix: bk_\n"
         let configuration = BackupConfiguration(
-            text: text, path: directory.appendingPathComponent("backup.cfg"),
-            environment: [:])
-        let settings = try configuration.database("orcl", for: [.storage])
-        #expect(settings.storage.values["filer"] == "other-filer")
-        #expect(settings.storage.values["mounthost"] == "other-filer")
-        #expect(settings.storage.caFile == directory.appendingPathComponent("certs/ca.pem"))
-    }
-
-    @Test func netappMountHostIsTheFilerHostWhenTheFilerIsAURL() throws {
-        let text =
-            minimalBackup.replacingOccurrences(of: "snappermodule: localfs", with: "snappermodule: netapp")
-            + "\n[netapp]\nfiler: https://filer1.example.com:8443\nvolumeprefix: bk_\n"
-        let configuration = BackupConfiguration(text: text, path: "/nonexistent/backup.cfg", environment: [:])
-        let settings = try configuration.database("orcl", for: [])
-        #expect(settings.storage.values["mounthost"] == "filer1.example.com")
+            text: text, path: directory.appendingPathComponent("backup.cfg"), environment: [:])
+        let section = configuration.storageSection("netapp", database: "orcl", credentials: TestLayouts.netapp)
+        #expect(try section.string("filer") == "other-filer")
+        #expect(try section.value("filer")?.file == credentials)
+        #expect(try section.value("filer")?.line == 5)
+        #expect(try section.string("volumeprefix") == "bk_")
+        #expect(try section.path("cacert", bareNamesIn: "certs") == directory.appendingPathComponent("certs/ca.pem"))
+        #expect(section.keys == ["cacert", "filer", "volumeprefix"])
+        // Without the layout's settings section, the configuration's value stands.
+        #expect(
+            try configuration.storageSection("netapp", database: "orcl", credentials: nil).string("filer")
+                == "cfg-filer")
     }
 }

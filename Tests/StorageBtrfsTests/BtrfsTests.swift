@@ -1,3 +1,4 @@
+import ConfigModel
 import Foundation
 import Logging
 import StorageKit
@@ -368,44 +369,65 @@ struct BtrfsCommandTests {
         await #expect(throws: StorageError.self) { try await missing.createVolume() }
     }
 
-    @Test("factory settings")
-    func factory() throws {
+    @Test("configuration: root, command, timeout, mounthost; the registry builds it")
+    func configuration() throws {
+        let logger = Logger(label: "t")
+        func section(_ values: [String: String]) -> ConfigSection {
+            ConfigSection(name: "btrfs", database: "orcl", values: values, file: "/etc/oib/backup.cfg")
+        }
+        let database = StorageDatabase(name: "orcl", backupRoot: "/b")
+        #expect(
+            try BtrfsConfiguration(section: section([:]), database: database)
+                == BtrfsConfiguration(root: "/b", command: "btrfs", timeout: .seconds(300)))
+        let explicit = try BtrfsConfiguration(
+            section: section(["root": "/s", "command": "/opt/btrfs", "timeout": "2.5", "mounthost": "nas1"]),
+            database: database)
+        #expect(
+            explicit
+                == BtrfsConfiguration(
+                    root: "/s", command: "/opt/btrfs", timeout: .milliseconds(2500), mountHost: "nas1"))
+        let bad = #expect(throws: ConfigError.self) {
+            try BtrfsConfiguration(section: section(["timeout": "soon"]), database: StorageDatabase(name: "orcl"))
+        }
+        #expect(Set(bad?.problems.compactMap(\.key) ?? []) == ["root", "timeout"])
+        // `btrfsroot`, `btrfscommand` and `btrfstimeout` in the database's section override the shared values.
+        let file = BackupConfiguration(
+            text:
+                "[btrfs]\nroot: /shared\n[orcl]\ndbid: 1\nbtrfsroot: /r\nbtrfscommand: /sbin/btrfs\nbtrfstimeout: 12\n",
+            path: "/etc/oib/backup.cfg")
+        #expect(
+            try BtrfsConfiguration(section: file.section("btrfs", database: "orcl"), database: database)
+                == BtrfsConfiguration(root: "/r", command: "/sbin/btrfs", timeout: .seconds(12)))
+
+        let driver = try BtrfsDriver(
+            configuration: explicit, context: StorageDriverContext(databaseName: "orcl", logger: logger))
+        #expect(driver.root == "/s")
+        #expect(driver.command == "/opt/btrfs")
+        #expect(driver.timeout == .milliseconds(2500))
+        #expect(driver.capabilities.contains(.localClones))
+        let clone = Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/s/.clones/c")
+        #expect(driver.mountString(clone: clone) == "nas1:/s/.clones/c")
+
         var registry = StorageDriverRegistry()
         BtrfsDriver.register(in: &registry)
-        let logger = Logger(label: "t")
-        let driver = try registry.makeDriver(
+        let built = try registry.makeDriver(
             named: "BTRFS",
             configuration: StorageDriverConfiguration(
-                databaseName: "orcl",
-                settings: [
-                    "backupdest": "/b", "btrfsroot": "/r", "btrfscommand": "/sbin/btrfs", "storagetimeout": "12",
-                ],
+                databaseName: "orcl", settings: ["backupdest": "/b", "command": "/sbin/btrfs", "timeout": "12"],
                 logger: logger))
-        let btrfs = try #require(driver as? BtrfsDriver)
-        #expect(btrfs.root == "/r")
+        let btrfs = try #require(built as? BtrfsDriver)
+        #expect(btrfs.root == "/b")
         #expect(btrfs.command == "/sbin/btrfs")
         #expect(btrfs.timeout == .seconds(12))
         #expect(btrfs.mountHost == nil)
-        let section = try BtrfsDriver(
-            configuration: StorageDriverConfiguration(
-                databaseName: "orcl",
-                settings: [
-                    "backupdest": "/b", "root": "/s", "command": "/opt/btrfs", "timeout": "2.5", "mounthost": "nas1",
-                ],
-                logger: logger))
-        #expect(section.root == "/s")
-        #expect(section.command == "/opt/btrfs")
-        #expect(section.timeout == .milliseconds(2500))
-        let clone = Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/s/.clones/c")
-        #expect(section.mountString(clone: clone) == "nas1:/s/.clones/c")
         #expect(btrfs.mountString(clone: clone) == "/s/.clones/c")
-        #expect(throws: StorageError.self) {
-            try BtrfsDriver(
+        let refused = #expect(throws: StorageError.self) {
+            try registry.makeDriver(
+                named: "btrfs",
                 configuration: StorageDriverConfiguration(
-                    databaseName: "orcl", settings: ["backupdest": "/b", "storagetimeout": "soon"], logger: logger))
+                    databaseName: "orcl", settings: ["backupdest": "/b", "timeout": "soon"], logger: logger))
         }
-        #expect(throws: StorageError.self) {
-            try BtrfsDriver(configuration: StorageDriverConfiguration(databaseName: "orcl", logger: logger))
-        }
+        #expect(refused?.code == .invalidConfiguration)
+        #expect(refused?.message.contains("timeout") == true)
     }
 }

@@ -1,3 +1,4 @@
+import ConfigModel
 import Foundation
 import Logging
 import StorageKit
@@ -158,24 +159,46 @@ struct ApplianceHTTPClientTests {
         #expect((try? JSONDecoder().decode(Box.self, from: Data(#"{"a": "x", "b": 1, "c": 1, "d": "1"}"#.utf8))) == nil)
     }
 
-    @Test("appliance configuration: cacert, insecure flag, seconds")
+    @Test("appliance connection settings: cacert, insecure flag, seconds, retries, transport options")
     func configuration() throws {
         let logger = Logger(label: "t")
-        let configuration = StorageDriverConfiguration(
-            databaseName: "orcl", settings: ["url": "https://z:215", "timeout": "12.5"], caFile: "/etc/certs/z.pem",
-            insecureTLS: true, credentials: StorageCredential(user: "u", password: "p"), logger: logger)
-        let options = try configuration.transportOptions(vendor: "zfssa")
+        func section(_ values: [String: String]) -> ConfigSection {
+            ConfigSection(name: "zfssa", database: "orcl", values: values, file: "/etc/oib/backup.cfg")
+        }
+        let settings = try ApplianceConnectionSettings(
+            section: section([
+                "url": "https://z:215", "timeout": "12.5", "cacert": "/etc/certs/z.pem", "insecure": "TRUE",
+                "retries": "4",
+            ]), endpointKey: "url")
+        #expect(settings.endpoint == "https://z:215")
+        #expect(settings.timeout == .milliseconds(12_500))
+        #expect(settings.retryPolicy.maxAttempts == 4)
+        let options = settings.transportOptions(vendor: "zfssa", logger: logger)
         #expect(options.caFile == "/etc/certs/z.pem")
         #expect(options.insecure)
-        #expect(try configuration.seconds("timeout", default: 300, vendor: "zfssa") == .milliseconds(12_500))
-        // Found by the fuzz smoke run: a huge number of seconds trapped converting to milliseconds.
-        let huge = StorageDriverConfiguration(databaseName: "orcl", settings: ["timeout": "1e300"], logger: logger)
-        let error = #expect(throws: StorageError.self) { try huge.seconds("timeout", default: 300, vendor: "zfssa") }
-        #expect(error?.code == .invalidConfiguration)
-        #expect(error?.message.contains("timeout") == true)
-        let bad = StorageDriverConfiguration(databaseName: "orcl", settings: ["insecure": "yes"], logger: logger)
-        #expect(throws: StorageError.self) { try bad.transportOptions(vendor: "zfssa") }
+        #expect(options.connectTimeout == .milliseconds(12_500))
         #expect(
-            !(try StorageDriverConfiguration(databaseName: "o", logger: logger).transportOptions(vendor: "z").insecure))
+            try ApplianceConnectionSettings(section: section(["url": "https://z"]), endpointKey: "url")
+                .transportOptions(vendor: "zfssa", logger: logger).connectTimeout == .seconds(30))
+        // Found by the fuzz smoke run: a huge number of seconds trapped converting to milliseconds.
+        let huge = #expect(throws: ConfigError.self) {
+            try ApplianceConnectionSettings(
+                section: section(["url": "https://z", "timeout": "1e300"]), endpointKey: "url")
+        }
+        #expect(huge?.problems.map(\.key) == ["timeout"])
+        let bad = #expect(throws: ConfigError.self) {
+            try ApplianceConnectionSettings(
+                section: section(["url": "https://z", "insecure": "yes", "retries": "0"]), endpointKey: "url")
+        }
+        #expect(Set(bad?.problems.compactMap(\.key) ?? []) == ["insecure", "retries"])
+        let defaults = try ApplianceConnectionSettings(section: section(["url": "https://z"]), endpointKey: "url")
+        #expect(!defaults.insecure)
+        #expect(defaults.caFile == nil)
+        #expect(defaults.timeout == .seconds(300))
+        #expect(defaults.retries == 3)
+        #expect(ApplianceConnectionSettings.isPlainHTTP(" HTTP://z"))
+        #expect(!ApplianceConnectionSettings.isPlainHTTP("https://z"))
+        #expect(ApplianceConnectionSettings.hasPasswordInURL("https://u:p@z/x"))
+        #expect(!ApplianceConnectionSettings.hasPasswordInURL("https://u@z/x:y@"))
     }
 }

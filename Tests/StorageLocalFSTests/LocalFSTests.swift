@@ -1,3 +1,4 @@
+import ConfigModel
 import Foundation
 import Logging
 import StorageKit
@@ -249,37 +250,56 @@ struct LocalFSDriverTests {
         #expect(outcome.reflinkFailure == nil)
     }
 
-    @Test("factory reads localfsroot, then backupdest")
-    func factory() throws {
-        var registry = StorageDriverRegistry()
-        LocalFSDriver.register(in: &registry)
+    @Test("configuration: root, else the backup root; mounthost; the registry builds it")
+    func configuration() throws {
         let logger = Logger(label: "t")
-        let fromBackupDest = try registry.makeDriver(
-            named: "localfs",
-            configuration: StorageDriverConfiguration(
-                databaseName: "orcl", settings: ["backupdest": "/b/"], logger: logger))
-        #expect((fromBackupDest as? LocalFSDriver)?.root == "/b")
-        let explicit = try LocalFSDriver(
-            configuration: StorageDriverConfiguration(
-                databaseName: "orcl", settings: ["backupdest": "/b", "localfsroot": "/l"], logger: logger))
-        #expect(explicit.root == "/l")
-        #expect(explicit.mountHost == nil)
-        let section = try LocalFSDriver(
-            configuration: StorageDriverConfiguration(
-                databaseName: "orcl",
-                settings: ["backupdest": "/b", "localfsroot": "/l", "root": "/r", "mounthost": "nas1"],
-                logger: logger))
-        #expect(section.root == "/r")
-        let clone = Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/r/.clones/c")
-        #expect(section.mountString(clone: clone) == "nas1:/r/.clones/c")
-        #expect(explicit.mountString(clone: clone) == "/r/.clones/c")
-        #expect(throws: StorageError.self) {
-            try LocalFSDriver(configuration: StorageDriverConfiguration(databaseName: "orcl", logger: logger))
+        func section(_ values: [String: String]) -> ConfigSection {
+            ConfigSection(name: "localfs", database: "orcl", values: values, file: "/etc/oib/backup.cfg")
         }
+        let database = StorageDatabase(name: "orcl", backupRoot: "/b")
+        let fromBackupRoot = try LocalFSConfiguration(section: section([:]), database: database)
+        #expect(fromBackupRoot == LocalFSConfiguration(root: "/b"))
+        let explicit = try LocalFSConfiguration(
+            section: section(["root": "/r/", "mounthost": "nas1"]), database: database)
+        #expect(explicit == LocalFSConfiguration(root: "/r", mountHost: "nas1"))
+        // A relative root is relative to the configuration file's directory.
+        #expect(
+            try LocalFSConfiguration(section: section(["root": "area"]), database: database).root == "/etc/oib/area")
+        let missing = #expect(throws: ConfigError.self) {
+            try LocalFSConfiguration(section: section([:]), database: StorageDatabase(name: "orcl"))
+        }
+        #expect(missing?.problems.map(\.key) == ["root"])
+        #expect(missing?.problems.first?.message == "set root in [localfs] (or backupdest) for database orcl")
+        // `localfsroot` in the database's section is the original's per-database override.
+        let file = BackupConfiguration(
+            text: "[localfs]\nroot: /shared\n[orcl]\ndbid: 1\nlocalfsroot: /own\n", path: "/etc/oib/backup.cfg")
+        #expect(
+            try LocalFSConfiguration(
+                section: file.section("localfs", database: "orcl"), database: database
+            ).root == "/own")
+
+        let context = StorageDriverContext(databaseName: "orcl", logger: logger)
+        let driver = try LocalFSDriver(configuration: explicit, context: context)
+        #expect(driver.root == "/r")
+        let clone = Clone(name: "c", originVolume: "orcl", originSnapshot: "s", mountPoint: "/r/.clones/c")
+        #expect(driver.mountString(clone: clone) == "nas1:/r/.clones/c")
+        #expect(driver.capabilities.contains(.localClones))
         #expect(throws: StorageError.self) {
             try LocalFSDriver(
-                configuration: StorageDriverConfiguration(
-                    databaseName: "../x", settings: ["backupdest": "/b"], logger: logger))
+                configuration: explicit, context: StorageDriverContext(databaseName: "../x", logger: logger))
+        }
+
+        var registry = StorageDriverRegistry()
+        LocalFSDriver.register(in: &registry)
+        let built = try registry.makeDriver(
+            named: "LOCALFS",
+            configuration: StorageDriverConfiguration(
+                databaseName: "orcl", settings: ["backupdest": "/b/"], logger: logger))
+        #expect((built as? LocalFSDriver)?.root == "/b")
+        #expect((built as? LocalFSDriver)?.mountHost == nil)
+        #expect(throws: StorageError.self) {
+            try registry.makeDriver(
+                named: "localfs", configuration: StorageDriverConfiguration(databaseName: "orcl", logger: logger))
         }
     }
 }

@@ -324,11 +324,13 @@ struct ZFSSAFaultTests {
                 "url": fixture.server.baseURL, "pool": "pool1", "project": "demo-backup", "apiversion": "1",
                 "authentication": "session",
             ]
+            var trusted = settings
+            trusted["cacert"] = fixture.certificates.caFile
             let driver = try registry.makeDriver(
                 named: "ZFSSA",
                 configuration: StorageDriverConfiguration(
-                    databaseName: "orcl", settings: settings, caFile: fixture.certificates.caFile, insecureTLS: false,
-                    credentials: StorageCredential(user: "admin", password: "secret"), logger: logger))
+                    databaseName: "orcl", settings: trusted, logger: logger,
+                    credentials: StorageCredential(user: "admin", password: "secret")))
             #expect(try await driver.listSnapshots().count == 2)
             #expect(await fixture.engine.requestLog().contains { $0.target.hasPrefix("/api/storage/v1/") })
 
@@ -362,14 +364,16 @@ struct ZFSSAFaultTests {
                 var registry = StorageDriverRegistry()
                 ZFSSADriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
                 let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
-                var settings = ["url": fixture.server.baseURL, "pool": "pool1", "project": "demo-backup"]
+                var settings = [
+                    "url": fixture.server.baseURL, "pool": "pool1", "project": "demo-backup",
+                    "cacert": fixture.certificates.caFile,
+                ]
                 settings["apiversion"] = configured
                 let driver = try registry.makeDriver(
                     named: "zfssa",
                     configuration: StorageDriverConfiguration(
-                        databaseName: "orcl", settings: settings, caFile: fixture.certificates.caFile,
-                        insecureTLS: false, credentials: StorageCredential(user: "admin", password: "secret"),
-                        logger: logger))
+                        databaseName: "orcl", settings: settings, logger: logger,
+                        credentials: StorageCredential(user: "admin", password: "secret")))
                 #expect(try await driver.listSnapshots().count == 2)
                 let storageRequests = await fixture.engine.requestLog().filter { $0.target.hasPrefix("/api/storage/") }
                 #expect(!storageRequests.isEmpty)

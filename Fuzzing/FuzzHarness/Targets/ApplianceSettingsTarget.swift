@@ -1,11 +1,13 @@
+import ConfigModel
 import Foundation
 import StorageKit
 import StorageONTAP
 import StorageZFSSA
 
-/// The appliance drivers' setting parsers (`url`/`filer`, `timeout`, `jobtimeout`, `retries`, `apiversion`,
-/// `authentication`, `volumesize`, `insecure`): `key: value` lines become a driver configuration; building the
-/// driver must end in a driver or a clear `.invalidConfiguration` error.
+/// The appliance drivers' typed settings (`url`/`filer`, `timeout`, `jobtimeout`, `retries`, `apiversion`,
+/// `authentication`, `volumesize`, `insecure`, `cacert`, `allowplainhttp`): `key: value` lines become a section; reading
+/// it must end in a configuration or problems that name file, section and key, and a configuration that was
+/// accepted must give a driver.
 enum ApplianceSettingsTarget {
     static let samples = [
         "url: https://zfssa01:215\npool: pool1\nproject: demo-backup\ntimeout: 30\nretries: 3\napiversion: 2\nauthentication: session\ninsecure: FALSE",
@@ -33,36 +35,71 @@ enum ApplianceSettingsTarget {
 
     static let target = FuzzTarget(
         name: "appliance-settings",
-        summary: "ZFSSA and ONTAP driver settings: URLs, seconds, retries, API version, sizes, flags",
+        summary: "ZFSSA and ONTAP settings: typed configurations from a section, then the drivers built from them",
         samples: samples, mutator: mutator,
         body: { input in
-            let configuration = StorageDriverConfiguration(
-                databaseName: "orcl", settings: settings(input), logger: FuzzLogging.silent,
-                credentials: FuzzCredentials.credential)
+            let values = settings(input)
+            let database = StorageDatabase(name: "orcl", additionalVolumeSuffixes: ["_2"])
+            let context = StorageDriverContext(
+                databaseName: "orcl", credentials: FuzzCredentials.credential, logger: FuzzLogging.silent)
             let transport: HTTPTransportFactory = { _ throws(StorageError) in
                 ApplianceReplayTransport(
                     exchange: ApplianceExchange(operation: 0, options: 0, slots: []), mutator: mutator,
                     healthy: { _ in HTTPResponse(status: 404) })
             }
-            do throws(StorageError) {
-                _ = try ZFSSADriver(configuration: configuration, transport: transport)
-            } catch {
-                try check(error)
+            let zfssa = try read { () throws(ConfigError) in
+                try ZFSSAConfiguration(
+                    section: ConfigSection(name: "zfssa", database: "orcl", values: values, file: "/f/backup.cfg"),
+                    database: database)
             }
-            do throws(StorageError) {
-                _ = try ONTAPDriver(configuration: configuration, transport: transport)
-            } catch {
-                try check(error)
+            if let zfssa {
+                do throws(StorageError) {
+                    _ = try ZFSSADriver(configuration: zfssa, context: context, transport: transport)
+                } catch {
+                    try check(error)
+                }
+            }
+            let ontap = try read { () throws(ConfigError) in
+                try ONTAPConfiguration(
+                    section: ConfigSection(name: "netapp", database: "orcl", values: values, file: "/f/backup.cfg"),
+                    database: database)
+            }
+            if let ontap {
+                do throws(StorageError) {
+                    _ = try ONTAPDriver(configuration: ontap, context: context, transport: transport)
+                } catch {
+                    try check(error)
+                }
             }
         })
 
-    static func check(_ error: StorageError) throws(FuzzFinding) {
-        guard error.code == .invalidConfiguration, !error.message.isEmpty else {
-            throw FuzzFinding("unclear configuration error: \(error)")
+    /// The configuration `body` reads, or `nil` after checking its problems.
+    static func read<Configuration>(_ body: () throws(ConfigError) -> Configuration) throws(FuzzFinding)
+        -> Configuration?
+    {
+        do {
+            return try body()
+        } catch {
+            try check(error)
+            return nil
         }
-        let aboutTheAddress = error.message.hasPrefix("url must") || error.message.hasPrefix("filer must")
-        if aboutTheAddress, error.message.contains(":pw@") {
-            throw FuzzFinding("the password of a URL reached a configuration error: \(error)")
+    }
+
+    /// A configuration the typed settings accepted must give a driver.
+    static func check(_ error: StorageError) throws(FuzzFinding) {
+        throw FuzzFinding("settings accepted by the configuration but refused by the driver: \(error)")
+    }
+
+    /// Every problem names the file, section and key, and never repeats the password of a URL.
+    static func check(_ error: ConfigError) throws(FuzzFinding) {
+        for problem in error.problems {
+            guard problem.file == "/f/backup.cfg", problem.section != nil, problem.key != nil, !problem.message.isEmpty
+            else {
+                throw FuzzFinding("configuration problem without file, section, key or message: \(problem)")
+            }
+            if problem.message.contains(":pw@") {
+                throw FuzzFinding("the password of a URL reached a configuration problem: \(problem)")
+            }
         }
     }
 }

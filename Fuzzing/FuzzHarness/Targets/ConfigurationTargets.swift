@@ -1,7 +1,10 @@
 import ConfigModel
 import Foundation
 import Reporting
+import StorageBtrfs
 import StorageKit
+import StorageONTAP
+import StorageZFSSA
 
 /// The INI dialect (sections, continuations, comments, `%(name)s` interpolation) and everything built on it:
 /// `backup.cfg` validation, credentials files and the `autorestore.cfg` contract.
@@ -117,7 +120,8 @@ enum ConfigurationTargets {
         generator: iniInput,
         body: { input in
             let configuration = BackupConfiguration(
-                text: String(decoding: input, as: UTF8.self), path: file, environment: ["ORACLE_HOME": "/u01/db"])
+                text: String(decoding: input, as: UTF8.self), path: file, environment: ["ORACLE_HOME": "/u01/db"],
+                storageModules: storageModules)
             var problems = configuration.validateAll()
             let everything: ConfigPurpose = [
                 .backup, .storage, .retention, .scheduling, .snapshotAgeCheck, .autorestore,
@@ -137,6 +141,24 @@ enum ConfigurationTargets {
                 throw FuzzFinding("configuration problem without file or message: \(problem)")
             }
         })
+
+    /// The storage modules the config target checks each database's storage section with (no network).
+    static let storageModules: StorageDriverRegistry = {
+        var registry = StorageDriverRegistry()
+        let transport: HTTPTransportFactory = { _ throws(StorageError) in
+            ApplianceReplayTransport(
+                exchange: ApplianceExchange(operation: 0, options: 0, slots: []),
+                mutator: ApplianceSettingsTarget.mutator,
+                healthy: { _ in HTTPResponse(status: 404) })
+        }
+        ZFSSADriver.register(in: &registry, transport: transport)
+        ONTAPDriver.register(in: &registry, transport: transport)
+        BtrfsDriver.register(in: &registry)
+        return registry
+    }()
+
+    /// Where the ZFSSA driver keeps its credentials.
+    static let zfssaCredentials = ZFSSADriver.descriptor.credentials!
 
     static let credentialCanary = "Cr3d-canary-Zz"
 
@@ -166,7 +188,7 @@ enum ConfigurationTargets {
             let configuration = BackupConfiguration(
                 text: "[generic]\nsnappermodule: zfssa\n", path: scratch + "/backup.cfg", environment: [:])
             do throws(ConfigError) {
-                _ = try configuration.loadCredentials(for: .zfssa)
+                _ = try configuration.loadCredentials(zfssaCredentials)
             } catch {
                 for problem in error.problems where problem.file != path {
                     throw FuzzFinding("credentials problem not naming the file: \(problem)")

@@ -331,8 +331,7 @@ extension BackupJob {
             extra["restoresnapshot"] = snapshot.id
             extra["restoresnapshottime"] = StorageJSON.iso8601(snapshot.creation)
             sourceKey =
-                settings.storage.driver == .localfs || settings.storage.driver == .btrfs
-                ? "restorefromclone" : "restorefrommountedclone"
+                storage?.capabilities.contains(.localClones) == true ? "restorefromclone" : "restorefrommountedclone"
         }
         let catalogConnect = settings.rman.catalog ?? ""
         if let password = Redaction.connectStringPassword(catalogConnect) {

@@ -30,6 +30,11 @@ extension BackupConfiguration {
         }
         let reader = SettingsReader(lookup: lookup(defaultSection: name), problems: problems)
         let settings = buildDatabase(name, reader: reader, purposes: purposes)
+        if let storageModules, settings.storage.module != nil {
+            problems.add(
+                contentsOf: storageModules.storageProblems(
+                    for: settings, in: self, required: purposes.contains(.storage)))
+        }
         return (settings, problems.problems)
     }
 
@@ -176,97 +181,12 @@ extension BackupConfiguration {
     }
 
     func buildStorage(reader: SettingsReader, required: Bool) -> StorageSettings {
-        let module = reader.optionalString("snappermodule", section: "generic")
-        guard let module, !module.value.isEmpty else {
-            if required { reader.problems.add(reader.missingMessage("snappermodule", section: "generic")) }
-            return StorageSettings(driver: nil)
+        let module = reader.optionalString("snappermodule", section: "generic").flatMap { $0.value.isEmpty ? nil : $0 }
+        if module == nil, required { reader.problems.add(reader.missingMessage("snappermodule", section: "generic")) }
+        let moduleClass = reader.optionalString("snapperclass", section: "generic").flatMap {
+            $0.value.isEmpty ? nil : $0
         }
-        guard let driver = StorageDriverKind.modules[module.value.lowercased()] else {
-            let known = StorageDriverKind.modules.keys.sorted().joined(separator: ", ")
-            reader.problems.add(
-                reader.problem(module, "unknown storage vendor '\(module.value)' (known: \(known))"))
-            return StorageSettings(driver: nil)
-        }
-        if let className = reader.optionalString("snapperclass", section: "generic"), !className.value.isEmpty,
-            !driver.acceptedClassNames.contains(className.value.lowercased())
-        {
-            reader.problems.add(
-                reader.problem(
-                    className,
-                    "class '\(className.value)' does not belong to module '\(module.value)' (expected one of: \(driver.acceptedClassNames.sorted().joined(separator: ", ")))"
-                ))
-        }
-        let section = driver.sectionName
-        let keys = StorageSettings.keys(for: driver)
-        var values: [String: String] = [:]
-        var netappOverrides: [String: String] = [:]
-        if driver == .ontap, required {
-            netappOverrides = (try? loadCredentialOverrides(file: "netappcredentials.cfg", section: "netapp")) ?? [:]
-        }
-        /// Where each value came from, for messages about it (nil: the credentials file's `[netapp]` section).
-        var sources: [String: ConfigValue] = [:]
-        for key in keys.required + keys.optional {
-            if let override = netappOverrides[key] {
-                values[key] = override
-            } else if let found = reader.optionalString(key, section: section) {
-                values[key] = found.value
-                sources[key] = found
-            } else if required, keys.required.contains(key) {
-                reader.problems.add(reader.missingMessage(key, section: section))
-            }
-        }
-        let allowPlainHTTP = reader.flag("allowplainhttp", section: section, default: false)
-        var plainHTTPKey: String?
-        if let key = driver.endpointKey, let endpoint = values[key] {
-            func problem(_ message: String) -> ConfigProblem {
-                sources[key].map { reader.problem($0, message) }
-                    ?? ConfigProblem(
-                        file: resolvePath("netappcredentials.cfg"), section: "netapp", key: key, message: message)
-            }
-            // The value itself is never repeated in these messages: it may carry a password.
-            if StorageSettings.hasPasswordInURL(endpoint) {
-                reader.problems.add(
-                    problem(
-                        "must not contain a password (user:password@); the appliance credentials belong in "
-                            + "\(Self.credentialsLayout(for: driver)?.file ?? "the credentials file") (value not shown)"
-                    ))
-            }
-            if StorageSettings.isPlainHTTP(endpoint) {
-                plainHTTPKey = key
-                if required, !allowPlainHTTP {
-                    reader.problems.add(
-                        problem(
-                            "plain http:// would send the appliance credentials unencrypted; use https://, or set "
-                                + "allowplainhttp: TRUE in [\(section)] to accept it (a WARNING is then logged every run)"
-                        ))
-                }
-            }
-        }
-        if driver == .ontap, values["mounthost"] == nil, let filer = values["filer"] {
-            // The NFS host is the filer's host name, also when `filer` is given as https://host[:port].
-            values["mounthost"] = Self.host(ofFiler: filer)
-        }
-        var caFile: String?
-        if let cacert = values["cacert"], !cacert.isEmpty {
-            // The original read NetApp CA files from <script dir>/certs/.
-            caFile = cacert.contains("/") ? resolvePath(cacert) : resolvePath("certs".appendingPathComponent(cacert))
-        }
-        let insecure = reader.flag("insecure", section: section, default: false)
-        return StorageSettings(
-            driver: driver, values: values, caFile: caFile, insecureTLS: insecure, plainHTTPKey: plainHTTPKey,
-            allowPlainHTTP: allowPlainHTTP)
-    }
-
-    /// The host of a `filer` setting: `host`, `host:port` and `https://[user@]host[:port][/…]` give `host`.
-    static func host(ofFiler filer: String) -> String {
-        guard let scheme = filer.range(of: "://") else { return filer }
-        var authority = filer[scheme.upperBound...].prefix { $0 != "/" }
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-            return String(authority[authority.index(after: authority.startIndex)..<close])
-        }
-        let host = authority.prefix { $0 != ":" }
-        return host.isEmpty ? filer : String(host)
+        return StorageSettings(module: module, moduleClass: moduleClass)
     }
 
     func buildAutorestore(reader: SettingsReader, required: Bool) -> AutorestoreSettings {

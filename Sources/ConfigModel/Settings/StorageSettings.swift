@@ -1,50 +1,84 @@
-/// Which storage driver a database uses, from `snappermodule`/`snapperclass` (reference §3.5).
-public enum StorageDriverKind: String, Sendable, CaseIterable, Codable {
-    case zfssa
-    case ontap
-    case softnas
-    case huaweiDorado = "huaweidorado"
-    case btrfs
-    case localfs
+/// Which storage module a database uses: `snappermodule` and `snapperclass` of `[generic]` (per-database
+/// `genericsnappermodule` overrides applied).
+///
+/// ConfigModel knows no storage vendor. The module's own section (`[zfssa]`, `[netapp]`, …) is read by the module,
+/// through a ``ConfigSection``; which modules exist, and what their sections must hold, is the program's
+/// ``StorageModuleCatalog`` (the driver registry of StorageKit), which ``BackupConfiguration`` consults when one is
+/// attached (``BackupConfiguration/storageModules``).
+public struct StorageSettings: Sendable, Equatable {
+    /// `snappermodule` as written, with where it was found; `nil` when not set or empty.
+    public var module: ConfigValue?
+    /// `snapperclass` as written (the class the original imported from the module); `nil` when not set or empty.
+    public var moduleClass: ConfigValue?
 
-    /// The original's module names (and our new ones) → driver; the value of `snappermodule`.
-    static let modules: [String: StorageDriverKind] = [
-        "zfssa": .zfssa, "netapp": .ontap, "ontap": .ontap, "softnas": .softnas, "huawei": .huaweiDorado,
-        "huaweidorado": .huaweiDorado, "btrfs": .btrfs, "localfs": .localfs,
-    ]
-
-    /// The class names the original expected with each module (`snapperclass`); compared case-insensitively.
-    var acceptedClassNames: Set<String> {
-        switch self {
-        case .zfssa: ["zfssa"]
-        case .ontap: ["netapp", "ontap"]
-        case .softnas: ["softnas"]
-        case .huaweiDorado: ["huaweidorado"]
-        case .btrfs: ["btrfs"]
-        case .localfs: ["localfs"]
-        }
+    /// Storage settings naming `module` (and `moduleClass`).
+    public init(module: ConfigValue? = nil, moduleClass: ConfigValue? = nil) {
+        self.module = module
+        self.moduleClass = moduleClass
     }
 
-    /// The setting holding the appliance's address (`nil` for the local drivers).
-    public var endpointKey: String? {
-        switch self {
-        case .zfssa, .huaweiDorado: "url"
-        case .ontap: "filer"
-        case .softnas: "serveraddress"
-        case .btrfs, .localfs: nil
-        }
+    /// The module name, trimmed and lower-cased (module names are case-insensitive); `nil` when none is set.
+    public var moduleName: String? {
+        guard let module else { return nil }
+        let name = module.value.trimmingCharacters(in: .whitespaces).lowercased()
+        return name.isEmpty ? nil : name
     }
+}
 
-    /// The configuration section holding this driver's shared settings.
-    public var sectionName: String {
-        switch self {
-        case .zfssa: "zfssa"
-        case .ontap: "netapp"
-        case .softnas: "softnas"
-        case .huaweiDorado: "huaweidorado"
-        case .btrfs: "btrfs"
-        case .localfs: "localfs"
-        }
+/// The storage modules a program links, as a configuration needs to know them: which `snappermodule` values
+/// exist, which `snapperclass` goes with each, and what each module's section must hold.
+///
+/// ConfigModel knows no vendor; StorageKit's `StorageDriverRegistry` is the catalog of the drivers a program
+/// registered. Attach it to a configuration (``BackupConfiguration/storageModules``) and
+/// ``BackupConfiguration/databaseCollectingProblems(_:for:)`` and ``BackupConfiguration/validateAll()`` report
+/// the storage problems together with every other problem.
+public protocol StorageModuleCatalog: Sendable {
+    /// The problems of the storage module of `settings` and of its section, as read from `configuration`.
+    ///
+    /// Called only when `snappermodule` is set (its absence is ConfigModel's own problem).
+    /// - Parameter required: the caller uses the storage (``ConfigPurpose/storage``): the module's section must be
+    ///   complete and valid. Otherwise only the module name and class are checked.
+    func storageProblems(for settings: DatabaseSettings, in configuration: BackupConfiguration, required: Bool)
+        -> [ConfigProblem]
+}
+
+/// Where a storage module's appliance credentials are kept (reference §3.6): never in `backup.cfg`.
+public struct StorageCredentialsLayout: Sendable, Hashable {
+    /// The credentials file, relative to the configuration's directory, e.g. `zfscredentials.cfg`.
+    public var file: String
+    /// Its section holding the credentials, e.g. `zfscredentials`.
+    public var section: String
+    /// The key of the user name, e.g. `zfsuser`.
+    public var userKey: String
+    /// The key of the password, e.g. `zfspassword`.
+    public var passwordKey: String
+    /// Environment variable holding the user, tried first together with ``passwordVariable``.
+    public var userVariable: String?
+    /// Environment variable holding the password.
+    public var passwordVariable: String?
+    /// A file in the user's home directory, tried second when it exists (e.g. `.dbbackupsuite_storage.cfg`).
+    public var homeFile: String?
+    /// The section of ``homeFile`` holding the credentials; default ``section``.
+    public var homeFileSection: String?
+    /// A section of the credentials file whose values win over the module's section in `backup.cfg` (the
+    /// original's `[netapp]` in `netappcredentials.cfg`); `nil` for none.
+    public var settingsSection: String?
+
+    /// A layout: `file` beside the configuration, its `section` with `userKey` and `passwordKey`.
+    public init(
+        file: String, section: String, userKey: String = "user", passwordKey: String = "password",
+        userVariable: String? = nil, passwordVariable: String? = nil, homeFile: String? = nil,
+        homeFileSection: String? = nil, settingsSection: String? = nil
+    ) {
+        self.file = file
+        self.section = section
+        self.userKey = userKey
+        self.passwordKey = passwordKey
+        self.userVariable = userVariable
+        self.passwordVariable = passwordVariable
+        self.homeFile = homeFile
+        self.homeFileSection = homeFileSection
+        self.settingsSection = settingsSection
     }
 }
 
@@ -70,72 +104,4 @@ public struct StorageCredentials: Sendable, Equatable, CustomStringConvertible {
 
     /// Never prints the password.
     public var description: String { "\(user)/**** (from \(source))" }
-}
-
-/// The storage settings of one database.
-public struct StorageSettings: Sendable, Equatable {
-    /// The driver named by the configuration; `nil` when none is set.
-    public var driver: StorageDriverKind?
-    /// Every setting of the driver's section as seen from the database (prefixed overrides applied), plus
-    /// the credentials file's overrides for NetApp. Keys are lower-case, without prefix.
-    public var values: [String: String]
-    /// TLS: CA file for the appliance (resolved path), or nil for the system store.
-    public var caFile: String?
-    /// TLS verification is on unless `insecure: true` is set explicitly (a WARNING is logged every run).
-    public var insecureTLS: Bool
-    /// The endpoint key (``StorageDriverKind/endpointKey``) when its value is a plain `http://` URL, which would
-    /// send the appliance credentials unencrypted.
-    public var plainHTTPKey: String?
-    /// `allowplainhttp: TRUE`: a plain `http://` endpoint is accepted (a WARNING is logged every run).
-    public var allowPlainHTTP: Bool
-
-    /// Storage settings; TLS verification on and plain HTTP refused by default.
-    public init(
-        driver: StorageDriverKind?, values: [String: String] = [:], caFile: String? = nil,
-        insecureTLS: Bool = false, plainHTTPKey: String? = nil, allowPlainHTTP: Bool = false
-    ) {
-        self.driver = driver
-        self.values = values
-        self.caFile = caFile
-        self.insecureTLS = insecureTLS
-        self.plainHTTPKey = plainHTTPKey
-        self.allowPlainHTTP = allowPlainHTTP
-    }
-
-    /// True when `endpoint` is an `http://` URL (any case): credentials would travel in clear text.
-    public static func isPlainHTTP(_ endpoint: String) -> Bool {
-        endpoint.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("http://")
-    }
-
-    /// True when the authority of the URL `endpoint` carries a password (`scheme://user:password@host`).
-    public static func hasPasswordInURL(_ endpoint: String) -> Bool {
-        guard let scheme = endpoint.range(of: "://") else { return false }
-        let authority = endpoint[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@") else { return false }
-        return authority[..<at].contains(":")
-    }
-
-    /// The keys of each driver's section (reference §3.5 plus our additions), and which are required.
-    static func keys(for driver: StorageDriverKind) -> (required: [String], optional: [String]) {
-        switch driver {
-        case .zfssa:
-            (
-                ["url", "pool", "project"],
-                ["cacert", "insecure", "apiversion", "timeout", "authentication", "retries", "mounthost"]
-            )
-        case .ontap:
-            (
-                ["filer", "volumeprefix"],
-                [
-                    "mounthost", "cacert", "insecure", "timeout", "jobtimeout", "svm", "retries", "aggregate",
-                    "volumesize",
-                    "junctionparent", "exportpolicy",
-                ]
-            )
-        case .softnas: (["serveraddress", "pool"], ["cacert", "insecure", "timeout"])
-        case .huaweiDorado: (["url", "vstore", "mounthost", "restorenfsclient"], ["cacert", "insecure", "timeout"])
-        case .btrfs: ([], ["root", "mounthost", "timeout", "command"])
-        case .localfs: ([], ["root", "mounthost"])
-        }
-    }
 }

@@ -1,0 +1,134 @@
+import ConfigModel
+import Foundation
+import Logging
+
+/// How to reach one storage appliance, read from its section: the address (`url`, `filer`, …), the TLS trust
+/// (`cacert`, `insecure`), the plain-HTTP opt-in (`allowplainhttp`), the deadline per request (`timeout`) and the
+/// attempts for idempotent requests (`retries`).
+///
+/// Each appliance driver's configuration holds one; the driver builds its transport from
+/// ``transportOptions(vendor:logger:)`` and its HTTP client from ``timeout`` and ``retryPolicy``.
+public struct ApplianceConnectionSettings: Sendable, Hashable {
+    /// The section it was read from, for messages (e.g. `zfssa`).
+    public var section: String
+    /// The key holding the address (e.g. `url`, `filer`).
+    public var endpointKey: String
+    /// The appliance's address as configured.
+    public var endpoint: String
+    /// `cacert`, resolved: a PEM file of CA (or self-signed) certificates trusted besides the system store. A bare
+    /// file name is looked for in `certs/` beside the configuration, as the original did.
+    public var caFile: String?
+    /// `insecure: TRUE`: certificates are not verified (a WARNING is logged whenever a transport is made).
+    public var insecure: Bool
+    /// `allowplainhttp: TRUE`: a plain `http://` address is accepted (a WARNING is logged every run).
+    public var allowPlainHTTP: Bool
+    /// `timeout`: the deadline of each request (default 300 s).
+    public var timeout: Duration
+    /// `retries`: attempts in total for idempotent requests, 1 to 10 (default 3).
+    public var retries: Int
+
+    /// Settings given directly.
+    public init(
+        endpoint: String, endpointKey: String = "url", section: String = "", caFile: String? = nil,
+        insecure: Bool = false, allowPlainHTTP: Bool = false, timeout: Duration = .seconds(300), retries: Int = 3
+    ) {
+        self.section = section
+        self.endpointKey = endpointKey
+        self.endpoint = endpoint
+        self.caFile = caFile
+        self.insecure = insecure
+        self.allowPlainHTTP = allowPlainHTTP
+        self.timeout = timeout
+        self.retries = retries
+    }
+
+    /// Reads the settings from `section`, with the address under `endpointKey`.
+    ///
+    /// Refused: a missing address, a password in it (`user:password@`; the value is never repeated), a plain
+    /// `http://` address without `allowplainhttp: TRUE`, flags other than TRUE/FALSE, a timeout that is not a
+    /// positive number of seconds, retries outside 1…10.
+    /// - Parameter credentialsFile: where the credentials belong, for the password-in-address message.
+    /// - Throws: ``ConfigModel/ConfigError`` with every problem, each naming file, section and key.
+    public init(
+        section: ConfigSection, endpointKey: String, credentialsFile: String? = nil,
+        defaultTimeout: Duration = .seconds(300)
+    ) throws(ConfigError) {
+        let problems = ProblemCollector()
+        let endpoint = problems.read("") { () throws(ConfigError) in try section.requiredString(endpointKey) }
+        let allowPlainHTTP = problems.read(false) { () throws(ConfigError) in
+            try section.bool("allowplainhttp", default: false)
+        }
+        // The value itself is never repeated in these messages: it may carry a password.
+        if Self.hasPasswordInURL(endpoint) {
+            problems.add(
+                section.problem(
+                    endpointKey,
+                    "must not contain a password (user:password@); the appliance credentials belong in "
+                        + "\(credentialsFile ?? "the credentials file") (value not shown)"))
+        }
+        if Self.isPlainHTTP(endpoint), !allowPlainHTTP {
+            problems.add(
+                section.problem(
+                    endpointKey,
+                    "plain http:// would send the appliance credentials unencrypted; use https://, or set "
+                        + "allowplainhttp: TRUE in [\(section.name)] to accept it (a WARNING is then logged every run)"
+                ))
+        }
+        self.init(
+            endpoint: endpoint, endpointKey: endpointKey, section: section.name,
+            caFile: problems.read(nil) { () throws(ConfigError) in try section.path("cacert", bareNamesIn: "certs") },
+            insecure: problems.read(false) { () throws(ConfigError) in try section.bool("insecure", default: false) },
+            allowPlainHTTP: allowPlainHTTP,
+            timeout: problems.read(nil) { () throws(ConfigError) in try section.seconds("timeout") }
+                ?? defaultTimeout,
+            retries: problems.read(nil) { () throws(ConfigError) in try section.int("retries", in: 1...10) } ?? 3)
+        try problems.check()
+    }
+
+    /// True when the address is plain `http://`: the credentials travel unencrypted.
+    public var isPlainHTTP: Bool { Self.isPlainHTTP(endpoint) }
+
+    /// Bounded retries of idempotent requests: ``retries`` attempts in total.
+    public var retryPolicy: HTTPRetryPolicy { HTTPRetryPolicy(maxAttempts: retries) }
+
+    /// What the transport is built from; it connects within ``timeout`` or 30 s, whichever is shorter.
+    public func transportOptions(vendor: String, logger: Logger) -> HTTPTransportOptions {
+        HTTPTransportOptions(
+            vendor: vendor, caFile: caFile, insecure: insecure, connectTimeout: min(timeout, .seconds(30)),
+            logger: logger)
+    }
+
+    /// The WARNING for a plain-HTTP address that was allowed, to log every run.
+    public var warnings: [String] {
+        guard isPlainHTTP else { return [] }
+        return [
+            "[\(section)] \(endpointKey) is plain http:// (allowplainhttp: TRUE): the appliance credentials and all data travel unencrypted"
+        ]
+    }
+
+    /// True when `endpoint` is an `http://` URL (any case): credentials would travel in clear text.
+    public static func isPlainHTTP(_ endpoint: String) -> Bool {
+        endpoint.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("http://")
+    }
+
+    /// True when the authority of the URL `endpoint` carries a password (`scheme://user:password@host`).
+    public static func hasPasswordInURL(_ endpoint: String) -> Bool {
+        guard let scheme = endpoint.range(of: "://") else { return false }
+        let authority = endpoint[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return false }
+        return authority[..<at].contains(":")
+    }
+
+    /// Report lines (`ca file`, `tls verification`, `plain http`) for whatever of `section` can be read.
+    static func report(section: ConfigSection, endpointKey: String) -> [(key: String, value: String?)] {
+        var lines: [(key: String, value: String?)] = []
+        if let caFile = (try? section.path("cacert", bareNamesIn: "certs")) ?? nil { lines.append(("ca file", caFile)) }
+        let insecure = (try? section.bool("insecure", default: false)) ?? false
+        lines.append(("tls verification", insecure ? "OFF (insecure: TRUE)" : "on"))
+        if let endpoint = (try? section.string(endpointKey)) ?? nil, isPlainHTTP(endpoint) {
+            let allowed = (try? section.bool("allowplainhttp", default: false)) ?? false
+            lines.append(("plain http", allowed ? "ALLOWED for \(endpointKey) (allowplainhttp: TRUE)" : "REFUSED"))
+        }
+        return lines
+    }
+}

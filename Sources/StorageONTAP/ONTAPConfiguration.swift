@@ -1,0 +1,77 @@
+import ConfigModel
+import Foundation
+import StorageKit
+
+/// The settings of the ONTAP driver, from `[netapp]` as one database sees it; the `[netapp]` section of
+/// `netappcredentials.cfg` wins over `backup.cfg`, as in the original.
+public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
+    /// `filer` (`host`, `host:port` or `https://host[:port]`; a bare host means HTTPS), `cacert`, `insecure`,
+    /// `allowplainhttp`, `timeout` (seconds per request, default 300) and `retries` (1–10, default 3).
+    public var connection: ApplianceConnectionSettings
+    /// `volumeprefix`: the database's volume is `<volumeprefix><db>`; may be empty.
+    public var volumePrefix: String
+    /// The database's `additionalvolumesuffixes`: further volumes `<volumeprefix><db><suffix>`.
+    public var additionalSuffixes: [String]
+    /// `svm`: the storage VM, when the cluster has several.
+    public var svm: String?
+    /// `mounthost`: the NFS server in mount strings; default: the filer's host.
+    public var mountHost: String?
+    /// `jobtimeout`: seconds to wait for an asynchronous job (default 300).
+    public var jobTimeout: Duration
+    /// `aggregate`, `volumesize`, `junctionparent`, `exportpolicy`: what `createVolume` needs.
+    public var volumeCreation: ONTAPDriver.VolumeCreation
+
+    /// Settings given directly.
+    public init(
+        connection: ApplianceConnectionSettings, volumePrefix: String = "", additionalSuffixes: [String] = [],
+        svm: String? = nil, mountHost: String? = nil, jobTimeout: Duration = .seconds(300),
+        volumeCreation: ONTAPDriver.VolumeCreation = ONTAPDriver.VolumeCreation()
+    ) {
+        self.connection = connection
+        self.volumePrefix = volumePrefix
+        self.additionalSuffixes = additionalSuffixes
+        self.svm = svm
+        self.mountHost = mountHost
+        self.jobTimeout = jobTimeout
+        self.volumeCreation = volumeCreation
+    }
+
+    /// Reads the settings; every problem at once, each naming file, section and key.
+    public init(section: ConfigSection, database: StorageDatabase) throws(ConfigError) {
+        let problems = ProblemCollector()
+        let connection = problems.read(nil) { () throws(ConfigError) in
+            try ApplianceConnectionSettings(
+                section: section, endpointKey: "filer", credentialsFile: ONTAPDriver.descriptor.credentials?.file)
+        }
+        if let address = (try? section.string("filer")) ?? nil, let problem = ONTAPDriver.filerProblem(address) {
+            problems.add(section.problem("filer", problem))
+        }
+        let volumePrefix = problems.read("") { () throws(ConfigError) in
+            try section.requiredString("volumeprefix", allowingEmpty: true)
+        }
+        func string(_ key: String) -> String? {
+            problems.read(nil) { () throws(ConfigError) in try section.string(key) }
+        }
+        var size: Int64?
+        if let text = string("volumesize") {
+            size = ONTAPWire.parseSize(text)
+            if size == nil {
+                problems.add(section.problem("volumesize", "must be a size such as 500G or 2T, not '\(text)'"))
+            }
+        }
+        let creation = ONTAPDriver.VolumeCreation(
+            aggregate: string("aggregate"), size: size, junctionParent: string("junctionparent") ?? "",
+            exportPolicy: string("exportpolicy") ?? "default")
+        let svm = string("svm")
+        let mountHost = string("mounthost")
+        let jobTimeout = problems.read(nil) { () throws(ConfigError) in try section.seconds("jobtimeout") }
+        try problems.check()
+        guard let connection else { throw ConfigError(problems.problems) }
+        self.init(
+            connection: connection, volumePrefix: volumePrefix, additionalSuffixes: database.additionalVolumeSuffixes,
+            svm: svm, mountHost: mountHost, jobTimeout: jobTimeout ?? .seconds(300), volumeCreation: creation)
+    }
+
+    /// The WARNING of a plain-HTTP filer that was allowed.
+    public var warnings: [String] { connection.warnings }
+}
