@@ -71,7 +71,9 @@ struct LeftoverMountTests {
     func foreignMountIsNotUnmounted() async throws {
         try await Self.withTmpfs(source: "oib-foreign") { mountPoint in
             let job = try job(mountPoint: mountPoint, unmount: ["/bin/umount", mountPoint])
-            let refused = await failure { try await job.removeLeftoverClone() }
+            let refused = await failure {
+                try await SnapshotCloneStage(context: job.makeContext()).removeLeftoverClone()
+            }
             #expect(Self.isMounted(mountPoint), "the foreign mount was unmounted")
             #expect(refused?.reason == .unsafeDestination)
             let detail = refused?.detail ?? ""
@@ -87,7 +89,9 @@ struct LeftoverMountTests {
     func ownLeftoverMountIsUnmounted() async throws {
         try await Self.withTmpfs(source: "memory:/memory/autorestore/") { mountPoint in
             let job = try job(mountPoint: mountPoint, unmount: ["/bin/umount", mountPoint])
-            let outcome = await failure { try await job.removeLeftoverClone() }
+            let outcome = await failure {
+                try await SnapshotCloneStage(context: job.makeContext()).removeLeftoverClone()
+            }
             #expect(outcome == nil, "\(outcome.map(\.description) ?? "")")
             #expect(!Self.isMounted(mountPoint))
         }
@@ -99,7 +103,9 @@ struct LeftoverMountTests {
         defer { try? FileManager.default.removeItem(atPath: flag) }
         for mountPoint in ["/", "/usr", "/etc", "/tmp", "/var"] {
             let job = try job(mountPoint: mountPoint, unmount: ["/usr/bin/touch", flag])
-            let refused = await failure { try await job.removeLeftoverClone() }
+            let refused = await failure {
+                try await SnapshotCloneStage(context: job.makeContext()).removeLeftoverClone()
+            }
             #expect(!FileManager.default.fileExists(atPath: flag), "the unmount command ran for \(mountPoint)")
             #expect(refused?.reason == .unsafeDestination, "\(mountPoint)")
             #expect(refused?.detail.contains("autorestoremountpoint \(mountPoint)") == true, "\(refused?.detail ?? "")")

@@ -27,22 +27,22 @@ struct VerificationTests {
 
     @Test("v$nonlogged_block is read only when the database's compatible is 12 or later")
     func blockCountTemplateFollowsCompatible() {
-        #expect(AutorestoreJob.blockCounts(["db_compatible": "11.2.0.4.0"]) == "blockcounts11")
-        #expect(AutorestoreJob.blockCounts(["db_compatible": "10.2.0"]) == "blockcounts11")
-        #expect(AutorestoreJob.blockCounts(["db_compatible": "12.1.0.2"]) == "blockcounts")
-        #expect(AutorestoreJob.blockCounts(["db_compatible": "19.0.0"]) == "blockcounts")
+        #expect(VerificationStage.blockCounts(["db_compatible": "11.2.0.4.0"]) == "blockcounts11")
+        #expect(VerificationStage.blockCounts(["db_compatible": "10.2.0"]) == "blockcounts11")
+        #expect(VerificationStage.blockCounts(["db_compatible": "12.1.0.2"]) == "blockcounts")
+        #expect(VerificationStage.blockCounts(["db_compatible": "19.0.0"]) == "blockcounts")
         // Unknown: the current form (autorestore.cfg always records compatible; R-15 refuses a snapshot without it).
-        #expect(AutorestoreJob.blockCounts([:]) == "blockcounts")
+        #expect(VerificationStage.blockCounts([:]) == "blockcounts")
     }
 
     func verify(_ job: AutorestoreJob, _ output: String, expected: String = "2016-11-08 22:39:45") throws
         -> AutorestoreResult
     {
-        let progress = AutorestoreJob.Progress(
-            result: AutorestoreResult(database: "orcl", startedAt: Date(), finishedAt: Date(), validationPlanned: false)
-        )
-        try job.verify(output: output, expected: expected, progress: progress)
-        return progress.result
+        let context = job.makeContext()
+        let stage = VerificationStage(
+            context: context, nonloggedPolicy: job.nonloggedPolicy, timeAheadPolicy: job.timeAheadPolicy)
+        try stage.verify(output: output, expected: expected)
+        return context.progress.result
     }
 
     func reason(_ body: () throws -> Void) -> String? {
