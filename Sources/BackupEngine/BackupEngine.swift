@@ -18,6 +18,7 @@ public enum BackupAction: String, Sendable, CaseIterable {
 public struct BackupRequest: Sendable {
     /// The database: its section in the configuration file.
     public var database: String
+    /// The action to run, as in `backup <db> <action>`.
     public var action: BackupAction
     /// Print every script and storage change instead of running it; lock and write nothing.
     public var dryRun: Bool
@@ -65,6 +66,7 @@ public struct BackupFailure: Error, Sendable, CustomStringConvertible {
         case action
     }
 
+    /// Where the run stopped.
     public var stage: Stage
     /// What went wrong, naming the file, section and key where it is a configuration problem.
     public var message: String
@@ -86,9 +88,13 @@ public struct BackupFailure: Error, Sendable, CustomStringConvertible {
 
 /// What one backup run did.
 public struct BackupOutcome: Sendable {
+    /// The database (configuration section) the run was for.
     public var database: String
+    /// The action that ran.
     public var action: BackupAction
+    /// When ``BackupEngine/run(_:events:)`` began, configuration check included.
     public var startedAt: Date
+    /// When the run ended, the results catalog record included.
     public var finishedAt: Date
     /// The run's log file; nil when the run stopped before it had one (or was a dry run).
     public var logFile: String?
@@ -125,6 +131,7 @@ public enum BackupEvent: Sendable {
 /// The engine prints nothing itself: the run log goes to ``screen`` and the log file, progress goes to the event
 /// handler, and ``run(_:events:)`` returns a ``BackupOutcome``.
 public struct BackupEngine: Sendable {
+    /// The parsed configuration file; each request names one of its database sections.
     public var configuration: BackupConfiguration
     /// The process environment as the original read it (`OSPASSWORD`, `BACKUP_LOG_TO_SCREEN`, Oracle variables).
     public var environment: [String: String]
@@ -141,6 +148,7 @@ public struct BackupEngine: Sendable {
     public var additionalLogHandler: (@Sendable (String) -> any LogHandler)?
     /// Directory of the `backup` executable (`${scriptpath}` in scheduler programs).
     public var programDirectory: String
+    /// The time source for log names, timings and snapshot names (tests pass a fixed one).
     public var clock: @Sendable () -> Date
 
     /// An engine over `configuration`.

@@ -10,10 +10,13 @@ import ToolSupport
 public struct BackupFleet: Sendable {
     /// One database's run in the fleet.
     public struct Member: Sendable {
+        /// The database (configuration section).
         public var database: String
+        /// The run's exit code: 0 for success, else as ``BackupFailure/exitCode``.
         public var exitCode: Int32
         /// What the run printed.
         public var output: String
+        /// Wall-clock duration of the run, in seconds.
         public var seconds: Double
 
         /// A finished run of `database`.
@@ -25,6 +28,7 @@ public struct BackupFleet: Sendable {
         }
     }
 
+    /// The configuration file whose databases (sections with a `dbid`) run.
     public var configuration: BackupConfiguration
     /// Databases to leave out.
     public var excluded: Set<String>

@@ -8,10 +8,12 @@ import ToolSupport
 
 /// A failure of a backup action, with the exit code the original used for it.
 public struct BackupError: Error, Sendable, CustomStringConvertible {
+    /// What failed, as logged and returned in ``BackupFailure/message``.
     public var message: String
     /// 1: Oracle, storage or other run failure; 2: usage, configuration, missing environment.
     public var exitCode: Int32
 
+    /// A failure; `exitCode` 2 for usage and configuration problems, else the default 1.
     public init(_ message: String, exitCode: Int32 = 1) {
         self.message = message
         self.exitCode = exitCode
@@ -23,15 +25,21 @@ public struct BackupError: Error, Sendable, CustomStringConvertible {
 /// Everything one backup action of one database needs: settings, Oracle access, templates, storage, the run
 /// log and the clock. Values are per run: nothing is shared between databases.
 public struct BackupJob: Sendable {
+    /// The database's settings, resolved from its section and the shared ones (`[generic]`, `[rman]`, storage).
     public var settings: DatabaseSettings
+    /// The configuration file's path, for messages.
     public var configurationPath: String
+    /// Runs RMAN, SQL*Plus and helpers: an `OracleRunner`, or a `DryRunOracle` that only prints.
     public var oracle: any OracleExecution
+    /// The backup scripts, `rmantemplate.cfg` (the DBA's copy in `templatedir` first).
     public var templates: ScriptTemplates
     /// The storage driver; nil when `dosnapshot` is false or the action needs none.
     public var storage: (any StorageDriver)?
+    /// Snapshot retention rules (`snapexpirationdays`, `snapexpirationmonths`, …); nil runs no retention.
     public var retention: RetentionConfiguration?
     /// Reads, at retention time, which snapshots passed an autorestore (`snapkeepverified`).
     public var verifiedSnapshots: @Sendable () async -> VerifiedSnapshots
+    /// Writes the run log (and any extra handler of the embedder); step titles go at INFO.
     public var logger: Logger
     /// The run log file RMAN and SQL*Plus append to.
     public var logFile: String
@@ -41,16 +49,20 @@ public struct BackupJob: Sendable {
     public var osPassword: String?
     /// Where `generaterestore` copies datafiles (`restoredestination`, default `+DATA`).
     public var restoreDestination: String
+    /// Print scripts and storage changes instead of running them, and write no files (`--dry-run`).
     public var dryRun: Bool
     /// Prints to the user's screen (stdout), for `generaterestore` and dry runs.
     public var screen: @Sendable (String) -> Void
+    /// The clock: timings, snapshot names and retention ages.
     public var now: @Sendable () -> Date
+    /// The zone of snapshot names, logged timestamps and `generaterestore --until` (the host's by default).
     public var timeZone: TimeZone
     /// The run's lock in the backup area; its file is removed while the snapshot is taken.
     public var snapshotLock: HardLinkLock?
     /// Receives the run's progress (steps, the snapshot, retention).
     public var events: @Sendable (BackupEvent) -> Void = { _ in }
 
+    /// A job for one action of one database; ``BackupEngine`` builds it from the configuration.
     public init(
         settings: DatabaseSettings, configurationPath: String, oracle: any OracleExecution,
         templates: ScriptTemplates, storage: (any StorageDriver)?, retention: RetentionConfiguration?,

@@ -14,6 +14,7 @@ public struct RestoreRequest: Sendable, Equatable {
     /// A snapshot ID; nil: chosen by `until`.
     public var snapshotID: String?
 
+    /// A request; with both nil the recipe restores from the backup area itself, as far as it reaches.
     public init(until: String? = nil, snapshotID: String? = nil) {
         self.until = until
         self.snapshotID = snapshotID
@@ -34,7 +35,9 @@ public struct RestoreRequest: Sendable, Equatable {
 
 /// What `imagecopywithsnap` did.
 public struct ImageCopyOutcome: Sendable {
+    /// The snapshot taken; nil without `dosnapshot` or a storage driver. A dry run gives the name it would use.
     public var snapshotID: String?
+    /// What snapshot retention kept and dropped; nil when it did not run (no snapshots, no rules, or a dry run).
     public var retention: RetentionOutcome?
 }
 

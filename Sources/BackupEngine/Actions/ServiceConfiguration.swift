@@ -5,13 +5,21 @@ import Foundation
 public enum ServiceConfiguration {
     /// One service as `srvctl config service` describes it.
     public struct Service: Sendable, Equatable {
+        /// `Service name`.
         public var name: String
+        /// `Service is enabled` was printed; only enabled services are re-created.
         public var enabled = false
+        /// `Preferred instances`, comma-separated; empty when not printed.
         public var preferred = ""
+        /// `Available instances`, comma-separated; empty when none.
         public var available = ""
+        /// `Edition`: the service's initial session edition; empty when none.
         public var edition = ""
+        /// `Pluggable database name` (12.1 and later); empty when not printed.
         public var pluggableDatabase = ""
+        /// `Connection Load Balancing Goal` (`LONG`/`SHORT`), the 11.2 syntax's `-j`.
         public var connectionLoadBalancingGoal = ""
+        /// `Runtime Load Balancing Goal` (`NONE`/`SERVICE_TIME`/`THROUGHPUT`), the 11.2 syntax's `-B`.
         public var runtimeLoadBalancingGoal = ""
         /// Whether the output had 12.1+ attributes (`Pluggable database name`): the srvctl syntax to use.
         public var twelveOneSyntax = false
