@@ -107,6 +107,12 @@ let package = Package(
         .executableTarget(name: "snapper", dependencies: ["SnapperCommands", "CommandSupport"]),
         .executableTarget(name: "autorestore", dependencies: ["AutorestoreCommands", "CommandSupport"]),
         .executableTarget(name: "restore", dependencies: ["RestoreCommands", "CommandSupport"]),
+        .testTarget(
+            name: "CommandLayerTests",
+            dependencies: [
+                "CommandSupport", "BackupCommands", "SnapperCommands", "AutorestoreCommands", "RestoreCommands",
+                "BackupEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // Composition: the only targets that know every storage vendor and every catalog backend.
         .target(
             name: "StandardDrivers",
@@ -171,6 +177,12 @@ let package = Package(
             dependencies: [
                 "ConfigModel", "OracleTools", "ToolSupport", "StorageKit", "RetentionPolicy", "StorageRetention",
                 "ResultCatalog", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "BackupEngineTests",
+            dependencies: [
+                "BackupEngine", "ConfigModel", "StorageKit", "StorageKitTesting", "ToolSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "EndToEndTests",
