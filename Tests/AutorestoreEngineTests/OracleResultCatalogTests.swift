@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import OracleTools
-import Synchronization
+import StorageKitTesting
 import Testing
 
 @testable import ResultCatalog
@@ -15,7 +15,7 @@ final class OracleCatalogWorld: Sendable {
     let root: String
     let alias: String
     let environment: [String: String]
-    let messages = LogCapture()
+    let messages = RecordingLogHandler.Store()
 
     static var simulator: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -54,7 +54,7 @@ final class OracleCatalogWorld: Sendable {
     }
 
     var runner: OracleRunner {
-        var logger = Logger(label: "oracle-catalog-test") { _ in self.messages }
+        var logger = Logger(label: "oracle-catalog-test") { _ in RecordingLogHandler(store: self.messages) }
         logger.logLevel = .debug
         return OracleRunner(
             home: OracleHome(path: root + "/home", tnsAdmin: root + "/tns"), baseEnvironment: environment,
@@ -95,33 +95,12 @@ final class OracleCatalogWorld: Sendable {
     func inspect() async throws -> String { try await admin(["inspect", "catdb"]) }
 }
 
-/// Collects log messages (level and text) for assertions.
-final class LogCapture: LogHandler, Sendable {
-    let entries = Mutex<[(Logger.Level, String)]>([])
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    var logLevel: Logger.Level {
-        get { .debug }
-        set {}
-    }
-    subscript(metadataKey _: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-    func log(event: LogEvent) {
-        entries.withLock { $0.append((event.level, event.message.description)) }
-    }
-    func warnings() -> [String] { entries.withLock { $0.filter { $0.0 == .warning }.map(\.1) } }
-}
-
 @Suite("Oracle results catalog against oracle-sim", .serialized)
 struct OracleResultCatalogTests {
     @Test func conformsLikeTheOtherBackends() async throws {
         let world = try await OracleCatalogWorld()
         try await exerciseCatalog(try world.catalog())
-        #expect(world.messages.warnings().isEmpty)
+        #expect(world.messages.messages(at: .warning).isEmpty)
     }
 
     @Test func textWithQuotesSeparatorsNewlinesAndTrailingBlanksRoundTrips() async throws {
@@ -202,7 +181,7 @@ struct OracleResultCatalogTests {
         }
         #expect(refused?.description.contains("BACKUPACTION") == true)
         #expect(refused?.description.contains("--createcatalog") == true)
-        let warnings = world.messages.warnings()
+        let warnings = world.messages.messages(at: .warning)
         #expect(warnings.count == 1, "\(warnings)")
         #expect(warnings.first?.contains("RESTOREACTION_DETAIL") == true)
         #expect(warnings.first?.contains("autorestore --config <file> --createcatalog") == true)
