@@ -44,7 +44,12 @@ public struct BackupConfiguration: Sendable {
     }
 
     /// Parses configuration text. Built-in defaults are added to `[DEFAULT]` unless the file sets them there.
-    /// - Parameter storageModules: the storage modules the program links (``storageModules``).
+    /// - Parameters:
+    ///   - text: the file's content.
+    ///   - path: the file, named in messages.
+    ///   - baseDirectory: what relative paths in the file resolve against; default: the file's directory.
+    ///   - environment: the process environment (defaults such as `ORACLE_HOME`, credentials, `HOME`).
+    ///   - storageModules: the storage modules the program links (``storageModules``).
     public init(
         text: String, path: String, baseDirectory: String? = nil, environment: [String: String] = [:],
         storageModules: (any StorageModuleCatalog)? = nil
@@ -68,7 +73,12 @@ public struct BackupConfiguration: Sendable {
     /// Order: `--config` (relative to the current directory), then `BACKUPCONFIG` (relative names resolve
     /// against the executable's directory as in the original, then the current directory), then `backup.cfg`
     /// beside the executable.
-    /// - Parameter storageModules: the storage modules the program links (``storageModules``).
+    /// - Parameters:
+    ///   - explicitPath: the `--config` value, if any.
+    ///   - environment: the process environment (`BACKUPCONFIG`, defaults, credentials).
+    ///   - executableDirectory: the directory of the running tool.
+    ///   - currentDirectory: what a relative `--config` resolves against.
+    ///   - storageModules: the storage modules the program links (``storageModules``).
     /// - Throws: ``ConfigError`` naming the file when it is missing, unreadable or not UTF-8.
     public static func load(
         explicitPath: String?, environment: [String: String], executableDirectory: String,
@@ -132,7 +142,10 @@ public struct BackupConfiguration: Sendable {
     }
 
     /// Reads and parses one file.
-    /// - Parameter storageModules: the storage modules the program links (``storageModules``).
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - environment: the process environment (defaults, credentials).
+    ///   - storageModules: the storage modules the program links (``storageModules``).
     public static func read(
         path: String, environment: [String: String], storageModules: (any StorageModuleCatalog)? = nil
     ) throws(ConfigError) -> BackupConfiguration {

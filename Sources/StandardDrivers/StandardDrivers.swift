@@ -63,9 +63,9 @@ public enum StandardDrivers {
             homeFile: ".dbbackupsuite_storage.cfg", homeFileSection: "huaweicredentials"))
 
     /// Builds the driver of `settings` with ``registry`` (credentials come from the driver's credentials file).
-    /// - Throws: ``DriverSetupError`` for a module without a driver in this build; ``ConfigModel/ConfigError`` for
-    ///   the configuration (no module, an unknown one, its section) and the credentials file; the driver's own
-    ///   ``StorageKit/StorageError``.
+    /// - Throws: ``DriverSetupError`` for a module without a driver in this build; `ConfigError` for the
+    ///   configuration (no module, an unknown one, its section) and the credentials file; the driver's own
+    ///   `StorageError`.
     public static func driver(for settings: DatabaseSettings, configuration: BackupConfiguration, logger: Logger)
         throws -> any StorageDriver
     {

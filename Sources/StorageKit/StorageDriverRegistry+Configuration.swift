@@ -32,7 +32,7 @@ extension StorageDriverRegistry: StorageModuleCatalog {
     }
 
     /// The storage module of `settings`, with its configuration read; every problem at once.
-    /// - Throws: ``ConfigModel/ConfigError``: no `snappermodule`, an unknown one, a mismatched `snapperclass`, and
+    /// - Throws: `ConfigError`: no `snappermodule`, an unknown one, a mismatched `snapperclass`, and
     ///   everything the module's configuration refuses.
     public func configuredStorage(for settings: DatabaseSettings, in configuration: BackupConfiguration)
         throws(ConfigError) -> ConfiguredStorage
@@ -55,7 +55,7 @@ extension StorageDriverRegistry: StorageModuleCatalog {
 
     /// Builds the storage driver of `settings`: the module's configuration (its warnings are logged), the
     /// credentials from its credentials file (their warnings are logged), then its factory. No I/O on the storage.
-    /// - Throws: ``ConfigModel/ConfigError`` for the configuration and the credentials file; ``StorageError``
+    /// - Throws: `ConfigError` for the configuration and the credentials file; ``StorageError``
     ///   `.unsupported` for a module without a driver in this build, and the factory's errors.
     public func makeDriver(for settings: DatabaseSettings, in configuration: BackupConfiguration, logger: Logger)
         throws -> any StorageDriver

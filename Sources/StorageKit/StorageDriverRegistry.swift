@@ -53,7 +53,7 @@ public struct StorageDriverDescriptor: Sendable, Hashable {
 /// it finds, each naming the file, section and key (read through a `ProblemCollector`).
 public protocol StorageSectionConfiguration: Sendable {
     /// Reads the configuration from `section` (the module's section as `database` sees it).
-    /// - Throws: ``ConfigModel/ConfigError`` with every problem found.
+    /// - Throws: `ConfigError` with every problem found.
     init(section: ConfigSection, database: StorageDatabase) throws(ConfigError)
 
     /// What to log as a WARNING each time a driver is built from it (e.g. a plain-HTTP endpoint that was

@@ -50,6 +50,9 @@ public struct ConfigSection: Sendable {
     /// A section made from `values` (tests, programs that hold settings without a configuration file): `[name]`
     /// holds them, taken literally (no `%(name)s` interpolation); `database` has no overrides.
     /// - Parameters:
+    ///   - name: the section, e.g. `zfssa`.
+    ///   - database: the database that reads it.
+    ///   - values: the section's values by key (keys are lower-cased).
     ///   - file: the file named in messages (`nil`: `<configuration>`).
     ///   - baseDirectory: what relative paths resolve against; default: the directory of `file`, else `/`.
     public init(
@@ -101,8 +104,10 @@ public struct ConfigSection: Sendable {
     }
 
     /// The text of `key`.
-    /// - Parameter allowingEmpty: accept an empty value (a prefix that may be nothing); otherwise an empty value
-    ///   is a problem.
+    /// - Parameters:
+    ///   - key: the key, any case.
+    ///   - allowingEmpty: accept an empty value (a prefix that may be nothing); otherwise an empty value is a
+    ///     problem.
     /// - Throws: when the key is missing (the problem says where to set it) or empty.
     public func requiredString(_ key: String, allowingEmpty: Bool = false) throws(ConfigError) -> String {
         guard let found = try value(key) else { throw ConfigError(missing(key)) }
@@ -144,8 +149,10 @@ public struct ConfigSection: Sendable {
     }
 
     /// A positive number of seconds (fractions allowed) up to `maximum`, or `nil` when not set or empty.
-    /// - Parameter maximum: the largest accepted value; the default, a year, keeps typing errors out (and fits the
-    ///   millisecond resolution of the result).
+    /// - Parameters:
+    ///   - key: the key, any case.
+    ///   - maximum: the largest accepted value; the default, a year, keeps typing errors out (and fits the
+    ///     millisecond resolution of the result).
     public func seconds(_ key: String, maximum: Double = 31_536_000) throws(ConfigError) -> Duration? {
         guard let found = try value(key), !found.value.isEmpty else { return nil }
         guard let seconds = Double(found.value.trimmingCharacters(in: .whitespaces)), seconds > 0,
@@ -160,8 +167,10 @@ public struct ConfigSection: Sendable {
 
     /// A path, resolved: absolute as written (cleaned lexically, links kept), `~/…` in the home directory, anything
     /// else relative to the configuration file's directory; `nil` when not set or empty.
-    /// - Parameter directory: where a bare file name (no `/`) is looked for instead, relative to the configuration
-    ///   file's directory (the original read certificate files from `certs/`).
+    /// - Parameters:
+    ///   - key: the key, any case.
+    ///   - directory: where a bare file name (no `/`) is looked for instead, relative to the configuration
+    ///     file's directory (the original read certificate files from `certs/`).
     public func path(_ key: String, bareNamesIn directory: String? = nil) throws(ConfigError) -> String? {
         guard let text = try string(key) else { return nil }
         if let directory, !text.contains("/") { return resolvePath(directory.appendingPathComponent(text)) }
@@ -211,7 +220,10 @@ public struct ConfigSection: Sendable {
 
 extension BackupConfiguration {
     /// Section `name` as database `database` sees it (``ConfigSection``), paths relative to ``baseDirectory``.
-    /// - Parameter overrides: values that win over the file, by lower-case key.
+    /// - Parameters:
+    ///   - name: the section, e.g. `zfssa`.
+    ///   - database: the database whose `<name><key>` overrides apply.
+    ///   - overrides: values that win over the file, by lower-case key.
     public func section(_ name: String, database: String, overrides: [String: ConfigValue] = [:]) -> ConfigSection {
         ConfigSection(
             document: document, name: name, database: database, overrides: overrides, baseDirectory: baseDirectory,

@@ -36,8 +36,11 @@ public protocol StorageModuleCatalog: Sendable {
     /// The problems of the storage module of `settings` and of its section, as read from `configuration`.
     ///
     /// Called only when `snappermodule` is set (its absence is ConfigModel's own problem).
-    /// - Parameter required: the caller uses the storage (``ConfigPurpose/storage``): the module's section must be
-    ///   complete and valid. Otherwise only the module name and class are checked.
+    /// - Parameters:
+    ///   - settings: the database's settings (its ``DatabaseSettings/storage`` names the module).
+    ///   - configuration: the configuration the settings come from; the module's section is read from it.
+    ///   - required: the caller uses the storage (``ConfigPurpose/storage``): the module's section must be
+    ///     complete and valid. Otherwise only the module name and class are checked.
     func storageProblems(for settings: DatabaseSettings, in configuration: BackupConfiguration, required: Bool)
         -> [ConfigProblem]
 }

@@ -47,8 +47,12 @@ public struct ApplianceConnectionSettings: Sendable, Hashable {
     /// Refused: a missing address, a password in it (`user:password@`; the value is never repeated), a plain
     /// `http://` address without `allowplainhttp: TRUE`, flags other than TRUE/FALSE, a timeout that is not a
     /// positive number of seconds, retries outside 1…10.
-    /// - Parameter credentialsFile: where the credentials belong, for the password-in-address message.
-    /// - Throws: ``ConfigModel/ConfigError`` with every problem, each naming file, section and key.
+    /// - Parameters:
+    ///   - section: the appliance's section as the database sees it.
+    ///   - endpointKey: the key holding the address (`url`, `filer`, `serveraddress`).
+    ///   - credentialsFile: where the credentials belong, for the password-in-address message.
+    ///   - defaultTimeout: the deadline per request when `timeout` is not set.
+    /// - Throws: `ConfigError` with every problem, each naming file, section and key.
     public init(
         section: ConfigSection, endpointKey: String, credentialsFile: String? = nil,
         defaultTimeout: Duration = .seconds(300)
