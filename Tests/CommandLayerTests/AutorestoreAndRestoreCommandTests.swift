@@ -1,9 +1,8 @@
 import ArgumentParser
 import AutorestoreCommands
 import CommandSupport
+import RestoreCommands
 import Testing
-
-@testable import RestoreCommands
 
 @Suite("autorestore: arguments")
 struct AutorestoreCommandTests {
@@ -23,12 +22,6 @@ struct AutorestoreCommandTests {
     func usageErrorsExit2(arguments: [String], message: String) async {
         await expectUsageError(
             AutorestoreCommand.self, arguments, mentioning: message, usage: AutorestoreCommand.usage)
-    }
-
-    @Test(arguments: [["--help"], ["-h"]])
-    func helpExits0(arguments: [String]) async {
-        #expect(
-            await ToolMain.run(AutorestoreCommand.self, arguments: arguments, usage: AutorestoreCommand.usage) == 0)
     }
 
     @Test func originalFormWithAnExclusion() throws {
@@ -76,18 +69,14 @@ struct RestoreCommandTests {
         await expectUsageError(RestoreCommand.self, arguments, mentioning: message, usage: RestoreCommand.usage)
     }
 
-    @Test(arguments: [["--help"], ["-h"]])
-    func helpExits0(arguments: [String]) async {
-        #expect(await ToolMain.run(RestoreCommand.self, arguments: arguments, usage: RestoreCommand.usage) == 0)
-    }
-
     @Test func unattendedRestore() throws {
         let command = try RestoreCommand.parse([
             "/etc/oib/backup.cfg", "orcl", "--sid", "TEST1", "--target-time", "2016-11-08 21:40:00", "--utc",
             "--snapshot", "orcl-20161108T215000", "--mount-dir", "/mnt/restore", "--yes",
         ])
         #expect(command.database == "orcl")
-        #expect(command.configFile == "/etc/oib/backup.cfg")
+        #expect(command.words == ["/etc/oib/backup.cfg", "orcl"])
+        #expect(command.config == nil)
         #expect(command.sid == "TEST1")
         #expect(command.targetTime == "2016-11-08 21:40:00")
         #expect(command.utc)
@@ -97,13 +86,14 @@ struct RestoreCommandTests {
         #expect(!command.listSnapshots)
     }
 
-    @Test func configurationFile() throws {
-        #expect(try RestoreCommand.parse(["--config", "/a/b.cfg", "orcl"]).configFile == "/a/b.cfg")
-        #expect(try RestoreCommand.parse(["orcl"]).configFile == nil)
-        // A relative name that is not beside the program stays as given.
-        #expect(try RestoreCommand.parse(["oib-no-such-file.cfg", "orcl"]).configFile == "oib-no-such-file.cfg")
-        // --config wins over the original's positional form.
-        #expect(try RestoreCommand.parse(["--config", "/a/b.cfg", "/c/d.cfg", "orcl"]).configFile == "/a/b.cfg")
+    @Test func configurationFileAsOptionOrAsTheOriginalsFirstWord() throws {
+        let option = try RestoreCommand.parse(["--config", "/a/b.cfg", "orcl"])
+        #expect(option.config == "/a/b.cfg")
+        #expect(option.database == "orcl")
+        let original = try RestoreCommand.parse(["/c/d.cfg", "orcl"])
+        #expect(original.config == nil)
+        #expect(original.words == ["/c/d.cfg", "orcl"])
+        #expect(original.database == "orcl")
     }
 
     @Test func interactiveByDefault() throws {

@@ -37,11 +37,6 @@ struct BackupCommandTests {
         await expectUsageError(BackupCommand.self, arguments, mentioning: message, usage: BackupCommand.usage)
     }
 
-    @Test(arguments: [["--help"], ["-h"]])
-    func helpExits0(arguments: [String]) async {
-        #expect(await ToolMain.run(BackupCommand.self, arguments: arguments, usage: BackupCommand.usage) == 0)
-    }
-
     @Test func oneDatabase() throws {
         let command = try BackupCommand.parse([
             "--config", "/etc/oib/backup.cfg", "--dry-run", "orcl", "imagecopywithsnap",

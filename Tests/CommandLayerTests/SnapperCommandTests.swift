@@ -24,11 +24,6 @@ struct SnapperCommandTests {
         await expectUsageError(SnapperCommand.self, arguments, mentioning: message, usage: SnapperCommand.usage)
     }
 
-    @Test(arguments: [["--help"], ["-h"]])
-    func helpExits0(arguments: [String]) async {
-        #expect(await ToolMain.run(SnapperCommand.self, arguments: arguments, usage: SnapperCommand.usage) == 0)
-    }
-
     @Test func cleanDryRun() throws {
         let command = try SnapperCommand.parse(["orcl", "clean", "--dry-run"])
         #expect(command.dryRun)

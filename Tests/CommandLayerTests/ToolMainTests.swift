@@ -46,6 +46,11 @@ struct ToolMainTests {
         #expect(await ToolMain.run(EndingCommand.self, arguments: arguments, usage: "Usage: ending") == expected)
     }
 
+    @Test(arguments: Tool.allCases, [["--help"], ["-h"]])
+    func helpOfEveryToolExits0(tool: Tool, arguments: [String]) async {
+        #expect(await tool.run(arguments) == 0)
+    }
+
     @Test func usageAndFailureExitsUseTheOriginalsCodes() {
         #expect(ToolExit.usage("x").code == 2)
         #expect(ToolExit.failure("x").code == 1)
