@@ -321,6 +321,7 @@ struct CredentialsTests {
 
     @Test func credentialsLoadAndMaskPassword() throws {
         let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         write(
             "[zfscredentials]\nzfsuser: backup\nzfspassword: s3cret\n",
             to: directory.appendingPathComponent("zfscredentials.cfg"), mode: 0o600)
@@ -335,6 +336,7 @@ struct CredentialsTests {
     /// `chmod 600` to run, and the credentials load.
     @Test func worldReadableCredentialsLoadWithAWarning() throws {
         let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory.appendingPathComponent("netappcredentials.cfg")
         write("[netappcredentials]\nuser: a\npassword: b\n", to: path, mode: 0o644)
         let credentials = try configuration(in: directory).loadCredentials(TestLayouts.netapp)
@@ -351,6 +353,7 @@ struct CredentialsTests {
     @Test(arguments: [0o664, 0o646, 0o622, 0o666])
     func writableCredentialsAreRefused(mode: Int) throws {
         let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory.appendingPathComponent("zfscredentials.cfg")
         write("[zfscredentials]\nzfsuser: a\nzfspassword: b\n", to: path, mode: mode)
         let error = #expect(throws: ConfigError.self) {
@@ -364,6 +367,7 @@ struct CredentialsTests {
     /// Refused: a file another non-root user owns. Root-owned files are accepted (an admin installed them).
     @Test func credentialsOwnedByAnotherUserAreRefused() throws {
         let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory.appendingPathComponent("zfscredentials.cfg")
         write("[zfscredentials]\nzfsuser: a\nzfspassword: b\n", to: path, mode: 0o600)
         // As root, hand the file to another user; otherwise pretend to be another user.
@@ -384,6 +388,7 @@ struct CredentialsTests {
 
     @Test func missingCredentialKeyIsNamed() throws {
         let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory.appendingPathComponent("softnascredentials.cfg")
         write("[credentials]\nuser: a\n", to: path, mode: 0o600)
         let error = #expect(throws: ConfigError.self) {
@@ -397,6 +402,7 @@ struct CredentialsTests {
     /// (the original's order for Huawei).
     @Test func credentialSourcePriority() throws {
         let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         write(
             "[credentials]\nuser: file\npassword: p1\n",
             to: directory.appendingPathComponent("huaweidoradocredentials.cfg"), mode: 0o600)
@@ -420,6 +426,7 @@ struct CredentialsTests {
     /// the configuration, and says where each of its values came from.
     @Test func credentialsFileOverridesStorageSettings() throws {
         let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let credentials = directory.appendingPathComponent("netappcredentials.cfg")
         write(
             "[netappcredentials]\nuser: a\npassword: b\n[netapp]\nfiler: other-filer\ncacert: ca.pem\n",

@@ -17,6 +17,7 @@ struct CredentialsSecretsTests {
     ])
     func brokenCredentialsFileIsReportedByFileAndLineOnly(text: String, line: Int) throws {
         let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory.appendingPathComponent("zfscredentials.cfg")
         _ = FileManager.default.createFile(
             atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
