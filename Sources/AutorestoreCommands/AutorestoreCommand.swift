@@ -31,8 +31,11 @@ public struct AutorestoreCommand: AsyncParsableCommand {
           Without a database every enabled database is restored; !<database> excludes one.
         """
 
-    @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
-    public var config: String?
+    /// `--config FILE`.
+    @OptionGroup public var configuration: ConfigurationOptions
+
+    /// The configuration file given with `--config`.
+    public var config: String? { configuration.config }
 
     @Option(
         name: .long, help: "Restore this many databases at the same time (each gets its own clone and directories).")
@@ -79,21 +82,9 @@ public struct AutorestoreCommand: AsyncParsableCommand {
                 """)
             throw ToolExit(3)
         }
-        let configFile =
-            config
-            ?? words.first { $0.hasSuffix(".cfg") }.map { name in
-                name.hasPrefix("/")
-                    || !FileManager.default.fileExists(atPath: ProgramLocation.executableDirectory + "/" + name)
-                    ? name : ProgramLocation.executableDirectory + "/" + name
-            }
-        let configuration: BackupConfiguration
-        do {
-            configuration = try BackupConfiguration.load(
-                explicitPath: configFile, environment: environment,
-                executableDirectory: ProgramLocation.executableDirectory, storageModules: StandardDrivers.registry)
-        } catch {
-            throw ToolExit.usage(error.description)
-        }
+        let configuration = try self.configuration.loadForTool(
+            environment: environment, positional: words.first { $0.hasSuffix(".cfg") },
+            storageModules: StandardDrivers.registry)
         // A broken file (e.g. a database section whose name is not a db_unique_name) stops every action.
         if !configuration.parseProblems.isEmpty {
             throw ToolExit.usage(ConfigError(configuration.parseProblems).description)

@@ -29,7 +29,8 @@ public struct AutorestoreOutcome: Sendable {
 public enum AutorestoreEvent: Sendable {
     /// A database's run starts writing `logFile`.
     case started(database: String, logFile: String)
-    /// A phase of a database's restore begins (clone, mount, instance, recover, open, verify, validate, clean-up).
+    /// A phase of a database's restore begins: `leftovers` (autorestore only), `clone`, `startup`, `mount`,
+    /// `recover`, `verify`, `validate` (when block validation runs). Clean-up is timed but not announced.
     case phase(database: String, name: String)
     /// A database's run ended.
     case finished(AutorestoreOutcome)

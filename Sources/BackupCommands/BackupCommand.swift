@@ -38,8 +38,11 @@ public struct BackupCommand: AsyncParsableCommand {
     ]
     static let fileActions: Set<String> = ["checkconfig"]
 
-    @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
-    public var config: String?
+    /// `--config FILE`.
+    @OptionGroup public var configuration: ConfigurationOptions
+
+    /// The configuration file given with `--config`.
+    public var config: String? { configuration.config }
 
     @Flag(name: .long, help: "Print every RMAN/SQL*Plus script and storage change in order; change nothing.")
     public var dryRun = false
@@ -113,14 +116,8 @@ public struct BackupCommand: AsyncParsableCommand {
         if !all, words.count == 2, words[1].lowercased() == "setschedule", (environment["OSPASSWORD"] ?? "").isEmpty {
             throw ToolExit.usage("Environment variable OSPASSWORD must be set.")
         }
-        let configuration: BackupConfiguration
-        do {
-            configuration = try BackupConfiguration.load(
-                explicitPath: config, environment: environment,
-                executableDirectory: ProgramLocation.executableDirectory, storageModules: StandardDrivers.registry)
-        } catch {
-            throw ToolExit.usage(error.description)
-        }
+        let configuration = try self.configuration.loadForTool(
+            environment: environment, storageModules: StandardDrivers.registry)
         if all {
             let code = try await AllDatabases.run(
                 action: words[0].lowercased(), configuration: configuration, exclude: exclude, parallel: parallel,

@@ -29,8 +29,11 @@ public struct RestoreCommand: AsyncParsableCommand {
     public static let usage =
         "Usage: restore [--config FILE | <configfile>.cfg] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes]"
 
-    @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
-    public var config: String?
+    /// `--config FILE`.
+    @OptionGroup public var configuration: ConfigurationOptions
+
+    /// The configuration file given with `--config`.
+    public var config: String? { configuration.config }
 
     @Flag(name: .long, help: "List the snapshots and exit.")
     public var listSnapshots = false
@@ -59,14 +62,15 @@ public struct RestoreCommand: AsyncParsableCommand {
     /// The database (configuration section): the last word.
     public var database: String { words.last ?? "" }
 
-    /// The configuration file: `--config`, else a first word ending in `.cfg` (joined to the program's directory
-    /// when it names a file there, as the original did).
-    var configFile: String? {
-        guard config == nil, words.count == 2, let name = words.first, name.hasSuffix(".cfg") else { return config }
-        return name.hasPrefix("/")
-            || !FileManager.default.fileExists(atPath: ProgramLocation.executableDirectory + "/" + name)
-            ? name : ProgramLocation.executableDirectory + "/" + name
+    /// The original's `restore <configfile>.cfg <db>` form: the first of two words, when it ends in `.cfg`.
+    var positionalFile: String? {
+        guard words.count == 2, let name = words.first, name.hasSuffix(".cfg") else { return nil }
+        return name
     }
+
+    /// The configuration file: `--config`, else the original's first word (see
+    /// ``ConfigurationOptions/positionalFile(_:)``); nil: `$BACKUPCONFIG` or `backup.cfg` beside the program.
+    var configFile: String? { config ?? positionalFile.map(ConfigurationOptions.positionalFile) }
 
     public init() {}
 
@@ -125,14 +129,8 @@ public struct RestoreCommand: AsyncParsableCommand {
         Output.line("")
         if getuid() == 0 { throw ToolExit(1, "No, I will not run as root.") }
         let environment = ProcessInfo.processInfo.environment
-        let configuration: BackupConfiguration
-        do {
-            configuration = try BackupConfiguration.load(
-                explicitPath: configFile, environment: environment,
-                executableDirectory: ProgramLocation.executableDirectory, storageModules: StandardDrivers.registry)
-        } catch {
-            throw ToolExit.usage(error.description)
-        }
+        let configuration = try self.configuration.loadForTool(
+            environment: environment, positional: positionalFile, storageModules: StandardDrivers.registry)
         let (loaded, problems) = configuration.databaseCollectingProblems(database, for: [.storage])
         guard let settings = loaded, problems.isEmpty, let home = settings.generic.oracleHome else {
             throw ToolExit.usage(ConfigError(problems).description)

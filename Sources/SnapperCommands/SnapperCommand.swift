@@ -5,10 +5,10 @@ import Foundation
 import Logging
 import Reporting
 import RetentionPolicy
+import SnapperEngine
 import StandardCatalogs
 import StandardDrivers
 import StorageKit
-import SnapperEngine
 import StorageRetention
 import ToolSupport
 
@@ -31,8 +31,11 @@ public struct SnapperCommand: AsyncParsableCommand {
         "autoclone": 0, "dropautoclone": 0, "dropsnap": 1, "volume": 1,
     ]
 
-    @Option(name: .long, help: "Configuration file (default: $BACKUPCONFIG or backup.cfg beside the program).")
-    public var config: String?
+    /// `--config FILE`.
+    @OptionGroup public var configuration: ConfigurationOptions
+
+    /// The configuration file given with `--config`.
+    public var config: String? { configuration.config }
 
     @Flag(name: .long, help: "Listings as JSON.")
     public var json = false
@@ -62,9 +65,8 @@ public struct SnapperCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let configuration: BackupConfiguration
         do {
-            configuration = try BackupConfiguration.load(
-                explicitPath: config, environment: environment,
-                executableDirectory: ProgramLocation.executableDirectory, storageModules: StandardDrivers.registry)
+            configuration = try self.configuration.load(
+                environment: environment, storageModules: StandardDrivers.registry)
         } catch {
             throw action == "checkage"
                 ? ToolExit.nagios(3, NagiosResult.unknown(error).line) : ToolExit.usage(error.description)

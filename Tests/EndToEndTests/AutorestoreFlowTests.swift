@@ -314,6 +314,9 @@ struct AutorestoreFlowTests {
 
     @Test(.enabled(if: postgresURL != nil, "OIB_POSTGRES_URL is not set: run Scripts/test.sh"))
     func resultsGoToPostgreSQL() async throws {
+        // As after `autorestore --createcatalog`: retention fails closed on a configured catalog without its schema,
+        // so the backups below need it (this test must not depend on an earlier test having created it).
+        try await PostgresResultCatalog(url: postgresURL!, logger: .init(label: "test")).prepare()
         let environment = try await backedUp(
             databaseExtra: "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: \(postgresURL!)")
         let started = Date()

@@ -73,7 +73,8 @@ struct SnapshotCloneStage: Sendable {
 
     /// Clones the newest snapshot at least `autorestoresnapage` hours old that holds a complete restore contract;
     /// skips (and says so) the ones that do not. The choice is ``SnapshotSelection``'s, as for
-    /// `snapper autoclone`; usable here means: it clones, mounts and holds a complete `autorestore.cfg`.
+    /// `snapper autoclone`. A snapshot without a complete `autorestore.cfg` is dropped again and skipped; a clone,
+    /// mount or contract failure ends the selection (it is a storage or backup problem, not a skippable snapshot).
     func cloneUsableSnapshot() async throws -> ClonedSnapshot {
         let cloneName = context.cloneName
         let minimumAgeHours = context.settings.autorestore.snapshotAgeHours ?? 0
