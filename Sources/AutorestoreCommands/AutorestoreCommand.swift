@@ -112,7 +112,10 @@ public struct AutorestoreCommand: AsyncParsableCommand {
         } else {
             do {
                 let outcomes = try await engine.run(selector: selector) { event in
-                    if case .finished(let outcome) = event, let problem = outcome.setupProblem { Output.error(problem) }
+                    // A problem after the log was opened is already on the screen through the run log.
+                    if case .finished(let outcome) = event, let problem = outcome.setupProblem, outcome.logFile == nil {
+                        Output.error(problem)
+                    }
                 }
                 code = outcomes.map(\.exitCode).max() ?? 0
             } catch {

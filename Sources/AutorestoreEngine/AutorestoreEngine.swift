@@ -11,7 +11,8 @@ public struct AutorestoreOutcome: Sendable {
     public var database: String
     /// The restore itself; nil when the run stopped before it (configuration, directories, lock, log file).
     public var result: AutorestoreResult?
-    /// Why the run stopped before the restore, naming the file, section, key or directory.
+    /// Why the run stopped before the restore, naming the file, section, key or directory. When ``logFile`` is set
+    /// the problem is also in that log (and was on the screen lines).
     public var setupProblem: String?
     /// The catalog row of the result; nil when it was not recorded.
     public var recordID: Int64?
@@ -139,7 +140,8 @@ public struct AutorestoreEngine: Sendable {
         await BoundedConcurrency.run(names, limit: parallel, body: { name in await restore(name, events: events) }) {
             outcomes.append($0)
         }
-        return outcomes
+        // In the order of the file, whatever order they finished in.
+        return outcomes.sorted { (names.firstIndex(of: $0.database) ?? 0) < (names.firstIndex(of: $1.database) ?? 0) }
     }
 
     /// One database: its own log, lock, directories, clone, catalog row.
@@ -212,6 +214,7 @@ public struct AutorestoreEngine: Sendable {
                 maxWait: .seconds(30 * 60), logger: logger)
         } catch {
             logger.error("\(error)")
+            outcome.setupProblem = "\(name): \(error)"
             outcome.exitCode = 2
             return outcome
         }
@@ -233,6 +236,7 @@ public struct AutorestoreEngine: Sendable {
                 BuiltInTemplates.restore, overrideDirectory: settings.generic.templateDirectory)
         } catch {
             logger.error("\(error)")
+            outcome.setupProblem = "\(name): \(error)"
             outcome.exitCode = 2
             return outcome
         }

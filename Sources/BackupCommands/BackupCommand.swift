@@ -97,7 +97,8 @@ public struct BackupCommand: AsyncParsableCommand {
                 "--snapshot must be a snapshot ID as 'snapper <database> list' shows it, not '\(snapshot)'")
         }
         if all {
-            guard words.count == 1, Self.databaseActions.contains(words[0].lowercased()), words[0] != "showconfig"
+            guard words.count == 1, Self.databaseActions.contains(words[0].lowercased()),
+                words[0].lowercased() != "showconfig"
             else { throw ValidationError("--all takes exactly one database action") }
             guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
             return

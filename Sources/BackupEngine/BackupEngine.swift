@@ -218,6 +218,8 @@ public struct BackupEngine: Sendable {
         try checkBackupArea(destination, settings: settings, request: request)
 
         let runLog = RunLog(screen: screen)
+        // The log file is closed when the run ends, whatever happened (an embedder runs many).
+        defer { runLog.close() }
         let logger = makeLogger(database: database, runLog: runLog)
         let logPath = RunLogNames.backupLog(
             destination: destination, database: database, action: action.rawValue, date: clock())
@@ -264,8 +266,8 @@ public struct BackupEngine: Sendable {
         if dryRun {
             screen("Dry run of \(action.rawValue) for \(database): nothing is executed, locked or written.")
             do {
-                let result = try await Self.perform(job, request)
-                (outcome.snapshotID, outcome.retention) = (result.snapshotID, result.retention)
+                // Nothing was taken or dropped: the printed snapshot and plan are not part of the outcome.
+                _ = try await Self.perform(job, request)
             } catch {
                 // As before the engine existed: a failed dry run is reported like an unexpected error.
                 throw BackupFailure(.action, "Error: \(error)", exitCode: 1)

@@ -15,6 +15,7 @@ struct BackupCommandTests {
             (["--all", "orcl", "report"], "--all takes exactly one database action"),
             (["--all"], "--all takes exactly one database action"),
             (["--all", "showconfig"], "--all takes exactly one database action"),
+            (["--all", "SHOWCONFIG"], "--all takes exactly one database action"),
             (["--all", "checkconfig"], "--all takes exactly one database action"),
             (["--all", "report", "--parallel", "0"], "--parallel must be at least 1"),
             (["--all", "report", "--parallel", "many"], "--parallel"),

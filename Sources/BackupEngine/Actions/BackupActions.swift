@@ -155,7 +155,7 @@ extension BackupJob {
             step("Snap the current backup area")
             let snapshot = try await takeSnapshot(storage)
             outcome.snapshotID = snapshot.id
-            events(.snapshotTaken(snapshot))
+            if !dryRun { events(.snapshotTaken(snapshot)) }
             logger.debug("Created snapshot: \(snapshot.id)")
         }
 
