@@ -119,6 +119,14 @@ public enum WorkDirectory {
         if changed { try writeManifest(recorded, in: directory, path: path) }
     }
 
+    /// True when `path` passes the checks of location and permissions and carries this tool's marker: only then is
+    /// what an earlier run recorded in it (the SID of its instance) trusted.
+    public static func isOurs(_ path: String, homeDirectories: [String], passwdFile: String = "/etc/passwd") -> Bool {
+        guard let directory = try? checkedDirectory(path, homeDirectories: homeDirectories, passwdFile: passwdFile)
+        else { return false }
+        return FileManager.default.fileExists(atPath: directory + "/" + markerFileName)
+    }
+
     /// The names the manifest records, `nil` when there is none.
     public static func recordedNames(in path: String) throws(Refusal) -> [String]? {
         try readManifest(SharedDirectories.resolved(path), path: path)

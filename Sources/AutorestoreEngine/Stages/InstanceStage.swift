@@ -25,7 +25,10 @@ struct InstanceStage: Sendable {
     /// files earlier runs created there are removed; what autorestore did not create stays.
     func prepareWorkDirectory() async throws {
         logger.debug("ACTION: Cleaning destination directory \(workDirectory)")
-        try await abortLeftoverInstance()
+        // The recorded SID is trusted only in a directory proven ours; a foreign one is refused just below.
+        if WorkDirectory.isOurs(workDirectory, homeDirectories: context.homeDirectories) {
+            try await abortLeftoverInstance()
+        }
         do {
             let prepared = try WorkDirectory.prepare(workDirectory, homeDirectories: context.homeDirectories)
             if prepared.adoptedWithoutManifest {
