@@ -35,7 +35,8 @@ struct FleetRestoreTest {
         let configuration: BackupConfiguration
         do {
             configuration = try BackupConfiguration.load(
-                explicitPath: arguments[1], environment: environment, executableDirectory: "")
+                explicitPath: arguments[1], environment: environment, executableDirectory: "",
+                storageModules: StandardDrivers.registry)
         } catch {
             print("\(error)")
             exit(2)

@@ -45,7 +45,8 @@ struct NightlyBackup {
         let configuration: BackupConfiguration
         do {
             configuration = try BackupConfiguration.load(
-                explicitPath: path, environment: environment, executableDirectory: "")
+                explicitPath: path, environment: environment, executableDirectory: "",
+                storageModules: StandardDrivers.registry)
         } catch {
             print("\(error)")
             exit(2)

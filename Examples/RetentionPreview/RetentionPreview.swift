@@ -35,7 +35,8 @@ struct RetentionPreview {
         logger.logLevel = .warning
         do {
             let configuration = try BackupConfiguration.load(
-                explicitPath: path, environment: environment, executableDirectory: "")
+                explicitPath: path, environment: environment, executableDirectory: "",
+                storageModules: StandardDrivers.registry)
             let (loaded, problems) = configuration.databaseCollectingProblems(database, for: [.storage, .retention])
             guard let settings = loaded, problems.isEmpty else {
                 print(ConfigError(problems).description)
