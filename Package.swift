@@ -126,8 +126,9 @@ let package = Package(
         .target(
             name: "StandardCatalogs",
             dependencies: [
-                "ConfigModel", "OracleTools", "RetentionPolicy", "ResultCatalog", "ResultCatalogSQLite",
-                "ResultCatalogPostgres", "ResultCatalogOracle", .product(name: "Logging", package: "swift-log"),
+                "ConfigModel", "OracleTools", "RetentionPolicy", "StorageRetention", "ResultCatalog",
+                "ResultCatalogSQLite", "ResultCatalogPostgres", "ResultCatalogOracle",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // Snapshot retention over a storage driver (the pure rules are RetentionPolicy's).
         .target(

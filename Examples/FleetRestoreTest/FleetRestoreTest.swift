@@ -44,12 +44,8 @@ struct FleetRestoreTest {
         let engine = AutorestoreEngine(
             configuration: configuration, environment: environment,
             parallel: arguments.count == 4 ? Int(arguments[3])! : 1,
-            makeDriver: { settings, logger in
-                try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
-            },
-            openCatalog: { settings, logger in
-                try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
-            },
+            makeDriver: StandardDrivers.factory(configuration: configuration),
+            openCatalog: CatalogFactory.opener(environment: environment),
             screen: { _ in })
         let outcomes: [AutorestoreOutcome]
         do {

@@ -11,7 +11,6 @@ import Foundation
 import Logging
 import StandardCatalogs
 import StandardDrivers
-import StorageRetention
 
 /// The job's own log handler: every message at INFO and above (the steps among them) as
 /// `nightly | db | LEVEL | text` on standard error. (The engine still writes each database's full run log beside its backup.)
@@ -53,18 +52,9 @@ struct NightlyBackup {
         }
         let engine = BackupEngine(
             configuration: configuration, environment: environment,
-            makeDriver: { settings, logger in
-                try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
-            },
-            openCatalog: { settings, logger in
-                try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
-            },
-            verifiedSnapshots: { settings, retention, logger in
-                await VerifiedSnapshotLookup.read(
-                    settings: settings, retention: retention,
-                    keepVerifiedExplicit: configuration.keepVerifiedIsExplicit(database: settings.name),
-                    environment: environment, logger: logger)
-            },
+            makeDriver: StandardDrivers.factory(configuration: configuration),
+            openCatalog: CatalogFactory.opener(environment: environment),
+            verifiedSnapshots: VerifiedSnapshotLookup.reader(configuration: configuration, environment: environment),
             // The run logs' screen lines are not wanted on this job's output; the files keep everything.
             screen: { _ in },
             additionalLogHandler: { label in NightlyLogHandler(database: label) },

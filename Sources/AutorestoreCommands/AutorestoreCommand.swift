@@ -99,9 +99,7 @@ public struct AutorestoreCommand: AsyncParsableCommand {
                     throw AutorestoreSetupError(setup.message)
                 }
             },
-            openCatalog: { settings, logger in
-                try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
-            })
+            openCatalog: CatalogFactory.opener(environment: environment))
         if listvalidationdates {
             for line in engine.validationDateLines() { Output.line(line) }
             return

@@ -21,15 +21,8 @@ extension BackupEngine {
                     throw BackupFailure(.configuration, setup.message, exitCode: setup.exitCode)
                 }
             },
-            openCatalog: { settings, logger in
-                try CatalogFactory.make(settings: settings, environment: environment, logger: logger)
-            },
-            verifiedSnapshots: { settings, retention, logger in
-                await VerifiedSnapshotLookup.read(
-                    settings: settings, retention: retention,
-                    keepVerifiedExplicit: configuration.keepVerifiedIsExplicit(database: settings.name),
-                    environment: environment, logger: logger)
-            },
+            openCatalog: CatalogFactory.opener(environment: environment),
+            verifiedSnapshots: VerifiedSnapshotLookup.reader(configuration: configuration, environment: environment),
             screen: { Output.line($0) }, programDirectory: ProgramLocation.executableDirectory)
     }
 }

@@ -9,6 +9,13 @@ import ResultCatalogSQLite
 
 /// The results catalog a configuration names (`autorestorecatalogtype` in `[autorestore]`).
 public enum CatalogFactory {
+    /// ``make(settings:environment:logger:)`` as the factory an engine takes (`openCatalog:`).
+    public static func opener(environment: [String: String])
+        -> @Sendable (DatabaseSettings, Logger) throws -> any ResultCatalog
+    {
+        { settings, logger in try make(settings: settings, environment: environment, logger: logger) }
+    }
+
     /// Opens the catalog `settings` name: PostgreSQL (`catalogurl`, password from `OIB_CATALOG_PASSWORD`), the
     /// original's Oracle catalog through sqlplus, or SQLite (`catalogfile`, else beside the autorestore logs).
     public static func make(settings: DatabaseSettings, environment: [String: String], logger: Logger) throws

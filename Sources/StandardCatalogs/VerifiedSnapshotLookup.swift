@@ -4,6 +4,7 @@ import Logging
 import ResultCatalog
 import ResultCatalogSQLite
 import RetentionPolicy
+import StorageRetention
 
 /// Reads which snapshots passed an autorestore, for `snapkeepverified`, from the results catalog autorestore
 /// writes to. Every path that deletes snapshots asks here first.
@@ -71,6 +72,19 @@ public enum VerifiedSnapshotLookup {
     static func unreadable(_ reason: String, logger: Logger) -> VerifiedSnapshots {
         logger.warning("snapkeepverified: \(reason); retention drops nothing this run")
         return .unreadable(reason: reason)
+    }
+
+    /// ``read(settings:retention:keepVerifiedExplicit:environment:logger:)`` as the closure an engine takes
+    /// (`verifiedSnapshots:`), for the databases of `configuration`.
+    public static func reader(configuration: BackupConfiguration, environment: [String: String])
+        -> @Sendable (DatabaseSettings, RetentionConfiguration, Logger) async -> VerifiedSnapshots
+    {
+        { settings, retention, logger in
+            await read(
+                settings: settings, retention: retention,
+                keepVerifiedExplicit: configuration.keepVerifiedIsExplicit(database: settings.name),
+                environment: environment, logger: logger)
+        }
     }
 
     /// The catalog autorestore records this database's results in, opened for reading; `nil` when none is

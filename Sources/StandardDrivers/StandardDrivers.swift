@@ -75,4 +75,11 @@ public enum StandardDrivers {
             throw DriverSetupError(error.message, isConfigurationProblem: false)
         }
     }
+
+    /// ``driver(for:configuration:logger:)`` as the factory an engine takes (`makeDriver:`).
+    public static func factory(configuration: BackupConfiguration)
+        -> @Sendable (DatabaseSettings, Logger) throws -> any StorageDriver
+    {
+        { settings, logger in try driver(for: settings, configuration: configuration, logger: logger) }
+    }
 }
