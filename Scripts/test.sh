@@ -12,6 +12,7 @@ command -v mkfs.btrfs >/dev/null 2>&1 || need_packages+=(btrfs-progs)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v losetup >/dev/null 2>&1 || need_packages+=(mount)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)  # test CA for the storage-sim HTTPS tests
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3)  # Scripts/architecture.sh, Scripts/doccheck.sh
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: ${need_packages[*]}"
@@ -38,6 +39,9 @@ fi
 source Scripts/fixtures-postgres.sh
 fixtures_postgres_setup
 teardowns+=(fixtures_postgres_teardown)
+
+log "checking the target graph and its rules (Scripts/architecture.sh; Documentation/architecture.md)"
+Scripts/architecture.sh --check
 
 log "building"
 swift build --build-tests
