@@ -14,6 +14,7 @@ import ToolSupport
 /// `backup [--config F] [--dry-run] <db> <action>`, `backup [--config F] checkconfig`,
 /// `backup [--config F] --all <action> [--exclude a,b] [--parallel N]`.
 public struct BackupCommand: AsyncParsableCommand {
+    /// The command's name, one-line summary and `--help` discussion (actions, configuration file, exit codes).
     public static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Incremental-forever RMAN image-copy backups on snapshot-capable storage.",
@@ -44,18 +45,25 @@ public struct BackupCommand: AsyncParsableCommand {
     /// The configuration file given with `--config`.
     public var config: String? { configuration.config }
 
+    /// `--dry-run`: print the scripts and storage changes the action would make, in order, and change nothing.
     @Flag(name: .long, help: "Print every RMAN/SQL*Plus script and storage change in order; change nothing.")
     public var dryRun = false
 
+    /// `--all`: run the one action for every database of the configuration file (the original's `exec_all.py`).
     @Flag(name: .long, help: "Run the action for every database of the configuration file.")
     public var all = false
 
+    /// `--exclude a,b`: with `--all`, the databases to leave out; `nil` leaves none out.
     @Option(name: .long, help: "With --all: comma-separated databases to leave out.")
     public var exclude: String?
 
+    /// `--parallel N`: with `--all`, how many databases run at the same time (at least 1; the original ran them one by
+    /// one).
     @Option(name: .long, help: "With --all: how many databases run at the same time (default 1).")
     public var parallel: Int = 1
 
+    /// `--until 'YYYY-MM-DD HH24:MI:SS'`: with `generaterestore`, the recovery target in database time; `nil` recovers as
+    /// far as the backup reaches.
     @Option(
         name: .long,
         help:
@@ -63,16 +71,23 @@ public struct BackupCommand: AsyncParsableCommand {
     )
     public var until: String?
 
+    /// `--snapshot ID`: with `generaterestore`, the snapshot to restore from; `nil` takes the first one taken at or after
+    /// `--until`.
     @Option(
         name: .long,
         help: "generaterestore: restore from this snapshot (default: the first one taken at or after --until).")
     public var snapshot: String?
 
+    /// The positional words: `<database> <action>`, a file-wide action (`checkconfig`), or with `--all` the action alone.
     @Argument(help: "<database> <action>, a file-wide action such as checkconfig, or with --all just <action>.")
     public var words: [String] = []
 
+    /// An empty command; ArgumentParser fills the options when it parses the arguments.
     public init() {}
 
+    /// Checks the argument combination before anything is read: known actions, `--until`/`--snapshot` only with
+    /// `generaterestore` for one database (a past time, a plausible snapshot ID), `--exclude`/`--parallel` only with
+    /// `--all`, a valid database name. Throws `ValidationError` (usage, exit 2).
     public func validate() throws {
         if until != nil || snapshot != nil {
             let option = until != nil ? "--until" : "--snapshot"
@@ -112,6 +127,8 @@ public struct BackupCommand: AsyncParsableCommand {
         }
     }
 
+    /// Loads the configuration and runs the action through `BackupEngine` (or checks or shows the configuration).
+    /// Throws ``ToolExit``: 1 for an Oracle or storage failure, 2 for a usage, configuration or lock problem.
     public func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         if !all, words.count == 2, words[1].lowercased() == "setschedule", (environment["OSPASSWORD"] ?? "").isEmpty {
@@ -145,34 +162,10 @@ public struct BackupCommand: AsyncParsableCommand {
     }
 
     func checkConfig(_ configuration: BackupConfiguration) throws {
-        var problems = configuration.validateAll()
-        // The credentials of every appliance a database snapshots on, each file once.
-        var credentials: [String: StorageCredentialsLayout] = [:]
-        for name in configuration.databaseNames {
-            if let settings = configuration.databaseCollectingProblems(name, for: [.storage]).0,
-                settings.doSnapshot, let module = settings.storage.moduleName,
-                let descriptor = StandardDrivers.registry.registration(forModule: module)?.descriptor,
-                let layout = descriptor.credentials
-            {
-                credentials[descriptor.name] = layout
-            }
-            do {
-                _ = try configuration.retentionConfiguration(database: name)
-            } catch {
-                problems.append(ConfigProblem(file: configuration.path, section: name, message: error.description))
-            }
-        }
-        for (_, layout) in credentials.sorted(by: { $0.key < $1.key }) {
-            do {
-                for warning in try configuration.loadCredentials(layout).warnings {
-                    Output.error("WARNING: \(warning)")
-                }
-            } catch {
-                problems.append(contentsOf: error.problems)
-            }
-        }
+        let result = ConfigurationCheck(configuration: configuration, registry: StandardDrivers.registry).run()
+        for warning in result.warnings { Output.error("WARNING: \(warning)") }
+        let (problems, names) = (result.problems, result.databases)
         if problems.isEmpty {
-            let names = configuration.databaseNames
             Output.line(
                 "Configuration file \(configuration.path) is valid: \(names.count) database\(names.count == 1 ? "" : "s") (\(names.joined(separator: ", ")))"
             )

@@ -1,0 +1,59 @@
+import ConfigModel
+import StorageKit
+import StorageRetention
+
+/// `backup checkconfig`: every problem of a configuration file at once — each database's settings, its storage
+/// module and section (through the driver registry), its retention rules, and the credentials file of every
+/// appliance a database snapshots on (each file once).
+public struct ConfigurationCheck: Sendable {
+    /// What the check found.
+    public struct Result: Sendable {
+        /// Problems, each naming the file, section and key; empty when the file is valid.
+        public var problems: [ConfigProblem]
+        /// What is allowed but unwise (a credentials file readable by others), to show as warnings.
+        public var warnings: [String]
+        /// The databases of the file (sections with a `dbid`).
+        public var databases: [String]
+        /// True when there is no problem.
+        public var isValid: Bool { problems.isEmpty }
+    }
+
+    public var configuration: BackupConfiguration
+    /// The storage modules the tools know; their credentials layouts are read from here.
+    public var registry: StorageDriverRegistry
+
+    /// A check of `configuration` against the drivers of `registry`.
+    public init(configuration: BackupConfiguration, registry: StorageDriverRegistry) {
+        self.configuration = configuration
+        self.registry = registry
+    }
+
+    /// Runs every check; never throws.
+    public func run() -> Result {
+        var problems = configuration.validateAll()
+        var warnings: [String] = []
+        var credentials: [String: StorageCredentialsLayout] = [:]
+        for name in configuration.databaseNames {
+            if let settings = configuration.databaseCollectingProblems(name, for: [.storage]).0,
+                settings.doSnapshot, let module = settings.storage.moduleName,
+                let descriptor = registry.registration(forModule: module)?.descriptor,
+                let layout = descriptor.credentials
+            {
+                credentials[descriptor.name] = layout
+            }
+            do {
+                _ = try configuration.retentionConfiguration(database: name)
+            } catch {
+                problems.append(ConfigProblem(file: configuration.path, section: name, message: error.description))
+            }
+        }
+        for (_, layout) in credentials.sorted(by: { $0.key < $1.key }) {
+            do {
+                warnings += try configuration.loadCredentials(layout).warnings
+            } catch {
+                problems.append(contentsOf: error.problems)
+            }
+        }
+        return Result(problems: problems, warnings: warnings, databases: configuration.databaseNames)
+    }
+}
