@@ -16,6 +16,7 @@ import ToolSupport
 /// `restore [--config F] <db>` (or the original's `restore <configfile>.cfg <db>`): a point-in-time copy of a database on an isolated host (the original's
 /// restore.py), interactive by default, scriptable with flags.
 public struct RestoreCommand: AsyncParsableCommand {
+    /// The command's name, one-line summary and `--help` discussion (interactive and unattended use).
     public static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Starts a copy of a database restored to a point in time, from a snapshot clone.",
@@ -26,6 +27,7 @@ public struct RestoreCommand: AsyncParsableCommand {
             clean up.
             """)
 
+    /// The usage line printed after every usage error (exit 2).
     public static let usage =
         "Usage: restore [--config FILE | <configfile>.cfg] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes]"
 
@@ -35,27 +37,37 @@ public struct RestoreCommand: AsyncParsableCommand {
     /// The configuration file given with `--config`.
     public var config: String? { configuration.config }
 
+    /// `--list-snapshots`: list the database's snapshots and exit without restoring.
     @Flag(name: .long, help: "List the snapshots and exit.")
     public var listSnapshots = false
 
+    /// `--target-time 'YYYY-MM-DD HH:MM:SS'`: the recovery target (local time unless `--utc`); `nil` asks for it.
     @Option(name: .long, help: "Restore to this time, 'YYYY-MM-DD HH:MM:SS' (local time unless --utc).")
     public var targetTime: String?
 
+    /// `--utc`: `--target-time` is in UTC rather than the host's time zone.
     @Flag(name: .long, help: "The target time is UTC.")
     public var utc = false
 
+    /// `--snapshot ID`: the snapshot to restore from; `nil` takes the oldest one taken at or after the target time.
     @Option(name: .long, help: "Restore from this snapshot instead of the first one taken after the target time.")
     public var snapshot: String?
 
+    /// `--sid SID`: the new instance's SID, 1 to 8 ASCII letters or digits; `nil` asks for it.
     @Option(name: .long, help: "SID of the new instance (at most 8 letters and digits).")
     public var sid: String?
 
+    /// `--mount-dir DIR`: an existing, writable directory where an NFS clone is mounted; `nil` asks for it. Not used on
+    /// storage whose clones are local directories.
     @Option(name: .long, help: "Where the clone is mounted (NFS storage).")
     public var mountDir: String?
 
+    /// `--yes`: answer yes to every question (isolation, parameters, mount done); an NFS clone is then mounted with
+    /// `mountcommand` of `[autorestore]`.
     @Flag(name: .long, help: "Answer yes to the questions (isolation, parameters, mount done).")
     public var yes = false
 
+    /// The positional words: the original's optional `<configfile>.cfg`, then the database.
     @Argument(help: "[<configfile>.cfg] <database>: the original's `restore.py <configfile> <db>` form also works.")
     public var words: [String] = []
 
@@ -72,38 +84,23 @@ public struct RestoreCommand: AsyncParsableCommand {
     /// ``ConfigurationOptions/positionalFile(_:)``); nil: `$BACKUPCONFIG` or `backup.cfg` beside the program.
     var configFile: String? { config ?? positionalFile.map(ConfigurationOptions.positionalFile) }
 
+    /// An empty command; ArgumentParser fills the options when it parses the arguments.
     public init() {}
 
+    /// Checks the arguments before anything is read: one database (after an optional `.cfg` file), a valid `--sid`
+    /// and `--target-time`. Throws `ValidationError` (usage, exit 2).
     public func validate() throws {
         guard words.count == 1 || (words.count == 2 && words[0].hasSuffix(".cfg")) else {
             throw ValidationError(
                 words.isEmpty ? "missing the database" : "too many arguments: \(words.joined(separator: " "))")
         }
         try DatabaseArgument.validate(database)
-        if let sid, !Self.isValidSID(sid) { throw ValidationError("--sid must be 1 to 8 letters or digits") }
-        if let targetTime, Self.parse(targetTime, utc: utc) == nil {
+        if let sid, !PointInTimeRestore.isValidSID(sid) {
+            throw ValidationError("--sid must be 1 to 8 letters or digits")
+        }
+        if let targetTime, PointInTimeRestore.parseTime(targetTime, utc: utc) == nil {
             throw ValidationError("--target-time must be 'YYYY-MM-DD HH:MM:SS'")
         }
-    }
-
-    static func isValidSID(_ text: String) -> Bool {
-        (1...8).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
-    }
-
-    static func parse(_ text: String, utc: Bool) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = utc ? TimeZone(identifier: "UTC")! : .current
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
-    }
-
-    static func format(_ date: Date, utc: Bool) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = utc ? TimeZone(identifier: "UTC")! : .current
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
     }
 
     /// Asks until the answer is usable; end of input is a refusal (exit 1), never a crash.
@@ -122,6 +119,10 @@ public struct RestoreCommand: AsyncParsableCommand {
         return answer.lowercased() == "y"
     }
 
+    /// Asks the original's questions (or takes the flags), clones the chosen snapshot, has it mounted, and restores
+    /// and opens the copy READ ONLY through `PointInTimeRestore`; prints the clean-up steps whatever the result.
+    /// Refuses root (exit 1). Throws ``ToolExit``: 1 for a refusal, no suitable snapshot or a failed restore, 2 for a
+    /// usage or configuration problem.
     public func run() async throws {
         Output.line("This utility will start a copy of a database restored to a specified point in time.")
         Output.line("THIS UTILITY SHOULD NOT BE RUN ON A SYSTEM WITH ACCESS TO PRODUCTION STORAGE!")
@@ -185,51 +186,43 @@ public struct RestoreCommand: AsyncParsableCommand {
         }
         let target: Date
         if let targetTime {
-            target = Self.parse(targetTime, utc: utc)!
+            target = PointInTimeRestore.parseTime(targetTime, utc: utc)!
         } else {
             let text = try ask("Restore database to time point: (yyyy-mm-dd hh24:mi:ss) ") {
-                Self.parse($0, utc: false) != nil
+                PointInTimeRestore.parseTime($0, utc: false) != nil
             }
             let isUTC = try askYesNo("Was the timestamp in UTC (answer N for local time)?")
-            target = Self.parse(text, utc: isUTC)!
+            target = PointInTimeRestore.parseTime(text, utc: isUTC)!
         }
-        let chosen = snapshot.map { id in snapshots.first { $0.id == id } }
-        if let chosen, chosen == nil { throw ToolExit(1, "snapshot \(snapshot!) is not a snapshot of \(database)") }
-        guard let snapshot = chosen ?? SnapshotSelection.pointInTimeSnapshot(for: target, in: snapshots) else {
-            throw ToolExit(
-                1,
-                "Suitable snapshot not found. If requested time is after the latest backup was taken, please use snapper to create a new snapshot first."
-            )
+        let snapshot: Snapshot
+        do {
+            snapshot = try PointInTimeRestore.snapshot(
+                named: self.snapshot, target: target, in: snapshots, database: database)
+        } catch {
+            throw ToolExit(error.exitCode, error.message)
         }
-        let instance = try sid ?? ask("Target instance name: ") { Self.isValidSID($0) }
-        let cloneName = "restore_\(database)_\(Self.cloneTimestamp(Date()))"
+        let instance = try sid ?? ask("Target instance name: ") { PointInTimeRestore.isValidSID($0) }
+        let cloneName = PointInTimeRestore.cloneName(database: database, date: Date())
         Output.line(String(repeating: "#", count: 60))
         Output.line("Database unique name: \(database)")
         Output.line("Oracle home: \(home)")
         Output.line("Clone mount path: \(mountPath ?? "(the clone directory itself)")")
         Output.line("Target instance SID: \(instance)")
-        Output.line("Restore target time UTC: \(Self.format(target, utc: true))")
-        Output.line("Restore target time local: \(Self.format(target, utc: false))")
+        Output.line("Restore target time UTC: \(PointInTimeRestore.formatTime(target, utc: true))")
+        Output.line("Restore target time local: \(PointInTimeRestore.formatTime(target, utc: false))")
         Output.line("Restored from snapshot: \(snapshot.id)")
         Output.line(String(repeating: "#", count: 60))
         guard try askYesNo("Are these parameters correct?") else {
             throw ToolExit(1, "Exiting. Please execute this script again.")
         }
 
-        var mounting = CloneMounting.direct
         // Unattended (--yes), the clone is mounted with the configured command; interactively, the DBA mounts it.
-        var automaticMount: (mount: [String], unmount: [String])?
-        if let mountPath {
-            if yes {
-                guard settings.autorestore.mountCommand != nil else {
-                    throw ToolExit.usage(
-                        "--yes with \(storage.vendor) storage needs mountcommand (and umountcommand) in [autorestore] to mount the clone at \(mountPath); without --yes, restore prints the mount command and waits until you ran it"
-                    )
-                }
-                automaticMount = MountCommandLine.commands(settings.autorestore, mountPoint: mountPath)
-            }
-            // The point-in-time copy keeps its mount for the DBA: the engine never unmounts it.
-            mounting = .commands(mount: automaticMount?.mount ?? [], unmount: [], mountPoint: mountPath)
+        let (mounting, automaticUnmount): (CloneMounting, [String]?)
+        do {
+            (mounting, automaticUnmount) = try PointInTimeRestore.mounting(
+                at: mountPath, unattended: yes, settings: settings.autorestore, vendor: storage.vendor)
+        } catch {
+            throw ToolExit(error.exitCode, error.message)
         }
         var restoreSettings = settings
         restoreSettings.autorestore.logDirectory = logDirectory
@@ -239,12 +232,13 @@ public struct RestoreCommand: AsyncParsableCommand {
                 settings: restoreSettings, storage: storage, environment: environment, logger: logger,
                 logFile: logPath, mounting: mounting,
                 request: PointInTimeRequest(
-                    targetTime: Self.format(target, utc: false), sid: instance, snapshotID: snapshot.id,
+                    targetTime: PointInTimeRestore.formatTime(target, utc: false), sid: instance,
+                    snapshotID: snapshot.id,
                     cloneName: cloneName))
         } catch {
             throw ToolExit.usage("\(error)")
         }
-        if let mountPath, automaticMount == nil {
+        if let mountPath, automaticUnmount == nil {
             // The clone must be mounted before the restore reads it.
             let clone = try await cloneForManualMount(storage, snapshot: snapshot.id, name: cloneName)
             Output.line("Please execute the following command as root to mount the backup volume:")
@@ -259,7 +253,7 @@ public struct RestoreCommand: AsyncParsableCommand {
         if result.success {
             logger.info("Database restore complete")
             logger.info("SID: \(instance)")
-            logger.info("Requested target time: \(Self.format(target, utc: false))")
+            logger.info("Requested target time: \(PointInTimeRestore.formatTime(target, utc: false))")
             logger.info("Verified restored database time: \(result.verifiedTime ?? "unknown")")
             logger.info(
                 "Difference from target: \(PythonDuration.format(seconds: Int64(result.differenceSeconds ?? 0)))")
@@ -269,23 +263,16 @@ public struct RestoreCommand: AsyncParsableCommand {
         }
         Output.line("")
         Output.line("To clean up when you are done:")
-        Output.line("1. Shut down database instance \(instance)")
-        if let mountPath {
-            if let unmount = automaticMount?.unmount {
-                var mountString = CloneMounting.mountStringPlaceholder
-                if let clone = try? await storage.cloneInfo(name: result.cloneName ?? cloneName) {
-                    mountString = storage.mountString(clone: clone)
-                }
-                Output.line(
-                    "2. Unmount the clone: \(CloneMounting.substitute(unmount, mountString: mountString).joined(separator: " "))"
-                )
-            } else {
-                Output.line("2. Execute as root: umount \(mountPath)")
-            }
+        var mountString: String?
+        if automaticUnmount != nil, let clone = try? await storage.cloneInfo(name: result.cloneName ?? cloneName) {
+            mountString = storage.mountString(clone: clone)
         }
-        Output.line(
-            "\(mountPath == nil ? 2 : 3). Drop clone: snapper --config \(configuration.path) \(database) dropclone \(result.cloneName ?? cloneName)"
-        )
+        for step in PointInTimeRestore.cleanUpSteps(
+            sid: instance, mountPath: mountPath, unmount: automaticUnmount, mountString: mountString,
+            configurationPath: configuration.path, database: database, cloneName: result.cloneName ?? cloneName)
+        {
+            Output.line(step)
+        }
         if code != 0 { throw ToolExit(code) }
     }
 
@@ -309,12 +296,5 @@ public struct RestoreCommand: AsyncParsableCommand {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
             && FileManager.default.isWritableFile(atPath: path)
-    }
-
-    static func cloneTimestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyyMMdd_HHmmss"
-        return formatter.string(from: date)
     }
 }
