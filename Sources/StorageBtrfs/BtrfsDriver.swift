@@ -23,20 +23,29 @@ import StorageKit
 /// Space figures come from qgroups when quotas are enabled (`btrfs quota enable`) and readable (root), else they
 /// are unknown. Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a timeout (``BtrfsConfiguration/timeout``).
 public struct BtrfsDriver: StorageDriver {
+    /// The driver's name in `snappermodule`/`snapperclass` and in errors: `btrfs`.
     public static let vendorName = "btrfs"
 
+    /// The database (configuration section) whose backup subvolume `<root>/<db>` this instance serves.
     public let volumeName: String
+    /// The directory on btrfs holding the backup subvolumes, `.snapshots` and `.clones`, without a trailing slash.
     public let root: String
     /// The `btrfs` executable (``BtrfsConfiguration/command``).
     public let command: String
+    /// How long each `btrfs` command may run before it is abandoned with `.timeout` (`timeout`, default 300 s).
     public let timeout: Duration
     /// NFS server name for mount strings (`mounthost`); `nil` means clones are used as local directories.
     public let mountHost: String?
+    /// Receives the driver's DEBUG/INFO messages and each `btrfs` command line at TRACE.
     public let logger: Logger
 
+    /// `btrfs`.
     public var vendor: String { Self.vendorName }
+    /// Clones (writable snapshots under `.clones`), clone listing and volume creation; clones are local directories.
+    /// Space figures need qgroups, so `.spaceUsage` is not promised.
     public var capabilities: StorageCapabilities { [.clone, .listClones, .createVolume, .localClones] }
 
+    /// Binds the driver to database `volumeName` under `root` (a trailing slash is dropped); does no I/O.
     public init(
         volumeName: String, root: String, command: String = "btrfs", timeout: Duration = .seconds(300),
         mountHost: String? = nil, logger: Logger
@@ -84,10 +93,15 @@ public struct BtrfsDriver: StorageDriver {
 
     // MARK: Operations
 
+    /// The read-only subvolumes in `.snapshots/<db>` whose parent is the live subvolume, oldest first, with their clone
+    /// counts; space figures only when qgroups are readable. Throws `.notFound` when the backup area is missing and
+    /// `.invalidConfiguration` when it is not a subvolume.
     public func listSnapshots() async throws(StorageError) -> [Snapshot] {
         try await scan("listSnapshots", withSpace: true).snapshots.map(\.snapshot)
     }
 
+    /// Takes a read-only snapshot `.snapshots/<db>/<name>` of the live subvolume. Throws `.invalidName`,
+    /// `.alreadyExists`, `.permissionDenied` (an unprivileged user must own the subvolume's root) or `.commandFailed`.
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try validate(name, "snapshot", operation)
@@ -108,6 +122,8 @@ public struct BtrfsDriver: StorageDriver {
         return created.snapshot
     }
 
+    /// Deletes snapshot `id` of this subvolume. Throws `.notFound`, `.notOwned` (an entry there that is not a snapshot
+    /// of this subvolume) or `.hasClones` (a clone still has it as parent, although btrfs itself would allow it).
     public func deleteSnapshot(id: String) async throws(StorageError) {
         let operation = "deleteSnapshot"
         try validate(id, "snapshot", operation)
@@ -127,6 +143,8 @@ public struct BtrfsDriver: StorageDriver {
         logger.debug("Deleted snapshot: \(id)")
     }
 
+    /// Makes a writable snapshot `.clones/<cloneName>` of snapshot `id`; the clone's mount point is that directory.
+    /// Throws `.notFound` for an unknown snapshot and `.alreadyExists` when the name is taken by a clone or a volume.
     public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
         let operation = "cloneSnapshot"
         try validate(cloneName, "clone", operation)
@@ -145,6 +163,7 @@ public struct BtrfsDriver: StorageDriver {
         return Clone(name: cloneName, originVolume: volumeName, originSnapshot: id, mountPoint: clonePath(cloneName))
     }
 
+    /// The subvolumes in `.clones` whose parent UUID is one of this subvolume's snapshots, by name.
     public func listClones() async throws(StorageError) -> [Clone] {
         let scan = try await scan("listClones", withSpace: false)
         return scan.clones.compactMap { name, entry in
@@ -154,10 +173,13 @@ public struct BtrfsDriver: StorageDriver {
         }.sorted { $0.name < $1.name }
     }
 
+    /// The clone `name` after the ownership checks: `.notFound`, `.notAClone` (not a snapshot subvolume in `.clones`)
+    /// or `.notOwned` (a clone of another subvolume's snapshot).
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
         try await ownedClone(name, "cloneInfo")
     }
 
+    /// Deletes the clone subvolume `name` after the same ownership checks as ``cloneInfo(name:)``.
     public func dropClone(name: String) async throws(StorageError) {
         let operation = "dropClone"
         let clone = try await ownedClone(name, operation)
@@ -171,6 +193,7 @@ public struct BtrfsDriver: StorageDriver {
         return mountHost.map { "\($0):\(path)" } ?? path
     }
 
+    /// Creates the live subvolume `<root>/<db>` (and `root` if missing); `.alreadyExists` when the path exists.
     public func createVolume() async throws(StorageError) -> Volume {
         let operation = "createVolume"
         guard !exists(volumePath) else {
@@ -182,6 +205,7 @@ public struct BtrfsDriver: StorageDriver {
         return Volume(name: volumeName, mountPoint: volumePath, spaceUsed: nil)
     }
 
+    /// The live subvolume; bytes used come from its qgroup and are `nil` when quotas are off or unreadable.
     public func volumeInfo() async throws(StorageError) -> Volume {
         let volume = try volumeEntry("volumeInfo")
         let usage = await qgroups()

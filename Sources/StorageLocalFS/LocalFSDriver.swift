@@ -14,18 +14,25 @@ import StorageKit
 /// Copies share blocks through FICLONE when the file system supports reflinks; otherwise they are full copies
 /// (logged once per operation at WARNING). A snapshot that still has clones is never deleted, as on appliances.
 public struct LocalFSDriver: StorageDriver {
+    /// The driver's name in `snappermodule`/`snapperclass` and in errors: `localfs`.
     public static let vendorName = "localfs"
 
+    /// The database (configuration section) whose directory `<root>/<db>` this instance serves.
     public let volumeName: String
     /// The directory holding the live areas, `.snapshots` and `.clones`.
     public let root: String
     /// NFS server name for mount strings (`mounthost`); `nil` means clones are used as local directories.
     public let mountHost: String?
+    /// Receives the driver's DEBUG/INFO messages and the WARNING when a copy could not share blocks.
     public let logger: Logger
 
+    /// `localfs`.
     public var vendor: String { Self.vendorName }
+    /// Clones, clone listing, space figures (each snapshot's size in bytes) and volume creation; clones are local
+    /// directories.
     public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume, .localClones] }
 
+    /// Binds the driver to database `volumeName` under `root` (a trailing slash is dropped); does no I/O.
     public init(volumeName: String, root: String, mountHost: String? = nil, logger: Logger) {
         self.volumeName = volumeName
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -69,32 +76,43 @@ public struct LocalFSDriver: StorageDriver {
 
     // MARK: Operations
 
+    /// The snapshot directories of this database that have matching metadata, oldest first, with their clone counts; a
+    /// snapshot with damaged metadata is skipped with a WARNING. Throws `.notFound` when the live directory is missing.
     public func listSnapshots() async throws(StorageError) -> [Snapshot] {
         try await offload("listSnapshots") { () throws(StorageError) in try self.scanSnapshots("listSnapshots") }
     }
 
+    /// Copies the live directory read-only to `.snapshots/<db>/<name>` (reflinked where the file system allows) and
+    /// writes its metadata. Throws `.invalidName`, `.notFound`, `.alreadyExists`, `.permissionDenied` or `.ioFailure`.
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
         try await offload("createSnapshot") { () throws(StorageError) in try self.createSnapshotNow(name) }
     }
 
+    /// Removes snapshot `id` and its metadata. Throws `.notFound` or `.hasClones` while a clone of it exists.
     public func deleteSnapshot(id: String) async throws(StorageError) {
         try await offload("deleteSnapshot") { () throws(StorageError) in try self.deleteSnapshotNow(id) }
     }
 
+    /// Copies snapshot `id` writable to `.clones/<cloneName>` with metadata naming its origin. Throws `.notFound` for
+    /// an unknown snapshot and `.alreadyExists` when a clone or a volume has that name.
     public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
         try await offload("cloneSnapshot") { () throws(StorageError) in try self.cloneNow(id, cloneName) }
     }
 
+    /// The clones whose metadata names this database as origin.
     public func listClones() async throws(StorageError) -> [Clone] {
         try await offload("listClones") { () throws(StorageError) in
             try self.scanClones("listClones").filter { $0.originVolume == self.volumeName }
         }
     }
 
+    /// The clone `name` after the ownership checks: `.notFound`, `.notAClone` (no or mismatched clone metadata) or
+    /// `.notOwned` (a clone of another database).
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
         try await offload("cloneInfo") { () throws(StorageError) in try self.ownedClone(name, "cloneInfo") }
     }
 
+    /// Removes the clone `name` and its metadata after the same ownership checks as ``cloneInfo(name:)``.
     public func dropClone(name: String) async throws(StorageError) {
         try await offload("dropClone") { () throws(StorageError) in
             let clone = try self.ownedClone(name, "dropClone")
@@ -114,6 +132,7 @@ public struct LocalFSDriver: StorageDriver {
         return mountHost.map { "\($0):\(path)" } ?? path
     }
 
+    /// Creates the live directory `<root>/<db>` (mode 0750, and `root` if missing); `.alreadyExists` when it exists.
     public func createVolume() async throws(StorageError) -> Volume {
         try await offload("createVolume") { () throws(StorageError) in
             guard !FileTree.exists(self.volumePath) else {
@@ -130,6 +149,7 @@ public struct LocalFSDriver: StorageDriver {
         }
     }
 
+    /// The live directory and the bytes of the files in it; `.notFound` when it is missing.
     public func volumeInfo() async throws(StorageError) -> Volume {
         try await offload("volumeInfo") { () throws(StorageError) in
             try self.requireVolume("volumeInfo")

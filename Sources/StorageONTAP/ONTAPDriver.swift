@@ -15,29 +15,41 @@ import StorageKit
 /// Settings: ``ONTAPConfiguration``, read from `[netapp]` (and the `[netapp]` section of the credentials file).
 /// Credentials: `netappcredentials.cfg`.
 public struct ONTAPDriver: StorageDriver {
+    /// The driver's name in errors and logs: `ontap` (configured as `netapp` or `ontap`).
     public static let vendorName = "ontap"
 
+    /// The database (configuration section) this instance serves; its main volume is `<volumeprefix><db>`.
     public let volumeName: String
+    /// `volumeprefix`: prepended to the database name to form its volume names; may be empty.
     public let volumePrefix: String
     /// Extra volume suffixes (multi-volume mode when not empty).
     public let additionalSuffixes: [String]
+    /// `svm`: the storage VM holding the volumes; `nil` looks in every SVM (a name found in several is refused)
+    /// and makes ``createVolume()`` refuse.
     public let svm: String?
+    /// Host part of mount strings: `mounthost`, else the filer's host.
     public let mountHost: String
+    /// `jobtimeout`: how long to wait for an asynchronous ONTAP job to finish (default 300 s).
     public let jobTimeout: Duration
     /// Settings for `createVolume`.
     public let volumeCreation: VolumeCreation
+    /// Receives the driver's messages and the HTTP requests (credentials redacted).
     public let logger: Logger
     let http: ApplianceHTTPClient
     let credential: StorageCredential
 
     /// What `createVolume` needs (the reference asked for these interactively).
     public struct VolumeCreation: Sendable, Hashable {
+        /// `aggregate`: where new volumes are placed; `nil` makes ``ONTAPDriver/createVolume()`` refuse.
         public var aggregate: String?
+        /// `volumesize` in bytes (binary units: `500G`, `2T`); `nil` makes ``ONTAPDriver/createVolume()`` refuse.
         public var size: Int64?
         /// Parent junction, e.g. `/backup`; the volume is mounted at `<parent>/<db><suffix>`.
         public var junctionParent: String
+        /// `exportpolicy`: the NFS export policy of new volumes (default `default`).
         public var exportPolicy: String
 
+        /// Settings given directly; without `aggregate` and `size`, ``ONTAPDriver/createVolume()`` refuses.
         public init(
             aggregate: String? = nil, size: Int64? = nil, junctionParent: String = "", exportPolicy: String = "default"
         ) {
@@ -48,7 +60,9 @@ public struct ONTAPDriver: StorageDriver {
         }
     }
 
+    /// `ontap`.
     public var vendor: String { Self.vendorName }
+    /// FlexClones, clone listing, space figures and volume creation.
     public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume] }
 
     /// Names of the database's volumes; the first is the main one.
@@ -139,12 +153,17 @@ public struct ONTAPDriver: StorageDriver {
         return nil
     }
 
+    /// `<db>_<YYYYmmddTHHMMSS>` in `timeZone`: an underscore, as the original named ONTAP snapshots.
     public func snapshotName(for date: Date, timeZone: TimeZone) -> String {
         SnapshotNaming.snapshotName(volume: volumeName, date: date, timeZone: timeZone, separator: "_")
     }
 
     // MARK: Snapshots
 
+    /// Snapshots of the database's volumes merged by name (creation: the earliest copy), in the main volume's order.
+    /// `spaceUnique` is what deleting the snapshot frees (summed over volumes), `spaceTotal` that figure summed over it
+    /// and every newer snapshot (the original's cumulative total); the clone count comes from FlexClones of the main
+    /// volume. Throws `.notFound` when a volume is missing.
     public func listSnapshots() async throws(StorageError) -> [Snapshot] {
         let operation = "listSnapshots"
         let volumes = try await databaseVolumes(operation: operation)
@@ -194,6 +213,8 @@ public struct ONTAPDriver: StorageDriver {
     /// How this driver names itself in ``SnapshotLocation/listedBy``: its SVM and main volume.
     var listingIdentity: String { "\(vendor):\(svm ?? "*")/\(mainVolumeName)" }
 
+    /// Creates snapshot `name` on every volume of the database in turn (not atomically; an error names the volumes
+    /// already done). Throws `.alreadyExists` when the name is taken.
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try checkName(name, operation: operation)
@@ -231,6 +252,8 @@ public struct ONTAPDriver: StorageDriver {
         )
     }
 
+    /// Deletes snapshot `id` from every volume that has it (later volumes may lack older snapshots). Throws
+    /// `.notFound` when the main volume lacks it and `.hasClones` while a FlexClone is based on it.
     public func deleteSnapshot(id: String) async throws(StorageError) {
         let operation = "deleteSnapshot"
         let volumes = try await databaseVolumes(operation: operation)
@@ -325,6 +348,9 @@ public struct ONTAPDriver: StorageDriver {
 
     // MARK: Clones
 
+    /// Clones snapshot `id`: one FlexClone `<cloneName>` at junction `/<cloneName>`, or for a multi-volume database a
+    /// 1 GB namespace root `<cloneName>` with FlexClones `<cloneName><i>` under it (removed again if a step fails).
+    /// Throws `.notFound` for an unknown snapshot and `.alreadyExists` when the name is taken or is the database's own.
     public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
         let operation = "cloneSnapshot"
         try checkName(cloneName, operation: operation)
@@ -420,6 +446,8 @@ public struct ONTAPDriver: StorageDriver {
             conflict: .alreadyExists)
     }
 
+    /// FlexClones whose parent is the main volume (every page); a multi-volume clone is reported once, by its base
+    /// name.
     public func listClones() async throws(StorageError) -> [Clone] {
         let operation = "listClones"
         let volumes = try await databaseVolumes(operation: operation)
@@ -441,10 +469,14 @@ public struct ONTAPDriver: StorageDriver {
             name: record.name, originVolume: volumeName, originSnapshot: snapshot, mountPoint: record.nas?.path)
     }
 
+    /// The clone `name` after the ownership checks: `.notFound`, `.notAClone` (not a FlexClone) or `.notOwned` (a clone
+    /// of another volume).
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
         try await ownedClone(name, operation: "cloneInfo").clone
     }
 
+    /// Unmounts, takes offline and deletes each FlexClone of clone `name`, then its namespace root, after the same
+    /// ownership checks as ``cloneInfo(name:)``.
     public func dropClone(name: String) async throws(StorageError) {
         let operation = "dropClone"
         let (_, members, root) = try await ownedClone(name, operation: operation)
@@ -457,6 +489,7 @@ public struct ONTAPDriver: StorageDriver {
         logger.info("Dropped clone \(name)")
     }
 
+    /// `<mounthost>:<junction path>` (`/<clone>` when the clone has no junction path recorded).
     public func mountString(clone: Clone) -> String {
         "\(mountHost):\(clone.mountPoint ?? "/\(clone.name)")"
     }
@@ -552,6 +585,9 @@ public struct ONTAPDriver: StorageDriver {
 
     // MARK: Volume
 
+    /// Creates each volume of the database in `svm` and `aggregate`, `volumesize` big, junction
+    /// `<junctionparent>/<db><suffix>`, no snapshot policy, autosize `grow`. Throws `.invalidConfiguration` when `svm`,
+    /// `aggregate` or `volumesize` is missing, `.alreadyExists` when a volume exists.
     public func createVolume() async throws(StorageError) -> Volume {
         let operation = "createVolume"
         guard let svmName = svm else {
@@ -590,6 +626,7 @@ public struct ONTAPDriver: StorageDriver {
         return Volume(name: volumeName, mountPoint: mainPath, spaceUsed: nil)
     }
 
+    /// The main volume's junction path and the bytes used by all the database's volumes (`nil` when one does not say).
     public func volumeInfo() async throws(StorageError) -> Volume {
         let volumes = try await databaseVolumes(operation: "volumeInfo")
         let used = volumes.compactMap { $0.space?.used?.value }

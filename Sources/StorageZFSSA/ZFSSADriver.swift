@@ -12,19 +12,26 @@ import StorageKit
 /// Settings: ``ZFSSAConfiguration``, read from `[zfssa]` (per-database `zfssa…` overrides applied). Credentials:
 /// `zfscredentials.cfg`.
 public struct ZFSSADriver: StorageDriver {
+    /// The driver's name in `snappermodule`/`snapperclass` and in errors: `zfssa`.
     public static let vendorName = "zfssa"
 
+    /// The database (configuration section) this instance serves: its share is `<db>` in the project.
     public let volumeName: String
+    /// `pool` (or the database's `zfssapool`): the storage pool of the project.
     public let pool: String
+    /// `project` (or the database's `zfssaproject`): the project holding one share per database, and the clones.
     public let project: String
     /// REST API version in paths (`1` or `2`).
     public let apiVersion: Int
     /// Host part of mount strings.
     public let mountHost: String
+    /// Receives the driver's messages and the HTTP requests (credentials redacted).
     public let logger: Logger
     let connection: ZFSSAConnection
 
+    /// `zfssa`.
     public var vendor: String { Self.vendorName }
+    /// Clones, clone listing, space figures and volume (share) creation.
     public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume] }
 
     /// - Parameters:
@@ -121,6 +128,8 @@ public struct ZFSSADriver: StorageDriver {
 
     // MARK: Snapshots
 
+    /// Snapshots of the share in the appliance's order: `space_data` as total and `space_unique` as unique bytes,
+    /// `numclones`, and locked when a `retentionpolicy` holds them. Throws `.notFound` when the share is missing.
     public func listSnapshots() async throws(StorageError) -> [Snapshot] {
         let operation = "listSnapshots"
         let response = try await connection.send(.get, snapshotsPath, operation: operation, retry: .idempotent)
@@ -135,6 +144,7 @@ public struct ZFSSADriver: StorageDriver {
         return snapshots
     }
 
+    /// Creates snapshot `name` of the share. Throws `.invalidName`, `.alreadyExists` or `.notFound` (no share).
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try checkName(name, operation: operation)
@@ -147,6 +157,8 @@ public struct ZFSSADriver: StorageDriver {
         return try snapshot(from: try await snapshotRecord(name, operation: operation), operation: operation)
     }
 
+    /// Deletes snapshot `id` of the share. Throws `.notFound`, `.hasClones` while it has clones and `.locked` while a
+    /// retention policy holds it.
     public func deleteSnapshot(id: String) async throws(StorageError) {
         let operation = "deleteSnapshot"
         let record = try await snapshotRecord(id, operation: operation)
@@ -212,6 +224,8 @@ public struct ZFSSADriver: StorageDriver {
 
     // MARK: Clones
 
+    /// Clones snapshot `id` into share `<cloneName>` of the same project (inheriting its NFS settings). Throws
+    /// `.notFound` for an unknown snapshot and `.alreadyExists` when the name is taken.
     public func cloneSnapshot(id: String, cloneName: String) async throws(StorageError) -> Clone {
         let operation = "cloneSnapshot"
         try checkName(cloneName, operation: operation)
@@ -227,6 +241,7 @@ public struct ZFSSADriver: StorageDriver {
             mountPoint: record?.mountpoint)
     }
 
+    /// Filesystems of the project whose origin is a snapshot of this share.
     public func listClones() async throws(StorageError) -> [Clone] {
         let operation = "listClones"
         let path = "\(projectPath)/filesystems"
@@ -242,10 +257,13 @@ public struct ZFSSADriver: StorageDriver {
         }
     }
 
+    /// The filesystem `name` after the ownership checks: `.notFound`, `.notAClone` (no origin) or `.notOwned` (a clone
+    /// of another share or project).
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
         try await ownedClone(name, operation: "cloneInfo")
     }
 
+    /// Deletes the clone `name` after the same ownership checks as ``cloneInfo(name:)``.
     public func dropClone(name: String) async throws(StorageError) {
         let operation = "dropClone"
         _ = try await ownedClone(name, operation: operation)
@@ -257,6 +275,7 @@ public struct ZFSSADriver: StorageDriver {
         logger.info("Dropped clone \(name)")
     }
 
+    /// `<mount host>:<mountpoint>`; `/export/<project>/<clone>` when the clone's mount point is unknown.
     public func mountString(clone: Clone) -> String {
         "\(mountHost):\(clone.mountPoint ?? "/export/\(project)/\(clone.name)")"
     }
@@ -295,6 +314,7 @@ public struct ZFSSADriver: StorageDriver {
 
     // MARK: Volume
 
+    /// Creates the share `<db>` in the project; `.alreadyExists` when it exists, `.notFound` without the project.
     public func createVolume() async throws(StorageError) -> Volume {
         let operation = "createVolume"
         try checkName(volumeName, operation: operation)
@@ -308,6 +328,7 @@ public struct ZFSSADriver: StorageDriver {
         return Volume(name: volumeName, mountPoint: record?.mountpoint, spaceUsed: record?.spaceData?.value)
     }
 
+    /// The share's mount point and its `space_data` in bytes; `.notFound` when the share is missing.
     public func volumeInfo() async throws(StorageError) -> Volume {
         let record = try await filesystemRecord(volumeName, operation: "volumeInfo")
         return Volume(name: volumeName, mountPoint: record.mountpoint, spaceUsed: record.spaceData?.value)
