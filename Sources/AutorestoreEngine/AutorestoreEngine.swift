@@ -8,6 +8,7 @@ import ToolSupport
 
 /// What one database's autorestore did: the restore's result, whether it was recorded, and the exit code.
 public struct AutorestoreOutcome: Sendable {
+    /// The database (configuration section) this outcome is about.
     public var database: String
     /// The restore itself; nil when the run stopped before it (configuration, directories, lock, log file).
     public var result: AutorestoreResult?
@@ -43,6 +44,7 @@ public enum AutorestoreEvent: Sendable {
 /// The engine prints nothing itself: run logs go to ``screen`` and their files, progress to the event handler,
 /// results are returned as ``AutorestoreOutcome`` values.
 public struct AutorestoreEngine: Sendable {
+    /// The loaded configuration file; each database's settings are read from it when its run starts.
     public var configuration: BackupConfiguration
     /// The process environment (Oracle variables, `HOME`, the catalog password).
     public var environment: [String: String]
@@ -54,6 +56,8 @@ public struct AutorestoreEngine: Sendable {
     public var openCatalog: @Sendable (DatabaseSettings, Logger) throws -> any ResultCatalog
     /// Receives screen lines of the run logs (INFO and up).
     public var screen: @Sendable (String) -> Void
+    /// The current time: log file names, the validation day, the snapshot's minimum age and the result's times;
+    /// injectable for tests.
     public var clock: @Sendable () -> Date
 
     /// An engine over `configuration`.
@@ -315,6 +319,7 @@ public struct AutorestoreEngine: Sendable {
 
 /// A problem that stops an autorestore run before any restore (exit 2).
 public struct AutorestoreSetupError: Error, Sendable, CustomStringConvertible {
+    /// What stopped the run, naming the file, section, key or database.
     public var message: String
     /// A problem described by `message`.
     public init(_ message: String) { self.message = message }

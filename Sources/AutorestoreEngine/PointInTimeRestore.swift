@@ -8,9 +8,13 @@ import ToolSupport
 /// A manual point-in-time copy of a database (the original's restore.py): a clone of the chosen snapshot, a new
 /// instance recovered to the target time and left open read only. The clone and the instance are kept for the DBA.
 public struct PointInTimeRestore: Sendable {
+    /// The database's settings; `[autorestore]`'s log directory becomes the instance's `diagnostic_dest`.
     public var settings: DatabaseSettings
+    /// The driver of the database's backup volume, which clones the snapshot (unless ``existingClone`` is set).
     public var storage: any StorageDriver
+    /// The environment the Oracle tools start from (the restore sets the Oracle variables on top).
     public var environment: [String: String]
+    /// The session log's logger.
     public var logger: Logger
     /// The session log RMAN and SQL*Plus append to.
     public var logFile: String

@@ -27,7 +27,9 @@ public struct SnapperFailure: Error, Sendable, CustomStringConvertible {
 ///
 /// It prints nothing: listings and outcomes are returned, messages go to ``logger``.
 public struct SnapperEngine: Sendable {
+    /// The database's settings (backup area, lock wait, autorestore clone name and snapshot age, age-check limits).
     public var settings: DatabaseSettings
+    /// The driver bound to the database's backup volume.
     public var storage: any StorageDriver
     /// The configuration file's path, for messages.
     public var configurationPath: String
@@ -35,7 +37,9 @@ public struct SnapperEngine: Sendable {
     public var retention: @Sendable () throws(RetentionConfigurationError) -> RetentionConfiguration
     /// Which snapshots passed an autorestore (`snapkeepverified`), asked before anything is dropped.
     public var verifiedSnapshots: @Sendable (RetentionConfiguration) async -> VerifiedSnapshots
+    /// Receives the engine's messages; it prints nothing itself.
     public var logger: Logger
+    /// The current time, for clone names, the autorestore snapshot's minimum age and retention; injectable for tests.
     public var clock: @Sendable () -> Date
 
     /// Operations on `storage` for the database of `settings`.

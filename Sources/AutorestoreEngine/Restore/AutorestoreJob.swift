@@ -14,7 +14,7 @@ public enum CloneMounting: Sendable {
     /// `filer:/export/autorestore`) when the command runs.
     case commands(mount: [String], unmount: [String], mountPoint: String)
 
-    /// `${mountstring}`: replaced by ``StorageDriver/mountString(clone:)`` of the clone being mounted/unmounted.
+    /// `${mountstring}`: replaced by `StorageDriver.mountString(clone:)` of the clone being mounted/unmounted.
     public static let mountStringPlaceholder = "${mountstring}"
 
     /// `command` with ``mountStringPlaceholder`` replaced by `mountString` in every argument.
@@ -34,8 +34,11 @@ public enum FindingPolicy: String, Sendable {
 public struct PointInTimeRequest: Sendable {
     /// Recovery target in the database host's local time, `yyyy-MM-dd HH:mm:ss`.
     public var targetTime: String
+    /// The new instance's SID (1 to 8 letters or digits), chosen by the DBA.
     public var sid: String
+    /// The snapshot to clone and restore from.
     public var snapshotID: String
+    /// The name of the clone made on the storage and kept for the DBA.
     public var cloneName: String
     /// The work directory is created inside the clone.
     public init(targetTime: String, sid: String, snapshotID: String, cloneName: String) {
@@ -48,18 +51,35 @@ public struct PointInTimeRequest: Sendable {
 
 /// The outcome of one autorestore: what the catalog records.
 public struct AutorestoreResult: Sendable {
+    /// The database (configuration section) restored.
     public var database: String
+    /// When the job started.
     public var startedAt: Date
+    /// When the job ended, after the clean-up.
     public var finishedAt: Date
+    /// Why the restore failed; `nil` when it passed.
     public var failure: RestoreFailure?
+    /// The snapshot cloned last (the one restored, unless the run stopped); `nil` when none was cloned.
     public var snapshotID: String?
+    /// The clone made of it (the catalog's restore target); `nil` when none was made.
     public var cloneName: String?
+    /// The recovery target, `lasttime` of the snapshot's `autorestore.cfg` in this host's time zone
+    /// (`yyyy-MM-dd HH:mm:ss`); `nil` when the run stopped before it was read.
     public var expectedTime: String?
+    /// The time the opened database reports (`customverifydate`'s query), as Oracle printed it; `nil` when not read.
     public var verifiedTime: String?
+    /// Expected minus verified time in seconds: positive when the restored data is older than expected; `nil` when
+    /// the times were not compared. Autorestore fails beyond `autorestoremaxtoleranceminutes` either way.
     public var differenceSeconds: Int?
+    /// Whether block validation was planned for this run; recorded as planned even when the restore failed earlier,
+    /// as the original did.
     public var validationPlanned: Bool
+    /// Corrupt block ranges in `v$database_block_corruption` after opening or validation; `nil` when not read.
     public var corruptBlocks: Int?
+    /// Seconds spent in each phase, by name (`leftovers`, `clone`, `startup`, `mount`, `recover`, `verify`, `validate`,
+    /// `cleanup`); a phase that did not run is absent.
     public var phaseSeconds: [String: Double] = [:]
+    /// True when the restore passed (``failure`` is `nil`).
     public var success: Bool { failure == nil }
 }
 
@@ -74,25 +94,44 @@ public struct AutorestoreResult: Sendable {
 /// checks (`VerificationStage`), block validation (`ValidationStage`), and the clean-up (`CleanUpStage`). The
 /// engine records the result.
 public struct AutorestoreJob: Sendable {
+    /// The database's settings (`[autorestore]` directories, clone name, snapshot age, tolerance, memory, …).
     public var settings: DatabaseSettings
+    /// The driver of the database's backup volume: lists and clones snapshots and drops the clone.
     public var storage: any StorageDriver
+    /// The Oracle home (and `TNS_ADMIN`) the temporary instance runs from.
     public var oracleHome: OracleHome
+    /// The environment the Oracle tools start from; the job sets the Oracle variables on top.
     public var baseEnvironment: [String: String]
+    /// Time limits of the Oracle and mount steps (`timeout<step>` in `[generic]`).
     public var timeouts: StepTimeouts
+    /// The restore script templates: the built-in ones, overridden from `templatedir` when set.
     public var templates: ScriptTemplates
+    /// The run log's logger.
     public var logger: Logger
+    /// The run log file, to which RMAN and SQL*Plus output is appended.
     public var logFile: String
+    /// Whether to run the `validate` phase (RMAN block validation) after verification.
     public var validate: Bool
+    /// How the clone becomes a directory on this host.
     public var mounting: CloneMounting
+    /// What NOLOGGING blocks found after opening or validation do (`nologging` in `[autorestore]`): `.warn`, the
+    /// default, logs a WARNING; `.fail` fails the restore.
     public var nonloggedPolicy: FindingPolicy
+    /// What a verified time later than expected by more than the tolerance does (`timeahead` in `[autorestore]`):
+    /// `.fail`, the default, fails the restore; `.warn` logs a WARNING.
     public var timeAheadPolicy: FindingPolicy
+    /// Home directories (the running user's, `$HOME`) that may never be the work directory or the mount point, besides
+    /// those in `/etc/passwd`.
     public var homeDirectories: [String]
+    /// The current time: the result's times, phase durations and the snapshot's minimum age; injectable for tests.
     public var now: @Sendable () -> Date
     /// Set for a manual point-in-time copy instead of an autorestore.
     public var pointInTime: PointInTimeRequest?
     /// Receives the phases as they begin.
     public var events: @Sendable (AutorestoreEvent) -> Void = { _ in }
 
+    /// A job over `settings` and `storage`; the defaults warn on NOLOGGING blocks, fail on a time ahead and add no home
+    /// directories. Nothing runs before ``run()``.
     public init(
         settings: DatabaseSettings, storage: any StorageDriver, oracleHome: OracleHome,
         baseEnvironment: [String: String], timeouts: StepTimeouts, templates: ScriptTemplates,

@@ -9,20 +9,26 @@ import ToolSupport
 /// unmounts only a mount of that clone. A system, temporary or home directory is never used, and a mount of anything
 /// else found there (another filesystem, another export) is refused and left alone.
 public enum MountPointGuard {
+    /// Why a mount point is not used: its key, its path and the reason.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
         /// The configuration key or option the mount point comes from.
         public var key: String
+        /// The mount point as configured.
         public var path: String
+        /// Why it is refused (a shared directory, an unreadable mount table, something else mounted there).
         public var reason: String
         public var description: String { "\(key) \(path): \(reason)" }
     }
 
     /// Checks `mountPoint` before the clone is mounted there.
     /// - Parameters:
+    ///   - mountPoint: the directory the clone is to be mounted on.
     ///   - key: the configuration key or option named in a refusal.
     ///   - expectedSource: the driver's mount string of the clone that belongs there (`host:/export/path`, or a
     ///     local directory for the local drivers); `nil` when no mount there can be ours.
-    ///   - mounts: the mount table (``MountInfo/current(path:)``).
+    ///   - mounts: the mount table (`MountInfo.current(path:)`); `nil` when it could not be read, which is refused.
+    ///   - homeDirectories: extra home directories (the running user's, `$HOME`), besides those of `passwdFile`.
+    ///   - passwdFile: the user database whose home directories are never used.
     /// - Returns: the mount of our clone found there (a leftover of an earlier run, to unmount), `nil` when nothing
     ///   is mounted there.
     /// - Throws: ``Refusal`` for a shared directory or a mount of something else.

@@ -34,7 +34,9 @@ public enum SharedDirectories {
 
     /// Why `path` is a shared directory, `nil` when it is not one. Only the location is judged, not permissions.
     /// - Parameters:
+    ///   - path: the directory to judge (symbolic links resolved).
     ///   - homeDirectories: extra home directories (the running user's, `$HOME`), besides those of `passwdFile`.
+    ///   - passwdFile: the user database whose home directories count as shared.
     public static func reason(for path: String, homeDirectories: [String], passwdFile: String = "/etc/passwd")
         -> String?
     {

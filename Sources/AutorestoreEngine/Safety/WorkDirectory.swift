@@ -10,7 +10,9 @@ import Foundation
 /// recorded in a manifest beside the marker *before* it is created, and the start of the next restore removes
 /// exactly those names. Anything else (files of other jobs) is left alone.
 public enum WorkDirectory {
+    /// The marker file that makes a directory the tool's work directory; created when an empty directory is first used.
     public static let markerFileName = ".oib-autorestore-workdir"
+    /// The manifest beside the marker: the names the tool created in the directory, each recorded before it is created.
     public static let manifestFileName = ".oib-autorestore-manifest"
     /// The configuration key the directory comes from, named in every refusal.
     public static let key = "autorestoredestination"
@@ -18,8 +20,11 @@ public enum WorkDirectory {
     /// manifest was emptied completely by versions before the manifest, so these names are taken over from it.
     static let namesBeforeManifest = ["init.ora", "restore.cf", "snapcf.f", "bct.bct", ".oib-instance"]
 
+    /// Why the work directory is not used: its path and the reason.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
+        /// The work directory as configured.
         public var path: String
+        /// Why it is refused (shared, world-writable, foreign content, unreadable, a name it did not create).
         public var reason: String
         public var description: String {
             "\(WorkDirectory.key) \(path): refusing to use it as the autorestore work directory: \(reason)"
@@ -39,8 +44,12 @@ public enum WorkDirectory {
     /// Checks `path`, removes the entries earlier runs recorded in the manifest and keeps (or creates) the marker
     /// and the manifest.
     /// - Parameters:
+    ///   - path: the work directory (`autorestoredestination`).
     ///   - homeDirectories: home directories that must never be used besides those of `passwdFile` (the running
     ///     user's and `$HOME`).
+    ///   - passwdFile: the user database whose home directories are never used.
+    /// - Returns: what was removed and what was left alone.
+    /// - Throws: ``Refusal`` when the directory is not one of its own, not ours, or an entry cannot be removed.
     @discardableResult
     public static func prepare(_ path: String, homeDirectories: [String], passwdFile: String = "/etc/passwd")
         throws(Refusal) -> Preparation

@@ -3,8 +3,10 @@
 /// The original chose each database's block-validation day from `hash(name) % modulus`; reproducing the hash keeps
 /// existing installations validating on the same days.
 public enum Python2Hash {
+    /// The hash of `text`'s UTF-8 bytes (the original hashed configuration values as byte strings).
     public static func hash(_ text: String) -> Int64 { hash(bytes: Array(text.utf8)) }
 
+    /// The hash of `bytes`: 0 for none, never -1 (CPython's error value becomes -2).
     public static func hash(bytes: [UInt8]) -> Int64 {
         guard let first = bytes.first else { return 0 }
         var x = UInt64(first) << 7

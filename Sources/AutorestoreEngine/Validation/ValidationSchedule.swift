@@ -9,6 +9,8 @@ public enum ValidationSchedule: Sendable, Equatable {
     /// Neither is set.
     case never
 
+    /// The schedule of `autorestoremodulus` (days) and `autorestorevalidatechance` (1 in N): the modulus wins when
+    /// positive, then the chance; otherwise never.
     public init(modulus: Int, chance: Int) {
         if modulus > 0 {
             self = .modulus(days: modulus)
