@@ -17,6 +17,7 @@ import ToolSupport
 /// `autorestore [--config F] [--parallel N] [<db> | !<db> | --createcatalog | --listvalidationdates]`.
 /// The original's `autorestore <configfile> …` form also works: a first word ending in `.cfg` is the file.
 public struct AutorestoreCommand: AsyncParsableCommand {
+    /// The command's name, one-line summary and `--help` discussion (sandbox rule, exit codes).
     public static let configuration = CommandConfiguration(
         commandName: "autorestore",
         abstract: "Proves that backups restore: clone a snapshot, restore it on a throw-away instance, verify.",
@@ -26,6 +27,7 @@ public struct AutorestoreCommand: AsyncParsableCommand {
             3 the sandbox acknowledgement is missing.
             """)
 
+    /// The usage text printed after every usage error (exit 2).
     public static let usage = """
         Usage: autorestore [--config FILE] [--parallel N] [<database> | !<database> | --createcatalog | --listvalidationdates]
           Without a database every enabled database is restored; !<database> excludes one.
@@ -37,21 +39,32 @@ public struct AutorestoreCommand: AsyncParsableCommand {
     /// The configuration file given with `--config`.
     public var config: String? { configuration.config }
 
+    /// `--parallel N`: how many databases are restored at the same time, each with its own clone and directories (at
+    /// least 1; the original restored one by one).
     @Option(
         name: .long, help: "Restore this many databases at the same time (each gets its own clone and directories).")
     public var parallel: Int = 1
 
+    /// `--createcatalog`: create the results catalog schema (the original's `--createcatalog`) and exit.
     @Flag(name: .long, help: "Create the results catalog schema.")
     public var createcatalog = false
 
+    /// `--listvalidationdates`: print each enabled database's next block-validation date (or how validation is chosen)
+    /// and exit.
     @Flag(name: .long, help: "Print the next block-validation date of every database.")
     public var listvalidationdates = false
 
+    /// The positional words: the original's `<configfile>.cfg`, then `<database>` (only that one) or `!<database>` (all
+    /// but that one); without a database every enabled database is restored.
     @Argument(help: "[<configfile>.cfg] [<database> | !<database>]")
     public var words: [String] = []
 
+    /// An empty command; ArgumentParser fills the options when it parses the arguments.
     public init() {}
 
+    /// Checks the arguments before anything is read: `--parallel` at least 1, at most one configuration file and one
+    /// database selector, no selector with `--createcatalog` or `--listvalidationdates`. Throws `ValidationError`
+    /// (usage, exit 2).
     public func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         let positional = words.filter { !$0.hasSuffix(".cfg") }
@@ -66,6 +79,10 @@ public struct AutorestoreCommand: AsyncParsableCommand {
         }
     }
 
+    /// Refuses root (exit 1) and a missing `AUTORESTORE_SAFE_SANDBOX=TRUE` (exit 3), loads the configuration and runs
+    /// the chosen mode through `AutorestoreEngine`, printing `Exitstatus is <n>` (not after `--listvalidationdates`).
+    /// Throws ``ToolExit`` when the code is not 0: 1 a restore or its recording failed, 2 a usage, configuration or
+    /// lock problem.
     public func run() async throws {
         if getuid() == 0 {
             // R-19: refusing is a failure, not a success.

@@ -62,8 +62,8 @@ public struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --all: how many databases run at the same time (default 1).")
     public var parallel: Int = 1
 
-    /// `--until 'YYYY-MM-DD HH24:MI:SS'`: with `generaterestore`, the recovery target in database time; `nil` recovers as
-    /// far as the backup reaches.
+    /// `--until 'YYYY-MM-DD HH24:MI:SS'`: with `generaterestore`, the recovery target in database time; `nil` recovers
+    /// as far as the backup reaches.
     @Option(
         name: .long,
         help:
@@ -71,14 +71,15 @@ public struct BackupCommand: AsyncParsableCommand {
     )
     public var until: String?
 
-    /// `--snapshot ID`: with `generaterestore`, the snapshot to restore from; `nil` takes the first one taken at or after
-    /// `--until`.
+    /// `--snapshot ID`: with `generaterestore`, the snapshot to restore from; `nil` takes the first one taken at or
+    /// after `--until`.
     @Option(
         name: .long,
         help: "generaterestore: restore from this snapshot (default: the first one taken at or after --until).")
     public var snapshot: String?
 
-    /// The positional words: `<database> <action>`, a file-wide action (`checkconfig`), or with `--all` the action alone.
+    /// The positional words: `<database> <action>`, a file-wide action (`checkconfig`), or with `--all` the action
+    /// alone.
     @Argument(help: "<database> <action>, a file-wide action such as checkconfig, or with --all just <action>.")
     public var words: [String] = []
 

@@ -8,11 +8,14 @@ import ToolSupport
 
 /// Ends a command with a given exit code after printing `message` (to standard error unless empty).
 public struct ToolExit: Error, Sendable {
+    /// The process exit code.
     public var code: Int32
+    /// What to print before exiting; empty prints nothing.
     public var message: String
     /// Print ``message`` on standard output instead of standard error (a monitoring status line).
     public var toStandardOutput: Bool
 
+    /// Exit with `code` after printing `message` (on standard output when `toStandardOutput`, else standard error).
     public init(_ code: Int32, _ message: String = "", toStandardOutput: Bool = false) {
         self.code = code
         self.message = message
@@ -34,6 +37,9 @@ public struct ToolExit: Error, Sendable {
 /// Runs a root command the way the original tools behaved: usage errors exit 2 (not argument-parser's 64),
 /// `ToolExit` sets the exit code, anything else unexpected exits 1 with its description.
 public enum ToolMain {
+    /// Parses `arguments` (`nil`: the process's) as `command` and runs it; returns the exit code instead of exiting.
+    /// A ``ToolExit`` prints its message and gives its code; a usage error prints the error and `usage` and gives 2;
+    /// `--help` prints the help and gives 0; any other error prints `Error: …` and gives 1.
     public static func run(
         _ command: any AsyncParsableCommand.Type, arguments: [String]? = nil,
         usage: String
@@ -82,9 +88,13 @@ public enum ToolMain {
 
 /// Unbuffered writes to standard output and standard error (so lines interleave correctly with children).
 public enum Output {
+    /// Writes `text` and a newline to standard output.
     public static func line(_ text: String) { write(1, text + "\n") }
+    /// Writes `text` and a newline to standard error.
     public static func error(_ text: String) { write(2, text + "\n") }
 
+    /// Writes all of `text` as UTF-8 to `descriptor`, continuing after partial writes; stops silently at the first
+    /// error.
     public static func write(_ descriptor: Int32, _ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0

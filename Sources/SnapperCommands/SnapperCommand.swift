@@ -14,6 +14,7 @@ import ToolSupport
 
 /// `snapper [--config F] [--json] <db> <action> [name]`: the original zsnapper/zvolume on every driver.
 public struct SnapperCommand: AsyncParsableCommand {
+    /// The command's name, one-line summary and `--help` discussion (actions, `checkage` exit codes).
     public static let configuration = CommandConfiguration(
         commandName: "snapper",
         abstract: "Snapshots and clones of a database's backup area.",
@@ -23,6 +24,7 @@ public struct SnapperCommand: AsyncParsableCommand {
             checkage follows Nagios conventions: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
             """)
 
+    /// The usage line printed after every usage error (exit 2).
     public static let usage =
         "Usage: snapper [--config FILE] [--json] <database> <list|clean [--dry-run]|create|checkage|clone <snapshot>|dropclone <clone>|listclones|autoclone|dropautoclone|dropsnap <snapshot>|volume create>"
 
@@ -37,17 +39,24 @@ public struct SnapperCommand: AsyncParsableCommand {
     /// The configuration file given with `--config`.
     public var config: String? { configuration.config }
 
+    /// `--json`: print listings and created objects as JSON instead of text lines.
     @Flag(name: .long, help: "Listings as JSON.")
     public var json = false
 
+    /// `--dry-run`: with `clean`, print the retention plan with the reason for each snapshot and drop nothing.
     @Flag(name: .long, help: "With clean: print the retention plan with reasons and drop nothing.")
     public var dryRun = false
 
+    /// The positional words: `<database> <action>` and the action's argument (a snapshot, a clone, or `create` after
+    /// `volume`).
     @Argument(help: "<database> <action> [name]")
     public var words: [String] = []
 
+    /// An empty command; ArgumentParser fills the options when it parses the arguments.
     public init() {}
 
+    /// Checks the arguments before anything is read: a known action with its argument count, `volume create`,
+    /// `--dry-run` only with `clean`, a valid database name. Throws `ValidationError` (usage, exit 2).
     public func validate() throws {
         guard words.count >= 2, let arity = Self.actions[words[1].lowercased()], words.count == 2 + arity else {
             throw ValidationError("unknown action or wrong number of arguments: \(words.joined(separator: " "))")
@@ -59,6 +68,9 @@ public struct SnapperCommand: AsyncParsableCommand {
         try DatabaseArgument.validate(words[0])
     }
 
+    /// Loads the configuration and the database's storage driver and performs the action through `SnapperEngine`,
+    /// printing its result. Throws ``ToolExit``: 1 when the action failed or was refused, 2 for a usage, configuration
+    /// or lock problem; `checkage` exits with its Nagios status instead (3 UNKNOWN for any problem).
     public func run() async throws {
         let database = words[0]
         let action = words[1].lowercased()
