@@ -88,8 +88,14 @@ extension PointInTimeRestore {
 
     /// The steps that remove the copy when the DBA is done: the instance, the mount, the clone.
     /// - Parameters:
+    ///   - sid: the instance to shut down.
+    ///   - mountPath: where the clone is mounted; nil: the clone is a local directory, nothing to unmount.
     ///   - unmount: the configured unmount command when a command mounted the clone; nil: a manual `umount`.
     ///   - mountString: the driver's mount string of the clone, for `${mountstring}` in `unmount`.
+    ///   - configurationPath: the configuration file named in the `snapper … dropclone` step.
+    ///   - database: the database whose clone it is.
+    ///   - cloneName: the clone to drop.
+    /// - Returns: the numbered steps, one line each.
     public static func cleanUpSteps(
         sid: String, mountPath: String?, unmount: [String]?, mountString: String?, configurationPath: String,
         database: String, cloneName: String

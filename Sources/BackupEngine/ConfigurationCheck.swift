@@ -18,6 +18,7 @@ public struct ConfigurationCheck: Sendable {
         public var isValid: Bool { problems.isEmpty }
     }
 
+    /// The loaded configuration file to check (its own parse problems are part of the result).
     public var configuration: BackupConfiguration
     /// The storage modules the tools know; their credentials layouts are read from here.
     public var registry: StorageDriverRegistry

@@ -52,7 +52,10 @@ extension RetentionPlan {
     /// becomes `DROP FAILED` and ``RetentionOutcome/succeeded`` is `false`. When the task is cancelled, the
     /// remaining drops are not attempted. A plan with a blocking problem drops nothing and never succeeds.
     ///
-    /// - Parameter drop: Deletes one snapshot on the storage; throws if it could not.
+    /// - Parameters:
+    ///   - isolation: The actor `drop` runs on: the caller's by default (`#isolation`), so `drop` need not be
+    ///     `Sendable`.
+    ///   - drop: Deletes one snapshot on the storage; throws if it could not.
     public func apply(
         isolation: isolated (any Actor)? = #isolation,
         drop: (SnapshotRecord) async throws -> Void
