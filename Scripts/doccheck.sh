@@ -17,9 +17,10 @@
 # The doc-comment rule, checked line by line:
 # - A declaration that says `public` or `open` needs a doc comment: `///` lines or a `/** … */` block directly
 #   above it. Attribute lines (`@inlinable`, `@discardableResult`, `@available(…)`, `@MainActor`) may stand
-#   between the comment and the declaration, and attributes and modifiers may precede `public` on its line
-#   (`@inlinable public func`, `nonisolated public func`, `override public var`). A blank line or a plain `//`
-#   comment between the doc comment and the declaration is not accepted: keep the comment next to its symbol.
+#   between the comment and the declaration, also an attribute written over several lines (`@Option(` … `)`),
+#   and attributes and modifiers may precede `public` on its line (`@inlinable public func`, `nonisolated public
+#   func`, `override public var`). A blank line or a plain `//` comment between the doc comment and the
+#   declaration is not accepted: keep the comment next to its symbol.
 # - Members of a `public protocol` and of a `public extension` are public without saying so: each of their
 #   declarations (func, var, let, init, subscript, associatedtype, typealias, nested types) needs a comment too,
 #   unless it is marked private, fileprivate or internal.
@@ -150,11 +151,25 @@ function exempt(code) {
     if (code ~ /(^|[ \t])extension[ \t]/) return 1
     return 0
 }
-function documented(    j, prev) {
+# Parentheses closed minus opened on a line, string literals left out.
+function paren_balance(line) {
+    gsub(/"([^"\\]|\\.)*"/, "", line)
+    return gsub(/\)/, ")", line) - gsub(/\(/, "(", line)
+}
+function documented(    j, prev, balance) {
     for (j = FNR - 1; j >= 1; j--) {
         prev = lines[j]
         sub(/^[ \t]+/, "", prev)
         if (prev ~ /^@[A-Za-z_]+(\(.*\))?[ \t]*$/) continue
+        # The last line of an attribute written over several lines: go on above its first line.
+        if (prev !~ /^\/\// && paren_balance(prev) > 0) {
+            for (balance = 0; j >= 1; j--) {
+                balance += paren_balance(lines[j])
+                if (balance <= 0) break
+            }
+            if (j >= 1 && balance == 0 && lines[j] ~ /^[ \t]*@[A-Za-z_]+\(/) continue
+            return 0
+        }
         if (prev ~ /^\/\/\//) return 1
         if (prev ~ /\*\/[ \t]*$/) {
             # The end of a block comment: a doc comment when it opened with /**.
