@@ -12,7 +12,7 @@ command -v mkfs.btrfs >/dev/null 2>&1 || need_packages+=(btrfs-progs)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v losetup >/dev/null 2>&1 || need_packages+=(mount)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)  # test CA for the storage-sim HTTPS tests
-command -v python3 >/dev/null 2>&1 || need_packages+=(python3)  # Scripts/architecture.sh, Scripts/doccheck.sh
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3)  # Scripts/architecture.sh
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: ${need_packages[*]}"
@@ -42,9 +42,13 @@ teardowns+=(fixtures_postgres_teardown)
 
 log "checking the target graph and its rules (Scripts/architecture.sh; Documentation/architecture.md)"
 Scripts/architecture.sh --check
+log "checking that every public symbol has a doc comment (Scripts/doccheck.sh)"
+Scripts/doccheck.sh --summary
 
 log "building"
 swift build --build-tests
+log "building the DocC catalogs, warnings as errors (Scripts/doccheck.sh --docc)"
+Scripts/doccheck.sh --docc
 # As root the end-to-end tests run tools as `nobody`, who may not see a checkout in a private home directory.
 # shellcheck disable=SC1091
 source Scripts/products.sh
