@@ -6,21 +6,8 @@ import RetentionPolicy
 import StorageKit
 import ToolSupport
 
-/// A failure of a backup action, with the exit code the original used for it.
-public struct BackupError: Error, Sendable, CustomStringConvertible {
-    /// What failed, as logged and returned in ``BackupFailure/message``.
-    public var message: String
-    /// 1: Oracle, storage or other run failure; 2: usage, configuration, missing environment.
-    public var exitCode: Int32
-
-    /// A failure; `exitCode` 2 for usage and configuration problems, else the default 1.
-    public init(_ message: String, exitCode: Int32 = 1) {
-        self.message = message
-        self.exitCode = exitCode
-    }
-
-    public var description: String { message }
-}
+/// A failure of a backup action, with the exit code the original used for it (see `ActionFailure`).
+public typealias BackupError = ActionFailure
 
 /// Everything one backup action of one database needs: settings, Oracle access, templates, storage, the run
 /// log and the clock. Values are per run: nothing is shared between databases.

@@ -6,21 +6,8 @@ import StorageKit
 import StorageRetention
 import ToolSupport
 
-/// Why a snapper operation did not run or was refused.
-public struct SnapperFailure: Error, Sendable, CustomStringConvertible {
-    /// What went wrong, naming the file, section and key where it is a configuration problem.
-    public var message: String
-    /// The tools' exit code: 1 refused or failed, 2 configuration or lock problem.
-    public var exitCode: Int32
-
-    /// A failure described by `message`.
-    public init(_ message: String, exitCode: Int32 = 1) {
-        self.message = message
-        self.exitCode = exitCode
-    }
-
-    public var description: String { message }
-}
+/// Why a snapper operation did not run or was refused, with its exit code (see `ActionFailure`).
+public typealias SnapperFailure = ActionFailure
 
 /// The operations of `snapper` (the original's zsnapper and zvolume) on one database's storage, as typed calls:
 /// snapshots under the backup lock, listings, clones, the autorestore clone, retention and the guarded manual drop.
