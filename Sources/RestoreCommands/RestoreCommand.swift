@@ -103,22 +103,6 @@ public struct RestoreCommand: AsyncParsableCommand {
         }
     }
 
-    /// Asks until the answer is usable; end of input is a refusal (exit 1), never a crash.
-    func ask(_ question: String, _ accept: (String) -> Bool = { !$0.isEmpty }) throws -> String {
-        while true {
-            Output.write(1, question)
-            guard let line = readLine() else { throw ToolExit(1, "\nNo answer (end of input); exiting.") }
-            let answer = line.trimmingCharacters(in: .whitespaces)
-            if accept(answer) { return answer }
-        }
-    }
-
-    func askYesNo(_ question: String) throws -> Bool {
-        if yes { return true }
-        let answer = try ask(question + " (y/n) ") { ["y", "n"].contains($0.lowercased()) }
-        return answer.lowercased() == "y"
-    }
-
     /// Asks the original's questions (or takes the flags), clones the chosen snapshot, has it mounted, and restores
     /// and opens the copy READ ONLY through `PointInTimeRestore`; prints the clean-up steps whatever the result.
     /// Refuses root (exit 1). Throws ``ToolExit``: 1 for a refusal, no suitable snapshot or a failed restore, 2 for a
@@ -159,41 +143,22 @@ public struct RestoreCommand: AsyncParsableCommand {
             throw ToolExit.usage("\(error)")
         }
         let snapshots = try await listedSnapshots(storage)
+        let dialogue = RestoreDialogue(yes: yes)
         if listSnapshots {
             for snapshot in snapshots { Output.line(DisplayFormat.snapshotLine(snapshot)) }
             return
         }
 
-        guard try askYesNo("Is this system isolated with no access to production database storage?") else {
-            throw ToolExit(1, "Exiting. Please execute this script in an isolated environment.")
-        }
-        let local = storage.capabilities.contains(.localClones)
-        var mountPath: String?
-        if !local {
-            let directory = try mountDir ?? ask("Directory where to mount clone: ") { Self.isWritableDirectory($0) }
-            // The clone is mounted over it: never a shared directory or one with something mounted already.
-            do {
-                _ = try MountPointGuard.inspect(
-                    directory, key: "--mount-dir", expectedSource: nil, mounts: MountInfo.current(),
-                    homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 })
-            } catch {
-                throw ToolExit.usage(error.description)
-            }
-            guard Self.isWritableDirectory(directory) else {
-                throw ToolExit(1, "\(directory) is not an existing, writable directory")
-            }
-            mountPath = directory
-        }
-        let target: Date
-        if let targetTime {
-            target = PointInTimeRestore.parseTime(targetTime, utc: utc)!
+        try dialogue.confirmIsolation()
+        // Clones that are local directories are used in place; an NFS clone is mounted over a directory.
+        let mountPath: String?
+        if storage.capabilities.contains(.localClones) {
+            mountPath = nil
         } else {
-            let text = try ask("Restore database to time point: (yyyy-mm-dd hh24:mi:ss) ") {
-                PointInTimeRestore.parseTime($0, utc: false) != nil
-            }
-            let isUTC = try askYesNo("Was the timestamp in UTC (answer N for local time)?")
-            target = PointInTimeRestore.parseTime(text, utc: isUTC)!
+            mountPath = try dialogue.mountDirectory(
+                given: mountDir, homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 })
         }
+        let target = try dialogue.targetTime(given: targetTime, utc: utc)
         let snapshot: Snapshot
         do {
             snapshot = try PointInTimeRestore.snapshot(
@@ -201,20 +166,15 @@ public struct RestoreCommand: AsyncParsableCommand {
         } catch {
             throw ToolExit(error.exitCode, error.message)
         }
-        let instance = try sid ?? ask("Target instance name: ") { PointInTimeRestore.isValidSID($0) }
+        let instance = try dialogue.instanceName(given: sid)
         let cloneName = PointInTimeRestore.cloneName(database: database, date: Date())
-        Output.line(String(repeating: "#", count: 60))
-        Output.line("Database unique name: \(database)")
-        Output.line("Oracle home: \(home)")
-        Output.line("Clone mount path: \(mountPath ?? "(the clone directory itself)")")
-        Output.line("Target instance SID: \(instance)")
-        Output.line("Restore target time UTC: \(PointInTimeRestore.formatTime(target, utc: true))")
-        Output.line("Restore target time local: \(PointInTimeRestore.formatTime(target, utc: false))")
-        Output.line("Restored from snapshot: \(snapshot.id)")
-        Output.line(String(repeating: "#", count: 60))
-        guard try askYesNo("Are these parameters correct?") else {
-            throw ToolExit(1, "Exiting. Please execute this script again.")
-        }
+        try dialogue.confirmParameters([
+            "Database unique name: \(database)", "Oracle home: \(home)",
+            "Clone mount path: \(mountPath ?? "(the clone directory itself)")", "Target instance SID: \(instance)",
+            "Restore target time UTC: \(PointInTimeRestore.formatTime(target, utc: true))",
+            "Restore target time local: \(PointInTimeRestore.formatTime(target, utc: false))",
+            "Restored from snapshot: \(snapshot.id)",
+        ])
 
         // Unattended (--yes), the clone is mounted with the configured command; interactively, the DBA mounts it.
         let (mounting, automaticUnmount): (CloneMounting, [String]?)
@@ -241,11 +201,7 @@ public struct RestoreCommand: AsyncParsableCommand {
         if let mountPath, automaticUnmount == nil {
             // The clone must be mounted before the restore reads it.
             let clone = try await cloneForManualMount(storage, snapshot: snapshot.id, name: cloneName)
-            Output.line("Please execute the following command as root to mount the backup volume:")
-            Output.line(
-                "mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 \(storage.mountString(clone: clone)) \(mountPath)"
-            )
-            while try !askYesNo("Did you execute it?") { Output.line("Please execute it then.") }
+            try dialogue.waitForManualMount(mountString: storage.mountString(clone: clone), mountPath: mountPath)
             restore.existingClone = clone
         }
         let result = await restore.run()
@@ -290,11 +246,5 @@ public struct RestoreCommand: AsyncParsableCommand {
         } catch {
             throw ToolExit.failure("cloning snapshot \(snapshot) failed: \(error)")
         }
-    }
-
-    static func isWritableDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-            && FileManager.default.isWritableFile(atPath: path)
     }
 }
