@@ -1,0 +1,107 @@
+import ArgumentParser
+import CommandSupport
+import ConfigModel
+import Foundation
+import Logging
+import Reporting
+import RetentionPolicy
+import SnapperEngine
+import StandardCatalogs
+import StandardDrivers
+import StorageKit
+import StorageRetention
+import ToolSupport
+
+/// Runs one snapper action through the engine and prints its result (text, or JSON with `--json`).
+struct SnapperPrinter {
+    var engine: SnapperEngine
+    var json: Bool
+
+    func perform(_ action: String, argument: String?, dryRun: Bool) async throws {
+        let storage = engine.storage
+        switch action {
+        case "list":
+            let snapshots = try await engine.snapshots()
+            try print(snapshots, json: json) { $0.map(DisplayFormat.snapshotLine) }
+        case "create":
+            let snapshot = try await engine.createSnapshot()
+            try print(snapshot, json: json) { ["Snapshot created: \($0.id)"] }
+        case "clone": try await clone(snapshot: argument!)
+        case "dropclone":
+            try await storage.dropClone(name: argument!)
+            Output.line("Clone dropped.")
+        case "listclones":
+            let clones = try await storage.listClones()
+            try print(clones, json: json) { $0.map(DisplayFormat.cloneLine) }
+        case "checkage": try await checkAge()
+        case "clean": try await clean(dryRun: dryRun)
+        case "autoclone":
+            let (name, snapshot) = try await engine.autoclone()
+            Output.line("Clone created.")
+            Output.line("Clone name: \(name)")
+            Output.line("Snapshot: \(snapshot.id)")
+        case "dropautoclone":
+            try await engine.dropAutoclone()
+            Output.line("Clone dropped.")
+        case "dropsnap":
+            try await engine.dropSnapshot(argument!)
+            Output.line("Snapshot dropped: \(argument!)")
+        case "volume":
+            let volume = try await storage.createVolume()
+            try print(volume, json: json) { ["Volume created: \($0.name)"] }
+        default: throw ToolExit.usage(SnapperCommand.usage)
+        }
+    }
+
+    /// Prints `value` as JSON, or its text lines.
+    func print<Value: Encodable>(_ value: Value, json: Bool, lines: (Value) -> [String]) throws {
+        if json {
+            Output.line(try StorageJSON.string(value))
+        } else {
+            for line in lines(value) { Output.line(line) }
+        }
+    }
+
+    func clone(snapshot: String) async throws {
+        let (clone, mount) = try await engine.clone(snapshot: snapshot)
+        if json {
+            Output.line(try StorageJSON.string(clone))
+            return
+        }
+        Output.line("Clone created.")
+        Output.line("Clone name: \(clone.name)")
+        Output.line("Mount point: \(clone.mountPoint ?? mount)")
+        if mount.contains(":") {
+            Output.line("Mount command (execute as root and replace zfs ip address and mount directory):")
+            Output.line(
+                "mount -t nfs -o rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600 \(mount) <mount_directory_here>"
+            )
+        } else {
+            Output.line("The clone is a local directory; use it in place or bind-mount it (as root):")
+            Output.line("mount --bind \(mount) <mount_directory_here>")
+        }
+    }
+
+    func checkAge() async throws {
+        let settings = engine.settings
+        guard let warning = settings.generic.warningSnapshotAgeHours,
+            let critical = settings.generic.criticalSnapshotAgeHours
+        else { throw ToolExit.nagios(3, "UNKNOWN: warningsnapage and criticalsnapage are required") }
+        let result = SnapshotAgeCheck(warningHours: warning, criticalHours: critical)
+            .evaluate(snapshots: try await engine.storage.listSnapshots(), now: engine.clock())
+        if json { Output.line(try StorageJSON.string(result)) } else { Output.line(result.line) }
+        if result.exitCode != 0 { throw ToolExit(result.exitCode) }
+    }
+
+    func clean(dryRun: Bool) async throws {
+        if dryRun {
+            let (plan, error) = try await engine.planRetention()
+            Output.line(RetentionPlanRenderer.dryRun(plan))
+            if let error { throw ToolExit.failure("listing snapshots failed: \(error)") }
+            return
+        }
+        let outcome = try await engine.applyRetention()
+        for line in RetentionPlanRenderer.lines(for: outcome) { Output.line(line) }
+        if !outcome.succeeded { throw ToolExit.failure(outcome.summary) }
+    }
+}
