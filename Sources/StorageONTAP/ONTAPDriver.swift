@@ -108,7 +108,8 @@ public struct ONTAPDriver: StorageDriver {
         name: vendorName, moduleNames: ["netapp", vendorName], classNames: ["netapp", vendorName],
         sectionName: "netapp", requiredKeys: ["filer", "volumeprefix"],
         optionalKeys: [
-            "mounthost", "cacert", "insecure", "timeout", "jobtimeout", "svm", "retries", "aggregate", "volumesize",
+            "mounthost", "cacert", "insecure", "timeout", "jobtimeout", "svm", "retries", "retrybackoff", "aggregate",
+            "volumesize",
             "junctionparent", "exportpolicy", "allowplainhttp",
         ],
         endpointKey: "filer",

@@ -71,7 +71,8 @@ public struct ZFSSADriver: StorageDriver {
     public static let descriptor = StorageDriverDescriptor(
         name: vendorName, requiredKeys: ["url", "pool", "project"],
         optionalKeys: [
-            "cacert", "insecure", "apiversion", "timeout", "authentication", "retries", "mounthost", "allowplainhttp",
+            "cacert", "insecure", "apiversion", "timeout", "authentication", "retries", "retrybackoff", "mounthost",
+            "allowplainhttp",
         ],
         endpointKey: "url",
         credentials: StorageCredentialsLayout(

@@ -201,4 +201,25 @@ struct ApplianceHTTPClientTests {
         #expect(ApplianceConnectionSettings.hasPasswordInURL("https://u:p@z/x"))
         #expect(!ApplianceConnectionSettings.hasPasswordInURL("https://u@z/x:y@"))
     }
+
+    @Test("retrybackoff sets the pause before a retried request (short by default), and is checked")
+    func retryBackOff() throws {
+        func section(_ values: [String: String]) -> ConfigSection {
+            ConfigSection(name: "zfssa", database: "orcl", values: values, file: "/etc/oib/backup.cfg")
+        }
+        let defaults = try ApplianceConnectionSettings(section: section(["url": "https://z"]), endpointKey: "url")
+        #expect(defaults.retryPolicy.initialBackoff == .milliseconds(500))
+        #expect(defaults.retryPolicy.backoff(beforeAttempt: 3) == .seconds(1))
+        let quick = try ApplianceConnectionSettings(
+            section: section(["url": "https://z", "retrybackoff": "0.2", "retries": "4"]), endpointKey: "url")
+        #expect(quick.retryPolicy.initialBackoff == .milliseconds(200))
+        #expect(quick.retryPolicy.backoff(beforeAttempt: 4) == .milliseconds(800))
+        for bad in ["0", "-1", "61", "soon"] {
+            let refused = #expect(throws: ConfigError.self, "retrybackoff: \(bad)") {
+                try ApplianceConnectionSettings(
+                    section: section(["url": "https://z", "retrybackoff": bad]), endpointKey: "url")
+            }
+            #expect(refused?.problems.map(\.key) == ["retrybackoff"])
+        }
+    }
 }

@@ -3,8 +3,8 @@ import Foundation
 import Logging
 
 /// How to reach one storage appliance, read from its section: the address (`url`, `filer`, …), the TLS trust
-/// (`cacert`, `insecure`), the plain-HTTP opt-in (`allowplainhttp`), the deadline per request (`timeout`) and the
-/// attempts for idempotent requests (`retries`).
+/// (`cacert`, `insecure`), the plain-HTTP opt-in (`allowplainhttp`), the deadline per request (`timeout`), the
+/// attempts for idempotent requests (`retries`) and the pause before the first retry (`retrybackoff`).
 ///
 /// Each appliance driver's configuration holds one; the driver builds its transport from
 /// ``transportOptions(vendor:logger:)`` and its HTTP client from ``timeout`` and ``retryPolicy``.
@@ -26,11 +26,15 @@ public struct ApplianceConnectionSettings: Sendable, Hashable {
     public var timeout: Duration
     /// `retries`: attempts in total for idempotent requests, 1 to 10 (default 3).
     public var retries: Int
+    /// `retrybackoff`: the pause before the first retry, doubled for each further one (default 0.5 s, at most
+    /// 60 s). Short by default: a retention run that meets a busy appliance should not wait minutes per snapshot.
+    public var retryBackoff: Duration
 
     /// Settings given directly.
     public init(
         endpoint: String, endpointKey: String = "url", section: String = "", caFile: String? = nil,
-        insecure: Bool = false, allowPlainHTTP: Bool = false, timeout: Duration = .seconds(300), retries: Int = 3
+        insecure: Bool = false, allowPlainHTTP: Bool = false, timeout: Duration = .seconds(300), retries: Int = 3,
+        retryBackoff: Duration = .milliseconds(500)
     ) {
         self.section = section
         self.endpointKey = endpointKey
@@ -40,13 +44,14 @@ public struct ApplianceConnectionSettings: Sendable, Hashable {
         self.allowPlainHTTP = allowPlainHTTP
         self.timeout = timeout
         self.retries = retries
+        self.retryBackoff = retryBackoff
     }
 
     /// Reads the settings from `section`, with the address under `endpointKey`.
     ///
     /// Refused: a missing address, a password in it (`user:password@`; the value is never repeated), a plain
     /// `http://` address without `allowplainhttp: TRUE`, flags other than TRUE/FALSE, a timeout that is not a
-    /// positive number of seconds, retries outside 1…10.
+    /// positive number of seconds, retries outside 1…10, a retry back-off that is not 0 < seconds ≤ 60.
     /// - Parameters:
     ///   - section: the appliance's section as the database sees it.
     ///   - endpointKey: the key holding the address (`url`, `filer`, `serveraddress`).
@@ -85,15 +90,21 @@ public struct ApplianceConnectionSettings: Sendable, Hashable {
             allowPlainHTTP: allowPlainHTTP,
             timeout: problems.read(nil) { () throws(ConfigError) in try section.seconds("timeout") }
                 ?? defaultTimeout,
-            retries: problems.read(nil) { () throws(ConfigError) in try section.int("retries", in: 1...10) } ?? 3)
+            retries: problems.read(nil) { () throws(ConfigError) in try section.int("retries", in: 1...10) } ?? 3,
+            retryBackoff: problems.read(nil) { () throws(ConfigError) in
+                try section.seconds("retrybackoff", maximum: 60)
+            } ?? .milliseconds(500))
         try problems.check()
     }
 
     /// True when the address is plain `http://`: the credentials travel unencrypted.
     public var isPlainHTTP: Bool { Self.isPlainHTTP(endpoint) }
 
-    /// Bounded retries of idempotent requests: ``retries`` attempts in total.
-    public var retryPolicy: HTTPRetryPolicy { HTTPRetryPolicy(maxAttempts: retries) }
+    /// Bounded retries of idempotent requests: ``retries`` attempts in total, the first retry after
+    /// ``retryBackoff``, each further one after twice the pause before it (at most 16 times ``retryBackoff``).
+    public var retryPolicy: HTTPRetryPolicy {
+        HTTPRetryPolicy(maxAttempts: retries, initialBackoff: retryBackoff, maxBackoff: retryBackoff * 16)
+    }
 
     /// What the transport is built from; it connects within ``timeout`` or 30 s, whichever is shorter.
     public func transportOptions(vendor: String, logger: Logger) -> HTTPTransportOptions {
