@@ -396,13 +396,22 @@ struct ZFSSASimulation {
         "/pools/\(filesystem.pool)/projects/\(filesystem.project)/filesystems/\(filesystem.name)"
     }
 
+    /// The appliance's time format: `20161017T07:39:14` in API v1, `2016-10-17T07:39:14Z` in v2. Built from
+    /// calendar fields (a DateFormatter per snapshot made a 400-snapshot listing cost about 85 ms).
     func formatTime(_ date: Date, version: Int) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = version == 1 ? "yyyyMMdd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm:ss'Z'"
-        return formatter.string(from: date)
+        let fields = Self.utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let (year, month, day) = (fields.year ?? 0, fields.month ?? 0, fields.day ?? 0)
+        let (hour, minute, second) = (fields.hour ?? 0, fields.minute ?? 0, fields.second ?? 0)
+        return version == 1
+            ? String(format: "%04d%02d%02dT%02d:%02d:%02d", year, month, day, hour, minute, second)
+            : String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day, hour, minute, second)
     }
+
+    static let utcCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
 
     private func filesystemJSON(_ filesystem: Filesystem, version: Int) -> [String: Any] {
         var record: [String: Any] = [
