@@ -40,6 +40,15 @@ source Scripts/fixtures-postgres.sh
 fixtures_postgres_setup
 teardowns+=(fixtures_postgres_teardown)
 
+# The tests' own scratch files (made under NSTemporaryDirectory / FileManager.temporaryDirectory, which follow
+# TMPDIR; the compiler's temporary directories too) go below one directory that the run removes at the end, so a run
+# leaves nothing in /tmp. Readable by all: as root, tests hand parts of it to the unprivileged user.
+test_tmp=$(mktemp -d /tmp/oib-test-run.XXXXXX)
+chmod 755 "$test_tmp"
+remove_test_tmp() { rm -rf "$test_tmp"; }
+teardowns+=(remove_test_tmp)
+export TMPDIR="$test_tmp"
+
 log "checking the target graph and its rules (Scripts/architecture.sh; Documentation/architecture.md)"
 Scripts/architecture.sh --check
 log "checking that every public symbol has a doc comment (Scripts/doccheck.sh)"
