@@ -87,7 +87,8 @@ trap 'rm -rf "$work"' EXIT
 
 # Our own scratch directory: `describe` reads the root manifest only, so it needs neither the dependencies nor the
 # build directory, and a build running in .build (which holds its lock for minutes) does not block it.
-if ! swift package --scratch-path "$work/scratch" --manifest-cache none describe --type json \
+# SwiftPM's own temporary files (a lock named after the scratch path, a TemporaryDirectory.*) go below $work too.
+if ! TMPDIR="$work" swift package --scratch-path "$work/scratch" --manifest-cache none describe --type json \
   >"$work/describe.json" 2>"$work/describe.err"; then
   echo "architecture.sh: swift package describe failed:" >&2
   cat "$work/describe.err" >&2
