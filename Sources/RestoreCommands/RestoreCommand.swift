@@ -80,10 +80,6 @@ public struct RestoreCommand: AsyncParsableCommand {
         return name
     }
 
-    /// The configuration file: `--config`, else the original's first word (see
-    /// ``ConfigurationOptions/positionalFile(_:)``); nil: `$BACKUPCONFIG` or `backup.cfg` beside the program.
-    var configFile: String? { config ?? positionalFile.map(ConfigurationOptions.positionalFile) }
-
     /// An empty command; ArgumentParser fills the options when it parses the arguments.
     public init() {}
 

@@ -22,17 +22,17 @@ struct SnapperPrinter {
         switch action {
         case "list":
             let snapshots = try await engine.snapshots()
-            try print(snapshots, json: json) { $0.map(DisplayFormat.snapshotLine) }
+            try print(snapshots) { $0.map(DisplayFormat.snapshotLine) }
         case "create":
             let snapshot = try await engine.createSnapshot()
-            try print(snapshot, json: json) { ["Snapshot created: \($0.id)"] }
+            try print(snapshot) { ["Snapshot created: \($0.id)"] }
         case "clone": try await clone(snapshot: argument!)
         case "dropclone":
             try await storage.dropClone(name: argument!)
             Output.line("Clone dropped.")
         case "listclones":
             let clones = try await storage.listClones()
-            try print(clones, json: json) { $0.map(DisplayFormat.cloneLine) }
+            try print(clones) { $0.map(DisplayFormat.cloneLine) }
         case "checkage": try await checkAge()
         case "clean": try await clean(dryRun: dryRun)
         case "autoclone":
@@ -48,13 +48,13 @@ struct SnapperPrinter {
             Output.line("Snapshot dropped: \(argument!)")
         case "volume":
             let volume = try await storage.createVolume()
-            try print(volume, json: json) { ["Volume created: \($0.name)"] }
+            try print(volume) { ["Volume created: \($0.name)"] }
         default: throw ToolExit.usage(SnapperCommand.usage)
         }
     }
 
     /// Prints `value` as JSON, or its text lines.
-    func print<Value: Encodable>(_ value: Value, json: Bool, lines: (Value) -> [String]) throws {
+    func print<Value: Encodable>(_ value: Value, lines: (Value) -> [String]) throws {
         if json {
             Output.line(try StorageJSON.string(value))
         } else {
