@@ -45,8 +45,20 @@ struct ONTAPSimulation {
         var end: Date?
     }
 
+    /// Which snapshot listing a cached answer belongs to: a volume's, with the fields asked for.
+    struct ListingKey: Hashable {
+        var volume: String
+        var fields: String?
+    }
+
     let options: SimulatorOptions
-    var volumes: [String: Volume] = [:]
+    /// Every change of a volume (its snapshots, a FlexClone that changes a snapshot's `owners`, creation, deletion)
+    /// is a change of this dictionary, so it also drops the cached listings.
+    var volumes: [String: Volume] = [:] {
+        didSet { listings.removeAll() }
+    }
+    /// Encoded snapshot records per unfiltered listing, kept until `volumes` changes.
+    private(set) var listings: [ListingKey: [[UInt8]]] = [:]
     var order: [String] = []
     var jobs: [String: Job] = [:]
     /// Backing directories in file-backed mode.
@@ -360,6 +372,9 @@ struct ONTAPSimulation {
                 "DELETE /api/storage/volumes/\(volume.uuid)", .deleteVolume(uuid: volume.uuid), request: request,
                 fault: fault, now: now, created: false)
         case ("GET", 1) where tail[0] == "snapshots":
+            if request.queryItems.allSatisfy({ Self.reservedQueryKeys.contains($0.0) }) {
+                return snapshotListing(of: volume, request: request)
+            }
             let records = volume.snapshots.map { snapshotJSON($0, of: volume) }
             return collection(records, request: request)
         case ("POST", 1) where tail[0] == "snapshots":
@@ -446,35 +461,86 @@ struct ONTAPSimulation {
 
     // MARK: Collections
 
+    /// Query parameters that are not filters.
+    static let reservedQueryKeys: Set<String> = [
+        "fields", "max_records", "return_records", "return_timeout", "order_by", "start.index",
+    ]
+
     /// `fields=`, query filters, `max_records` and `_links.next` (the next page is `start.index=<n>`).
     private func collection(_ all: [[String: Any]], request: SimRequest) -> SimResponse {
-        let reserved: Set<String> = [
-            "fields", "max_records", "return_records", "return_timeout", "order_by", "start.index",
-        ]
         var records = all
-        for (key, value) in request.queryItems where !reserved.contains(key) {
+        for (key, value) in request.queryItems where !Self.reservedQueryKeys.contains(key) {
             records = records.filter { record in
                 guard let actual = Self.value(at: key, in: record) else { return false }
                 return value.split(separator: "|").contains { Self.matches(String($0), actual) }
             }
         }
+        let (page, next) = window(records, request: request)
+        let selected = page.map { select($0, fields: request.queryValue("fields")) }
+        var links: [String: Any] = ["self": ["href": Self.selfLink(request)]]
+        if let next { links["next"] = ["href": next] }
+        return .json(
+            200, ["records": selected, "num_records": selected.count, "_links": links],
+            contentType: "application/hal+json")
+    }
+
+    /// The page of `records` that `start.index` and `max_records` (capped by the page size) ask for, and the link to
+    /// the next page when there is one.
+    private func window<Record>(_ records: [Record], request: SimRequest) -> (page: [Record], next: String?) {
         let start = request.queryValue("start.index").flatMap(Int.init) ?? 0
         var limit = request.queryValue("max_records").flatMap(Int.init) ?? Int.max
         if let pageSize = options.pageSize { limit = min(limit, pageSize) }
         let end = limit == Int.max ? records.count : min(records.count, start + max(1, limit))
         let page = start < records.count ? Array(records[start..<end]) : []
-        let selected = page.map { select($0, fields: request.queryValue("fields")) }
-        var links: [String: Any] = [
-            "self": ["href": "\(request.path)\(request.query.isEmpty ? "" : "?\(request.query)")"]
-        ]
-        if end < records.count {
-            let kept = request.query.split(separator: "&").filter { !$0.hasPrefix("start.index=") }.joined(
-                separator: "&")
-            links["next"] = ["href": "\(request.path)?\(kept.isEmpty ? "" : kept + "&")start.index=\(end)"]
+        guard end < records.count else { return (page, nil) }
+        let kept = request.query.split(separator: "&").filter { !$0.hasPrefix("start.index=") }.joined(separator: "&")
+        return (page, "\(request.path)?\(kept.isEmpty ? "" : kept + "&")start.index=\(end)")
+    }
+
+    private static func selfLink(_ request: SimRequest) -> String {
+        "\(request.path)\(request.query.isEmpty ? "" : "?\(request.query)")"
+    }
+
+    /// An unfiltered snapshot listing, the same answer as ``collection(_:request:)`` gives, from records encoded
+    /// once per volume and `fields` (kept in ``listings`` until a volume changes).
+    private mutating func snapshotListing(of volume: Volume, request: SimRequest) -> SimResponse {
+        let fields = request.queryValue("fields")
+        let key = ListingKey(volume: volume.uuid, fields: fields)
+        let records: [[UInt8]]
+        if let cached = listings[key] {
+            records = cached
+        } else {
+            let selection = FieldSelection(fields)
+            let cloned = Set(
+                volumes.values.compactMap { clone in
+                    clone.parentVolume == volume.name ? clone.parentSnapshot : nil
+                })
+            records = volume.snapshots.map { snapshot in
+                var json = SimulatorJSON(capacity: 384)
+                snapshotJSON(snapshot, of: volume, hasClones: cloned.contains(snapshot.name), selection, to: &json)
+                return json.bytes
+            }
+            listings[key] = records
         }
-        return .json(
-            200, ["records": selected, "num_records": selected.count, "_links": links],
-            contentType: "application/hal+json")
+        let (page, next) = window(records, request: request)
+        var json = SimulatorJSON(capacity: page.reduce(256) { $0 + $1.count + 1 })
+        json.raw("{\"_links\":{")
+        if let next {
+            json.raw("\"next\":{\"href\":")
+            json.string(next)
+            json.raw("},")
+        }
+        json.raw("\"self\":{\"href\":")
+        json.string(Self.selfLink(request))
+        json.raw("}},\"num_records\":")
+        json.number(page.count)
+        json.raw(",\"records\":[")
+        for (index, record) in page.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw(record)
+        }
+        json.raw("]}")
+        return .encodedJSON(200, json.bytes, contentType: "application/hal+json")
     }
 
     private static func matches(_ pattern: String, _ actual: Any) -> Bool {
@@ -492,14 +558,25 @@ struct ONTAPSimulation {
         return current
     }
 
+    /// The top-level keys of a record that `fields=` keeps: `uuid`, `name`, `_links` and the groups it names (all
+    /// for `*`/`**`).
+    struct FieldSelection {
+        var all = false
+        var wanted: Set<String> = ["uuid", "name", "_links"]
+
+        init(_ fields: String?) {
+            guard let fields, !fields.isEmpty else { return }
+            all = fields == "*" || fields == "**"
+            wanted.formUnion(fields.split(separator: ",").map { String($0.split(separator: ".").first ?? "") })
+        }
+
+        func includes(_ key: String) -> Bool { all || wanted.contains(key) }
+    }
+
     /// Keeps `uuid`, `name`, `_links` and the top-level groups named in `fields` (all for `*`/`**`).
     private func select(_ record: [String: Any], fields: String?) -> [String: Any] {
-        guard let fields, !fields.isEmpty else {
-            return record.filter { ["uuid", "name", "_links"].contains($0.key) }
-        }
-        if fields == "*" || fields == "**" { return record }
-        let wanted = Set(fields.split(separator: ",").map { String($0.split(separator: ".").first ?? "") })
-        return record.filter { ["uuid", "name", "_links"].contains($0.key) || wanted.contains($0.key) }
+        let selection = FieldSelection(fields)
+        return selection.all ? record : record.filter { selection.includes($0.key) }
     }
 
     /// `{"nas.path": "/x"}` → `{"nas": {"path": "/x"}}`, as ONTAP accepts both.
@@ -530,11 +607,18 @@ struct ONTAPSimulation {
 
     // MARK: JSON
 
+    /// An internet date-time in the cluster's time zone, e.g. `2023-11-14T23:13:20+01:00` (`Z` for UTC).
     func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = options.timeZone
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        var json = SimulatorJSON(capacity: 32)
+        appendTime(date, to: &json)
+        return String(decoding: json.bytes.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    /// Appends ``format(_:)`` as a JSON string.
+    func appendTime(_ date: Date, to json: inout SimulatorJSON) {
+        let offset = options.timeZone.secondsFromGMT(for: date)
+        json.dateString(
+            SimulatorDateFields(date, offset: offset), dateSeparator: true, suffix: SimulatorJSON.offsetSuffix(offset))
     }
 
     private func volumeJSON(_ volume: Volume) -> [String: Any] {
@@ -569,6 +653,59 @@ struct ONTAPSimulation {
             "volume": ["name": volume.name, "uuid": volume.uuid], "svm": ["name": options.svm],
             "_links": ["self": ["href": "/api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)"]],
         ]
+    }
+
+    /// Appends a snapshot's record with the keys `selection` keeps, in sorted order as `SimResponse.json` writes
+    /// them; the same content as ``snapshotJSON(_:of:)``.
+    private func snapshotJSON(
+        _ snapshot: Snapshot, of volume: Volume, hasClones: Bool, _ selection: FieldSelection,
+        to json: inout SimulatorJSON
+    ) {
+        var empty = true
+        func key(_ name: StaticString) {
+            json.raw(empty ? "{" : ",")
+            json.raw(name)
+            empty = false
+        }
+        if selection.includes("_links") {
+            key("\"_links\":{\"self\":{\"href\":")
+            json.string("/api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)")
+            json.raw("}}")
+        }
+        if selection.includes("create_time") {
+            key("\"create_time\":")
+            appendTime(snapshot.createTime, to: &json)
+        }
+        if selection.includes("name") {
+            key("\"name\":")
+            json.string(snapshot.name)
+        }
+        if selection.includes("owners") {
+            key("\"owners\":")
+            json.raw(hasClones ? "[\"volume_clone\"]" : "[]")
+        }
+        if selection.includes("size") {
+            key("\"size\":")
+            json.number(snapshot.size)
+        }
+        if selection.includes("state") { key("\"state\":\"valid\"") }
+        if selection.includes("svm") {
+            key("\"svm\":{\"name\":")
+            json.string(options.svm)
+            json.raw("}")
+        }
+        if selection.includes("uuid") {
+            key("\"uuid\":")
+            json.string(snapshot.uuid)
+        }
+        if selection.includes("volume") {
+            key("\"volume\":{\"name\":")
+            json.string(volume.name)
+            json.raw(",\"uuid\":")
+            json.string(volume.uuid)
+            json.raw("}")
+        }
+        json.raw(empty ? "{}" : "}")
     }
 
     /// ONTAP's error body (storage-apis §3.2): `code` is a string.
