@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Measures the release tools against storage-sim (ZFSSA REST over TLS, 400 daily snapshots): the wall time and
 # peak RSS of `snapper <db> list` and `snapper <db> checkage`, and of `--help` of each tool (median of RUNS runs),
-# and writes the table between the tool-bench markers of Documentation/benchmarks.md.
+# and writes the table between the tool-bench markers of Documentation/benchmarks.md. Wall time and the process's
+# own peak RSS (VmHWM) come from Scripts/bench-harness/bench-run.c.
 #
-# usage: Scripts/bench-tools.sh [RUNS]          (default 7; needs /usr/bin/time, curl)
+# usage: Scripts/bench-tools.sh [RUNS]          (default 7; needs curl, python3, a C compiler, ptrace)
 # The tools come from Scripts/release.sh (built first when .build/release-tools is missing). On a shared machine
 # hold the build lock so no compiler runs meanwhile:  flock /tmp/oib-build.lock Scripts/bench-tools.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=Scripts/bench-lib.sh
+source Scripts/bench-lib.sh
 
 runs=${1:-7}
 tools=.build/release-tools
@@ -27,6 +30,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+bench_build_harness "$work"
 
 # 400 daily snapshots of share orcl, the newest yesterday.
 python3 - "$work/seed.json" <<'PY'
@@ -67,44 +71,55 @@ CFG
 printf '[zfscredentials]\nzfsuser: admin\nzfspassword: secret\n' >"$work/zfscredentials.cfg"
 chmod 600 "$work/zfscredentials.cfg"
 
-# Median wall seconds and median peak RSS (KB) of RUNS runs of a command.
+# Median wall milliseconds and median peak RSS (kB) of RUNS runs of a command.
 measure() {
     local times=() rss=()
     for _ in $(seq 1 "$runs"); do
-        /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+        "$work/bench-run" "$work/result" "$@" >/dev/null 2>"$work/err" || {
             log "failed: $* ($(cat "$work/err"))"
             exit 1
         }
-        read -r seconds kilobytes <"$work/time"
-        times+=("$seconds")
+        read -r start finish kilobytes _ <"$work/result"
+        times+=("$(awk -v s="$start" -v e="$finish" 'BEGIN { printf "%.3f", (e - s) * 1000 }')")
         rss+=("$kilobytes")
     done
-    local middle=$((runs / 2 + 1))
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "${middle}p")" \
-        "$(printf '%s\n' "${rss[@]}" | sort -n | sed -n "${middle}p")"
+    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | bench_median)" "$(printf '%s\n' "${rss[@]}" | bench_median)"
 }
 
-row() { # name target-ms target-mb command...
-    local name=$1 target_ms=$2 target_mb=$3
-    shift 3
-    read -r seconds kilobytes < <(measure "$@")
+row() { # name result-key target-ms target-mb command...
+    local name=$1 key=$2 target_ms=$3 target_mb=$4
+    shift 4
+    read -r milliseconds kilobytes < <(measure "$@")
     local ms mb
-    ms=$(awk -v s="$seconds" 'BEGIN { printf "%.0f", s * 1000 }')
+    ms=$(awk -v m="$milliseconds" 'BEGIN { printf "%.1f", m }')
     mb=$(awk -v k="$kilobytes" 'BEGIN { printf "%.1f", k / 1024 }')
+    bench_result "${key}_ms" "$ms"
+    bench_result "${key}_mb" "$mb"
     printf '| %s | %s | %s | %s | %s |\n' "$name" "$ms" "$target_ms" "$mb" "$target_mb"
 }
 
 log "measuring ($runs runs each)"
 measured=$(date -u '+%Y-%m-%d %H:%M UTC')
-machine="$(uname -m), $(nproc) cores, $(swift --version 2>/dev/null | grep -o 'Swift version [0-9.]*' | head -1)"
+machine=$(bench_machine)
 table=$(
-    printf '%s\n' "Measured $measured on $machine; median of $runs runs; /usr/bin/time resolution 10 ms."
+    printf '%s\n' "Measured $measured on $machine; median of $runs runs."
     printf '\n%s\n' "| Command | Wall (ms) | Target (ms) | Peak RSS (MiB) | Target (MB) |"
     printf '%s\n' "|---|---:|---:|---:|---:|"
-    row "snapper orcl list (400 snapshots, ZFSSA over TLS)" "≤ 20" "≤ 20" "$tools/snapper" --config "$work/backup.cfg" orcl list
-    row "snapper orcl checkage" "≤ 20" "≤ 20" "$tools/snapper" --config "$work/backup.cfg" orcl checkage
+    row "snapper orcl list (400 snapshots, ZFSSA over TLS)" snapper_list "≤ 20" "≤ 20" \
+        "$tools/snapper" --config "$work/backup.cfg" orcl list
+    row "snapper orcl checkage" snapper_checkage "≤ 20" "≤ 20" "$tools/snapper" --config "$work/backup.cfg" orcl checkage
+    listing="https://127.0.0.1:$port/api/storage/v2/pools/pool1/projects/demo-backup/filesystems/orcl/snapshots"
+    for _ in $(seq 1 "$runs"); do
+        curl -sS --fail --cacert "$cacert" -u admin:secret -o /dev/null \
+            -w '%{time_appconnect} %{time_starttransfer} %{time_total}\n' "$listing"
+    done >"$work/curl"
+    simulator=$(awk '{ print ($2 - $1) * 1000 }' "$work/curl" | bench_median)
+    whole=$(awk '{ print $3 * 1000 }' "$work/curl" | bench_median)
+    bench_result simulator_listing_ms "$simulator"
+    printf '| %s | %.1f (%.1f with connection and TLS) | – | – | – |\n' \
+        "for scale: storage-sim alone answering that listing (curl: request sent to first byte)" "$simulator" "$whole"
     for tool in backup snapper autorestore restore; do
-        row "$tool --help" "≤ 10" "–" "$tools/$tool" --help
+        row "$tool --help" "help_$tool" "≤ 10" "–" "$tools/$tool" --help
     done
     printf '%s\n' "| stripped static binaries (Documentation/release.md) | | | | |"
     for tool in backup snapper autorestore restore; do
@@ -113,14 +128,5 @@ table=$(
     done
 )
 
-if ! grep -qF "$begin" "$doc"; then
-    printf '\n## Tools (`Scripts/bench-tools.sh`)\n\n%s\n%s\n' "$begin" "$end" >>"$doc"
-fi
-tmp=$(mktemp)
-awk -v begin="$begin" -v end="$end" -v table="$table" '
-  $0 == begin { print; print table; skipping = 1; next }
-  $0 == end { skipping = 0 }
-  !skipping { print }
-' "$doc" >"$tmp"
-mv "$tmp" "$doc"
+bench_replace_block "$doc" "$begin" "$end" "$table" '## Tools (`Scripts/bench-tools.sh`)'
 printf '%s\n' "$table"

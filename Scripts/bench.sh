@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Builds the retention benchmark in release mode (scratch path .build-release, so the debug build in .build stays
-# incremental), runs it, and writes the results into the table of Documentation/benchmarks.md.
+# Every benchmark, one after the other, each writing its table into Documentation/benchmarks.md:
+#   1. retention planning: builds retention-bench in release mode (scratch path .build-release, so the debug build
+#      in .build stays incremental), runs it, and writes the retention table;
+#   2. the release tools (Scripts/bench-tools.sh): snapper list/checkage against storage-sim, --help, sizes;
+#   3. the daily backup (Scripts/bench-backup.sh): imagecopywithsnap against oracle-sim and storage-sim;
+#   4. the "Targets of [Lean binaries]" table from the figures of 2 and 3.
 #
-# usage: Scripts/bench.sh [--snapshots N] [--iterations N]
+# usage: Scripts/bench.sh [--snapshots N] [--iterations N]      (arguments go to retention-bench)
+#   BENCH_TOOL_RUNS (default 7) and BENCH_BACKUP_RUNS (default 5) set the runs of 2 and 3; the release tools are
+#   rebuilt first with Scripts/release.sh unless BENCH_SKIP_BUILD=1.
 # On a shared machine, hold the build lock so other builds do not disturb the timing:
-#   flock /tmp/swift-build.lock Scripts/bench.sh
+#   flock /tmp/oib-build.lock Scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +41,49 @@ awk -v begin="$begin" -v end="$end" -v table="$table" '
 ' "$doc" >"$tmp"
 mv "$tmp" "$doc"
 printf '%s\n' "$table"
+
+# --- The tools and the daily backup, then the targets of [Lean binaries] (issue #17, item 5) ---
+# shellcheck source=Scripts/bench-lib.sh
+source Scripts/bench-lib.sh
+# The tools are built afresh, so the figures are those of the checkout (BENCH_SKIP_BUILD=1: the existing ones).
+# release.sh goes on after a failed build and copies what was built before: stop rather than measure old tools.
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    release_log=$(Scripts/release.sh 2>&1) || { printf '%s\n' "$release_log" >&2; exit 1; }
+    printf '%s\n' "$release_log" >&2
+    if grep -q 'error:' <<<"$release_log"; then
+        echo "bench.sh: the release build failed (above); not measuring older tools. BENCH_SKIP_BUILD=1 measures them anyway." >&2
+        exit 1
+    fi
+fi
+results=$(mktemp -d /tmp/oib-bench-results.XXXXXX)
+trap 'rm -rf "$results"' EXIT
+export OIB_BENCH_RESULTS="$results/figures"
+: >"$OIB_BENCH_RESULTS"
+Scripts/bench-tools.sh "${BENCH_TOOL_RUNS:-7}"
+Scripts/bench-backup.sh "${BENCH_BACKUP_RUNS:-5}"
+
+figure() { sed -n "s/^$1=//p" "$OIB_BENCH_RESULTS" | tail -n 1; }
+# | what | today | target | met, or missed by how much |
+target_row() { # description value unit target
+    awk -v what="$1" -v value="$2" -v unit="$3" -v target="$4" 'BEGIN {
+        verdict = value <= target ? "met" : sprintf("missed by %.1f %s (%.1f× the target)", value - target, unit, value / target)
+        printf "| %s | %.1f %s | ≤ %s %s | %s |\n", what, value, unit, target, unit, verdict
+    }'
+}
+slowest_help=$(for tool in backup snapper autorestore restore; do figure "help_${tool}_ms"; done | sort -g | tail -n 1)
+targets=$(
+    built=$(date -u -r .build/release-tools/backup '+%Y-%m-%d %H:%M UTC')
+    printf '%s\n' "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(bench_machine); release tools of Scripts/release.sh (built $built);"
+    printf '%s\n' "medians of ${BENCH_BACKUP_RUNS:-5} (backup) and ${BENCH_TOOL_RUNS:-7} (snapper, --help) runs. MB read as MiB."
+    printf '\n%s\n' "| Target of [Lean binaries] (#17, item 5) | Today | Target | Verdict |"
+    printf '%s\n' "|---|---:|---:|---|"
+    target_row "daily \`backup imagecopywithsnap\` (400 snapshots, ~365 expired): tool time without the Oracle programs" \
+        "$(figure backup_tool_ms)" ms 500
+    target_row "\`snapper orcl list\` against storage-sim (400 snapshots)" "$(figure snapper_list_ms)" ms 20
+    target_row "\`snapper orcl checkage\` against storage-sim" "$(figure snapper_checkage_ms)" ms 20
+    target_row "\`--help\` (slowest of backup, snapper, autorestore, restore)" "$slowest_help" ms 10
+    target_row "peak RSS of that backup run (the backup process itself)" "$(figure backup_peak_mb)" MiB 20
+    target_row "peak RSS of \`snapper orcl list\`" "$(figure snapper_list_mb)" MiB 20
+)
+bench_replace_block "$doc" '<!-- targets:begin -->' '<!-- targets:end -->' "$targets" '## Targets of [Lean binaries]'
+printf '%s\n' "$targets"
