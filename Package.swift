@@ -45,9 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
-        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
@@ -159,17 +157,16 @@ let package = Package(
                 "ResultCatalogPostgres", "ResultCatalogOracle",
             ]),
         // Results catalogs: the protocol and its value types, then one target per backend, so an embedder who
-        // wants SQLite links neither NIO nor the Oracle tools.
+        // wants SQLite links neither libpq nor the Oracle tools.
         .target(name: "ResultCatalog"),
         .target(
             name: "ResultCatalogSQLite", dependencies: ["ResultCatalog", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // libpq, loaded with dlopen when a PostgreSQL catalog is opened: no build-time or start-up dependency.
+        .target(name: "CLibPQ", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(
             name: "ResultCatalogPostgres",
-            dependencies: [
-                "ResultCatalog", .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
-            ]),
+            dependencies: ["ResultCatalog", "CLibPQ", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "ResultCatalogOracle",
             dependencies: ["ResultCatalog", "OracleTools", .product(name: "Logging", package: "swift-log")]),
@@ -213,12 +210,14 @@ let package = Package(
         .target(name: "OracleSimulator", path: "Simulators/OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"], path: "Simulators/oracle-sim"),
         .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim", "ConfigModel"]),
+        // HTTP to the appliances on the system libcurl (pkg-config libcurl; Debian/Ubuntu libcurl4-openssl-dev,
+        // RHEL libcurl-devel): no NIO in the tools that do not need the PostgreSQL catalog.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"]), .brew(["curl"])]),
         .target(
             name: "StorageHTTP",
-            dependencies: [
-                "StorageKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
-            ]),
+            dependencies: ["StorageKit", "CCurl", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "StorageZFSSA",
             dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),

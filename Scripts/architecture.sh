@@ -8,8 +8,8 @@
 #
 # Reads `swift package describe --type json` with a scratch directory of its own: the manifest only (no build, no
 # dependency resolution), well under a second, and no wait on a build that holds .build's lock. Needs python3.
-# The closures are over this package's targets; an external product counts as a leaf (what PostgresNIO itself
-# pulls in is not followed).
+# The closures are over this package's targets; an external product counts as a leaf (what GRDB itself pulls in
+# is not followed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +35,7 @@ set simulators  path:Simulators/*
 set nonproduct  path:Simulators/* path:Examples/* path:Fuzzing/* path:Benchmarks/*
 set tools       type:executable&path:Sources/*
 
-group core         ConfigModel ToolSupport CProcessSpawn StorageKit StorageKitTesting RetentionPolicy ResultCatalog OracleTools StorageRetention Reporting
+group core         ConfigModel ToolSupport CProcessSpawn CCurl CLibPQ StorageKit StorageKitTesting RetentionPolicy ResultCatalog OracleTools StorageRetention Reporting
 group vendors      @vendors StandardDrivers
 group catalogs     @backends StandardCatalogs
 group engines      *Engine
@@ -51,10 +51,11 @@ rule closure path:Sources/*                  ! StorageKitTesting               #
 rule closure @vendors                        ! @vendors                        # a vendor driver knows no other vendor
 rule closure backup                          ! AutorestoreEngine               # backup does not link the restore engine
 rule closure snapper                         ! BackupEngine AutorestoreEngine  # snapper manages snapshots; it runs neither flow
-rule closure restore                         ! BackupEngine PostgresNIO @backends  # point-in-time restore needs no backup flow and no catalog client
-rule closure @tools -backup -snapper -autorestore ! PostgresNIO                # other tools do not link the PostgreSQL client
-rule direct  * -type:test -ResultCatalogPostgres ! PostgresNIO                 # only the PostgreSQL catalog names postgres-nio
-products     type:library&path:Sources/* -CProcessSpawn                        # every library is a product (CProcessSpawn: OracleTools' C shim, no API)
+rule closure restore                         ! BackupEngine CLibPQ @backends   # point-in-time restore needs no backup flow and no catalog client
+rule closure path:Sources/*                  ! AsyncHTTPClient NIO* PostgresNIO Hummingbird*  # product code has no NIO stack: HTTP on libcurl, PostgreSQL on libpq
+rule direct  * -type:test -StorageHTTP       ! CCurl                           # only the HTTP transport names libcurl
+rule direct  * -type:test -ResultCatalogPostgres ! CLibPQ                      # only the PostgreSQL catalog names libpq
+products     type:library&path:Sources/* -CProcessSpawn -CCurl -CLibPQ        # every library is a product (C shims and system libraries: no API)
 RULES
 # ====================================================================================================================
 

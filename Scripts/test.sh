@@ -13,6 +13,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresq
 command -v losetup >/dev/null 2>&1 || need_packages+=(mount)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)  # test CA for the storage-sim HTTPS tests
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3)  # Scripts/architecture.sh
+pkg-config --exists libcurl 2>/dev/null || need_packages+=(libcurl4-openssl-dev pkg-config)  # StorageHTTP (CCurl)
+ls /usr/lib/*/libpq.so.5 /usr/lib64/libpq.so.5 >/dev/null 2>&1 || need_packages+=(libpq5)  # PostgreSQL catalog (dlopen)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: ${need_packages[*]}"

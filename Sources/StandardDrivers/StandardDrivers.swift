@@ -36,8 +36,8 @@ public enum StandardDrivers {
         var registry = StorageDriverRegistry()
         LocalFSDriver.register(in: &registry)
         BtrfsDriver.register(in: &registry)
-        ZFSSADriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
-        ONTAPDriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
+        ZFSSADriver.register(in: &registry, transport: CurlTransport.factory)
+        ONTAPDriver.register(in: &registry, transport: CurlTransport.factory)
         registry.registerUnavailable(softNAS)
         registry.registerUnavailable(huaweiDorado)
         return registry

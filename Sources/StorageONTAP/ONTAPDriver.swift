@@ -134,7 +134,7 @@ public struct ONTAPDriver: StorageDriver {
     }
 
     /// Registers `ontap` (modules `netapp` and `ontap`) in `registry`, building transports with `transport`
-    /// (e.g. `AsyncHTTPClientTransport.factory` from StorageHTTP).
+    /// (e.g. `CurlTransport.factory` from StorageHTTP).
     public static func register(in registry: inout StorageDriverRegistry, transport: @escaping HTTPTransportFactory) {
         registry.register(descriptor, configuration: ONTAPConfiguration.self) {
             configuration, context throws(StorageError) in

@@ -96,7 +96,7 @@ public struct ZFSSADriver: StorageDriver {
     }
 
     /// Registers `zfssa` in `registry`, building transports with `transport`
-    /// (e.g. `AsyncHTTPClientTransport.factory` from StorageHTTP).
+    /// (e.g. `CurlTransport.factory` from StorageHTTP).
     public static func register(in registry: inout StorageDriverRegistry, transport: @escaping HTTPTransportFactory) {
         registry.register(descriptor, configuration: ZFSSAConfiguration.self) {
             configuration, context throws(StorageError) in

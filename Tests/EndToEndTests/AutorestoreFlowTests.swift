@@ -330,6 +330,47 @@ struct AutorestoreFlowTests {
     }
 }
 
+/// Where libpq lives on this host (the files dlopen would find), for hiding it from a tool.
+let installedLibPQ = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib64"]
+    .flatMap { directory in ["libpq.so.5", "libpq.so"].map { directory + "/" + $0 } }
+    .filter { FileManager.default.fileExists(atPath: $0) }
+
+extension AutorestoreFlowTests {
+    @Test(
+        .enabled(if: postgresURL != nil, "OIB_POSTGRES_URL is not set: run Scripts/test.sh"),
+        .enabled(
+            if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+                && !installedLibPQ.isEmpty,
+            "hiding libpq from a tool needs root, unshare and an installed libpq"))
+    func postgresCatalogWithoutLibPQNamesWhatToInstall() async throws {
+        try await PostgresResultCatalog(url: postgresURL!, logger: .init(label: "test")).prepare()
+        let environment = try await backedUp(
+            cycles: 2,
+            databaseExtra: "autorestoreautorestorecatalogtype: postgres\nautorestorecatalogurl: \(postgresURL!)",
+            isolate: false)
+        // The tool runs in a private mount namespace in which every libpq file reads as /dev/null.
+        func withoutLibPQ(_ tool: String, _ arguments: [String]) async throws -> BuiltProducts.Result {
+            let hide = installedLibPQ.map { "mount --bind /dev/null '\($0)'" }.joined(separator: " && ")
+            return try await BuiltProducts.runCommand(
+                "/usr/bin/unshare",
+                ["-m", "/bin/sh", "-c", "\(hide) && exec \"$0\" \"$@\"", BuiltProducts.path(tool)] + arguments,
+                environment: environment.environment)
+        }
+        let list = try await withoutLibPQ("snapper", ["orcl", "list"])
+        #expect(list.status == 0, "the tools start without libpq: \(list.stdout)\(list.stderr)")
+        let before = environment.contents(environment.backupRoot + "/.snapshots/orcl")
+        let clean = try await withoutLibPQ("snapper", ["orcl", "clean"])
+        let output = clean.stdout + clean.stderr
+        #expect(output.contains("libpq (the PostgreSQL client library, libpq.so.5) is not installed"), "\(output)")
+        #expect(output.contains("install libpq5"), "\(output)")
+        #expect(output.contains("retention drops nothing this run"), "\(output)")
+        #expect(environment.contents(environment.backupRoot + "/.snapshots/orcl") == before)
+        // With libpq visible again the same catalog answers.
+        let again = try await environment.snapper(["orcl", "clean"])
+        #expect(!(again.stdout + again.stderr).contains("libpq"), "\(again.stdout)\(again.stderr)")
+    }
+}
+
 @Suite("autorestore catalogs, parallel runs, backup-run records", .serialized)
 struct AutorestoreCatalogTests {
     let flows = AutorestoreFlowTests()

@@ -16,7 +16,7 @@ struct SimulatorFidelityTests {
     func client(_ server: RunningSimulator, base: String) -> ApplianceHTTPClient {
         ApplianceHTTPClient(
             vendor: "sim", baseURL: server.baseURL + base,
-            transport: AsyncHTTPClientTransport(options: HTTPTransportOptions(vendor: "sim", logger: Self.quiet)),
+            transport: CurlTransport(options: HTTPTransportOptions(vendor: "sim", logger: Self.quiet)),
             logger: Self.quiet, timeout: .seconds(10), retryPolicy: HTTPRetryPolicy(maxAttempts: 1))
     }
 

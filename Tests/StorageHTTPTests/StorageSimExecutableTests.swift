@@ -93,7 +93,7 @@ struct StorageSimExecutableTests {
         defer { sim.terminate() }
         let port = try #require(await waitForFile(portFile, within: .seconds(30)))
         let base = "https://127.0.0.1:\(port)"
-        let transport = AsyncHTTPClientTransport(
+        let transport = CurlTransport(
             options: HTTPTransportOptions(vendor: "ontap", caFile: "\(directory)/ca.pem", logger: Logger(label: "t")))
         let seed =
             #"{"shares":[{"name":"vol_a","snapshots":[{"name":"s1","creation":"2020-01-01T00:00:00Z"}]},{"name":"vol_b","snapshots":[]}]}"#

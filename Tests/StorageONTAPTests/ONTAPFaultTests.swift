@@ -109,7 +109,7 @@ struct ONTAPFaultTests {
     @Test("synchronous mode (return_timeout) is understood by the simulator")
     func synchronousMode() async throws {
         try await withONTAP(seed: Self.history) { fixture in
-            let transport = AsyncHTTPClientTransport(
+            let transport = CurlTransport(
                 options: HTTPTransportOptions(
                     vendor: "ontap", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
             let auth = [
@@ -196,7 +196,7 @@ struct ONTAPFaultTests {
             #expect(await fixture.engine.requestLog().allSatisfy { $0.method == "GET" })
 
             // Bypassing the driver: the simulated cluster fails the delete job.
-            let transport = AsyncHTTPClientTransport(
+            let transport = CurlTransport(
                 options: HTTPTransportOptions(
                     vendor: "ontap", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
             let http = ApplianceHTTPClient(

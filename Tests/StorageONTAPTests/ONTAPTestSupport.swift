@@ -23,7 +23,7 @@ struct ONTAPFixture: Sendable {
         logger: Logger? = nil
     ) throws(StorageError) -> ONTAPDriver {
         let log = logger ?? Logger(label: "ontap-test") { _ in SwiftLogNoOpLogHandler() }
-        let transport = AsyncHTTPClientTransport(
+        let transport = CurlTransport(
             options: HTTPTransportOptions(vendor: "ontap", caFile: certificates.caFile, logger: log))
         return try ONTAPDriver(
             volumeName: database, filer: server.baseURL, volumePrefix: prefix, additionalSuffixes: suffixes,

@@ -188,7 +188,7 @@ struct ZFSSAFaultTests {
     func simulatorRefusesCloneHeldDelete() async throws {
         try await withZFSSA(seed: Self.history) { fixture in
             _ = try await fixture.driver("orcl").cloneSnapshot(id: "orcl-20161109T215336", cloneName: "autorestore")
-            let transport = AsyncHTTPClientTransport(
+            let transport = CurlTransport(
                 options: HTTPTransportOptions(
                     vendor: "zfssa", caFile: fixture.certificates.caFile, logger: Logger(label: "t")))
             let response = try await transport.send(
@@ -318,7 +318,7 @@ struct ZFSSAFaultTests {
     func registry() async throws {
         try await withZFSSA(seed: Self.history) { fixture in
             var registry = StorageDriverRegistry()
-            ZFSSADriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
+            ZFSSADriver.register(in: &registry, transport: CurlTransport.factory)
             let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
             let settings = [
                 "url": fixture.server.baseURL, "pool": "pool1", "project": "demo-backup", "apiversion": "1",
@@ -362,7 +362,7 @@ struct ZFSSAFaultTests {
         ] {
             try await withZFSSA(seed: Self.history) { fixture in
                 var registry = StorageDriverRegistry()
-                ZFSSADriver.register(in: &registry, transport: AsyncHTTPClientTransport.factory)
+                ZFSSADriver.register(in: &registry, transport: CurlTransport.factory)
                 let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
                 var settings = [
                     "url": fixture.server.baseURL, "pool": "pool1", "project": "demo-backup",

@@ -23,7 +23,7 @@ struct ZFSSAFixture: Sendable {
         caFile: String?? = nil, insecure: Bool = false
     ) throws(StorageError) -> ZFSSADriver {
         let log = logger ?? Logger(label: "zfssa-test") { _ in SwiftLogNoOpLogHandler() }
-        let transport = AsyncHTTPClientTransport(
+        let transport = CurlTransport(
             options: HTTPTransportOptions(
                 vendor: "zfssa", caFile: caFile ?? certificates.caFile, insecure: insecure, logger: log))
         return try ZFSSADriver(

@@ -111,7 +111,7 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Sends HTTP requests. Vendor drivers talk to this protocol only; `StorageHTTP` provides the
-/// AsyncHTTPClient implementation, tests may provide fakes.
+/// libcurl implementation (`CurlTransport`), tests may provide fakes.
 public protocol HTTPTransport: Sendable {
     /// Sends `request` and returns whatever status the server answered; throws only when there is no response.
     func send(_ request: HTTPRequest) async throws(HTTPTransportError) -> HTTPResponse
@@ -125,8 +125,7 @@ public struct HTTPTransportOptions: Sendable {
     public var caFile: String?
     /// Skip certificate verification entirely (`insecure: TRUE`); logged as a WARNING whenever a transport is made.
     public var insecure: Bool
-    /// Time allowed to establish a connection, for transports that can set it per appliance (the AsyncHTTPClient
-    /// transport uses one shared client that connects within 30 s; each request's deadline still applies).
+    /// Time allowed to establish a connection (TCP and TLS handshake); each request's deadline still applies.
     public var connectTimeout: Duration
     /// Logger for transport warnings (e.g. certificate checks turned off).
     public var logger: Logger

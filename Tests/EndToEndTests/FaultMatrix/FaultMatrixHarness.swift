@@ -317,7 +317,7 @@ final class ApplianceInstallation: @unchecked Sendable {
     let simulator: StorageSimulatorProcess
     let environment: OracleEnvironment
     let snapshotsDirectory: String
-    let transport: AsyncHTTPClientTransport
+    let transport: CurlTransport
 
     init(vendor: StorageVendor, extraConfig: String = "") async throws {
         let storageSection: String
@@ -366,7 +366,7 @@ final class ApplianceInstallation: @unchecked Sendable {
         _ = FileManager.default.createFile(
             atPath: environment.root + "/" + credentials.file, contents: Data(credentials.text.utf8),
             attributes: [.posixPermissions: 0o600])
-        transport = AsyncHTTPClientTransport(
+        transport = CurlTransport(
             options: HTTPTransportOptions(
                 vendor: vendor.rawValue, caFile: simulator.caFile, logger: Logger(label: "fault-matrix")))
     }
