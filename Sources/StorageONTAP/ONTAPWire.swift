@@ -144,12 +144,7 @@ enum ONTAPWire {
 
     /// ISO-8601 with offset (`2019-02-04T19:00:00Z`, `…+02:00`), with or without fractional seconds.
     static func parseTime(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let date = plain.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
+        WireTimestamp.parse(text)
     }
 
     /// `100g`, `1.5T`, `512M`, `1073741824` → bytes (binary units, as ONTAP).

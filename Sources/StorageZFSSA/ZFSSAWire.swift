@@ -96,24 +96,7 @@ enum ZFSSAWire {
     /// `creation` in the v1 form `20150803T13:31:42` (UTC) or the v2 ISO form, with or without fraction and zone
     /// (no zone means UTC).
     static func parseCreation(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        for format in ["yyyyMMdd'T'HH:mm:ss", "yyyyMMdd'T'HHmmss"] {
-            if let date = formatter(format).date(from: trimmed) { return date }
-        }
-        var iso = trimmed.replacingOccurrences(of: " ", with: "T")
-        if let zoneStart = iso.lastIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }),
-            iso.distance(from: iso.startIndex, to: zoneStart) >= 19
-        {
-            // has a zone
-        } else {
-            iso += "Z"
-        }
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let date = plain.date(from: iso) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: iso)
+        WireTimestamp.parse(text)
     }
 
     /// The way the simulator and v1 appliances format `creation`.
