@@ -65,3 +65,21 @@ struct WireTimestampTests {
         }
     }
 }
+
+@Suite("DisplayFormat.utcTimestamp without a calendar")
+struct UTCTimestampArithmeticTests {
+    @Test("agrees with Calendar on 2 000 instants from 1900 to 2199, fractions truncated")
+    func agreesWithCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let seconds = Double(Int.random(in: -2_208_988_800..<7_258_118_400, using: &generator))
+            let date = Date(timeIntervalSince1970: seconds + Double.random(in: 0..<1, using: &generator))
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let expected = String(
+                format: "%04d-%02d-%02d %02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            #expect(DisplayFormat.utcTimestamp(date) == expected, "\(date.timeIntervalSince1970)")
+        }
+    }
+}

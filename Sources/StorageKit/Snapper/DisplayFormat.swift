@@ -14,10 +14,14 @@ public enum DisplayFormat {
 
     /// `YYYY-MM-DD HH:MM:SS` in UTC.
     public static func utcTimestamp(_ date: Date) -> String {
-        let components = utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d:%02d", components.year ?? 0, components.month ?? 0,
-            components.day ?? 0, components.hour ?? 0, components.minute ?? 0, components.second ?? 0)
+        // Arithmetic, not a calendar: a listing prints hundreds of these.
+        let fields = WireTimestamp.utcFields(date)
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        return "\(padded(fields.year, 4))-\(padded(fields.month, 2))-\(padded(fields.day, 2)) "
+            + "\(padded(fields.hour, 2)):\(padded(fields.minute, 2)):\(padded(fields.second, 2))"
     }
 
     /// `orcl-20161017T093914 [2016-10-17 07:39:14 UTC] total=177MB unique=0B clones=1`; an unknown clone count
@@ -49,10 +53,4 @@ public enum DisplayFormat {
         let text = days == 0 ? clock : "\(days) day\(days == 1 ? "" : "s"), \(clock)"
         return negative ? "-" + text : text
     }
-
-    static let utcCalendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
 }
