@@ -1,6 +1,6 @@
 // Benchmark: plan retention for a large snapshot history. Not a test; run it with Scripts/bench.sh.
 //
-// usage: retention-bench [--snapshots N] [--iterations N] [--markdown]
+// usage: retention-bench [--snapshots N] [--iterations N] [--only TEXT] [--markdown]
 // With --markdown it prints one table row per scenario: | scenario | snapshots | median ms | min ms | max ms |
 
 import Foundation
@@ -10,6 +10,8 @@ struct Options {
     var snapshots = 100_000
     var iterations = 30
     var markdown = false
+    /// Run only the scenarios whose name contains this text (for profiling one of them).
+    var only: String?
 
     init(arguments: [String]) {
         var remaining = arguments.dropFirst()
@@ -17,9 +19,10 @@ struct Options {
             switch argument {
             case "--snapshots": snapshots = remaining.popFirst().flatMap(Int.init) ?? snapshots
             case "--iterations": iterations = remaining.popFirst().flatMap(Int.init) ?? iterations
+            case "--only": only = remaining.popFirst()
             case "--markdown": markdown = true
             default:
-                print("usage: retention-bench [--snapshots N] [--iterations N] [--markdown]")
+                print("usage: retention-bench [--snapshots N] [--iterations N] [--only TEXT] [--markdown]")
                 exit(2)
             }
         }
@@ -69,7 +72,7 @@ let scenarios: [(name: String, snapshots: [SnapshotRecord], scheme: RetentionSch
 
 let clock = ContinuousClock()
 var checksum = 0
-for scenario in scenarios {
+for scenario in scenarios where options.only.map({ scenario.name.contains($0) }) ?? true {
     let listing = SnapshotListing.complete(scenario.snapshots)
     var milliseconds: [Double] = []
     for iteration in 0..<(options.iterations + 3) {

@@ -80,6 +80,48 @@ enum UTCCalendar {
         return (year, week)
     }
 
+    /// A key that is equal for two times exactly when they share the UTC period, growing with time, and the whole
+    /// seconds `[start, end)` the period spans, so a walk over sorted times computes the key once per period.
+    struct PeriodBucket {
+        /// The same key as `GFSSchemeEvaluator.periodKey`: hour number, day number, day number of the ISO week's
+        /// Monday, `year × 12 + month − 1`, or the year.
+        let key: Int
+        /// The first whole second of the period.
+        let start: Int
+        /// The first whole second after the period.
+        let end: Int
+
+        /// Whether `wholeSeconds` falls in this period.
+        @inline(__always)
+        func contains(_ wholeSeconds: Int) -> Bool { wholeSeconds >= start && wholeSeconds < end }
+    }
+
+    /// The period of `period` holding `wholeSeconds`.
+    static func bucket(_ period: GFSPeriod, wholeSeconds: Int) -> PeriodBucket {
+        let day = dayNumber(wholeSeconds: wholeSeconds)
+        switch period {
+        case .hourly:
+            let hour = floorDivide(wholeSeconds, 3_600)
+            return PeriodBucket(key: hour, start: hour * 3_600, end: (hour + 1) * 3_600)
+        case .daily:
+            return PeriodBucket(key: day, start: day * 86_400, end: (day + 1) * 86_400)
+        case .weekly:
+            let monday = isoWeekStart(dayNumber: day)
+            return PeriodBucket(key: monday, start: monday * 86_400, end: (monday + 7) * 86_400)
+        case .monthly:
+            let civil = civilDate(dayNumber: day)
+            return PeriodBucket(
+                key: civil.year * 12 + (civil.month - 1),
+                start: dayNumber(year: civil.year, month: civil.month, day: 1) * 86_400,
+                end: dayNumber(year: civil.year, month: civil.month + 1, day: 1) * 86_400)
+        case .yearly:
+            let year = civilDate(dayNumber: day).year
+            return PeriodBucket(
+                key: year, start: dayNumber(year: year, month: 1, day: 1) * 86_400,
+                end: dayNumber(year: year + 1, month: 1, day: 1) * 86_400)
+        }
+    }
+
     /// `date` moved back by a calendar span: years, months and days on the civil date (carrying like
     /// Go's `AddDate`, which restic uses), then hours, keeping the time of day and any fraction of a second.
     static func subtract(_ span: CalendarSpan, from date: Date) -> Date {

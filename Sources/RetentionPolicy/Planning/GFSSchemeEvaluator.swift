@@ -12,11 +12,21 @@ enum GFSSchemeEvaluator {
     /// differs from the period of the last snapshot that rule kept, until it has kept its count. Because period
     /// keys grow with time, this keeps the newest snapshot of each of the newest *n* periods holding one.
     static func verdicts(sortedCreationTimes times: [Double], rules: GFSRules) -> [PolicyVerdict] {
-        var matches = [[GFSMatch]](repeating: [], count: times.count)
         guard let newest = times.last else { return [] }
+        // Few snapshots match a rule, so their matches live in `matchLists` and `listOf` points there (-1: none).
+        var listOf = [Int](repeating: -1, count: times.count)
+        var matchLists: [[GFSMatch]] = []
+        func record(_ match: GFSMatch, at position: Int) {
+            if listOf[position] < 0 {
+                listOf[position] = matchLists.count
+                matchLists.append([match])
+            } else {
+                matchLists[listOf[position]].append(match)
+            }
+        }
 
         for rank in stride(from: 1, through: min(rules.keepLast, times.count), by: 1) {
-            matches[times.count - rank].append(.last(rank: rank))
+            record(.last(rank: rank), at: times.count - rank)
         }
 
         let periodCounts: [(GFSPeriod, Int)] = [
@@ -26,12 +36,16 @@ enum GFSSchemeEvaluator {
         for (period, count) in periodCounts where count > 0 {
             var keptPeriods = 0
             var lastKeptKey: Int?
+            var bucket: UTCCalendar.PeriodBucket?
             for position in times.indices.reversed() {
-                let key = periodKey(period, seconds: times[position])
+                // The times only fall while walking back, so the key changes only when a period is left.
+                let whole = UTCCalendar.wholeSeconds(Date(timeIntervalSince1970: times[position]))
+                if bucket?.contains(whole) != true { bucket = UTCCalendar.bucket(period, wholeSeconds: whole) }
+                let key = bucket!.key
                 guard key != lastKeptKey else { continue }
                 keptPeriods += 1
                 lastKeptKey = key
-                matches[position].append(.period(period, ordinal: keptPeriods))
+                record(.period(period, ordinal: keptPeriods), at: position)
                 if keptPeriods == count { break }
             }
         }
@@ -40,11 +54,11 @@ enum GFSSchemeEvaluator {
             let threshold = UTCCalendar.subtract(span, from: Date(timeIntervalSince1970: newest)).timeIntervalSince1970
             for position in times.indices.reversed() {
                 guard times[position] > threshold else { break }
-                matches[position].append(.within(span))
+                record(.within(span), at: position)
             }
         }
 
-        return matches.map { $0.isEmpty ? .drop(.matchesNoGFSRule) : .keep(.gfs($0)) }
+        return listOf.map { $0 < 0 ? .drop(.matchesNoGFSRule) : .keep(.gfs(matchLists[$0])) }
     }
 
     /// A key equal for two times exactly when they share the UTC period, and growing with time.

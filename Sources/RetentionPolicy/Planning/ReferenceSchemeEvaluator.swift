@@ -19,6 +19,7 @@ enum ReferenceSchemeEvaluator {
         let monthlyWindow = windows.monthlyWindowSeconds
         var verdicts: [PolicyVerdict] = []
         verdicts.reserveCapacity(times.count)
+        var monthKeys = MonthKeys()
         for position in times.indices {
             let age = now - times[position]
             if !(age > dailyWindow) {
@@ -26,7 +27,7 @@ enum ReferenceSchemeEvaluator {
             } else if age > monthlyWindow {
                 verdicts.append(.drop(.beyondMonthlyWindow(days: windows.days, months: windows.months)))
             } else if position + 1 < times.count {
-                let sameMonthAsNext = monthKey(times[position]) == monthKey(times[position + 1])
+                let sameMonthAsNext = monthKeys.key(times[position]) == monthKeys.key(times[position + 1])
                 verdicts.append(
                     sameMonthAsNext
                         ? .drop(.notLastOfMonth(months: windows.months))
@@ -38,8 +39,14 @@ enum ReferenceSchemeEvaluator {
         return verdicts
     }
 
-    private static func monthKey(_ seconds: Double) -> Int {
-        let whole = UTCCalendar.wholeSeconds(Date(timeIntervalSince1970: seconds))
-        return UTCCalendar.monthKey(dayNumber: UTCCalendar.dayNumber(wholeSeconds: whole))
+    /// UTC month keys of sorted times, computed once per month: a walk asks for the same month many times.
+    private struct MonthKeys {
+        var bucket: UTCCalendar.PeriodBucket?
+
+        mutating func key(_ seconds: Double) -> Int {
+            let whole = UTCCalendar.wholeSeconds(Date(timeIntervalSince1970: seconds))
+            if bucket?.contains(whole) != true { bucket = UTCCalendar.bucket(.monthly, wholeSeconds: whole) }
+            return bucket!.key
+        }
     }
 }

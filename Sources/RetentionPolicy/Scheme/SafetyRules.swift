@@ -69,17 +69,21 @@ public struct SafetyRules: Sendable, Hashable {
     /// The snapshot dated furthest after `now`, when it lies beyond the allowance; `nil` when the clocks agree.
     /// Non-finite creation times are left to the listing check.
     public func clockSkew(in snapshots: [SnapshotRecord], now: Date) -> ClockSkew? {
+        clockSkew(in: snapshots, listingTimes: snapshots.map(\.createdAt.timeIntervalSince1970), now: now)
+    }
+
+    /// ``clockSkew(in:now:)`` with the snapshots' creation times (seconds since the epoch, listing order) at hand.
+    func clockSkew(in snapshots: [SnapshotRecord], listingTimes: [Double], now: Date) -> ClockSkew? {
         let limit = now.timeIntervalSince1970 + Double(clockSkewAllowanceSeconds)
-        var latest: SnapshotRecord?
-        for snapshot in snapshots where snapshot.createdAt.timeIntervalSince1970.isFinite {
-            if snapshot.createdAt.timeIntervalSince1970 > limit,
-                latest.map({ snapshot.createdAt > $0.createdAt }) ?? true
-            {
-                latest = snapshot
-            }
+        var latest: Int?
+        for index in listingTimes.indices where listingTimes[index].isFinite && listingTimes[index] > limit {
+            // Among the few snapshots past the limit, compare the dates themselves, as before.
+            if latest.map({ snapshots[index].createdAt > snapshots[$0].createdAt }) ?? true { latest = index }
         }
         return latest.map {
-            ClockSkew(snapshotID: $0.id, createdAt: $0.createdAt, now: now, allowanceSeconds: clockSkewAllowanceSeconds)
+            ClockSkew(
+                snapshotID: snapshots[$0].id, createdAt: snapshots[$0].createdAt, now: now,
+                allowanceSeconds: clockSkewAllowanceSeconds)
         }
     }
 }
