@@ -25,7 +25,12 @@ for tool in "${tools[@]}"; do
     log "building $tool (-c release --static-swift-stdlib)"
     # Shown: errors and our warnings. Not shown: SwiftPM's note about a file inside the swift-distributed-tracing
     # dependency, and the linker's note on mktemp inside the toolchain's static Foundation (not our code).
-    swift build -c release --static-swift-stdlib --product "$tool" 2>&1 | grep -E "error|warning: " \
+    if ! output=$(swift build -c release --static-swift-stdlib --product "$tool" 2>&1); then
+        printf '%s\n' "$output" | grep -E "error" >&2 || printf '%s\n' "$output" | tail -20 >&2
+        log "building $tool failed: no binaries are copied (an older build must not pass for this one)"
+        exit 1
+    fi
+    printf '%s\n' "$output" | grep -E "warning: " \
         | grep -v -e "swift-distributed-tracing" -e "libFoundationEssentials.a" || true
 done
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
