@@ -6,6 +6,7 @@ public actor SimulatorEngine {
     public let options: SimulatorOptions
     var zfssa: ZFSSASimulation
     var ontap: ONTAPSimulation
+    var softnas: SoftNASSimulation
     private var faults: [(rule: FaultRule, seen: Int, applied: Int)] = []
     private var log: [SimLogEntry] = []
     /// When the last request (of any kind) arrived; drives the idle timeout.
@@ -15,6 +16,7 @@ public actor SimulatorEngine {
         self.options = options
         self.zfssa = ZFSSASimulation(options: options)
         self.ontap = ONTAPSimulation(options: options)
+        self.softnas = SoftNASSimulation(options: options)
     }
 
     // MARK: Controls
@@ -26,6 +28,7 @@ public actor SimulatorEngine {
         switch options.vendor {
         case .zfssa: try zfssa.seed(seed)
         case .ontap: try ontap.seed(seed)
+        case .softnas: try softnas.seed(seed)
         }
     }
 
@@ -40,6 +43,8 @@ public actor SimulatorEngine {
             return try? zfssa.liveDirectory(filesystem)
         case .ontap:
             return ontap.volume(named: name).flatMap { try? ontap.volumeDirectory($0) }
+        case .softnas:
+            return softnas.volume(named: name, pool: pool).flatMap { try? softnas.liveDirectory($0) }
         }
     }
 
@@ -53,6 +58,8 @@ public actor SimulatorEngine {
             return try? zfssa.snapshotDirectory(filesystem, snapshot)
         case .ontap:
             return try? ontap.snapshotDirectory(volume: name, snapshot: snapshot)
+        case .softnas:
+            return softnas.volume(named: name, pool: pool).flatMap { try? softnas.snapshotDirectory($0, snapshot) }
         }
     }
 
@@ -72,8 +79,11 @@ public actor SimulatorEngine {
 
     public func clearLog() { log.removeAll() }
 
-    /// Expires every ZFSSA session now (the next session request gets 401).
-    public func expireSessions() { zfssa.expireSessions() }
+    /// Expires every ZFSSA and SoftNAS session now (the next session request gets 401, or `success: false`).
+    public func expireSessions() {
+        zfssa.expireSessions()
+        softnas.expireSessions()
+    }
 
     /// Creates a share/volume that is not a clone (a look-alike for ownership checks); in file-backed mode a
     /// directory that cannot be created is ignored.
@@ -90,6 +100,8 @@ public actor SimulatorEngine {
                 pool: pool ?? first?.pool ?? "pool1", project: project ?? first?.project ?? "demo-backup", name: name)
         case .ontap:
             return ontap.volume(named: name) != nil
+        case .softnas:
+            return softnas.volume(named: name, pool: pool) != nil
         }
     }
 
@@ -103,6 +115,8 @@ public actor SimulatorEngine {
             return zfssa.filesystems[key]?.snapshots.map(\.name) ?? []
         case .ontap:
             return ontap.volume(named: share)?.snapshots.map(\.name) ?? []
+        case .softnas:
+            return softnas.volume(named: share)?.snapshots.map(\.name) ?? []
         }
     }
 
@@ -147,6 +161,8 @@ public actor SimulatorEngine {
                 response = zfssa.fault(status, status == 503 ? "ERR_BUSY" : "ERR_INTERNAL", message)
             case .ontap:
                 response = ontap.error(status, message, fault.code ?? "1")
+            case .softnas:
+                response = softnas.failure(status, message)
             }
         } else {
             switch options.vendor {
@@ -155,6 +171,9 @@ public actor SimulatorEngine {
                 response = zfssa.handle(request, now: now)
             case .ontap:
                 response = ontap.handle(request, fault: fault, now: now)
+            case .softnas:
+                if fault?.action == .expireSession { softnas.expireSessions() }
+                response = softnas.handle(request, now: now)
             }
         }
         if let fault, fault.action == .lostReply {
@@ -162,6 +181,7 @@ public actor SimulatorEngine {
             switch options.vendor {
             case .zfssa: response = zfssa.fault(status, "ERR_BUSY", fault.message ?? "reply lost (simulated)")
             case .ontap: response = ontap.error(status, fault.message ?? "reply lost (simulated)", fault.code ?? "1")
+            case .softnas: response = softnas.failure(status, fault.message ?? "reply lost (simulated)")
             }
         }
         if let fault, fault.action == .malformedBody {
@@ -169,7 +189,7 @@ public actor SimulatorEngine {
         }
         let authenticated =
             request.header("Authorization") != nil || request.header("X-Auth-Session") != nil
-            || request.header("X-Auth-User") != nil
+            || request.header("X-Auth-User") != nil || request.header("Cookie") != nil
         log.append(
             SimLogEntry(
                 method: request.method, target: request.target, status: response.status, authenticated: authenticated))

@@ -4,6 +4,8 @@ import Foundation
 public enum SimulatedVendor: String, Sendable, Codable, CaseIterable {
     case zfssa
     case ontap
+    /// SoftNAS (Buurst): `login.php` / `snserver/snserv.php` / `logout.php` with a session cookie.
+    case softnas
 }
 
 /// A request as the simulator sees it.
@@ -88,7 +90,8 @@ public struct FaultRule: Sendable, Codable, Hashable {
         case status
         /// Wait `seconds`, then handle the request normally.
         case delay
-        /// ZFSSA: expire every session first, so a session-authenticated request gets 401.
+        /// ZFSSA, SoftNAS: expire every session first, so a session-authenticated request gets 401 (ZFSSA) or
+        /// `success: false` (SoftNAS).
         case expireSession
         /// ONTAP: the job this request starts fails with `message` (and `code`).
         case failJob

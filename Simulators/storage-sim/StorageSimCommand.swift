@@ -9,13 +9,13 @@ import StorageSimulator
     import Darwin
 #endif
 
-/// `storage-sim`: a stateful ZFSSA or ONTAP REST simulator on 127.0.0.1 for tests and demos, plus a simulated NFS
+/// `storage-sim`: a stateful ZFSSA, ONTAP or SoftNAS simulator on 127.0.0.1 for tests and demos, plus a simulated NFS
 /// mount of its file-backed exports.
 @main
 struct StorageSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "storage-sim",
-        abstract: "Simulates the Oracle ZFS Storage Appliance or NetApp ONTAP REST API on 127.0.0.1.",
+        abstract: "Simulates the Oracle ZFS Storage Appliance, NetApp ONTAP or SoftNAS API on 127.0.0.1.",
         discussion: """
             Without a subcommand, serves the API ('serve'). 'mount' and 'umount' simulate an NFS mount of an export \
             of a simulator started with --data-root (tests and demos only; see Documentation/storage/simulator.md).
@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
             POST /_sim/faults, GET /_sim/log, POST /_sim/expire-sessions (see Documentation/storage/zfssa.md).
             """)
 
-    @Option(help: "API to simulate: zfssa or ontap.")
+    @Option(help: "API to simulate: zfssa, ontap or softnas.")
     var vendor: String
 
     @Option(help: "Port on 127.0.0.1 (0 picks a free one).")
@@ -58,10 +58,11 @@ struct Serve: AsyncParsableCommand {
     var password: String = "secret"
 
     @Option(
-        name: .customLong("project"), help: "ZFSSA pool/project that exists (repeatable; default pool1/demo-backup).")
+        name: .customLong("project"),
+        help: "ZFSSA pool/project that exists (repeatable; default pool1/demo-backup); SoftNAS: its pool exists.")
     var projects: [String] = []
 
-    @Option(help: "ZFSSA session lifetime in seconds.")
+    @Option(help: "ZFSSA and SoftNAS session lifetime in seconds.")
     var sessionTimeout: Double = 900
 
     @Option(help: "ONTAP SVM name.")
@@ -101,7 +102,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard SimulatedVendor(rawValue: vendor.lowercased()) != nil else {
-            throw ValidationError("--vendor must be zfssa or ontap")
+            throw ValidationError("--vendor must be zfssa, ontap or softnas")
         }
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
             throw ValidationError("storage-sim only binds loopback addresses (127.0.0.1, ::1, localhost)")
