@@ -210,14 +210,17 @@ let package = Package(
         .target(name: "OracleSimulator", path: "Simulators/OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"], path: "Simulators/oracle-sim"),
         .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim", "ConfigModel"]),
-        // HTTP to the appliances on the system libcurl (pkg-config libcurl; Debian/Ubuntu libcurl4-openssl-dev,
-        // RHEL libcurl-devel): no NIO in the tools that do not need the PostgreSQL catalog.
+        // HTTP to the appliances on the system libcurl: CCurl gives its declarations (headers of Debian/Ubuntu
+        // libcurl4-openssl-dev, RHEL libcurl-devel; Scripts/test.sh checks them with pkg-config), CCurlLoader loads
+        // the library with dlopen at the first request, so tools that never talk HTTP do not map it.
         .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"]), .brew(["curl"])]),
+            name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"]), .brew(["curl"])]),
+        .target(
+            name: "CCurlLoader", dependencies: ["CCurl"],
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(
             name: "StorageHTTP",
-            dependencies: ["StorageKit", "CCurl", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["StorageKit", "CCurl", "CCurlLoader", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "StorageZFSSA",
             dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),

@@ -35,7 +35,7 @@ set simulators  path:Simulators/*
 set nonproduct  path:Simulators/* path:Examples/* path:Fuzzing/* path:Benchmarks/*
 set tools       type:executable&path:Sources/*
 
-group core         ConfigModel ToolSupport CProcessSpawn CCurl CLibPQ StorageKit StorageKitTesting RetentionPolicy ResultCatalog OracleTools StorageRetention Reporting
+group core         ConfigModel ToolSupport CProcessSpawn CCurl CCurlLoader CLibPQ StorageKit StorageKitTesting RetentionPolicy ResultCatalog OracleTools StorageRetention Reporting
 group vendors      @vendors StandardDrivers
 group catalogs     @backends StandardCatalogs
 group engines      *Engine
@@ -53,9 +53,9 @@ rule closure backup                          ! AutorestoreEngine               #
 rule closure snapper                         ! BackupEngine AutorestoreEngine  # snapper manages snapshots; it runs neither flow
 rule closure restore                         ! BackupEngine CLibPQ @backends   # point-in-time restore needs no backup flow and no catalog client
 rule closure path:Sources/*                  ! AsyncHTTPClient NIO* PostgresNIO Hummingbird*  # product code has no NIO stack: HTTP on libcurl, PostgreSQL on libpq
-rule direct  * -type:test -StorageHTTP       ! CCurl                           # only the HTTP transport names libcurl
+rule direct  * -type:test -StorageHTTP -CCurlLoader ! CCurl CCurlLoader       # only the HTTP transport (and its loader) names libcurl
 rule direct  * -type:test -ResultCatalogPostgres ! CLibPQ                      # only the PostgreSQL catalog names libpq
-products     type:library&path:Sources/* -CProcessSpawn -CCurl -CLibPQ        # every library is a product (C shims and system libraries: no API)
+products     type:library&path:Sources/* -CProcessSpawn -CCurl -CCurlLoader -CLibPQ       # every library is a product (C shims and system libraries: no API)
 RULES
 # ====================================================================================================================
 

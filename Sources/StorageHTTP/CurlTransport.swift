@@ -1,4 +1,5 @@
 import CCurl
+import CCurlLoader
 import Foundation
 import Logging
 import StorageKit
@@ -62,10 +63,11 @@ public struct CurlTransport: HTTPTransport {
                 // A thread of its own: a transfer blocks, and Dispatch's global queues on Linux run only as many
                 // blocked items at once as there are cores (concurrent requests would wait on each other).
                 Thread.detachNewThread {
-                    guard let handle = handles.take() else {
-                        continuation.resume(
-                            returning: .failure(
-                                HTTPTransportError(.connection, "libcurl could not be initialised or create a handle")))
+                    let handle: EasyHandle
+                    switch handles.take() {
+                    case .success(let taken): handle = taken
+                    case .failure(let failure):
+                        continuation.resume(returning: .failure(failure))
                         return
                     }
                     let result = Self.perform(request, options: options, on: handle, exchange: exchange)
@@ -88,9 +90,9 @@ public struct CurlTransport: HTTPTransport {
         exchange: Exchange
     ) -> Result<StorageKit.HTTPResponse, HTTPTransportError> {
         let curl = handle.pointer
-        curl_easy_reset(curl)
+        oib_curl_easy_reset(curl)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(headerList) }
+        defer { oib_curl_slist_free_all(headerList) }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
@@ -142,7 +144,7 @@ public struct CurlTransport: HTTPTransport {
             lines.append("Content-Type:")
         }
         for line in lines {
-            guard let extended = curl_slist_append(headerList, line) else {
+            guard let extended = oib_curl_slist_append(headerList, line) else {
                 return .failure(HTTPTransportError(.connection, "libcurl could not store a request header"))
             }
             headerList = extended
@@ -160,7 +162,7 @@ public struct CurlTransport: HTTPTransport {
             return .failure(HTTPTransportError(.invalidRequest, "libcurl refused option \(failure)"))
         }
 
-        let code = withExtendedLifetime(exchange) { curl_easy_perform(curl) }
+        let code = withExtendedLifetime(exchange) { oib_curl_easy_perform(curl) }
         var newConnections = 0
         if oib_curl_get_long(curl, CURLINFO_NUM_CONNECTS, &newConnections) == CURLE_OK, newConnections > 0 {
             handle.openedConnections(newConnections)
@@ -182,7 +184,7 @@ public struct CurlTransport: HTTPTransport {
         var failure: String?
         mutating func check(_ code: CURLcode, _ what: String) {
             if code != CURLE_OK, failure == nil {
-                failure = "\(what) (\(String(cString: curl_easy_strerror(code))))"
+                failure = "\(what) (\(String(cString: oib_curl_easy_strerror(code))))"
             }
         }
     }
@@ -206,7 +208,7 @@ public struct CurlTransport: HTTPTransport {
     static func classify(
         _ code: CURLcode, detail: String, exchange: Exchange, request: StorageKit.HTTPRequest
     ) -> HTTPTransportError {
-        let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let reason = detail.isEmpty ? String(cString: oib_curl_easy_strerror(code)) : detail
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
             return HTTPTransportError(.timeout, "no answer in time (\(reason))")
@@ -286,9 +288,9 @@ final class EasyHandle: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
     private let connectionCounter: HandlePool
 
-    /// A new handle, or nil when libcurl cannot initialise or allocate one.
+    /// A new handle, or nil when libcurl cannot allocate one (libcurl must be loaded: ``CurlLibrary``).
     init?(countingConnectionsIn pool: HandlePool) {
-        guard CurlGlobal.initialized, let pointer = curl_easy_init() else { return nil }
+        guard let pointer = oib_curl_easy_init() else { return nil }
         self.pointer = pointer
         self.connectionCounter = pool
     }
@@ -298,7 +300,7 @@ final class EasyHandle: @unchecked Sendable {
         connectionCounter.connectionsOpened.add(count, ordering: .relaxed)
     }
 
-    deinit { curl_easy_cleanup(pointer) }
+    deinit { oib_curl_easy_cleanup(pointer) }
 }
 
 /// The idle handles of one transport. A transfer takes one (or a new one when all are busy) and gives it back, so
@@ -308,10 +310,16 @@ final class HandlePool: Sendable {
     /// TCP connections opened by this pool's handles.
     let connectionsOpened = Atomic<Int>(0)
 
-    /// An idle handle, or a new one; nil only when libcurl cannot provide one.
-    func take() -> EasyHandle? {
-        if let handle = idle.withLock({ $0.popLast() }) { return handle }
-        return EasyHandle(countingConnectionsIn: self)
+    /// An idle handle, or a new one; fails when libcurl is not installed or cannot provide a handle.
+    func take() -> Result<EasyHandle, HTTPTransportError> {
+        if let handle = idle.withLock({ $0.popLast() }) { return .success(handle) }
+        if let problem = CurlLibrary.loadProblem {
+            return .failure(HTTPTransportError(.connection, problem))
+        }
+        guard let handle = EasyHandle(countingConnectionsIn: self) else {
+            return .failure(HTTPTransportError(.connection, "libcurl could not create a handle (out of memory?)"))
+        }
+        return .success(handle)
     }
 
     func give(back handle: EasyHandle) {
@@ -319,7 +327,12 @@ final class HandlePool: Sendable {
     }
 }
 
-/// `curl_global_init` exactly once per process, before the first handle.
-private enum CurlGlobal {
-    static let initialized: Bool = oib_curl_global_init() == CURLE_OK
+/// libcurl, loaded (and `curl_global_init` run) once per process, when the first handle is needed.
+enum CurlLibrary {
+    /// Why libcurl cannot be used (not installed, too old, initialisation failed), or nil when it is loaded.
+    static let loadProblem: String? = {
+        var reason = [CChar](repeating: 0, count: 512)
+        guard oib_curl_load(&reason, reason.count) != 0 else { return nil }
+        return String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
 }

@@ -196,3 +196,49 @@ struct ApplianceSnapperTests {
         try await exercise(config: config, snapshotPrefix: "orcl_")
     }
 }
+
+/// Where libcurl lives on this host (the files dlopen would find), for hiding it from a tool.
+let installedLibCurl = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib64"]
+    .flatMap { directory in ["libcurl.so.4", "libcurl.so", "libcurl-gnutls.so.4"].map { directory + "/" + $0 } }
+    .filter { FileManager.default.fileExists(atPath: $0) }
+
+extension ApplianceSnapperTests {
+    @Test(
+        "libcurl is loaded at the first request: without it the tools start, and an appliance action names the package",
+        .enabled(
+            if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+                && !installedLibCurl.isEmpty,
+            "hiding libcurl from a tool needs root, unshare and an installed libcurl"))
+    func withoutLibCurl() async throws {
+        let simulator = try StorageSimulatorProcess(
+            vendor: "zfssa", seed: #"{"shares": [{"name": "orcl"}]}"#, extra: ["--project", "pool1/demo-backup"])
+        let config = try configuration(
+            """
+            snappermodule: zfssa
+            [zfssa]
+            url: https://127.0.0.1:\(simulator.port)
+            pool: pool1
+            project: demo-backup
+            cacert: \(simulator.caFile)
+            """, credentials: ("zfscredentials.cfg", "[zfscredentials]\nzfsuser: admin\nzfspassword: secret\n"),
+            directory: simulator.directory)
+        // The tool runs in a private mount namespace in which every libcurl file reads as /dev/null.
+        func withoutLibCurl(_ arguments: [String]) async throws -> BuiltProducts.Result {
+            let hide = installedLibCurl.map { "mount --bind /dev/null '\($0)'" }.joined(separator: " && ")
+            return try await BuiltProducts.runCommand(
+                "/usr/bin/unshare",
+                ["-m", "/bin/sh", "-c", "\(hide) && exec \"$0\" \"$@\"", BuiltProducts.path("snapper")] + arguments)
+        }
+        let help = try await withoutLibCurl(["--help"])
+        #expect(help.status == 0, "\(help.stdout)\(help.stderr)")
+        let list = try await withoutLibCurl(["--config", config, "orcl", "list"])
+        #expect(list.status == 1, "\(list.stdout)\(list.stderr)")
+        let output = list.stdout + list.stderr
+        #expect(output.contains("libcurl (libcurl.so.4) is not installed"), "\(output)")
+        #expect(output.contains("install libcurl4 (Debian/Ubuntu) or libcurl (RHEL"), "\(output)")
+        #expect(!output.contains("secret"))
+        // The same command with libcurl visible reaches the appliance.
+        let visible = try await BuiltProducts.run("snapper", ["--config", config, "orcl", "list"])
+        #expect(visible.status == 0, "\(visible.stdout)\(visible.stderr)")
+    }
+}
