@@ -36,6 +36,7 @@ let package = Package(
         .library(name: "StorageHTTP", targets: ["StorageHTTP"]),
         .library(name: "StorageZFSSA", targets: ["StorageZFSSA"]),
         .library(name: "StorageONTAP", targets: ["StorageONTAP"]),
+        .library(name: "StorageHuaweiDorado", targets: ["StorageHuaweiDorado"]),
         .library(name: "OracleSimulator", targets: ["OracleSimulator"]),
         .executable(name: "oracle-sim", targets: ["oracle-sim"]),
         .library(name: "StorageSimulator", targets: ["StorageSimulator"]),
@@ -116,7 +117,7 @@ let package = Package(
             name: "StandardDrivers",
             dependencies: [
                 "ConfigModel", "StorageKit", "StorageLocalFS", "StorageBtrfs", "StorageHTTP", "StorageZFSSA",
-                "StorageONTAP", .product(name: "Logging", package: "swift-log"),
+                "StorageONTAP", "StorageHuaweiDorado", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "StandardDriversTests",
@@ -228,6 +229,9 @@ let package = Package(
             name: "StorageONTAP",
             dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(
+            name: "StorageHuaweiDorado",
+            dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(
             name: "StorageSimulator",
             dependencies: [
                 "StorageKit",
@@ -252,6 +256,11 @@ let package = Package(
         .testTarget(
             name: "StorageONTAPTests",
             dependencies: ["ConfigModel", "StorageONTAP", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+        .testTarget(
+            name: "StorageHuaweiDoradoTests",
+            dependencies: [
+                "ConfigModel", "StorageHuaweiDorado", "StorageHTTP", "StorageSimulator", "StorageKitTesting",
+            ]),
         // Fuzzing of the parsers (not part of the product): the harness, its runner for Scripts/fuzz.sh, and the
         // bounded smoke run of the test suite.
         .target(

@@ -6,6 +6,7 @@ public actor SimulatorEngine {
     public let options: SimulatorOptions
     var zfssa: ZFSSASimulation
     var ontap: ONTAPSimulation
+    var dorado: DoradoSimulation
     var softnas: SoftNASSimulation
     private var faults: [(rule: FaultRule, seen: Int, applied: Int)] = []
     private var log: [SimLogEntry] = []
@@ -16,6 +17,7 @@ public actor SimulatorEngine {
         self.options = options
         self.zfssa = ZFSSASimulation(options: options)
         self.ontap = ONTAPSimulation(options: options)
+        self.dorado = DoradoSimulation(options: options)
         self.softnas = SoftNASSimulation(options: options)
     }
 
@@ -28,6 +30,7 @@ public actor SimulatorEngine {
         switch options.vendor {
         case .zfssa: try zfssa.seed(seed)
         case .ontap: try ontap.seed(seed)
+        case .dorado: try dorado.seed(seed)
         case .softnas: try softnas.seed(seed)
         }
     }
@@ -43,6 +46,8 @@ public actor SimulatorEngine {
             return try? zfssa.liveDirectory(filesystem)
         case .ontap:
             return ontap.volume(named: name).flatMap { try? ontap.volumeDirectory($0) }
+        case .dorado:
+            return dorado.filesystem(named: name, vstore: project).flatMap { try? dorado.liveDirectory($0) }
         case .softnas:
             return softnas.volume(named: name, pool: pool).flatMap { try? softnas.liveDirectory($0) }
         }
@@ -58,6 +63,10 @@ public actor SimulatorEngine {
             return try? zfssa.snapshotDirectory(filesystem, snapshot)
         case .ontap:
             return try? ontap.snapshotDirectory(volume: name, snapshot: snapshot)
+        case .dorado:
+            return dorado.filesystem(named: name, vstore: project).flatMap {
+                try? dorado.snapshotDirectory($0, snapshot)
+            }
         case .softnas:
             return softnas.volume(named: name, pool: pool).flatMap { try? softnas.snapshotDirectory($0, snapshot) }
         }
@@ -82,6 +91,7 @@ public actor SimulatorEngine {
     /// Expires every ZFSSA and SoftNAS session now (the next session request gets 401, or `success: false`).
     public func expireSessions() {
         zfssa.expireSessions()
+        dorado.expireSessions()
         softnas.expireSessions()
     }
 
@@ -100,6 +110,8 @@ public actor SimulatorEngine {
                 pool: pool ?? first?.pool ?? "pool1", project: project ?? first?.project ?? "demo-backup", name: name)
         case .ontap:
             return ontap.volume(named: name) != nil
+        case .dorado:
+            return dorado.filesystem(named: name, vstore: project) != nil
         case .softnas:
             return softnas.volume(named: name, pool: pool) != nil
         }
@@ -115,9 +127,36 @@ public actor SimulatorEngine {
             return zfssa.filesystems[key]?.snapshots.map(\.name) ?? []
         case .ontap:
             return ontap.volume(named: share)?.snapshots.map(\.name) ?? []
+        case .dorado:
+            return dorado.snapshotNames(of: share)
         case .softnas:
             return softnas.volume(named: share)?.snapshots.map(\.name) ?? []
         }
+    }
+
+    /// Dorado: requests that carried a token this array never issued (another array's, or a made-up one).
+    public func doradoForeignTokenCount() -> Int { dorado.foreignTokenCount }
+
+    /// Dorado: successful log-ins so far.
+    public func doradoLoginCount() -> Int { dorado.loginCount }
+
+    /// Dorado: a plain (non-clone) file system without a share, in the first vStore unless `vstore` is given.
+    public func addDoradoPlainFilesystem(named name: String, vstore: String? = nil) {
+        dorado.addPlainFilesystem(named: name, vstore: vstore)
+    }
+
+    /// Dorado: the NFS clients granted access to the share of file system `name` (first vStore), with their
+    /// `ACCESSVAL`, `SYNC`, `ALLSQUASH` and `ROOTSQUASH` values.
+    public func doradoClients(ofFilesystem name: String) -> [(name: String, fields: [String: String])] {
+        guard let filesystem = dorado.filesystem(named: name) else { return [] }
+        let shareIDs = Set(dorado.shares.filter { $0.filesystemID == filesystem.id }.map(\.id))
+        return dorado.clients.filter { shareIDs.contains($0.shareID) }.map { ($0.name, $0.fields) }
+    }
+
+    /// Dorado: the share paths of file system `name` (first vStore).
+    public func doradoSharePaths(ofFilesystem name: String) -> [String] {
+        guard let filesystem = dorado.filesystem(named: name) else { return [] }
+        return dorado.shares.filter { $0.filesystemID == filesystem.id }.map(\.path)
     }
 
     /// Number of ONTAP jobs not finished yet.
@@ -161,6 +200,8 @@ public actor SimulatorEngine {
                 response = zfssa.fault(status, status == 503 ? "ERR_BUSY" : "ERR_INTERNAL", message)
             case .ontap:
                 response = ontap.error(status, message, fault.code ?? "1")
+            case .dorado:
+                response = dorado.fault(status: status, code: fault.code, message: message)
             case .softnas:
                 response = softnas.failure(status, message)
             }
@@ -171,6 +212,9 @@ public actor SimulatorEngine {
                 response = zfssa.handle(request, now: now)
             case .ontap:
                 response = ontap.handle(request, fault: fault, now: now)
+            case .dorado:
+                if fault?.action == .expireSession { dorado.expireSessions() }
+                response = dorado.handle(request, now: now)
             case .softnas:
                 if fault?.action == .expireSession { softnas.expireSessions() }
                 response = softnas.handle(request, now: now)
@@ -181,6 +225,9 @@ public actor SimulatorEngine {
             switch options.vendor {
             case .zfssa: response = zfssa.fault(status, "ERR_BUSY", fault.message ?? "reply lost (simulated)")
             case .ontap: response = ontap.error(status, fault.message ?? "reply lost (simulated)", fault.code ?? "1")
+            case .dorado:
+                response = dorado.fault(
+                    status: status, code: fault.code, message: fault.message ?? "reply lost (simulated)")
             case .softnas: response = softnas.failure(status, fault.message ?? "reply lost (simulated)")
             }
         }
@@ -190,9 +237,11 @@ public actor SimulatorEngine {
         let authenticated =
             request.header("Authorization") != nil || request.header("X-Auth-Session") != nil
             || request.header("X-Auth-User") != nil || request.header("Cookie") != nil
+            || request.header("iBaseToken") != nil
         log.append(
             SimLogEntry(
-                method: request.method, target: request.target, status: response.status, authenticated: authenticated))
+                method: request.method, target: request.target, status: response.status, authenticated: authenticated,
+                errorCode: options.vendor == .dorado ? DoradoSimulation.errorCode(of: response) : nil))
         return response
     }
 

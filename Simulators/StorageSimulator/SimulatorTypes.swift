@@ -4,6 +4,8 @@ import Foundation
 public enum SimulatedVendor: String, Sendable, Codable, CaseIterable {
     case zfssa
     case ontap
+    /// Huawei OceanStor Dorado (DeviceManager REST).
+    case dorado
     /// SoftNAS (Buurst): `login.php` / `snserver/snserv.php` / `logout.php` with a session cookie.
     case softnas
 }
@@ -175,6 +177,8 @@ public struct SimLogEntry: Sendable, Codable, Hashable, CustomStringConvertible 
     public var status: Int
     /// Whether credentials of any kind were presented (their values are never recorded).
     public var authenticated: Bool
+    /// Dorado: the answer's `error.code` (its HTTP status is 200 whatever the outcome).
+    public var errorCode: Int? = nil
 
     public var description: String { "\(method) \(target) -> \(status)" }
 }
@@ -292,6 +296,11 @@ public struct SimulatorOptions: Sendable {
     /// File-backed mode: every share/volume is a directory under this root named after its export path, and
     /// snapshots and clones copy its files (see ``SimulatorDataStore``). `nil` (the default): metadata only.
     public var dataRoot: String?
+    /// Dorado: the vStores that exist besides the system vStore (seeds without `project` go to the first).
+    public var vstores: [String] = ["vstore1"]
+    /// Dorado: `filter=NAME::x` matches like the fuzzy `NAME:x` (an array that ignores the exact filter), so that
+    /// tests prove the client re-checks names.
+    public var doradoFuzzyExactFilter = false
 
     public init(
         vendor: SimulatedVendor, user: String = "admin", password: String = "secret",

@@ -9,13 +9,14 @@ import StorageSimulator
     import Darwin
 #endif
 
-/// `storage-sim`: a stateful ZFSSA, ONTAP or SoftNAS simulator on 127.0.0.1 for tests and demos, plus a simulated NFS
-/// mount of its file-backed exports.
+/// `storage-sim`: a stateful ZFSSA, ONTAP, SoftNAS or Huawei Dorado simulator on 127.0.0.1 for tests and demos, plus
+/// a simulated NFS mount of its file-backed exports.
 @main
 struct StorageSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "storage-sim",
-        abstract: "Simulates the Oracle ZFS Storage Appliance, NetApp ONTAP or SoftNAS API on 127.0.0.1.",
+        abstract:
+            "Simulates the Oracle ZFS Storage Appliance, NetApp ONTAP, SoftNAS or Huawei Dorado API on 127.0.0.1.",
         discussion: """
             Without a subcommand, serves the API ('serve'). 'mount' and 'umount' simulate an NFS mount of an export \
             of a simulator started with --data-root (tests and demos only; see Documentation/storage/simulator.md).
@@ -33,7 +34,7 @@ struct Serve: AsyncParsableCommand {
             POST /_sim/faults, GET /_sim/log, POST /_sim/expire-sessions (see Documentation/storage/zfssa.md).
             """)
 
-    @Option(help: "API to simulate: zfssa, ontap or softnas.")
+    @Option(help: "API to simulate: zfssa, ontap, softnas or dorado.")
     var vendor: String
 
     @Option(help: "Port on 127.0.0.1 (0 picks a free one).")
@@ -62,7 +63,12 @@ struct Serve: AsyncParsableCommand {
         help: "ZFSSA pool/project that exists (repeatable; default pool1/demo-backup); SoftNAS: its pool exists.")
     var projects: [String] = []
 
-    @Option(help: "ZFSSA and SoftNAS session lifetime in seconds.")
+    @Option(
+        name: .customLong("vstore"),
+        help: "Dorado vStore that exists (repeatable; default vstore1; seeds go to the first).")
+    var vstores: [String] = []
+
+    @Option(help: "ZFSSA, SoftNAS and Dorado session lifetime in seconds.")
     var sessionTimeout: Double = 900
 
     @Option(help: "ONTAP SVM name.")
@@ -102,7 +108,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard SimulatedVendor(rawValue: vendor.lowercased()) != nil else {
-            throw ValidationError("--vendor must be zfssa, ontap or softnas")
+            throw ValidationError("--vendor must be zfssa, ontap, softnas or dorado")
         }
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
             throw ValidationError("storage-sim only binds loopback addresses (127.0.0.1, ::1, localhost)")
@@ -144,6 +150,7 @@ struct Serve: AsyncParsableCommand {
             }
             options.dataRoot = store.root
         }
+        if !vstores.isEmpty { options.vstores = vstores }
         if !projects.isEmpty {
             options.projects = projects.map {
                 let parts = $0.split(separator: "/").map(String.init)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import StorageBtrfs
 import StorageHTTP
+import StorageHuaweiDorado
 import StorageKit
 import StorageLocalFS
 import StorageONTAP
@@ -30,8 +31,8 @@ public struct DriverSetupError: Error, Sendable, CustomStringConvertible {
 /// The storage drivers the executables know, and how a database's settings become a driver.
 public enum StandardDrivers {
     /// Every storage module the tools know: the drivers linked into them (localfs, btrfs, zfssa, ontap — also
-    /// module `netapp`), and the original's SoftNAS and Huawei Dorado modules, whose configuration is checked but
-    /// whose drivers are not in this build yet.
+    /// module `netapp` —, huaweidorado — also module `huawei`), and the original's SoftNAS module, whose
+    /// configuration is checked but whose driver is not in this build yet.
     public static let registry: StorageDriverRegistry = {
         var registry = StorageDriverRegistry()
         LocalFSDriver.register(in: &registry)
@@ -39,7 +40,7 @@ public enum StandardDrivers {
         ZFSSADriver.register(in: &registry, transport: CurlTransport.factory)
         ONTAPDriver.register(in: &registry, transport: CurlTransport.factory)
         registry.registerUnavailable(softNAS)
-        registry.registerUnavailable(huaweiDorado)
+        HuaweiDoradoDriver.register(in: &registry, transport: CurlTransport.factory)
         return registry
     }()
 
@@ -52,15 +53,8 @@ public enum StandardDrivers {
 
     /// The original's Huawei Dorado module (`snappermodule: huawei`): `[huaweidorado]`, credentials from
     /// `DBBACKUPSUITE_HUAWEI_USER`/`_PASSWORD`, then `~/.dbbackupsuite_storage.cfg` `[huaweicredentials]`, then
-    /// `huaweidoradocredentials.cfg`.
-    public static let huaweiDorado = StorageDriverDescriptor(
-        name: "huaweidorado", moduleNames: ["huawei", "huaweidorado"], classNames: ["huaweidorado"],
-        requiredKeys: ["url", "vstore", "mounthost", "restorenfsclient"],
-        optionalKeys: ["cacert", "insecure", "timeout", "allowplainhttp"], endpointKey: "url",
-        credentials: StorageCredentialsLayout(
-            file: "huaweidoradocredentials.cfg", section: "credentials",
-            userVariable: "DBBACKUPSUITE_HUAWEI_USER", passwordVariable: "DBBACKUPSUITE_HUAWEI_PASSWORD",
-            homeFile: ".dbbackupsuite_storage.cfg", homeFileSection: "huaweicredentials"))
+    /// `huaweidoradocredentials.cfg` (``HuaweiDoradoDriver/descriptor``).
+    public static let huaweiDorado = HuaweiDoradoDriver.descriptor
 
     /// Builds the driver of `settings` with ``registry`` (credentials come from the driver's credentials file).
     /// - Throws: ``DriverSetupError`` for a module without a driver in this build; `ConfigError` for the

@@ -62,7 +62,7 @@ struct StandardRegistryTests {
                 "localfs", "btrfs", "zfssa", "netapp", "softnas", "huaweidorado",
             ])
         #expect(registry.registration(forModule: "softnas")?.isAvailable == false)
-        #expect(registry.registration(forModule: "huawei")?.isAvailable == false)
+        #expect(registry.registration(forModule: "huawei")?.isAvailable == true)
         #expect(registry.registration(forModule: "zfssa")?.isAvailable == true)
     }
 
