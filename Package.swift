@@ -36,6 +36,7 @@ let package = Package(
         .library(name: "StorageHTTP", targets: ["StorageHTTP"]),
         .library(name: "StorageZFSSA", targets: ["StorageZFSSA"]),
         .library(name: "StorageONTAP", targets: ["StorageONTAP"]),
+        .library(name: "StorageSoftNAS", targets: ["StorageSoftNAS"]),
         .library(name: "StorageHuaweiDorado", targets: ["StorageHuaweiDorado"]),
         .library(name: "OracleSimulator", targets: ["OracleSimulator"]),
         .executable(name: "oracle-sim", targets: ["oracle-sim"]),
@@ -117,7 +118,8 @@ let package = Package(
             name: "StandardDrivers",
             dependencies: [
                 "ConfigModel", "StorageKit", "StorageLocalFS", "StorageBtrfs", "StorageHTTP", "StorageZFSSA",
-                "StorageONTAP", "StorageHuaweiDorado", .product(name: "Logging", package: "swift-log"),
+                "StorageONTAP", "StorageSoftNAS", "StorageHuaweiDorado",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "StandardDriversTests",
@@ -229,6 +231,9 @@ let package = Package(
             name: "StorageONTAP",
             dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(
+            name: "StorageSoftNAS",
+            dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .target(
             name: "StorageHuaweiDorado",
             dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(
@@ -256,6 +261,9 @@ let package = Package(
         .testTarget(
             name: "StorageONTAPTests",
             dependencies: ["ConfigModel", "StorageONTAP", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+        .testTarget(
+            name: "StorageSoftNASTests",
+            dependencies: ["ConfigModel", "StorageSoftNAS", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
         .testTarget(
             name: "StorageHuaweiDoradoTests",
             dependencies: [

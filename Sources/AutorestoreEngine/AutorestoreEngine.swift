@@ -244,6 +244,13 @@ public struct AutorestoreEngine: Sendable {
             outcome.exitCode = 2
             return outcome
         }
+        // Up front, before any storage call or instance: a driver without clones could only fail half-way.
+        if let refusal = storage.refusal(lacking: .clone, for: "autorestore") {
+            logger.error("\(refusal)")
+            outcome.setupProblem = "\(name): \(refusal)"
+            outcome.exitCode = 2
+            return outcome
+        }
         let local = storage.capabilities.contains(.localClones)
         let mounting: CloneMounting
         if local && settings.autorestore.mountCommand == nil {

@@ -28,14 +28,17 @@ public struct PointInTimeRestore: Sendable {
     let templates: ScriptTemplates
 
     /// A restore of `request` from `storage`.
-    /// - Throws: ``AutorestoreSetupError`` without `oraclehome`; the template loader's error when an override
-    ///   template directory is unusable. Both before anything is cloned.
+    /// - Throws: ``AutorestoreSetupError`` without `oraclehome` or when `storage` cannot create named clones; the
+    ///   template loader's error when an override template directory is unusable. All before anything is cloned.
     public init(
         settings: DatabaseSettings, storage: any StorageDriver, environment: [String: String], logger: Logger,
         logFile: String, mounting: CloneMounting, request: PointInTimeRequest, existingClone: Clone? = nil
     ) throws {
         guard let home = settings.generic.oracleHome else {
             throw AutorestoreSetupError("[\(settings.name)] oraclehome is required")
+        }
+        if existingClone == nil, let refusal = storage.refusal(lacking: .clone, for: "a point-in-time restore") {
+            throw AutorestoreSetupError(refusal)
         }
         self.home = home
         self.templates = try BuiltInTemplates.load(

@@ -138,6 +138,11 @@ public struct RestoreCommand: AsyncParsableCommand {
         } catch {
             throw ToolExit.usage("\(error)")
         }
+        // Up front, before any storage call: without named clones there is nothing to restore from.
+        if !listSnapshots, let refusal = storage.refusal(lacking: .clone, for: "restore") {
+            logger.error("\(refusal)")
+            throw ToolExit.usage(refusal)
+        }
         let snapshots = try await listedSnapshots(storage)
         let dialogue = RestoreDialogue(yes: yes)
         if listSnapshots {

@@ -28,6 +28,14 @@ public struct SnapperCommand: AsyncParsableCommand {
     public static let usage =
         "Usage: snapper [--config FILE] [--json] <database> <list|clean [--dry-run]|create|checkage|clone <snapshot>|dropclone <clone>|listclones|autoclone|dropautoclone|dropsnap <snapshot>|volume create>"
 
+    /// What each clone action needs of the driver; checked before any storage call. `dropclone` and
+    /// `dropautoclone` need the clone capability too: a driver that cannot make named clones has none to drop, and
+    /// must never be asked to delete a volume by name (the original's SoftNAS `dropclone <db>` deleted the backup).
+    static let requiredCapabilities: [String: StorageCapabilities] = [
+        "clone": .clone, "autoclone": .clone, "dropclone": .clone, "dropautoclone": .clone,
+        "listclones": .listClones,
+    ]
+
     static let actions: [String: Int] = [
         "list": 0, "clean": 0, "create": 0, "checkage": 0, "clone": 1, "dropclone": 1, "listclones": 0,
         "autoclone": 0, "dropautoclone": 0, "dropsnap": 1, "volume": 1,
@@ -107,6 +115,12 @@ public struct SnapperCommand: AsyncParsableCommand {
         } catch {
             throw action == "checkage"
                 ? ToolExit.nagios(3, NagiosResult.unknown(error).line) : ToolExit.usage("\(error)")
+        }
+        // Up front, before any storage call: clone actions on a driver without clones refuse, naming why.
+        if let required = Self.requiredCapabilities[action],
+            let refusal = storage.refusal(lacking: required, for: "snapper \(action)")
+        {
+            throw ToolExit.usage(refusal)
         }
         let engine = SnapperEngine(
             settings: settings, storage: storage, configurationPath: configuration.path,

@@ -7,6 +7,7 @@ import StorageHuaweiDorado
 import StorageKit
 import StorageLocalFS
 import StorageONTAP
+import StorageSoftNAS
 import StorageZFSSA
 
 /// Why a database's settings do not give a storage driver.
@@ -30,26 +31,22 @@ public struct DriverSetupError: Error, Sendable, CustomStringConvertible {
 
 /// The storage drivers the executables know, and how a database's settings become a driver.
 public enum StandardDrivers {
-    /// Every storage module the tools know: the drivers linked into them (localfs, btrfs, zfssa, ontap — also
-    /// module `netapp` —, huaweidorado — also module `huawei`), and the original's SoftNAS module, whose
-    /// configuration is checked but whose driver is not in this build yet.
+    /// Every storage module the tools know, each with its driver: localfs, btrfs, zfssa, ontap (also module
+    /// `netapp`), softnas and huaweidorado (also module `huawei`).
     public static let registry: StorageDriverRegistry = {
         var registry = StorageDriverRegistry()
         LocalFSDriver.register(in: &registry)
         BtrfsDriver.register(in: &registry)
         ZFSSADriver.register(in: &registry, transport: CurlTransport.factory)
         ONTAPDriver.register(in: &registry, transport: CurlTransport.factory)
-        registry.registerUnavailable(softNAS)
+        SoftNASDriver.register(in: &registry, transport: CurlTransport.factory)
         HuaweiDoradoDriver.register(in: &registry, transport: CurlTransport.factory)
         return registry
     }()
 
     /// The original's SoftNAS module (`snappermodule: softnas`): `[softnas]`, credentials in
-    /// `softnascredentials.cfg`.
-    public static let softNAS = StorageDriverDescriptor(
-        name: "softnas", requiredKeys: ["serveraddress", "pool"],
-        optionalKeys: ["cacert", "insecure", "timeout", "allowplainhttp"], endpointKey: "serveraddress",
-        credentials: StorageCredentialsLayout(file: "softnascredentials.cfg", section: "credentials"))
+    /// `softnascredentials.cfg` (``SoftNASDriver/descriptor``).
+    public static let softNAS = SoftNASDriver.descriptor
 
     /// The original's Huawei Dorado module (`snappermodule: huawei`): `[huaweidorado]`, credentials from
     /// `DBBACKUPSUITE_HUAWEI_USER`/`_PASSWORD`, then `~/.dbbackupsuite_storage.cfg` `[huaweicredentials]`, then

@@ -61,7 +61,7 @@ struct StandardRegistryTests {
             registry.descriptors.map(\.sectionName) == [
                 "localfs", "btrfs", "zfssa", "netapp", "softnas", "huaweidorado",
             ])
-        #expect(registry.registration(forModule: "softnas")?.isAvailable == false)
+        #expect(registry.registration(forModule: "softnas")?.isAvailable == true)
         #expect(registry.registration(forModule: "huawei")?.isAvailable == true)
         #expect(registry.registration(forModule: "zfssa")?.isAvailable == true)
     }
@@ -141,13 +141,12 @@ struct StandardRegistryTests {
         #expect(!driver.capabilities.contains(.localClones))
     }
 
-    /// SoftNAS and Huawei Dorado: checkconfig accepts their configuration; building their driver fails with exit 1
-    /// after the credentials were read.
-    @Test func modulesWithoutADriverInThisBuild() throws {
+    /// SoftNAS: checkconfig accepts its configuration; its driver needs the credentials file and has no clones.
+    @Test func softNASBuildsItsDriverFromTheOriginalsKeys() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let softnas = configuration(
-            "[softnas]\nserveraddress: https://nas\npool: p", module: "softnas", directory: directory)
+            "[softnas]\nserveraddress: nas.example.com\npool: p", module: "softnas", directory: directory)
         #expect(problems(softnas).isEmpty)
         let settings = try softnas.database("orcl", for: [.storage])
         #expect(throws: ConfigError.self) {
@@ -156,11 +155,11 @@ struct StandardRegistryTests {
         _ = FileManager.default.createFile(
             atPath: directory + "/softnascredentials.cfg", contents: Data("[credentials]\nuser: u\npassword: p\n".utf8),
             attributes: [.posixPermissions: 0o600])
-        let error = #expect(throws: DriverSetupError.self) {
-            try StandardDrivers.driver(for: settings, configuration: softnas, logger: Logger(label: "t"))
-        }
-        #expect(error?.message == "storage driver 'softnas' is not available in this build")
-        #expect(error?.exitCode == 1)
+        let driver = try StandardDrivers.driver(for: settings, configuration: softnas, logger: Logger(label: "t"))
+        #expect(driver.vendor == "softnas")
+        #expect(driver.capabilities == [.serverNamedSnapshots, .spaceUsage, .createVolume])
+        let bad = configuration("[softnas]\nserveraddress: nas/x\npool: a b", module: "softnas", directory: directory)
+        #expect(problems(bad).compactMap(\.key).sorted() == ["pool", "serveraddress"])
     }
 
     @Test func noModuleIsAConfigurationProblemNamingTheKey() throws {
