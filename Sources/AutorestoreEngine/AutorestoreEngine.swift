@@ -207,9 +207,10 @@ public struct AutorestoreEngine: Sendable {
             LogRetention.clean(directory: logDirectory, days: days, logger: logger)
         }
         logger.info("Logfile: \(logPath)")
-        Interruption.onSignal { signal in
+        let signalObserver = Interruption.onSignal { signal in
             logger.warning("Received \(Interruption.name(signal)): stopping the running children and cleaning up")
         }
+        defer { signalObserver.cancel() }
 
         let lock: HardLinkLock
         do {

@@ -161,9 +161,10 @@ public struct RunSession: Sendable {
         } catch {
             throw .logFile("cannot open log file \(logPath): \(error.localizedDescription)")
         }
-        Interruption.onSignal { signal in
+        let signalObserver = Interruption.onSignal { signal in
             logger.warning("Received \(Interruption.name(signal)): stopping the running children and cleaning up")
         }
+        defer { signalObserver.cancel() }
         if let days = logRetentionDays {
             LogRetention.clean(directory: (logPath as NSString).deletingLastPathComponent, days: days, logger: logger)
         }

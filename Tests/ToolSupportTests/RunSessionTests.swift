@@ -29,6 +29,24 @@ struct RunSessionTests {
                 timeZone: utc) == "/nfs/autorestore/log/20161108T215335-orcl.log")
     }
 
+    @Test("a finished run leaves no signal observer behind (an embedder running many jobs does not accumulate them)")
+    func signalObserversEndWithTheRun() async throws {
+        let area = try temporaryDirectory()
+        let before = Set(Interruption.observers.withLock { $0.map(\.id) })
+        var seenDuringRuns = Set<UInt64>()
+        for _ in 0..<30 {
+            let session = session(area, screen: LineCollector(), dump: false)
+            let during = try await session.run(logger: session.runLog.logger(name: "orcl")) {
+                Set(Interruption.observers.withLock { $0.map(\.id) })
+            }
+            #expect(!during.subtracting(before).isEmpty, "the run registers its observer while it runs")
+            seenDuringRuns.formUnion(during.subtracting(before))
+        }
+        let remaining = Set(Interruption.observers.withLock { $0.map(\.id) }).intersection(seenDuringRuns)
+        // Other suites' runs may be in flight at this moment; 30 leftovers would be ours.
+        #expect(remaining.count < 10, "\(remaining.count) observers of finished runs are still registered")
+    }
+
     @Test func failureReleasesLockAndStillDumpsTheLog() async throws {
         let area = try temporaryDirectory()
         let screen = LineCollector()

@@ -15,7 +15,8 @@ import Synchronization
 /// A second signal ends the process at once (its children die with it).
 public enum Interruption {
     static let received = Atomic<Int32>(0)
-    static let observers = Mutex<[@Sendable (Int32) -> Void]>([])
+    static let observers = Mutex<[(id: UInt64, observer: @Sendable (Int32) -> Void)]>([])
+    static let nextObserverID = Atomic<UInt64>(1)
     static let sources = Mutex<[any DispatchSourceSignal]>([])
 
     /// Time children get between SIGTERM and SIGKILL.
@@ -60,14 +61,32 @@ public enum Interruption {
             for child in ChildProcesses.current { kill(-child.group, SIGKILL) }
             _exit(128 + number)
         }
-        for observer in observers.withLock({ $0 }) { observer(number) }
+        for entry in observers.withLock({ $0 }) { entry.observer(number) }
         let children = ChildProcesses.current
         Thread.detachNewThread { ChildProcesses.terminate(children, grace: childGracePeriod) }
     }
 
-    /// Calls `observer` (from a signal-handling thread) when the first signal arrives.
-    public static func onSignal(_ observer: @escaping @Sendable (Int32) -> Void) {
-        observers.withLock { $0.append(observer) }
+    /// Calls `observer` (from a signal-handling thread) when the first signal arrives, until the returned
+    /// registration is cancelled: a run cancels its own when it ends, so a long-lived embedder that runs many jobs
+    /// does not keep one observer (and what it captures) per finished run.
+    @discardableResult
+    public static func onSignal(_ observer: @escaping @Sendable (Int32) -> Void) -> SignalObserver {
+        let id = nextObserverID.add(1, ordering: .relaxed).oldValue
+        observers.withLock { $0.append((id, observer)) }
+        return SignalObserver(id: id)
+    }
+
+    /// How many observers are registered (for tests and diagnostics).
+    public static var observerCount: Int { observers.withLock { $0.count } }
+
+    /// A registration made by ``onSignal(_:)``.
+    public struct SignalObserver: Sendable {
+        let id: UInt64
+
+        /// Stops calling the observer; cancelling twice does nothing.
+        public func cancel() {
+            Interruption.observers.withLock { $0.removeAll { $0.id == id } }
+        }
     }
 
     @TaskLocal static var childrenAllowed = false
