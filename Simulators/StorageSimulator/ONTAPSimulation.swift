@@ -1,4 +1,5 @@
 import Foundation
+import StorageKit
 
 /// State and REST behaviour of a simulated NetApp ONTAP cluster (storage-apis §3): volumes, snapshots, FlexClones,
 /// asynchronous jobs, `fields=`, query filters and `max_records` paging with `_links.next`.
@@ -8,6 +9,15 @@ struct ONTAPSimulation {
         var name: String
         var createTime: Date
         var size: Int64
+        /// `expiry_time`: not deletable before it (storage-apis §3.5).
+        var expiryTime: Date? = nil
+        /// `snaplock.expiry_time` (tamperproof snapshot): not deletable before the compliance clock passes it.
+        var snaplockExpiry: Date? = nil
+
+        /// The latest expiry still ahead of `now`, when the snapshot is locked at `now`.
+        func lockedUntil(at now: Date) -> Date? {
+            [expiryTime, snaplockExpiry].compactMap { $0 }.filter { $0 > now }.max()
+        }
     }
 
     struct Volume {
@@ -84,7 +94,9 @@ struct ONTAPSimulation {
                 parentVolume: share.originShare, parentSnapshot: share.originSnapshot, createTime: Date(),
                 snapshots: [])
             volume.snapshots = share.snapshots.map {
-                Snapshot(uuid: Self.newUUID(), name: $0.name, createTime: $0.creation, size: $0.spaceUnique ?? 1 << 20)
+                Snapshot(
+                    uuid: Self.newUUID(), name: $0.name, createTime: $0.creation, size: $0.spaceUnique ?? 1 << 20,
+                    snaplockExpiry: $0.lockExpiry)
             }
             insert(volume)
             do {
@@ -365,6 +377,12 @@ struct ONTAPSimulation {
                     "Volume \"\(volume.name)\" in SVM \"\(options.svm)\" must be unmounted before it can be deleted.",
                     "917536")
             }
+            if let locked = volume.snapshots.first(where: { $0.lockedUntil(at: now) != nil }) {
+                return error(
+                    409,
+                    "Volume \"\(volume.name)\" cannot be deleted because it has unexpired locked Snapshot copies (\(locked.name)).",
+                    "1638625")
+            }
             if options.requireOfflineForDelete, volume.state != "offline" {
                 return error(409, "Volume \"\(volume.name)\" must be offline before it can be deleted.", "917537")
             }
@@ -386,7 +404,13 @@ struct ONTAPSimulation {
                     409, "Snapshot copy \"\(name)\" of volume \"\(volume.name)\" already exists.", "1638600",
                     target: "name")
             }
-            let snapshot = Snapshot(uuid: Self.newUUID(), name: name, createTime: now, size: 1 << 20)
+            var snapshot = Snapshot(uuid: Self.newUUID(), name: name, createTime: now, size: 1 << 20)
+            switch Self.expiries(in: request.jsonObject) {
+            case .failure(let refusal): return refusal.response
+            case .success(let (expiry, snaplock)):
+                snapshot.expiryTime = expiry
+                snapshot.snaplockExpiry = snaplock
+            }
             volume.used += 4096
             volumes[volume.uuid] = volume
             return startJob(
@@ -404,7 +428,16 @@ struct ONTAPSimulation {
             return .json(
                 200, select(snapshotJSON(snapshot, of: volume), fields: request.queryValue("fields")),
                 contentType: "application/hal+json")
+        case "PATCH":
+            return patchSnapshot(snapshot, of: volume, request: request, now: now)
         case "DELETE":
+            if let until = snapshot.lockedUntil(at: now) {
+                // Whoever asks: the cluster refuses until its clock passes the expiry (code unverified).
+                return error(
+                    409,
+                    "Snapshot copy \"\(snapshot.name)\" of volume \"\(volume.name)\" is locked until \(format(until)) and cannot be deleted.",
+                    "1638621")
+            }
             return startJob(
                 "DELETE /api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)",
                 .deleteSnapshot(volume: volume.uuid, snapshot: snapshot.uuid), request: request, fault: fault, now: now,
@@ -412,6 +445,64 @@ struct ONTAPSimulation {
         default:
             return error(405, "method not allowed", "3")
         }
+    }
+
+    // MARK: Snapshot locks
+
+    /// A failure answer, as a `Result` failure.
+    struct Refusal: Error {
+        var response: SimResponse
+    }
+
+    /// `expiry_time` and `snaplock.expiry_time` (also the older `snaplock_expiry_time`) of a request body.
+    static func expiries(in object: [String: Any]) -> Result<(Date?, Date?), Refusal> {
+        let body = expandDottedKeys(object)
+        func date(_ value: Any?, _ field: String) -> Result<Date?, Refusal> {
+            guard let value else { return .success(nil) }
+            guard let text = value as? String, let parsed = WireTimestamp.parse(text) else {
+                return .failure(
+                    Refusal(
+                        response: errorResponse(
+                            400, "Invalid value for field \"\(field)\": an ISO-8601 date-time is expected.", "2",
+                            target: field)))
+            }
+            return .success(parsed)
+        }
+        let expiry = date(body["expiry_time"], "expiry_time")
+        let snaplock = date(
+            (body["snaplock"] as? [String: Any])?["expiry_time"] ?? body["snaplock_expiry_time"], "snaplock.expiry_time"
+        )
+        switch (expiry, snaplock) {
+        case (.failure(let refusal), _), (_, .failure(let refusal)): return .failure(refusal)
+        case (.success(let expiry), .success(let snaplock)): return .success((expiry, snaplock))
+        }
+    }
+
+    /// `PATCH …/snapshots/<uuid>`: sets or extends the expiries; a lock is never shortened while it holds.
+    private mutating func patchSnapshot(_ snapshot: Snapshot, of volume: Volume, request: SimRequest, now: Date)
+        -> SimResponse
+    {
+        var changed = snapshot
+        switch Self.expiries(in: request.jsonObject) {
+        case .failure(let refusal): return refusal.response
+        case .success(let (expiry, snaplock)):
+            if let snaplock {
+                if let current = snapshot.snaplockExpiry, current > now, snaplock < current {
+                    return error(
+                        409,
+                        "The SnapLock expiry time of Snapshot copy \"\(snapshot.name)\" cannot be shortened (it is \(format(current))).",
+                        "1638622", target: "snaplock.expiry_time")
+                }
+                changed.snaplockExpiry = snaplock
+            }
+            if let expiry { changed.expiryTime = expiry }
+        }
+        guard var current = volumes[volume.uuid],
+            let index = current.snapshots.firstIndex(where: { $0.uuid == snapshot.uuid })
+        else { return error(404, "entry doesn't exist", "4", target: "uuid") }
+        current.snapshots[index] = changed
+        volumes[volume.uuid] = current
+        return .json(200, [:] as [String: Any], contentType: "application/hal+json")
     }
 
     private mutating func createVolume(_ request: SimRequest, fault: FaultRule?, now: Date) -> SimResponse {
@@ -647,12 +738,15 @@ struct ONTAPSimulation {
     private func snapshotJSON(_ snapshot: Snapshot, of volume: Volume) -> [String: Any] {
         var owners: [String] = []
         if cloneNames(parent: volume.name, snapshot: snapshot.name).first != nil { owners.append("volume_clone") }
-        return [
+        var record: [String: Any] = [
             "uuid": snapshot.uuid, "name": snapshot.name, "create_time": format(snapshot.createTime),
             "size": snapshot.size, "state": "valid", "owners": owners,
             "volume": ["name": volume.name, "uuid": volume.uuid], "svm": ["name": options.svm],
             "_links": ["self": ["href": "/api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)"]],
         ]
+        if let expiry = snapshot.expiryTime { record["expiry_time"] = format(expiry) }
+        if let snaplock = snapshot.snaplockExpiry { record["snaplock"] = ["expiry_time": format(snaplock)] }
+        return record
     }
 
     /// Appends a snapshot's record with the keys `selection` keeps, in sorted order as `SimResponse.json` writes
@@ -676,6 +770,10 @@ struct ONTAPSimulation {
             key("\"create_time\":")
             appendTime(snapshot.createTime, to: &json)
         }
+        if selection.includes("expiry_time"), let expiry = snapshot.expiryTime {
+            key("\"expiry_time\":")
+            appendTime(expiry, to: &json)
+        }
         if selection.includes("name") {
             key("\"name\":")
             json.string(snapshot.name)
@@ -687,6 +785,11 @@ struct ONTAPSimulation {
         if selection.includes("size") {
             key("\"size\":")
             json.number(snapshot.size)
+        }
+        if selection.includes("snaplock"), let snaplock = snapshot.snaplockExpiry {
+            key("\"snaplock\":{\"expiry_time\":")
+            appendTime(snaplock, to: &json)
+            json.raw("}")
         }
         if selection.includes("state") { key("\"state\":\"valid\"") }
         if selection.includes("svm") {
@@ -706,6 +809,13 @@ struct ONTAPSimulation {
             json.raw("}")
         }
         json.raw(empty ? "{}" : "}")
+    }
+
+    /// ``error(_:_:_:target:)`` without an instance.
+    static func errorResponse(_ status: Int, _ message: String, _ code: String, target: String? = nil) -> SimResponse {
+        var body: [String: Any] = ["message": message, "code": code]
+        if let target { body["target"] = target }
+        return .json(status, ["error": body], contentType: "application/hal+json")
     }
 
     /// ONTAP's error body (storage-apis §3.2): `code` is a string.

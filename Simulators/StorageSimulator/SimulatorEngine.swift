@@ -12,6 +12,9 @@ public actor SimulatorEngine {
     private var log: [SimLogEntry] = []
     /// When the last request (of any kind) arrived; drives the idle timeout.
     public private(set) var lastActivity = Date()
+    /// How far the appliance's clock is ahead of this host's (``advanceClock(by:)``): lock expiries, creation times
+    /// and sessions are judged by it.
+    public private(set) var clockOffset: TimeInterval = 0
 
     public init(options: SimulatorOptions) {
         self.options = options
@@ -88,6 +91,13 @@ public actor SimulatorEngine {
 
     public func clearLog() { log.removeAll() }
 
+    /// Moves the appliance's clock `seconds` ahead (tests of lock expiries: an ONTAP snapshot locked until a time
+    /// before the new clock can be deleted).
+    public func advanceClock(by seconds: TimeInterval) { clockOffset += seconds }
+
+    /// The appliance's current time: this host's clock plus ``clockOffset``.
+    public var applianceNow: Date { Date().addingTimeInterval(clockOffset) }
+
     /// Expires every ZFSSA and SoftNAS session now (the next session request gets 401, or `success: false`).
     public func expireSessions() {
         zfssa.expireSessions()
@@ -161,7 +171,7 @@ public actor SimulatorEngine {
 
     /// Number of ONTAP jobs not finished yet.
     public func unfinishedJobCount() -> Int {
-        ontap.advanceJobs(now: Date())
+        ontap.advanceJobs(now: applianceNow)
         return ontap.jobs.values.filter { $0.state == "running" || $0.state == "queued" }.count
     }
 
@@ -184,7 +194,7 @@ public actor SimulatorEngine {
     /// Handles an appliance request (after any delay), logging it.
     func handle(_ request: SimRequest, fault: FaultRule?) -> SimResponse {
         lastActivity = Date()
-        let now = Date()
+        let now = applianceNow
         var response: SimResponse
         if let fault, fault.action == .status {
             let status = fault.status ?? 503
@@ -250,6 +260,7 @@ public actor SimulatorEngine {
     /// - `POST /_sim/faults` with a ``FaultRule`` (or a list), `DELETE /_sim/faults`;
     /// - `GET /_sim/log` (JSON list of ``SimLogEntry``), `DELETE /_sim/log`;
     /// - `POST /_sim/expire-sessions`;
+    /// - `POST /_sim/clock` with `{"advanceSeconds": N}` (``advanceClock(by:)``), `GET /_sim/clock`;
     /// - `GET /_sim/health`.
     func control(_ request: SimRequest) -> SimResponse {
         lastActivity = Date()
@@ -290,6 +301,14 @@ public actor SimulatorEngine {
         case ("DELETE", "log"):
             clearLog()
             return SimResponse(status: 204)
+        case ("POST", "clock"):
+            guard let seconds = (request.jsonObject["advanceSeconds"] as? NSNumber)?.doubleValue else {
+                return .json(400, ["error": "expected {\"advanceSeconds\": <number>}"])
+            }
+            advanceClock(by: seconds)
+            return .json(200, ["offsetSeconds": clockOffset])
+        case ("GET", "clock"):
+            return .json(200, ["offsetSeconds": clockOffset])
         case ("POST", "expire-sessions"):
             expireSessions()
             return SimResponse(status: 204)

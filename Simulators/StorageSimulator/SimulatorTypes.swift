@@ -195,10 +195,14 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
         public var retention: String?
         /// ZFSSA: `true` leaves `numclones` out of the snapshot's record, as some appliance releases do.
         public var omitsNumclones: Bool?
+        /// A lock's expiry (may be in the past): ZFSSA records it in the snapshot's `custom:oiblockeduntil`
+        /// (pair it with `retention`); ONTAP sets the snapshot's `snaplock.expiry_time`, refusing its deletion
+        /// until the simulator's clock passes it.
+        public var lockExpiry: Date?
 
         public init(
             name: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, retention: String? = nil,
-            omitsNumclones: Bool? = nil
+            omitsNumclones: Bool? = nil, lockExpiry: Date? = nil
         ) {
             self.name = name
             self.creation = creation
@@ -206,6 +210,7 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
             self.spaceUnique = spaceUnique
             self.retention = retention
             self.omitsNumclones = omitsNumclones
+            self.lockExpiry = lockExpiry
         }
     }
 

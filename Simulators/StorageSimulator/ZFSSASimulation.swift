@@ -9,6 +9,8 @@ struct ZFSSASimulation {
         var spaceUnique: Int64
         var retention: String?
         var omitsNumclones = false
+        /// Custom (schema) properties, `custom:<name>` → value, as set at creation or by a PUT.
+        var properties: [String: String] = [:]
     }
 
     struct Origin: Hashable {
@@ -82,7 +84,8 @@ struct ZFSSASimulation {
                 Snapshot(
                     name: $0.name, creation: $0.creation, spaceData: $0.spaceTotal ?? 1 << 30,
                     spaceUnique: $0.spaceUnique ?? 1 << 20, retention: $0.retention,
-                    omitsNumclones: $0.omitsNumclones ?? false)
+                    omitsNumclones: $0.omitsNumclones ?? false,
+                    properties: $0.lockExpiry.map { [Self.lockExpiryProperty: Self.isoText($0)] } ?? [:])
             }
             let filesystem = Filesystem(
                 pool: pool, project: project, name: share.name, creation: Date(), origin: origin,
@@ -273,8 +276,9 @@ struct ZFSSASimulation {
             guard !filesystem.snapshots.contains(where: { $0.name == name }) else {
                 return fault(409, "ERR_OBJECT_EXISTS", "snapshot \(name) already exists")
             }
-            let snapshot = Snapshot(
+            var snapshot = Snapshot(
                 name: name, creation: now, spaceData: filesystem.spaceData, spaceUnique: 0, retention: nil)
+            if let problem = applyRetentionProperties(request.jsonObject, to: &snapshot) { return problem }
             do {
                 if let data, let live = try liveDirectory(filesystem),
                     let frozen = try snapshotDirectory(filesystem, name)
@@ -298,13 +302,24 @@ struct ZFSSASimulation {
         switch (request.method, tail.count) {
         case ("GET", 2):
             return snapshotAnswer(200, snapshot, of: filesystem, version: version)
+        case ("PUT", 2):
+            // Modify: `retentionpolicy` (an appliance user holding releaseSnapRetention may set it off) and
+            // custom properties; other properties are accepted and ignored.
+            var changed = snapshot
+            if let problem = applyRetentionProperties(request.jsonObject, to: &changed) { return problem }
+            filesystem.snapshots[index] = changed
+            filesystems[key] = filesystem
+            return snapshotAnswer(202, changed, of: filesystem, version: version)
         case ("DELETE", 2):
             let clones = cloneCount(of: filesystem, snapshot: snapshot.name)
             if clones > 0 {
                 return fault(409, "ERR_STATE_CHANGED", "snapshot \(snapshot.name) has \(clones) dependent clone(s)")
             }
             if let retention = snapshot.retention {
-                return fault(409, "ERR_STATE_CHANGED", "snapshot \(snapshot.name) is retained (\(retention))")
+                // The appliance keeps a retained snapshot until its retention is set off, whoever asks.
+                return fault(
+                    409, "ERR_STATE_CHANGED",
+                    "snapshot \(snapshot.name) is retained (retentionpolicy \(retention)); release the retention first")
             }
             do {
                 if let data, let frozen = try snapshotDirectory(filesystem, snapshot.name) { try data.remove(frozen) }
@@ -373,6 +388,40 @@ struct ZFSSASimulation {
         }
         insert(filesystem)
         return .json(201, ["filesystem": filesystemJSON(filesystem, version: version)])
+    }
+
+    // MARK: Retention
+
+    /// The custom property in which the tool records a retention's expiry (the appliance itself gives a retention no
+    /// duration and keeps it until it is set off).
+    static let lockExpiryProperty = "custom:oiblockeduntil"
+
+    static func isoText(_ date: Date) -> String {
+        var json = SimulatorJSON(capacity: 24)
+        json.dateString(SimulatorDateFields(date), dateSeparator: true, suffix: "Z")
+        return String(decoding: json.bytes.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    /// Applies `retentionpolicy` (`off`/`unlocked`/empty release it; `locked`/`on`/`retained` retain) and string
+    /// `custom:` properties of a create or modify body; an `ERR_INVALID_ARG` fault for other values.
+    private func applyRetentionProperties(_ body: [String: Any], to snapshot: inout Snapshot) -> SimResponse? {
+        if let value = body["retentionpolicy"] {
+            guard let policy = (value as? String)?.lowercased() else {
+                return fault(400, "ERR_INVALID_ARG", "retentionpolicy must be a string")
+            }
+            switch policy {
+            case "off", "unlocked", "": snapshot.retention = nil
+            case "locked", "on", "retained": snapshot.retention = "locked"
+            default: return fault(400, "ERR_INVALID_ARG", "invalid retentionpolicy '\(policy)'")
+            }
+        }
+        for (key, value) in body where key.hasPrefix("custom:") {
+            guard let text = value as? String else {
+                return fault(400, "ERR_INVALID_ARG", "\(key) must be a string")
+            }
+            snapshot.properties[key] = text.isEmpty ? nil : text
+        }
+        return nil
     }
 
     // MARK: Helpers
@@ -505,6 +554,12 @@ struct ZFSSASimulation {
         json.string("\(filesystem.pool)/local/\(filesystem.project)/\(filesystem.name)@\(snapshot.name)")
         json.raw(",\"collection\":\"local\",\"creation\":")
         Self.appendTime(snapshot.creation, version: version, to: &json)
+        for (key, value) in snapshot.properties.sorted(by: { $0.key < $1.key }) {
+            json.raw(",")
+            json.string(key)
+            json.raw(":")
+            json.string(value)
+        }
         json.raw(",\"href\":")
         json.string(hrefBase(version) + filesystemPath(filesystem) + "/snapshots/\(snapshot.name)")
         json.raw(",\"id\":")

@@ -46,15 +46,17 @@ public struct SnapperEngine: Sendable {
     }
 
     /// `create`: where the backup area is on this host, under its backup lock (waiting up to `maxlockwait` for a
-    /// running backup), whose file is removed before the snapshot is taken (no lock file in the snapshot).
+    /// running backup), whose file is removed before the snapshot is taken (no lock file in the snapshot). With
+    /// `snaplockdays` the snapshot is locked on the storage for that many days.
     public func createSnapshot() async throws -> Snapshot {
+        let lockDays = settings.snapshotLockDays
         var isDirectory: ObjCBool = false
         guard let area = settings.backupDestination,
             FileManager.default.fileExists(atPath: area, isDirectory: &isDirectory),
             isDirectory.boolValue
         else {
             logger.debug("The backup area is not on this host; the snapshot is taken without its lock")
-            return try await storage.createTimestampedSnapshot(logger: logger)
+            return try await storage.createTimestampedSnapshot(logger: logger, lockDays: lockDays)
         }
         let lock: HardLinkLock
         do {
@@ -64,12 +66,14 @@ public struct SnapperEngine: Sendable {
         } catch let error as LockError where error.reason == .directoryUnusable {
             // As the original did: the snapshot is taken through the storage, the area need not be writable here.
             logger.warning("\(error.description); the snapshot is taken without the backup lock")
-            return try await storage.createTimestampedSnapshot(logger: logger)
+            return try await storage.createTimestampedSnapshot(logger: logger, lockDays: lockDays)
         } catch let error as LockError {
             throw SnapperFailure(error.description, exitCode: 2)
         }
         defer { lock.release() }
-        return try await lock.releasing { try await storage.createTimestampedSnapshot(logger: logger) }
+        return try await lock.releasing {
+            try await storage.createTimestampedSnapshot(logger: logger, lockDays: lockDays)
+        }
     }
 
     /// The snapshots, oldest first.

@@ -15,6 +15,11 @@ public struct Snapshot: Sendable, Hashable, Identifiable {
     public var cloneCount: Int?
     /// Whether the storage protects the snapshot from deletion (ZFSSA `retentionpolicy`, a hold or lock).
     public var isLocked: Bool
+    /// When the lock ends, when it has an expiry (an ONTAP snapshot's `snaplock.expiry_time`/`expiry_time`, the
+    /// expiry this tool recorded beside a ZFSSA retention); `nil` for no lock or a lock without an end. A lock
+    /// whose expiry has passed protects nothing any more (``isProtected(at:)``), even while the storage still
+    /// reports it (a ZFSSA retention stays until it is released).
+    public var lockedUntil: Date?
     /// Where the driver's listing found the snapshot, so that ``StorageDriver/deleteListedSnapshot(_:)`` needs no
     /// second look-up; `nil` for snapshots that did not come from a listing.
     public var location: SnapshotLocation?
@@ -22,7 +27,7 @@ public struct Snapshot: Sendable, Hashable, Identifiable {
     /// A snapshot as a driver reports it; `cloneCount` defaults to 0 (pass `nil` when the listing cannot tell).
     public init(
         id: String, creation: Date, spaceTotal: Int64? = nil, spaceUnique: Int64? = nil, cloneCount: Int? = 0,
-        isLocked: Bool = false, location: SnapshotLocation? = nil
+        isLocked: Bool = false, location: SnapshotLocation? = nil, lockedUntil: Date? = nil
     ) {
         self.id = id
         self.creation = creation
@@ -31,6 +36,14 @@ public struct Snapshot: Sendable, Hashable, Identifiable {
         self.cloneCount = cloneCount
         self.isLocked = isLocked
         self.location = location
+        self.lockedUntil = lockedUntil
+    }
+
+    /// Whether the lock still protects the snapshot at `now`: locked without an expiry, or with an expiry after
+    /// `now`.
+    public func isProtected(at now: Date) -> Bool {
+        if let lockedUntil { return lockedUntil > now }
+        return isLocked
     }
 }
 
@@ -120,7 +133,9 @@ public struct StorageCapabilities: OptionSet, Sendable, Hashable {
     public static let spaceUsage = StorageCapabilities(rawValue: 1 << 2)
     /// `createVolume`.
     public static let createVolume = StorageCapabilities(rawValue: 1 << 3)
-    /// `lockSnapshot` / `unlockSnapshot`.
+    /// Snapshots can be locked until an expiry: ``StorageDriver/createSnapshot(named:lockedUntil:)`` and
+    /// ``StorageDriver/lockSnapshot(id:until:)``; deleting one fails with `.locked` until the expiry, and
+    /// ``StorageDriver/unlockSnapshot(id:)`` releases what the storage still holds once it has passed.
     public static let lock = StorageCapabilities(rawValue: 1 << 4)
     /// The back-end chooses snapshot names itself; `createSnapshot(named:)` treats the name as a hint.
     public static let serverNamedSnapshots = StorageCapabilities(rawValue: 1 << 5)

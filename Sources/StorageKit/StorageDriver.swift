@@ -53,8 +53,16 @@ public protocol StorageDriver: Sendable {
 
     /// Protects a snapshot from deletion (hold, lock, retention).
     func lockSnapshot(id: String) async throws(StorageError)
-    /// Releases a protection set by `lockSnapshot`.
+    /// Releases a protection set by `lockSnapshot`; for a lock with an expiry, only once the expiry has passed
+    /// (`.locked` before).
     func unlockSnapshot(id: String) async throws(StorageError)
+
+    /// Creates a snapshot of the live volume locked until `lockedUntil` (``StorageCapabilities/lock``), in one
+    /// request where the storage allows it; `nil` creates an unlocked snapshot (``createSnapshot(named:)``).
+    func createSnapshot(named name: String, lockedUntil: Date?) async throws(StorageError) -> Snapshot
+    /// Locks an existing snapshot of this volume until `until` (``StorageCapabilities/lock``): it cannot be deleted
+    /// before, by this tool or (where the vendor enforces it) anyone else.
+    func lockSnapshot(id: String, until: Date) async throws(StorageError)
 }
 
 extension StorageDriver {
@@ -95,12 +103,35 @@ extension StorageDriver {
                 .hasClones, vendor: vendor, operation: operation,
                 message: "snapshot \(snapshot.id) has \(clones) clone(s); drop them first")
         }
-        if snapshot.isLocked {
+        if snapshot.isLocked || snapshot.lockedUntil.map({ $0 > Date() }) == true {
             return StorageError(
                 .locked, vendor: vendor, operation: operation,
-                message: "snapshot \(snapshot.id) is protected from deletion on the storage")
+                message: "snapshot \(snapshot.id) is \(SnapshotLock.describe(snapshot)); not deleted")
         }
         return nil
+    }
+
+    /// Default: ``createSnapshot(named:)``, then ``lockSnapshot(id:until:)`` when `lockedUntil` is set (an error of
+    /// the lock names the snapshot, which then exists unlocked).
+    public func createSnapshot(named name: String, lockedUntil: Date?) async throws(StorageError) -> Snapshot {
+        guard let lockedUntil else { return try await createSnapshot(named: name) }
+        guard capabilities.contains(.lock) else { throw unsupported("createSnapshot locked until an expiry") }
+        var snapshot = try await createSnapshot(named: name)
+        do {
+            try await lockSnapshot(id: snapshot.id, until: lockedUntil)
+        } catch {
+            throw StorageError(
+                error.code, vendor: vendor, operation: "createSnapshot", status: error.status,
+                message: "snapshot \(snapshot.id) was created but not locked: \(error.message)")
+        }
+        snapshot.isLocked = true
+        snapshot.lockedUntil = lockedUntil
+        return snapshot
+    }
+
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/lock``).
+    public func lockSnapshot(id: String, until: Date) async throws(StorageError) {
+        throw unsupported("lockSnapshot")
     }
 
     /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/clone``).
@@ -133,7 +164,7 @@ extension StorageDriver {
         throw unsupported("createVolume")
     }
 
-    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/lock``).
+    /// Default: throws `.unsupported` (drivers without ``StorageCapabilities/lock``, and locks that need an expiry).
     public func lockSnapshot(id: String) async throws(StorageError) {
         throw unsupported("lockSnapshot")
     }
@@ -149,5 +180,23 @@ extension StorageDriver {
     {
         let snapshots = try await listSnapshots()
         return sortedByCreation ? snapshots.sortedByCreation(newestFirst: newestFirst) : snapshots
+    }
+}
+
+/// How locks read in messages and listings.
+public enum SnapshotLock {
+    /// `locked until 2025-01-31 12:00:00 UTC`, `locked (no expiry)`, `not locked`; a passed expiry of a lock the
+    /// storage still holds reads `locked until … (expired)`.
+    public static func describe(_ snapshot: Snapshot, now: Date = Date()) -> String {
+        if let until = snapshot.lockedUntil {
+            let text = "locked until \(DisplayFormat.utcTimestamp(until)) UTC"
+            return until > now ? text : (snapshot.isLocked ? text + " (expired)" : "not locked")
+        }
+        return snapshot.isLocked ? "locked (no expiry)" : "not locked"
+    }
+
+    /// The expiry of a lock of `days` days on a snapshot taken at `date`; `nil` for 0 days (no lock).
+    public static func expiry(days: Int, from date: Date) -> Date? {
+        days > 0 ? date.addingTimeInterval(TimeInterval(days) * 86_400) : nil
     }
 }

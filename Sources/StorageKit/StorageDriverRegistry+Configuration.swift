@@ -15,7 +15,8 @@ public struct ConfiguredStorage: Sendable {
 
 extension StorageDriverRegistry: StorageModuleCatalog {
     /// The problems of the storage settings of `settings`: an unknown `snappermodule`, a `snapperclass` that does
-    /// not belong to it and, when `required`, everything the module's configuration refuses.
+    /// not belong to it and, when `required`, a module without a driver in this build, `snaplockdays` for a module
+    /// that cannot lock snapshots, and everything the module's configuration refuses.
     public func storageProblems(for settings: DatabaseSettings, in configuration: BackupConfiguration, required: Bool)
         -> [ConfigProblem]
     {
@@ -24,11 +25,41 @@ extension StorageDriverRegistry: StorageModuleCatalog {
             return problems.problems
         }
         if required {
+            if !registration.isAvailable, let module = settings.storage.module {
+                problems.add(
+                    ConfigProblem(
+                        file: module.file ?? configuration.path, line: module.line, section: module.section,
+                        key: module.key,
+                        message:
+                            "storage module '\(module.value)' has no driver in this build (available: \(availableNames.joined(separator: ", ")))"
+                    ))
+            }
+            if settings.snapshotLockDays > 0, !registration.descriptor.capabilities.contains(.lock) {
+                let found = try? configuration.lookup(defaultSection: settings.name).value("snaplockdays")
+                problems.add(
+                    ConfigProblem(
+                        file: found?.file ?? configuration.path, line: found?.line,
+                        section: found?.section ?? settings.name, key: "snaplockdays",
+                        message:
+                            "snaplockdays \(settings.snapshotLockDays): storage module '\(registration.descriptor.name)' cannot lock snapshots (modules that can: \(lockingNames.isEmpty ? "none" : lockingNames.joined(separator: ", "))); set snaplockdays: 0"
+                    ))
+            }
             _ = problems.read(nil) { () throws(ConfigError) in
                 try read(registration, for: settings, in: configuration)
             }
         }
         return problems.problems
+    }
+
+    /// The module names (`snappermodule` values) whose driver this build has, sorted.
+    public var availableNames: [String] {
+        registrations.filter(\.isAvailable).flatMap(\.descriptor.moduleNames).sorted()
+    }
+
+    /// The module names whose driver declares ``StorageCapabilities/lock``, sorted.
+    var lockingNames: [String] {
+        registrations.filter { $0.isAvailable && $0.descriptor.capabilities.contains(.lock) }
+            .flatMap(\.descriptor.moduleNames).sorted()
     }
 
     /// The storage module of `settings`, with its configuration read; every problem at once.

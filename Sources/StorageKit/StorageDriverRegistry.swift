@@ -25,13 +25,18 @@ public struct StorageDriverDescriptor: Sendable, Hashable {
     public var endpointKey: String?
     /// Where its appliance credentials are kept; `nil` for drivers that need none.
     public var credentials: StorageCredentialsLayout?
+    /// What its drivers can do, as declared before any driver is built (the configuration check refuses
+    /// `snaplockdays` for a module without ``StorageCapabilities/lock``); empty by default.
+    public var capabilities: StorageCapabilities = []
 
-    /// A descriptor. Module and class names default to `[name]`, the section to `name`; names are lower-cased.
+    /// A descriptor. Module and class names default to `[name]`, the section to `name`; names are lower-cased;
+    /// `capabilities` declares what its drivers can do.
     public init(
         name: String, moduleNames: [String]? = nil, classNames: [String]? = nil, sectionName: String? = nil,
         requiredKeys: [String] = [], optionalKeys: [String] = [], endpointKey: String? = nil,
-        credentials: StorageCredentialsLayout? = nil
+        credentials: StorageCredentialsLayout? = nil, capabilities: StorageCapabilities = []
     ) {
+        self.capabilities = capabilities
         self.name = name.lowercased()
         self.moduleNames = (moduleNames ?? [name]).map { $0.lowercased() }
         self.classNames = (classNames ?? [name]).map { $0.lowercased() }

@@ -7,6 +7,8 @@ public actor InMemoryStorageBackend {
     struct StoredSnapshot {
         var snapshot: Snapshot
         var locked: Bool
+        /// A lock with an expiry: deletion fails until the backend's clock passes it.
+        var lockedUntil: Date? = nil
     }
 
     struct StoredFilesystem {
@@ -105,6 +107,8 @@ public actor InMemoryStorageBackend {
         return try snapshots(of: volume, "listSnapshots").map { stored in
             var snapshot = stored.snapshot
             snapshot.cloneCount = cloneCount(volume: volume, snapshot: snapshot.id)
+            snapshot.isLocked = stored.locked || stored.lockedUntil.map { $0 > clock() } == true
+            snapshot.lockedUntil = stored.lockedUntil
             return snapshot
         }
     }
@@ -138,6 +142,10 @@ public actor InMemoryStorageBackend {
         guard !stored[index].locked else {
             throw error(.locked, "deleteSnapshot", "snapshot \(id) is locked")
         }
+        if let until = stored[index].lockedUntil, until > clock() {
+            throw error(
+                .locked, "deleteSnapshot", "snapshot \(id) is locked until \(DisplayFormat.utcTimestamp(until)) UTC")
+        }
         stored.remove(at: index)
         volumes[volume] = stored
     }
@@ -148,7 +156,20 @@ public actor InMemoryStorageBackend {
         guard let index = stored.firstIndex(where: { $0.snapshot.id == id }) else {
             throw error(.notFound, operation, "snapshot \(id) of \(volume) does not exist")
         }
+        if !locked, let until = stored[index].lockedUntil, until > clock() {
+            throw error(.locked, operation, "snapshot \(id) is locked until \(DisplayFormat.utcTimestamp(until)) UTC")
+        }
         stored[index].locked = locked
+        volumes[volume] = stored
+    }
+
+    func setLocked(_ volume: String, id: String, until: Date) throws(StorageError) {
+        try record("lockSnapshot", volume, id)
+        var stored = try snapshots(of: volume, "lockSnapshot")
+        guard let index = stored.firstIndex(where: { $0.snapshot.id == id }) else {
+            throw error(.notFound, "lockSnapshot", "snapshot \(id) of \(volume) does not exist")
+        }
+        stored[index].lockedUntil = max(until, stored[index].lockedUntil ?? until)
         volumes[volume] = stored
     }
 
@@ -277,7 +298,12 @@ public struct InMemoryStorageDriver: StorageDriver {
         try await backend.setLocked(volumeName, id: id, locked: true, operation: "lockSnapshot")
     }
 
-    /// Lifts ``lockSnapshot(id:)``.
+    /// Locks a snapshot until `until` (never shortening a later expiry): its delete fails with `.locked` before.
+    public func lockSnapshot(id: String, until: Date) async throws(StorageError) {
+        try await backend.setLocked(volumeName, id: id, until: until)
+    }
+
+    /// Lifts ``lockSnapshot(id:)``; `.locked` while a lock with an expiry holds.
     public func unlockSnapshot(id: String) async throws(StorageError) {
         try await backend.setLocked(volumeName, id: id, locked: false, operation: "unlockSnapshot")
     }

@@ -396,10 +396,22 @@ private struct Context {
                     try await driver.lockSnapshot(id: snapshot.id)
                 }
             } else {
-                try await driver.lockSnapshot(id: snapshot.id)
+                // A lock with an expiry a few seconds ahead: listed with it, deletion refused before it (also
+                // unlocking), allowed after it.
+                let until = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3).rounded(.up))
+                try await driver.lockSnapshot(id: snapshot.id, until: until)
+                let listed = try await driver.listSnapshots().first { $0.id == snapshot.id }
+                try expect(
+                    listed?.isLocked == true
+                        && listed?.lockedUntil.map { abs($0.timeIntervalSince(until)) < 1 } == true,
+                    "a snapshot locked until \(until) lists as \(String(describing: listed))")
                 try await expectError([.locked], "delete of a locked snapshot") { () async throws(StorageError) in
                     try await driver.deleteSnapshot(id: snapshot.id)
                 }
+                try await expectError([.locked], "unlock before the expiry") { () async throws(StorageError) in
+                    try await driver.unlockSnapshot(id: snapshot.id)
+                }
+                try? await Task.sleep(for: .seconds(max(0, until.timeIntervalSinceNow) + 1.2))
                 try await driver.unlockSnapshot(id: snapshot.id)
                 try await driver.deleteSnapshot(id: snapshot.id)
             }

@@ -62,8 +62,9 @@ public struct ONTAPDriver: StorageDriver {
 
     /// `ontap`.
     public var vendor: String { Self.vendorName }
-    /// FlexClones, clone listing, space figures and volume creation.
-    public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume] }
+    /// FlexClones, clone listing, space figures, volume creation and locks (tamperproof snapshots with a SnapLock
+    /// expiry).
+    public var capabilities: StorageCapabilities { Self.descriptor.capabilities }
 
     /// Names of the database's volumes; the first is the main one.
     public var volumeNames: [String] {
@@ -114,7 +115,8 @@ public struct ONTAPDriver: StorageDriver {
         ],
         endpointKey: "filer",
         credentials: StorageCredentialsLayout(
-            file: "netappcredentials.cfg", section: "netappcredentials", settingsSection: "netapp"))
+            file: "netappcredentials.cfg", section: "netappcredentials", settingsSection: "netapp"),
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock])
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(
@@ -168,7 +170,8 @@ public struct ONTAPDriver: StorageDriver {
     public func listSnapshots() async throws(StorageError) -> [Snapshot] {
         let operation = "listSnapshots"
         let volumes = try await databaseVolumes(operation: operation)
-        var merged: [String: (creation: Date, size: Int64?, order: Int, copies: [SnapshotLocation.Copy])] = [:]
+        var merged: [String: (creation: Date, size: Int64?, order: Int, copies: [SnapshotLocation.Copy], lock: Date?)] =
+            [:]
         var order = 0
         for volume in volumes {
             for record in try await snapshotRecords(of: volume, operation: operation) {
@@ -184,9 +187,11 @@ public struct ONTAPDriver: StorageDriver {
                     existing.creation = min(existing.creation, creation)
                     if let size = record.size?.value { existing.size = (existing.size ?? 0) + size }
                     existing.copies.append(copy)
+                    // A copy locked longer keeps the whole snapshot (its DELETE would fail there).
+                    if let lock = record.lockExpiry { existing.lock = max(existing.lock ?? lock, lock) }
                     merged[record.name] = existing
                 } else {
-                    merged[record.name] = (creation, record.size?.value, order, [copy])
+                    merged[record.name] = (creation, record.size?.value, order, [copy], record.lockExpiry)
                     order += 1
                 }
             }
@@ -203,11 +208,12 @@ public struct ONTAPDriver: StorageDriver {
             cumulative += entry.size ?? 0
             totals[name] = cumulative
         }
+        let now = Date()
         return merged.sorted { $0.value.order < $1.value.order }.map { name, entry in
             Snapshot(
                 id: name, creation: entry.creation, spaceTotal: totals[name], spaceUnique: entry.size,
-                cloneCount: cloneCounts[name] ?? 0,
-                location: SnapshotLocation(listedBy: listingIdentity, copies: entry.copies))
+                cloneCount: cloneCounts[name] ?? 0, isLocked: entry.lock.map { $0 > now } ?? false,
+                location: SnapshotLocation(listedBy: listingIdentity, copies: entry.copies), lockedUntil: entry.lock)
         }
     }
 
@@ -217,14 +223,23 @@ public struct ONTAPDriver: StorageDriver {
     /// Creates snapshot `name` on every volume of the database in turn (not atomically; an error names the volumes
     /// already done). Throws `.alreadyExists` when the name is taken.
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
+        try await createSnapshot(named: name, lockedUntil: nil)
+    }
+
+    /// Creates snapshot `name` on every volume, each copy a tamperproof snapshot with `snaplock.expiry_time`
+    /// `lockedUntil` when set (ONTAP 9.12.1+ with SnapLock, snapshot locking enabled on the volumes; the REST
+    /// field needs 9.15.1): nobody deletes it before the cluster's compliance clock passes that time.
+    public func createSnapshot(named name: String, lockedUntil: Date?) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try checkName(name, operation: operation)
         let volumes = try await databaseVolumes(operation: operation)
         var done: [String] = []
+        var body: [String: JSONValue] = ["name": .string(name)]
+        if let lockedUntil { body["snaplock.expiry_time"] = .string(StorageJSON.iso8601(lockedUntil)) }
         for volume in volumes {
             let path = "storage/volumes/\(volume.uuid)/snapshots"
             let response = try await http.send(
-                .post, path, body: (["name": .string(name)] as JSONValue).bytes, headers: authorization,
+                .post, path, body: JSONValue.object(body).bytes, headers: authorization,
                 operation: operation,
                 retry: .once)
             do throws(StorageError) {
@@ -248,8 +263,59 @@ public struct ONTAPDriver: StorageDriver {
         }
         logger.info("Created snapshot \(name) on \(done.joined(separator: ", "))")
         let creation = record.createTime.flatMap(ONTAPWire.parseTime) ?? Date()
+        let lock = record.lockExpiry
         return Snapshot(
-            id: name, creation: creation, spaceTotal: record.size?.value, spaceUnique: record.size?.value, cloneCount: 0
+            id: name, creation: creation, spaceTotal: record.size?.value, spaceUnique: record.size?.value,
+            cloneCount: 0,
+            isLocked: lock.map { $0 > Date() } ?? false, lockedUntil: lock)
+    }
+
+    /// Locks snapshot `id` on every volume that has it until `until` (`PATCH snaplock.expiry_time`); the cluster
+    /// refuses to shorten a SnapLock expiry.
+    public func lockSnapshot(id: String, until: Date) async throws(StorageError) {
+        let operation = "lockSnapshot"
+        let volumes = try await databaseVolumes(operation: operation)
+        var found = false
+        for volume in volumes {
+            guard let record = try await snapshotRecord(named: id, of: volume, operation: operation) else { continue }
+            found = true
+            if let current = record.lockExpiry, current >= until { continue }
+            let path = "storage/volumes/\(volume.uuid)/snapshots/\(record.uuid)"
+            let body: JSONValue = ["snaplock.expiry_time": .string(StorageJSON.iso8601(until))]
+            let response = try await http.send(
+                .patch, path, body: body.bytes, headers: authorization, operation: operation, retry: .idempotent)
+            try await finish(
+                response, operation: operation, what: "lock of snapshot \(id) of \(volume.name)",
+                conflict: .locked)
+        }
+        guard found else {
+            throw StorageError(
+                .notFound, vendor: vendor, operation: operation,
+                message: "snapshot \(id) not found on volume \(volumes[0].name)")
+        }
+    }
+
+    /// Nothing to release: an ONTAP lock ends by itself at its expiry. `.locked` while it holds.
+    public func unlockSnapshot(id: String) async throws(StorageError) {
+        let operation = "unlockSnapshot"
+        let volumes = try await databaseVolumes(operation: operation)
+        for volume in volumes {
+            if let until = try await snapshotRecord(named: id, of: volume, operation: operation)?.lockExpiry,
+                until > Date()
+            {
+                throw lockedError(id, until: until, operation: operation)
+            }
+        }
+    }
+
+    /// `.locked` naming the expiry.
+    func lockedError(_ id: String, until: Date, operation: String, status: Int? = nil, detail: String? = nil)
+        -> StorageError
+    {
+        StorageError(
+            .locked, vendor: vendor, operation: operation, status: status,
+            message:
+                "snapshot \(id) is locked until \(DisplayFormat.utcTimestamp(until)) UTC (snaplockdays)\(detail.map { ": \($0)" } ?? "")"
         )
     }
 
@@ -278,6 +344,9 @@ public struct ONTAPDriver: StorageDriver {
                 // Volumes added later lack older snapshots (the reference checked only the first volume).
                 logger.debug("Snapshot \(id) not present on \(volume.name); nothing to delete there")
                 continue
+            }
+            if let until = snapshot.lockExpiry, until > Date() {
+                throw lockedError(id, until: until, operation: operation)
             }
             copies.append(.init(volume: volume.name, volumeID: volume.uuid, snapshotID: snapshot.uuid))
         }
@@ -322,6 +391,13 @@ public struct ONTAPDriver: StorageDriver {
                     response, operation: operation, what: "snapshot \(id) of \(copy.volume)", conflict: .hasClones)
             } catch {
                 if error.code == .notFound, index > 0 { continue }
+                if [.jobFailed, .hasClones, .unexpectedResponse].contains(error.code),
+                    let record = try? await snapshotRecord(uuid: snapshotID, volumeID: volumeID, operation: operation),
+                    let until = record.lockExpiry, until > Date()
+                {
+                    throw lockedError(
+                        id, until: until, operation: operation, status: error.status, detail: error.message)
+                }
                 if [.jobFailed, .hasClones, .unexpectedResponse].contains(error.code),
                     let volume = try? await volumeRecord(named: copy.volume, operation: operation),
                     let held = try? await cloneRecords(of: volume, operation: operation).filter({
@@ -697,14 +773,25 @@ public struct ONTAPDriver: StorageDriver {
         -> [ONTAPWire.SnapshotRecord]
     {
         try await collect(
-            ONTAPWire.SnapshotRecord.self, "storage/volumes/\(volume.uuid)/snapshots?fields=uuid,name,create_time,size",
+            ONTAPWire.SnapshotRecord.self,
+            "storage/volumes/\(volume.uuid)/snapshots?fields=\(ONTAPWire.snapshotFields)",
             operation: operation)
+    }
+
+    /// One snapshot copy by its UUIDs (after a refused DELETE), `nil` when it is gone.
+    func snapshotRecord(uuid: String, volumeID: String, operation: String) async throws(StorageError)
+        -> ONTAPWire.SnapshotRecord?
+    {
+        let query = ApplianceHTTPClient.encodeQuery([("uuid", uuid), ("fields", ONTAPWire.snapshotFields)])
+        return try await collect(
+            ONTAPWire.SnapshotRecord.self, "storage/volumes/\(volumeID)/snapshots?\(query)", operation: operation
+        ).first { $0.uuid == uuid }
     }
 
     func snapshotRecord(named name: String, of volume: ONTAPWire.VolumeRecord, operation: String)
         async throws(StorageError) -> ONTAPWire.SnapshotRecord?
     {
-        let query = ApplianceHTTPClient.encodeQuery([("name", name), ("fields", "uuid,name,create_time,size")])
+        let query = ApplianceHTTPClient.encodeQuery([("name", name), ("fields", ONTAPWire.snapshotFields)])
         return try await collect(
             ONTAPWire.SnapshotRecord.self, "storage/volumes/\(volume.uuid)/snapshots?\(query)", operation: operation
         ).first { $0.name == name }

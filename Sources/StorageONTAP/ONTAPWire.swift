@@ -78,12 +78,38 @@ enum ONTAPWire {
         var name: String
         var createTime: String?
         var size: LenientInt64?
+        /// `expiry_time`: not deletable before it.
+        var expiryTime: String?
+        /// `snaplock.expiry_time` (tamperproof snapshots).
+        var snaplock: SnapLock?
+        /// `snaplock_expiry_time` (the 9.6/9.8 name).
+        var snaplockExpiryTime: String?
+
+        struct SnapLock: Decodable {
+            var expiryTime: String?
+
+            enum CodingKeys: String, CodingKey {
+                case expiryTime = "expiry_time"
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
-            case uuid, name, size
+            case uuid, name, size, snaplock
             case createTime = "create_time"
+            case expiryTime = "expiry_time"
+            case snaplockExpiryTime = "snaplock_expiry_time"
+        }
+
+        /// The latest of the expiries (`expiry_time`, `snaplock.expiry_time`, `snaplock_expiry_time`) the record
+        /// carries, passed or not; `nil` when none is set or readable.
+        var lockExpiry: Date? {
+            [expiryTime, snaplock?.expiryTime, snaplockExpiryTime].compactMap { $0 }
+                .compactMap { $0.isEmpty ? nil : WireTimestamp.parse($0) }.max()
         }
     }
+
+    /// The snapshot fields the driver reads.
+    static let snapshotFields = "uuid,name,create_time,size,expiry_time,snaplock.expiry_time"
 
     struct JobReference: Decodable {
         var uuid: String

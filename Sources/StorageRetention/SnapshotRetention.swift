@@ -5,11 +5,13 @@ import StorageKit
 
 /// Applies snapshot retention to one backup area: list (complete or nothing is dropped), plan, drop.
 public enum SnapshotRetention {
-    /// The storage snapshot as retention sees it; an unknown clone count stays unknown.
+    /// The storage snapshot as retention sees it; an unknown clone count stays unknown, a lock keeps its expiry
+    /// (it protects the snapshot until then, and no longer).
     public static func record(_ snapshot: Snapshot) -> SnapshotRecord {
         SnapshotRecord(
             id: snapshot.id, createdAt: snapshot.creation, cloneCount: snapshot.cloneCount,
-            isLocked: snapshot.isLocked, totalBytes: snapshot.spaceTotal, uniqueBytes: snapshot.spaceUnique)
+            isLocked: snapshot.isLocked, totalBytes: snapshot.spaceTotal, uniqueBytes: snapshot.spaceUnique,
+            lockedUntil: snapshot.lockedUntil)
     }
 
     /// Lists and plans. A failed listing gives a plan from an incomplete listing, which drops nothing.

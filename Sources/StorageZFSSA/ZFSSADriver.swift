@@ -31,8 +31,8 @@ public struct ZFSSADriver: StorageDriver {
 
     /// `zfssa`.
     public var vendor: String { Self.vendorName }
-    /// Clones, clone listing, space figures and volume (share) creation.
-    public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume] }
+    /// Clones, clone listing, space figures, volume (share) creation and locks (snapshot retention, OS8.8.39+).
+    public var capabilities: StorageCapabilities { Self.descriptor.capabilities }
 
     /// - Parameters:
     ///   - url: appliance address, e.g. `https://zfssa.example.com:215`.
@@ -76,7 +76,8 @@ public struct ZFSSADriver: StorageDriver {
         ],
         endpointKey: "url",
         credentials: StorageCredentialsLayout(
-            file: "zfscredentials.cfg", section: "zfscredentials", userKey: "zfsuser", passwordKey: "zfspassword"))
+            file: "zfscredentials.cfg", section: "zfscredentials", userKey: "zfsuser", passwordKey: "zfspassword"),
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock])
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(
@@ -147,10 +148,19 @@ public struct ZFSSADriver: StorageDriver {
 
     /// Creates snapshot `name` of the share. Throws `.invalidName`, `.alreadyExists` or `.notFound` (no share).
     public func createSnapshot(named name: String) async throws(StorageError) -> Snapshot {
+        try await createSnapshot(named: name, lockedUntil: nil)
+    }
+
+    /// Creates snapshot `name` of the share, retained (`retentionpolicy`) with `lockedUntil` recorded in the
+    /// snapshot's ``ZFSSAWire/lockExpiryProperty`` when set: one POST. The appliance's retention has no duration;
+    /// this tool releases it once the recorded expiry has passed (retention, `dropsnap`).
+    public func createSnapshot(named name: String, lockedUntil: Date?) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try checkName(name, operation: operation)
+        var body: [String: JSONValue] = ["name": .string(name)]
+        if let lockedUntil { body.merge(ZFSSAWire.lockProperties(until: lockedUntil)) { _, new in new } }
         let response = try await connection.send(
-            .post, snapshotsPath, body: ["name": .string(name)], operation: operation, retry: .once)
+            .post, snapshotsPath, body: .object(body), operation: operation, retry: .once)
         try expect(response, [201], .post, snapshotsPath, operation: operation, notFound: "share \(shareName)")
         if let envelope = ZFSSAWire.decode(ZFSSAWire.SnapshotEnvelope.self, from: response.body) {
             return try snapshot(from: envelope.snapshot, operation: operation)
@@ -169,19 +179,97 @@ public struct ZFSSADriver: StorageDriver {
                 message: "snapshot \(id) of share \(shareName) has \(clones) clone(s); drop them first")
         }
         if record.isRetained {
-            throw StorageError(
-                .locked, vendor: vendor, operation: operation,
-                message: "snapshot \(id) is retained (retentionpolicy=\(record.retentionpolicy ?? "?"))")
+            try await releaseExpiredRetention(
+                id, lockedUntil: record.lockedUntil, policy: record.retentionpolicy, operation: operation)
         }
         try await sendDelete(id, operation: operation)
     }
 
     /// Retention's delete: the listing's `numclones` and `retentionpolicy` stand for a fresh look-up, so the
-    /// snapshot costs one DELETE. A snapshot without a location (not from a listing) takes `deleteSnapshot(id:)`.
+    /// snapshot costs one DELETE (two when a retention this tool set has expired: its release, then the DELETE).
+    /// A snapshot without a location (not from a listing) takes `deleteSnapshot(id:)`.
     public func deleteListedSnapshot(_ snapshot: Snapshot) async throws(StorageError) {
         guard snapshot.location != nil else { return try await deleteSnapshot(id: snapshot.id) }
-        if let refusal = listedDeletionRefusal(snapshot, listedBy: listingIdentity) { throw refusal }
+        var candidate = snapshot
+        if snapshot.isLocked, let until = snapshot.lockedUntil, until <= Date() { candidate.isLocked = false }
+        if let refusal = listedDeletionRefusal(candidate, listedBy: listingIdentity) { throw refusal }
+        if snapshot.isLocked, !candidate.isLocked {
+            try await releaseExpiredRetention(
+                snapshot.id, lockedUntil: snapshot.lockedUntil, policy: nil, operation: "deleteSnapshot")
+        }
         try await sendDelete(snapshot.id, operation: "deleteSnapshot")
+    }
+
+    /// Releases the retention of snapshot `id` (`retentionpolicy` off) when this tool recorded its expiry and that
+    /// has passed; throws `.locked` naming the expiry before it, and for a retention without a recorded expiry
+    /// (set on the appliance by someone else: this tool never releases it).
+    private func releaseExpiredRetention(_ id: String, lockedUntil: Date?, policy: String?, operation: String)
+        async throws(StorageError)
+    {
+        guard let lockedUntil else {
+            throw StorageError(
+                .locked, vendor: vendor, operation: operation,
+                message:
+                    "snapshot \(id) of share \(shareName) is retained (retentionpolicy=\(policy ?? "?")) on the appliance without an expiry recorded by this tool; an appliance user with releaseSnapRetention must release it"
+            )
+        }
+        guard lockedUntil <= Date() else {
+            throw StorageError(
+                .locked, vendor: vendor, operation: operation,
+                message:
+                    "snapshot \(id) of share \(shareName) is locked until \(DisplayFormat.utcTimestamp(lockedUntil)) UTC (snaplockdays)"
+            )
+        }
+        try await setRetention(id, ["retentionpolicy": .string(ZFSSAWire.retentionOff)], operation: operation)
+        logger.info(
+            "Released the expired retention of snapshot \(id) (locked until \(DisplayFormat.utcTimestamp(lockedUntil)) UTC)"
+        )
+    }
+
+    /// `PUT …/snapshots/<id>` with retention properties.
+    private func setRetention(_ id: String, _ properties: [String: JSONValue], operation: String)
+        async throws(StorageError)
+    {
+        let path = snapshotPath(id)
+        let response = try await connection.send(
+            .put, path, body: .object(properties), operation: operation, retry: .idempotent)
+        try expect(response, [200, 202, 204], .put, path, operation: operation, notFound: "snapshot \(id)")
+    }
+
+    // MARK: Locks
+
+    /// Retains snapshot `id` until `until`: `retentionpolicy` on and the expiry recorded in the snapshot's
+    /// ``ZFSSAWire/lockExpiryProperty``; an expiry already recorded later is kept (a lock is never shortened).
+    public func lockSnapshot(id: String, until: Date) async throws(StorageError) {
+        let operation = "lockSnapshot"
+        let record = try await snapshotRecord(id, operation: operation)
+        let expiry = max(until, record.isRetained ? (record.lockedUntil ?? until) : until)
+        try await setRetention(id, ZFSSAWire.lockProperties(until: expiry), operation: operation)
+    }
+
+    /// Retains snapshot `id` without an expiry (`retentionpolicy` on): only ``unlockSnapshot(id:)`` (or an appliance
+    /// user) releases it.
+    public func lockSnapshot(id: String) async throws(StorageError) {
+        let operation = "lockSnapshot"
+        _ = try await snapshotRecord(id, operation: operation)
+        try await setRetention(
+            id, ["retentionpolicy": .string(ZFSSAWire.retentionOn), ZFSSAWire.lockExpiryProperty: ""],
+            operation: operation)
+    }
+
+    /// Releases the retention of snapshot `id`; `.locked` while an expiry recorded by this tool has not passed.
+    public func unlockSnapshot(id: String) async throws(StorageError) {
+        let operation = "unlockSnapshot"
+        let record = try await snapshotRecord(id, operation: operation)
+        guard record.isRetained else { return }
+        if let until = record.lockedUntil, until > Date() {
+            throw StorageError(
+                .locked, vendor: vendor, operation: operation,
+                message:
+                    "snapshot \(id) of share \(shareName) is locked until \(DisplayFormat.utcTimestamp(until)) UTC (snaplockdays)"
+            )
+        }
+        try await setRetention(id, ["retentionpolicy": .string(ZFSSAWire.retentionOff)], operation: operation)
     }
 
     /// The DELETE itself. When the appliance refuses it, the snapshot is read once more to name the reason
@@ -202,10 +290,11 @@ public struct ZFSSADriver: StorageDriver {
                     message: "snapshot \(id) has \(clones) clone(s): \(ZFSSAWire.faultText(response))")
             }
             if again.isRetained {
+                let until = again.lockedUntil.map { " until \(DisplayFormat.utcTimestamp($0)) UTC" } ?? ""
                 throw StorageError(
                     .locked, vendor: vendor, operation: operation, status: response.status,
                     message:
-                        "snapshot \(id) is retained (retentionpolicy=\(again.retentionpolicy ?? "?")): \(ZFSSAWire.faultText(response))"
+                        "snapshot \(id) is retained\(until) (retentionpolicy=\(again.retentionpolicy ?? "?")): \(ZFSSAWire.faultText(response))"
                 )
             }
         }
@@ -359,7 +448,8 @@ public struct ZFSSADriver: StorageDriver {
         return Snapshot(
             id: record.name, creation: creation, spaceTotal: total, spaceUnique: unique,
             cloneCount: record.numclones.map { Int(clamping: $0.value) }, isLocked: record.isRetained,
-            location: SnapshotLocation(listedBy: listingIdentity, copies: [.init(volume: shareName)]))
+            location: SnapshotLocation(listedBy: listingIdentity, copies: [.init(volume: shareName)]),
+            lockedUntil: record.isRetained ? record.lockedUntil : nil)
     }
 
     /// How this driver names itself in ``SnapshotLocation/listedBy``: the share it lists.

@@ -28,11 +28,14 @@ enum ZFSSAWire {
         var spaceData: LenientInt64?
         var spaceUnique: LenientInt64?
         var retentionpolicy: String?
+        /// ``ZFSSAWire/lockExpiryProperty`` as read.
+        var lockExpiry: String?
 
         enum CodingKeys: String, CodingKey {
             case name, creation, numclones, retentionpolicy
             case spaceData = "space_data"
             case spaceUnique = "space_unique"
+            case lockExpiry = "custom:oiblockeduntil"
         }
 
         init(from decoder: any Decoder) throws {
@@ -43,6 +46,13 @@ enum ZFSSAWire {
             spaceData = try? container.decodeIfPresent(LenientInt64.self, forKey: .spaceData)
             spaceUnique = try? container.decodeIfPresent(LenientInt64.self, forKey: .spaceUnique)
             retentionpolicy = try? container.decodeIfPresent(String.self, forKey: .retentionpolicy)
+            lockExpiry = try? container.decodeIfPresent(String.self, forKey: .lockExpiry)
+        }
+
+        /// The expiry this tool recorded beside the retention; `nil` when none (or unreadable).
+        var lockedUntil: Date? {
+            guard let lockExpiry, !lockExpiry.isEmpty else { return nil }
+            return WireTimestamp.parse(lockExpiry)
         }
 
         /// True when appliance retention protects the snapshot (OS8.8.39 `retentionpolicy`).
@@ -50,6 +60,20 @@ enum ZFSSAWire {
             guard let policy = retentionpolicy?.lowercased(), !policy.isEmpty else { return false }
             return !["off", "unlocked", "none", "false"].contains(policy)
         }
+    }
+
+    /// The snapshot property in which this tool records when its retention lock ends (a ZFSSA retention has no
+    /// duration): a custom (schema) property, its value an ISO-8601 UTC instant. Unverified on real appliances:
+    /// the property must exist in the appliance's schema (Documentation/storage/zfssa.md).
+    static let lockExpiryProperty = "custom:oiblockeduntil"
+    /// `retentionpolicy` of a retained snapshot (unverified; the CLI shows `unlocked`/`off` for others).
+    static let retentionOn = "locked"
+    /// `retentionpolicy` that releases a retention.
+    static let retentionOff = "off"
+
+    /// The properties that retain a snapshot until `until`.
+    static func lockProperties(until: Date) -> [String: JSONValue] {
+        ["retentionpolicy": .string(retentionOn), lockExpiryProperty: .string(StorageJSON.iso8601(until))]
     }
 
     struct FilesystemList: Decodable {

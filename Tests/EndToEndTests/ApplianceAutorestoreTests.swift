@@ -26,9 +26,10 @@ struct ApplianceAutorestoreTests {
     enum Vendor { case zfssa, ontap }
 
     /// Starts storage-sim, configures the database on it and takes `cycles` backups with workload between them.
-    /// `tls: false` serves plain HTTP; `storageExtra` adds lines to the storage section.
+    /// `tls: false` serves plain HTTP; `storageExtra` adds lines to the storage section, `databaseExtra` to `[orcl]`.
     func backedUp(
         _ vendor: Vendor, cycles: Int = 2, tls: Bool = true, password: String = "secret", storageExtra: String = "",
+        databaseExtra: String = "", zfssaSeed: String = #"{"shares": [{"name": "orcl"}]}"#,
         afterBackups: ((Setup) async throws -> Void)? = nil
     ) async throws -> Setup {
         let simulator: StorageSimulatorProcess
@@ -40,7 +41,7 @@ struct ApplianceAutorestoreTests {
         switch vendor {
         case .zfssa:
             simulator = try StorageSimulatorProcess(
-                vendor: "zfssa", seed: #"{"shares": [{"name": "orcl"}]}"#, extra: ["--project", "pool1/demo-backup"],
+                vendor: "zfssa", seed: zfssaSeed, extra: ["--project", "pool1/demo-backup"],
                 fileBacked: true, tls: tls, password: password)
             let root = try #require(simulator.dataRoot)
             backupRoot = root + "/export/demo-backup"
@@ -75,7 +76,7 @@ struct ApplianceAutorestoreTests {
         let section = [storageSection, tls ? "cacert: \(simulator.caFile)" : "", storageExtra].filter { !$0.isEmpty }
         let environment = try OracleEnvironment(
             driver: vendor == .zfssa ? "zfssa" : "netapp", backupRoot: backupRoot,
-            extraConfig: section.joined(separator: "\n"))
+            extraConfig: section.joined(separator: "\n"), databaseExtra: databaseExtra)
         _ = FileManager.default.createFile(
             atPath: environment.root + "/" + credentials.file, contents: Data(credentials.text.utf8),
             attributes: [.posixPermissions: 0o600])

@@ -111,7 +111,7 @@ struct RetentionPropertyTests {
         case .verifiedSnapshotsUnknown: "verified-unknown"
         case .hasClones: "clones"
         case .cloneCountUnknown: "clones-unknown"
-        case .locked: "locked"
+        case .locked, .lockedUntil: "locked"
         case .insideComplianceWindow: "compliance"
         case .amongNewest: "newest"
         case .newestVerified: "verified"
@@ -185,7 +185,9 @@ struct RetentionPropertyTests {
                         case .verifiedSnapshotsUnknown: holds = Self.verificationUnreadable(history)
                         case .hasClones: holds = true
                         case .cloneCountUnknown: holds = ours.snapshot.cloneCount == nil
-                        case .locked: holds = ours.snapshot.isLocked
+                        case .locked: holds = ours.snapshot.isLocked && ours.snapshot.lockedUntil == nil
+                        case .lockedUntil(let until):
+                            holds = until == ours.snapshot.lockedUntil && until > history.now
                         case .insideComplianceWindow(let days):
                             holds = days == history.safety.complianceDays && age < Double(days) * TestDates.day
                         case .amongNewest(let rank, _):

@@ -97,15 +97,60 @@ struct RegistryConfigurationTests {
         let found = problems(incomplete)
         #expect(found.map(\.key) == ["pool"])
         #expect(found.first?.message == "required key is missing (set it in [memory], or as memorypool in [orcl])")
-        // A module without a driver in this build is still checked.
+        // A module without a driver in this build is refused (naming the available ones) and still checked.
         let future = problems(configuration("[future]\naddress: http://x", generic: "snappermodule: fut"))
-        #expect(future.map(\.key) == ["address"], "\(future)")
-        #expect(future.first?.message.contains("allowplainhttp: TRUE") == true)
+        #expect(future.map(\.key) == ["snappermodule", "address"], "\(future)")
+        #expect(future.last?.message.contains("allowplainhttp: TRUE") == true)
         // Without a catalog, a configuration cannot know modules.
         let plain = BackupConfiguration(
             text: "[generic]\nsnappermodule: emc\n[orcl]\ndbid: 1\n", path: "/etc/oib/backup.cfg")
         #expect(problems(plain).isEmpty)
         #expect(try plain.database("orcl", for: [.storage]).storage.moduleName == "emc")
+    }
+
+    /// Issue 18, item 4: checkconfig refuses a module that has no driver, naming the available ones; only where
+    /// the storage is used (listing settings still works).
+    @Test func aModuleWithoutADriverIsRefusedNamingTheAvailableOnes() throws {
+        let future = configuration("[future]\naddress: https://x", generic: "snappermodule: fut")
+        let found = problems(future)
+        let problem = try #require(found.first)
+        #expect(found.count == 1, "\(found)")
+        #expect(problem.section == "generic" && problem.key == "snappermodule" && problem.line == 2)
+        #expect(problem.message == "storage module 'fut' has no driver in this build (available: memory, oldmem)")
+        #expect(problems(future, for: []).isEmpty)
+        #expect(future.validateAll().contains(problem))
+        #expect(Self.registry().availableNames == ["memory", "oldmem"])
+    }
+
+    /// Issue 18, item 3: `snaplockdays` needs a module whose driver declares `.lock`.
+    @Test func snapLockDaysNeedsAModuleThatLocks() throws {
+        func lockingConfiguration(_ days: Int, _ registry: StorageDriverRegistry = Self.registry())
+            -> BackupConfiguration
+        {
+            BackupConfiguration(
+                text: "[generic]\nsnappermodule: memory\n[memory]\npool: p\n[orcl]\ndbid: 1\nsnaplockdays: \(days)\n",
+                path: "/etc/oib/backup.cfg", storageModules: registry)
+        }
+        let plain = lockingConfiguration(7)
+        let found = problems(plain)
+        let problem = try #require(found.first { $0.key == "snaplockdays" }, "\(found)")
+        #expect(problem.section == "orcl")
+        #expect(problem.line == 7)
+        #expect(
+            problem.message
+                == "snaplockdays 7: storage module 'memory' cannot lock snapshots (modules that can: none); set snaplockdays: 0"
+        )
+        #expect(problems(lockingConfiguration(0)).isEmpty)
+        #expect(problems(plain, for: []).isEmpty)
+
+        var registry = Self.registry()
+        var locking = Self.descriptor
+        locking.capabilities = [.lock]
+        let backend = InMemoryStorageBackend()
+        registry.register(locking, configuration: MemoryConfiguration.self) { _, context in
+            InMemoryStorageDriver(volumeName: context.databaseName, backend: backend)
+        }
+        #expect(problems(lockingConfiguration(7, registry)).isEmpty)
     }
 
     @Test func theDriverIsBuiltFromTheDatabasesSettings() throws {
@@ -126,7 +171,9 @@ struct RegistryConfigurationTests {
 
     @Test func buildingAnUnavailableDriverSaysSo() throws {
         let configuration = configuration("[future]\naddress: https://x", generic: "snappermodule: future")
-        let settings = try configuration.database("orcl", for: [.storage])
+        // The configuration check refuses the module (issue 18, item 4); building its driver says why too.
+        #expect(throws: ConfigError.self) { try configuration.database("orcl", for: [.storage]) }
+        let settings = try configuration.database("orcl", for: [])
         let error = #expect(throws: StorageError.self) {
             try Self.registry().makeDriver(for: settings, in: configuration, logger: Logger(label: "t"))
         }

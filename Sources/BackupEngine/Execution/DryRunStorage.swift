@@ -73,6 +73,20 @@ public struct DryRunStorage: StorageDriver {
         print("--- storage (\(vendor)) ---\nlock snapshot \(id)")
     }
 
+    /// Prints the locked snapshot it would create and returns it; nothing is created.
+    public func createSnapshot(named name: String, lockedUntil: Date?) async throws(StorageError) -> Snapshot {
+        guard let lockedUntil else { return try await createSnapshot(named: name) }
+        print(
+            "--- storage (\(vendor)) ---\ncreate snapshot \(name) of \(volumeName) locked until \(DisplayFormat.utcTimestamp(lockedUntil)) UTC"
+        )
+        return Snapshot(id: name, creation: Date(), isLocked: true, lockedUntil: lockedUntil)
+    }
+
+    /// Prints the lock; nothing is locked.
+    public func lockSnapshot(id: String, until: Date) async throws(StorageError) {
+        print("--- storage (\(vendor)) ---\nlock snapshot \(id) until \(DisplayFormat.utcTimestamp(until)) UTC")
+    }
+
     /// Prints the unlock; nothing is unlocked.
     public func unlockSnapshot(id: String) async throws(StorageError) {
         print("--- storage (\(vendor)) ---\nunlock snapshot \(id)")

@@ -143,6 +143,9 @@ public struct DatabaseSettings: Sendable, Equatable {
     public var stringForValidationModulus: String?
     /// `additionalvolumesuffixes`: NetApp extra volumes `<prefix><db><suffix>`, snapshotted and cloned together.
     public var additionalVolumeSuffixes: [String]
+    /// New: `snaplockdays`, days each new backup snapshot is locked on the storage (0, the default: no lock); only
+    /// for storage drivers that can lock (checked against the driver registry).
+    public var snapshotLockDays: Int = 0
 
     /// `[generic]` settings as seen from this database.
     public var generic: GenericSettings

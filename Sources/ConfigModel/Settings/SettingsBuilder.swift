@@ -147,7 +147,7 @@ extension BackupConfiguration {
         let suffixes = (reader.optionalString("additionalvolumesuffixes")?.value ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 
-        return DatabaseSettings(
+        var settings = DatabaseSettings(
             name: name,
             dbid: dbid,
             recoveryWindowDays: integer("recoverywindow", requiredFor: .backup, range: 1...36_500),
@@ -178,6 +178,8 @@ extension BackupConfiguration {
             rman: rman,
             storage: storage,
             autorestore: autorestore)
+        settings.snapshotLockDays = reader.integer("snaplockdays", default: 0, range: 0...36_500) ?? 0
+        return settings
     }
 
     func buildStorage(reader: SettingsReader, required: Bool) -> StorageSettings {

@@ -21,7 +21,8 @@ public struct ManualDropRefusal: Error, Sendable, Hashable, CustomStringConverti
 }
 
 extension SafetyRules {
-    /// Checks a manual drop. Refused: a snapshot with clones or an unknown clone count, a locked one, one inside
+    /// Checks a manual drop. Refused: a snapshot with clones or an unknown clone count, a locked one (until its
+    /// lock's expiry, which the refusal names), one inside
     /// the compliance window, the newest verified one (`snapkeepverified`), any snapshot while the autorestore
     /// results cannot be read (`snapkeepverified`) and any snapshot while the listing shows a snapshot dated
     /// beyond `snapclockskewallowance` (the clock the compliance window is measured with is wrong). The operator
@@ -43,7 +44,7 @@ extension SafetyRules {
         } else {
             protections.append(.cloneCountUnknown)
         }
-        if snapshot.isLocked { protections.append(.locked) }
+        if let lock = snapshot.lockProtection(at: now) { protections.append(lock) }
         let createdAt = snapshot.createdAt.timeIntervalSince1970
         if complianceDays > 0, !(now.timeIntervalSince1970 - createdAt >= complianceWindowSeconds) {
             protections.append(.insideComplianceWindow(days: complianceDays))

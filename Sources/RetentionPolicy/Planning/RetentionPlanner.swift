@@ -81,7 +81,7 @@ public enum RetentionPlanner {
                     } else {
                         protections.append(.cloneCountUnknown)
                     }
-                    if snapshot.isLocked { protections.append(.locked) }
+                    if let lock = snapshot.lockProtection(at: now) { protections.append(lock) }
                     if safety.complianceDays > 0, !(nowSeconds - times[position] >= safety.complianceWindowSeconds) {
                         protections.append(.insideComplianceWindow(days: safety.complianceDays))
                     }

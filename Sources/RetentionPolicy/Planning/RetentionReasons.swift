@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// What the retention scheme alone says about one snapshot, before safety rules.
 public enum PolicyVerdict: Sendable, Hashable {
     /// The scheme keeps the snapshot.
@@ -74,8 +80,10 @@ public enum Protection: Sendable, Hashable {
     case hasClones(count: Int)
     /// The storage listing did not say how many clones the snapshot has; unknown is never read as none.
     case cloneCountUnknown
-    /// The storage holds the snapshot locked.
+    /// The storage holds the snapshot locked (a lock without an expiry).
     case locked
+    /// The storage holds the snapshot locked until this instant (`snaplockdays`).
+    case lockedUntil(Date)
     /// Younger than `snapcompliancedays`.
     case insideComplianceWindow(days: Int)
     /// Among the newest `snapminimumcount` snapshots; `rank` 1 is the newest.
@@ -98,6 +106,7 @@ public enum Protection: Sendable, Hashable {
         case .hasClones(let count): return count == 1 ? "has a clone" : "has \(count) clones"
         case .cloneCountUnknown: return "clone count unknown (the storage listing does not report it)"
         case .locked: return "locked on the storage"
+        case .lockedUntil(let date): return "locked on the storage until \(SnapshotLineFormat.utcTimestamp(date)) UTC"
         case .insideComplianceWindow(let days):
             return "younger than the \(days)-day compliance window (snapcompliancedays)"
         case .amongNewest(let rank, let minimumCount):

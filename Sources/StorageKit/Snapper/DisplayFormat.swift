@@ -25,10 +25,15 @@ public enum DisplayFormat {
     }
 
     /// `orcl-20161017T093914 [2016-10-17 07:39:14 UTC] total=177MB unique=0B clones=1`; an unknown clone count
-    /// prints `clones=unknown`.
+    /// prints `clones=unknown`. A locked snapshot ends with ` locked until 2016-10-24 07:39:14 UTC` (` (expired)`
+    /// once the expiry passed while the storage still holds it), or ` locked` for a lock without an expiry.
     public static func snapshotLine(_ snapshot: Snapshot) -> String {
-        "\(snapshot.id) [\(utcTimestamp(snapshot.creation)) UTC] total=\(size(snapshot.spaceTotal))"
+        let line =
+            "\(snapshot.id) [\(utcTimestamp(snapshot.creation)) UTC] total=\(size(snapshot.spaceTotal))"
             + " unique=\(size(snapshot.spaceUnique)) clones=\(count(snapshot.cloneCount))"
+        let lock = SnapshotLock.describe(snapshot)
+        if lock == "not locked" { return line }
+        return line + " " + (snapshot.lockedUntil == nil ? "locked" : lock)
     }
 
     /// A count, or `unknown` for `nil` or negative.

@@ -5,7 +5,7 @@ import Foundation
 
 extension Snapshot: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, creation, spaceTotal, spaceUnique, cloneCount
+        case id, creation, spaceTotal, spaceUnique, cloneCount, locked, lockedUntil
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -15,6 +15,9 @@ extension Snapshot: Codable {
         try container.encode(spaceTotal, forKey: .spaceTotal)
         try container.encode(spaceUnique, forKey: .spaceUnique)
         try container.encode(cloneCount, forKey: .cloneCount)
+        // `locked`: the storage holds the snapshot; `lockedUntil`: the lock's expiry (null: none or no end).
+        try container.encode(isLocked || lockedUntil.map { $0 > Date() } == true, forKey: .locked)
+        try container.encode(lockedUntil.map(StorageJSON.iso8601), forKey: .lockedUntil)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,8 +32,10 @@ extension Snapshot: Codable {
         spaceTotal = try container.decodeIfPresent(Int64.self, forKey: .spaceTotal)
         spaceUnique = try container.decodeIfPresent(Int64.self, forKey: .spaceUnique)
         cloneCount = try container.decodeIfPresent(Int.self, forKey: .cloneCount)
-        // Not part of the JSON listing: a decoded snapshot is neither known to be locked nor located.
-        isLocked = false
+        isLocked = try container.decodeIfPresent(Bool.self, forKey: .locked) ?? false
+        lockedUntil = try container.decodeIfPresent(String.self, forKey: .lockedUntil).flatMap(
+            StorageJSON.parseISO8601)
+        // Not part of the JSON listing: a decoded snapshot is not located.
         location = nil
     }
 }

@@ -4,17 +4,25 @@ import Logging
 extension StorageDriver {
     /// Creates the snapshot named for the current second (``snapshotName(for:timeZone:)``). Names have a
     /// resolution of one second, so when the name is taken (another run snapped this volume within the same
-    /// second) it waits for the next second and tries that name, up to `attempts` names in all.
+    /// second) it waits for the next second and tries that name, up to `attempts` names in all. With `lockDays`
+    /// above 0 (`snaplockdays`) the snapshot is locked until that many days after the time it is named for
+    /// (``createSnapshot(named:lockedUntil:)``).
     public func createTimestampedSnapshot(
         now: @Sendable () -> Date = { Date() }, timeZone: TimeZone = .current, attempts: Int = 5,
-        logger: Logger? = nil
+        logger: Logger? = nil, lockDays: Int = 0
     ) async throws(StorageError) -> Snapshot {
         var attempt = 1
         while true {
             let date = now()
             let name = snapshotName(for: date, timeZone: timeZone)
             do {
-                return try await createSnapshot(named: name)
+                guard let until = SnapshotLock.expiry(days: lockDays, from: date) else {
+                    return try await createSnapshot(named: name)
+                }
+                let snapshot = try await createSnapshot(named: name, lockedUntil: until)
+                logger?.info(
+                    "Snapshot \(snapshot.id) is locked until \(DisplayFormat.utcTimestamp(until)) UTC (snaplockdays)")
+                return snapshot
             } catch  where error.code == .alreadyExists && attempt < attempts {
                 attempt += 1
                 logger?.info("Snapshot \(name) exists already (taken within the same second); using the next second")
