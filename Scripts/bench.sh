@@ -84,6 +84,15 @@ targets=$(
     target_row "\`--help\` (slowest of backup, snapper, autorestore, restore)" "$slowest_help" ms 10
     target_row "peak RSS of that backup run (the backup process itself)" "$(figure backup_peak_mb)" MiB 20
     target_row "peak RSS of \`snapper orcl list\`" "$(figure snapper_list_mb)" MiB 20
+    # The retention rows come from the retention-bench table above (scenario | snapshots | median | ...).
+    while IFS='|' read -r _ scenario snapshots median _; do
+        scenario=$(echo "$scenario" | xargs)
+        target_row "retention plan of $(echo "$snapshots" | xargs) snapshots, $scenario" "$(echo "$median" | xargs)" ms 10
+    done <<<"$rows"
+    for tool in backup snapper autorestore restore; do
+        printf '| stripped static \`%s\` (Scripts/release.sh) | %s MB | report | smaller is better |\n' "$tool" \
+            "$(awk -v b="$(stat -c %s ".build/release-tools/$tool")" 'BEGIN { printf "%.1f", b / 1000000 }')"
+    done
 )
 bench_replace_block "$doc" '<!-- targets:begin -->' '<!-- targets:end -->' "$targets" '## Targets of [Lean binaries]'
 printf '%s\n' "$targets"
