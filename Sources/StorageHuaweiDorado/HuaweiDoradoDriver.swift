@@ -42,7 +42,7 @@ public struct HuaweiDoradoDriver: StorageDriver {
     public var vendor: String { Self.vendorName }
     /// Clones, clone listing and volume creation. No space figures (the API gives none for snapshots) and no locks
     /// (no API for secure snapshots is known).
-    public var capabilities: StorageCapabilities { [.clone, .listClones, .createVolume] }
+    public var capabilities: StorageCapabilities { Self.descriptor.capabilities }
 
     /// - Parameters:
     ///   - url: the array's address, e.g. `https://dorado.example.com:8088` (`/deviceManager/rest` is appended
@@ -73,7 +73,8 @@ public struct HuaweiDoradoDriver: StorageDriver {
 
     /// How `huaweidorado` appears in `backup.cfg`: module `huawei` (the original's) or `huaweidorado`, class
     /// `HuaweiDorado`, section `[huaweidorado]`; credentials from the environment, the home file or
-    /// `huaweidoradocredentials.cfg`.
+    /// `huaweidoradocredentials.cfg`. Capabilities: clones, clone listing and volume creation (no space figures, no
+    /// locks).
     public static let descriptor = StorageDriverDescriptor(
         name: vendorName, moduleNames: ["huawei", "huaweidorado"], classNames: ["huaweidorado"],
         requiredKeys: ["url", "vstore", "mounthost", "restorenfsclient"],
@@ -84,7 +85,8 @@ public struct HuaweiDoradoDriver: StorageDriver {
         credentials: StorageCredentialsLayout(
             file: "huaweidoradocredentials.cfg", section: "credentials",
             userVariable: "DBBACKUPSUITE_HUAWEI_USER", passwordVariable: "DBBACKUPSUITE_HUAWEI_PASSWORD",
-            homeFile: ".dbbackupsuite_storage.cfg", homeFileSection: "huaweicredentials"))
+            homeFile: ".dbbackupsuite_storage.cfg", homeFileSection: "huaweicredentials"),
+        capabilities: [.clone, .listClones, .createVolume])
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(
