@@ -23,7 +23,10 @@ public struct PostgresResultCatalog: ResultCatalog {
     ///   other host requires TLS with a verified certificate and host name (`require` means the same; the CAs are
     ///   the system's bundle unless `sslrootcert` names a file). libpq's own sources of a password (`~/.pgpass`,
     ///   `PGPASSWORD`) apply when neither the URL nor `password` gives one.
-    public init(url: String, password: String? = nil, logger: Logger) throws(CatalogError) {
+    ///   `statementTimeout` bounds every statement, a wait for the schema lock included.
+    public init(
+        url: String, password: String? = nil, statementTimeout: Duration = .seconds(120), logger: Logger
+    ) throws(CatalogError) {
         guard let components = URLComponents(string: url),
             components.scheme == "postgres" || components.scheme == "postgresql",
             let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty
@@ -45,7 +48,11 @@ public struct PostgresResultCatalog: ResultCatalog {
             ("connect_timeout", "15"), ("application_name", "oracle-imagecopy-backup"),
             // Times travel as seconds since the epoch; the session's zone and date style do not matter then, but
             // are fixed so that any text a server sends back reads the same everywhere.
-            ("options", "-c TimeZone=UTC -c DateStyle=ISO"),
+            ("options", "-c TimeZone=UTC -c DateStyle=ISO -c statement_timeout=\(Self.milliseconds(statementTimeout))"),
+            // A server or network that stops answering must not hang the run: TCP keep-alives and a limit on
+            // unacknowledged data end a dead connection, the statement timeout a statement that never finishes.
+            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+            ("tcp_user_timeout", "60000"),
         ]
         switch mode {
         case "disable":
@@ -77,6 +84,12 @@ public struct PostgresResultCatalog: ResultCatalog {
         display.password = nil
         displayURL = display.string ?? "postgres://\(host)"
         self.logger = logger
+    }
+
+    /// Whole milliseconds of `duration`, at least 1 (0 would mean no limit to PostgreSQL).
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
     /// Where distributions keep the CA bundle (Debian/Ubuntu/SUSE, RHEL/Fedora, Alpine/others).

@@ -79,13 +79,24 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeP
     withOptionalCStrings(strings.map { Optional($0) } + [nil]) { body($0!) }
 }
 
-/// C strings (NULL for nil) valid during `body`; `body` gets nil for an empty list.
+/// C strings (NULL for nil) valid during `body`; `body` gets nil for an empty list. The strings live in one Swift
+/// array (no strdup whose failure would read as a NULL and end a keyword list early).
 private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
-    let copies = strings.map { $0.flatMap { strdup($0) } }
-    defer { copies.forEach { free($0) } }
-    let pointers = copies.map { $0.map { UnsafePointer($0) } }
-    return pointers.withUnsafeBufferPointer { buffer in
-        body(buffer.isEmpty ? nil : buffer.baseAddress)
+    var storage: [CChar] = []
+    var offsets: [Int?] = []
+    for string in strings {
+        guard let string else {
+            offsets.append(nil)
+            continue
+        }
+        offsets.append(storage.count)
+        storage.append(contentsOf: string.utf8CString)
+    }
+    return storage.withUnsafeBufferPointer { buffer in
+        let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in
+            offset.flatMap { index in buffer.baseAddress.map { $0 + index } }
+        }
+        return pointers.withUnsafeBufferPointer { body($0.isEmpty ? nil : $0.baseAddress) }
     }
 }
 

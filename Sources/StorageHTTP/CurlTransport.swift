@@ -96,6 +96,9 @@ public struct CurlTransport: HTTPTransport {
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
+        // Runs before the frees above: a pooled handle must not keep pointers to this transfer's error buffer,
+        // header list and exchange (libcurl may write the error buffer while closing a connection later).
+        defer { oib_curl_easy_reset(curl) }
 
         var setup = SetupChecker()
         setup.check(oib_curl_set_string(curl, CURLOPT_URL, request.url), "URL")
@@ -140,7 +143,8 @@ public struct CurlTransport: HTTPTransport {
         var lines = request.headers.map { "\($0.name): \($0.value)" }
         // No "Expect: 100-continue" round trip, and no form content type libcurl would add to a body by itself.
         lines.append("Expect:")
-        if request.body != nil, !request.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+        let sendsFields = !(request.method == .get && request.body == nil)
+        if sendsFields, !request.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
             lines.append("Content-Type:")
         }
         for line in lines {

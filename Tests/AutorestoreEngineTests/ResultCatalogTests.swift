@@ -84,6 +84,29 @@ struct ResultCatalogTests {
         try await exerciseCatalog(try PostgresResultCatalog(url: postgresURL!, logger: Logger(label: "pg")))
     }
 
+    @Test(
+        "a statement that cannot finish (the schema lock held elsewhere) ends at the statement timeout",
+        .enabled(
+            if: postgresURL != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/psql"),
+            "needs OIB_POSTGRES_URL (Scripts/test.sh) and psql"))
+    func postgresStatementTimeout() async throws {
+        // Another session holds the catalog's schema lock for 15 s.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        holder.arguments = [
+            postgresURL!, "-q", "-c", "SELECT pg_advisory_lock(4207011401)", "-c", "SELECT pg_sleep(15)",
+        ]
+        holder.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try holder.run()
+        defer { holder.terminate() }
+        try await Task.sleep(for: .milliseconds(800))
+        let catalog = try PostgresResultCatalog(
+            url: postgresURL!, statementTimeout: .seconds(1), logger: Logger(label: "pg"))
+        let error = await #expect(throws: CatalogError.self) { try await catalog.prepare() }
+        #expect(error?.code == .schema)
+        #expect(error?.description.contains("statement timeout") == true, "\(String(describing: error))")
+    }
+
     @Test func postgresUnreachableIsACatalogError() async throws {
         // A port on loopback where nothing listens.
         let catalog = try PostgresResultCatalog(url: "postgres://oib@127.0.0.1:1/none", logger: Logger(label: "pg"))

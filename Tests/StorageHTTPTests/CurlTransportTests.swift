@@ -3,6 +3,7 @@ import Logging
 import StorageHTTP
 import StorageKit
 import StorageSimulator
+import Synchronization
 import Testing
 
 /// The libcurl transport itself: connection reuse, deadlines, cancellation, refused URLs. TLS, retries, sessions
@@ -141,6 +142,47 @@ struct CurlTransportTests {
         }
     }
 
+    @Test("a DELETE without a body and a POST without a content type carry no form content type")
+    func noFormContentType() async throws {
+        for method in [HTTPMethod.delete, .post, .put] {
+            let server = try OneAnswerServer(answer: "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            defer { server.close() }
+            let response = try await transport().send(
+                HTTPRequest(
+                    method: method, url: "http://127.0.0.1:\(server.port)/x",
+                    body: method == .delete ? nil : Array("a=b".utf8), timeout: .seconds(10)))
+            #expect(response.status == 204)
+            let request = server.request.lowercased()
+            #expect(request.hasPrefix(method.rawValue.lowercased() + " /x "), "\(request)")
+            #expect(!request.contains("content-type"), "\(method): \(request)")
+            #expect(!request.contains("expect:"), "\(method): \(request)")
+        }
+    }
+
+    @Test("after a failed transfer the pooled handle serves the next request cleanly, on a new connection")
+    func reuseAfterFailure() async throws {
+        try await StorageSimulatorServer.withSimulator(SimulatorOptions(vendor: .zfssa), tls: nil, seed: nil) {
+            server in
+            await server.engine.addFault(FaultRule(.delay, method: "GET", times: 1, seconds: 20))
+            let client = transport()
+            let url = server.baseURL + Self.listing
+            do throws(HTTPTransportError) {
+                _ = try await client.send(
+                    HTTPRequest(method: .get, url: url, headers: [Self.basic], timeout: .milliseconds(300)))
+                Issue.record("the delayed request answered within its deadline")
+            } catch {
+                #expect(error.kind == .timeout)
+            }
+            for _ in 0..<3 {
+                let response = try await client.send(HTTPRequest(method: .get, url: url, headers: [Self.basic]))
+                #expect(response.status == 200)
+                #expect(response.header("X-Zfssa-Storage-Api") != nil)
+            }
+            // The timed-out connection is not reused; the three later requests share one new connection.
+            #expect(client.connectionsOpened == 2)
+        }
+    }
+
     @Test("a redirect is returned as is, never followed")
     func redirectsAreNotFollowed() async throws {
         let server = try OneAnswerServer(
@@ -201,11 +243,15 @@ private final class FullBacklogListener: @unchecked Sendable {
     }
 }
 
-/// A loopback server that answers one connection with fixed bytes and closes it.
+/// A loopback server that answers one connection with fixed bytes and closes it; keeps the request it read.
 private final class OneAnswerServer: @unchecked Sendable {
     let port: UInt16
     private let listener: Int32
     private let thread: Thread
+    private let received = ReceivedText()
+
+    /// The request as the server read it (headers and the start of the body).
+    var request: String { received.text.withLock { $0 } }
 
     init(answer: String) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -229,11 +275,13 @@ private final class OneAnswerServer: @unchecked Sendable {
         self.port = UInt16(bigEndian: bound.sin_port)
         self.listener = listener
         let bytes = Array(answer.utf8)
+        let received = self.received
         thread = Thread {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { return }
             var request = [UInt8](repeating: 0, count: 4096)
-            _ = read(connection, &request, request.count)
+            let count = read(connection, &request, request.count)
+            received.text.withLock { $0 = String(decoding: request.prefix(max(count, 0)), as: UTF8.self) }
             _ = bytes.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
             _ = Glibc.close(connection)
         }
@@ -244,4 +292,9 @@ private final class OneAnswerServer: @unchecked Sendable {
         shutdown(listener, Int32(SHUT_RDWR))
         _ = Glibc.close(listener)
     }
+}
+
+/// Text written by one thread and read by another.
+private final class ReceivedText: Sendable {
+    let text = Mutex<String>("")
 }
