@@ -42,8 +42,8 @@ public struct BtrfsDriver: StorageDriver {
     /// `btrfs`.
     public var vendor: String { Self.vendorName }
     /// Clones (writable snapshots under `.clones`), clone listing and volume creation; clones are local directories.
-    /// Space figures need qgroups, so `.spaceUsage` is not promised.
-    public var capabilities: StorageCapabilities { [.clone, .listClones, .createVolume, .localClones] }
+    /// Space figures need qgroups, so `.spaceUsage` is not promised (``descriptor``'s capabilities).
+    public var capabilities: StorageCapabilities { Self.descriptor.capabilities }
 
     /// Binds the driver to database `volumeName` under `root` (a trailing slash is dropped); does no I/O.
     public init(
@@ -59,9 +59,10 @@ public struct BtrfsDriver: StorageDriver {
     }
 
     /// How `btrfs` appears in `backup.cfg`: module, class and section `btrfs`, optional `root`, `mounthost`,
-    /// `timeout` and `command`, no credentials.
+    /// `timeout` and `command`, no credentials; what every `btrfs` driver can do (the one place it is declared).
     public static let descriptor = StorageDriverDescriptor(
-        name: vendorName, optionalKeys: ["root", "mounthost", "timeout", "command"])
+        name: vendorName, optionalKeys: ["root", "mounthost", "timeout", "command"],
+        capabilities: [.clone, .listClones, .createVolume, .localClones])
 
     /// Builds the driver of `context.databaseName` from its configuration; does no I/O.
     public init(configuration: BtrfsConfiguration, context: StorageDriverContext) throws(StorageError) {

@@ -29,8 +29,8 @@ public struct LocalFSDriver: StorageDriver {
     /// `localfs`.
     public var vendor: String { Self.vendorName }
     /// Clones, clone listing, space figures (each snapshot's size in bytes) and volume creation; clones are local
-    /// directories.
-    public var capabilities: StorageCapabilities { [.clone, .listClones, .spaceUsage, .createVolume, .localClones] }
+    /// directories (``descriptor``'s capabilities).
+    public var capabilities: StorageCapabilities { Self.descriptor.capabilities }
 
     /// Binds the driver to database `volumeName` under `root` (a trailing slash is dropped); does no I/O.
     public init(volumeName: String, root: String, mountHost: String? = nil, logger: Logger) {
@@ -41,8 +41,10 @@ public struct LocalFSDriver: StorageDriver {
     }
 
     /// How `localfs` appears in `backup.cfg`: module, class and section `localfs`, optional `root` and
-    /// `mounthost`, no credentials.
-    public static let descriptor = StorageDriverDescriptor(name: vendorName, optionalKeys: ["root", "mounthost"])
+    /// `mounthost`, no credentials; what every `localfs` driver can do (the one place it is declared).
+    public static let descriptor = StorageDriverDescriptor(
+        name: vendorName, optionalKeys: ["root", "mounthost"],
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .localClones])
 
     /// Builds the driver of `context.databaseName` from its configuration; does no I/O.
     public init(configuration: LocalFSConfiguration, context: StorageDriverContext) throws(StorageError) {

@@ -36,8 +36,9 @@ public struct SoftNASDriver: StorageDriver {
 
     /// `softnas`.
     public var vendor: String { Self.vendorName }
-    /// Server-named snapshots, space figures (`refer` as total) and volume creation; no clones.
-    public var capabilities: StorageCapabilities { [.serverNamedSnapshots, .spaceUsage, .createVolume] }
+    /// Server-named snapshots, space figures (`refer` as total) and volume creation; no clones
+    /// (``descriptor``'s capabilities).
+    public var capabilities: StorageCapabilities { Self.descriptor.capabilities }
 
     /// - Parameters:
     ///   - serverAddress: the appliance, as `serveraddress` gives it: `host`, `host:port` or `https://host[:port]`.
@@ -66,12 +67,14 @@ public struct SoftNASDriver: StorageDriver {
     }
 
     /// How `softnas` appears in `backup.cfg`: module, class and section `softnas`; its keys; the credentials in
-    /// `softnascredentials.cfg` (`[credentials]` `user`, `password`).
+    /// `softnascredentials.cfg` (`[credentials]` `user`, `password`); its capabilities (no clones), declared here
+    /// only.
     public static let descriptor = StorageDriverDescriptor(
         name: vendorName, requiredKeys: ["serveraddress", "pool"],
         optionalKeys: ["cacert", "insecure", "timeout", "retries", "retrybackoff", "allowplainhttp"],
         endpointKey: "serveraddress",
-        credentials: StorageCredentialsLayout(file: "softnascredentials.cfg", section: "credentials"))
+        credentials: StorageCredentialsLayout(file: "softnascredentials.cfg", section: "credentials"),
+        capabilities: [.serverNamedSnapshots, .spaceUsage, .createVolume])
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(

@@ -10,8 +10,11 @@ import Testing
 /// refuses the backup volumes.
 struct SoftNASHarness: StorageConformanceHarness {
     let fixture: SoftNASFixture
+    /// Remembers the databases the suite made, when set.
+    var made: MadeDatabases? = nil
 
     func makeDriver(database: String) async throws -> any StorageDriver {
+        await made?.add(database)
         let driver = try fixture.driver(database)
         _ = try await driver.createVolume()
         return driver
@@ -27,6 +30,13 @@ struct SoftNASHarness: StorageConformanceHarness {
     }
 }
 
+/// The databases a conformance check made, in order.
+actor MadeDatabases {
+    private(set) var names: [String] = []
+
+    func add(_ name: String) { names.append(name) }
+}
+
 @Suite("SoftNAS conformance", .enabled(if: opensslAvailable, opensslReason))
 struct SoftNASConformanceTests {
     @Test(arguments: StorageConformanceSuite.Check.allCases)
@@ -38,10 +48,19 @@ struct SoftNASConformanceTests {
 
     @Test func theBackupVolumesSurviveDropClone() async throws {
         try await withSoftNAS { fixture in
-            try await StorageConformanceSuite(harness: SoftNASHarness(fixture: fixture)).run(
+            let made = MadeDatabases()
+            try await StorageConformanceSuite(harness: SoftNASHarness(fixture: fixture, made: made)).run(
                 .volumeItselfCannotBeDroppedAsClone)
-            let volumes = await fixture.engine.requestLog().filter { $0.target.contains("snserv") }
-            #expect(!volumes.isEmpty)
+            // The check tried dropClone on its own volume and another database's; seen from the appliance, both
+            // volumes are still there and still list the snapshot the check took.
+            let volumes = Set(await made.names)
+            #expect(volumes.count == 2, "\(volumes)")
+            for volume in volumes {
+                #expect(await fixture.engine.shareExists(named: volume), "volume \(volume) was deleted")
+                #expect(await fixture.engine.snapshotNames(of: volume).count == 1, "volume \(volume)")
+                let listed = try await fixture.driver(volume).listSnapshots()
+                #expect(listed.map(\.id) == (await fixture.engine.snapshotNames(of: volume)), "volume \(volume)")
+            }
         }
     }
 }
