@@ -32,6 +32,10 @@ struct ONTAPSimulation {
         var parentSnapshot: String?
         var createTime: Date
         var snapshots: [Snapshot]
+        /// `snapshot_locking_enabled`: snapshots with a SnapLock expiry are accepted only then (storage-apis §3.5).
+        /// Seeded and created volumes have it unless the seed (`snapshotLocking: false`) or the creation body says
+        /// otherwise: the simulator plays a cluster prepared for `snaplockdays` (a real one starts without it).
+        var snapshotLockingEnabled = true
     }
 
     enum Change {
@@ -92,7 +96,7 @@ struct ONTAPSimulation {
                 uuid: Self.newUUID(), name: share.name, size: 100 << 30, used: share.spaceUsed ?? 10 << 30,
                 path: share.junctionPath ?? "/\(share.name)", exportPolicy: "default", state: "online",
                 parentVolume: share.originShare, parentSnapshot: share.originSnapshot, createTime: Date(),
-                snapshots: [])
+                snapshots: [], snapshotLockingEnabled: share.snapshotLocking ?? true)
             volume.snapshots = share.snapshots.map {
                 Snapshot(
                     uuid: Self.newUUID(), name: $0.name, createTime: $0.creation, size: $0.spaceUnique ?? 1 << 20,
@@ -409,12 +413,13 @@ struct ONTAPSimulation {
             case .failure(let refusal): return refusal.response
             case .success(let (expiry, snaplock)):
                 snapshot.expiryTime = expiry
-                snapshot.snaplockExpiry = snaplock
+                snapshot.snaplockExpiry = options.ontapIgnoresSnapLockExpiry ? nil : snaplock
             }
             volume.used += 4096
             volumes[volume.uuid] = volume
             return startJob(
                 "POST /api/storage/volumes/\(volume.uuid)/snapshots", .createSnapshot(volume: volume.uuid, snapshot),
+                if snaplock != nil, let refusal = lockingRefusal(volume) { return refusal }
                 request: request, fault: fault, now: now, created: true)
         default:
             break
@@ -485,6 +490,16 @@ struct ONTAPSimulation {
         var changed = snapshot
         switch Self.expiries(in: request.jsonObject) {
         case .failure(let refusal): return refusal.response
+    /// The cluster's refusal of a SnapLock expiry on a volume without `snapshot_locking_enabled` (text and code
+    /// unverified), `nil` when the volume has it.
+    func lockingRefusal(_ volume: Volume) -> SimResponse? {
+        guard !volume.snapshotLockingEnabled else { return nil }
+        return error(
+            400,
+            "Snapshot locking is not enabled on volume \"\(volume.name)\"; a SnapLock expiry time cannot be set.",
+            "1638630", target: "snaplock.expiry_time")
+    }
+
         case .success(let (expiry, snaplock)):
             if let snaplock {
                 if let current = snapshot.snaplockExpiry, current > now, snaplock < current {
@@ -494,6 +509,7 @@ struct ONTAPSimulation {
                         "1638622", target: "snaplock.expiry_time")
                 }
                 changed.snaplockExpiry = snaplock
+                if let refusal = lockingRefusal(volume) { return refusal }
             }
             if let expiry { changed.expiryTime = expiry }
         }
@@ -529,6 +545,7 @@ struct ONTAPSimulation {
                 return error(404, "Parent volume does not exist.", "917927", target: "clone.parent_volume.name")
             }
             guard (clone["is_flexclone"] as? Bool) == true else {
+        volume.snapshotLockingEnabled = (body["snapshot_locking_enabled"] as? Bool) ?? true
                 return error(
                     400, "clone.is_flexclone must be true to create a FlexClone volume.", "2",
                     target: "clone.is_flexclone")
@@ -738,6 +755,7 @@ struct ONTAPSimulation {
     private func snapshotJSON(_ snapshot: Snapshot, of volume: Volume) -> [String: Any] {
         var owners: [String] = []
         if cloneNames(parent: volume.name, snapshot: snapshot.name).first != nil { owners.append("volume_clone") }
+            "snapshot_locking_enabled": volume.snapshotLockingEnabled,
         var record: [String: Any] = [
             "uuid": snapshot.uuid, "name": snapshot.name, "create_time": format(snapshot.createTime),
             "size": snapshot.size, "state": "valid", "owners": owners,

@@ -226,11 +226,15 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
         /// ONTAP junction path (default `/<name>`).
         public var junctionPath: String?
         public var spaceUsed: Int64?
+        /// ONTAP: the volume's `snapshot_locking_enabled` (tamperproof snapshots, storage-apis §3.5). `nil` (the
+        /// default) enables it, as on a cluster prepared for `snaplockdays`; `false` makes the cluster refuse
+        /// snapshots with a SnapLock expiry on this volume.
+        public var snapshotLocking: Bool?
 
         public init(
             name: String, pool: String? = nil, project: String? = nil, snapshots: [SnapshotSeed] = [],
             originShare: String? = nil, originSnapshot: String? = nil, junctionPath: String? = nil,
-            spaceUsed: Int64? = nil
+            spaceUsed: Int64? = nil, snapshotLocking: Bool? = nil
         ) {
             self.name = name
             self.pool = pool
@@ -240,10 +244,12 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
             self.originSnapshot = originSnapshot
             self.junctionPath = junctionPath
             self.spaceUsed = spaceUsed
+            self.snapshotLocking = snapshotLocking
         }
 
         enum CodingKeys: String, CodingKey {
             case name, pool, project, snapshots, originShare, originSnapshot, junctionPath, spaceUsed
+            case snapshotLocking
         }
 
         /// Only `name` is required in seed files.
@@ -257,6 +263,7 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
             originSnapshot = try container.decodeIfPresent(String.self, forKey: .originSnapshot)
             junctionPath = try container.decodeIfPresent(String.self, forKey: .junctionPath)
             spaceUsed = try container.decodeIfPresent(Int64.self, forKey: .spaceUsed)
+            snapshotLocking = try container.decodeIfPresent(Bool.self, forKey: .snapshotLocking)
         }
     }
 
@@ -306,6 +313,16 @@ public struct SimulatorOptions: Sendable {
     /// Dorado: `filter=NAME::x` matches like the fuzzy `NAME:x` (an array that ignores the exact filter), so that
     /// tests prove the client re-checks names.
     public var doradoFuzzyExactFilter = false
+    /// ZFSSA: the appliance's schema lacks the tool's custom snapshot property (`custom:oiblockeduntil`): a create
+    /// or modify accepts `custom:` properties and silently drops them, while `retentionpolicy` still takes effect
+    /// (what a missing schema property could do; tests that a lock without its recorded expiry is caught).
+    public var zfssaDropsCustomProperties = false
+    /// ZFSSA: whether the account holds the authorization `releaseSnapRetention`. `false`: setting a retained
+    /// snapshot's `retentionpolicy` off is refused with 403 (the recommended set-up for `snaplockdays`).
+    public var zfssaMayReleaseRetention = true
+    /// ONTAP: snapshot creation accepts `snaplock.expiry_time` but sets no expiry (a cluster that ignores the
+    /// field; tests that a missing expiry is caught).
+    public var ontapIgnoresSnapLockExpiry = false
 
     public init(
         vendor: SimulatedVendor, user: String = "admin", password: String = "secret",

@@ -307,6 +307,13 @@ struct ZFSSASimulation {
             // custom properties; other properties are accepted and ignored.
             var changed = snapshot
             if let problem = applyRetentionProperties(request.jsonObject, to: &changed) { return problem }
+            if snapshot.retention != nil, changed.retention == nil, !options.zfssaMayReleaseRetention {
+                // Only a user holding releaseSnapRetention may set a retention off (status and text unverified).
+                return fault(
+                    403, "ERR_UNAUTHORIZED",
+                    "user \(options.user) lacks the authorization releaseSnapRetention needed to release the retention of snapshot \(snapshot.name)"
+                )
+            }
             filesystem.snapshots[index] = changed
             filesystems[key] = filesystem
             return snapshotAnswer(202, changed, of: filesystem, version: version)
@@ -403,7 +410,8 @@ struct ZFSSASimulation {
     }
 
     /// Applies `retentionpolicy` (`off`/`unlocked`/empty release it; `locked`/`on`/`retained` retain) and string
-    /// `custom:` properties of a create or modify body; an `ERR_INVALID_ARG` fault for other values.
+    /// `custom:` properties of a create or modify body (dropped with ``SimulatorOptions/zfssaDropsCustomProperties``);
+    /// an `ERR_INVALID_ARG` fault for other values.
     private func applyRetentionProperties(_ body: [String: Any], to snapshot: inout Snapshot) -> SimResponse? {
         if let value = body["retentionpolicy"] {
             guard let policy = (value as? String)?.lowercased() else {
@@ -419,6 +427,7 @@ struct ZFSSASimulation {
             guard let text = value as? String else {
                 return fault(400, "ERR_INVALID_ARG", "\(key) must be a string")
             }
+            if options.zfssaDropsCustomProperties { continue }
             snapshot.properties[key] = text.isEmpty ? nil : text
         }
         return nil

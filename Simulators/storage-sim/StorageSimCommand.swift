@@ -83,6 +83,17 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "ONTAP: refuse to delete volumes that are not offline.")
     var requireOffline = false
 
+    @Flag(
+        help:
+            "ZFSSA: the account lacks releaseSnapRetention, so releasing a snapshot's retention is refused (403).")
+    var zfssaDenyRelease = false
+
+    @Flag(help: "ZFSSA: accept custom: snapshot properties but drop them (a schema without the tool's property).")
+    var zfssaDropCustomProperties = false
+
+    @Flag(help: "ONTAP: accept snaplock.expiry_time on snapshot creation but set no expiry.")
+    var ontapIgnoreSnaplockExpiry = false
+
     @Option(help: "JSON seed file (shares/volumes with snapshot histories).")
     var seed: String?
 
@@ -158,6 +169,9 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let engine = SimulatorEngine(options: options)
+        options.zfssaMayReleaseRetention = !zfssaDenyRelease
+        options.zfssaDropsCustomProperties = zfssaDropCustomProperties
+        options.ontapIgnoresSnapLockExpiry = ontapIgnoreSnaplockExpiry
         if let seed {
             try await engine.seed(try SimulatorSeed.decode(try Data(contentsOf: URL(fileURLWithPath: seed))))
         }

@@ -38,6 +38,9 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let unexpectedResponse = Code("unexpected response")
         /// A local file-system operation failed.
         public static let ioFailure = Code("I/O failure")
+        /// The lock has expired, but the storage refused this tool's release of it (the account lacks the right,
+        /// e.g. ZFSSA's `releaseSnapRetention`): the snapshot stays. Retention warns and keeps it; not a failure.
+        public static let lockReleaseRefused = Code("lock release refused")
     }
 
     /// What went wrong.

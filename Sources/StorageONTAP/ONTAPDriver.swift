@@ -285,6 +285,11 @@ public struct ONTAPDriver: StorageDriver {
             let response = try await http.send(
                 .patch, path, body: body.bytes, headers: authorization, operation: operation, retry: .idempotent)
             try await finish(
+    ///
+    /// With `lockedUntil`, every volume must have `snapshot_locking_enabled` before the first copy is made
+    /// (`.invalidConfiguration` naming the volumes otherwise, so no run leaves tamperproof copies on some volumes
+    /// only), and every copy must then show that expiry (within a second): `.unexpectedResponse` when the cluster
+    /// did not keep it.
                 response, operation: operation, what: "lock of snapshot \(id) of \(volume.name)",
                 conflict: .locked)
         }
@@ -292,6 +297,7 @@ public struct ONTAPDriver: StorageDriver {
             throw StorageError(
                 .notFound, vendor: vendor, operation: operation,
                 message: "snapshot \(id) not found on volume \(volumes[0].name)")
+        if lockedUntil != nil { try await checkSnapshotLocking(volumes, operation: operation) }
         }
     }
 
@@ -321,6 +327,9 @@ public struct ONTAPDriver: StorageDriver {
 
     /// Deletes snapshot `id` from every volume that has it (later volumes may lack older snapshots). Throws
     /// `.notFound` when the main volume lacks it and `.hasClones` while a FlexClone is based on it.
+        if let lockedUntil {
+            try await checkLockExpiry(name, lockedUntil, first: record, volumes: volumes, operation: operation)
+        }
     public func deleteSnapshot(id: String) async throws(StorageError) {
         let operation = "deleteSnapshot"
         let volumes = try await databaseVolumes(operation: operation)
@@ -329,6 +338,48 @@ public struct ONTAPDriver: StorageDriver {
                 .notFound, vendor: vendor, operation: operation,
                 message: "snapshot \(id) not found on volume \(volumes[0].name)")
         }
+    /// Refuses a locked creation unless every volume reports `snapshot_locking_enabled` (one GET for all).
+    func checkSnapshotLocking(_ volumes: [ONTAPWire.VolumeRecord], operation: String) async throws(StorageError) {
+        let query = ApplianceHTTPClient.encodeQuery([
+            ("uuid", volumes.map(\.uuid).joined(separator: "|")), ("fields", "snapshot_locking_enabled"),
+        ])
+        let records = try await collect(
+            ONTAPWire.VolumeRecord.self, "storage/volumes?\(query)", operation: operation)
+        let enabled = Set(records.filter { $0.snapshotLockingEnabled == true }.map(\.uuid))
+        let missing = volumes.filter { !enabled.contains($0.uuid) }.map(\.name)
+        guard missing.isEmpty else {
+            throw StorageError(
+                .invalidConfiguration, vendor: vendor, operation: operation,
+                message:
+                    "snapshot locking is not enabled on volume(s) \(missing.joined(separator: ", ")) (snapshot_locking_enabled; ONTAP 9.12.1+ with SnapLock and an initialised compliance clock): no snapshot was created; enable it (volume modify -volume <name> -snapshot-locking-enabled true) or set snaplockdays: 0"
+            )
+        }
+    }
+
+    /// Fails when a copy of the new snapshot `name` lacks the asked SnapLock expiry (within a second): the copies
+    /// stay, NOT locked (the cluster ignored the field).
+    func checkLockExpiry(
+        _ name: String, _ until: Date, first: ONTAPWire.SnapshotRecord, volumes: [ONTAPWire.VolumeRecord],
+        operation: String
+    ) async throws(StorageError) {
+        var unlocked: [String] = []
+        for (index, volume) in volumes.enumerated() {
+            let record = index == 0 ? first : try await snapshotRecord(named: name, of: volume, operation: operation)
+            guard let expiry = record?.lockExpiry, abs(expiry.timeIntervalSince(until)) <= 1 else {
+                unlocked.append("\(volume.name) (\(record?.lockExpiry.map(StorageJSON.iso8601) ?? "no expiry"))")
+                continue
+            }
+        }
+        guard unlocked.isEmpty else {
+            logger.error("Snapshot \(name) was asked locked, but these copies show no such expiry: \(unlocked)")
+            throw StorageError(
+                .unexpectedResponse, vendor: vendor, operation: operation,
+                message:
+                    "snapshot \(name) was created with snaplock.expiry_time \(StorageJSON.iso8601(until)), but the cluster did not keep it on \(unlocked.joined(separator: ", ")): those copies are NOT locked (the REST field needs ONTAP 9.15.1+)"
+            )
+        }
+    }
+
         let clones = try await cloneRecords(of: volumes[0], operation: operation).filter {
             $0.clone?.parentSnapshot?.name == id
         }

@@ -64,6 +64,14 @@ enum ONTAPWire {
         var space: Space?
         var aggregates: [Named]?
         var state: String?
+        /// `snapshot_locking_enabled` (ONTAP 9.12.1+, storage-apis §3.5): tamperproof snapshots are possible only
+        /// then. Read only when a locked snapshot is about to be made (older clusters refuse unknown fields).
+        var snapshotLockingEnabled: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case uuid, name, svm, nas, clone, space, aggregates, state
+            case snapshotLockingEnabled = "snapshot_locking_enabled"
+        }
 
         /// The parent volume's name when this is a FlexClone (the `clone` fields, not a 'busy' flag).
         var cloneParent: String? {

@@ -54,7 +54,9 @@ public enum SnapshotRetention {
     }
 
     /// Plans and drops; logs each snapshot line with its status at DEBUG (as the original), a clock skew at
-    /// ERROR (naming the snapshot and both times) and other failures at WARNING. Returns the outcome; `succeeded`
+    /// ERROR (naming the snapshot and both times) and other failures at WARNING. A snapshot whose expired lock the
+    /// storage refuses to release (``StorageError/Code/lockReleaseRefused``: the account lacks the right, as
+    /// recommended) gets one WARNING naming the remedy and is kept; that is not a failure. Returns the outcome; `succeeded`
     /// is false when anything could not be listed, verified or dropped, or the clocks disagree.
     public static func apply(
         storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
@@ -67,10 +69,15 @@ public enum SnapshotRetention {
         if let skew = plan.clockSkew { logger.error("Snapshot retention: \(skew)") }
         // One DELETE per snapshot: the driver trusts the listing it made (clone counts, locks, location).
         let outcome = await plan.apply { snapshot in
-            if let snapshot = listed[snapshot.id] {
-                try await storage.deleteListedSnapshot(snapshot)
-            } else {
-                try await storage.deleteSnapshot(id: snapshot.id)
+            do {
+                if let snapshot = listed[snapshot.id] {
+                    try await storage.deleteListedSnapshot(snapshot)
+                } else {
+                    try await storage.deleteSnapshot(id: snapshot.id)
+                }
+            } catch let error as StorageError where error.code == .lockReleaseRefused {
+                logger.warning("Snapshot retention kept \(snapshot.id): \(error.message)")
+                throw SnapshotKept(reason: error.message)
             }
         }
         for line in RetentionPlanRenderer.lines(for: outcome) { logger.debug("\(line)") }

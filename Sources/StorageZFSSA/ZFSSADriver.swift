@@ -154,6 +154,12 @@ public struct ZFSSADriver: StorageDriver {
     /// Creates snapshot `name` of the share, retained (`retentionpolicy`) with `lockedUntil` recorded in the
     /// snapshot's ``ZFSSAWire/lockExpiryProperty`` when set: one POST. The appliance's retention has no duration;
     /// this tool releases it once the recorded expiry has passed (retention, `dropsnap`).
+    ///
+    /// With `lockedUntil`, the answer (or, when it disagrees, a fresh read) must show the retention and the
+    /// recorded expiry within a second of `lockedUntil`. Otherwise the appliance kept a retention this tool could
+    /// never tell from an admin's (the custom property missing from its schema, say), which would pin the pool for
+    /// ever: the retention just set is released again and the call fails (`.unexpectedResponse`), leaving the
+    /// snapshot unlocked.
     public func createSnapshot(named name: String, lockedUntil: Date?) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try checkName(name, operation: operation)
@@ -162,10 +168,54 @@ public struct ZFSSADriver: StorageDriver {
         let response = try await connection.send(
             .post, snapshotsPath, body: .object(body), operation: operation, retry: .once)
         try expect(response, [201], .post, snapshotsPath, operation: operation, notFound: "share \(shareName)")
-        if let envelope = ZFSSAWire.decode(ZFSSAWire.SnapshotEnvelope.self, from: response.body) {
-            return try snapshot(from: envelope.snapshot, operation: operation)
+        var record: ZFSSAWire.SnapshotRecord
+        if let answered = ZFSSAWire.decode(ZFSSAWire.SnapshotEnvelope.self, from: response.body)?.snapshot {
+            record = answered
+        } else {
+            record = try await snapshotRecord(name, operation: operation)
         }
-        return try snapshot(from: try await snapshotRecord(name, operation: operation), operation: operation)
+        if let lockedUntil, !Self.holds(record, lockedUntil) {
+            // The answer to the POST may leave properties out: judge by a fresh read.
+            record = try await snapshotRecord(name, operation: operation)
+            if !Self.holds(record, lockedUntil) {
+                throw await unrecordedLock(record, requested: lockedUntil, operation: operation)
+            }
+        }
+        return try snapshot(from: record, operation: operation)
+    }
+
+    /// Whether `record` is retained with an expiry recorded within a second of `until`.
+    static func holds(_ record: ZFSSAWire.SnapshotRecord, _ until: Date) -> Bool {
+        guard record.isRetained, let recorded = record.lockedUntil else { return false }
+        return abs(recorded.timeIntervalSince(until)) <= 1
+    }
+
+    /// The error of a locked creation whose lock the appliance did not keep as asked; first releases the retention
+    /// this tool has just set, when there is one (it cannot be told from a foreign one later).
+    private func unrecordedLock(_ record: ZFSSAWire.SnapshotRecord, requested: Date, operation: String) async
+        -> StorageError
+    {
+        let asked = "\(ZFSSAWire.lockExpiryProperty)=\(StorageJSON.iso8601(requested))"
+        let seen =
+            "retentionpolicy=\(record.retentionpolicy ?? "?"), \(ZFSSAWire.lockExpiryProperty)=\(record.lockExpiry ?? "(missing)")"
+        var outcome = "the snapshot exists but is NOT locked"
+        if record.isRetained {
+            do throws(StorageError) {
+                try await setRetention(
+                    record.name, ["retentionpolicy": .string(ZFSSAWire.retentionOff)], operation: operation)
+                outcome =
+                    "the retention this tool had just set was released again; the snapshot exists but is NOT locked"
+            } catch {
+                outcome =
+                    "releasing the retention this tool had just set failed too (\(error.message)): a user holding releaseSnapRetention must release snapshot \(record.name), or it stays for ever"
+            }
+        }
+        logger.error("Snapshot \(record.name) of share \(shareName) asked locked, but the appliance shows \(seen)")
+        return StorageError(
+            .unexpectedResponse, vendor: vendor, operation: operation,
+            message:
+                "snapshot \(record.name) of share \(shareName) was created with \(asked), but the appliance shows \(seen) (is \(ZFSSAWire.lockExpiryProperty) defined in the appliance's schema? see Documentation/storage/zfssa.md); \(outcome)"
+        )
     }
 
     /// Deletes snapshot `id` of the share. Throws `.notFound`, `.hasClones` while it has clones and `.locked` while a
@@ -179,6 +229,9 @@ public struct ZFSSADriver: StorageDriver {
                 message: "snapshot \(id) of share \(shareName) has \(clones) clone(s); drop them first")
         }
         if record.isRetained {
+            guard record.isOwnLock, record.lockExpiry != ZFSSAWire.indefiniteLock else {
+                throw foreignOrIndefinite(record, operation: operation)
+            }
             try await releaseExpiredRetention(
                 id, lockedUntil: record.lockedUntil, policy: record.retentionpolicy, operation: operation)
         }
@@ -202,16 +255,14 @@ public struct ZFSSADriver: StorageDriver {
 
     /// Releases the retention of snapshot `id` (`retentionpolicy` off) when this tool recorded its expiry and that
     /// has passed; throws `.locked` naming the expiry before it, and for a retention without a recorded expiry
-    /// (set on the appliance by someone else: this tool never releases it).
+    /// (set on the appliance by someone else: this tool never releases it). When the appliance refuses the release
+    /// for lack of authorisation (an account without `releaseSnapRetention`, the recommended set-up), throws
+    /// `.lockReleaseRefused` naming the remedy: retention warns and keeps the snapshot.
     private func releaseExpiredRetention(_ id: String, lockedUntil: Date?, policy: String?, operation: String)
         async throws(StorageError)
     {
         guard let lockedUntil else {
-            throw StorageError(
-                .locked, vendor: vendor, operation: operation,
-                message:
-                    "snapshot \(id) of share \(shareName) is retained (retentionpolicy=\(policy ?? "?")) on the appliance without an expiry recorded by this tool; an appliance user with releaseSnapRetention must release it"
-            )
+            throw foreignRetention(id, policy: policy, operation: operation)
         }
         guard lockedUntil <= Date() else {
             throw StorageError(
@@ -220,9 +271,37 @@ public struct ZFSSADriver: StorageDriver {
                     "snapshot \(id) of share \(shareName) is locked until \(DisplayFormat.utcTimestamp(lockedUntil)) UTC (snaplockdays)"
             )
         }
-        try await setRetention(id, ["retentionpolicy": .string(ZFSSAWire.retentionOff)], operation: operation)
+        try await releaseRetention(id, expired: lockedUntil, operation: operation)
         logger.info(
             "Released the expired retention of snapshot \(id) (locked until \(DisplayFormat.utcTimestamp(lockedUntil)) UTC)"
+        )
+    }
+
+    /// Sets the retention of snapshot `id` off; a 401/403 answer becomes `.lockReleaseRefused` (the lock ended at
+    /// `expired`, or `nil` for this tool's indefinite lock).
+    private func releaseRetention(_ id: String, expired: Date?, operation: String) async throws(StorageError) {
+        let path = snapshotPath(id)
+        let response = try await connection.send(
+            .put, path, body: .object(["retentionpolicy": .string(ZFSSAWire.retentionOff)]), operation: operation,
+            retry: .idempotent)
+        if [401, 403].contains(response.status) {
+            let ended = expired.map { "lock expired on \(DisplayFormat.utcTimestamp($0)) UTC" } ?? "lock ended"
+            let user = connection.credential.user
+            throw StorageError(
+                .lockReleaseRefused, vendor: vendor, operation: operation, status: response.status,
+                message:
+                    "snapshot \(id) of share \(shareName) kept: \(ended); release it with a user holding releaseSnapRetention, or grant it to \(user) to let retention do it (\(ZFSSAWire.faultText(response)))"
+            )
+        }
+        try expect(response, [200, 202, 204], .put, path, operation: operation, notFound: "snapshot \(id)")
+    }
+
+    /// `.locked` for a retention this tool did not set (no marker in ``ZFSSAWire/lockExpiryProperty``).
+    private func foreignRetention(_ id: String, policy: String?, operation: String) -> StorageError {
+        StorageError(
+            .locked, vendor: vendor, operation: operation,
+            message:
+                "snapshot \(id) of share \(shareName) is retained (retentionpolicy=\(policy ?? "?")) on the appliance, not set by this tool (no expiry recorded in \(ZFSSAWire.lockExpiryProperty)): a foreign retention this tool never releases or changes; an appliance user with releaseSnapRetention must release it"
         )
     }
 
@@ -236,32 +315,60 @@ public struct ZFSSADriver: StorageDriver {
         try expect(response, [200, 202, 204], .put, path, operation: operation, notFound: "snapshot \(id)")
     }
 
+    /// `.locked` for a retained snapshot this tool may not release by itself: a foreign retention, or this tool's
+    /// indefinite lock (released only by ``unlockSnapshot(id:)``).
+    private func foreignOrIndefinite(_ record: ZFSSAWire.SnapshotRecord, operation: String) -> StorageError {
+        guard record.isOwnLock else {
+            return foreignRetention(record.name, policy: record.retentionpolicy, operation: operation)
+        }
+        return StorageError(
+            .locked, vendor: vendor, operation: operation,
+            message:
+                "snapshot \(record.name) of share \(shareName) is locked by this tool without an expiry; unlock it first"
+        )
+    }
+
     // MARK: Locks
 
     /// Retains snapshot `id` until `until`: `retentionpolicy` on and the expiry recorded in the snapshot's
     /// ``ZFSSAWire/lockExpiryProperty``; an expiry already recorded later is kept (a lock is never shortened).
+    /// Throws `.locked` for a retention this tool did not set (an admin's): recording an expiry would let retention
+    /// release it later.
     public func lockSnapshot(id: String, until: Date) async throws(StorageError) {
         let operation = "lockSnapshot"
         let record = try await snapshotRecord(id, operation: operation)
+        if record.isRetained, !record.isOwnLock {
+            throw foreignRetention(id, policy: record.retentionpolicy, operation: operation)
+        }
         let expiry = max(until, record.isRetained ? (record.lockedUntil ?? until) : until)
         try await setRetention(id, ZFSSAWire.lockProperties(until: expiry), operation: operation)
     }
 
-    /// Retains snapshot `id` without an expiry (`retentionpolicy` on): only ``unlockSnapshot(id:)`` (or an appliance
-    /// user) releases it.
+    /// Retains snapshot `id` without an expiry (`retentionpolicy` on, ``ZFSSAWire/indefiniteLock`` recorded): only
+    /// ``unlockSnapshot(id:)`` (or an appliance user) releases it. Throws `.locked` for a foreign retention.
     public func lockSnapshot(id: String) async throws(StorageError) {
         let operation = "lockSnapshot"
-        _ = try await snapshotRecord(id, operation: operation)
+        let record = try await snapshotRecord(id, operation: operation)
+        if record.isRetained, !record.isOwnLock {
+            throw foreignRetention(id, policy: record.retentionpolicy, operation: operation)
+        }
+        if record.isRetained, record.lockedUntil != nil { return }
         try await setRetention(
-            id, ["retentionpolicy": .string(ZFSSAWire.retentionOn), ZFSSAWire.lockExpiryProperty: ""],
-            operation: operation)
+            id,
+            [
+                "retentionpolicy": .string(ZFSSAWire.retentionOn),
+                ZFSSAWire.lockExpiryProperty: .string(ZFSSAWire.indefiniteLock),
+            ], operation: operation)
     }
 
-    /// Releases the retention of snapshot `id`; `.locked` while an expiry recorded by this tool has not passed.
+    /// Releases a retention this tool set: its indefinite lock, or a lock whose recorded expiry has passed.
+    /// `.locked` before that expiry and for a foreign retention (never released); `.lockReleaseRefused` when the
+    /// appliance refuses the release for lack of authorisation.
     public func unlockSnapshot(id: String) async throws(StorageError) {
         let operation = "unlockSnapshot"
         let record = try await snapshotRecord(id, operation: operation)
         guard record.isRetained else { return }
+        guard record.isOwnLock else { throw foreignRetention(id, policy: record.retentionpolicy, operation: operation) }
         if let until = record.lockedUntil, until > Date() {
             throw StorageError(
                 .locked, vendor: vendor, operation: operation,
@@ -269,7 +376,7 @@ public struct ZFSSADriver: StorageDriver {
                     "snapshot \(id) of share \(shareName) is locked until \(DisplayFormat.utcTimestamp(until)) UTC (snaplockdays)"
             )
         }
-        try await setRetention(id, ["retentionpolicy": .string(ZFSSAWire.retentionOff)], operation: operation)
+        try await releaseRetention(id, expired: record.lockedUntil, operation: operation)
     }
 
     /// The DELETE itself. When the appliance refuses it, the snapshot is read once more to name the reason

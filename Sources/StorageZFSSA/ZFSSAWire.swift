@@ -55,6 +55,14 @@ enum ZFSSAWire {
             return WireTimestamp.parse(lockExpiry)
         }
 
+        /// True when this tool set the retention: ``ZFSSAWire/lockExpiryProperty`` holds an expiry it can read or
+        /// ``ZFSSAWire/indefiniteLock``. Any other retention (an admin's, a legal hold) is foreign: never released
+        /// nor changed by this tool.
+        var isOwnLock: Bool {
+            guard let lockExpiry, !lockExpiry.isEmpty else { return false }
+            return lockExpiry == ZFSSAWire.indefiniteLock || lockedUntil != nil
+        }
+
         /// True when appliance retention protects the snapshot (OS8.8.39 `retentionpolicy`).
         var isRetained: Bool {
             guard let policy = retentionpolicy?.lowercased(), !policy.isEmpty else { return false }
@@ -66,6 +74,9 @@ enum ZFSSAWire {
     /// duration): a custom (schema) property, its value an ISO-8601 UTC instant. Unverified on real appliances:
     /// the property must exist in the appliance's schema (Documentation/storage/zfssa.md).
     static let lockExpiryProperty = "custom:oiblockeduntil"
+    /// The value of ``lockExpiryProperty`` that marks a retention this tool set without an expiry
+    /// (``ZFSSADriver/lockSnapshot(id:)``).
+    static let indefiniteLock = "indefinite"
     /// `retentionpolicy` of a retained snapshot (unverified; the CLI shows `unlocked`/`off` for others).
     static let retentionOn = "locked"
     /// `retentionpolicy` that releases a retention.

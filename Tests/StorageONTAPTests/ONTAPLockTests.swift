@@ -118,6 +118,44 @@ struct ONTAPLockTests {
         }
     }
 
+    @Test("a volume without snapshot locking is refused before any copy is made, naming it")
+    func lockingDisabledRefusedUpFront() async throws {
+        let seed = SimulatorSeed(shares: [
+            .init(name: "nfs_orcl"), .init(name: "nfs_orcl_b", snapshotLocking: false),
+        ])
+        try await withONTAP(seed: seed) { fixture in
+            let driver = try fixture.driver("orcl", suffixes: ["_b"])
+            await fixture.engine.clearLog()
+            let error = await storageError { () async throws(StorageError) in
+                _ = try await driver.createSnapshot(
+                    named: "orcl_locked", lockedUntil: Date().addingTimeInterval(7 * 86_400))
+            }
+            #expect(error?.code == .invalidConfiguration, "\(String(describing: error))")
+            #expect(error?.message.contains("nfs_orcl_b") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("snapshot locking") == true, "\(error?.message ?? "")")
+            #expect(!(await fixture.engine.requestLog().map(\.method).contains("POST")))
+            #expect(await fixture.engine.snapshotNames(of: "nfs_orcl").isEmpty)
+            #expect(await fixture.engine.snapshotNames(of: "nfs_orcl_b").isEmpty)
+            // Without a lock nothing changes.
+            _ = try await driver.createSnapshot(named: "orcl_plain")
+            #expect(await fixture.engine.snapshotNames(of: "nfs_orcl_b") == ["orcl_plain"])
+        }
+    }
+
+    @Test("a cluster that does not keep the expiry fails the locked creation loudly")
+    func missingExpiryFails() async throws {
+        try await withONTAP(seed: Self.seed, configure: { $0.ontapIgnoresSnapLockExpiry = true }) { fixture in
+            let driver = try fixture.driver("orcl", suffixes: ["_b"])
+            let error = await storageError { () async throws(StorageError) in
+                _ = try await driver.createSnapshot(
+                    named: "orcl_locked", lockedUntil: Date().addingTimeInterval(7 * 86_400))
+            }
+            #expect(error?.code == .unexpectedResponse, "\(String(describing: error))")
+            #expect(error?.message.contains("snaplock.expiry_time") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("NOT locked") == true, "\(error?.message ?? "")")
+        }
+    }
+
     @Test("lockSnapshot(id:until:) locks an existing snapshot; the cluster refuses to shorten it")
     func lockExisting() async throws {
         try await withONTAP(seed: Self.seed) { fixture in

@@ -130,6 +130,104 @@ struct ZFSSALockTests {
         }
     }
 
+    /// A share with one snapshot retained on the appliance by an admin (no expiry recorded by this tool).
+    static let adminSeed = SimulatorSeed(shares: [
+        .init(name: "orcl", snapshots: [.init(name: "orcl-admin", creation: Date(), retention: "locked")])
+    ])
+
+    @Test("unlockSnapshot never releases a retention set by someone else")
+    func unlockKeepsForeignRetention() async throws {
+        try await withZFSSA(seed: Self.adminSeed) { fixture in
+            let driver = try fixture.driver("orcl")
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.unlockSnapshot(id: "orcl-admin")
+            }
+            #expect(error?.code == .locked)
+            #expect(error?.message.contains("not set by this tool") == true, "\(error?.message ?? "")")
+            let record = try await raw(fixture, .get, "snapshots/orcl-admin")
+            #expect(record.text.contains(#""retentionpolicy":"locked""#))
+        }
+    }
+
+    @Test("lockSnapshot(id:until:) refuses to take over a retention set by someone else")
+    func lockRefusesForeignRetention() async throws {
+        try await withZFSSA(seed: Self.adminSeed) { fixture in
+            let driver = try fixture.driver("orcl")
+            await fixture.engine.clearLog()
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.lockSnapshot(id: "orcl-admin", until: Date().addingTimeInterval(86_400))
+            }
+            #expect(error?.code == .locked)
+            #expect(error?.message.contains("not set by this tool") == true, "\(error?.message ?? "")")
+            #expect(!(await fixture.engine.requestLog().map(\.method).contains("PUT")))
+            let record = try await raw(fixture, .get, "snapshots/orcl-admin")
+            #expect(!record.text.contains("oiblockeduntil"))
+        }
+    }
+
+    @Test("retention's delete (deleteListedSnapshot) keeps a retention set by someone else")
+    func listedDeleteKeepsForeignRetention() async throws {
+        try await withZFSSA(seed: Self.adminSeed) { fixture in
+            let driver = try fixture.driver("orcl")
+            let listed = try #require(try await driver.listSnapshots().first)
+            await fixture.engine.clearLog()
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.deleteListedSnapshot(listed)
+            }
+            #expect(error?.code == .locked)
+            #expect(await fixture.engine.requestLog().isEmpty)
+            #expect(await fixture.engine.snapshotNames(of: "orcl") == ["orcl-admin"])
+        }
+    }
+
+    @Test("a lock whose expiry the appliance did not keep is released again and the creation fails loudly")
+    func unrecordedExpiryIsReleased() async throws {
+        try await withZFSSA(seed: Self.seed, configure: { $0.zfssaDropsCustomProperties = true }) { fixture in
+            let driver = try fixture.driver("orcl")
+            let until = Date().addingTimeInterval(7 * 86_400).rounded()
+            let error = await storageError { () async throws(StorageError) in
+                _ = try await driver.createSnapshot(named: "orcl-x", lockedUntil: until)
+            }
+            #expect(error?.code == .unexpectedResponse)
+            #expect(error?.message.contains("custom:oiblockeduntil") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("released") == true, "\(error?.message ?? "")")
+            // Our retention is gone, so the snapshot does not pin the pool for ever.
+            let record = try await raw(fixture, .get, "snapshots/orcl-x")
+            #expect(record.text.contains(#""retentionpolicy":"off""#), "\(record.text)")
+        }
+    }
+
+    @Test("without releaseSnapRetention an expired lock stays: .lockReleaseRefused naming the remedy")
+    func releaseRefusedWithoutAuthorization() async throws {
+        let past = Date().addingTimeInterval(-3600).rounded()
+        let seed = SimulatorSeed(shares: [
+            .init(
+                name: "orcl",
+                snapshots: [
+                    .init(
+                        name: "orcl-a", creation: past.addingTimeInterval(-86_400), retention: "locked",
+                        lockExpiry: past)
+                ])
+        ])
+        try await withZFSSA(seed: seed, configure: { $0.zfssaMayReleaseRetention = false }) { fixture in
+            let driver = try fixture.driver("orcl")
+            let listed = try #require(try await driver.listSnapshots().first)
+            let error = await storageError { () async throws(StorageError) in
+                try await driver.deleteListedSnapshot(listed)
+            }
+            #expect(error?.code == .lockReleaseRefused, "\(String(describing: error))")
+            let message = error?.message ?? ""
+            #expect(message.contains("lock expired on \(DisplayFormat.utcTimestamp(past)) UTC"), "\(message)")
+            #expect(message.contains("releaseSnapRetention"), "\(message)")
+            #expect(message.contains("grant it to admin"), "\(message)")
+            let manual = await storageError { () async throws(StorageError) in
+                try await driver.deleteSnapshot(id: "orcl-a")
+            }
+            #expect(manual?.code == .lockReleaseRefused)
+            #expect(await fixture.engine.snapshotNames(of: "orcl") == ["orcl-a"])
+        }
+    }
+
     @Test("lockSnapshot(id:until:) never shortens a recorded expiry")
     func lockNeverShortens() async throws {
         try await withZFSSA(seed: Self.seed) { fixture in

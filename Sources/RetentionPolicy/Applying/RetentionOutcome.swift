@@ -45,6 +45,17 @@ public struct RetentionOutcome: Sendable {
     }
 }
 
+/// Thrown by a drop that left the snapshot on purpose (e.g. its lock expired but the account may not release it):
+/// the snapshot counts as kept (`valid`), not as a failed drop, and the run can still succeed. The drop has already
+/// said why (a warning).
+public struct SnapshotKept: Error, Sendable {
+    /// Why the snapshot stays.
+    public let reason: String
+
+    /// A kept snapshot and why.
+    public init(reason: String) { self.reason = reason }
+}
+
 extension RetentionPlan {
     /// Drops the planned snapshots, oldest first, and reports every failure.
     ///
@@ -55,7 +66,8 @@ extension RetentionPlan {
     /// - Parameters:
     ///   - isolation: The actor `drop` runs on: the caller's by default (`#isolation`), so `drop` need not be
     ///     `Sendable`.
-    ///   - drop: Deletes one snapshot on the storage; throws if it could not.
+    ///   - drop: Deletes one snapshot on the storage; throws if it could not, or ``SnapshotKept`` when it kept the
+    ///     snapshot on purpose (then its status is `valid`, and it is no failure).
     public func apply(
         isolation: isolated (any Actor)? = #isolation,
         drop: (SnapshotRecord) async throws -> Void
@@ -77,6 +89,8 @@ extension RetentionPlan {
             do {
                 try await drop(decision.snapshot)
                 results.append(.init(decision: decision, status: .dropped))
+            } catch is SnapshotKept {
+                results.append(.init(decision: decision, status: .valid))
             } catch {
                 failures.append(.init(snapshot: decision.snapshot, error: error))
                 results.append(.init(decision: decision, status: .dropFailed))

@@ -15,13 +15,21 @@ extension StorageDriver {
         while true {
             let date = now()
             let name = snapshotName(for: date, timeZone: timeZone)
-            do {
+            do throws(StorageError) {
                 guard let until = SnapshotLock.expiry(days: lockDays, from: date) else {
                     return try await createSnapshot(named: name)
                 }
                 let snapshot = try await createSnapshot(named: name, lockedUntil: until)
+                // Whatever the driver: a backup snapshot asked locked must come back locked as asked.
+                guard let locked = snapshot.lockedUntil, abs(locked.timeIntervalSince(until)) <= 1 else {
+                    throw StorageError(
+                        .unexpectedResponse, vendor: vendor, operation: "createSnapshot",
+                        message:
+                            "snapshot \(snapshot.id) was asked locked until \(DisplayFormat.utcTimestamp(until)) UTC (snaplockdays) but the storage reports \(snapshot.lockedUntil.map { "until \(DisplayFormat.utcTimestamp($0)) UTC" } ?? "no lock expiry"): it is NOT locked as asked"
+                    )
+                }
                 logger?.info(
-                    "Snapshot \(snapshot.id) is locked until \(DisplayFormat.utcTimestamp(until)) UTC (snaplockdays)")
+                    "Snapshot \(snapshot.id) is locked until \(DisplayFormat.utcTimestamp(locked)) UTC (snaplockdays)")
                 return snapshot
             } catch  where error.code == .alreadyExists && attempt < attempts {
                 attempt += 1
