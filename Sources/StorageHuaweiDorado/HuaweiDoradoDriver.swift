@@ -36,6 +36,9 @@ public struct HuaweiDoradoDriver: StorageDriver {
     public let maxNameLength: Int
     /// Receives the driver's messages and the HTTP requests (credentials and tokens redacted).
     public let logger: Logger
+    /// The array's REST root (`url` with `/deviceManager/rest`): part of the listing identity, since internal ids
+    /// mean other things on another array.
+    let baseURL: String
     let connection: HuaweiDoradoConnection
 
     /// `huaweidorado`.
@@ -65,6 +68,7 @@ public struct HuaweiDoradoDriver: StorageDriver {
         self.restoreNFSClient = restoreNFSClient
         self.maxNameLength = maxNameLength
         self.logger = logger
+        self.baseURL = root
         let http = ApplianceHTTPClient(
             vendor: Self.vendorName, baseURL: root, transport: transport, logger: logger, timeout: timeout,
             retryPolicy: retryPolicy, secrets: [credential.password])
@@ -126,8 +130,8 @@ public struct HuaweiDoradoDriver: StorageDriver {
     /// The length of this driver's snapshot names for `database`: `<db>-YYYYmmddTHHMMSS`.
     static func snapshotNameLength(database: String) -> Int { database.count + 16 }
 
-    /// Ends the array session (`DELETE sessions`), if one is open. The tools do not call it yet (StorageDriver has
-    /// no close); an unclosed session ends by the array's own timeout.
+    /// Ends the array session (`DELETE sessions`), if one is open. The tools call it at the end of every run; a
+    /// failed log-out is logged at debug level only (the session then ends by the array's own timeout).
     public func close() async {
         await connection.logout()
     }
@@ -267,17 +271,20 @@ public struct HuaweiDoradoDriver: StorageDriver {
         ]
         let reply = try await connection.send(.post, "filesystem", body: body, operation: operation, retry: .once)
         try expectSuccess(reply, operation: operation, subject: "clone \(cloneName) of \(volumeName)@\(id)")
-        var createdID = reply.record?.id
-        if createdID == nil {
-            createdID = try await filesystemRecord(cloneName, vstoreID: context.vstoreID, operation: operation)?.id
-        }
-        guard let cloneID = createdID else {
-            throw StorageError(
-                .unexpectedResponse, vendor: vendor, operation: operation,
-                message: "clone \(cloneName) was created but its id is unknown")
+        let removal = Self.dropCloneCommand(database: volumeName, clone: cloneName)
+        let cloneID: String
+        do throws(StorageError) {
+            cloneID = try await createdID(reply, clone: cloneName, vstoreID: context.vstoreID, operation: operation)
+        } catch {
+            logger.error("Creating clone \(cloneName) failed half-way (\(error)); removing what was made")
+            await removeHalfMade(
+                filesystemID: nil, name: cloneName, vstoreID: context.vstoreID, shareIDs: [],
+                isOurs: { isOwnClone($0, context: context) }, removal: removal, operation: operation)
+            throw error
         }
         let path = try await export(
-            filesystemID: cloneID, name: cloneName, vstoreID: context.vstoreID, operation: operation)
+            filesystemID: cloneID, name: cloneName, vstoreID: context.vstoreID, removal: removal,
+            operation: operation)
         logger.info("Created clone \(cloneName) of \(volumeName)@\(id), exported as \(path)")
         return Clone(name: cloneName, originVolume: volumeName, originSnapshot: id, mountPoint: path)
     }
@@ -426,7 +433,10 @@ public struct HuaweiDoradoDriver: StorageDriver {
                 .unexpectedResponse, vendor: vendor, operation: operation,
                 message: "file system \(volumeName) was created but its id is unknown")
         }
-        let path = try await export(filesystemID: id, name: volumeName, vstoreID: vstoreID, operation: operation)
+        let path = try await export(
+            filesystemID: id, name: volumeName, vstoreID: vstoreID,
+            removal: "delete file system \(volumeName) and its NFS shares in vStore \(vstore) on the array",
+            operation: operation)
         logger.info("Created file system \(filesystemLabel), exported as \(path)")
         return Volume(name: volumeName, mountPoint: path)
     }
@@ -443,8 +453,10 @@ public struct HuaweiDoradoDriver: StorageDriver {
 
     /// Shares file system `filesystemID` as `/<name>/` and grants `restorenfsclient` read-write access
     /// (`ACCESSVAL` 1, `SYNC` 0, `ALLSQUASH` 1, `ROOTSQUASH` 1 as the original sent; see storage-apis §5.3). On a
-    /// failure, whatever was made (grant, share, file system) is deleted again before the error is thrown.
-    private func export(filesystemID: String, name: String, vstoreID: String, operation: String)
+    /// failure, whatever was made (shares, file system) is deleted again before the error is thrown
+    /// (``removeHalfMade(filesystemID:name:vstoreID:shareIDs:isOurs:removal:operation:)``); `removal` says how to
+    /// remove what a failed clean-up leaves.
+    private func export(filesystemID: String, name: String, vstoreID: String, removal: String, operation: String)
         async throws(StorageError) -> String
     {
         let path = "/\(name)/"
@@ -476,15 +488,90 @@ public struct HuaweiDoradoDriver: StorageDriver {
             return path
         } catch {
             logger.error("Exporting \(name) failed (\(error)); removing what was made")
-            if let shareID {
-                _ = try? await connection.send(
-                    .delete, "NFSHARE/\(encode(shareID))?\(query(vstoreID: vstoreID, []))", operation: operation,
-                    retry: .idempotentDelete)
-            }
-            _ = try? await connection.send(
-                .delete, "filesystem/\(encode(filesystemID))?\(query(vstoreID: vstoreID, []))", operation: operation,
-                retry: .idempotentDelete)
+            await removeHalfMade(
+                filesystemID: filesystemID, name: name, vstoreID: vstoreID, shareIDs: shareID.map { [$0] } ?? [],
+                isOurs: { _ in true }, removal: removal, operation: operation)
             throw error
+        }
+    }
+
+    /// The id of clone `clone` just created: from the POST's answer, else looked up by name; `.unexpectedResponse`
+    /// when neither gives it.
+    private func createdID(
+        _ reply: HuaweiDoradoWire.Reply, clone: String, vstoreID: String, operation: String
+    ) async throws(StorageError) -> String {
+        if let id = reply.record?.id { return id }
+        if let id = try await filesystemRecord(clone, vstoreID: vstoreID, operation: operation)?.id { return id }
+        throw StorageError(
+            .unexpectedResponse, vendor: vendor, operation: operation,
+            message: "clone \(clone) was created but its id is unknown")
+    }
+
+    /// `snapper <db> dropclone <clone>`: what removes a clone a failed clean-up left behind.
+    static func dropCloneCommand(database: String, clone: String) -> String {
+        "snapper \(database) dropclone \(clone)"
+    }
+
+    /// Removes what a creation that failed half-way made: the NFS shares of the file system (those whose id is
+    /// known, and those the array lists for its `FSID`, since a share whose answer was lost has no known id) first,
+    /// then the file system (the array refuses to delete a file system with shares). When `filesystemID` is unknown,
+    /// the file system is looked up by `name` and removed only when `isOurs` accepts it. Never throws: each step that
+    /// fails is logged at error level, naming what remains and `removal`, the way to remove it.
+    private func removeHalfMade(
+        filesystemID knownID: String?, name: String, vstoreID: String, shareIDs: [String],
+        isOurs: (HuaweiDoradoWire.Record) -> Bool, removal: String, operation: String
+    ) async {
+        let remains = "file system \(name) in vStore \(vstore) may remain; remove it with: \(removal)"
+        var filesystemID = knownID
+        if filesystemID == nil {
+            do throws(StorageError) {
+                guard let record = try await filesystemRecord(name, vstoreID: vstoreID, operation: operation) else {
+                    logger.error("Clean-up: \(name) is not listed, nothing removed; if it exists, \(remains)")
+                    return
+                }
+                guard isOurs(record), let id = record.id else {
+                    logger.error("Clean-up: the listed \(name) is not the one just made; left alone")
+                    return
+                }
+                filesystemID = id
+            } catch {
+                logger.error("Clean-up: looking \(name) up failed (\(error)); \(remains)")
+                return
+            }
+        }
+        guard let filesystemID else { return }
+        var shares = shareIDs
+        do throws(StorageError) {
+            for share in try await shareRecords(filesystemID: filesystemID, vstoreID: vstoreID, operation: operation) {
+                if let id = share.id, !shares.contains(id) { shares.append(id) }
+            }
+        } catch {
+            logger.error("Clean-up: listing the NFS shares of \(name) failed (\(error)); trying the known ones")
+        }
+        for share in shares {
+            if let failure = await cleanupDelete("NFSHARE/\(encode(share))?\(query(vstoreID: vstoreID, []))", operation)
+            {
+                logger.error(
+                    "Clean-up: deleting NFS share \(share) of \(name) failed (\(failure)); the share and \(remains)")
+                return
+            }
+        }
+        if let failure = await cleanupDelete(
+            "filesystem/\(encode(filesystemID))?\(query(vstoreID: vstoreID, []))", operation)
+        {
+            logger.error("Clean-up: deleting file system \(name) failed (\(failure)); \(remains)")
+            return
+        }
+        logger.info("Clean-up: removed \(name) and its \(shares.count) NFS share(s) again")
+    }
+
+    /// A clean-up `DELETE`: `nil` when it succeeded (or the object is gone already), else why not.
+    private func cleanupDelete(_ resource: String, _ operation: String) async -> String? {
+        do {
+            let reply = try await connection.send(.delete, resource, operation: operation, retry: .idempotentDelete)
+            return reply.code == HuaweiDoradoWire.Code.success ? nil : errorText(reply)
+        } catch {
+            return "\(error)"
         }
     }
 
@@ -615,8 +702,10 @@ public struct HuaweiDoradoDriver: StorageDriver {
 
     var filesystemLabel: String { "\(vstore)/\(volumeName)" }
 
-    /// How this driver names itself in ``SnapshotLocation/listedBy``: the vStore and file system it lists.
-    var listingIdentity: String { "\(vendor):\(filesystemLabel)" }
+    /// How this driver names itself in ``SnapshotLocation/listedBy``: the array (its URL), the vStore and the file
+    /// system it lists. A listing from another array (a replica with the same names) is refused: the snapshot ids in
+    /// it are that array's.
+    var listingIdentity: String { "\(vendor):\(baseURL)/\(filesystemLabel)" }
 
     private func encode(_ component: String) -> String { ApplianceHTTPClient.encodePathComponent(component) }
 
