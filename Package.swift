@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
         .library(name: "StorageLocalFS", targets: ["StorageLocalFS"]),
         .library(name: "StorageBtrfs", targets: ["StorageBtrfs"]),
+        .library(name: "StorageOpenZFS", targets: ["StorageOpenZFS"]),
         .library(name: "StorageHTTP", targets: ["StorageHTTP"]),
         .library(name: "StorageZFSSA", targets: ["StorageZFSSA"]),
         .library(name: "StorageONTAP", targets: ["StorageONTAP"]),
@@ -118,7 +119,7 @@ let package = Package(
             name: "StandardDrivers",
             dependencies: [
                 "ConfigModel", "StorageKit", "StorageLocalFS", "StorageBtrfs", "StorageHTTP", "StorageZFSSA",
-                "StorageONTAP", "StorageSoftNAS", "StorageHuaweiDorado",
+                "StorageONTAP", "StorageSoftNAS", "StorageHuaweiDorado", "StorageOpenZFS",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
@@ -209,6 +210,12 @@ let package = Package(
             name: "StorageKitTests", dependencies: ["ConfigModel", "StorageKit", "StorageKitTesting", "Reporting"]),
         .testTarget(name: "StorageLocalFSTests", dependencies: ["ConfigModel", "StorageLocalFS", "StorageKitTesting"]),
         .testTarget(name: "StorageBtrfsTests", dependencies: ["ConfigModel", "StorageBtrfs", "StorageKitTesting"]),
+        .target(
+            name: "StorageOpenZFS",
+            dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "StorageOpenZFSTests", dependencies: ["ConfigModel", "StorageOpenZFS", "StorageKitTesting"],
+            resources: [.copy("Fixtures")]),
         // Stand-ins for Oracle and the storage appliances (tests, demo, benchmarks): not part of the product.
         .target(name: "OracleSimulator", path: "Simulators/OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"], path: "Simulators/oracle-sim"),

@@ -5,6 +5,8 @@
 #
 #   OIB_BTRFS_ROOT  a directory on a freshly made, loop-mounted btrfs with quotas enabled and
 #                   user_subvol_rm_allowed (unprivileged owners may delete their subvolumes) (root only)
+#   OIB_ZFS_DATASET a file system on a throw-away, file-backed zfs-fuse pool with a unique name (root only);
+#                   OIB_ZFS_COMMAND is the zfs command the tests use (`zfs`)
 
 fixtures_log() { printf '[fixtures] %s\n' "$*"; }
 
@@ -58,10 +60,91 @@ fixtures_btrfs_teardown() {
   fi
 }
 
+_oib_zfs_pool=""
+_oib_zfs_image=""
+_oib_zfs_mount=""
+_oib_zfs_pidfile=""
+_oib_zfs_rundir=""
+
+# zfs-fuse (Debian's package: real ZFS, pool version 23) as the OpenZFS driver's test storage. Starts the daemon
+# only when none runs (and then stops it again), makes a pool on a sparse file mounted below a private directory.
+fixtures_zfs_setup() {
+  if [ -n "${OIB_ZFS_DATASET:-}" ]; then
+    fixtures_log "zfs: using OIB_ZFS_DATASET=$OIB_ZFS_DATASET from the environment"
+    return 0
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    fixtures_log "zfs: not root, cannot run zfs-fuse; OpenZFS driver tests will be skipped"
+    return 0
+  fi
+  if ! command -v zpool >/dev/null 2>&1 || ! command -v zfs-fuse >/dev/null 2>&1; then
+    fixtures_log "zfs: zpool/zfs-fuse missing (apt-get install zfs-fuse); OpenZFS driver tests will be skipped"
+    return 0
+  fi
+  if ! pgrep -x zfs-fuse >/dev/null 2>&1; then
+    # zfs-fuse refuses an existing pid file: name one in a private directory.
+    _oib_zfs_rundir=$(mktemp -d /tmp/oib-zfs-fuse.XXXXXX) || return 0
+    _oib_zfs_pidfile="$_oib_zfs_rundir/zfs-fuse.pid"
+    if ! zfs-fuse --no-kstat-mount -p "$_oib_zfs_pidfile" >/dev/null 2>&1; then
+      fixtures_log "zfs: cannot start zfs-fuse (is /dev/fuse there?); OpenZFS driver tests will be skipped"
+      rm -rf "$_oib_zfs_rundir"
+      _oib_zfs_pidfile=""
+      _oib_zfs_rundir=""
+      return 0
+    fi
+    # The daemon answers once its socket is up.
+    for _ in $(seq 1 50); do zpool list >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  _oib_zfs_pool="oibtest$$$(date +%s)"
+  _oib_zfs_image=$(mktemp /tmp/oib-zfs.XXXXXX.img) || return 0
+  _oib_zfs_mount=$(mktemp -d /tmp/oib-zfs-mnt.XXXXXX) || return 0
+  if truncate -s 512M "$_oib_zfs_image" \
+    && zpool create -m "$_oib_zfs_mount/$_oib_zfs_pool" "$_oib_zfs_pool" "$_oib_zfs_image" >/dev/null 2>&1 \
+    && zfs create "$_oib_zfs_pool/oib"; then
+    export OIB_ZFS_DATASET="$_oib_zfs_pool/oib"
+    export OIB_ZFS_COMMAND="zfs"
+    fixtures_log "zfs: pool $_oib_zfs_pool on $_oib_zfs_image, mounted below $_oib_zfs_mount"
+  else
+    fixtures_log "zfs: could not create a zfs-fuse pool; OpenZFS driver tests will be skipped"
+    fixtures_zfs_teardown
+  fi
+}
+
+fixtures_zfs_teardown() {
+  if [ -n "$_oib_zfs_pool" ]; then
+    for attempt in 1 2 3 4 5; do
+      zpool list "$_oib_zfs_pool" >/dev/null 2>&1 || break
+      zpool destroy -f "$_oib_zfs_pool" >/dev/null 2>&1 && break
+      sleep "$attempt"
+    done
+    _oib_zfs_pool=""
+  fi
+  if [ -n "$_oib_zfs_pidfile" ]; then
+    # Only the daemon this fixture started, by its process id; it takes a few seconds to exit.
+    pid=$(cat "$_oib_zfs_pidfile" 2>/dev/null)
+    if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$_oib_zfs_rundir"
+    _oib_zfs_pidfile=""
+    _oib_zfs_rundir=""
+  fi
+  if [ -n "$_oib_zfs_mount" ]; then
+    rm -rf --one-file-system "$_oib_zfs_mount" 2>/dev/null || true
+    _oib_zfs_mount=""
+  fi
+  if [ -n "$_oib_zfs_image" ]; then
+    rm -f "$_oib_zfs_image"
+    _oib_zfs_image=""
+  fi
+}
+
 fixtures_setup() {
   fixtures_btrfs_setup
+  fixtures_zfs_setup
 }
 
 fixtures_teardown() {
+  fixtures_zfs_teardown
   fixtures_btrfs_teardown
 }

@@ -7,6 +7,7 @@ import StorageHuaweiDorado
 import StorageKit
 import StorageLocalFS
 import StorageONTAP
+import StorageOpenZFS
 import StorageSoftNAS
 import StorageZFSSA
 
@@ -37,6 +38,7 @@ public enum StandardDrivers {
         var registry = StorageDriverRegistry()
         LocalFSDriver.register(in: &registry)
         BtrfsDriver.register(in: &registry)
+        OpenZFSDriver.register(in: &registry)
         ZFSSADriver.register(in: &registry, transport: CurlTransport.factory)
         ONTAPDriver.register(in: &registry, transport: CurlTransport.factory)
         SoftNASDriver.register(in: &registry, transport: CurlTransport.factory)

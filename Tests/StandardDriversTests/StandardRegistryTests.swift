@@ -54,16 +54,23 @@ struct StandardRegistryTests {
     @Test func everyModuleNameOfTheOriginalIsKnown() {
         let registry = StandardDrivers.registry
         #expect(
-            registry.names == ["btrfs", "huawei", "huaweidorado", "localfs", "netapp", "ontap", "softnas", "zfssa"])
+            registry.names == [
+                "btrfs", "huawei", "huaweidorado", "localfs", "netapp", "ontap", "openzfs", "softnas", "zfssa",
+            ])
         #expect(registry.registration(forModule: "netapp")?.descriptor.name == "ontap")
         #expect(registry.registration(forModule: "HUAWEI")?.descriptor.name == "huaweidorado")
         #expect(
             registry.descriptors.map(\.sectionName) == [
-                "localfs", "btrfs", "zfssa", "netapp", "softnas", "huaweidorado",
+                "localfs", "btrfs", "openzfs", "zfssa", "netapp", "softnas", "huaweidorado",
             ])
         #expect(registry.registration(forModule: "softnas")?.isAvailable == true)
         #expect(registry.registration(forModule: "huawei")?.isAvailable == true)
         #expect(registry.registration(forModule: "zfssa")?.isAvailable == true)
+        #expect(registry.registration(forModule: "openzfs")?.isAvailable == true)
+        #expect(
+            registry.registration(forModule: "openzfs")?.descriptor.capabilities == [
+                .clone, .listClones, .spaceUsage, .createVolume, .lock,
+            ])
     }
 
     @Test(arguments: ["backup.zfssa.cfg", "backup.netapp.cfg", "backup.softnas.cfg", "backup.huawei.cfg"])
@@ -79,7 +86,7 @@ struct StandardRegistryTests {
         let problem = try #require(found.first { $0.key == "snappermodule" })
         #expect(
             problem.message
-                == "unknown storage vendor 'emc' (known: btrfs, huawei, huaweidorado, localfs, netapp, ontap, softnas, zfssa)"
+                == "unknown storage vendor 'emc' (known: btrfs, huawei, huaweidorado, localfs, netapp, ontap, openzfs, softnas, zfssa)"
         )
         #expect(problem.section == "generic")
         #expect(problem.line == 8)
