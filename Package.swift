@@ -234,9 +234,12 @@ let package = Package(
         .target(
             name: "StorageZFSSA",
             dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
+        // libxml2 for ONTAP's ZAPI, loaded with dlopen when the first ZAPI document is built (like libcurl), through
+        // opaque handles: no libxml2 header is needed to build (see decisions.md, "ZAPI over libxml2").
+        .target(name: "CLibXML2", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(
             name: "StorageONTAP",
-            dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["ConfigModel", "StorageKit", "CLibXML2", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "StorageSoftNAS",
             dependencies: ["ConfigModel", "StorageKit", .product(name: "Logging", package: "swift-log")]),

@@ -35,7 +35,7 @@ set simulators  path:Simulators/*
 set nonproduct  path:Simulators/* path:Examples/* path:Fuzzing/* path:Benchmarks/*
 set tools       type:executable&path:Sources/*
 
-group core         ConfigModel ToolSupport CProcessSpawn CCurl CCurlLoader CLibPQ StorageKit StorageKitTesting RetentionPolicy ResultCatalog OracleTools StorageRetention Reporting
+group core         ConfigModel ToolSupport CProcessSpawn CCurl CCurlLoader CLibPQ CLibXML2 StorageKit StorageKitTesting RetentionPolicy ResultCatalog OracleTools StorageRetention Reporting
 group vendors      @vendors StandardDrivers
 group catalogs     @backends StandardCatalogs
 group engines      *Engine
@@ -55,7 +55,8 @@ rule closure restore                         ! BackupEngine CLibPQ @backends   #
 rule closure path:Sources/*                  ! AsyncHTTPClient NIO* PostgresNIO Hummingbird*  # product code has no NIO stack: HTTP on libcurl, PostgreSQL on libpq
 rule direct  * -type:test -StorageHTTP -CCurlLoader ! CCurl CCurlLoader       # only the HTTP transport (and its loader) names libcurl
 rule direct  * -type:test -ResultCatalogPostgres ! CLibPQ                      # only the PostgreSQL catalog names libpq
-products     type:library&path:Sources/* -CProcessSpawn -CCurl -CCurlLoader -CLibPQ       # every library is a product (C shims and system libraries: no API)
+rule direct  * -type:test -StorageONTAP ! CLibXML2                             # only the ONTAP driver (ZAPI) names libxml2
+products     type:library&path:Sources/* -CProcessSpawn -CCurl -CCurlLoader -CLibPQ -CLibXML2      # every library is a product (C shims and system libraries: no API)
 RULES
 # ====================================================================================================================
 

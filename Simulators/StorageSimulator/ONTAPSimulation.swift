@@ -225,7 +225,7 @@ struct ONTAPSimulation {
     }
 
     /// Applies a change; returns the job failure when it cannot be applied.
-    private mutating func apply(_ change: Change, now: Date) -> (message: String, code: Int)? {
+    mutating func apply(_ change: Change, now: Date) -> (message: String, code: Int)? {
         switch change {
         case .createVolume(var created):
             if volume(named: created.name) != nil {
@@ -324,6 +324,13 @@ struct ONTAPSimulation {
             return error(401, "not authorized for that command", "6")
         }
         let parts = request.components
+        if parts == ["servlets", "netapp.servlets.admin.XMLrequest_filer"] {
+            return request.method == "POST" ? handleZAPI(request, now: now) : error(405, "method not allowed", "3")
+        }
+        if options.ontapRESTUnavailable {
+            return SimResponse(
+                status: 404, headers: ["Content-Type": "text/html"], body: Array("<html>Not Found</html>".utf8))
+        }
         guard parts.count >= 2, parts[0] == "api" else { return error(404, "API not found", "3") }
         let rest = Array(parts.dropFirst(1))
         switch (request.method, rest) {

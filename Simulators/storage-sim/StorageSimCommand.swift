@@ -83,6 +83,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "ONTAP: refuse to delete volumes that are not offline.")
     var requireOffline = false
 
+    @Flag(help: "ONTAP: no REST API (/api answers 404, as before ONTAP 9.6); only the ZAPI servlet answers.")
+    var ontapNoRest = false
+
+    @Flag(help: "ONTAP ZAPI: report snapshot block counters in 32 bits (wrapping past 2^31 blocks), as older releases.")
+    var ontapZapi32bitCounters = false
+
     @Flag(
         help:
             "ZFSSA: the account lacks releaseSnapRetention, so releasing a snapshot's retention is refused (403).")
@@ -152,6 +158,8 @@ struct Serve: AsyncParsableCommand {
             vendor: SimulatedVendor(rawValue: vendor.lowercased())!, user: user, password: password,
             sessionTimeout: sessionTimeout, svm: svm, aggregate: aggregate, pageSize: pageSize,
             requireOfflineForDelete: requireOffline)
+        options.ontapRESTUnavailable = ontapNoRest
+        options.ontapZAPI32BitCounters = ontapZapi32bitCounters
         if let dataRoot {
             let store = SimulatorDataStore(root: dataRoot)
             do {

@@ -20,12 +20,14 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
     public var jobTimeout: Duration
     /// `aggregate`, `volumesize`, `junctionparent`, `exportpolicy`: what `createVolume` needs.
     public var volumeCreation: ONTAPDriver.VolumeCreation
+    /// `ontapapi`: `rest`, `zapi` or `auto` (the default: REST when the cluster answers it, else ZAPI).
+    public var api: ONTAPDriver.API
 
     /// Settings given directly.
     public init(
         connection: ApplianceConnectionSettings, volumePrefix: String = "", additionalSuffixes: [String] = [],
         svm: String? = nil, mountHost: String? = nil, jobTimeout: Duration = .seconds(300),
-        volumeCreation: ONTAPDriver.VolumeCreation = ONTAPDriver.VolumeCreation()
+        volumeCreation: ONTAPDriver.VolumeCreation = ONTAPDriver.VolumeCreation(), api: ONTAPDriver.API = .auto
     ) {
         self.connection = connection
         self.volumePrefix = volumePrefix
@@ -34,6 +36,7 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
         self.mountHost = mountHost
         self.jobTimeout = jobTimeout
         self.volumeCreation = volumeCreation
+        self.api = api
     }
 
     /// Reads the settings; every problem at once, each naming file, section and key.
@@ -65,11 +68,19 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
         let svm = string("svm")
         let mountHost = string("mounthost")
         let jobTimeout = problems.read(nil) { () throws(ConfigError) in try section.seconds("jobtimeout") }
+        var api = ONTAPDriver.API.auto
+        if let text = string("ontapapi") {
+            if let value = ONTAPDriver.API(rawValue: text.lowercased()) {
+                api = value
+            } else {
+                problems.add(section.problem("ontapapi", "must be rest, zapi or auto, not '\(text)'"))
+            }
+        }
         try problems.check()
         guard let connection else { throw ConfigError(problems.problems) }
         self.init(
             connection: connection, volumePrefix: volumePrefix, additionalSuffixes: database.additionalVolumeSuffixes,
-            svm: svm, mountHost: mountHost, jobTimeout: jobTimeout ?? .seconds(300), volumeCreation: creation)
+            svm: svm, mountHost: mountHost, jobTimeout: jobTimeout ?? .seconds(300), volumeCreation: creation, api: api)
     }
 
     /// The WARNING of a plain-HTTP filer that was allowed.

@@ -2,8 +2,10 @@ import ConfigModel
 import Foundation
 import Logging
 import StorageKit
+import Synchronization
 
-/// Storage driver for NetApp ONTAP over the REST API (ONTAP 9.6+; storage-apis §3, reference §4.5, R-10).
+/// Storage driver for NetApp ONTAP over the REST API (ONTAP 9.6+; storage-apis §3, reference §4.5, R-10), or over
+/// ZAPI (ONTAPI 1.1 XML, storage-apis §3.7) for clusters without REST, as `ontapapi` chooses (``API``).
 ///
 /// The database's backup area is the volume `<volumeprefix><db>`, plus `<volumeprefix><db><suffix>` for each of
 /// `additionalvolumesuffixes` (multi-volume databases, past the 100 TB volume limit). Snapshots are named
@@ -35,8 +37,30 @@ public struct ONTAPDriver: StorageDriver {
     public let volumeCreation: VolumeCreation
     /// Receives the driver's messages and the HTTP requests (credentials redacted).
     public let logger: Logger
+    /// `ontapapi`: which API the driver speaks.
+    public let api: API
     let http: ApplianceHTTPClient
     let credential: StorageCredential
+    let zapi: ONTAPZAPI
+    /// The API `auto` found (`nil` until the first operation asks).
+    let detected: DetectedAPI
+
+    /// `ontapapi`: `rest` (ONTAP 9.6+), `zapi` (ONTAPI 1.1 XML, which NetApp is retiring) or `auto` (the default):
+    /// REST when the cluster answers `GET /api/cluster`, else ZAPI, so a configuration of the original keeps working
+    /// against a cluster without REST.
+    public enum API: String, Sendable, Hashable, CaseIterable {
+        /// The REST API only.
+        case rest
+        /// ZAPI only.
+        case zapi
+        /// REST when the cluster offers it, else ZAPI; decided at the first operation of each driver instance.
+        case auto
+    }
+
+    /// The outcome of `auto`'s probe, shared by the copies of one driver.
+    final class DetectedAPI: Sendable {
+        let value = Mutex<API?>(nil)
+    }
 
     /// What `createVolume` needs (the reference asked for these interactively).
     public struct VolumeCreation: Sendable, Hashable {
@@ -63,8 +87,12 @@ public struct ONTAPDriver: StorageDriver {
     /// `ontap`.
     public var vendor: String { Self.vendorName }
     /// FlexClones, clone listing, space figures, volume creation and locks (tamperproof snapshots with a SnapLock
-    /// expiry).
-    public var capabilities: StorageCapabilities { Self.descriptor.capabilities }
+    /// expiry) over REST; over ZAPI (`ontapapi: zapi`, or `auto` once it found no REST) everything but locks.
+    public var capabilities: StorageCapabilities {
+        var capabilities = Self.descriptor.capabilities
+        if api == .zapi || detected.value.withLock({ $0 }) == .zapi { capabilities.remove(.lock) }
+        return capabilities
+    }
 
     /// Names of the database's volumes; the first is the main one.
     public var volumeNames: [String] {
@@ -80,7 +108,7 @@ public struct ONTAPDriver: StorageDriver {
         svm: String? = nil, mountHost: String? = nil, credential: StorageCredential, transport: any HTTPTransport,
         timeout: Duration = .seconds(300), jobTimeout: Duration = .seconds(300),
         retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(), volumeCreation: VolumeCreation = VolumeCreation(),
-        logger: Logger
+        api: API = .auto, logger: Logger
     ) throws(StorageError) {
         if let problem = Self.filerProblem(filer) {
             throw StorageError(.invalidConfiguration, vendor: Self.vendorName, operation: "configure", message: problem)
@@ -100,6 +128,33 @@ public struct ONTAPDriver: StorageDriver {
         self.http = ApplianceHTTPClient(
             vendor: Self.vendorName, baseURL: "\(root)/api", transport: transport, logger: logger, timeout: timeout,
             retryPolicy: retryPolicy, secrets: [credential.password])
+        self.api = api
+        self.detected = DetectedAPI()
+        self.zapi = ONTAPZAPI(
+            http: ApplianceHTTPClient(
+                vendor: Self.vendorName, baseURL: root, transport: transport, logger: logger, timeout: timeout,
+                retryPolicy: retryPolicy, secrets: [credential.password]),
+            credential: credential, logger: logger, volumeName: volumeName, volumePrefix: volumePrefix,
+            additionalSuffixes: additionalSuffixes, svm: svm, volumeCreation: volumeCreation)
+    }
+
+    /// Whether this operation goes over ZAPI: `ontapapi: zapi`, or `auto` when `GET /api/cluster` does not answer
+    /// 200 or 401/403 (a cluster with REST that refuses the credentials stays on REST, to say so). Probed once per
+    /// driver; a transport failure is thrown, not taken for "no REST".
+    func usesZAPI(operation: String) async throws(StorageError) -> Bool {
+        switch api {
+        case .rest: return false
+        case .zapi: return true
+        case .auto: break
+        }
+        if let known = detected.value.withLock({ $0 }) { return known == .zapi }
+        let response = try await http.send(
+            .get, "cluster?fields=version", headers: authorization, operation: operation, retry: .idempotent)
+        let found: API = [200, 401, 403].contains(response.status) ? .rest : .zapi
+        logger.debug(
+            "ontapapi auto: GET /api/cluster answered \(response.status), speaking \(found == .rest ? "REST" : "ZAPI")")
+        detected.value.withLock { $0 = found }
+        return found == .zapi
     }
 
     /// How `ontap` appears in `backup.cfg`: modules `netapp` (the original's) and `ontap`, classes `netapp` and
@@ -111,7 +166,7 @@ public struct ONTAPDriver: StorageDriver {
         optionalKeys: [
             "mounthost", "cacert", "insecure", "timeout", "jobtimeout", "svm", "retries", "retrybackoff", "aggregate",
             "volumesize",
-            "junctionparent", "exportpolicy", "allowplainhttp",
+            "junctionparent", "exportpolicy", "allowplainhttp", "ontapapi",
         ],
         endpointKey: "filer",
         credentials: StorageCredentialsLayout(
@@ -132,7 +187,7 @@ public struct ONTAPDriver: StorageDriver {
             additionalSuffixes: configuration.additionalSuffixes, svm: configuration.svm,
             mountHost: configuration.mountHost, credential: credential, transport: transport,
             timeout: connection.timeout, jobTimeout: configuration.jobTimeout, retryPolicy: connection.retryPolicy,
-            volumeCreation: configuration.volumeCreation, logger: context.logger)
+            volumeCreation: configuration.volumeCreation, api: configuration.api, logger: context.logger)
     }
 
     /// Registers `ontap` (modules `netapp` and `ontap`) in `registry`, building transports with `transport`
@@ -169,6 +224,7 @@ public struct ONTAPDriver: StorageDriver {
     /// volume. Throws `.notFound` when a volume is missing.
     public func listSnapshots() async throws(StorageError) -> [Snapshot] {
         let operation = "listSnapshots"
+        if try await usesZAPI(operation: operation) { return try await zapi.listSnapshots() }
         let volumes = try await databaseVolumes(operation: operation)
         var merged: [String: (creation: Date, size: Int64?, order: Int, copies: [SnapshotLocation.Copy], lock: Date?)] =
             [:]
@@ -229,10 +285,19 @@ public struct ONTAPDriver: StorageDriver {
     /// Creates snapshot `name` on every volume, each copy a tamperproof snapshot with `snaplock.expiry_time`
     /// `lockedUntil` when set (ONTAP 9.12.1+ with SnapLock, snapshot locking enabled on the volumes; the REST
     /// field needs 9.15.1): nobody deletes it before the cluster's compliance clock passes that time.
+    ///
+    /// With `lockedUntil`, every volume must have `snapshot_locking_enabled` before the first copy is made
+    /// (`.invalidConfiguration` naming the volumes otherwise, so no run leaves tamperproof copies on some volumes
+    /// only), and every copy must then show that expiry (within a second): `.unexpectedResponse` when the cluster
+    /// did not keep it.
     public func createSnapshot(named name: String, lockedUntil: Date?) async throws(StorageError) -> Snapshot {
         let operation = "createSnapshot"
         try checkName(name, operation: operation)
+        if try await usesZAPI(operation: operation) {
+            return try await zapi.createSnapshot(named: name, lockedUntil: lockedUntil)
+        }
         let volumes = try await databaseVolumes(operation: operation)
+        if lockedUntil != nil { try await checkSnapshotLocking(volumes, operation: operation) }
         var done: [String] = []
         var body: [String: JSONValue] = ["name": .string(name)]
         if let lockedUntil { body["snaplock.expiry_time"] = .string(StorageJSON.iso8601(lockedUntil)) }
@@ -262,6 +327,9 @@ public struct ONTAPDriver: StorageDriver {
                 message: "snapshot \(name) of \(volumes[0].name) is missing after its creation job succeeded")
         }
         logger.info("Created snapshot \(name) on \(done.joined(separator: ", "))")
+        if let lockedUntil {
+            try await checkLockExpiry(name, lockedUntil, first: record, volumes: volumes, operation: operation)
+        }
         let creation = record.createTime.flatMap(ONTAPWire.parseTime) ?? Date()
         let lock = record.lockExpiry
         return Snapshot(
@@ -270,74 +338,6 @@ public struct ONTAPDriver: StorageDriver {
             isLocked: lock.map { $0 > Date() } ?? false, lockedUntil: lock)
     }
 
-    /// Locks snapshot `id` on every volume that has it until `until` (`PATCH snaplock.expiry_time`); the cluster
-    /// refuses to shorten a SnapLock expiry.
-    public func lockSnapshot(id: String, until: Date) async throws(StorageError) {
-        let operation = "lockSnapshot"
-        let volumes = try await databaseVolumes(operation: operation)
-        var found = false
-        for volume in volumes {
-            guard let record = try await snapshotRecord(named: id, of: volume, operation: operation) else { continue }
-            found = true
-            if let current = record.lockExpiry, current >= until { continue }
-            let path = "storage/volumes/\(volume.uuid)/snapshots/\(record.uuid)"
-            let body: JSONValue = ["snaplock.expiry_time": .string(StorageJSON.iso8601(until))]
-            let response = try await http.send(
-                .patch, path, body: body.bytes, headers: authorization, operation: operation, retry: .idempotent)
-            try await finish(
-    ///
-    /// With `lockedUntil`, every volume must have `snapshot_locking_enabled` before the first copy is made
-    /// (`.invalidConfiguration` naming the volumes otherwise, so no run leaves tamperproof copies on some volumes
-    /// only), and every copy must then show that expiry (within a second): `.unexpectedResponse` when the cluster
-    /// did not keep it.
-                response, operation: operation, what: "lock of snapshot \(id) of \(volume.name)",
-                conflict: .locked)
-        }
-        guard found else {
-            throw StorageError(
-                .notFound, vendor: vendor, operation: operation,
-                message: "snapshot \(id) not found on volume \(volumes[0].name)")
-        if lockedUntil != nil { try await checkSnapshotLocking(volumes, operation: operation) }
-        }
-    }
-
-    /// Nothing to release: an ONTAP lock ends by itself at its expiry. `.locked` while it holds.
-    public func unlockSnapshot(id: String) async throws(StorageError) {
-        let operation = "unlockSnapshot"
-        let volumes = try await databaseVolumes(operation: operation)
-        for volume in volumes {
-            if let until = try await snapshotRecord(named: id, of: volume, operation: operation)?.lockExpiry,
-                until > Date()
-            {
-                throw lockedError(id, until: until, operation: operation)
-            }
-        }
-    }
-
-    /// `.locked` naming the expiry.
-    func lockedError(_ id: String, until: Date, operation: String, status: Int? = nil, detail: String? = nil)
-        -> StorageError
-    {
-        StorageError(
-            .locked, vendor: vendor, operation: operation, status: status,
-            message:
-                "snapshot \(id) is locked until \(DisplayFormat.utcTimestamp(until)) UTC (snaplockdays)\(detail.map { ": \($0)" } ?? "")"
-        )
-    }
-
-    /// Deletes snapshot `id` from every volume that has it (later volumes may lack older snapshots). Throws
-    /// `.notFound` when the main volume lacks it and `.hasClones` while a FlexClone is based on it.
-        if let lockedUntil {
-            try await checkLockExpiry(name, lockedUntil, first: record, volumes: volumes, operation: operation)
-        }
-    public func deleteSnapshot(id: String) async throws(StorageError) {
-        let operation = "deleteSnapshot"
-        let volumes = try await databaseVolumes(operation: operation)
-        guard try await snapshotRecord(named: id, of: volumes[0], operation: operation) != nil else {
-            throw StorageError(
-                .notFound, vendor: vendor, operation: operation,
-                message: "snapshot \(id) not found on volume \(volumes[0].name)")
-        }
     /// Refuses a locked creation unless every volume reports `snapshot_locking_enabled` (one GET for all).
     func checkSnapshotLocking(_ volumes: [ONTAPWire.VolumeRecord], operation: String) async throws(StorageError) {
         let query = ApplianceHTTPClient.encodeQuery([
@@ -380,6 +380,73 @@ public struct ONTAPDriver: StorageDriver {
         }
     }
 
+    /// Locks snapshot `id` on every volume that has it until `until` (`PATCH snaplock.expiry_time`); the cluster
+    /// refuses to shorten a SnapLock expiry.
+    public func lockSnapshot(id: String, until: Date) async throws(StorageError) {
+        let operation = "lockSnapshot"
+        if try await usesZAPI(operation: operation) {
+            throw StorageError(
+                .unsupported, vendor: vendor, operation: operation,
+                message: "snapshot locks need ONTAP's REST API (9.12.1+ with SnapLock): set ontapapi: rest")
+        }
+        let volumes = try await databaseVolumes(operation: operation)
+        var found = false
+        for volume in volumes {
+            guard let record = try await snapshotRecord(named: id, of: volume, operation: operation) else { continue }
+            found = true
+            if let current = record.lockExpiry, current >= until { continue }
+            let path = "storage/volumes/\(volume.uuid)/snapshots/\(record.uuid)"
+            let body: JSONValue = ["snaplock.expiry_time": .string(StorageJSON.iso8601(until))]
+            let response = try await http.send(
+                .patch, path, body: body.bytes, headers: authorization, operation: operation, retry: .idempotent)
+            try await finish(
+                response, operation: operation, what: "lock of snapshot \(id) of \(volume.name)",
+                conflict: .locked)
+        }
+        guard found else {
+            throw StorageError(
+                .notFound, vendor: vendor, operation: operation,
+                message: "snapshot \(id) not found on volume \(volumes[0].name)")
+        }
+    }
+
+    /// Nothing to release: an ONTAP lock ends by itself at its expiry. `.locked` while it holds.
+    public func unlockSnapshot(id: String) async throws(StorageError) {
+        let operation = "unlockSnapshot"
+        // ZAPI never locks a snapshot, so there is nothing to wait for.
+        if try await usesZAPI(operation: operation) { return }
+        let volumes = try await databaseVolumes(operation: operation)
+        for volume in volumes {
+            if let until = try await snapshotRecord(named: id, of: volume, operation: operation)?.lockExpiry,
+                until > Date()
+            {
+                throw lockedError(id, until: until, operation: operation)
+            }
+        }
+    }
+
+    /// `.locked` naming the expiry.
+    func lockedError(_ id: String, until: Date, operation: String, status: Int? = nil, detail: String? = nil)
+        -> StorageError
+    {
+        StorageError(
+            .locked, vendor: vendor, operation: operation, status: status,
+            message:
+                "snapshot \(id) is locked until \(DisplayFormat.utcTimestamp(until)) UTC (snaplockdays)\(detail.map { ": \($0)" } ?? "")"
+        )
+    }
+
+    /// Deletes snapshot `id` from every volume that has it (later volumes may lack older snapshots). Throws
+    /// `.notFound` when the main volume lacks it and `.hasClones` while a FlexClone is based on it.
+    public func deleteSnapshot(id: String) async throws(StorageError) {
+        let operation = "deleteSnapshot"
+        if try await usesZAPI(operation: operation) { return try await zapi.deleteSnapshot(id: id) }
+        let volumes = try await databaseVolumes(operation: operation)
+        guard try await snapshotRecord(named: id, of: volumes[0], operation: operation) != nil else {
+            throw StorageError(
+                .notFound, vendor: vendor, operation: operation,
+                message: "snapshot \(id) not found on volume \(volumes[0].name)")
+        }
         let clones = try await cloneRecords(of: volumes[0], operation: operation).filter {
             $0.clone?.parentSnapshot?.name == id
         }
@@ -487,6 +554,9 @@ public struct ONTAPDriver: StorageDriver {
                 .alreadyExists, vendor: vendor, operation: operation,
                 message: "\(cloneName) is this database's own name; choose another clone name")
         }
+        if try await usesZAPI(operation: operation) {
+            return try await zapi.cloneSnapshot(id: id, cloneName: cloneName)
+        }
         let volumes = try await databaseVolumes(operation: operation)
         guard try await snapshotRecord(named: id, of: volumes[0], operation: operation) != nil else {
             throw StorageError(
@@ -578,6 +648,7 @@ public struct ONTAPDriver: StorageDriver {
     /// name.
     public func listClones() async throws(StorageError) -> [Clone] {
         let operation = "listClones"
+        if try await usesZAPI(operation: operation) { return try await zapi.listClones() }
         let volumes = try await databaseVolumes(operation: operation)
         return try await cloneRecords(of: volumes[0], operation: operation).compactMap { record in
             guard let snapshot = record.clone?.parentSnapshot?.name else { return nil }
@@ -600,13 +671,17 @@ public struct ONTAPDriver: StorageDriver {
     /// The clone `name` after the ownership checks: `.notFound`, `.notAClone` (not a FlexClone) or `.notOwned` (a clone
     /// of another volume).
     public func cloneInfo(name: String) async throws(StorageError) -> Clone {
-        try await ownedClone(name, operation: "cloneInfo").clone
+        if try await usesZAPI(operation: "cloneInfo") {
+            return try await zapi.ownedClone(name, operation: "cloneInfo").clone
+        }
+        return try await ownedClone(name, operation: "cloneInfo").clone
     }
 
     /// Unmounts, takes offline and deletes each FlexClone of clone `name`, then its namespace root, after the same
     /// ownership checks as ``cloneInfo(name:)``.
     public func dropClone(name: String) async throws(StorageError) {
         let operation = "dropClone"
+        if try await usesZAPI(operation: operation) { return try await zapi.dropClone(name: name) }
         let (_, members, root) = try await ownedClone(name, operation: operation)
         for member in members {
             try await removeVolume(member, operation: operation)
@@ -728,6 +803,10 @@ public struct ONTAPDriver: StorageDriver {
                 .invalidConfiguration, vendor: vendor, operation: operation,
                 message: "set aggregate and volumesize in [netapp] to create volumes")
         }
+        if try await usesZAPI(operation: operation) {
+            for name in volumeNames { try checkName(name, operation: operation) }
+            return try await zapi.createVolume()
+        }
         let parent =
             volumeCreation.junctionParent.hasSuffix("/")
             ? String(volumeCreation.junctionParent.dropLast()) : volumeCreation.junctionParent
@@ -756,6 +835,7 @@ public struct ONTAPDriver: StorageDriver {
 
     /// The main volume's junction path and the bytes used by all the database's volumes (`nil` when one does not say).
     public func volumeInfo() async throws(StorageError) -> Volume {
+        if try await usesZAPI(operation: "volumeInfo") { return try await zapi.volumeInfo() }
         let volumes = try await databaseVolumes(operation: "volumeInfo")
         let used = volumes.compactMap { $0.space?.used?.value }
         // A sum beyond the integer range (an appliance's nonsense, found by Scripts/fuzz.sh) is unknown, not a trap.

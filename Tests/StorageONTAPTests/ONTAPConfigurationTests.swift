@@ -72,6 +72,32 @@ struct ONTAPConfigurationTests {
                 == "'0' is not a positive number of seconds (at most 31536000)")
     }
 
+    /// `ontapapi`: `auto` unless set (a configuration of the original gets ZAPI on a cluster without REST), any
+    /// case; another value is refused naming the key.
+    @Test func ontapapiIsReadAndCheckedNamingTheKey() throws {
+        let plain = try ONTAPConfiguration(
+            section: section(["filer": "f", "volumeprefix": ""]), database: StorageDatabase(name: "orcl"))
+        #expect(plain.api == .auto)
+        #expect(try driver(plain).api == .auto)
+        for (text, api) in [("rest", ONTAPDriver.API.rest), ("ZAPI", .zapi), ("auto", .auto)] {
+            let configuration = try ONTAPConfiguration(
+                section: section(["filer": "f", "volumeprefix": "", "ontapapi": text]),
+                database: StorageDatabase(name: "orcl"))
+            #expect(configuration.api == api)
+            #expect(try driver(configuration).api == api)
+        }
+        let error = #expect(throws: ConfigError.self) {
+            try ONTAPConfiguration(
+                section: section(["filer": "f", "volumeprefix": "", "ontapapi": "soap"]),
+                database: StorageDatabase(name: "orcl"))
+        }
+        let problem = error?.problems.first
+        #expect(problem?.key == "ontapapi")
+        #expect(problem?.message == "must be rest, zapi or auto, not 'soap'")
+        #expect("\(error.map { "\($0)" } ?? "")".contains("ontapapi"))
+        #expect(ONTAPDriver.descriptor.optionalKeys.contains("ontapapi"))
+    }
+
     /// The original let `netappcredentials.cfg` override the filer and other settings in a `[netapp]` section;
     /// a problem with such a value names that file.
     @Test func theCredentialsFileOverridesSettingsAndProblemsNameIt() throws {

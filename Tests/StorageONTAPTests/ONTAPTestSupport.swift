@@ -20,7 +20,7 @@ struct ONTAPFixture: Sendable {
     func driver(
         _ database: String, prefix: String = "nfs_", suffixes: [String] = [], password: String = "secret",
         timeout: Duration = .seconds(20), jobTimeout: Duration = .seconds(20), attempts: Int = 3,
-        logger: Logger? = nil
+        api: ONTAPDriver.API = .rest, logger: Logger? = nil
     ) throws(StorageError) -> ONTAPDriver {
         let log = logger ?? Logger(label: "ontap-test") { _ in SwiftLogNoOpLogHandler() }
         let transport = CurlTransport(
@@ -30,7 +30,8 @@ struct ONTAPFixture: Sendable {
             svm: "svm1", credential: StorageCredential(user: "admin", password: password), transport: transport,
             timeout: timeout, jobTimeout: jobTimeout,
             retryPolicy: HTTPRetryPolicy(maxAttempts: attempts, initialBackoff: .milliseconds(50)),
-            volumeCreation: .init(aggregate: "aggr1", size: 100 << 30, junctionParent: "/backup"), logger: log)
+            volumeCreation: .init(aggregate: "aggr1", size: 100 << 30, junctionParent: "/backup"), api: api, logger: log
+        )
     }
 
     func requests(containing text: String) async -> [SimLogEntry] {
