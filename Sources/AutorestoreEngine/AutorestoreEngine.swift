@@ -247,6 +247,7 @@ public struct AutorestoreEngine: Sendable {
         }
         // Up front, before any storage call or instance: a driver without clones could only fail half-way.
         if let refusal = storage.refusal(lacking: .clone, for: "autorestore") {
+            await storage.close()
             logger.error("\(refusal)")
             outcome.setupProblem = "\(name): \(refusal)"
             outcome.exitCode = 2
@@ -275,6 +276,8 @@ public struct AutorestoreEngine: Sendable {
             homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 }, now: clock)
         job.events = events
         let result = await job.run()
+        // The storage session ends with the restore, failed or not (the job never throws).
+        await storage.close()
         outcome.result = result
         let elapsed = PythonDuration.format(.milliseconds(Int64(result.finishedAt.timeIntervalSince(started) * 1000)))
         logger.info("Restore \(result.success ? "successful" : "failed"), elapsed time: \(elapsed)")

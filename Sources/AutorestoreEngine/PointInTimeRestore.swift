@@ -83,4 +83,5 @@ struct AlreadyCloned: StorageDriver {
     func dropClone(name: String) async throws(StorageError) { try await base.dropClone(name: name) }
     func mountString(clone: Clone) -> String { base.mountString(clone: clone) }
     func volumeInfo() async throws(StorageError) -> Volume { try await base.volumeInfo() }
+    func close() async { await base.close() }
 }

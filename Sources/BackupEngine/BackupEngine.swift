@@ -267,7 +267,7 @@ public struct BackupEngine: Sendable {
             screen("Dry run of \(action.rawValue) for \(database): nothing is executed, locked or written.")
             do {
                 // Nothing was taken or dropped: the printed snapshot and plan are not part of the outcome.
-                _ = try await Self.perform(job, request)
+                _ = try await closingStorage(job.storage) { try await Self.perform(job, request) }
             } catch {
                 // As before the engine existed: a failed dry run is reported like an unexpected error.
                 throw BackupFailure(.action, "Error: \(error)", exitCode: 1)
@@ -289,7 +289,8 @@ public struct BackupEngine: Sendable {
                 logger.info("Configuration file: \(configuration.path)")
                 var locked = preparedJob
                 locked.snapshotLock = lock
-                return try await Self.perform(locked, request)
+                // The storage session ends with the action, failed or not, while the run log is still open.
+                return try await closingStorage(locked.storage) { try await Self.perform(locked, request) }
             }
             (outcome.snapshotID, outcome.retention) = (result.snapshotID, result.retention)
             await recordBackupRun(

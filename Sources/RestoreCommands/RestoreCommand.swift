@@ -138,99 +138,102 @@ public struct RestoreCommand: AsyncParsableCommand {
         } catch {
             throw ToolExit.usage("\(error)")
         }
-        // Up front, before any storage call: without named clones there is nothing to restore from.
-        if !listSnapshots, let refusal = storage.refusal(lacking: .clone, for: "restore") {
-            logger.error("\(refusal)")
-            throw ToolExit.usage(refusal)
-        }
-        let snapshots = try await listedSnapshots(storage)
-        let dialogue = RestoreDialogue(yes: yes)
-        if listSnapshots {
-            for snapshot in snapshots { Output.line(DisplayFormat.snapshotLine(snapshot)) }
-            return
-        }
+        // The storage session ends with the restore (or the listing), failed or not.
+        try await closingStorage(storage) {
+            // Up front, before any storage call: without named clones there is nothing to restore from.
+            if !listSnapshots, let refusal = storage.refusal(lacking: .clone, for: "restore") {
+                logger.error("\(refusal)")
+                throw ToolExit.usage(refusal)
+            }
+            let snapshots = try await listedSnapshots(storage)
+            let dialogue = RestoreDialogue(yes: yes)
+            if listSnapshots {
+                for snapshot in snapshots { Output.line(DisplayFormat.snapshotLine(snapshot)) }
+                return
+            }
 
-        try dialogue.confirmIsolation()
-        // Clones that are local directories are used in place; an NFS clone is mounted over a directory.
-        let mountPath: String?
-        if storage.capabilities.contains(.localClones) {
-            mountPath = nil
-        } else {
-            mountPath = try dialogue.mountDirectory(
-                given: mountDir, homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 })
-        }
-        let target = try dialogue.targetTime(given: targetTime, utc: utc)
-        let snapshot: Snapshot
-        do {
-            snapshot = try PointInTimeRestore.snapshot(
-                named: self.snapshot, target: target, in: snapshots, database: database)
-        } catch {
-            throw ToolExit(error.exitCode, error.message)
-        }
-        let instance = try dialogue.instanceName(given: sid)
-        let cloneName = PointInTimeRestore.cloneName(database: database, date: Date())
-        try dialogue.confirmParameters([
-            "Database unique name: \(database)", "Oracle home: \(home)",
-            "Clone mount path: \(mountPath ?? "(the clone directory itself)")", "Target instance SID: \(instance)",
-            "Restore target time UTC: \(PointInTimeRestore.formatTime(target, utc: true))",
-            "Restore target time local: \(PointInTimeRestore.formatTime(target, utc: false))",
-            "Restored from snapshot: \(snapshot.id)",
-        ])
+            try dialogue.confirmIsolation()
+            // Clones that are local directories are used in place; an NFS clone is mounted over a directory.
+            let mountPath: String?
+            if storage.capabilities.contains(.localClones) {
+                mountPath = nil
+            } else {
+                mountPath = try dialogue.mountDirectory(
+                    given: mountDir, homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 })
+            }
+            let target = try dialogue.targetTime(given: targetTime, utc: utc)
+            let snapshot: Snapshot
+            do throws(PointInTimeRestore.PlanningError) {
+                snapshot = try PointInTimeRestore.snapshot(
+                    named: self.snapshot, target: target, in: snapshots, database: database)
+            } catch {
+                throw ToolExit(error.exitCode, error.message)
+            }
+            let instance = try dialogue.instanceName(given: sid)
+            let cloneName = PointInTimeRestore.cloneName(database: database, date: Date())
+            try dialogue.confirmParameters([
+                "Database unique name: \(database)", "Oracle home: \(home)",
+                "Clone mount path: \(mountPath ?? "(the clone directory itself)")", "Target instance SID: \(instance)",
+                "Restore target time UTC: \(PointInTimeRestore.formatTime(target, utc: true))",
+                "Restore target time local: \(PointInTimeRestore.formatTime(target, utc: false))",
+                "Restored from snapshot: \(snapshot.id)",
+            ])
 
-        // Unattended (--yes), the clone is mounted with the configured command; interactively, the DBA mounts it.
-        let (mounting, automaticUnmount): (CloneMounting, [String]?)
-        do {
-            (mounting, automaticUnmount) = try PointInTimeRestore.mounting(
-                at: mountPath, unattended: yes, settings: settings.autorestore, vendor: storage.vendor)
-        } catch {
-            throw ToolExit(error.exitCode, error.message)
+            // Unattended (--yes), the clone is mounted with the configured command; interactively, the DBA mounts it.
+            let (mounting, automaticUnmount): (CloneMounting, [String]?)
+            do throws(PointInTimeRestore.PlanningError) {
+                (mounting, automaticUnmount) = try PointInTimeRestore.mounting(
+                    at: mountPath, unattended: yes, settings: settings.autorestore, vendor: storage.vendor)
+            } catch {
+                throw ToolExit(error.exitCode, error.message)
+            }
+            var restoreSettings = settings
+            restoreSettings.autorestore.logDirectory = logDirectory
+            var restore: PointInTimeRestore
+            do {
+                restore = try PointInTimeRestore(
+                    settings: restoreSettings, storage: storage, environment: environment, logger: logger,
+                    logFile: logPath, mounting: mounting,
+                    request: PointInTimeRequest(
+                        targetTime: PointInTimeRestore.formatTime(target, utc: false), sid: instance,
+                        snapshotID: snapshot.id,
+                        cloneName: cloneName))
+            } catch {
+                throw ToolExit.usage("\(error)")
+            }
+            if let mountPath, automaticUnmount == nil {
+                // The clone must be mounted before the restore reads it.
+                let clone = try await cloneForManualMount(storage, snapshot: snapshot.id, name: cloneName)
+                try dialogue.waitForManualMount(mountString: storage.mountString(clone: clone), mountPath: mountPath)
+                restore.existingClone = clone
+            }
+            let result = await restore.run()
+            var code: Int32 = 0
+            if result.success {
+                logger.info("Database restore complete")
+                logger.info("SID: \(instance)")
+                logger.info("Requested target time: \(PointInTimeRestore.formatTime(target, utc: false))")
+                logger.info("Verified restored database time: \(result.verifiedTime ?? "unknown")")
+                logger.info(
+                    "Difference from target: \(PythonDuration.format(seconds: Int64(result.differenceSeconds ?? 0)))")
+            } else {
+                logger.error("Database restore failed")
+                code = 1
+            }
+            Output.line("")
+            Output.line("To clean up when you are done:")
+            var mountString: String?
+            if automaticUnmount != nil, let clone = try? await storage.cloneInfo(name: result.cloneName ?? cloneName) {
+                mountString = storage.mountString(clone: clone)
+            }
+            for step in PointInTimeRestore.cleanUpSteps(
+                sid: instance, mountPath: mountPath, unmount: automaticUnmount, mountString: mountString,
+                configurationPath: configuration.path, database: database, cloneName: result.cloneName ?? cloneName)
+            {
+                Output.line(step)
+            }
+            if code != 0 { throw ToolExit(code) }
         }
-        var restoreSettings = settings
-        restoreSettings.autorestore.logDirectory = logDirectory
-        var restore: PointInTimeRestore
-        do {
-            restore = try PointInTimeRestore(
-                settings: restoreSettings, storage: storage, environment: environment, logger: logger,
-                logFile: logPath, mounting: mounting,
-                request: PointInTimeRequest(
-                    targetTime: PointInTimeRestore.formatTime(target, utc: false), sid: instance,
-                    snapshotID: snapshot.id,
-                    cloneName: cloneName))
-        } catch {
-            throw ToolExit.usage("\(error)")
-        }
-        if let mountPath, automaticUnmount == nil {
-            // The clone must be mounted before the restore reads it.
-            let clone = try await cloneForManualMount(storage, snapshot: snapshot.id, name: cloneName)
-            try dialogue.waitForManualMount(mountString: storage.mountString(clone: clone), mountPath: mountPath)
-            restore.existingClone = clone
-        }
-        let result = await restore.run()
-        var code: Int32 = 0
-        if result.success {
-            logger.info("Database restore complete")
-            logger.info("SID: \(instance)")
-            logger.info("Requested target time: \(PointInTimeRestore.formatTime(target, utc: false))")
-            logger.info("Verified restored database time: \(result.verifiedTime ?? "unknown")")
-            logger.info(
-                "Difference from target: \(PythonDuration.format(seconds: Int64(result.differenceSeconds ?? 0)))")
-        } else {
-            logger.error("Database restore failed")
-            code = 1
-        }
-        Output.line("")
-        Output.line("To clean up when you are done:")
-        var mountString: String?
-        if automaticUnmount != nil, let clone = try? await storage.cloneInfo(name: result.cloneName ?? cloneName) {
-            mountString = storage.mountString(clone: clone)
-        }
-        for step in PointInTimeRestore.cleanUpSteps(
-            sid: instance, mountPath: mountPath, unmount: automaticUnmount, mountString: mountString,
-            configurationPath: configuration.path, database: database, cloneName: result.cloneName ?? cloneName)
-        {
-            Output.line(step)
-        }
-        if code != 0 { throw ToolExit(code) }
     }
 
     func listedSnapshots(_ storage: any StorageDriver) async throws -> [Snapshot] {

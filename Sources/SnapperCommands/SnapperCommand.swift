@@ -120,6 +120,7 @@ public struct SnapperCommand: AsyncParsableCommand {
         if let required = Self.requiredCapabilities[action],
             let refusal = storage.refusal(lacking: required, for: "snapper \(action)")
         {
+            await storage.close()
             throw ToolExit.usage(refusal)
         }
         let engine = SnapperEngine(
@@ -135,7 +136,10 @@ public struct SnapperCommand: AsyncParsableCommand {
             }, logger: logger)
         let printer = SnapperPrinter(engine: engine, json: json)
         do {
-            try await printer.perform(action, argument: words.count > 2 ? words[2] : nil, dryRun: dryRun)
+            // The storage session ends with the action, failed or not.
+            try await closingStorage(storage) {
+                try await printer.perform(action, argument: words.count > 2 ? words[2] : nil, dryRun: dryRun)
+            }
         } catch let exit as ToolExit {
             throw exit
         } catch let failure as SnapperFailure {

@@ -63,6 +63,12 @@ public protocol StorageDriver: Sendable {
     /// Locks an existing snapshot of this volume until `until` (``StorageCapabilities/lock``): it cannot be deleted
     /// before, by this tool or (where the vendor enforces it) anyone else.
     func lockSnapshot(id: String, until: Date) async throws(StorageError)
+
+    /// Ends what the driver holds open on the storage (an appliance session, a connection) when the run that built
+    /// it is over. Called once, at the end of every run, whether the run succeeded or not; the driver is not used
+    /// afterwards. It never throws: a failure to close is the driver's to log (at debug or warning level) and must not
+    /// change the run's outcome. The default does nothing.
+    func close() async
 }
 
 extension StorageDriver {
@@ -77,6 +83,9 @@ extension StorageDriver {
     public func snapshotName(for date: Date, timeZone: TimeZone) -> String {
         SnapshotNaming.snapshotName(volume: volumeName, date: date, timeZone: timeZone)
     }
+
+    /// Default: nothing to close (local back-ends, and drivers that keep no session).
+    public func close() async {}
 
     /// Default: ``deleteSnapshot(id:)``, which looks the snapshot up again.
     public func deleteListedSnapshot(_ snapshot: Snapshot) async throws(StorageError) {
@@ -199,4 +208,20 @@ public enum SnapshotLock {
     public static func expiry(days: Int, from date: Date) -> Date? {
         days > 0 ? date.addingTimeInterval(TimeInterval(days) * 86_400) : nil
     }
+}
+
+/// Runs `body`, then ``StorageDriver/close()`` on `driver` (when there is one), whether `body` returned or threw; the
+/// close cannot change what `body` returned or threw. For the runs that build a driver (tools and engines).
+public func closingStorage<T, E: Error>(
+    _ driver: (any StorageDriver)?, isolation: isolated (any Actor)? = #isolation,
+    _ body: () async throws(E) -> T
+) async throws(E) -> T {
+    let result: Result<T, E>
+    do {
+        result = .success(try await body())
+    } catch {
+        result = .failure(error)
+    }
+    await driver?.close()
+    return try result.get()
 }

@@ -68,6 +68,34 @@ struct DoradoEndToEndTests {
         #expect(missing.status == 1, "dropping a missing snapshot must fail: \(missing.stdout)")
     }
 
+    /// Each run ends its array session (`DELETE sessions`) when it is over, and a log-out the array refuses does not
+    /// change the run's outcome.
+    @Test func snapperEndsItsSessionAndAFailedLogoutChangesNothing() async throws {
+        let simulator = try StorageSimulatorProcess(
+            vendor: "dorado",
+            seed:
+                #"{"shares": [{"name": "orcl", "snapshots": [{"name": "orcl-20161108T205336", "creation": "2016-11-08T20:53:36Z"}]}]}"#
+        )
+        let config = try ApplianceSnapperTests().configuration(
+            "snappermodule: huawei\n" + storageSection(simulator), credentials: Self.credentials,
+            directory: simulator.directory)
+        let list = try await BuiltProducts.run("snapper", ["--config", config, "orcl", "list"])
+        #expect(list.status == 0, "\(list.stdout)\(list.stderr)")
+        #expect(list.stdout.contains("orcl-20161108T205336"), "\(list.stdout)")
+        let log = try await simulator.requestLog()
+        #expect(log.last.map { $0.method == "DELETE" && $0.target.hasSuffix("/sessions") } == true, "\(log)")
+        #expect(log.filter { $0.method == "DELETE" }.count == 1, "\(log)")
+
+        try await simulator.clearRequestLog()
+        try await simulator.addFault(
+            #"{"action": "status", "method": "DELETE", "pathContains": "/sessions", "status": 500}"#)
+        let again = try await BuiltProducts.run("snapper", ["--config", config, "orcl", "list"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout == list.stdout)
+        let refused = try await simulator.requestLog()
+        #expect(refused.last.map { $0.method == "DELETE" && $0.status == 500 } == true, "\(refused)")
+    }
+
     @Test func backupThenAutorestoreRestoresFromAClone() async throws {
         let simulator = try StorageSimulatorProcess(
             vendor: "dorado", seed: #"{"shares": [{"name": "orcl"}]}"#, fileBacked: true)
@@ -94,8 +122,12 @@ struct DoradoEndToEndTests {
         for _ in 0..<2 {
             try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
             try await Task.sleep(for: .milliseconds(1100))
+            try await simulator.clearRequestLog()
             let run = try await environment.backup(["orcl", "imagecopywithsnap"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            // The run ends its array session.
+            let log = try await simulator.requestLog()
+            #expect(log.last.map { $0.method == "DELETE" && $0.target.hasSuffix("/sessions") } == true, "\(log)")
         }
         let snapshotsDirectory = dataRoot + "/.storage-sim/dorado/vstore1/orcl"
         let snapshots = environment.contents(snapshotsDirectory)
@@ -109,9 +141,12 @@ struct DoradoEndToEndTests {
         }
         var variables = environment.environment
         variables["AUTORESTORE_SAFE_SANDBOX"] = "TRUE"
+        try await simulator.clearRequestLog()
         let run = try await BuiltProducts.runUnprivileged(
             "autorestore", ["--config", environment.configPath, "orcl"], environment: variables)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let log = try await simulator.requestLog()
+        #expect(log.last.map { $0.method == "DELETE" && $0.target.hasSuffix("/sessions") } == true, "\(log)")
         #expect(run.stdout.contains("Restore successful, elapsed time: "), "\(run.stdout)")
         let catalog = try SQLiteResultCatalog(path: environment.root + "/autorestore/log/autorestore-results.sqlite")
         let row = try #require(try await catalog.restores(database: "orcl", limit: 10).map(\.record).first)

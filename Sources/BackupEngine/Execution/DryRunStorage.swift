@@ -58,6 +58,8 @@ public struct DryRunStorage: StorageDriver {
 
     /// The real driver's mount source for `clone` (`host:/export/path` for NFS, a directory for local back-ends).
     public func mountString(clone: Clone) -> String { base.mountString(clone: clone) }
+    /// Closes the real driver (its listings were real).
+    public func close() async { await base.close() }
 
     /// Prints the volume it would create and returns it, without a mount point; nothing is created.
     public func createVolume() async throws(StorageError) -> Volume {
