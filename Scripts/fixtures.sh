@@ -6,7 +6,8 @@
 #   OIB_BTRFS_ROOT  a directory on a freshly made, loop-mounted btrfs with quotas enabled and
 #                   user_subvol_rm_allowed (unprivileged owners may delete their subvolumes) (root only)
 #   OIB_ZFS_DATASET a file system on a throw-away, file-backed zfs-fuse pool with a unique name (root only);
-#                   OIB_ZFS_COMMAND is the zfs command the tests use (`zfs`)
+#                   OIB_ZFS_COMMAND is the zfs command the tests use (`zfs`); with sudo installed, also
+#                   OIB_ZFS_SUDO=1: a sudoers entry lets `nobody` (the tests' unprivileged user) run `sudo -n zfs`
 
 fixtures_log() { printf '[fixtures] %s\n' "$*"; }
 
@@ -65,6 +66,7 @@ _oib_zfs_image=""
 _oib_zfs_mount=""
 _oib_zfs_pidfile=""
 _oib_zfs_rundir=""
+_oib_zfs_sudoers=""
 
 # zfs-fuse (Debian's package: real ZFS, pool version 23) as the OpenZFS driver's test storage. Starts the daemon
 # only when none runs (and then stops it again), makes a pool on a sparse file mounted below a private directory.
@@ -104,6 +106,24 @@ fixtures_zfs_setup() {
     export OIB_ZFS_DATASET="$_oib_zfs_pool/oib"
     export OIB_ZFS_COMMAND="zfs"
     fixtures_log "zfs: pool $_oib_zfs_pool on $_oib_zfs_image, mounted below $_oib_zfs_mount"
+    # The end-to-end tests run autorestore as `nobody`, who reaches zfs through `sudo -n zfs` (as on a host
+    # where `zfs allow` is missing); the entry names this run's pool so that it is recognisably ours.
+    zfs_path=$(command -v zfs)
+    if command -v sudo >/dev/null 2>&1 && command -v visudo >/dev/null 2>&1 && [ -d /etc/sudoers.d ]; then
+      _oib_zfs_sudoers="/etc/sudoers.d/oib-test-$_oib_zfs_pool"
+      printf 'nobody ALL=(root) NOPASSWD: %s\n' "$zfs_path" >"$_oib_zfs_sudoers.tmp"
+      chmod 440 "$_oib_zfs_sudoers.tmp"
+      if visudo -cqf "$_oib_zfs_sudoers.tmp" >/dev/null 2>&1; then
+        mv "$_oib_zfs_sudoers.tmp" "$_oib_zfs_sudoers"
+        export OIB_ZFS_SUDO=1
+        fixtures_log "zfs: nobody may run sudo -n $zfs_path ($_oib_zfs_sudoers)"
+      else
+        rm -f "$_oib_zfs_sudoers.tmp"
+        _oib_zfs_sudoers=""
+      fi
+    else
+      fixtures_log "zfs: sudo missing (apt-get install sudo); the unprivileged autorestore on ZFS will be skipped"
+    fi
   else
     fixtures_log "zfs: could not create a zfs-fuse pool; OpenZFS driver tests will be skipped"
     fixtures_zfs_teardown
@@ -111,6 +131,10 @@ fixtures_zfs_setup() {
 }
 
 fixtures_zfs_teardown() {
+  if [ -n "$_oib_zfs_sudoers" ]; then
+    rm -f "$_oib_zfs_sudoers" "$_oib_zfs_sudoers.tmp"
+    _oib_zfs_sudoers=""
+  fi
   if [ -n "$_oib_zfs_pool" ]; then
     for attempt in 1 2 3 4 5; do
       zpool list "$_oib_zfs_pool" >/dev/null 2>&1 || break

@@ -9,6 +9,7 @@ log() { printf '[test.sh] %s\n' "$*"; }
 need_packages=()
 command -v mkfs.btrfs >/dev/null 2>&1 || need_packages+=(btrfs-progs)
 command -v zfs-fuse >/dev/null 2>&1 || need_packages+=(zfs-fuse)  # real ZFS for the OpenZFS driver tests
+command -v sudo >/dev/null 2>&1 || need_packages+=(sudo)  # the unprivileged user reaches zfs-fuse through sudo -n zfs
 [ -e /usr/include/sqlite3.h ] || need_packages+=(libsqlite3-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v losetup >/dev/null 2>&1 || need_packages+=(mount)

@@ -500,12 +500,15 @@ public struct OpenZFSDriver: StorageDriver {
 }
 
 extension OpenZFSDriver {
-    /// The executable for a bare command name: the first in `PATH`, then in `/usr/local/sbin`, `/usr/sbin` and
-    /// `/sbin` (where `zfs` lives, and which the `PATH` of cron or `su` lacks); a name with a `/` is used as it is.
+    /// The executable for a bare command name: the first in `PATH`, then in the standard directories (`zfs` lives
+    /// in an `sbin`, which the `PATH` of cron or `su` lacks; a bare environment has no `PATH` at all); a name with
+    /// a `/` is used as it is.
     static func resolve(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String {
         guard !name.contains("/") else { return name }
         let directories =
-            (path ?? "").split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+            (path ?? "").split(separator: ":").map(String.init) + [
+                "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+            ]
         for directory in directories where !directory.isEmpty {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

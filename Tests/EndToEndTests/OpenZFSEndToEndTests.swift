@@ -111,4 +111,55 @@ struct OpenZFSEndToEndTests {
         #expect(drop.status == 0, "\(drop.stdout)\(drop.stderr)")
         #expect(try await environment.snapper(["orcl", "list"]).stdout.split(separator: "\n").count == 1)
     }
+
+    /// Backups and a clean autorestore as the unprivileged owner, who reaches zfs through `sudo -n zfs` (the
+    /// fixture's sudoers entry), as on a host where `zfs allow` is missing or mounting needs root.
+    @Test(
+        .enabled(
+            if: ProcessInfo.processInfo.environment["OIB_ZFS_SUDO"] == "1",
+            "OIB_ZFS_SUDO is not set: install sudo, so that Scripts/fixtures.sh lets nobody run sudo -n zfs"))
+    func autorestoreAsTheOwnerThroughSudo() async throws {
+        let backupRoot = NSTemporaryDirectory() + "oib-zfs-e2e-\(UUID().uuidString.prefix(8))-backup"
+        let parent = "\(zfsDataset!)/e2e-\(UUID().uuidString.prefix(8).lowercased())"
+        let environment = try OracleEnvironment(
+            driver: "openzfs", backupRoot: backupRoot,
+            extraConfig: "\n[openzfs]\ndataset: \(parent)\nzfs: sudo -n zfs\n")
+        let created = try Self.zfs(["create", "-p", "-o", "mountpoint=\(backupRoot)", parent])
+        #expect(created.status == 0, "\(created.output)")
+        defer {
+            Self.destroy(parent)
+            try? FileManager.default.removeItem(atPath: backupRoot)
+        }
+        let volume = try await environment.snapper(["orcl", "volume", "create"])
+        #expect(volume.status == 0, "\(volume.stdout)\(volume.stderr)")
+        // The owner writes the image copy; zfs itself runs as root through sudo.
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: backupRoot + "/orcl")
+        environment.unprivileged = true
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        let config = try await environment.backup(["orcl", "config"])
+        #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
+        for _ in 0..<2 {
+            try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            try await Task.sleep(for: .milliseconds(1100))
+            let run = try await environment.backup(["orcl", "imagecopywithsnap"])
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        }
+        try environment.isolateFromProduction()
+        let snapshots = try Self.zfs(["list", "-H", "-t", "snapshot", "-o", "name", "-r", "\(parent)/orcl"]).output
+            .split(separator: "\n").map { String($0.split(separator: "@").last ?? "") }
+        #expect(snapshots.count == 2, "\(snapshots)")
+
+        let flows = AutorestoreFlowTests()
+        let run = try await flows.autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Restore successful, elapsed time: "))
+        let row = try #require(try await flows.results(environment).first)
+        #expect(row.success)
+        #expect(row.snapshotID == snapshots.last)
+        // The clone is gone: only the area is left under the parent.
+        let left = try Self.zfs(["list", "-H", "-r", "-o", "name", parent]).output.split(separator: "\n")
+        #expect(left == [Substring(parent), Substring("\(parent)/orcl")], "\(left)")
+    }
 }
