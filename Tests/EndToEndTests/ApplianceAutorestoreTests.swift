@@ -30,7 +30,7 @@ struct ApplianceAutorestoreTests {
     func backedUp(
         _ vendor: Vendor, cycles: Int = 2, tls: Bool = true, password: String = "secret", storageExtra: String = "",
         databaseExtra: String = "", zfssaSeed: String = #"{"shares": [{"name": "orcl"}]}"#,
-        afterBackups: ((Setup) async throws -> Void)? = nil
+        zfssaSimulatorOptions: [String] = [], afterBackups: ((Setup) async throws -> Void)? = nil
     ) async throws -> Setup {
         let simulator: StorageSimulatorProcess
         let storageSection: String
@@ -41,7 +41,7 @@ struct ApplianceAutorestoreTests {
         switch vendor {
         case .zfssa:
             simulator = try StorageSimulatorProcess(
-                vendor: "zfssa", seed: zfssaSeed, extra: ["--project", "pool1/demo-backup"],
+                vendor: "zfssa", seed: zfssaSeed, extra: ["--project", "pool1/demo-backup"] + zfssaSimulatorOptions,
                 fileBacked: true, tls: tls, password: password)
             let root = try #require(simulator.dataRoot)
             backupRoot = root + "/export/demo-backup"

@@ -68,6 +68,26 @@ struct SnapshotLockEndToEndTests {
         #expect(after.stdout.contains(backupSnapshot))
     }
 
+    /// The recommended set-up: the tool's appliance user lacks `releaseSnapRetention`. The expired lock cannot be
+    /// released, so retention warns naming the remedy and keeps the snapshot; the backups and `clean` succeed.
+    @Test func withoutReleaseSnapRetentionAnExpiredLockIsKeptWithAWarning() async throws {
+        let setup = try await ApplianceAutorestoreTests().backedUp(
+            .zfssa, cycles: 2, databaseExtra: "snaplockdays: 7", zfssaSeed: Self.seed,
+            zfssaSimulatorOptions: ["--zfssa-deny-release"])
+        let environment = setup.environment
+        let list = try await environment.snapper(["orcl", "list"])
+        #expect(list.stdout.contains("orcl-20160102T000000"), "\(list.stdout)")
+        #expect(list.stdout.contains("(expired)"), "\(list.stdout)")
+        let clean = try await environment.snapper(["orcl", "clean"])
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        let output = clean.stdout + clean.stderr
+        #expect(output.contains("kept orcl-20160102T000000"), "\(output)")
+        #expect(output.contains("lock expired on 2020-01-01 00:00:00 UTC"), "\(output)")
+        #expect(output.contains("grant it to admin"), "\(output)")
+        let after = try await environment.snapper(["orcl", "list"])
+        #expect(after.stdout.contains("orcl-20160102T000000"))
+    }
+
     @Test func checkconfigRefusesSnapLockDaysOnADriverWithoutLocks() async throws {
         let environment = try OracleEnvironment(driver: "localfs", databaseExtra: "snaplockdays: 7")
         let result = try await environment.backup(["checkconfig"])
