@@ -419,6 +419,7 @@ struct ONTAPSimulation {
             switch Self.expiries(in: request.jsonObject) {
             case .failure(let refusal): return refusal.response
             case .success(let (expiry, snaplock)):
+                if snaplock != nil, let refusal = lockingRefusal(volume) { return refusal }
                 snapshot.expiryTime = expiry
                 snapshot.snaplockExpiry = options.ontapIgnoresSnapLockExpiry ? nil : snaplock
             }
@@ -426,7 +427,6 @@ struct ONTAPSimulation {
             volumes[volume.uuid] = volume
             return startJob(
                 "POST /api/storage/volumes/\(volume.uuid)/snapshots", .createSnapshot(volume: volume.uuid, snapshot),
-                if snaplock != nil, let refusal = lockingRefusal(volume) { return refusal }
                 request: request, fault: fault, now: now, created: true)
         default:
             break
@@ -490,13 +490,6 @@ struct ONTAPSimulation {
         }
     }
 
-    /// `PATCH …/snapshots/<uuid>`: sets or extends the expiries; a lock is never shortened while it holds.
-    private mutating func patchSnapshot(_ snapshot: Snapshot, of volume: Volume, request: SimRequest, now: Date)
-        -> SimResponse
-    {
-        var changed = snapshot
-        switch Self.expiries(in: request.jsonObject) {
-        case .failure(let refusal): return refusal.response
     /// The cluster's refusal of a SnapLock expiry on a volume without `snapshot_locking_enabled` (text and code
     /// unverified), `nil` when the volume has it.
     func lockingRefusal(_ volume: Volume) -> SimResponse? {
@@ -507,8 +500,16 @@ struct ONTAPSimulation {
             "1638630", target: "snaplock.expiry_time")
     }
 
+    /// `PATCH …/snapshots/<uuid>`: sets or extends the expiries; a lock is never shortened while it holds.
+    private mutating func patchSnapshot(_ snapshot: Snapshot, of volume: Volume, request: SimRequest, now: Date)
+        -> SimResponse
+    {
+        var changed = snapshot
+        switch Self.expiries(in: request.jsonObject) {
+        case .failure(let refusal): return refusal.response
         case .success(let (expiry, snaplock)):
             if let snaplock {
+                if let refusal = lockingRefusal(volume) { return refusal }
                 if let current = snapshot.snaplockExpiry, current > now, snaplock < current {
                     return error(
                         409,
@@ -516,7 +517,6 @@ struct ONTAPSimulation {
                         "1638622", target: "snaplock.expiry_time")
                 }
                 changed.snaplockExpiry = snaplock
-                if let refusal = lockingRefusal(volume) { return refusal }
             }
             if let expiry { changed.expiryTime = expiry }
         }
@@ -545,6 +545,7 @@ struct ONTAPSimulation {
             path: (nas["path"] as? String).flatMap { $0.isEmpty ? nil : $0 },
             exportPolicy: ((nas["export_policy"] as? [String: Any])?["name"] as? String) ?? "default", state: "online",
             parentVolume: nil, parentSnapshot: nil, createTime: now, snapshots: [])
+        volume.snapshotLockingEnabled = (body["snapshot_locking_enabled"] as? Bool) ?? true
         if let clone = body["clone"] as? [String: Any] {
             guard let parentName = (clone["parent_volume"] as? [String: Any])?["name"] as? String,
                 let parent = self.volume(named: parentName)
@@ -552,7 +553,6 @@ struct ONTAPSimulation {
                 return error(404, "Parent volume does not exist.", "917927", target: "clone.parent_volume.name")
             }
             guard (clone["is_flexclone"] as? Bool) == true else {
-        volume.snapshotLockingEnabled = (body["snapshot_locking_enabled"] as? Bool) ?? true
                 return error(
                     400, "clone.is_flexclone must be true to create a FlexClone volume.", "2",
                     target: "clone.is_flexclone")
@@ -755,6 +755,7 @@ struct ONTAPSimulation {
             "aggregates": [["name": options.aggregate]], "nas": nas, "clone": clone,
             "space": ["size": volume.size, "used": volume.used, "available": volume.size - volume.used],
             "create_time": format(volume.createTime), "snapshot_policy": ["name": "none"],
+            "snapshot_locking_enabled": volume.snapshotLockingEnabled,
             "_links": ["self": ["href": "/api/storage/volumes/\(volume.uuid)"]],
         ]
     }
@@ -762,7 +763,6 @@ struct ONTAPSimulation {
     private func snapshotJSON(_ snapshot: Snapshot, of volume: Volume) -> [String: Any] {
         var owners: [String] = []
         if cloneNames(parent: volume.name, snapshot: snapshot.name).first != nil { owners.append("volume_clone") }
-            "snapshot_locking_enabled": volume.snapshotLockingEnabled,
         var record: [String: Any] = [
             "uuid": snapshot.uuid, "name": snapshot.name, "create_time": format(snapshot.createTime),
             "size": snapshot.size, "state": "valid", "owners": owners,

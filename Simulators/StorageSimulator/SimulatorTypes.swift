@@ -313,12 +313,6 @@ public struct SimulatorOptions: Sendable {
     /// Dorado: `filter=NAME::x` matches like the fuzzy `NAME:x` (an array that ignores the exact filter), so that
     /// tests prove the client re-checks names.
     public var doradoFuzzyExactFilter = false
-    /// ONTAP: the cluster has no REST API (`/api/...` answers 404, as before ONTAP 9.6), so clients must speak ZAPI;
-    /// the ZAPI servlet always answers, with the same volumes, snapshots and clones as REST.
-    public var ontapRESTUnavailable = false
-    /// ONTAP ZAPI: report `total`/`cumulative-total` as 32-bit counters that wrap past 2^31 blocks, as older
-    /// releases did (default: 64-bit figures).
-    public var ontapZAPI32BitCounters = false
     /// ZFSSA: the appliance's schema lacks the tool's custom snapshot property (`custom:oiblockeduntil`): a create
     /// or modify accepts `custom:` properties and silently drops them, while `retentionpolicy` still takes effect
     /// (what a missing schema property could do; tests that a lock without its recorded expiry is caught).
@@ -329,6 +323,12 @@ public struct SimulatorOptions: Sendable {
     /// ONTAP: snapshot creation accepts `snaplock.expiry_time` but sets no expiry (a cluster that ignores the
     /// field; tests that a missing expiry is caught).
     public var ontapIgnoresSnapLockExpiry = false
+    /// ONTAP: the cluster has no REST API (`/api/...` answers 404, as before ONTAP 9.6), so clients must speak ZAPI;
+    /// the ZAPI servlet always answers, with the same volumes, snapshots and clones as REST.
+    public var ontapRESTUnavailable = false
+    /// ONTAP ZAPI: report `total`/`cumulative-total` as 32-bit counters that wrap past 2^31 blocks, as older
+    /// releases did (default: 64-bit figures).
+    public var ontapZAPI32BitCounters = false
 
     public init(
         vendor: SimulatedVendor, user: String = "admin", password: String = "secret",

@@ -83,12 +83,6 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "ONTAP: refuse to delete volumes that are not offline.")
     var requireOffline = false
 
-    @Flag(help: "ONTAP: no REST API (/api answers 404, as before ONTAP 9.6); only the ZAPI servlet answers.")
-    var ontapNoRest = false
-
-    @Flag(help: "ONTAP ZAPI: report snapshot block counters in 32 bits (wrapping past 2^31 blocks), as older releases.")
-    var ontapZapi32bitCounters = false
-
     @Flag(
         help:
             "ZFSSA: the account lacks releaseSnapRetention, so releasing a snapshot's retention is refused (403).")
@@ -99,6 +93,12 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(help: "ONTAP: accept snaplock.expiry_time on snapshot creation but set no expiry.")
     var ontapIgnoreSnaplockExpiry = false
+
+    @Flag(help: "ONTAP: no REST API (/api answers 404, as before ONTAP 9.6); only the ZAPI servlet answers.")
+    var ontapNoRest = false
+
+    @Flag(help: "ONTAP ZAPI: report snapshot block counters in 32 bits (wrapping past 2^31 blocks), as older releases.")
+    var ontapZapi32bitCounters = false
 
     @Option(help: "JSON seed file (shares/volumes with snapshot histories).")
     var seed: String?
@@ -169,6 +169,9 @@ struct Serve: AsyncParsableCommand {
             }
             options.dataRoot = store.root
         }
+        options.zfssaMayReleaseRetention = !zfssaDenyRelease
+        options.zfssaDropsCustomProperties = zfssaDropCustomProperties
+        options.ontapIgnoresSnapLockExpiry = ontapIgnoreSnaplockExpiry
         if !vstores.isEmpty { options.vstores = vstores }
         if !projects.isEmpty {
             options.projects = projects.map {
@@ -177,9 +180,6 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let engine = SimulatorEngine(options: options)
-        options.zfssaMayReleaseRetention = !zfssaDenyRelease
-        options.zfssaDropsCustomProperties = zfssaDropCustomProperties
-        options.ontapIgnoresSnapLockExpiry = ontapIgnoreSnaplockExpiry
         if let seed {
             try await engine.seed(try SimulatorSeed.decode(try Data(contentsOf: URL(fileURLWithPath: seed))))
         }
