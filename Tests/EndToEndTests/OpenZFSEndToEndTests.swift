@@ -31,6 +31,14 @@ struct OpenZFSEndToEndTests {
     static func destroy(_ parent: String) {
         let names = ((try? zfs(["list", "-H", "-r", "-o", "name", parent]))?.output ?? "").split(separator: "\n")
             .map(String.init).filter { $0.hasPrefix(parent) }
+        for name in names {
+            // Snapshots held by the lock tests.
+            for snapshot in ((try? zfs(["list", "-H", "-t", "snapshot", "-o", "name", "-r", name]))?.output ?? "")
+                .split(separator: "\n")
+            {
+                _ = try? zfs(["release", "oib-lock", String(snapshot)])
+            }
+        }
         for name in names.sorted(by: { $0.count > $1.count }) {
             _ = try? zfs(["unmount", name])
             for attempt in 1...5 {
@@ -161,5 +169,59 @@ struct OpenZFSEndToEndTests {
         // The clone is gone: only the area is left under the parent.
         let left = try Self.zfs(["list", "-H", "-r", "-o", "name", parent]).output.split(separator: "\n")
         #expect(left == [Substring(parent), Substring("\(parent)/orcl")], "\(left)")
+    }
+
+    /// `snaplockdays` on ZFS: the backup's snapshot is held (`zfs hold oib-lock`) with its expiry in
+    /// `oib:lockeduntil`; `snapper list` shows it, `dropsnap` refuses it, `zfs destroy` itself refuses it; a
+    /// snapshot whose recorded lock has expired is released and dropped.
+    @Test func snaplockdaysHoldsTheBackupSnapshot() async throws {
+        let backupRoot = NSTemporaryDirectory() + "oib-zfs-e2e-\(UUID().uuidString.prefix(8))-backup"
+        let parent = "\(zfsDataset!)/e2e-\(UUID().uuidString.prefix(8).lowercased())"
+        let environment = try OracleEnvironment(
+            driver: "openzfs", backupRoot: backupRoot, extraConfig: "\n[openzfs]\ndataset: \(parent)\n",
+            databaseExtra: "snaplockdays: 7")
+        #expect(try Self.zfs(["create", "-p", "-o", "mountpoint=\(backupRoot)", parent]).status == 0)
+        defer {
+            Self.destroy(parent)
+            try? FileManager.default.removeItem(atPath: backupRoot)
+        }
+        #expect(try await environment.snapper(["orcl", "volume", "create"]).status == 0)
+        let check = try await environment.backup(["checkconfig"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+        let started = Date()
+        let run = try await environment.backup(["orcl", "imagecopywithsnap"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let name = try #require(
+            try Self.zfs(["list", "-H", "-t", "snapshot", "-o", "name", "-r", "\(parent)/orcl"]).output
+                .split(separator: "\n").first.map(String.init))
+        let snapshot = String(name.split(separator: "@").last!)
+        #expect(
+            try Self.zfs(["get", "-H", "-p", "-o", "value", "userrefs", name]).output.trimmingCharacters(
+                in: .whitespacesAndNewlines) == "1")
+        let expiry = try Self.zfs(["get", "-H", "-p", "-o", "value", "oib:lockeduntil", name]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let seconds = try #require(TimeInterval(expiry))
+        #expect(abs(seconds - started.addingTimeInterval(7 * 86_400).timeIntervalSince1970) < 600, "\(expiry)")
+
+        let list = try await environment.snapper(["orcl", "list"])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("\(snapshot) ") && list.stdout.contains(" locked until "), "\(list.stdout)")
+        let drop = try await environment.snapper(["orcl", "dropsnap", snapshot])
+        #expect(drop.status == 1, "\(drop.stdout)\(drop.stderr)")
+        #expect((drop.stdout + drop.stderr).contains("locked"), "\(drop.stdout)\(drop.stderr)")
+        #expect(try Self.zfs(["destroy", name]).status != 0)
+
+        // A snapshot whose recorded lock expired (in 2020): dropsnap releases the hold and drops it.
+        let expired = "\(parent)/orcl@orcl-20160102T000000"
+        #expect(try Self.zfs(["snapshot", expired]).status == 0)
+        #expect(try Self.zfs(["set", "oib:lockeduntil=1577836800", expired]).status == 0)
+        #expect(try Self.zfs(["hold", "oib-lock", expired]).status == 0)
+        let released = try await environment.snapper(["orcl", "dropsnap", "orcl-20160102T000000"])
+        #expect(released.status == 0, "\(released.stdout)\(released.stderr)")
+        #expect(try Self.zfs(["list", "-H", "-o", "name", expired]).status != 0)
     }
 }

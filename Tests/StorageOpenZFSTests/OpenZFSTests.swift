@@ -180,6 +180,21 @@ struct OpenZFSDriverTests {
         }
     }
 
+    @Test("deleteSnapshot releases this tool's hold once its expiry has passed, then destroys the snapshot")
+    func expiredHoldIsReleasedOnDelete() async throws {
+        try await withZFSHarness { harness in
+            let driver = harness.driver("orcl")
+            _ = try await driver.createVolume()
+            _ = try await driver.createSnapshot(named: "s1", lockedUntil: Date().addingTimeInterval(1))
+            try await Task.sleep(for: .seconds(2))
+            let listed = try #require(try await driver.listSnapshots().first)
+            // Still held on ZFS, but the lock no longer protects it.
+            #expect(listed.isLocked && !listed.isProtected(at: Date()))
+            try await driver.deleteSnapshot(id: "s1")
+            #expect(try await driver.listSnapshots().isEmpty)
+        }
+    }
+
     @Test("a failing zfs command becomes a StorageError with the command line and its error output")
     func failures() async throws {
         try await withZFSHarness { harness in
