@@ -59,10 +59,11 @@ struct ONTAPZAPI: Sendable {
     /// against every release) and what they mean here. Anything else is `.serverError` with the reason.
     static func code(forErrno errno: Int) -> StorageError.Code {
         switch errno {
-        case 13040, 15661, 13005: return .notFound  // EVOLUMEDOESNOTEXIST, EOBJECTNOTFOUND, EONTAPI_ENOENT-like
+        case 13040, 15661: return .notFound  // EVOLUMEDOESNOTEXIST, EOBJECTNOTFOUND
         case 17, 13130, 14101: return .alreadyExists  // EEXIST, EVOLEXISTS, ESNAPSHOTEXISTS
         case 13023, 16: return .hasClones  // ESNAPSHOTBUSY, EBUSY
         case 13003: return .permissionDenied  // EAPIPRIVILEGE
+        case 13005: return .unsupported  // EAPINOTFOUND: the filer does not know the call
         default: return .serverError
         }
     }

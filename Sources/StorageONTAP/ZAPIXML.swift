@@ -54,7 +54,7 @@ struct ZAPIElement: Sendable, Hashable {
 
 /// libxml2 (through the CLibXML2 shim, loaded at first use) writing and reading ZAPI documents.
 enum ZAPIXML {
-    /// Loads libxml2; `.transport`-free `.unsupported`-free: a missing library is an `.invalidConfiguration` naming it.
+    /// Loads libxml2 (once per process); a missing library is `.invalidConfiguration` naming the package.
     static func load(vendor: String, operation: String) throws(StorageError) {
         var buffer = [CChar](repeating: 0, count: 512)
         guard oib_xml_load(&buffer, buffer.count) == 0 else {

@@ -81,6 +81,7 @@ struct ONTAPZAPITests {
         #expect(ONTAPZAPI.code(forErrno: 17) == .alreadyExists)
         #expect(ONTAPZAPI.code(forErrno: 13023) == .hasClones)
         #expect(ONTAPZAPI.code(forErrno: 13003) == .permissionDenied)
+        #expect(ONTAPZAPI.code(forErrno: 13005) == .unsupported)
         #expect(ONTAPZAPI.code(forErrno: 99_999) == .serverError)
     }
 
