@@ -138,9 +138,10 @@ public struct ONTAPDriver: StorageDriver {
             additionalSuffixes: additionalSuffixes, svm: svm, volumeCreation: volumeCreation)
     }
 
-    /// Whether this operation goes over ZAPI: `ontapapi: zapi`, or `auto` when `GET /api/cluster` does not answer
-    /// 200 or 401/403 (a cluster with REST that refuses the credentials stays on REST, to say so). Probed once per
-    /// driver; a transport failure is thrown, not taken for "no REST".
+    /// Whether this operation goes over ZAPI: `ontapapi: zapi`, or `auto` when `GET /api/cluster` answers that there
+    /// is no such API (404, 405, 501). 200 and 401/403 mean REST (a cluster that refuses the credentials stays on
+    /// REST, to say so). Probed once per driver; a transport failure or any other answer (a 5xx of a sick cluster)
+    /// is thrown, never taken for "no REST": a failing REST cluster must fail the run, not be talked to over ZAPI.
     func usesZAPI(operation: String) async throws(StorageError) -> Bool {
         switch api {
         case .rest: return false
@@ -150,7 +151,18 @@ public struct ONTAPDriver: StorageDriver {
         if let known = detected.value.withLock({ $0 }) { return known == .zapi }
         let response = try await http.send(
             .get, "cluster?fields=version", headers: authorization, operation: operation, retry: .idempotent)
-        let found: API = [200, 401, 403].contains(response.status) ? .rest : .zapi
+        let found: API
+        switch response.status {
+        case 200, 401, 403: found = .rest
+        case 404, 405, 501: found = .zapi
+        default:
+            throw StorageError(
+                response.status >= 500 ? .serverError : .unexpectedResponse, vendor: vendor, operation: operation,
+                status: response.status,
+                message:
+                    "ontapapi auto: GET /api/cluster answered \(response.status), so whether the cluster speaks REST is unknown; set ontapapi: rest or zapi in [netapp] to choose"
+            )
+        }
         logger.debug(
             "ontapapi auto: GET /api/cluster answered \(response.status), speaking \(found == .rest ? "REST" : "ZAPI")")
         detected.value.withLock { $0 = found }

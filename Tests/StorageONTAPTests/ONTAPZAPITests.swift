@@ -29,6 +29,19 @@ struct ONTAPZAPITests {
         }
     }
 
+    @Test("auto does not take a failing REST cluster (500) for one without REST: the operation fails, no ZAPI call")
+    func autoDoesNotFallBackOnServerErrors() async throws {
+        let seed = SimulatorSeed(shares: [.init(name: "nfs_orcl")])
+        try await withONTAP(seed: seed) { fixture in
+            await fixture.engine.addFault(FaultRule(.status, method: "GET", times: nil, status: 500))
+            let error = await storageError { () async throws(StorageError) in
+                try await fixture.driver("orcl", api: .auto).listSnapshots()
+            }
+            #expect(error?.code == .serverError, "\(String(describing: error))")
+            #expect(await !fixture.engine.requestLog().contains { $0.target == Self.servlet })
+        }
+    }
+
     @Test("auto speaks REST when the cluster has it; zapi never touches /api; rest never the servlet")
     func explicitChoices() async throws {
         let seed = SimulatorSeed(shares: [.init(name: "nfs_orcl")])
