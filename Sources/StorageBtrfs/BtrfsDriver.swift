@@ -259,7 +259,7 @@ public struct BtrfsDriver: StorageDriver {
         return result.standardOutput
     }
 
-    func check(_ result: CommandResult, _ arguments: [String], _ operation: String, permissionHint: String? = nil)
+    func check(_ result: DriverCommandResult, _ arguments: [String], _ operation: String, permissionHint: String? = nil)
         throws(StorageError)
     {
         guard result.exitStatus != 0 else { return }
@@ -306,11 +306,11 @@ public struct BtrfsDriver: StorageDriver {
         }
     }
 
-    func btrfsResult(_ arguments: [String], _ operation: String) async throws(StorageError) -> CommandResult {
+    func btrfsResult(_ arguments: [String], _ operation: String) async throws(StorageError) -> DriverCommandResult {
         logger.trace("Running \(command) \(arguments.joined(separator: " "))")
-        let result: CommandResult
+        let result: DriverCommandResult
         do {
-            result = try await CommandRunner.run(
+            result = try await DriverCommandRunner.run(
                 executable: command, arguments: arguments, environment: ["LC_ALL": "C", "TZ": "UTC"],
                 timeout: timeout)
         } catch {

@@ -447,7 +447,7 @@ public struct OpenZFSDriver: StorageDriver {
     /// Maps a failed command to its error code: `.notFound` (dataset does not exist), `.alreadyExists`,
     /// `.hasClones` (dependent clones), `.locked` (a held snapshot is busy), `.permissionDenied`, else
     /// `.commandFailed`; the message holds the command line and the first lines of its error output.
-    func check(_ result: ZFSCommandResult, _ arguments: [String], _ operation: String) throws(StorageError) {
+    func check(_ result: DriverCommandResult, _ arguments: [String], _ operation: String) throws(StorageError) {
         guard result.exitStatus != 0 else { return }
         let lines = result.standardError.split(separator: "\n").map {
             $0.trimmingCharacters(in: .whitespaces)
@@ -481,12 +481,12 @@ public struct OpenZFSDriver: StorageDriver {
     }
 
     /// Runs the command with `LC_ALL=C` and the timeout; only a command that cannot start or times out throws.
-    func run(_ arguments: [String], _ operation: String) async throws(StorageError) -> ZFSCommandResult {
+    func run(_ arguments: [String], _ operation: String) async throws(StorageError) -> DriverCommandResult {
         let line = (command + arguments).joined(separator: " ")
         logger.trace("Running \(line)")
-        let result: ZFSCommandResult
+        let result: DriverCommandResult
         do {
-            result = try await ZFSCommandRunner.run(
+            result = try await DriverCommandRunner.run(
                 executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()) + arguments,
                 environment: ["LC_ALL": "C", "TZ": "UTC"], timeout: timeout)
         } catch {

@@ -300,7 +300,7 @@ struct BtrfsCommandTests {
 
     @Test("output, error output and exit status are captured")
     func capture() async throws {
-        let result = try await CommandRunner.run(
+        let result = try await DriverCommandRunner.run(
             executable: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; echo $TZ; exit 3"],
             environment: ["TZ": "UTC"], timeout: .seconds(30))
         #expect(result.exitStatus == 3)
@@ -311,7 +311,7 @@ struct BtrfsCommandTests {
 
     @Test("a hanging command is killed at the timeout")
     func timeout() async throws {
-        let result = try await CommandRunner.run(
+        let result = try await DriverCommandRunner.run(
             executable: "/bin/sh", arguments: ["-c", "trap '' TERM; sleep 30"], timeout: .milliseconds(300),
             killGrace: .milliseconds(300))
         #expect(result.timedOut)

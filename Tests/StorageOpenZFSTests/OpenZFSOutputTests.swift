@@ -62,7 +62,7 @@ struct OpenZFSOutputTests {
         #expect(ZFSOutput.rejectsProperty(stderr, "written"))
         let driver = OpenZFSDriver(
             volumeName: "orcl", dataset: "tank/backup", command: ["sudo", "-n", "zfs"], logger: logger)
-        let result = ZFSCommandResult(exitStatus: 2, standardOutput: "", standardError: stderr, timedOut: false)
+        let result = DriverCommandResult(exitStatus: 2, standardOutput: "", standardError: stderr, timedOut: false)
         let failure = #expect(throws: StorageError.self) {
             try driver.check(result, ["get", "written", "x"], "listSnapshots")
         }
@@ -76,7 +76,7 @@ struct OpenZFSOutputTests {
     func errorCodes() {
         let driver = OpenZFSDriver(volumeName: "orcl", dataset: "tank/backup", logger: logger)
         func code(_ stderr: String, _ arguments: [String]) -> StorageError.Code? {
-            let result = ZFSCommandResult(exitStatus: 1, standardOutput: "", standardError: stderr, timedOut: false)
+            let result = DriverCommandResult(exitStatus: 1, standardOutput: "", standardError: stderr, timedOut: false)
             do {
                 try driver.check(result, arguments, "op")
                 return nil

@@ -27,7 +27,7 @@ struct ZFSHarness: StorageConformanceHarness {
     init() async throws {
         dataset = "\(ZFSEnvironment.dataset!)/run-\(UUID().uuidString.prefix(8).lowercased())"
         logger = Logger(label: "openzfs-test")
-        let result = try await ZFSCommandRunner.run(
+        let result = try await DriverCommandRunner.run(
             executable: ZFSEnvironment.command[0],
             arguments: Array(ZFSEnvironment.command.dropFirst()) + ["create", "-p", dataset], timeout: .seconds(60))
         #expect(result.exitStatus == 0, "\(result.standardError)")
@@ -41,8 +41,8 @@ struct ZFSHarness: StorageConformanceHarness {
 
     /// Runs `zfs <arguments>` for the test's own set-up; returns the result.
     @discardableResult
-    func zfs(_ arguments: [String]) async throws -> ZFSCommandResult {
-        try await ZFSCommandRunner.run(
+    func zfs(_ arguments: [String]) async throws -> DriverCommandResult {
+        try await DriverCommandRunner.run(
             executable: ZFSEnvironment.command[0], arguments: Array(ZFSEnvironment.command.dropFirst()) + arguments,
             timeout: .seconds(60))
     }

@@ -7,26 +7,44 @@ import Foundation
 #endif
 
 /// What an external command printed and how it ended.
-struct CommandResult: Sendable, Equatable {
-    var exitStatus: Int32
-    var standardOutput: String
-    var standardError: String
-    var timedOut: Bool
+public struct DriverCommandResult: Sendable, Equatable {
+    /// The exit status (128 + the signal when the command was killed).
+    public var exitStatus: Int32
+    /// Everything it wrote to standard output.
+    public var standardOutput: String
+    /// Everything it wrote to standard error.
+    public var standardError: String
+    /// Whether the deadline passed and the command was stopped.
+    public var timedOut: Bool
     /// From the start of the command to its exit, measured on the thread that watches it (not including any
     /// delay before the caller is resumed).
-    var duration: Duration = .zero
+    public var duration: Duration = .zero
+
+    /// A result, as a runner or a test builds it.
+    public init(
+        exitStatus: Int32, standardOutput: String, standardError: String, timedOut: Bool, duration: Duration = .zero
+    ) {
+        self.exitStatus = exitStatus
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+        self.timedOut = timedOut
+        self.duration = duration
+    }
 }
 
 /// Runs one external command with a deadline; on timeout it sends SIGTERM to the command's process group, then
-/// SIGKILL after a grace period. Small and private to this driver; the general runner lives elsewhere.
+/// SIGKILL after a grace period. For drivers that drive a command-line tool (btrfs, zfs); the Oracle tools have
+/// their own runner in OracleTools.
 ///
 /// Blocking waits run on dedicated threads, not on Dispatch's global queues: on Linux those are as wide as the
 /// CPU count, and blocked readers there would starve every other client (timers included).
-enum CommandRunner {
-    static func run(
+public enum DriverCommandRunner {
+    /// Runs `executable` with `arguments` (plus `environment` over the inherited one) and returns its output;
+    /// throws only when it cannot be started.
+    public static func run(
         executable: String, arguments: [String], environment: [String: String] = [:], timeout: Duration,
         killGrace: Duration = .seconds(2)
-    ) async throws -> CommandResult {
+    ) async throws -> DriverCommandResult {
         let process = Process()
         if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)
@@ -69,7 +87,7 @@ private final class RunState: @unchecked Sendable {
     private var exited = false
     private var timedOut = false
     private var delivered = false
-    private var completion: ((CommandResult) -> Void)?
+    private var completion: ((DriverCommandResult) -> Void)?
     private let started: ContinuousClock.Instant
     private var ended: ContinuousClock.Instant?
 
@@ -78,7 +96,7 @@ private final class RunState: @unchecked Sendable {
         self.started = started
     }
 
-    func onFinish(_ completion: @escaping (CommandResult) -> Void) {
+    func onFinish(_ completion: @escaping (DriverCommandResult) -> Void) {
         lock.withLock { self.completion = completion }
     }
 
@@ -131,10 +149,10 @@ private final class RunState: @unchecked Sendable {
     }
 
     private func deliverIfDone(force: Bool) {
-        let ready: (CommandResult, (CommandResult) -> Void)? = lock.withLock {
+        let ready: (DriverCommandResult, (DriverCommandResult) -> Void)? = lock.withLock {
             guard !delivered, exited, force || openStreams == 0, let completion else { return nil }
             delivered = true
-            let result = CommandResult(
+            let result = DriverCommandResult(
                 exitStatus: process.terminationStatus, standardOutput: String(decoding: output, as: UTF8.self),
                 standardError: String(decoding: errors, as: UTF8.self), timedOut: timedOut,
                 duration: (ended ?? started) - started)
