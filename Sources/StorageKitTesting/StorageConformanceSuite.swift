@@ -396,9 +396,10 @@ private struct Context {
                     try await driver.lockSnapshot(id: snapshot.id)
                 }
             } else {
-                // A lock with an expiry a few seconds ahead: listed with it, deletion refused before it (also
-                // unlocking), allowed after it.
-                let until = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3).rounded(.up))
+                // A lock with an expiry some seconds ahead: listed with it, deletion refused before it (also
+                // unlocking), allowed after it. 15 s, so that a loaded machine still makes both refused calls
+                // before the expiry.
+                let until = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 15).rounded(.up))
                 try await driver.lockSnapshot(id: snapshot.id, until: until)
                 let listed = try await driver.listSnapshots().first { $0.id == snapshot.id }
                 try expect(

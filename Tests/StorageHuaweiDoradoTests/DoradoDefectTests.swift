@@ -198,10 +198,11 @@ struct DoradoDefectTests {
 
     @Test("a session that times out on the array between two calls is renewed")
     func reloginAfterTimeout() async throws {
-        try await withDorado(seed: Self.history, configure: { $0.sessionTimeout = 1 }) { fixture in
+        // Long enough that a loaded machine cannot let the renewed session expire again within one listing.
+        try await withDorado(seed: Self.history, configure: { $0.sessionTimeout = 8 }) { fixture in
             let driver = try fixture.driver("orcl")
             _ = try await driver.listSnapshots()
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(8500))
             #expect(try await driver.listSnapshots().count == 2)
             #expect(await fixture.engine.doradoLoginCount() == 2)
         }

@@ -162,8 +162,8 @@ struct LockTests {
         let waiter = Task {
             // A missed end of the pause would only delay it by the (short) allowance; never a link in the gap.
             let lock = try await HardLinkLock.acquire(
-                directory: directory, maxWait: .seconds(30), pollInterval: .milliseconds(20),
-                pauseAllowance: .seconds(3), logger: waiterLogger)
+                directory: directory, maxWait: .seconds(60), pollInterval: .milliseconds(20),
+                pauseAllowance: .seconds(30), logger: waiterLogger)
             events.append("waiter got the lock")
             return lock
         }
