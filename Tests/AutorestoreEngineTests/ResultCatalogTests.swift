@@ -94,12 +94,21 @@ struct ResultCatalogTests {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         holder.arguments = [
-            postgresURL!, "-q", "-c", "SELECT pg_advisory_lock(4207011401)", "-c", "SELECT pg_sleep(15)",
+            postgresURL!, "-q", "-A", "-t", "-c", "SELECT 'locked' FROM pg_advisory_lock(4207011401)", "-c",
+            "SELECT pg_sleep(15)",
         ]
-        holder.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        let output = Pipe()
+        holder.standardOutput = output
         try holder.run()
         defer { holder.terminate() }
-        try await Task.sleep(for: .milliseconds(800))
+        // Only once psql says it holds the lock (its start can take seconds on a loaded machine).
+        var printed = Data()
+        while !String(decoding: printed, as: UTF8.self).contains("locked") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed.append(chunk)
+        }
+        try #require(String(decoding: printed, as: UTF8.self).contains("locked"), "psql did not take the lock")
         let catalog = try PostgresResultCatalog(
             url: postgresURL!, statementTimeout: .seconds(1), logger: Logger(label: "pg"))
         let error = await #expect(throws: CatalogError.self) { try await catalog.prepare() }
