@@ -74,13 +74,22 @@ teardowns+=(release_products)
 # The fault matrix runs on its own after the rest: its installations load both cores, and the other suites'
 # timeouts should not be measured under that load.
 log "running swift test (everything but the fault matrix)"
+# Both runs are also written to a log so that the failures can be repeated at the very end, where a CI page that
+# shows only the tail of the output still names them.
+test_log=$(mktemp "${TMPDIR:-/tmp}/oib-test-log.XXXXXX")
+remove_test_log() { rm -f "$test_log"; }
+teardowns+=(remove_test_log)
 set +e
-swift test --skip-build --skip FaultMatrixTests
-status=$?
+swift test --skip-build --skip FaultMatrixTests 2>&1 | tee "$test_log"
+status=${PIPESTATUS[0]}
 log "running the fault matrix (Tests/EndToEndTests/FaultMatrix; Documentation/reliability.md)"
-swift test --skip-build --filter FaultMatrixTests
-matrix=$?
+swift test --skip-build --filter FaultMatrixTests 2>&1 | tee -a "$test_log"
+matrix=${PIPESTATUS[0]}
 set -e
+if [ "$status" -ne 0 ] || [ "$matrix" -ne 0 ]; then
+  log "failures (repeated from above; at most 80 lines):"
+  grep -E '✘|Expectation failed|recorded an issue|Fatal error|error: ' "$test_log" | grep -v '^.*◇' | head -n 80 || true
+fi
 log "swift test exited with $status, the fault matrix with $matrix"
 [ "$status" -ne 0 ] && exit "$status"
 exit $matrix

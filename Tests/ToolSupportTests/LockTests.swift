@@ -89,6 +89,23 @@ struct LockTests {
         #expect(files(directory) == ["backup.lck"])
     }
 
+    /// A lock file removed behind our back and created again by another run may get the same inode number (file
+    /// systems reuse freed inodes at once). Recording our children must not write into that run's file, and release
+    /// must not remove it. Rewriting the file in place gives it the same inode for certain.
+    @Test func childRecordingLeavesAForeignFileWithOurInode() async throws {
+        let directory = try temporaryDirectory()
+        let lock = try await HardLinkLock.acquire(directory: directory, maxWait: .seconds(1), logger: logger)
+        let foreign = "host: other-node\npid: 1\nstarted: 2016-11-08 21:53:35\n"
+        let handle = try #require(FileHandle(forWritingAtPath: directory + "/backup.lck"))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(foreign.utf8))
+        try handle.close()
+        lock.recordChildren([ChildGroup(group: 4242, startTime: 1)])
+        #expect(try String(contentsOfFile: directory + "/backup.lck", encoding: .utf8) == foreign)
+        lock.release()
+        #expect(files(directory) == ["backup.lck"])
+    }
+
     @Test func parsesTheOriginalsLockFormat() {
         let text = "('Linux', 'dbhost1', '3.10.0', '#1 SMP', 'x86_64')\n2016-11-08 21:53:35\n4242\n"
         #expect(LockHolder.parse(text) == LockHolder(host: "dbhost1", pid: 4242, started: "2016-11-08 21:53:35"))

@@ -416,17 +416,30 @@ public final class HardLinkLock: Sendable {
         state.withLock { state in
             state.holder.children = children
             guard let identity = state.identity else { return }
-            let descriptor = open(lockPath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+            let descriptor = open(lockPath, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
             guard descriptor >= 0 else { return }
             defer { closeDescriptor(descriptor) }
             var info = stat()
+            // Same inode is not enough: a file removed behind our back and created again by another run may get
+            // our freed inode number. Only a file that still carries our token is ours.
             guard fstat(descriptor, &info) == 0, UInt64(info.st_dev) == identity.dev,
-                UInt64(info.st_ino) == identity.ino
+                UInt64(info.st_ino) == identity.ino,
+                let current = Self.readAll(descriptor: descriptor, size: Int(info.st_size)),
+                LockHolder.parse(current)?.token == state.holder.token
             else { return }
             let text = state.holder.text
             let count = text.withCString { pwrite(descriptor, $0, strlen($0), 0) }
             if count == text.utf8.count { _ = ftruncate(descriptor, off_t(count)) }
         }
+    }
+
+    /// The whole content of an open file of `size` bytes read from offset 0, or nil when it cannot be read.
+    static func readAll(descriptor: Int32, size: Int) -> String? {
+        guard size >= 0, size <= 1 << 20 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, size, 0) }
+        guard count == size else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Removes the lock file while `body` runs (a snapshot of this directory must not contain it), then links it
