@@ -294,7 +294,7 @@ public struct AutorestoreEngine: Sendable {
                     failureReason: result.failure?.reason.rawValue, failureDetail: result.failure?.detail,
                     snapshotID: result.snapshotID, restoreTarget: result.cloneName, expectedTime: result.expectedTime,
                     verifiedTime: result.verifiedTime, timeDifferenceSeconds: result.differenceSeconds,
-                    validated: result.validationPlanned, corruptBlocks: result.corruptBlocks,
+                    validated: result.validated, corruptBlocks: result.corruptBlocks,
                     phaseSeconds: result.phaseSeconds, logText: logText, logFile: logPath))
             outcome.recordID = id
             logger.debug("Result recorded in the \(catalog.backendName) catalog as \(id)")

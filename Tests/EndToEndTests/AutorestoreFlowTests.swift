@@ -14,7 +14,8 @@ struct AutorestoreFlowTests {
         cycles: Int = 3, databaseExtra: String = "", extraConfig: String = "",
         beforeLastBackup: ((OracleEnvironment) async throws -> Void)? = nil,
         beforeBackup: ((OracleEnvironment, _ cycle: Int) async throws -> Void)? = nil,
-        afterBackups: ((OracleEnvironment) async throws -> Void)? = nil, isolate: Bool = true, version: String? = nil
+        afterBackups: ((OracleEnvironment) async throws -> Void)? = nil, isolate: Bool = true, version: String? = nil,
+        failingBackups: Set<Int> = []
     ) async throws
         -> OracleEnvironment
     {
@@ -31,7 +32,7 @@ struct AutorestoreFlowTests {
             try await beforeBackup?(environment, cycle)
             try await Task.sleep(for: .milliseconds(1100))
             let run = try await environment.backup(["orcl", "imagecopywithsnap"])
-            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            #expect(run.status == (failingBackups.contains(cycle) ? 1 : 0), "\(run.stdout)\(run.stderr)")
         }
         try await afterBackups?(environment)
         if isolate { try environment.isolateFromProduction() }
@@ -54,9 +55,29 @@ struct AutorestoreFlowTests {
         let row = try await results(environment).first
         #expect(row?.success == false)
         #expect(row?.failureReason == reason)
-        // Clean-up ran: no clone is left behind.
-        #expect(environment.contents(environment.backupRoot + "/.clones").filter { !$0.hasSuffix(".json") }.isEmpty)
+        #expect(row?.logText.contains("Restore failed (\(reason))") == true, "the stored log names the reason")
+        expectNothingLeft(environment)
         return row
+    }
+
+    /// The clean-up ran: no clone, nothing at the mount point, no instance, no work files (only the marker and the
+    /// manifest stay in the work directory).
+    func expectNothingLeft(
+        _ environment: OracleEnvironment, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(
+            environment.contents(environment.backupRoot + "/.clones").filter { !$0.hasSuffix(".json") }.isEmpty,
+            "a clone was left", sourceLocation: sourceLocation)
+        #expect(
+            environment.contents(environment.root + "/autorestore/mnt").isEmpty, "something was left mounted",
+            sourceLocation: sourceLocation)
+        #expect(
+            environment.contents(environment.root + "/sim-state/instances").filter { $0.hasSuffix(".json") }
+                .isEmpty, "an instance was left running", sourceLocation: sourceLocation)
+        let work = Set(environment.contents(environment.root + "/autorestore/dest"))
+        #expect(
+            work.isSubset(of: [".oib-autorestore-workdir", ".oib-autorestore-manifest"]),
+            "work files were left: \(work.sorted())", sourceLocation: sourceLocation)
     }
 
     func autorestore(
@@ -89,9 +110,68 @@ struct AutorestoreFlowTests {
         #expect(row.logText.contains("Restore successful, elapsed time: "))  // R-01: the final line is stored
         #expect(row.phaseSeconds["recover"] != nil)
         // The clone is gone, the work directory holds only our marker, no instance is left.
-        #expect(environment.contents(environment.backupRoot + "/.clones").filter { !$0.hasSuffix(".json") }.isEmpty)
         #expect(environment.contents(environment.root + "/autorestore/dest").contains(".oib-autorestore-workdir"))
-        #expect(!environment.contents(environment.root + "/autorestore/dest").contains(".oib-instance"))
+        expectNothingLeft(environment)
+        #expect(row.validated == false, "validation was not planned")
+    }
+
+    // MARK: Recoverability II (issue 20)
+
+    @Test func newestSnapshotWithoutContractFailsTheRunAfterRestoringTheOlderOne() async throws {
+        let environment = try await backedUp(afterBackups: { environment in
+            let newest = AutorestoreFlowTests.newestSnapshot(environment)
+            try FileManager.default.removeItem(atPath: newest + "/autorestore.cfg")
+        })
+        let newest = (AutorestoreFlowTests.newestSnapshot(environment) as NSString).lastPathComponent
+        let row = try #require(try await expectFailure(environment, reason: "newest-snapshot-unusable"))
+        let detail = row.failureDetail ?? ""
+        #expect(detail.contains("the newest snapshot \(newest) was skipped"), "\(detail)")
+        #expect(detail.contains("autorestore.cfg is missing"), "\(detail)")
+        #expect(detail.contains("restored and passed every check"), "\(detail)")
+        // The older snapshot was restored and verified: its name and times are recorded.
+        #expect(row.snapshotID != nil && row.snapshotID != newest)
+        #expect(row.verifiedTime != nil)
+        #expect(row.logText.contains("Skipping snapshot \(newest)"))
+    }
+
+    @Test func missingDatafileCopyIsNamedBeforeRecovery() async throws {
+        let environment = try await backedUp(afterBackups: { environment in
+            let snapshot = AutorestoreFlowTests.newestSnapshot(environment)
+            let copy = try #require(environment.contents(snapshot).first { $0.contains("_FNO-4_") })
+            try FileManager.default.removeItem(atPath: snapshot + "/" + copy)
+        })
+        let row = try #require(try await expectFailure(environment, reason: "missing-datafile-copy"))
+        let detail = row.failureDetail ?? ""
+        #expect(detail.contains("datafile 4 ("), "\(detail)")
+        #expect(detail.contains("_FNO-4_"), "\(detail)")
+        // Stopped before recovery: RMAN never created the file or asked for old archived logs.
+        #expect(!row.logText.contains("RMAN-06054"))
+        #expect(!row.logText.contains("creating datafile file number=4"))
+        #expect(row.phaseSeconds["recover"] == nil)
+    }
+
+    @Test func validatedIsFalseWhenTheRunFailsBeforeValidating() async throws {
+        let environment = try await backedUp(
+            databaseExtra: "autorestoreautorestorevalidatechance: 1",
+            afterBackups: { environment in
+                let logs = AutorestoreFlowTests.newestSnapshot(environment) + "/archivelog"
+                let newest = try #require(environment.contents(logs).last)
+                try FileManager.default.removeItem(atPath: logs + "/" + newest)
+            })
+        let row = try await expectFailure(environment, reason: "missing-archivelog")
+        #expect(row?.validated == false, "validation was planned but never ran")
+        #expect(row?.logText.contains("Database will be validated during this restore session") == true)
+    }
+
+    @Test func validatedIsTrueWhenValidationRanToTheEnd() async throws {
+        // In a database's section, keys of [autorestore] take the section's name as a prefix (as in the original).
+        let environment = try await backedUp(databaseExtra: "autorestoreautorestorevalidatechance: 1")
+        let run = try await autorestore(environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let row = try #require(try await results(environment).first)
+        #expect(row.success && row.validated)
+        #expect(row.phaseSeconds["validate"] != nil)
+        expectNothingLeft(environment)
     }
 
     @Test func guardsRootSandboxAndListing() async throws {
@@ -120,6 +200,7 @@ struct AutorestoreFlowTests {
         })
         let row = try await expectFailure(environment, reason: "missing-archivelog")
         #expect(row?.failureDetail?.contains("RMAN-06054") == true)
+        #expect(row?.failureDetail?.contains("with sequence ") == true, "the detail names the sequence")
     }
 
     @Test func corruptBlockIsFoundByValidation() async throws {
@@ -267,10 +348,12 @@ struct AutorestoreFlowTests {
 
     @Test func datafileOfflineAfterOpenIsNamed() async throws {
         // USERS (file 4) goes offline in production before the second refresh: the third snapshot, taken before
-        // the third refresh, holds a controlfile copy that records it OFFLINE.
-        let environment = try await backedUp(beforeBackup: { environment, cycle in
-            if cycle == 1 { try await environment.sim(["workload", "orcl", "--offline-datafile", "4"]) }
-        })
+        // the third refresh, holds a controlfile copy that records it OFFLINE. The second and third backups already
+        // fail for it (BackupRecoverabilityTests); their snapshots are taken all the same.
+        let environment = try await backedUp(
+            beforeBackup: { environment, cycle in
+                if cycle == 1 { try await environment.sim(["workload", "orcl", "--offline-datafile", "4"]) }
+            }, failingBackups: [1, 2])
         let row = try await expectFailure(environment, reason: "datafile-not-online")
         #expect(row?.failureDetail?.contains("4 OFFLINE AVAILABLE") == true, "\(row?.failureDetail ?? "")")
     }

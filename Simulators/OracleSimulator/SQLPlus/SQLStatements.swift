@@ -41,6 +41,10 @@ enum SQLStatements {
                     verificationTimes
                 ),
                 ("select 'PRODUCTION DATAFILE: '||name from v$datafile order by file#", productionDatafiles),
+                (
+                    "select 'DATAFILE COPY: '||file#||' '||name from v$datafile_copy where deleted = 'NO' and status = 'A' and tag = {} order by file#",
+                    datafileCopyList
+                ),
                 ("select 'MARKER VALUE: '||({}) from dual", markerValue),
                 (
                     "select 'DATAFILE STATUS: '||file_id||' '||online_status||' '||status||' '||file_name from dba_data_files where online_status not in ('SYSTEM','ONLINE') or status <> 'AVAILABLE' order by file_id",
@@ -385,6 +389,19 @@ enum SQLStatements {
         let lines = database.datafiles.sorted { $0.fileNumber < $1.fileNumber }.map {
             "PRODUCTION DATAFILE: \($0.path)"
         }
+        return SQLOutcome(body: .rows(lines, count: lines.count), elapsed: 0.02)
+    }
+
+    /// `v$datafile_copy` rows of one tag that are neither deleted nor unavailable/expired, by file number.
+    static func datafileCopyList(_ captures: [String], _ context: StatementContext, _: SQLPlusSettings) throws
+        -> SQLOutcome
+    {
+        let database = try context.requireDatabase()
+        let tag = captures[0].trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        let lines = database.datafileCopies
+            .filter { !$0.deleted && ($0.status ?? "A") == "A" && $0.tag == tag }
+            .sorted { ($0.fileNumber, $0.recid) < ($1.fileNumber, $1.recid) }
+            .map { "DATAFILE COPY: \($0.fileNumber) \($0.path)" }
         return SQLOutcome(body: .rows(lines, count: lines.count), elapsed: 0.02)
     }
 

@@ -71,9 +71,12 @@ public struct AutorestoreResult: Sendable {
     /// Expected minus verified time in seconds: positive when the restored data is older than expected; `nil` when
     /// the times were not compared. Autorestore fails beyond `autorestoremaxtoleranceminutes` either way.
     public var differenceSeconds: Int?
-    /// Whether block validation was planned for this run; recorded as planned even when the restore failed earlier,
-    /// as the original did.
+    /// Whether block validation was planned for this run (the schedule's choice). The catalog records ``validated``
+    /// instead: the original recorded the plan even when the restore failed before validating.
     public var validationPlanned: Bool
+    /// Whether RMAN block validation ran to the end (it may have found corruption); what the catalog records as
+    /// validated. False when validation was not planned or the run stopped before it completed.
+    public var validated = false
     /// Corrupt block ranges in `v$database_block_corruption` after opening or validation; `nil` when not read.
     public var corruptBlocks: Int?
     /// Seconds spent in each phase, by name (`leftovers`, `clone`, `startup`, `mount`, `recover`, `verify`, `validate`,
@@ -166,6 +169,13 @@ public struct AutorestoreJob: Sendable {
         } catch {
             progress.result.failure = RestoreFailure(.configuration, "\(error)")
         }
+        if var failure = progress.result.failure, let newest = progress.skippedNewer.first,
+            failure.reason != .newestSnapshotUnusable
+        {
+            // The older snapshot failed on its own; that is the reason, but the newest one's state must not be lost.
+            failure.detail += " (the newer snapshot \(newest.snapshot.id) was skipped too: \(newest.reason))"
+            progress.result.failure = failure
+        }
         if let failure = progress.result.failure {
             logger.error("Restore failed (\(failure.reason)): \(failure.detail)")
         }
@@ -224,5 +234,22 @@ public struct AutorestoreJob: Sendable {
             let validation = ValidationStage(context: context, nonloggedPolicy: nonloggedPolicy)
             try await context.phase("validate") { try await validation.run(instance) }
         }
+        if let failure = Self.newestSnapshotUnusable(
+            skipped: context.progress.skippedNewer, restored: context.progress.result.snapshotID)
+        {
+            throw failure
+        }
+    }
+
+    /// The failure of a run that restored an older snapshot because newer ones could not be restored; `nil` when
+    /// none was skipped. The older snapshot's restore passed: the detail says so, so the DBA knows the fallback.
+    static func newestSnapshotUnusable(skipped: [SkippedSnapshot], restored: String?) -> RestoreFailure? {
+        guard let newest = skipped.first else { return nil }
+        let others = skipped.dropFirst().map(\.snapshot.id)
+        let alsoSkipped = others.isEmpty ? "" : " (also skipped: \(others.joined(separator: ", ")))"
+        return RestoreFailure(
+            .newestSnapshotUnusable,
+            "the newest snapshot \(newest.snapshot.id) was skipped: \(newest.reason)\(alsoSkipped); the older snapshot \(restored ?? "?") restored and passed every check, but the newest backup cannot be restored: look at the backup run that made \(newest.snapshot.id)"
+        )
     }
 }

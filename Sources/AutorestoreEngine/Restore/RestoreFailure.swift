@@ -17,6 +17,12 @@ public struct RestoreFailure: Error, Sendable, CustomStringConvertible {
         public static let noSnapshot = Reason("no-snapshot")
         /// Snapshots exist but none has a complete `autorestore.cfg`.
         public static let missingRestoreParameters = Reason("missing-autorestore-cfg")
+        /// The newest snapshot old enough to restore was skipped (its `autorestore.cfg` is missing or incomplete: its
+        /// backup failed half-way); an older one was restored instead. The detail names the skipped snapshot and why.
+        public static let newestSnapshotUnusable = Reason("newest-snapshot-unusable")
+        /// A datafile copy the restored controlfile lists is not in the clone (or not a copy of this database); the
+        /// detail names the file number and path. Checked before anything is restored.
+        public static let missingDatafileCopy = Reason("missing-datafile-copy")
         /// The restore contract does not describe this snapshot (its time is after the snapshot was taken).
         public static let wrongSnapshot = Reason("wrong-snapshot")
         /// A production datafile named by the restored controlfile exists on this host: it is not isolated.

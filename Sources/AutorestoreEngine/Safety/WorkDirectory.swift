@@ -103,6 +103,37 @@ public enum WorkDirectory {
         return preparation
     }
 
+    /// Removes the entries the manifest records (what runs created here) and empties the manifest; the marker, the
+    /// manifest and everything else stay. Used by the clean-up at the end of a run.
+    /// - Returns: the names removed.
+    /// - Throws: ``Refusal`` when the directory is no longer ours (no marker, not a directory of its own) or an entry
+    ///   cannot be removed (the manifest then still lists what is left).
+    @discardableResult
+    public static func removeRecorded(
+        in path: String, homeDirectories: [String] = [], passwdFile: String = "/etc/passwd"
+    ) throws(Refusal) -> [String] {
+        let directory = try checkedDirectory(path, homeDirectories: homeDirectories, passwdFile: passwdFile)
+        guard FileManager.default.fileExists(atPath: directory + "/" + markerFileName) else {
+            throw Refusal(path: path, reason: "it has no \(markerFileName) marker any more")
+        }
+        guard var recorded = try readManifest(directory, path: path) else { return [] }
+        var removed: [String] = []
+        for name in recorded {
+            var info = stat()
+            guard lstat(directory + "/" + name, &info) == 0 else { continue }
+            do {
+                try FileManager.default.removeItem(atPath: directory + "/" + name)
+            } catch {
+                recorded.removeAll { removed.contains($0) }
+                try writeManifest(recorded, in: directory, path: path)
+                throw Refusal(path: path, reason: "cannot remove \(name): \(error.localizedDescription)")
+            }
+            removed.append(name)
+        }
+        try writeManifest([], in: directory, path: path)
+        return removed
+    }
+
     /// Records `names` (entries directly in the work directory) in the manifest before the tool creates them.
     /// - Throws: ``Refusal`` when a name exists already but was not recorded: it belongs to someone else and is
     ///   never overwritten.

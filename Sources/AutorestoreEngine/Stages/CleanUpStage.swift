@@ -11,14 +11,17 @@ struct CleanUpStage: Sendable {
         let progress = context.progress
         let logger = context.logger
         let started = context.now()
+        var instanceGone = true
         if let sid = progress.instanceSID {
             logger.debug("ACTION: In case instance is still running, aborting it")
             do {
                 try await InstanceStage(context: context).shutdownAbort(sid: sid)
+                try? FileManager.default.removeItem(atPath: context.instanceMarker)
             } catch {
-                logger.warning("Aborting instance \(sid) failed: \(error)")
+                // The SID marker stays, so the next run aborts this instance before it starts its own.
+                instanceGone = false
+                logger.warning("Aborting instance \(sid) failed: \(error); the next run will abort it")
             }
-            try? FileManager.default.removeItem(atPath: context.instanceMarker)
             progress.instanceSID = nil
         }
         do {
@@ -29,7 +32,28 @@ struct CleanUpStage: Sendable {
                 progress.result.failure = RestoreFailure(.leftoverCleanup, "\(error)")
             }
         }
+        if context.pointInTime == nil {
+            if instanceGone {
+                removeWorkFiles()
+            } else {
+                logger.warning("Leaving the work files in \(context.workDirectory): the instance may still use them")
+            }
+        }
         progress.result.phaseSeconds["cleanup", default: 0] += context.now().timeIntervalSince(started)
+    }
+
+    /// Removes what this and earlier runs created in the work directory (its manifest's names; the marker, the
+    /// manifest and anything the tool did not create stay). A failure is a warning: the next run removes them.
+    func removeWorkFiles() {
+        do {
+            let removed = try WorkDirectory.removeRecorded(
+                in: context.workDirectory, homeDirectories: context.homeDirectories)
+            if !removed.isEmpty {
+                context.logger.debug("Removed work files: \(removed.joined(separator: ", "))")
+            }
+        } catch {
+            context.logger.warning("Work files were not removed: \(error)")
+        }
     }
 
     /// Unmounts the clone when this run mounted it by command, then drops the clone this run made.

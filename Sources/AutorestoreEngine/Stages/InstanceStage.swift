@@ -11,6 +11,8 @@ struct RestoreInstance: Sendable {
     var values: [String: String]
     /// The recovery target in this host's local time (`yyyy-MM-dd HH:mm:ss`).
     var expectedTime: String
+    /// The clone's datafile directories: the only place recovery may read copies and archived logs from.
+    var clonePaths: [String]
 }
 
 /// The work directory and the instance: clears what an earlier run left there (only ours: ),
@@ -116,7 +118,9 @@ struct InstanceStage: Sendable {
             try? sid.write(toFile: context.instanceMarker, atomically: true, encoding: .utf8)
         }
         context.progress.instanceSID = sid
-        return RestoreInstance(sid: sid, oracle: context.runner(sid: sid), values: values, expectedTime: expected)
+        return RestoreInstance(
+            sid: sid, oracle: context.runner(sid: sid), values: values, expectedTime: expected,
+            clonePaths: clone.datafilePaths)
     }
 
     /// The `startup` phase: the instance starts without mounting.

@@ -15,9 +15,22 @@ struct RecoveryStage: Sendable {
         context.logger.debug("ACTION: mount database and catalog files")
         try await context.step(.controlfileFailed) { try await context.rman(oracle, "rmanmount", values) }
         try await refuseVisibleProduction(oracle, values)
+        let checksCopies = context.templates.has("datafilecopies")
+        if !checksCopies {
+            context.logger.warning(
+                "Template datafilecopies is missing: the clone's datafile copies are not checked before recovery")
+        }
+        let listed = checksCopies ? try await datafileCopies(oracle, values, failure: .controlfileFailed) : []
         try await context.step(.catalogFilesFailed) {
             try await context.sqlplus(oracle, ["clearlogs"], values)
             try await context.rman(oracle, "rmancatalog", values)
+        }
+        if checksCopies {
+            let cataloged = try await datafileCopies(oracle, values, failure: .catalogFilesFailed)
+            try Self.checkCopies(listed: listed, cataloged: cataloged, clonePaths: instance.clonePaths)
+            context.logger.info(
+                "Every datafile copy the controlfile lists is in the clone (\(Set(listed.map(\.fileNumber)).count) files)"
+            )
         }
         if !(values["bctfile"] ?? "").isEmpty {
             context.logger.debug("ACTION: disable block change tracking")
@@ -52,6 +65,58 @@ struct RecoveryStage: Sendable {
             }
             throw RestoreFailure(.recoveryFailed, "\(error)")
         }
+    }
+
+    /// One image copy as `v$datafile_copy` lists it.
+    struct ListedCopy: Sendable, Equatable {
+        var fileNumber: Int
+        var path: String
+    }
+
+    /// The image copies (tag IMAGE_COPY_BACKUP) the mounted controlfile lists.
+    func datafileCopies(_ oracle: OracleRunner, _ values: [String: String], failure: RestoreFailure.Reason)
+        async throws -> [ListedCopy]
+    {
+        let output = try await context.step(failure) {
+            try await context.sqlplus(oracle, ["datafilecopies"], values, silent: true)
+        }
+        return Self.parseCopies(output)
+    }
+
+    static func parseCopies(_ output: String) -> [ListedCopy] {
+        OutputMarkers.values(after: "DATAFILE COPY:", in: output).compactMap { value in
+            let trimmed = value.trimmingCharacters(in: .whitespaces)
+            guard let space = trimmed.firstIndex(of: " "), let number = Int(trimmed[..<space]) else { return nil }
+            return ListedCopy(
+                fileNumber: number, path: String(trimmed[space...]).trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// Before recovery reads anything: every datafile whose image copy the restored controlfile lists (`listed`,
+    /// production paths) must have a copy cataloged from the clone (`cataloged`), and nothing outside the clone may
+    /// still be cataloged, so RMAN can never fall back to another copy or create the file empty and replay redo
+    /// from its creation (which would be reported as a missing archived log). A datafile with no listed copy was
+    /// added after the last image copy refresh; recovery creates it from redo.
+    static func checkCopies(listed: [ListedCopy], cataloged: [ListedCopy], clonePaths: [String]) throws {
+        let roots = clonePaths.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+        let outside = cataloged.filter { copy in !roots.contains { copy.path.hasPrefix($0) } }
+        if !outside.isEmpty {
+            throw RestoreFailure(
+                .catalogFilesFailed,
+                "datafile copies outside the clone are still cataloged after the uncatalog step (\(outside.prefix(3).map { "datafile \($0.fileNumber): \($0.path)" }.joined(separator: ", "))); refusing to let RMAN read them"
+            )
+        }
+        let present = Set(cataloged.map(\.fileNumber))
+        var seen = Set<Int>()
+        let missing = listed.filter { !present.contains($0.fileNumber) && seen.insert($0.fileNumber).inserted }
+        guard !missing.isEmpty else { return }
+        let names = missing.prefix(5).map {
+            "datafile \($0.fileNumber) (\(($0.path as NSString).lastPathComponent), listed as \($0.path))"
+        }
+        throw RestoreFailure(
+            .missingDatafileCopy,
+            "\(missing.count) datafile copy(ies) the controlfile lists are not in the snapshot: \(names.joined(separator: "; "))\(missing.count > 5 ? "; …" : ""); looked in \(clonePaths.joined(separator: ", "))"
+        )
     }
 
     /// The restored controlfile still names production datafiles; if any of them exists here, this host can

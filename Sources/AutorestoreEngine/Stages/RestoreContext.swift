@@ -13,6 +13,8 @@ final class RestoreProgress: @unchecked Sendable {
     /// The driver's mount string of the mounted clone (for `${mountstring}` in the unmount command).
     var mountString: String?
     var instanceSID: String?
+    /// Snapshots newer than the one restored that were skipped, each with why (newest first).
+    var skippedNewer: [SkippedSnapshot] = []
     var result: AutorestoreResult
     init(result: AutorestoreResult) { self.result = result }
 }

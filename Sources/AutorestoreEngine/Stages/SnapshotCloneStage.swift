@@ -106,7 +106,7 @@ struct SnapshotCloneStage: Sendable {
                 try await CleanUpStage(context: context).unmountAndDrop()
                 return .unusable(
                     reason:
-                        "it cannot be restored: autorestore.cfg \(parameters == nil ? "is missing" : "lacks \(missing.joined(separator: ", "))"); trying the next older snapshot"
+                        "it cannot be restored: autorestore.cfg \(parameters == nil ? "is missing" : "lacks \(missing.joined(separator: ", "))") (its backup did not finish)"
                 )
             } catch let failure as RestoreFailure {
                 throw failure
@@ -114,7 +114,12 @@ struct SnapshotCloneStage: Sendable {
                 throw RestoreFailure(.cloneFailed, "cloning snapshot \(snapshot.id) as \(cloneName) failed: \(error)")
             }
         }
-        if selection.selected != nil, let chosen { return chosen }
+        if selection.selected != nil, let chosen {
+            // The newest backup cannot be restored: the older one is restored (it is the fallback the DBA has), but
+            // the run fails at the end with newest-snapshot-unusable (see AutorestoreJob).
+            progress.skippedNewer = selection.skipped
+            return chosen
+        }
         guard !selection.skipped.isEmpty else {
             throw RestoreFailure(
                 .noSnapshot,

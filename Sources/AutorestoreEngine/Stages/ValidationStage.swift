@@ -15,7 +15,11 @@ struct ValidationStage: Sendable {
         let values = instance.values
         context.logger.info("ACTION: Validating database for corruptions")
         var rmanError: (any Error)?
-        do { try await context.rman(oracle, "validateblocks", values) } catch { rmanError = error }
+        do {
+            try await context.rman(oracle, "validateblocks", values)
+            // Validation ran to the end (what it found is judged below): only now is the run "validated".
+            context.progress.result.validated = true
+        } catch { rmanError = error }
         let output = try await context.step(.validationFailed) {
             try await context.sqlplus(
                 oracle, ["showcorruptblocks", VerificationStage.blockCounts(values)], values, silent: true)
