@@ -142,8 +142,12 @@ chmod 755 "$work"
 # The tools: built here (or taken from --bin), then copied so that the run uses one fixed set.
 stage="$work/bin"
 mkdir -p "$stage"
-commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-changed=$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null | wc -l | tr -d ' ')
+# The checkout's commit and how many tracked files differ from it, when the tools are built (after the lock).
+checkout_state() {
+  commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+  changed=$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null | wc -l | tr -d ' ')
+}
+checkout_state
 if [ -n "$bin" ]; then
   build_note="prebuilt tools from $bin (checkout at $commit)"
   source_dir=$bin
@@ -155,6 +159,7 @@ else
   exec 9>>"$lock"
   log "waiting for the build lock $lock"
   flock 9
+  checkout_state
   log "building ${tools[*]} ($configuration) in $repo at $commit"
   for tool in "${tools[@]}"; do
     if ! (cd "$repo" && swift build -c "$configuration" --product "$tool") >"$work/build.log" 2>&1; then
@@ -304,7 +309,7 @@ workload() {
     else
       dice 25
       if [ "$roll" = 0 ]; then
-        # A datafile of a tablespace this run created (never SYSTEM, SYSAUX, UNDOTBS1 or USERS' first file).
+        # A datafile of a tablespace this run created (never one of SYSTEM, SYSAUX, UNDOTBS1 or USERS).
         local droppable state="$env_root/cycles/$cycle.state.json"
         as_user "$stage/oracle-sim" inspect orcl >"$state" 2>/dev/null || true
         droppable=$(sqlite3 :memory: "select json_extract(value, '\$.fileNumber') from
