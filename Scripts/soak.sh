@@ -128,7 +128,11 @@ cleanup() {
     done
     rm -rf "$btrfs_owned"
   fi
-  if [ -n "$work" ]; then rm -rf "$work"; fi
+  if [ -n "$work" ]; then
+    # Snapshots of the local driver are read-only directories: writable again first, for a run that is not root's.
+    chmod -R u+w "$work" 2>/dev/null
+    rm -rf "$work"
+  fi
   if [ -n "$lock_created" ]; then rm -f "$lock_created"; fi
   exit "$status"
 }
@@ -145,7 +149,7 @@ mkdir -p "$stage"
 # The checkout's commit and how many tracked files differ from it, when the tools are built (after the lock).
 checkout_state() {
   commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-  changed=$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null | wc -l | tr -d ' ')
+  changed=$({ git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null || true; } | wc -l | tr -d ' ')
 }
 checkout_state
 if [ -n "$bin" ]; then
