@@ -70,6 +70,9 @@ enum ConfigReport {
                 ("autorestoremodulus", text(autorestore.validationModulus)), ("pga_size", autorestore.pgaSize),
                 ("sga_size", autorestore.sgaSize), ("autorestorecatalogtype", autorestore.catalogType),
                 ("catalog location", autorestore.catalogLocation.map(SecretRedaction.maskingURLPassword)),
+                // The password file's path is shown, never its contents.
+                ("tdekeystore", autorestore.tdeKeystore),
+                ("tdekeystorepasswordfile", autorestore.tdeKeystorePasswordFile),
             ])
         return lines.joined(separator: "\n")
     }

@@ -16,6 +16,7 @@ enum AdminCommands {
           inject refuse-connection <alias-or-service>
           inject require-wallet --db <db>
           inject clear
+          tde --db <db> --tablespace <name> --keystore <dir> --password <password>
           inspect [<db> | --instance <sid> | --controlfile <path> | --file <path> | --clock]
           clock [show | advance <seconds>]
           rman|sqlplus|sqlldr|srvctl|adrci|opatch [arguments]   (run a personality directly)
@@ -60,6 +61,7 @@ enum AdminCommands {
             case "create-db": return try createDatabase(rest, store: store)
             case "workload": return try workload(rest, store: store)
             case "inject": return try inject(rest, store: store)
+            case "tde": return try Keystore.adminCommand(rest, store: store)
             case "inspect": return try inspect(rest, store: store)
             case "clock": return try clock(rest, store: store)
             case "help", "--help", "-h": return ToolResult(stdout: usage, exitCode: 0)

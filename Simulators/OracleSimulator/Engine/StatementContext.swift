@@ -16,6 +16,8 @@ final class StatementContext {
     var database: DatabaseState?
     var instance: InstanceRecord?
     private var instanceRemoved = false
+    /// Set by a statement whose failure still changes state (a corrupt block it met is recorded): saved anyway.
+    var saveWhenFailing = false
 
     init(store: StateStore, target: SessionTarget) throws {
         self.store = store
@@ -88,7 +90,13 @@ final class StatementContext {
     static func run<T>(store: StateStore, target: SessionTarget, _ body: (StatementContext) throws -> T) throws -> T {
         try store.withLock {
             let context = try StatementContext(store: store, target: target)
-            let result = try body(context)
+            let result: T
+            do {
+                result = try body(context)
+            } catch {
+                if context.saveWhenFailing { try context.save() }
+                throw error
+            }
             try context.save()
             return result
         }

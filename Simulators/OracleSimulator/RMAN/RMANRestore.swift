@@ -329,6 +329,15 @@ enum RMANRestore {
                 session.repositoryNotice()
                 _ = session.channels(parallelism: 1)
                 session.output += ["", "starting media recovery", ""]
+                // Redo of an encrypted tablespace is decrypted with the keystore (open it after mount, before
+                // recovery): without it media recovery stops.
+                for tablespace in database.encryptedTablespaces ?? [] {
+                    do {
+                        try Keystore.requireOpen(for: tablespace, database, instance: context.instance)
+                    } catch let error as OracleError {
+                        throw OracleError(["ORA-00283: recovery session canceled due to errors"] + error.lines)
+                    }
+                }
                 let result = try Recovery.recover(
                     &database, untilTime: session.untilTime,
                     newFileDirectory: newFileDirectory(context, session: session)

@@ -22,7 +22,7 @@ enum SQLPlusScriptReader {
     static let sqlWords: Set<String> = [
         "select", "insert", "update", "delete", "alter", "create", "drop", "grant", "revoke", "with", "commit",
         "rollback", "truncate", "merge", "comment", "analyze", "purge", "flashback", "lock", "savepoint", "audit",
-        "noaudit", "rename", "call", "explain",
+        "noaudit", "rename", "call", "explain", "administer",
     ]
 
     static func read(_ text: String) -> [SQLPlusInput] {

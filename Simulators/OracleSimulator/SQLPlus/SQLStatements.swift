@@ -66,6 +66,7 @@ enum SQLStatements {
                 ("alter system archive log current", archiveLogCurrent),
                 ("alter system set {}={} scope=both", setParameter),
                 ("alter database open read only", openReadOnly),
+                ("administer key management set keystore open identified by {}", Keystore.open),
                 ("alter session set {}", { _, _, _ in .init(body: .message("Session altered.")) }),
                 ("alter database rename file '{}' to '{}'", renameFile),
                 ("alter database disable block change tracking", disableChangeTracking),
@@ -288,7 +289,7 @@ enum SQLStatements {
     {
         let database = try context.requireOpenDatabase()
         let scn = database.currentSCN
-        let mapTime = try scanMaxDate(DatabaseEngine.scnTimeMapTable, database)
+        let mapTime = try scanMaxDate(DatabaseEngine.scnTimeMapTable, database, context)
         let covering = database.archivedLogs.filter { !$0.deleted && $0.firstSCN <= scn && scn <= $0.nextSCN }
         let minFirst = covering.map(\.firstTime).min()
         let minNext = covering.map(\.nextTime).min()
@@ -317,7 +318,7 @@ enum SQLStatements {
         let column = parts[0].uppercased()
         let table = try simulatedTable(parts[1], in: database)
         guard table.dateColumn == column else { throw OracleError("ORA-00904: \"\(column)\": invalid identifier") }
-        return try scanMaxDate(table, database)
+        return try scanMaxDate(table, database, context)
     }
 
     static func simulatedTable(_ name: String, in database: DatabaseState) throws -> SimulatedTable {
@@ -339,10 +340,11 @@ enum SQLStatements {
         let value: String
         if let parts = TextShape.captures(#"^select\s+count\(\s*\*\s*\)\s+from\s+([a-z0-9_$#.]+)$"#, in: normalized) {
             let table = try simulatedTable(parts[0], in: database)
+            try Keystore.requireOpen(for: table.tablespace, database, instance: context.instance)
             do {
                 value = String(try DatabaseEngine.rowCount(of: table, in: database))
             } catch {
-                throw scanFailure(error, database)
+                throw scanFailure(error, database, context)
             }
         } else {
             value =
@@ -352,19 +354,34 @@ enum SQLStatements {
         return SQLOutcome(body: .rows(["MARKER VALUE: \(value)"], count: 1), elapsed: 0.05)
     }
 
-    static func scanMaxDate(_ table: SimulatedTable, _ database: DatabaseState) throws -> Date? {
+    /// A full scan of `table`: an encrypted tablespace needs the open keystore (ORA-28365), a bad block fails it.
+    static func scanMaxDate(_ table: SimulatedTable, _ database: DatabaseState, _ context: StatementContext) throws
+        -> Date?
+    {
+        try Keystore.requireOpen(for: table.tablespace, database, instance: context.instance)
         do {
             return try DatabaseEngine.maxDate(of: table, in: database)
         } catch {
-            throw scanFailure(error, database)
+            throw scanFailure(error, database, context)
         }
     }
 
-    /// The ORA- errors a full scan meets on a bad block or a missing file.
-    static func scanFailure(_ error: DatabaseEngine.ScanError, _ database: DatabaseState) -> OracleError {
+    /// The ORA- errors a full scan meets on a bad block or a missing file. A corrupt block is recorded in
+    /// `v$database_block_corruption` (as Oracle does for corruption a session meets), also though the statement fails.
+    static func scanFailure(_ error: DatabaseEngine.ScanError, _ database: DatabaseState, _ context: StatementContext)
+        -> OracleError
+    {
         func path(_ number: Int) -> String { database.datafiles.first { $0.fileNumber == number }?.path ?? "" }
         switch error {
         case .corruptBlock(let file, let block):
+            var recorded = database
+            if !recorded.corruptBlocks.contains(where: { $0.fileNumber == file && $0.block == block }) {
+                recorded.corruptBlocks.append(
+                    CorruptBlockRange(
+                        fileNumber: file, block: block, blocks: 1, corruptionChange: 0, corruptionType: "CHECKSUM"))
+                context.database = recorded
+                context.saveWhenFailing = true
+            }
             return OracleError([
                 "ORA-01578: ORACLE data block corrupted (file # \(file), block # \(block))",
                 "ORA-01110: data file \(file): '\(path(file))'",

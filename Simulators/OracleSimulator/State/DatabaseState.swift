@@ -204,6 +204,16 @@ public struct DatabaseState: Codable, Sendable, Equatable {
     public var controlfileBackupSCN: Int64?
     /// Grid Infrastructure services switched off with `srvctl disable service` (nil: none).
     public var disabledServices: [String]? = nil
+    /// TDE: tablespaces encrypted with the keystore's master key (`oracle-sim tde`; nil: none). The controlfile
+    /// carries it, so a restored instance knows which datafiles and redo need an open keystore.
+    public var encryptedTablespaces: [String]? = nil
+    /// TDE: the identifier of the master key the encrypted tablespaces use (recorded in the keystore file too).
+    public var tdeMasterKeyID: String? = nil
+
+    /// Whether `tablespace` is encrypted (TDE).
+    public func isEncrypted(tablespace: String) -> Bool {
+        encryptedTablespaces?.contains(tablespace.uppercased()) ?? false
+    }
 
     public struct ParameterValue: Codable, Sendable, Equatable {
         public var name: String

@@ -47,6 +47,8 @@ public struct InstanceRecord: Codable, Sendable, Equatable {
     public var parameters: [String: String]
     public var controlFilePath: String
     public var startedAt: Date
+    /// TDE: the keystore `administer key management set keystore open` opened in this instance (nil: closed).
+    public var openKeystore: String? = nil
 }
 
 /// The on-disk state directory, guarded by one `flock`ed lock file.

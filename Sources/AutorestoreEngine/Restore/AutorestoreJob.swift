@@ -222,10 +222,18 @@ public struct AutorestoreJob: Sendable {
         }
 
         let instanceStage = InstanceStage(context: context)
-        let instance = try instanceStage.prepare(clone)
+        var instance = try instanceStage.prepare(clone)
+        // TDE: the keystore copy the instance finds through its own TNS_ADMIN, opened after mount.
+        let keystore = try KeystoreStage(context: context).prepare()
+        if let keystore { instance.oracle.home.tnsAdmin = keystore.tnsAdmin }
         try await context.phase("startup") { try await instanceStage.start(instance) }
         let recovery = RecoveryStage(context: context)
         try await context.phase("mount") { try await recovery.mount(instance) }
+        if let keystore {
+            try await context.phase("keystore") {
+                try await KeystoreStage(context: context).open(instance, password: keystore.password)
+            }
+        }
         try await context.phase("recover") { try await recovery.recover(instance) }
         let verification = VerificationStage(
             context: context, nonloggedPolicy: nonloggedPolicy, timeAheadPolicy: timeAheadPolicy)

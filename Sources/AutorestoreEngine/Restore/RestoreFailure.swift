@@ -61,6 +61,13 @@ public struct RestoreFailure: Error, Sendable, CustomStringConvertible {
         public static let validationFailed = Reason("validation-failed")
         /// Recording the result failed. The job never sets it: the engine's outcome shows it (exit 1, no record).
         public static let catalogWriteFailed = Reason("catalog-write-failed")
+        /// The database has encrypted (TDE) tablespaces and their keystore is not open: recovery or a read met
+        /// ORA-28365 without `tdekeystore`/`tdekeystorepasswordfile`, or the configured keystore or password file is
+        /// missing or unreadable (ORA-28367). The detail names the setting to fix, never the password.
+        public static let tdeKeystoreMissing = Reason("tde-keystore-missing")
+        /// The configured keystore did not open (ORA-28353, a wrong password in `tdekeystorepasswordfile`, or another
+        /// ORA- error of `administer key management set keystore open`); the detail never holds the password.
+        public static let tdeKeystoreOpenFailed = Reason("tde-keystore-open-failed")
     }
 
     /// The failure code.

@@ -60,6 +60,10 @@ struct RecoveryStage: Sendable {
             try await oracle.rman(script, logFile: logFile)
         } catch {
             let appended = Self.tail(logFile, from: logSize)
+            // Redo of an encrypted (TDE) tablespace needs the keystore: ORA-28365 names tde-keystore-missing.
+            if let keystore = KeystoreStage.failure(in: appended, settings: context.settings.autorestore) {
+                throw keystore
+            }
             if let line = Self.missingLogLine(in: appended) {
                 throw RestoreFailure(.missingArchivedLog, line)
             }

@@ -19,9 +19,11 @@ struct VerificationStage: Sendable {
     func run(_ instance: RestoreInstance, marker: AutorestoreParameters.Marker?) async throws {
         logger.debug("ACTION: opening database to verify the result")
         var output = ""
-        try await context.step(.openFailed) {
+        do {
             output = try await context.sqlplus(
                 instance.oracle, ["openandverify", Self.blockCounts(instance.values)], instance.values, silent: true)
+        } catch {
+            throw await readFailure(error, instance, otherwise: .openFailed)
         }
         try verify(output: output, expected: instance.expectedTime)
         try await checkMarker(marker, oracle: instance.oracle, values: instance.values)
@@ -88,8 +90,11 @@ struct VerificationStage: Sendable {
         }
         var markerValues = values
         markerValues["markerquery"] = marker.query
-        let output = try await context.step(.markerMismatch) {
-            try await context.sqlplus(oracle, ["markercheck"], markerValues, silent: true)
+        let output: String
+        do {
+            output = try await context.sqlplus(oracle, ["markercheck"], markerValues, silent: true)
+        } catch {
+            throw await readFailure(error, oracle: oracle, values: values, otherwise: .markerMismatch)
         }
         guard let restored = OutputMarkers.value(after: "MARKER VALUE:", in: output) else {
             throw RestoreFailure(.markerMismatch, "the marker query returned no value: \(marker.query)")
@@ -102,6 +107,42 @@ struct VerificationStage: Sendable {
             )
         }
         logger.info("Marker check passed: \(restored)")
+    }
+
+    /// The failure of the open or of a query in the opened database, named by what Oracle reported: a corrupt block
+    /// (ORA-01578, with the file and block, recorded in `v$database_block_corruption`), a NOLOGGING block (ORA-26040),
+    /// an unopened TDE keystore (ORA-28365 and friends); else `otherwise` with the error.
+    func readFailure(_ error: any Error, _ instance: RestoreInstance, otherwise: RestoreFailure.Reason) async
+        -> RestoreFailure
+    {
+        await readFailure(error, oracle: instance.oracle, values: instance.values, otherwise: otherwise)
+    }
+
+    /// ``readFailure(_:_:otherwise:)`` for the instance that `oracle` runs, rendered with `values`.
+    func readFailure(
+        _ error: any Error, oracle: OracleRunner, values: [String: String], otherwise: RestoreFailure.Reason
+    ) async -> RestoreFailure {
+        if let failure = error as? RestoreFailure { return failure }
+        let text = "\(error)"
+        if let keystore = KeystoreStage.failure(in: text, settings: context.settings.autorestore) { return keystore }
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let corrupted = lines.first(where: { $0.hasPrefix("ORA-01578") }) else {
+            return RestoreFailure(otherwise, text)
+        }
+        let file = lines.first { $0.hasPrefix("ORA-01110") }.map { " " + $0 } ?? ""
+        if let nonlogged = lines.first(where: { $0.hasPrefix("ORA-26040") }) {
+            return RestoreFailure(
+                .nonloggedBlocks,
+                "reading the restored database met a NOLOGGING block: \(corrupted)\(file) \(nonlogged)")
+        }
+        // Oracle recorded the block in v$database_block_corruption: read the count for the result.
+        if let counts = try? await context.sqlplus(
+            oracle, ["showcorruptblocks", Self.blockCounts(values)], values, silent: true),
+            let count = OutputMarkers.value(after: "CORRUPT BLOCK COUNT:", in: counts).flatMap({ Int($0) })
+        {
+            context.progress.result.corruptBlocks = count
+        }
+        return RestoreFailure(.corruptBlocks, "reading the restored database met a corrupt block: \(corrupted)\(file)")
     }
 
     /// NOLOGGING ranges (changed after the last merge, so redo could not restore them) in block-count output: a

@@ -96,6 +96,11 @@ public struct AutorestoreSettings: Sendable, Equatable {
     /// New: `backuptimezone`, the database host's time zone (IANA name) for snapshots whose `autorestore.cfg` has
     /// no `lasttimeutcoffset` (taken before it was written); `nil`: this host's zone.
     public var backupTimeZone: String? = nil
+    /// New: `tdekeystore`, the directory holding the database's TDE software keystore (`ewallet.p12`), resolved;
+    /// copied into the work directory for the temporary instance. `nil`: no keystore is opened.
+    public var tdeKeystore: String? = nil
+    /// New: `tdekeystorepasswordfile`, a file whose first line is the keystore password (never logged), resolved.
+    public var tdeKeystorePasswordFile: String? = nil
 }
 
 /// Every setting of one database section, typed, with the original's defaults (reference §3.4–3.5).

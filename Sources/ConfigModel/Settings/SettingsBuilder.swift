@@ -241,6 +241,21 @@ extension BackupConfiguration {
             catalogLocation: reader.optionalString("catalogfile", section: "autorestore").map { resolvePath($0.value) }
                 ?? reader.optionalString("catalogurl", section: "autorestore")?.value)
         settings.backupTimeZone = backupTimeZone?.value
+        // TDE: the keystore and its password file go together; a password is never a value in this file.
+        let keystore = reader.optionalString("tdekeystore", section: "autorestore")
+        let passwordFile = reader.optionalString("tdekeystorepasswordfile", section: "autorestore")
+        for (value, other) in [(keystore, "tdekeystorepasswordfile"), (passwordFile, "tdekeystore")] {
+            guard let value else { continue }
+            if value.value.trimmingCharacters(in: .whitespaces).isEmpty {
+                reader.problems.add(reader.problem(value, "is empty: give the path or remove the key"))
+            } else if (other == "tdekeystore" ? keystore : passwordFile) == nil {
+                reader.problems.add(
+                    reader.problem(
+                        value, "is set without \(other): the TDE keystore and its password file are set together"))
+            }
+        }
+        settings.tdeKeystore = keystore.flatMap { $0.value.nonEmpty }.map(resolvePath)
+        settings.tdeKeystorePasswordFile = passwordFile.flatMap { $0.value.nonEmpty }.map(resolvePath)
         return settings
     }
 }
