@@ -285,6 +285,29 @@ struct AutorestoreFlowTests {
         #expect(row?.failureDetail?.contains("'999999' in production") == true, "\(row?.failureDetail ?? "")")
     }
 
+    @Test func markerRowsAbsentAfterAShortRecoveryAreNamed() async throws {
+        // The recorded recovery time is moved back three minutes, within the five-minute tolerance: the time check
+        // passes, but the rows committed in those minutes are absent and only the marker sees it.
+        let environment = try await backedUp(
+            databaseExtra: "markerquery: select count(*) from appdata.txlog",
+            afterBackups: { environment in
+                let contract = AutorestoreFlowTests.newestSnapshot(environment) + "/autorestore.cfg"
+                var lines = environment.text(contract).split(separator: "\n", omittingEmptySubsequences: false)
+                    .map(String.init)
+                let index = try #require(lines.firstIndex { $0.hasPrefix("lasttime: ") })
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_US_POSIX")
+                formatter.timeZone = TimeZone(identifier: "UTC")
+                formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+                let recorded = try #require(formatter.date(from: String(lines[index].dropFirst("lasttime: ".count))))
+                lines[index] = "lasttime: " + formatter.string(from: recorded.addingTimeInterval(-180))
+                try lines.joined(separator: "\n").write(toFile: contract, atomically: true, encoding: .utf8)
+            })
+        let row = try await expectFailure(environment, reason: "marker-mismatch")
+        #expect(row?.verifiedTime != nil, "the time check ran and passed before the marker check")
+        #expect(row?.failureDetail?.contains("in production") == true, "\(row?.failureDetail ?? "")")
+    }
+
     @Test func failingMarkerQueryWarnsAtBackupAndTheRestoreSkipsTheCheck() async throws {
         let environment = try await backedUp(databaseExtra: "markerquery: select count(*) from appdata.nosuchtable")
         #expect(environment.latestLog("imagecopywithsnap").contains("The marker query failed"))
