@@ -13,6 +13,7 @@ enum AdminCommands {
           inject fail|hang --statement <text> [--tool sqlplus|rman] [--error <text>] [--seconds <s>] [--times <n>]
           inject corrupt-block (--file <path> | --db <db> --file-number <n>) --block <n>
           inject delete-archivelog --db <db> --sequence <n> [--destination fra|<directory>] [--uncatalog yes]
+          inject archive-dest-error --db <db> --destination <directory> [--times <n>] [--os-error <text>]
           inject refuse-connection <alias-or-service>
           inject require-wallet --db <db>
           inject clear
@@ -227,6 +228,11 @@ enum AdminCommands {
             }
             guard !removed.isEmpty else { throw SimulatorError("no archived log with sequence \(sequence) there") }
             return ToolResult(stdout: removed.joined(separator: "\n") + "\n", exitCode: 0)
+        case "archive-dest-error":
+            let text = try ArchiveDestinationInjection.inject(
+                database: options.value("db"), directory: options.value("destination"), times: options.int("times"),
+                osError: options.value("os-error"), store: store)
+            return ToolResult(stdout: text, exitCode: 0)
         case "refuse-connection":
             guard let alias = options.positional.first else { throw SimulatorError("refuse-connection needs an alias") }
             try store.withLock {

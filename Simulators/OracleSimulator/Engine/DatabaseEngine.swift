@@ -253,6 +253,8 @@ public enum DatabaseEngine {
                     destination.directory.hasSuffix("/")
                     ? String(destination.directory.dropLast()) : destination.directory
                 path = "\(directory)/\(state.thread)_\(state.currentSequence)_\(state.resetlogsId).dbf"
+                // An optional destination that fails is skipped: the switch goes on, v$archived_log has no row.
+                if state.archiveFails(directory: destination.directory, path: path) { continue }
             }
             try ArchivedLogFile.write(path: path, header: header, records: state.onlineRedo)
             let record = ArchivedLog(

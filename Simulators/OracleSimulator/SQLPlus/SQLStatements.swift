@@ -70,7 +70,7 @@ enum SQLStatements {
                 ("alter session set {}", { _, _, _ in .init(body: .message("Session altered.")) }),
                 ("alter database rename file '{}' to '{}'", renameFile),
                 ("alter database disable block change tracking", disableChangeTracking),
-            ] + CatalogSchemaOperations.shapes + ReportQueries.shapes
+            ] + CatalogSchemaOperations.shapes + ReportQueries.shapes + BackupCheckQueries.shapes
         for (shape, handler) in shapes {
             if let captures = TextShape.match(text, shape) {
                 return try handler(captures, context, settings)

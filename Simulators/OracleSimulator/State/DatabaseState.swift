@@ -204,6 +204,9 @@ public struct DatabaseState: Codable, Sendable, Equatable {
     public var controlfileBackupSCN: Int64?
     /// Grid Infrastructure services switched off with `srvctl disable service` (nil: none).
     public var disabledServices: [String]? = nil
+    /// Archive destinations that fail to archive (`oracle-sim inject archive-dest-error`), or are in ERROR since
+    /// their last failure (nil: none).
+    public var archiveDestinationFaults: [ArchiveDestinationFault]? = nil
     /// TDE: tablespaces encrypted with the keystore's master key (`oracle-sim tde`; nil: none). The controlfile
     /// carries it, so a restored instance knows which datafiles and redo need an open keystore.
     public var encryptedTablespaces: [String]? = nil
