@@ -435,6 +435,7 @@ soak_storage() {
     while [ "$(awk -v a="$last_backup" -v b="$(now)" 'BEGIN { print (b - a < 1.1) }')" = 1 ]; do sleep 0.2; done
     last_backup=$(now)
     local out="$env_root/cycles/$cycle.backup" status=0
+    touch "$out.start"
     as_user "$stage/backup" orcl imagecopywithsnap >"$out" 2>&1 || status=$?
     local backup_seconds
     backup_seconds=$(elapsed "$last_backup" "$(now)")
@@ -442,8 +443,9 @@ soak_storage() {
       alarms=$((alarms + 1))
       backups_failed=$((backups_failed + 1))
       local backup_log
-      backup_log=$(find "$backup_root/orcl/backup_logs" -name '*_imagecopywithsnap.log' 2>/dev/null | sort | tail -1 \
-        || true)
+      # This run's log: the newest one written since it started, if any.
+      backup_log=$(find "$backup_root/orcl/backup_logs" -name '*_imagecopywithsnap.log' -newer "$out.start" \
+        2>/dev/null | sort | tail -1 || true)
       local reason
       reason=$(grep -E 'ERROR|CRITICAL' "$out" | head -1 || true)
       [ -n "$reason" ] || reason=$(tail -1 "$out")
@@ -554,8 +556,8 @@ soak_storage() {
       fi
       index=$((index + 1))
     done
-    line=$(awk -F'\t' '{ print $2 }' "$rows" | distribution)
-    printf '| backup `imagecopywithsnap` (wall time) | %s |\n' "$(tr ' ' '|' <<<"$line" | sed 's/|/ | /g')"
+    line=$(awk -F'\t' '$3 != "backup-failed" { print $2 }' "$rows" | distribution)
+    printf '| backup `imagecopywithsnap` (wall time of the successful ones) | %s |\n' "$(tr ' ' '|' <<<"$line" | sed 's/|/ | /g')"
   } >>"$results"
   printf '| %s | %d | %d | %d | %d | %d | %d |\n' "$kind" "$cycles" "$((cycles + 1))" "$backups_failed" \
     "$restores_failed" "$anomalies" "$validated_runs" >>"$summary"

@@ -111,8 +111,38 @@ public enum DatabaseEngine {
             "\(state.oradataDirectory)/\(state.databaseNameUpper)/changetracking/o1_mf_\(state.takeUniqueName())_.chg"
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data("ORASIMBCT\n".utf8).write(to: URL(fileURLWithPath: path))
+        try Data("\(changeTrackingMagic)\nsince \(state.currentSCN)\n".utf8).write(to: URL(fileURLWithPath: path))
         state.blockChangeTrackingFile = path
+    }
+
+    static let changeTrackingMagic = "ORASIMBCT"
+
+    /// Block change tracking: a block change appends `<file> <first block> <count> <scn>` to the tracking file, so
+    /// an incremental backup reads only the blocks changed since its parent (as Oracle's bitmaps let it).
+    static func trackChange(_ state: DatabaseState, fileNumber: Int, first: Int, count: Int, scn: Int64) {
+        guard let path = state.blockChangeTrackingFile, let handle = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        try? handle.write(contentsOf: Data("\(fileNumber) \(first) \(count) \(scn)\n".utf8))
+    }
+
+    /// The blocks of datafile `fileNumber` changed after `scn`, from the change tracking file; nil when tracking is
+    /// off, its file unreadable, or tracking began after `scn` (the backup then reads the whole file).
+    public static func trackedChanges(_ state: DatabaseState, fileNumber: Int, after scn: Int64) -> [Int]? {
+        guard let path = state.blockChangeTrackingFile,
+            let text = try? String(contentsOfFile: path, encoding: .utf8)
+        else { return nil }
+        let lines = text.split(separator: "\n")
+        guard lines.count >= 2, lines[0] == changeTrackingMagic, lines[1].hasPrefix("since "),
+            let since = Int64(lines[1].dropFirst("since ".count)), since <= scn
+        else { return nil }
+        var blocks = Set<Int>()
+        for line in lines.dropFirst(2) {
+            let fields = line.split(separator: " ").compactMap { Int64($0) }
+            guard fields.count == 4, fields[0] == Int64(fileNumber), fields[3] > scn, fields[2] > 0 else { continue }
+            blocks.formUnion(Int(fields[1])..<Int(fields[1] + fields[2]))
+        }
+        return blocks.sorted()
     }
 
     // MARK: Transactions
@@ -139,16 +169,46 @@ public enum DatabaseEngine {
         guard let datafile = state.datafiles.last(where: { $0.tablespace == tablespace }) else {
             throw SimulatorError("no datafile in tablespace \(tablespace)")
         }
-        // Blocks in the first three quarters hold logged rows; the last quarter is for NOLOGGING loads.
-        let loggedBlocks = max(1, datafile.blockCount * 3 / 4)
-        let block = 1 + rowId % loggedBlocks
+        // Logged rows go to the table's segment (a bounded run of the first three quarters); the last quarter is
+        // for NOLOGGING loads.
+        let segment = segment(of: datafile)
+        let block = segment.lowerBound + rowId % segment.count
         let bytes = DatafileImage.encodeBlock(number: block, scn: state.currentSCN, nonlogged: false, payload: payload)
         try DatafileImage.writeBlocks(path: datafile.path, blocks: [(block, bytes)])
+        trackChange(state, fileNumber: datafile.fileNumber, first: block, count: 1, scn: state.currentSCN)
         state.onlineRedo.append(
             RedoRecord(
                 scn: state.currentSCN, time: now, kind: .blockChange, fileNumber: datafile.fileNumber, block: block,
                 payload: payload, tablespace: nil, blockCount: nil))
     }
+
+    // MARK: Segments
+
+    /// At most this many blocks hold a table's rows: a scan reads them (like Oracle's full scan up to the segment's
+    /// high-water mark), never the whole datafile, so its cost does not grow with the file.
+    public static let segmentBlocks = 1024
+
+    /// The blocks that hold logged rows of the tables in `datafile`: the first `segmentBlocks` blocks of its first
+    /// three quarters.
+    public static func segment(of datafile: Datafile) -> ClosedRange<Int> {
+        1...min(segmentBlocks, max(1, datafile.blockCount * 3 / 4))
+    }
+
+    /// The blocks a NOLOGGING load writes: the start of the datafile's last quarter, at most `segmentBlocks` long.
+    public static func nologgingRange(of datafile: Datafile) -> ClosedRange<Int> {
+        let first = max(1, datafile.blockCount * 3 / 4) + 1
+        return first...max(first, min(datafile.blockCount, first + segmentBlocks - 1))
+    }
+
+    /// The blocks a scan of `table` reads in `datafile`: the segment, and for the NOLOGGING-loaded table its range.
+    static func scannedRanges(of table: SimulatedTable, in datafile: Datafile) -> [ClosedRange<Int>] {
+        table.qualifiedName == nologgingTable
+            ? [segment(of: datafile), nologgingRange(of: datafile)]
+            : [segment(of: datafile)]
+    }
+
+    /// The table NOLOGGING loads fill.
+    static let nologgingTable = "APPDATA.BULKLOAD"
 
     /// A NOLOGGING direct-path load into `APPDATA.BULKLOAD` (USERS): blocks change, redo only records the range.
     public static func nologgingLoad(_ state: inout DatabaseState, now: Date, blocks: Int) throws {
@@ -156,8 +216,9 @@ public enum DatabaseEngine {
             throw SimulatorError("no USERS datafile")
         }
         state.currentSCN += 1
-        let first = max(1, datafile.blockCount * 3 / 4) + 1
-        let count = max(1, min(blocks, datafile.blockCount - first + 1))
+        let range = nologgingRange(of: datafile)
+        let first = range.lowerBound
+        let count = max(1, min(blocks, range.count))
         var writes: [(Int, Data)] = []
         for block in first..<(first + count) {
             let payload = "ROW|APPDATA.BULKLOAD|\(block)|\(Int64(now.timeIntervalSince1970))"
@@ -168,6 +229,7 @@ public enum DatabaseEngine {
                 ))
         }
         try DatafileImage.writeBlocks(path: datafile.path, blocks: writes)
+        trackChange(state, fileNumber: datafile.fileNumber, first: first, count: count, scn: state.currentSCN)
         state.onlineRedo.append(
             RedoRecord(
                 scn: state.currentSCN, time: now, kind: .nologging, fileNumber: datafile.fileNumber, block: first,
