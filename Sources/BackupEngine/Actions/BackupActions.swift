@@ -117,9 +117,15 @@ extension BackupJob {
     /// The daily backup, in the order of reference §7.1, so every snapshot is restorable to the time recorded in
     /// its `autorestore.cfg` (§7.2): archivelogs, log switch + recorded time, snapshot, refresh, log switch,
     /// retention, environment, parameters.
+    ///
+    /// Two checks report a snapshot that cannot be restored the day it happens: after the log switch, an archived
+    /// log the snapshot needs that is missing from the archivelog directory; after the refresh, a datafile that is
+    /// not online. Each is a WARNING; the run still takes its snapshot and finishes (a partial backup is better than
+    /// none), then fails naming them.
     public func imageCopyWithSnap() async throws -> ImageCopyOutcome {
         let started = now()
         var outcome = ImageCopyOutcome()
+        var findings = RecoverabilityFindings()
 
         step("Check if there are missing archivelogs")
         try await missingArchivelogs()
@@ -151,6 +157,9 @@ extension BackupJob {
             )
         }
 
+        // The snapshot must hold every log its recovery to the recorded time reads (§7.2).
+        findings.missingArchivelogs = try await archivelogsMissingFromSnapshot()
+
         if settings.doSnapshot, let storage {
             step("Snap the current backup area")
             let snapshot = try await takeSnapshot(storage)
@@ -172,6 +181,7 @@ extension BackupJob {
             ["run {", try render("backupimagecopy", values()), try render("backupfooter", values()), "}"]
                 .joined(separator: "\n"))
         _ = try await runSQLPlus(try render("archivecurrentlogs", values()), silent: false, tns: settings.primaryTNS)
+        findings.datafilesNotOnline = try await datafilesNotOnline()
 
         if settings.doSnapshot, let storage, let retention {
             step("Clean expired snapshots")
@@ -211,9 +221,12 @@ extension BackupJob {
         logger.info("Total execution time: \(elapsed(since: started))")
         logger.info("Execution started: \(timestampText(started))")
         logger.info("Execution finished: \(timestampText(finished))")
+        var problems = findings.problems(
+            snapshotID: outcome.snapshotID, archivelogDirectory: archivelogDirectory, database: settings.name)
         if let retention = outcome.retention, !retention.succeeded {
-            throw BackupError("Snapshot retention did not complete: \(retention.summary)")
+            problems.append("Snapshot retention did not complete: \(retention.summary)")
         }
+        if !problems.isEmpty { throw BackupError(problems.joined(separator: "; ")) }
         return outcome
     }
 
