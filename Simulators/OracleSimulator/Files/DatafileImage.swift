@@ -30,28 +30,56 @@ public struct DataBlock: Sendable, Equatable {
 /// Block layout: bytes 0–7 block number, 8–15 SCN of the last change, 16 flags (bit 0 = nonlogged),
 /// 20–23 payload length, 24–507 payload (UTF-8), 508–511 FNV-1a checksum of bytes 0–507.
 /// Flipping any byte of a block without fixing the checksum makes `backup validate` report it.
+///
+/// Costs follow Oracle's: a header read or write touches the 1 KiB header only, a block write touches its block
+/// (the file grows only when a block lies beyond its end), and a scan reads the blocks it is given. Only
+/// ``create(path:header:)`` and a whole-file ``readBlocks(path:)`` depend on the file's size.
 public enum DatafileImage {
     public static let magic = "ORASIMDF"
     public static let headerSize = 1024
     public static let blockSize = 512
     static let payloadCapacity = 484
+    /// Blocks read or written per system call by creation and scans (4 MiB).
+    static let chunkBlocks = 8192
 
+    /// Byte offset of block `number` (1-based).
+    static func offset(ofBlock number: Int) -> Int { headerSize + (number - 1) * blockSize }
+
+    /// Creates the file with `header` and `header.blockCount` empty blocks, written in chunks.
     public static func create(path: String, header: DatafileHeader) throws {
-        var data = try encodeHeader(header)
-        for number in 1...max(1, header.blockCount) {
-            data.append(encodeBlock(number: number, scn: header.creationSCN, nonlogged: false, payload: ""))
-        }
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: path))
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw ioError("cannot create", path) }
+        defer { close(descriptor) }
+        try writeAll(descriptor, try encodeHeader(header), at: 0, path: path)
+        let total = max(1, header.blockCount)
+        var chunk = Data(count: min(total, chunkBlocks) * blockSize)
+        var first = 1
+        while first <= total {
+            let count = min(chunkBlocks, total - first + 1)
+            chunk.withUnsafeMutableBytes { buffer in
+                for index in 0..<count {
+                    let slot = UnsafeMutableRawBufferPointer(
+                        rebasing: buffer[(index * blockSize)..<((index + 1) * blockSize)])
+                    encodeBlock(
+                        into: slot, number: first + index, scn: header.creationSCN, nonlogged: false, payload: [])
+                }
+            }
+            try writeAll(descriptor, chunk.prefix(count * blockSize), at: offset(ofBlock: first), path: path)
+            first += count
+        }
     }
 
     public static func isDatafile(_ data: Data) -> Bool {
         data.count >= headerSize && data.prefix(magic.utf8.count) == Data(magic.utf8)
     }
 
+    /// Reads the 1 KiB header only.
     public static func readHeader(path: String) throws -> DatafileHeader {
-        try decodeHeader(Data(contentsOf: URL(fileURLWithPath: path)))
+        try withDescriptor(path, writable: false) { descriptor in
+            try decodeHeader(try readUpTo(descriptor, count: headerSize, at: 0, path: path))
+        }
     }
 
     static func decodeHeader(_ data: Data) throws -> DatafileHeader {
@@ -73,82 +101,181 @@ public enum DatafileImage {
         return data
     }
 
+    /// Rewrites the 1 KiB header in place; the blocks are neither read nor written.
     public static func writeHeader(path: String, header: DatafileHeader) throws {
-        var data = try Data(contentsOf: URL(fileURLWithPath: path))
-        data.replaceSubrange(0..<headerSize, with: try encodeHeader(header))
-        try data.write(to: URL(fileURLWithPath: path))
+        let bytes = try encodeHeader(header)
+        try withDescriptor(path, writable: true) { descriptor in
+            try writeAll(descriptor, bytes, at: 0, path: path)
+        }
     }
 
     static func encodeBlock(number: Int, scn: Int64, nonlogged: Bool, payload: String) -> Data {
         var block = Data(count: blockSize)
-        var number64 = UInt64(number)
-        var scn64 = scn
-        block.replaceSubrange(0..<8, with: Data(bytes: &number64, count: 8))
-        block.replaceSubrange(8..<16, with: Data(bytes: &scn64, count: 8))
-        block[16] = nonlogged ? 1 : 0
-        let bytes = Data(payload.utf8.prefix(payloadCapacity))
-        var length = UInt32(bytes.count)
-        block.replaceSubrange(20..<24, with: Data(bytes: &length, count: 4))
-        block.replaceSubrange(24..<(24 + bytes.count), with: bytes)
-        var checksum = Checksum.fnv1a(block.prefix(508))
-        block.replaceSubrange(508..<512, with: Data(bytes: &checksum, count: 4))
+        block.withUnsafeMutableBytes { buffer in
+            encodeBlock(into: buffer, number: number, scn: scn, nonlogged: nonlogged, payload: Array(payload.utf8))
+        }
         return block
     }
 
+    /// Encodes one block into `buffer` (`blockSize` bytes).
+    static func encodeBlock(
+        into buffer: UnsafeMutableRawBufferPointer, number: Int, scn: Int64, nonlogged: Bool, payload: [UInt8]
+    ) {
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        buffer.storeBytes(of: UInt64(number), toByteOffset: 0, as: UInt64.self)
+        buffer.storeBytes(of: scn, toByteOffset: 8, as: Int64.self)
+        buffer[16] = nonlogged ? 1 : 0
+        let length = min(payload.count, payloadCapacity)
+        buffer.storeBytes(of: UInt32(length), toByteOffset: 20, as: UInt32.self)
+        for index in 0..<length { buffer[24 + index] = payload[index] }
+        let checksum = Checksum.fnv1a(UnsafeRawBufferPointer(rebasing: buffer[0..<508]))
+        buffer.storeBytes(of: checksum, toByteOffset: 508, as: UInt32.self)
+    }
+
     static func decodeBlock(_ block: Data, expectedNumber: Int) -> DataBlock {
-        let bytes = [UInt8](block)
-        func load<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
-            bytes[offset..<(offset + MemoryLayout<T>.size)].withUnsafeBytes { $0.loadUnaligned(as: T.self) }
-        }
-        let stored = load(508, UInt32.self)
-        let computed = Checksum.fnv1a(Data(bytes[0..<508]))
-        let length = min(Int(load(20, UInt32.self)), payloadCapacity)
-        let payload = String(decoding: bytes[24..<(24 + length)], as: UTF8.self)
-        let number = Int(load(0, UInt64.self))
+        block.withUnsafeBytes { decodeBlock($0, expectedNumber: expectedNumber) }
+    }
+
+    static func decodeBlock(_ bytes: UnsafeRawBufferPointer, expectedNumber: Int) -> DataBlock {
+        let stored = bytes.loadUnaligned(fromByteOffset: 508, as: UInt32.self)
+        let computed = Checksum.fnv1a(UnsafeRawBufferPointer(rebasing: bytes[0..<508]))
+        let length = min(Int(bytes.loadUnaligned(fromByteOffset: 20, as: UInt32.self)), payloadCapacity)
+        let payload = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[24..<(24 + length)]), as: UTF8.self)
+        let number = Int(bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         return DataBlock(
-            number: expectedNumber, scn: load(8, Int64.self), nonlogged: bytes[16] & 1 == 1, payload: payload,
+            number: expectedNumber, scn: bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self),
+            nonlogged: bytes[16] & 1 == 1, payload: payload,
             checksumValid: stored == computed && number == expectedNumber)
     }
 
-    /// Reads every block (with checksum verdicts).
+    /// Reads every block (with checksum verdicts): a full scan, proportional to the file's size.
     public static func readBlocks(path: String) throws -> [DataBlock] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let header = try decodeHeader(data)
         var blocks: [DataBlock] = []
-        for number in 1...max(1, header.blockCount) {
-            let start = headerSize + (number - 1) * blockSize
-            guard start + blockSize <= data.count else { break }
-            blocks.append(decodeBlock(data.subdata(in: start..<(start + blockSize)), expectedNumber: number))
-        }
+        try forEachBlock(path: path, in: nil) { blocks.append($0) }
         return blocks
     }
 
-    /// Raw bytes of one block (for incremental backups).
-    public static func rawBlock(path: String, number: Int) throws -> Data {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let start = headerSize + (number - 1) * blockSize
-        guard start + blockSize <= data.count else { throw SimulatorError("block \(number) beyond end of file") }
-        return data.subdata(in: start..<(start + blockSize))
+    /// Reads the blocks of `range` (1-based block numbers; clipped to the header's block count and the file's end).
+    public static func readBlocks(path: String, range: ClosedRange<Int>) throws -> [DataBlock] {
+        var blocks: [DataBlock] = []
+        try forEachBlock(path: path, in: range) { blocks.append($0) }
+        return blocks
     }
 
-    /// Writes blocks (already encoded or newly encoded) in one pass.
-    public static func writeBlocks(path: String, blocks: [(number: Int, bytes: Data)]) throws {
-        var data = try Data(contentsOf: URL(fileURLWithPath: path))
-        for (number, bytes) in blocks {
-            let start = headerSize + (number - 1) * blockSize
-            if start + blockSize > data.count { data.append(Data(count: start + blockSize - data.count)) }
-            data.replaceSubrange(start..<(start + blockSize), with: bytes)
+    /// Calls `body` for every block of `range` (all blocks when nil), reading the file in 4 MiB chunks.
+    /// A block cut short by the file's end ends the scan, as a truncated file does in Oracle's.
+    public static func forEachBlock(
+        path: String, in range: ClosedRange<Int>?, _ body: (DataBlock) throws -> Void
+    ) throws {
+        try withDescriptor(path, writable: false) { descriptor in
+            let header = try decodeHeader(try readUpTo(descriptor, count: headerSize, at: 0, path: path))
+            let last = min(range?.upperBound ?? Int.max, max(1, header.blockCount))
+            var first = max(1, range?.lowerBound ?? 1)
+            while first <= last {
+                let count = min(chunkBlocks, last - first + 1)
+                let chunk = try readUpTo(descriptor, count: count * blockSize, at: offset(ofBlock: first), path: path)
+                let complete = chunk.count / blockSize
+                try chunk.withUnsafeBytes { buffer in
+                    for index in 0..<complete {
+                        try body(
+                            decodeBlock(
+                                UnsafeRawBufferPointer(
+                                    rebasing: buffer[(index * blockSize)..<((index + 1) * blockSize)]),
+                                expectedNumber: first + index))
+                    }
+                }
+                if complete < count { return }
+                first += count
+            }
         }
-        try data.write(to: URL(fileURLWithPath: path))
     }
 
-    /// Flips one byte inside a block's payload area without fixing its checksum.
+    /// Raw bytes of one block (for incremental backups): one 512-byte read.
+    public static func rawBlock(path: String, number: Int) throws -> Data {
+        try withDescriptor(path, writable: false) { descriptor in
+            let data = try readUpTo(descriptor, count: blockSize, at: offset(ofBlock: number), path: path)
+            guard data.count == blockSize else { throw SimulatorError("block \(number) beyond end of file") }
+            return data
+        }
+    }
+
+    /// Writes blocks (already encoded or newly encoded) in place, each at its offset; runs of adjacent blocks go in
+    /// one write. The file grows (with zeros between) only for a block beyond its end.
+    public static func writeBlocks(path: String, blocks: [(number: Int, bytes: Data)]) throws {
+        guard !blocks.isEmpty else { return }
+        // The last write of a block number wins, as in a rewrite of the whole file.
+        var latest: [Int: Data] = [:]
+        for (number, bytes) in blocks { latest[number] = bytes }
+        let numbers = latest.keys.sorted()
+        try withDescriptor(path, writable: true) { descriptor in
+            var index = 0
+            while index < numbers.count {
+                var run = Data(latest[numbers[index]]!.prefix(blockSize))
+                var end = index + 1
+                while end < numbers.count, numbers[end] == numbers[end - 1] + 1 {
+                    run.append(latest[numbers[end]]!.prefix(blockSize))
+                    end += 1
+                }
+                try writeAll(descriptor, run, at: offset(ofBlock: numbers[index]), path: path)
+                index = end
+            }
+        }
+    }
+
+    /// Flips one byte inside a block's payload area without fixing its checksum (reads and writes that byte).
     public static func corrupt(path: String, block: Int) throws {
-        var data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let offset = headerSize + (block - 1) * blockSize + 100
-        guard offset < data.count else { throw SimulatorError("block \(block) beyond end of \(path)") }
-        data[offset] ^= 0xFF
-        try data.write(to: URL(fileURLWithPath: path))
+        let offset = offset(ofBlock: block) + 100
+        try withDescriptor(path, writable: true) { descriptor in
+            let byte = try readUpTo(descriptor, count: 1, at: offset, path: path)
+            guard let value = byte.first else { throw SimulatorError("block \(block) beyond end of \(path)") }
+            try writeAll(descriptor, Data([value ^ 0xFF]), at: offset, path: path)
+        }
+    }
+
+    // MARK: File access
+
+    static func ioError(_ what: String, _ path: String) -> SimulatorError {
+        SimulatorError("\(what) \(path): \(String(cString: strerror(errno)))")
+    }
+
+    static func withDescriptor<T>(_ path: String, writable: Bool, _ body: (Int32) throws -> T) throws -> T {
+        let descriptor = open(path, writable ? O_RDWR : O_RDONLY)
+        guard descriptor >= 0 else { throw ioError("cannot open", path) }
+        defer { close(descriptor) }
+        return try body(descriptor)
+    }
+
+    /// Up to `count` bytes at `offset`; fewer only at the end of the file.
+    static func readUpTo(_ descriptor: Int32, count: Int, at offset: Int, path: String) throws -> Data {
+        var data = Data(count: count)
+        var done = 0
+        try data.withUnsafeMutableBytes { buffer in
+            while done < count {
+                let read = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if read < 0 {
+                    if errno == EINTR { continue }
+                    throw ioError("cannot read", path)
+                }
+                if read == 0 { break }
+                done += read
+            }
+        }
+        return data.prefix(done)
+    }
+
+    static func writeAll(_ descriptor: Int32, _ data: Data, at offset: Int, path: String) throws {
+        var done = 0
+        try data.withUnsafeBytes { buffer in
+            while done < buffer.count {
+                let written = pwrite(
+                    descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw ioError("cannot write", path)
+                }
+                done += written
+            }
+        }
     }
 }
 

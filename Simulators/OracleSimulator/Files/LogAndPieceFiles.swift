@@ -130,12 +130,11 @@ public enum CatalogedFileKind: Sendable {
 }
 
 public enum FileIdentification {
-    /// Reads the first bytes of `path` and decides what it is (as RMAN's header check does).
+    /// Reads the first bytes of `path` and decides what it is (as RMAN's header check does). A datafile copy is
+    /// known by its 1 KiB header alone; only the other (small) kinds are read whole.
     public static func identify(path: String) -> CatalogedFileKind {
+        if let header = try? DatafileImage.readHeader(path: path) { return .datafileCopy(header) }
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return .unknown }
-        if DatafileImage.isDatafile(data), let header = try? DatafileImage.decodeHeader(data) {
-            return .datafileCopy(header)
-        }
         if ArchivedLogFile.isArchivedLog(data), let header = try? ArchivedLogFile.readHeader(path: path) {
             return .archivedLog(header)
         }

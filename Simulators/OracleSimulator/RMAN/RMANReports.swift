@@ -107,13 +107,22 @@ enum RMANReports {
             session.repositoryNotice()
             let channel = session.channels(parallelism: RMANConfiguration.parallelism(database)).first ?? "ORA_DISK_1"
             for (datafile, copy) in try copies(database) {
-                guard let blocks = try? DatafileImage.readBlocks(path: copy.path) else {
+                // `validate header`: the header only; otherwise every block, streamed, up to the first bad one.
+                var bad: DataBlock?
+                do {
+                    _ = try DatafileImage.readHeader(path: copy.path)
+                    if !headerOnly {
+                        try DatafileImage.forEachBlock(path: copy.path, in: nil) { block in
+                            if bad == nil && !block.checksumValid { bad = block }
+                        }
+                    }
+                } catch {
                     throw OracleError([
                         "ORA-19505: failed to identify file \"\(copy.path)\"",
                         "ORA-27037: unable to obtain file status",
                     ])
                 }
-                if !headerOnly, let bad = blocks.first(where: { !$0.checksumValid }) {
+                if let bad {
                     throw OracleError([
                         "ORA-19566: exceeded limit of 0 corrupt blocks for file \(copy.path)",
                         "ORA-01578: ORACLE data block corrupted (file # \(datafile.fileNumber), block # \(bad.number))",
