@@ -357,12 +357,17 @@ public enum DatabaseEngine {
         try rowTimes(of: table, in: state).count
     }
 
-    /// The date column (epoch seconds) of every row of `table`, read block by block from its datafiles.
+    /// The date column (epoch seconds) of every row of `table`, read block by block from the table's segment in
+    /// each datafile of its tablespace (``scannedRanges(of:in:)``).
     static func rowTimes(of table: SimulatedTable, in state: DatabaseState) throws(ScanError) -> [Int64] {
         var times: [Int64] = []
         for datafile in state.datafiles where datafile.tablespace == table.tablespace {
-            guard let blocks = try? DatafileImage.readBlocks(path: datafile.path) else {
-                throw .missingDatafile(fileNumber: datafile.fileNumber, path: datafile.path)
+            var blocks: [DataBlock] = []
+            for range in scannedRanges(of: table, in: datafile) {
+                guard let read = try? DatafileImage.readBlocks(path: datafile.path, range: range) else {
+                    throw .missingDatafile(fileNumber: datafile.fileNumber, path: datafile.path)
+                }
+                blocks += read
             }
             for block in blocks {
                 if !block.checksumValid {

@@ -39,11 +39,21 @@ enum RMANBackup {
                         && $0.creationSCN == datafile.creationSCN
                 }
                 if let copy = existing {
-                    // Level 1: blocks changed since the copy's checkpoint.
-                    var blocks: [Int: String] = [:]
-                    for block in try DatafileImage.readBlocks(path: datafile.path) where block.scn > copy.checkpointSCN
+                    // Level 1: blocks changed since the copy's checkpoint. With block change tracking only the
+                    // tracked blocks are read; without it every block is read to find them.
+                    var changed: [Int] = []
+                    if let tracked = DatabaseEngine.trackedChanges(
+                        database, fileNumber: datafile.fileNumber, after: copy.checkpointSCN)
                     {
-                        blocks[block.number] = try DatafileImage.rawBlock(path: datafile.path, number: block.number)
+                        changed = tracked.filter { $0 <= datafile.blockCount }
+                    } else {
+                        try DatafileImage.forEachBlock(path: datafile.path, in: nil) { block in
+                            if block.scn > copy.checkpointSCN { changed.append(block.number) }
+                        }
+                    }
+                    var blocks: [Int: String] = [:]
+                    for number in changed {
+                        blocks[number] = try DatafileImage.rawBlock(path: datafile.path, number: number)
                             .base64EncodedString()
                     }
                     let handle = "\(directory)/\(database.takeUniqueName())_1_1"
