@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SnapperCommands", targets: ["SnapperCommands"]),
         .library(name: "AutorestoreCommands", targets: ["AutorestoreCommands"]),
         .library(name: "RestoreCommands", targets: ["RestoreCommands"]),
+        .library(name: "ReportCommands", targets: ["ReportCommands"]),
         .library(name: "AutorestoreEngine", targets: ["AutorestoreEngine"]),
         .library(name: "BackupEngine", targets: ["BackupEngine"]),
         .library(name: "ResultCatalog", targets: ["ResultCatalog"]),
@@ -29,6 +30,7 @@ let package = Package(
         .executable(name: "snapper", targets: ["snapper"]),
         .executable(name: "autorestore", targets: ["autorestore"]),
         .executable(name: "restore", targets: ["restore"]),
+        .executable(name: "report", targets: ["report"]),
         .library(name: "StorageKit", targets: ["StorageKit"]),
         .library(name: "StorageKitTesting", targets: ["StorageKitTesting"]),
         .library(name: "StorageLocalFS", targets: ["StorageLocalFS"]),
@@ -92,7 +94,7 @@ let package = Package(
             name: "AutorestoreCommands",
             dependencies: [
                 "CommandSupport", "ConfigModel", "ToolSupport", "OracleTools", "AutorestoreEngine", "StorageKit",
-                "StandardDrivers", "StandardCatalogs", "ResultCatalog",
+                "StandardDrivers", "StandardCatalogs", "ResultCatalog", "Reporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -108,6 +110,24 @@ let package = Package(
         .executableTarget(name: "snapper", dependencies: ["SnapperCommands", "CommandSupport"]),
         .executableTarget(name: "autorestore", dependencies: ["AutorestoreCommands", "CommandSupport"]),
         .executableTarget(name: "restore", dependencies: ["RestoreCommands", "CommandSupport"]),
+        // `report`: reads every database's storage and results catalog (read-only); AutorestoreEngine only for the
+        // validation schedule.
+        .target(
+            name: "ReportCommands",
+            dependencies: [
+                "CommandSupport", "ConfigModel", "ToolSupport", "Reporting", "ResultCatalog", "StorageKit",
+                "StandardDrivers", "StandardCatalogs", "AutorestoreEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "report", dependencies: ["ReportCommands", "CommandSupport"]),
+        .testTarget(
+            name: "ReportingTests",
+            dependencies: [
+                "Reporting", "ReportCommands", "CommandSupport", "ConfigModel", "ResultCatalog", "ResultCatalogSQLite",
+                "ResultCatalogPostgres", "StorageKit", "StorageLocalFS", "AutorestoreCommands", "AutorestoreEngine",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "CommandLayerTests",
             dependencies: [
@@ -146,8 +166,10 @@ let package = Package(
                 "ConfigModel", "StorageKit", "StorageRetention", "RetentionPolicy", "ToolSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        // Monitoring output (Nagios checks today; the report, metrics and pages of [Reporting] later).
-        .target(name: "Reporting", dependencies: ["StorageKit"]),
+        // Monitoring output: the Nagios checks, the report and its table, JSON, HTML page and Prometheus textfile.
+        .target(
+            name: "Reporting",
+            dependencies: ["StorageKit", "ResultCatalog", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "AutorestoreEngine",
             dependencies: [

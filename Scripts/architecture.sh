@@ -52,6 +52,7 @@ rule closure @vendors                        ! @vendors                        #
 rule closure backup                          ! AutorestoreEngine               # backup does not link the restore engine
 rule closure snapper                         ! BackupEngine AutorestoreEngine  # snapper manages snapshots; it runs neither flow
 rule closure restore                         ! BackupEngine CLibPQ @backends   # point-in-time restore needs no backup flow and no catalog client
+rule closure report                          ! BackupEngine SnapperEngine      # report only reads: it runs no backup and takes no snapshot
 rule closure path:Sources/*                  ! AsyncHTTPClient NIO* PostgresNIO Hummingbird*  # product code has no NIO stack: HTTP on libcurl, PostgreSQL on libpq
 rule direct  * -type:test -StorageHTTP -CCurlLoader ! CCurl CCurlLoader       # only the HTTP transport (and its loader) names libcurl
 rule direct  * -type:test -ResultCatalogPostgres ! CLibPQ                      # only the PostgreSQL catalog names libpq

@@ -17,6 +17,9 @@ command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)  # test CA for th
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3)  # Scripts/architecture.sh
 pkg-config --exists libcurl 2>/dev/null || need_packages+=(libcurl4-openssl-dev pkg-config)  # StorageHTTP (CCurl)
 ls /usr/lib/*/libpq.so.5 /usr/lib64/libpq.so.5 >/dev/null 2>&1 || need_packages+=(libpq5)  # PostgreSQL catalog (dlopen)
+command -v promtool >/dev/null 2>&1 || need_packages+=(prometheus)  # report --prometheus: promtool check metrics
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || need_packages+=(python3-prometheus-client)  # parser
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)  # report --html: rendered headless, screenshot
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: ${need_packages[*]}"

@@ -31,6 +31,7 @@ public struct AutorestoreCommand: AsyncParsableCommand {
     public static let usage = """
         Usage: autorestore [--config FILE] [--parallel N] [<database> | !<database> | --createcatalog | --listvalidationdates]
           Without a database every enabled database is restored; !<database> excludes one.
+               autorestore [--config FILE] --check <database> [--max-age-hours N]   (Nagios check, exit 0-3)
         """
 
     /// `--config FILE`.
@@ -53,6 +54,9 @@ public struct AutorestoreCommand: AsyncParsableCommand {
     /// and exit.
     @Flag(name: .long, help: "Print the next block-validation date of every database.")
     public var listvalidationdates = false
+
+    /// `--check <db> [--max-age-hours N]`: the Nagios check of the newest restore test (AutorestoreCheckCommand.swift).
+    @OptionGroup public var checkOptions: AutorestoreCheckOptions
 
     /// The positional words: the original's `<configfile>.cfg`, then `<database>` (only that one) or `!<database>` (all
     /// but that one); without a database every enabled database is restored.
@@ -77,6 +81,7 @@ public struct AutorestoreCommand: AsyncParsableCommand {
         if let selector = positional.first {
             try DatabaseArgument.validate(selector.hasPrefix("!") ? String(selector.dropFirst()) : selector)
         }
+        try checkOptions.validate(otherModes: createcatalog || listvalidationdates || !positional.isEmpty)
     }
 
     /// Refuses root (exit 1) and a missing `AUTORESTORE_SAFE_SANDBOX=TRUE` (exit 3), loads the configuration and runs
@@ -84,6 +89,10 @@ public struct AutorestoreCommand: AsyncParsableCommand {
     /// Throws ``ToolExit`` when the code is not 0: 1 a restore or its recording failed, 2 a usage, configuration or
     /// lock problem.
     public func run() async throws {
+        if let database = checkOptions.check {
+            let file = words.first { $0.hasSuffix(".cfg") }
+            try await checkOptions.run(database: database, configurationOptions: configuration, configFile: file)
+        }
         if getuid() == 0 {
             // R-19: refusing is a failure, not a success.
             throw ToolExit(1, "No, I will not run as root.")
