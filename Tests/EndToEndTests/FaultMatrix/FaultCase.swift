@@ -70,6 +70,7 @@ enum AutorestorePreparation: Sendable {
     case deleteNewestArchivedLog
     case corruptSystemBlock
     case removeContract
+    case deleteDatafileCopy
 }
 
 /// A textual change of the configuration (or the credentials file) for one run.

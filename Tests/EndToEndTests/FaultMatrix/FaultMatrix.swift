@@ -283,6 +283,13 @@ enum FaultMatrix {
             "a corrupt block in the SYSTEM image copy (validation on)", reason: "corrupt-blocks",
             prepare: .corruptSystemBlock, extra: "autorestorevalidatechance: 1")
         add("the newest snapshot has no autorestore.cfg", reason: "missing-autorestore-cfg", prepare: .removeContract)
+        add(
+            "RMAN block validation fails (ORA-00600)", reason: "validation-failed",
+            inject: ["fail", "--statement", "backup validate check logical database", "--tool", "rman"],
+            extra: "autorestorevalidatechance: 1")
+        add(
+            "a datafile's image copy is missing from the snapshot", reason: "missing-datafile-copy",
+            prepare: .deleteDatafileCopy)
         return cases
     }()
 

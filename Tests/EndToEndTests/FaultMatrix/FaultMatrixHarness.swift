@@ -180,6 +180,11 @@ enum FaultMatrixHarness {
                 try FileManager.default.removeItem(atPath: newest + "/" + copy)
                 try FileManager.default.moveItem(atPath: original, toPath: newest + "/" + copy)
             }
+        case .deleteDatafileCopy:
+            let copy = environment.contents(newest).first { $0.contains("_FNO-4_") } ?? ""
+            let saved = environment.root + "/saved-datafile-copy"
+            try FileManager.default.moveItem(atPath: newest + "/" + copy, toPath: saved)
+            restoreSnapshot = { try FileManager.default.moveItem(atPath: saved, toPath: newest + "/" + copy) }
         case .removeContract:
             let saved = environment.root + "/saved-contract"
             try FileManager.default.moveItem(atPath: newest + "/autorestore.cfg", toPath: saved)
