@@ -142,7 +142,7 @@ struct AutorestoreRecoverabilityTests {
             let config = environment.text(environment.configPath) + "\n" + settings + "\n"
             try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
         })
-        // The image copies stay encrypted: the restored controlfile records USERS as encrypted.
+        // The snapshot's controlfile records USERS as encrypted: recovery needs the keystore copy the run opens.
         let run = try await autorestore(environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("TDE keystore opened"), "\(run.stdout)")

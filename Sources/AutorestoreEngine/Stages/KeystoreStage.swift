@@ -7,10 +7,10 @@ import OracleTools
 /// after mount and before recovery (redo and blocks of encrypted tablespaces are decrypted with its master key).
 ///
 /// With `tdekeystore` and `tdekeystorepasswordfile` set, the keystore directory is copied into the work directory
-/// (`tde/wallet`), a `tde/sqlnet.ora` names it in `ENCRYPTION_WALLET_LOCATION` (Oracle 12.1's way; 18c and later
-/// read it too) and the instance's tools run with `TNS_ADMIN` set to `tde`. The password is read from its file and
-/// passed only on the standard input of a SQL*Plus session that spools nothing; the output is masked before anything
-/// is logged, and no message holds it.
+/// (`tde/wallet`), a `tde/sqlnet.ora` names it in `ENCRYPTION_WALLET_LOCATION` (Oracle 12.1's way; 18c and 19c still
+/// read it when `WALLET_ROOT` is not set) and the instance's tools run with `TNS_ADMIN` set to `tde`. The password is
+/// read from its file and passed only on the standard input of a SQL*Plus session that spools nothing; the output is
+/// masked before anything is logged, and no message holds it.
 struct KeystoreStage: Sendable {
     let context: RestoreContext
 
@@ -102,6 +102,11 @@ struct KeystoreStage: Sendable {
             _ = try await instance.oracle.sqlplus(script, silent: true, secrets: [password])
         } catch {
             let text = Redaction.mask("\(error)", secrets: [password])
+            if text.contains("ORA-28354") {
+                // An auto-login keystore (cwallet.sso in the copy) opened itself.
+                context.logger.info("TDE keystore is already open (auto-login keystore)")
+                return
+            }
             throw Self.failure(in: text, whileOpening: true, settings: context.settings.autorestore)
                 ?? RestoreFailure(.tdeKeystoreOpenFailed, "opening the TDE keystore failed: \(text)")
         }
