@@ -202,7 +202,9 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 # One storage's environment, as Tests/EndToEndTests/OracleEnvironment.swift builds it: a fake ORACLE_HOME whose
 # tools are links to oracle-sim, tnsnames.ora, a backup area, and two configurations that differ only in
-# `autorestorevalidatechance: 1` (validation on exactly the cycles that use it).
+# `autorestorevalidatechance: 1` (validation on exactly the cycles that use it). The marker check is on; Grid
+# Infrastructure is off (`gimanaged: false`: oracle-sim's srvctl answers that no Clusterware runs, and a WARNING about
+# it on every backup would hide the ones that matter).
 prepare_environment() {
   local kind=$1
   env_root="$work/$kind"
@@ -255,6 +257,7 @@ snapexpirationdays: 31
 snapexpirationmonths: 6
 customverifydate: select max(createtime) from appdata.txlog
 markerquery: select count(*) from appdata.txlog
+gimanaged: false
 EOF
   sed 's/^\[autorestore\]$/[autorestore]\nautorestorevalidatechance: 1/' "$env_root/backup.cfg" >"$env_root/validate.cfg"
   grep -q '^autorestorevalidatechance: 1$' "$env_root/validate.cfg" || die "could not write $env_root/validate.cfg"
@@ -352,6 +355,17 @@ keep() {
   local file
   for file in "$@"; do [ -f "$file" ] && cp "$file" "$target/"; done
   printf '%s\n' "$target"
+}
+
+# Records the WARNING lines of a tool's output (not false alarms, but what a DBA reads every day): the message
+# without time and database, scratch paths and numbers replaced, so that repetitions count as one.
+note_warnings() {
+  local tool=$1 file=$2
+  { grep -E '^[0-9:.]+ +WARNING ' "$file" || true; } \
+    | sed -E -e 's/^[0-9:.]+ +WARNING +[^ ]+ +//' -e "s#$backup_root#<backup root>#g" -e "s#$work#<scratch>#g" \
+      -e 's/[0-9]+/N/g' -e 's/[|]/\\|/g' | sort -u | while IFS= read -r message; do
+      printf '%s\t%s\t%s\n' "$kind" "$tool" "$message" >>"$work/warnings.tsv"
+    done
 }
 
 first_line() { printf '%s\n' "$1" | awk 'NF { print; exit }' | cut -c1-300; }
@@ -464,6 +478,7 @@ soak_storage() {
       continue
     fi
 
+    note_warnings backup "$out"
     isolate
     local validate=0 config="$env_root/backup.cfg"
     if [ $((cycle % validate_every)) = 0 ]; then
@@ -506,6 +521,7 @@ soak_storage() {
       log "  log: $kept/$(basename "${log_file:-$out}") (workload: $kept/$cycle.workload)"
       printf '%s\tautorestore\t%s\t%s\t%s\n' "$kind" "$cycle" "$problem" "$kept" >>"$work/alarms.tsv"
     fi
+    note_warnings autorestore "$out"
     # What a clean run must leave: no clone, nothing mounted, no instance, validation exactly as configured.
     local leftover=""
     if [ -n "$(find "$backup_root/.clones" -mindepth 1 -maxdepth 1 ! -name '*.json' 2>/dev/null | head -1)" ]; then
@@ -565,6 +581,7 @@ soak_storage() {
 }
 
 : >"$work/alarms.tsv"
+: >"$work/warnings.tsv"
 log "seed $seed, $cycles cycles per storage (${storages[*]}), validation every $validate_every cycles"
 started_at=$(date -u '+%Y-%m-%d %H:%M UTC')
 for kind in "${storages[@]}"; do soak_storage "$kind"; done
@@ -590,6 +607,14 @@ section="$work/section.md"
     awk -F'\t' '{ printf "- %s cycle %s, %s: %s\n", $1, $3, $2, $4 }' "$work/alarms.tsv"
   else
     printf '\nNo false alarm and no anomaly.\n'
+  fi
+  if [ -s "$work/warnings.tsv" ]; then
+    printf '\nWARNING lines in these clean runs (not counted as false alarms; numbers shown as N):\n\n'
+    printf '| storage | tool | runs | message |\n|---|---|---:|---|\n'
+    sort "$work/warnings.tsv" | uniq -c | awk '{ count = $1; sub(/^ *[0-9]+ /, ""); split($0, f, "\t");
+      printf "| %s | %s | %d | %s |\n", f[1], f[2], count, f[3] }'
+  else
+    printf '\nNo WARNING line in any backup or autorestore output.\n'
   fi
   printf '\nRestore times of the successful runs from the catalog (`finish - start` and `phase_seconds`); runs that validated are counted apart, and the `validate` phase only over them:\n'
   cat "$results"
