@@ -39,6 +39,27 @@ struct LeftoverInstanceTests {
         return root
     }
 
+    @Test("no instance starts when its SID cannot be recorded")
+    func unrecordableSIDStartsNothing() async throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let work = root + "/work"
+        let (job, calls) = try job(workDirectory: work, root: root)
+        let context = job.makeContext()
+        try await InstanceStage(context: context).prepareWorkDirectory()
+        // The record's name is ours (in the manifest) but a non-empty directory sits there: the write fails.
+        try WorkDirectory.claim([".oib-instance"], in: work)
+        try FileManager.default.createDirectory(atPath: work + "/.oib-instance/x", withIntermediateDirectories: true)
+        let clone = ClonedSnapshot(
+            parameters: AutorestoreParameters(entries: [("db_name", "ORCL"), ("lasttime", "2016-11-08 21:00:00")]),
+            mainPath: root, datafilePaths: [root])
+        let refused = #expect(throws: RestoreFailure.self) { _ = try InstanceStage(context: context).prepare(clone) }
+        #expect(refused?.reason == .unsafeDestination)
+        #expect(refused?.detail.contains("cannot record the instance's SID") == true, "\(refused?.detail ?? "")")
+        #expect(context.progress.instanceSID == nil, "the clean-up would abort an instance nobody can find later")
+        #expect(!FileManager.default.fileExists(atPath: calls), "sqlplus ran")
+    }
+
     @Test("a foreign directory's .oib-instance shuts nothing down and stays")
     func foreignDirectory() async throws {
         let root = try scratch()

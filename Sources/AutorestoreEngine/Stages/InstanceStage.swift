@@ -115,7 +115,15 @@ struct InstanceStage: Sendable {
         // A SID of our own: recorded before startup, so clean-up and a later run abort only this one.
         if context.pointInTime == nil {
             try context.claimWorkFiles([(context.instanceMarker as NSString).lastPathComponent])
-            try? sid.write(toFile: context.instanceMarker, atomically: true, encoding: .utf8)
+            do {
+                try sid.write(toFile: context.instanceMarker, atomically: true, encoding: .utf8)
+            } catch {
+                // Without the record a crashed run's instance could not be found and aborted by the next run.
+                throw RestoreFailure(
+                    .unsafeDestination,
+                    "cannot record the instance's SID in \(context.instanceMarker): \(error.localizedDescription); no instance is started"
+                )
+            }
         }
         context.progress.instanceSID = sid
         return RestoreInstance(
