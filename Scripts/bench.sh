@@ -4,11 +4,12 @@
 #      in .build stays incremental), runs it, and writes the retention table;
 #   2. the release tools (Scripts/bench-tools.sh): snapper list/checkage against storage-sim, --help, sizes;
 #   3. the daily backup (Scripts/bench-backup.sh): imagecopywithsnap against oracle-sim and storage-sim;
-#   4. the "Targets of [Lean binaries]" table from the figures of 2 and 3.
+#   4. one autorestore at two database sizes (Scripts/bench-restore.sh; as root only: it loop-mounts a btrfs);
+#   5. the "Targets of [Lean binaries]" table from the figures of 2 and 3.
 #
 # usage: Scripts/bench.sh [--snapshots N] [--iterations N]      (arguments go to retention-bench)
-#   BENCH_TOOL_RUNS (default 7) and BENCH_BACKUP_RUNS (default 5) set the runs of 2 and 3; the release tools are
-#   rebuilt first with Scripts/release.sh unless BENCH_SKIP_BUILD=1.
+#   BENCH_TOOL_RUNS (default 7), BENCH_BACKUP_RUNS (default 5) and BENCH_RESTORE_RUNS (default 3) set the runs of
+#   2, 3 and 4; the release tools are rebuilt first with Scripts/release.sh unless BENCH_SKIP_BUILD=1.
 # On a shared machine, hold the build lock so other builds do not disturb the timing:
 #   flock /tmp/oib-build.lock Scripts/bench.sh
 set -euo pipefail
@@ -61,6 +62,11 @@ export OIB_BENCH_RESULTS="$results/figures"
 : >"$OIB_BENCH_RESULTS"
 Scripts/bench-tools.sh "${BENCH_TOOL_RUNS:-7}"
 Scripts/bench-backup.sh "${BENCH_BACKUP_RUNS:-5}"
+if [ "$(id -u)" = 0 ]; then
+    Scripts/bench-restore.sh "${BENCH_RESTORE_RUNS:-3}"
+else
+    echo "bench.sh: not root, so the autorestore table (Scripts/bench-restore.sh, a loop-mounted btrfs) is kept as it is" >&2
+fi
 
 figure() { sed -n "s/^$1=//p" "$OIB_BENCH_RESULTS" | tail -n 1; }
 # | what | today | target | met, or missed by how much |
