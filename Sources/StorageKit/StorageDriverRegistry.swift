@@ -80,12 +80,18 @@ public struct StorageDatabase: Sendable, Hashable {
     public var backupRoot: String?
     /// `additionalvolumesuffixes`: further volumes of the backup area (`<prefix><db><suffix>`).
     public var additionalVolumeSuffixes: [String]
+    /// `snaplockdays`: new backup snapshots are locked for this many days (0: not locked). A module whose locking
+    /// depends on its own settings refuses settings that cannot lock.
+    public var snapshotLockDays: Int
 
     /// A database called `name`.
-    public init(name: String, backupRoot: String? = nil, additionalVolumeSuffixes: [String] = []) {
+    public init(
+        name: String, backupRoot: String? = nil, additionalVolumeSuffixes: [String] = [], snapshotLockDays: Int = 0
+    ) {
         self.name = name
         self.backupRoot = backupRoot
         self.additionalVolumeSuffixes = additionalVolumeSuffixes
+        self.snapshotLockDays = snapshotLockDays
     }
 
     /// The database of `settings`.
@@ -94,7 +100,9 @@ public struct StorageDatabase: Sendable, Hashable {
         if let backupRoot = root, !settings.generic.backupDestinationShared {
             root = Self.parent(of: backupRoot)
         }
-        self.init(name: settings.name, backupRoot: root, additionalVolumeSuffixes: settings.additionalVolumeSuffixes)
+        self.init(
+            name: settings.name, backupRoot: root, additionalVolumeSuffixes: settings.additionalVolumeSuffixes,
+            snapshotLockDays: settings.snapshotLockDays)
     }
 
     static func parent(of path: String) -> String {

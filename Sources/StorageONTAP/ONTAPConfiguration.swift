@@ -76,6 +76,13 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
                 problems.add(section.problem("ontapapi", "must be rest, zapi or auto, not '\(text)'"))
             }
         }
+        if api == .zapi, database.snapshotLockDays > 0 {
+            problems.add(
+                section.problem(
+                    "ontapapi",
+                    "zapi cannot lock snapshots, but snaplockdays is \(database.snapshotLockDays) for \(database.name) (locks need ONTAP's REST API, 9.12.1+ with SnapLock): set ontapapi: rest, or snaplockdays: 0"
+                ))
+        }
         try problems.check()
         guard let connection else { throw ConfigError(problems.problems) }
         self.init(

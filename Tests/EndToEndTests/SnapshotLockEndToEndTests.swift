@@ -101,6 +101,17 @@ struct SnapshotLockEndToEndTests {
         #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
     }
 
+    @Test func checkconfigRefusesSnapLockDaysOverZAPI() async throws {
+        let environment = try OracleEnvironment(
+            driver: "netapp", extraConfig: "[netapp]\nfiler: filer1\nvolumeprefix: bk_\nontapapi: zapi\n",
+            databaseExtra: "snaplockdays: 7")
+        let result = try await environment.backup(["checkconfig"])
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(
+            result.stderr.contains("[netapp] ontapapi: zapi cannot lock snapshots, but snaplockdays is 7 for orcl"),
+            "\(result.stderr)")
+    }
+
     @Test func checkconfigRefusesAModuleWithoutADriverAndAnUnknownOne() async throws {
         let environment = try OracleEnvironment(driver: "purestorage")
         let result = try await environment.backup(["checkconfig"])

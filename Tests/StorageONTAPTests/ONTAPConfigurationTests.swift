@@ -98,6 +98,25 @@ struct ONTAPConfigurationTests {
         #expect(ONTAPDriver.descriptor.optionalKeys.contains("ontapapi"))
     }
 
+    /// `snaplockdays` needs REST: `ontapapi: zapi` with locks is refused naming the key; `rest` and `auto` are
+    /// accepted (`auto` fails at run time on a cluster without REST, naming the same fix).
+    @Test func zapiWithSnapshotLocksIsRefusedNamingTheKey() throws {
+        let locked = StorageDatabase(name: "orcl", snapshotLockDays: 7)
+        let error = #expect(throws: ConfigError.self) {
+            try ONTAPConfiguration(
+                section: section(["filer": "f", "volumeprefix": "", "ontapapi": "zapi"]), database: locked)
+        }
+        #expect(error?.problems.first?.key == "ontapapi")
+        #expect(error?.problems.first?.message.contains("zapi cannot lock snapshots, but snaplockdays is 7") == true)
+        for text in ["rest", "auto"] {
+            _ = try ONTAPConfiguration(
+                section: section(["filer": "f", "volumeprefix": "", "ontapapi": text]), database: locked)
+        }
+        _ = try ONTAPConfiguration(
+            section: section(["filer": "f", "volumeprefix": "", "ontapapi": "zapi"]),
+            database: StorageDatabase(name: "orcl"))
+    }
+
     /// The original let `netappcredentials.cfg` override the filer and other settings in a `[netapp]` section;
     /// a problem with such a value names that file.
     @Test func theCredentialsFileOverridesSettingsAndProblemsNameIt() throws {
