@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Release build of the four tools: `-c release --static-swift-stdlib`, stripped, into one directory, then checked
+# Release build of the five tools: `-c release --static-swift-stdlib`, stripped, into one directory, then checked
 # to run on a host without the Swift toolchain.
 #
 # Usage: Scripts/release.sh [OUTPUT_DIR]        (default: .build/release-tools)
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${1:-.build/release-tools}
-tools=(backup snapper autorestore restore)
+tools=(backup snapper autorestore restore report)
 log() { printf '[release.sh] %s\n' "$*"; }
 
 toolchain_lib=$(dirname "$(dirname "$(command -v swift)")")/lib/swift

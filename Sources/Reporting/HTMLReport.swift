@@ -34,7 +34,11 @@ public enum HTMLReport {
             tr.warning td.name { border-left: 6px solid \(colours[.warning]!); }
             tr.unknown td.name { border-left: 6px solid \(colours[.unknown]!); }
             tr.ok td.name { border-left: 6px solid \(colours[.ok]!); }
-            .problems { margin: 4px 0 0 0; padding-left: 16px; color: #8e0000; }
+            .problems { margin: 4px 0 0 0; padding-left: 16px; max-width: 320px; }
+            .problems li.critical { color: #8e0000; }
+            .problems li.warning { color: #6d5200; }
+            .problems li.unknown { color: #4a2f73; }
+            .t { white-space: nowrap; }
             .summary span { display: inline-block; padding: 4px 10px; margin-right: 8px; border-radius: 4px; color: #fff; }
             .muted { color: #888; }
             </style>
@@ -53,8 +57,7 @@ public enum HTMLReport {
         }
         html += "</p>\n<table>\n<tr>"
         for header in [
-            "Database", "Status", "Snapshots", "Newest", "Oldest", "Space total/unique", "Locked", "Last backup",
-            "Last restore test", "Validation", "Restore durations",
+            "Database", "Status", "Snapshots", "Last backup", "Last restore test", "Validation", "Restore durations",
         ] {
             html += "<th>\(header)</th>"
         }
@@ -71,34 +74,45 @@ public enum HTMLReport {
         var problems = ""
         if !database.problems.isEmpty {
             problems =
-                "<ul class=\"problems\">" + database.problems.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
+                "<ul class=\"problems\">"
+                + database.problems.map {
+                    "<li class=\"\($0.status.rawValue)\">\($0.status.rawValue.uppercased()): \(escape($0.text))</li>"
+                }.joined() + "</ul>"
         }
         let storage = database.storage
-        let newest = storage.newest.map { "\(escape($0.id))<br>\(cells[3]) (\(cells[4]))" } ?? escape(cells[3])
-        let oldest = storage.oldest.map { "\(escape($0.id))<br>\(cells[5]) (\(cells[6]))" } ?? escape(cells[5])
+        var snapshots = "<span class=\"muted\">unreachable</span>"
+        if storage.reachable {
+            snapshots = "<b>\(cells[2])</b> snapshots, \(escape(cells[7])) total/unique"
+            if let newest = storage.newest, let oldest = storage.oldest {
+                snapshots += "<br>newest <span class=\"t\">\(escape(newest.id))</span>, \(cells[4]) old"
+                snapshots += "<br>oldest <span class=\"t\">\(escape(oldest.id))</span>, \(cells[6]) old"
+            }
+            snapshots +=
+                storage.lockedSnapshots.isEmpty
+                ? "<br>none locked" : "<br>locked: " + escape(storage.lockedSnapshots.joined(separator: ", "))
+        }
         let backup =
             database.lastBackup.map {
-                "\(escape(cells[9])), \(escape($0.action)): <b>\(cells[10])</b>, took \(cells[11])"
-                    + ($0.failureDetail.map { "<br>\(escape($0))" } ?? "")
+                "<b>\(cells[10])</b> <span class=\"t\">\(escape(cells[9]))</span><br>\(escape($0.action)), took \(cells[11])"
             } ?? "<span class=\"muted\">\(escape(cells[9]))</span>"
         let restore =
             database.lastAutorestore.map {
-                "\(escape(cells[12])): <b>\(cells[13])</b>, took \(cells[16]), time difference \(cells[15]), validated \(cells[17])"
-                    + ($0.success
-                        ? ""
-                        : "<br>\(escape(AutorestoreCheck.reasonText(reason: $0.failureReason, detail: $0.failureDetail)))")
+                "<b>\(cells[13])</b> <span class=\"t\">\(escape(cells[12]))</span>"
+                    + ($0.failureReason.map { "<br>\(escape($0))" } ?? "")
+                    + "<br>took \(cells[16]), difference \(cells[15]), validated \(cells[17])"
             }
             ?? "<span class=\"muted\">\(escape(cells[12]))\(database.autorestoreEnabled ? "" : " (not enabled)")</span>"
         let lastValidated =
-            database.validation.lastValidatedAt.map { "last " + DisplayFormat.utcTimestamp($0) } ?? "never validated"
+            database.validation.lastValidatedAt.map {
+                "last <span class=\"t\">\(DisplayFormat.utcTimestamp($0))</span>"
+            }
+            ?? "never validated"
         return """
             <tr class="\(database.status.rawValue)" id="db-\(escape(database.name))">\
             <td class="name"><b>\(escape(database.name))</b>\(problems)</td>\
             <td class="status">\(cells[1])</td>\
-            <td>\(escape(cells[2]))</td><td>\(newest)</td><td>\(oldest)</td><td>\(escape(cells[7]))</td>\
-            <td>\(escape(storage.lockedSnapshots.isEmpty ? cells[8] : storage.lockedSnapshots.joined(separator: ", ")))</td>\
-            <td>\(backup)</td><td>\(restore)</td>\
-            <td>\(escape(lastValidated))<br>next: \(escape(cells[18]))</td>\
+            <td>\(snapshots)</td><td>\(backup)</td><td>\(restore)</td>\
+            <td>\(lastValidated)<br>next \(escape(cells[18]))</td>\
             <td>\(chart(database.restoreTrend))</td></tr>
 
             """
@@ -106,7 +120,7 @@ public enum HTMLReport {
 
     /// An inline SVG bar chart of restore durations in minutes, oldest on the left; red bars failed, lighter bars
     /// validated. Each bar has a `<title>` (shown on hover, no script needed).
-    public static func chart(_ points: [RestoreTrendPoint], width: Int = 220, height: Int = 64) -> String {
+    public static func chart(_ points: [RestoreTrendPoint], width: Int = 200, height: Int = 64) -> String {
         guard !points.isEmpty else { return "<span class=\"muted\">no restores</span>" }
         let longest = max(points.map(\.durationSeconds).max() ?? 1, 1)
         let top = 12

@@ -304,7 +304,8 @@ public struct ReportCollector: Sendable {
         }
         let status = findings.map(\.0).max { $0.severity < $1.severity } ?? .ok
         return DatabaseReport(
-            name: subject.name, status: status, problems: findings.map(\.1), storage: storage, catalog: catalog,
+            name: subject.name, status: status, problems: findings.map { Problem(status: $0.0, text: $0.1) },
+            storage: storage, catalog: catalog,
             lastBackup: lastBackup, autorestoreEnabled: subject.autorestoreEnabled, lastAutorestore: lastRestore,
             validation: validation, restoreTrend: Array(trend))
     }

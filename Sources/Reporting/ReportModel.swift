@@ -67,8 +67,8 @@ public struct DatabaseReport: Sendable, Equatable, Codable {
     public var name: String
     /// The worst finding (see ``problems``).
     public var status: HealthStatus
-    /// Why the status is not ok, one sentence each; empty when ok.
-    public var problems: [String]
+    /// Why the status is not ok, one finding each with its own status; empty when ok.
+    public var problems: [Problem]
     /// The snapshots on the storage.
     public var storage: StorageReport
     /// The results catalog the figures below come from.
@@ -83,6 +83,20 @@ public struct DatabaseReport: Sendable, Equatable, Codable {
     public var validation: ValidationReport
     /// The most recent restores, oldest first (at most ``Report/trendLength``).
     public var restoreTrend: [RestoreTrendPoint]
+}
+
+/// One finding about a database: how bad it is, and a sentence saying what it is.
+public struct Problem: Sendable, Equatable, Codable {
+    /// warning, critical or unknown.
+    public var status: HealthStatus
+    /// What was found, e.g. `last restore test failed: missing-archivelog: …`.
+    public var text: String
+
+    /// A finding.
+    public init(status: HealthStatus, text: String) {
+        self.status = status
+        self.text = text
+    }
 }
 
 /// The snapshots of one database as its storage driver lists them.

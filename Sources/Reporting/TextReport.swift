@@ -82,7 +82,7 @@ public enum ReportText {
             }.joined(separator: "  ")
         }
         let problems = report.databases.flatMap { database in
-            database.problems.map { "\(database.name): \(database.status.rawValue.uppercased()): \($0)" }
+            database.problems.map { "\(database.name): \($0.status.rawValue.uppercased()): \($0.text)" }
         }
         if !problems.isEmpty {
             lines.append("")

@@ -37,7 +37,7 @@ struct ExpectedReport {
         // orcl: healthy.
         let o = try #require(byName[orcl])
         #expect(o.status == .ok)
-        #expect(o.problems == [])
+        #expect(o.problems.isEmpty)
         #expect(o.storage.reachable && o.storage.error == nil)
         #expect(o.storage.snapshotCount == 3)
         #expect(
@@ -82,7 +82,7 @@ struct ExpectedReport {
         let c = try #require(byName[cdb1])
         #expect(c.status == .critical)
         #expect(
-            c.problems == [
+            c.problems.map(\.text) == [
                 "last backup (imagecopywithsnap) failed: RMAN-03009: failure of backup command",
                 "last restore test failed: time-difference: verified time is 4000 s before the expected time",
             ])
@@ -113,8 +113,9 @@ struct ExpectedReport {
         #expect(!d.storage.reachable && d.storage.snapshotCount == nil && d.storage.newest == nil)
         #expect(d.storage.error?.contains(olddb) == true, "\(d.storage.error ?? "")")
         #expect(d.problems.count == 2)
-        #expect(d.problems.first?.hasPrefix("storage cannot be listed: ") == true)
-        #expect(d.problems.last == "last restore test is 8d 8h old (more than 48 h)")
+        #expect(d.problems.first?.text.hasPrefix("storage cannot be listed: ") == true)
+        #expect(d.problems.map(\.status) == [.unknown, .warning])
+        #expect(d.problems.last?.text == "last restore test is 8d 8h old (more than 48 h)")
         #expect(d.catalog.reachable)
         #expect(d.lastBackup == nil)
         #expect(d.lastAutorestore?.success == true && d.lastAutorestore?.validated == true)
@@ -125,7 +126,7 @@ struct ExpectedReport {
 
         // newdb: autorestore disabled, nothing recorded: healthy.
         let n = try #require(byName[newdb])
-        #expect(n.status == .ok && n.problems == [])
+        #expect(n.status == .ok && n.problems.isEmpty)
         #expect(!n.autorestoreEnabled)
         #expect(n.storage.snapshotCount == 1)
         #expect(n.lastBackup == nil && n.lastAutorestore == nil && n.restoreTrend == [])
@@ -297,7 +298,7 @@ struct ReportTests {
         // The table.
         #expect(report.databases.map(ReportText.cells) == expected.cells)
         let problems = report.databases.flatMap { db in
-            db.problems.map { "\(db.name): \(db.status.rawValue.uppercased()): \($0)" }
+            db.problems.map { "\(db.name): \($0.status.rawValue.uppercased()): \($0.text)" }
         }
         #expect(problems.count == 4)
         checkTable(ReportText.table(report), cells: expected.cells, problems: problems)
@@ -371,15 +372,16 @@ struct ReportTests {
             "report", ["--config", fixture.configPath, "--json", "--now", StorageJSON.iso8601(now + 30 * 3600)])
         let aged = try ReportText.decode(later.stdout)
         #expect(aged.databases[0].status == .warning)
-        #expect(aged.databases[0].problems.first?.hasPrefix("newest snapshot is 1d 7h old (warning at 24 h)") == true)
+        #expect(
+            aged.databases[0].problems.first?.text.hasPrefix("newest snapshot is 1d 7h old (warning at 24 h)") == true)
         let muchLater = try ReportText.decode(
             try await Programs.tool(
                 "report", ["--config", fixture.configPath, "--json", "--now", StorageJSON.iso8601(now + 50 * 3600)]
             ).stdout)
         #expect(muchLater.databases[0].status == .critical)
-        #expect(muchLater.databases[3].problems.first?.contains("(critical at 48 h)") == true)
+        #expect(muchLater.databases[3].problems.first?.text.contains("(critical at 48 h)") == true)
         // The restore test is now 2d 4h old: more than 48 h.
-        #expect(muchLater.databases[0].problems.contains { $0.hasPrefix("last restore test is 2d 4h old") })
+        #expect(muchLater.databases[0].problems.contains { $0.text.hasPrefix("last restore test is 2d 4h old") })
         // The report changed nothing: same catalog rows, same snapshots.
         let again = await ReportCommand.collect(
             configuration: try fixture.configuration, names: fixture.names, environment: [:], now: now,
@@ -439,9 +441,13 @@ struct ReportTests {
         #expect(frequent.contains(HTMLReport.colours[.critical]!), "\(frequent)")
         #expect(frequent.contains(HTMLReport.colours[.ok]!), "\(frequent)")
         #expect(frequent.contains(HTMLReport.colours[.unknown]!), "\(frequent)")
-        if let keep = ProcessInfo.processInfo.environment["OIB_REPORT_SCREENSHOT"] {
-            try? FileManager.default.removeItem(atPath: keep)
-            try FileManager.default.copyItem(atPath: png, toPath: keep)
+        // OIB_REPORT_SAMPLES=DIR keeps the screenshot, the table and the metrics (Documentation/monitoring.md).
+        if let keep = ProcessInfo.processInfo.environment["OIB_REPORT_SAMPLES"] {
+            try? FileManager.default.removeItem(atPath: keep + "/report.png")
+            try FileManager.default.copyItem(atPath: png, toPath: keep + "/report.png")
+            try Data((ReportText.table(report) + "\n").utf8).write(to: URL(fileURLWithPath: keep + "/report.txt"))
+            try Data(PrometheusReport.text(report).utf8).write(to: URL(fileURLWithPath: keep + "/oib.prom"))
+            try Data((try ReportText.json(report) + "\n").utf8).write(to: URL(fileURLWithPath: keep + "/report.json"))
         }
     }
 
@@ -520,7 +526,7 @@ struct ReportCollectorTests {
         #expect(good.storage.spaceTotalBytes == 600 && good.storage.spaceUniqueBytes == 60)
         #expect(good.storage.newest?.id == "c" && good.storage.oldest?.id == "a")
         #expect(good.status == .warning)
-        #expect(good.problems == ["no results catalog is configured, so restore tests cannot be shown"])
+        #expect(good.problems.map(\.text) == ["no results catalog is configured, so restore tests cannot be shown"])
         #expect(good.validation == ValidationReport(mode: "chance", every: 7))
         #expect(ReportText.cells(good)[7] == "600B/60B" && ReportText.cells(good)[8] == "2")
         #expect(ReportText.cells(good)[18] == "1 in 7 restores")
@@ -528,7 +534,7 @@ struct ReportCollectorTests {
         #expect(broken.status == .unknown)
         #expect(!broken.catalog.reachable && broken.catalog.location == "/gone/results.sqlite")
         #expect(
-            broken.problems == [
+            broken.problems.map(\.text) == [
                 "results catalog cannot be read: results catalog (sqlite) unreachable: /gone/results.sqlite does not exist"
             ])
         #expect(broken.storage.snapshotCount == 3)
