@@ -20,6 +20,7 @@ ls /usr/lib/*/libpq.so.5 /usr/lib64/libpq.so.5 >/dev/null 2>&1 || need_packages+
 command -v promtool >/dev/null 2>&1 || need_packages+=(prometheus)  # report --prometheus: promtool check metrics
 /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || need_packages+=(python3-prometheus-client)  # parser
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)  # report --html: rendered headless, screenshot
+command -v systemd-analyze >/dev/null 2>&1 || need_packages+=(systemd)  # backup systemd-units: verify the units
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: ${need_packages[*]}"

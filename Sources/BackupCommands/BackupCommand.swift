@@ -20,7 +20,9 @@ public struct BackupCommand: AsyncParsableCommand {
         abstract: "Incremental-forever RMAN image-copy backups on snapshot-capable storage.",
         discussion: """
             Actions for one database: config, imagecopywithsnap, missingarchlog, setschedule, generaterestore,
-            backupimagecopy, report, validatebackup, showconfig.
+            backupimagecopy, report, validatebackup, showconfig,
+            systemd-units [--user USER] [--prefix DIR] (prints systemd service+timer pairs for the backup,
+            missingarchlog and autorestore).
             Actions for the whole configuration file: checkconfig.
             The configuration file is --config, else $BACKUPCONFIG, else backup.cfg beside this program.
             Exit codes: 0 success, 1 Oracle or storage failure, 2 usage, configuration or lock problem.
@@ -30,12 +32,13 @@ public struct BackupCommand: AsyncParsableCommand {
     public static let usage =
         "Usage: backup [--config FILE] [--dry-run] <database> <config|setschedule|backupimagecopy|report|validatebackup|generaterestore|imagecopywithsnap|missingarchlog|showconfig>\n"
         + "       backup [--config FILE] <database> generaterestore [--until 'YYYY-MM-DD HH24:MI:SS'] [--snapshot ID]\n"
+        + "       backup [--config FILE] <database> systemd-units [--user USER] [--prefix DIR]\n"
         + "       backup [--config FILE] checkconfig\n"
         + "       backup [--config FILE] --all <action> [--exclude db1,db2] [--parallel N]"
 
     static let databaseActions: Set<String> = [
         "config", "setschedule", "backupimagecopy", "report", "validatebackup", "generaterestore",
-        "imagecopywithsnap", "missingarchlog", "showconfig",
+        "imagecopywithsnap", "missingarchlog", "showconfig", "systemd-units",
     ]
     static let fileActions: Set<String> = ["checkconfig"]
 
@@ -78,6 +81,18 @@ public struct BackupCommand: AsyncParsableCommand {
         help: "generaterestore: restore from this snapshot (default: the first one taken at or after --until).")
     public var snapshot: String?
 
+    /// `--user USER`: with `systemd-units`, the OS user the jobs run as; `nil`: `osuser` of `[generic]`, else
+    /// `oracle`.
+    @Option(name: .long, help: "systemd-units: the OS user the jobs run as (default: osuser, else oracle).")
+    public var user: String?
+
+    /// `--prefix DIR`: with `systemd-units`, the directory holding the installed `backup` and `autorestore`;
+    /// `nil`: this program's directory.
+    @Option(
+        name: .long,
+        help: "systemd-units: the directory holding the installed backup and autorestore (default: this program's).")
+    public var prefix: String?
+
     /// The positional words: `<database> <action>`, a file-wide action (`checkconfig`), or with `--all` the action
     /// alone.
     @Argument(help: "<database> <action>, a file-wide action such as checkconfig, or with --all just <action>.")
@@ -108,13 +123,27 @@ public struct BackupCommand: AsyncParsableCommand {
                 throw ValidationError("--until \(until) is in the future: no backup reaches it yet")
             }
         }
+        if user != nil || prefix != nil {
+            let option = user != nil ? "--user" : "--prefix"
+            guard !all, words.count == 2, words[1].lowercased() == "systemd-units" else {
+                throw ValidationError(
+                    "\(option) goes with systemd-units for one database: backup <database> systemd-units \(option) …")
+            }
+        }
+        if let user, user.isEmpty || user.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "'" }) {
+            throw ValidationError("--user must be an OS user name, not '\(user)'")
+        }
+        if let prefix, !prefix.hasPrefix("/") || prefix.contains(where: \.isNewline) {
+            throw ValidationError(
+                "--prefix must be an absolute directory (systemd runs the tools by full path), not '\(prefix)'")
+        }
         if let snapshot, snapshot.isEmpty || snapshot.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "'" }) {
             throw ValidationError(
                 "--snapshot must be a snapshot ID as 'snapper <database> list' shows it, not '\(snapshot)'")
         }
         if all {
             guard words.count == 1, Self.databaseActions.contains(words[0].lowercased()),
-                words[0].lowercased() != "showconfig"
+                !["showconfig", "systemd-units"].contains(words[0].lowercased())
             else { throw ValidationError("--all takes exactly one database action") }
             guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
             return
@@ -152,6 +181,10 @@ public struct BackupCommand: AsyncParsableCommand {
             try showConfig(configuration, database: words[0])
             return
         }
+        if action == "systemd-units" {
+            try systemdUnits(configuration, database: words[0])
+            return
+        }
         guard let backupAction = BackupAction(rawValue: action) else {
             throw ToolExit.usage("unknown action \(action)")
         }
@@ -176,6 +209,18 @@ public struct BackupCommand: AsyncParsableCommand {
             "Configuration file \(configuration.path) has \(problems.count) problem\(problems.count == 1 ? "" : "s"):")
         for problem in problems { Output.error("  \(problem)") }
         throw ToolExit(2)
+    }
+
+    func systemdUnits(_ configuration: BackupConfiguration, database: String) throws {
+        let (settings, problems) = configuration.databaseCollectingProblems(database, for: [])
+        guard let settings, problems.isEmpty else {
+            throw ToolExit.usage(ConfigError(problems).description)
+        }
+        let path = URL(fileURLWithPath: configuration.path).standardizedFileURL.path
+        let units = SystemdUnits(
+            settings: settings, configurationPath: path,
+            toolDirectory: prefix ?? ProgramLocation.executableDirectory, user: user)
+        Output.line(units.text)
     }
 
     func showConfig(_ configuration: BackupConfiguration, database: String) throws {
