@@ -358,12 +358,12 @@ keep() {
 }
 
 # Records the WARNING lines of a tool's output (not false alarms, but what a DBA reads every day): the message
-# without time and database, scratch paths and numbers replaced, so that repetitions count as one.
+# without time and database, scratch paths, numbers and size units replaced, so that repetitions count as one.
 note_warnings() {
   local tool=$1 file=$2
   { grep -E '^[0-9:.]+ +WARNING ' "$file" || true; } \
     | sed -E -e 's/^[0-9:.]+ +WARNING +[^ ]+ +//' -e "s#$backup_root#<backup root>#g" -e "s#$work#<scratch>#g" \
-      -e 's/[0-9]+/N/g' -e 's/[|]/\\|/g' | sort -u | while IFS= read -r message; do
+      -e 's/[0-9]+/N/g' -e 's/N[kMGT]?B\b/<size>/g' -e 's/[|]/\\|/g' | sort -u | while IFS= read -r message; do
       printf '%s\t%s\t%s\n' "$kind" "$tool" "$message" >>"$work/warnings.tsv"
     done
 }
