@@ -2,14 +2,23 @@ import Foundation
 
 /// The header of a simulated datafile, image copy or restored datafile.
 public struct DatafileHeader: Codable, Sendable, Equatable {
+    /// The database's DBID.
     public var dbid: Int64
+    /// The database name, upper case.
     public var dbName: String
+    /// The datafile's number (`file#`).
     public var fileNumber: Int
+    /// The tablespace the file belongs to.
     public var tablespace: String
+    /// The SCN at which the file was created.
     public var creationSCN: Int64
+    /// The SCN the file is consistent with (recovery starts after it).
     public var checkpointSCN: Int64
+    /// The time of the checkpoint SCN.
     public var checkpointTime: Date
+    /// Blocks after the header.
     public var blockCount: Int
+    /// The incarnation's resetlogs id.
     public var resetlogsId: Int64
     /// Set on image copies (RMAN keeps the tag in the copy's header, so `catalog` recovers it).
     public var tag: String?
@@ -17,11 +26,15 @@ public struct DatafileHeader: Codable, Sendable, Equatable {
 
 /// One block as read from disk.
 public struct DataBlock: Sendable, Equatable {
+    /// The block's number (1-based), as expected from its position.
     public var number: Int
+    /// SCN of the block's last change.
     public var scn: Int64
     /// Marked unrecoverable by recovery of a NOLOGGING change.
     public var nonlogged: Bool
+    /// The block's contents (`ROW|<table>|<row id>|<epoch>` for a row, empty for an empty block).
     public var payload: String
+    /// The stored checksum and block number match the block's bytes and position.
     public var checksumValid: Bool
 }
 
@@ -35,8 +48,11 @@ public struct DataBlock: Sendable, Equatable {
 /// (the file grows only when a block lies beyond its end), and a scan reads the blocks it is given. Only
 /// ``create(path:header:)`` and a whole-file ``readBlocks(path:)`` depend on the file's size.
 public enum DatafileImage {
+    /// The first bytes of every datafile.
     public static let magic = "ORASIMDF"
+    /// Bytes of the header before block 1.
     public static let headerSize = 1024
+    /// Bytes of one block.
     public static let blockSize = 512
     static let payloadCapacity = 484
     /// Blocks read or written per system call by creation and scans (4 MiB).
@@ -71,6 +87,7 @@ public enum DatafileImage {
         }
     }
 
+    /// Whether `data` (at least the first 1 KiB of a file) starts like a datafile.
     public static func isDatafile(_ data: Data) -> Bool {
         data.count >= headerSize && data.prefix(magic.utf8.count) == Data(magic.utf8)
     }
@@ -281,6 +298,7 @@ public enum DatafileImage {
 
 /// FNV-1a, 32 bit: the simulator's block and file checksum.
 public enum Checksum {
+    /// The checksum of `bytes`.
     public static func fnv1a<D: DataProtocol>(_ bytes: D) -> UInt32 {
         var hash: UInt32 = 2_166_136_261
         for byte in bytes {
