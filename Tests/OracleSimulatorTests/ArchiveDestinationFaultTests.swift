@@ -17,6 +17,12 @@ struct ArchiveDestinationFaultTests {
         ])
         #expect(unknown.exitCode != 0)
         #expect(unknown.output.contains("has no enabled archive destination LOCATION="), "\(unknown.output)")
+        for times in ["x", "0"] {
+            let refused = try await flows.harness.admin([
+                "inject", "archive-dest-error", "--db", "orcl", "--destination", archive, "--times", times,
+            ])
+            #expect(refused.exitCode != 0, "--times \(times): \(refused.output)")
+        }
         let injected = try await flows.harness.admin([
             "inject", "archive-dest-error", "--db", "orcl", "--destination", archive + "/",
         ])

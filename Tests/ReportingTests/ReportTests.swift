@@ -5,7 +5,9 @@ import Logging
 import ReportCommands
 import Reporting
 import ResultCatalog
+import ResultCatalogSQLite
 import StorageKit
+import StorageLocalFS
 import Synchronization
 import Testing
 
@@ -546,5 +548,63 @@ struct ReportCollectorTests {
         #expect(metrics.contains("oib_snapshot_unique_bytes{database=\"good\"} 60\n"))
         #expect(metrics.contains("oib_snapshots_locked{database=\"good\"} 2\n"))
         #expect(PrometheusReport.escapeLabel("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+    }
+}
+
+@Suite("report: 200 databases")
+struct ReportScaleTests {
+    @Test func twoHundredDatabasesInSeconds() async throws {
+        let directory = NSTemporaryDirectory() + "oib-report-scale-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let root = directory + "/backup"
+        let names = (0..<200).map { String(format: "db%03d", $0) }
+        var config = """
+            [generic]
+            backupdest: \(root)
+            snappermodule: localfs
+            [autorestore]
+            autorestorecatalogtype: sqlite
+            catalogfile: \(directory)/results.sqlite
+
+            """
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let catalog = try SQLiteResultCatalog(path: directory + "/results.sqlite")
+        try await catalog.prepare()
+        let base = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        for (index, name) in names.enumerated() {
+            config += "[\(name)]\ndbid: \(index + 1)\n"
+            try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/\(name)/data.dbf"))
+            let driver = LocalFSDriver(volumeName: name, root: root, logger: ReportFixture.logger)
+            _ = try await driver.createSnapshot(named: "\(name)-a")
+            for run in 0..<3 {
+                let start = base - Double(run * 86_400 + index)
+                try await catalog.recordRestore(
+                    RestoreRecord(
+                        database: name, startedAt: start, finishedAt: start + 600, success: run != 1,
+                        failureReason: run == 1 ? "missing-archivelog" : nil, timeDifferenceSeconds: 10 + run,
+                        logText: String(repeating: "log line\n", count: 200)))
+            }
+            try await catalog.recordBackup(
+                BackupRunRecord(
+                    database: name, action: "imagecopywithsnap", startedAt: base - 3600, finishedAt: base - 3000,
+                    success: true))
+        }
+        try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/backup.cfg"))
+        let configuration = try BackupConfiguration.read(path: directory + "/backup.cfg", environment: [:])
+        let clock = ContinuousClock()
+        let started = clock.now
+        let report = await ReportCommand.collect(
+            configuration: configuration, names: names, environment: [:], now: base + 60, trendLength: 10,
+            parallelism: 8, restoreMaxAgeHours: 48, logger: ReportFixture.logger)
+        let elapsed = clock.now - started
+        #expect(elapsed < .seconds(20), "\(elapsed)")
+        #expect(report.databases.map(\.name) == names)
+        #expect(
+            report.databases.allSatisfy { $0.status == .ok },
+            "\(String(describing: report.databases.first { $0.status != .ok }))")
+        #expect(report.databases.allSatisfy { $0.restoreTrend.map(\.success) == [true, false, true] })
+        #expect(report.databases.allSatisfy { $0.storage.snapshotCount == 1 && $0.lastBackup?.success == true })
+        #expect(report.databases.allSatisfy { $0.lastAutorestore?.timeDifferenceSeconds == 10 })
     }
 }

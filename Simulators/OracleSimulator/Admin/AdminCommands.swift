@@ -229,8 +229,12 @@ enum AdminCommands {
             guard !removed.isEmpty else { throw SimulatorError("no archived log with sequence \(sequence) there") }
             return ToolResult(stdout: removed.joined(separator: "\n") + "\n", exitCode: 0)
         case "archive-dest-error":
+            let times = try options.value("times").map { text in
+                guard let count = Int(text) else { throw SimulatorError("--times needs a number, not '\(text)'") }
+                return count
+            }
             let text = try ArchiveDestinationInjection.inject(
-                database: options.value("db"), directory: options.value("destination"), times: options.int("times"),
+                database: options.value("db"), directory: options.value("destination"), times: times,
                 osError: options.value("os-error"), store: store)
             return ToolResult(stdout: text, exitCode: 0)
         case "refuse-connection":
