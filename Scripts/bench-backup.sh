@@ -27,7 +27,12 @@ log() { printf '[bench-backup.sh] %s\n' "$*" >&2; }
 
 [ -x "$tools/backup" ] || Scripts/release.sh "$tools" >&2
 for product in oracle-sim storage-sim; do
-    swift build -c release --static-swift-stdlib --product "$product" 2>&1 | grep -E "error" >&2 || true
+    # A failed build must stop the benchmark: an older simulator would be measured instead.
+    if ! build_output=$(swift build -c release --static-swift-stdlib --product "$product" 2>&1); then
+        printf '%s\n' "$build_output" | grep -E "error" >&2
+        log "building $product failed"
+        exit 1
+    fi
 done
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 

@@ -38,7 +38,12 @@ for program in mkfs.btrfs btrfs losetup mount runuser sqlite3 python3; do
 done
 
 [ -x "$tools/autorestore" ] || Scripts/release.sh "$tools" >&2
-swift build -c release --static-swift-stdlib --product oracle-sim 2>&1 | grep -E "error" >&2 || true
+# A failed build must stop the benchmark: an older oracle-sim would be measured instead.
+if ! build_output=$(swift build -c release --static-swift-stdlib --product oracle-sim 2>&1); then
+    printf '%s\n' "$build_output" | grep -E "error" >&2
+    log "building oracle-sim failed"
+    exit 1
+fi
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 
 work=$(mktemp -d /tmp/oib-bench-restore.XXXXXX)

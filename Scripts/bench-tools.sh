@@ -20,7 +20,12 @@ end='<!-- tool-bench:end -->'
 log() { printf '[bench-tools.sh] %s\n' "$*" >&2; }
 
 [ -x "$tools/snapper" ] || Scripts/release.sh "$tools" >&2
-swift build -c release --static-swift-stdlib --product storage-sim 2>&1 | grep -E "error" >&2 || true
+# A failed build must stop the benchmark: an older storage-sim would be measured instead.
+if ! build_output=$(swift build -c release --static-swift-stdlib --product storage-sim 2>&1); then
+    printf '%s\n' "$build_output" | grep -E "error" >&2
+    log "building storage-sim failed"
+    exit 1
+fi
 sim="$(swift build -c release --static-swift-stdlib --show-bin-path)/storage-sim"
 
 work=$(mktemp -d /tmp/oib-bench.XXXXXX)

@@ -109,7 +109,6 @@ fi
 
 # Everything below goes into one scratch directory (and, for btrfs, a loop-mounted file system), removed on exit.
 work=""
-lock_created=""
 btrfs_fixture=0
 btrfs_owned=""
 cleanup() {
@@ -133,7 +132,6 @@ cleanup() {
     chmod -R u+w "$work" 2>/dev/null
     rm -rf "$work"
   fi
-  if [ -n "$lock_created" ]; then rm -f "$lock_created"; fi
   exit "$status"
 }
 trap cleanup EXIT
@@ -159,7 +157,6 @@ if [ -n "$bin" ]; then
   for item in "$bin"/*.resources; do [ -d "$item" ] && cp -a "$item" "$stage/"; done
 else
   lock=${OIB_BUILD_LOCK:-/tmp/oib-build.lock}
-  if [ ! -e "$lock" ]; then lock_created=$lock; fi
   exec 9>>"$lock"
   log "waiting for the build lock $lock"
   flock 9

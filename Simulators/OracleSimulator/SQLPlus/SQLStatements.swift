@@ -42,7 +42,7 @@ enum SQLStatements {
                 ),
                 ("select 'PRODUCTION DATAFILE: '||name from v$datafile order by file#", productionDatafiles),
                 (
-                    "select 'DATAFILE COPY: '||file#||' '||name from v$datafile_copy where deleted = 'NO' and status = 'A' and tag = {} order by file#",
+                    "select 'DATAFILE COPY: '||file#||' '||creation_change#||' '||name from v$datafile_copy where deleted = 'NO' and status = 'A' and tag = {} order by file#",
                     datafileCopyList
                 ),
                 ("select 'MARKER VALUE: '||({}) from dual", markerValue),
@@ -418,7 +418,7 @@ enum SQLStatements {
         let lines = database.datafileCopies
             .filter { !$0.deleted && ($0.status ?? "A") == "A" && $0.tag == tag }
             .sorted { ($0.fileNumber, $0.recid) < ($1.fileNumber, $1.recid) }
-            .map { "DATAFILE COPY: \($0.fileNumber) \($0.path)" }
+            .map { "DATAFILE COPY: \($0.fileNumber) \($0.creationSCN) \($0.path)" }
         return SQLOutcome(body: .rows(lines, count: lines.count), elapsed: 0.02)
     }
 

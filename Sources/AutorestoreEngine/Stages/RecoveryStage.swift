@@ -74,6 +74,9 @@ struct RecoveryStage: Sendable {
     /// One image copy as `v$datafile_copy` lists it.
     struct ListedCopy: Sendable, Equatable {
         var fileNumber: Int
+        /// The datafile's creation SCN: a copy of an earlier file with the same number (dropped and re-created)
+        /// is not a copy of this one.
+        var creationSCN: String
         var path: String
     }
 
@@ -89,10 +92,12 @@ struct RecoveryStage: Sendable {
 
     static func parseCopies(_ output: String) -> [ListedCopy] {
         OutputMarkers.values(after: "DATAFILE COPY:", in: output).compactMap { value in
-            let trimmed = value.trimmingCharacters(in: .whitespaces)
-            guard let space = trimmed.firstIndex(of: " "), let number = Int(trimmed[..<space]) else { return nil }
+            let fields = value.trimmingCharacters(in: .whitespaces).split(
+                separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+            guard fields.count == 3, let number = Int(fields[0]) else { return nil }
             return ListedCopy(
-                fileNumber: number, path: String(trimmed[space...]).trimmingCharacters(in: .whitespaces))
+                fileNumber: number, creationSCN: String(fields[1]),
+                path: String(fields[2]).trimmingCharacters(in: .whitespaces))
         }
     }
 
@@ -110,9 +115,12 @@ struct RecoveryStage: Sendable {
                 "datafile copies outside the clone are still cataloged after the uncatalog step (\(outside.prefix(3).map { "datafile \($0.fileNumber): \($0.path)" }.joined(separator: ", "))); refusing to let RMAN read them"
             )
         }
-        let present = Set(cataloged.map(\.fileNumber))
-        var seen = Set<Int>()
-        let missing = listed.filter { !present.contains($0.fileNumber) && seen.insert($0.fileNumber).inserted }
+        let present = Set(cataloged.map { "\($0.fileNumber) \($0.creationSCN)" })
+        var seen = Set<String>()
+        let missing = listed.filter {
+            let key = "\($0.fileNumber) \($0.creationSCN)"
+            return !present.contains(key) && seen.insert(key).inserted
+        }
         guard !missing.isEmpty else { return }
         let names = missing.prefix(5).map {
             "datafile \($0.fileNumber) (\(($0.path as NSString).lastPathComponent), listed as \($0.path))"
