@@ -74,6 +74,8 @@ cleanup() {
   if [ "$mounted" = true ]; then umount "$demo/backup" 2>/dev/null || umount -l "$demo/backup" 2>/dev/null; fi
   [ "$bin" = "$built" ] || products_release "$bin"
   if [ "$finished" = true ] && [ "$keep" = false ]; then
+    # localfs snapshots are read-only copies: make them writable to remove them.
+    chmod -R u+w -- "$demo" 2>/dev/null
     rm -rf -- "$demo"
   elif [ -d "$demo" ]; then
     local size
@@ -89,7 +91,7 @@ cleanup() {
     echo "  backup.cfg      the configuration; sim-state/ the simulated databases; autorestore/ restore logs and"
     echo "                  the results catalog (results.sqlite); oraclehome/, tns/ the simulated Oracle home"
     echo "  No instance runs, no clone, mount or process is left."
-    echo "  To remove it: rm -rf $demo"
+    if [ "$storage" = btrfs ]; then echo "  To remove it: rm -rf $demo"; else echo "  To remove it: chmod -R u+w $demo && rm -rf $demo"; fi
   fi
   exit "$status"
 }
