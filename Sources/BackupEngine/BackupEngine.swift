@@ -304,8 +304,10 @@ public struct BackupEngine: Sendable {
             case .logFile(let message):
                 throw BackupFailure(.logFile, message, exitCode: 1)
             case .action(let underlying):
+                // A run that took its snapshot and then found it unrestorable still names that snapshot.
                 await recordBackupRun(
-                    request, settings: settings, started: started, success: false, snapshotID: nil,
+                    request, settings: settings, started: started, success: false,
+                    snapshotID: (underlying as? UnrestorableSnapshotError)?.snapshotID,
                     detail: "\(underlying)", logger: logger)
                 logger.error("\(action.rawValue) failed: \(underlying)")
                 throw BackupFailure(

@@ -41,6 +41,7 @@ struct RecoverabilityCheckTests {
             !$0.hasPrefix("archivelogsnapshotcheck:") && !$0.hasPrefix("datafilesnotonline:")
                 && !$0.hasPrefix("  ) union all") && !$0.hasPrefix("  select 'ARCHIVELOG IN BACKUP AREA")
                 && !$0.hasPrefix("  select distinct l.thread#") && !$0.hasPrefix("  and l.next_change#")
+                && !$0.hasPrefix("  and l.resetlogs_change#")
         }.joined(separator: "\n")
         try older.write(toFile: directory + "/" + "rmantemplate.cfg", atomically: true, encoding: .utf8)
         let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)

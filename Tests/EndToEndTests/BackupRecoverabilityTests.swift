@@ -1,4 +1,5 @@
 import Foundation
+import ResultCatalogSQLite
 import Testing
 
 /// The backup reports the day it happens what would make a snapshot unrestorable (issue 20, items 6 and 7): an
@@ -51,6 +52,28 @@ struct BackupRecoverabilityTests {
         #expect(environment.contents(environment.root + "/autorestore/mnt").isEmpty)
         let work = environment.contents(environment.root + "/autorestore/dest")
         #expect(work.allSatisfy { $0.hasPrefix(".oib-autorestore-") }, "\(work)")
+    }
+
+    @Test func aCheckThatCannotRunFailsTheBackupAndTheRecordNamesTheSnapshot() async throws {
+        let environment = try OracleEnvironment(databaseExtra: "autorestorecatalogfile: CATALOG")
+        let catalogPath = environment.root + "/results.sqlite"
+        let config = environment.text(environment.configPath).replacingOccurrences(of: "CATALOG", with: catalogPath)
+        try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        try await SQLiteResultCatalog(path: catalogPath).prepare()
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        // The archived log check's query fails (a missing grant, a broken site template): not a silent pass.
+        try await environment.sim(["inject", "fail", "--statement", "'ARCHIVELOG NEEDED: '", "--tool", "sqlplus"])
+        let run = try await backup(environment)
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        let output = run.stdout + run.stderr
+        #expect(
+            output.contains("whether the snapshot holds every archived log it needs could not be checked"), "\(output)")
+        let taken = try #require(snapshots(environment).last)
+        let record = try #require(
+            try await SQLiteResultCatalog(path: catalogPath).backups(database: "orcl", limit: 5).first?.record)
+        #expect(record.success == false)
+        #expect(record.snapshotID == taken, "the failed run's record names the snapshot it took")
     }
 
     @Test func archivedLogMissingFromTheBackupAreaFailsTheBackupAndItsRestoreNamesTheSequence() async throws {

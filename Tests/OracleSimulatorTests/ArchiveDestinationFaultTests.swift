@@ -50,6 +50,33 @@ struct ArchiveDestinationFaultTests {
         #expect(!listed.output.contains("ARCHIVELOG NEEDED:"), "\(listed.output)")
     }
 
+    @Test("a needed log deleted from every destination is still listed as needed, and not as in the backup area")
+    func neededLogDeletedEverywhere() async throws {
+        let flows = try OracleFlows(harness: try SimulatorHarness())
+        try await flows.createDatabases()
+        try await flows.configure()
+        _ = try await flows.backupRun(snapshotName: "first")
+        try await flows.harness.admin(["workload", "orcl", "--transactions", "2", "--switch-logfile"])
+        let before = try await flows.harness.sqlplus(try flows.sqlplusScript(["archivelogsnapshotcheck"]))
+        let needed = before.output.split(separator: "\n").filter { $0.hasPrefix("ARCHIVELOG NEEDED: ") }
+        #expect(!needed.isEmpty, "\(before.output)")
+        // Another job deletes every archived log, in every destination (RMAN marks the records deleted).
+        let deleted = try await flows.harness.rman(
+            try flows.rmanScript("delete noprompt force archivelog until time 'sysdate-0';"), log: "/dev/null")
+        #expect(deleted.exitCode == 0, "\(deleted.output)")
+        let after = try await flows.harness.sqlplus(try flows.sqlplusScript(["archivelogsnapshotcheck"]))
+        for line in needed { #expect(after.output.contains(line), "\(after.output)") }
+        // Thread and sequence of the needed logs that have no live copy in the backup area: the check's findings.
+        func sequences(_ prefix: String) -> Set<String> {
+            Set(
+                after.output.split(separator: "\n").filter { $0.hasPrefix(prefix) }.map {
+                    $0.dropFirst(prefix.count).split(separator: " ").prefix(2).joined(separator: " ")
+                })
+        }
+        let missing = sequences("ARCHIVELOG NEEDED: ").subtracting(sequences("ARCHIVELOG IN BACKUP AREA: "))
+        #expect(!missing.isEmpty, "the deleted logs are needed and gone: \(after.output)")
+    }
+
     @Test("datafilesnotonline lists the files v$datafile does not show ONLINE or SYSTEM")
     func datafilesNotOnline() async throws {
         let flows = try OracleFlows(harness: try SimulatorHarness())

@@ -8,7 +8,7 @@ enum BackupCheckQueries {
     static var shapes: [(String, Handler)] {
         [
             (
-                "select 'ARCHIVELOG NEEDED: '||thread#||' '||sequence# from ( select distinct l.thread#, l.sequence# from v$archived_log l where l.archived = 'YES' and l.deleted = 'NO' and l.standby_dest = 'NO' and l.next_change# > (select min(c.checkpoint_change#) from v$datafile_copy c join v$datafile d on d.file# = c.file# and d.creation_change# = c.creation_change# where c.tag = 'IMAGE_COPY_BACKUP' and c.deleted = 'NO' and c.status = 'A') ) union all select 'ARCHIVELOG IN BACKUP AREA: '||thread#||' '||sequence#||' '||name from v$archived_log where archived = 'YES' and deleted = 'NO' and name like '{}/%'",
+                "select 'ARCHIVELOG NEEDED: '||thread#||' '||sequence# from ( select distinct l.thread#, l.sequence# from v$archived_log l where l.archived = 'YES' and l.standby_dest = 'NO' and l.resetlogs_change# = (select resetlogs_change# from v$database) and l.next_change# > (select min(c.checkpoint_change#) from v$datafile_copy c join v$datafile d on d.file# = c.file# and d.creation_change# = c.creation_change# where c.tag = 'IMAGE_COPY_BACKUP' and c.deleted = 'NO' and c.status = 'A') ) union all select 'ARCHIVELOG IN BACKUP AREA: '||thread#||' '||sequence#||' '||name from v$archived_log where archived = 'YES' and deleted = 'NO' and resetlogs_change# = (select resetlogs_change# from v$database) and name like '{}/%'",
                 archivelogCoverage
             ),
             (
@@ -18,8 +18,9 @@ enum BackupCheckQueries {
         ]
     }
 
-    /// The logs recovery of the current image copies needs (those ending after the oldest copy's checkpoint; none
-    /// without copies, as `min()` of no rows is NULL), then the logs whose name is under the archive directory.
+    /// The logs of the current incarnation recovery of the current image copies needs (those ending after the oldest
+    /// copy's checkpoint, deleted or not; none without copies, as `min()` of no rows is NULL), then the logs of the
+    /// current incarnation whose name is under the archive directory and that are not deleted.
     static func archivelogCoverage(_ captures: [String], _ context: StatementContext, _: SQLPlusSettings) throws
         -> SQLOutcome
     {
@@ -32,13 +33,16 @@ enum BackupCheckQueries {
         var lines: [String] = []
         if let oldest {
             let needed = Set(
-                database.archivedLogs.filter { !$0.deleted && $0.nextSCN > oldest }
+                // Deleted records count: a log deleted everywhere is still needed (and missing).
+                database.archivedLogs.filter { $0.resetlogsId == database.resetlogsId && $0.nextSCN > oldest }
                     .map { ThreadSequence(thread: $0.thread, sequence: $0.sequence) })
             lines += needed.sorted().map { "ARCHIVELOG NEEDED: \($0.thread) \($0.sequence)" }
         }
         let directory = captures[0]
-        lines += database.archivedLogs.filter { !$0.deleted && $0.path.hasPrefix(directory + "/") }
-            .map { "ARCHIVELOG IN BACKUP AREA: \($0.thread) \($0.sequence) \($0.path)" }
+        lines += database.archivedLogs.filter {
+            !$0.deleted && $0.resetlogsId == database.resetlogsId && $0.path.hasPrefix(directory + "/")
+        }
+        .map { "ARCHIVELOG IN BACKUP AREA: \($0.thread) \($0.sequence) \($0.path)" }
         return SQLOutcome(body: .rows(lines, count: lines.count))
     }
 

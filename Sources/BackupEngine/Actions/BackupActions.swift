@@ -158,7 +158,11 @@ extension BackupJob {
         }
 
         // The snapshot must hold every log its recovery to the recorded time reads (§7.2).
-        findings.missingArchivelogs = try await archivelogsMissingFromSnapshot()
+        do {
+            findings.missingArchivelogs = try await archivelogsMissingFromSnapshot()
+        } catch let unavailable as RecoverabilityCheckUnavailable {
+            findings.unchecked.append(unavailable.description)
+        }
 
         if settings.doSnapshot, let storage {
             step("Snap the current backup area")
@@ -181,7 +185,11 @@ extension BackupJob {
             ["run {", try render("backupimagecopy", values()), try render("backupfooter", values()), "}"]
                 .joined(separator: "\n"))
         _ = try await runSQLPlus(try render("archivecurrentlogs", values()), silent: false, tns: settings.primaryTNS)
-        findings.datafilesNotOnline = try await datafilesNotOnline()
+        do {
+            findings.datafilesNotOnline = try await datafilesNotOnline()
+        } catch let unavailable as RecoverabilityCheckUnavailable {
+            findings.unchecked.append(unavailable.description)
+        }
 
         if settings.doSnapshot, let storage, let retention {
             step("Clean expired snapshots")
@@ -226,7 +234,9 @@ extension BackupJob {
         if let retention = outcome.retention, !retention.succeeded {
             problems.append("Snapshot retention did not complete: \(retention.summary)")
         }
-        if !problems.isEmpty { throw BackupError(problems.joined(separator: "; ")) }
+        if !problems.isEmpty {
+            throw UnrestorableSnapshotError(message: problems.joined(separator: "; "), snapshotID: outcome.snapshotID)
+        }
         return outcome
     }
 

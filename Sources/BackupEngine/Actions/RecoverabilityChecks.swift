@@ -8,6 +8,8 @@ struct RecoverabilityFindings: Sendable {
     var missingArchivelogs: [ArchivedLogID] = []
     /// Datafiles the controlfile records as not online after the refresh.
     var datafilesNotOnline: [DatafileNotOnline] = []
+    /// Checks whose query failed: a check that cannot run must not pass silently, day after day.
+    var unchecked: [String] = []
 
     /// One sentence per finding for the run's failure; empty when the backup is restorable.
     func problems(snapshotID: String?, archivelogDirectory: String, database: String) -> [String] {
@@ -18,6 +20,7 @@ struct RecoverabilityFindings: Sendable {
                 "\(snapshot) lacks archived log\(missingArchivelogs.count == 1 ? "" : "s") \(Self.list(missingArchivelogs)) (missing from \(archivelogDirectory)), so it cannot be recovered to its recorded time; run 'backup \(database) missingarchlog'"
             )
         }
+        problems += unchecked
         for file in datafilesNotOnline {
             problems.append(
                 "datafile \(file.fileNumber) (\(file.name)) is \(file.status), so its image copy is not refreshed and the next snapshot cannot be restored with it online"
@@ -27,6 +30,21 @@ struct RecoverabilityFindings: Sendable {
     }
 
     static func list(_ logs: [ArchivedLogID]) -> String { logs.map(\.description).joined(separator: ", ") }
+}
+
+/// A recoverability check whose query failed: the run ends failed, naming what could not be checked.
+struct RecoverabilityCheckUnavailable: Error, Sendable, CustomStringConvertible {
+    var description: String
+}
+
+/// `imagecopywithsnap` ran to the end but its snapshot cannot be restored (or could not be proven restorable): the
+/// run fails (exit 1) and its record still names the snapshot it took.
+public struct UnrestorableSnapshotError: Error, Sendable, CustomStringConvertible {
+    /// Every finding, joined.
+    public var message: String
+    /// The snapshot this run took, when it took one.
+    public var snapshotID: String?
+    public var description: String { message }
 }
 
 extension BackupJob {
@@ -50,7 +68,10 @@ extension BackupJob {
             logger.warning(
                 "The archived log check failed, so whether the snapshot holds every archived log it needs is not known: \(error)"
             )
-            return []
+            throw RecoverabilityCheckUnavailable(
+                description:
+                    "whether the snapshot holds every archived log it needs could not be checked (\(key) failed: \(error)); fix the query's cause (grants, template)"
+            )
         }
         let coverage = OutputMarkers.archivelogCoverage(output)
         let missing = coverage.missing { FileManager.default.fileExists(atPath: $0) }
@@ -93,7 +114,10 @@ extension BackupJob {
             throw error
         } catch {
             logger.warning("The datafile status check failed, so offline datafiles are not known: \(error)")
-            return []
+            throw RecoverabilityCheckUnavailable(
+                description:
+                    "whether every datafile is online could not be checked (\(key) failed: \(error)); fix the query's cause (grants, template)"
+            )
         }
         let files = OutputMarkers.datafilesNotOnline(output)
         for file in files {
