@@ -81,8 +81,14 @@ public struct ReportCommand: AsyncParsableCommand {
         for name in selectedNames ?? [] { try DatabaseArgument.validate(name) }
     }
 
+    /// The databases named on the command line, each once, in the order given (a database named twice would give
+    /// duplicate series, and node_exporter rejects a textfile with duplicates as a whole).
     var selectedNames: [String]? {
-        databases.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        databases.map { list in
+            var seen = Set<String>()
+            return list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { seen.insert($0).inserted }
+        }
     }
 
     /// Loads the configuration, collects the report and writes the outputs asked for.

@@ -72,6 +72,9 @@ public struct ReportCollector: Sendable {
     public var now: Date
     /// Receives a DEBUG line per catalog query and a WARNING per unreadable source.
     public var logger: Logger
+    /// How long one storage listing or one catalog read may take before its databases are shown as unreachable
+    /// (a hung NFS mount or appliance must not hide every other database).
+    public var sourceTimeout: Duration = .seconds(120)
 
     /// A collector over the opened `catalogs`.
     public init(
@@ -114,9 +117,11 @@ public struct ReportCollector: Sendable {
                 let index = next
                 let subject = subjects[index]
                 next += 1
+                let timeout = sourceTimeout
                 group.addTask {
                     do {
-                        return (index, .snapshots(try await subject.listSnapshots()))
+                        let snapshots = try await Deadline.run(within: timeout) { try await subject.listSnapshots() }
+                        return (index, .snapshots(snapshots))
                     } catch {
                         return (index, .failed("\(error)"))
                     }
@@ -148,7 +153,15 @@ public struct ReportCollector: Sendable {
         return await withTaskGroup(of: [String: History].self) { group in
             for (key, names) in databasesByKey {
                 guard let catalog = catalogs[key] else { continue }
-                group.addTask { await read(catalog, databases: names) }
+                let timeout = sourceTimeout
+                group.addTask {
+                    do {
+                        return try await Deadline.run(within: timeout) { await read(catalog, databases: names) }
+                    } catch {
+                        logger.warning("Results catalog of \(names.joined(separator: ", ")): \(error)")
+                        return Dictionary(uniqueKeysWithValues: names.map { ($0, History(error: "\(error)")) })
+                    }
+                }
             }
             var all: [String: History] = [:]
             for await part in group { all.merge(part) { first, _ in first } }

@@ -35,9 +35,22 @@ public struct NagiosResult: Sendable, Hashable, Codable {
         self.performanceData = performanceData
     }
 
-    /// `STATUS: message|perfdata`, with newlines flattened.
+    /// The most bytes of text before the perfdata: NRPE 2 passes at most 1 KiB, and the perfdata must survive.
+    public static let maximumMessageBytes = 900
+
+    /// `STATUS: message|perfdata`, with newlines flattened, any `|` in the message replaced by `/` (Nagios would
+    /// take the rest for perfdata) and the message cut to ``maximumMessageBytes`` (ending in `…`).
     public var line: String {
-        let text = "\(status.rawValue): \(message)".replacingOccurrences(of: "\n", with: " ")
+        var text = "\(status.rawValue): \(message)".replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: "|", with: "/")
+        if text.utf8.count > Self.maximumMessageBytes {
+            var cut = ""
+            for character in text {
+                if cut.utf8.count + character.utf8.count > Self.maximumMessageBytes - 3 { break }
+                cut.append(character)
+            }
+            text = cut + "…"
+        }
         return performanceData.isEmpty ? text : text + "|" + performanceData
     }
 

@@ -7,6 +7,8 @@ import ResultCatalog
 import StorageKit
 import Testing
 
+@testable import ReportCommands
+
 @Suite("autorestore --check: Nagios status of the newest restore test")
 struct AutorestoreCheckTests {
     @Test func everyExitCodeThroughTheTool() async throws {
@@ -78,6 +80,25 @@ struct AutorestoreCheckTests {
         #expect(usage.status == 2)
         #expect(usage.stderr.contains("--max-age-hours goes with --check"))
         #expect(try await check(["--check", orcl, "--createcatalog"]).status == 2)
+    }
+
+    /// A `|` in a failure detail would start the perfdata early, and NRPE 2 cuts output at 1 KiB: the message is
+    /// cleaned and capped so the perfdata survives.
+    @Test func statusLineKeepsThePerfdataIntact() {
+        let long = NagiosResult(
+            status: .critical, message: "orcl: mount failed: a|b " + String(repeating: "é", count: 2000),
+            performanceData: "age=1s;86400")
+        let line = long.line
+        #expect(line.split(separator: "|").count == 2, "\(line.prefix(80))")
+        #expect(line.hasSuffix("…|age=1s;86400"))
+        #expect(line.contains("mount failed: a/b"))
+        #expect(line.utf8.count <= NagiosResult.maximumMessageBytes + "|age=1s;86400".utf8.count)
+        #expect(NagiosResult(status: .ok, message: "short").line == "OK: short")
+    }
+
+    @Test func aDatabaseNamedTwiceIsReportedOnce() throws {
+        let command = try ReportCommand.parse(["orcl,other,orcl"])
+        #expect(command.selectedNames == ["orcl", "other"])
     }
 
     @Test func evaluation() {

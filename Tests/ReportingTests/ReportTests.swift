@@ -551,6 +551,39 @@ struct ReportCollectorTests {
     }
 }
 
+@Suite("report: a hung storage")
+struct ReportDeadlineTests {
+    /// A listing that blocks its thread (as a `stat` on a hung hard NFS mount does) and ignores cancellation is
+    /// given up after the time limit; the other database is reported as usual.
+    @Test func aHungListingIsShownAsTimedOutAndHidesNothing() async throws {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        var collector = ReportCollector(catalogs: [:], now: now, logger: ReportFixture.logger)
+        collector.sourceTimeout = .milliseconds(300)
+        let report = await collector.collect([
+            ReportSubject(
+                name: "hung",
+                listSnapshots: {
+                    usleep(4_000_000)  // blocks the thread; cancellation cannot stop it
+                    return [Snapshot(id: "late", creation: now - 60)]
+                }, catalog: .notConfigured, autorestoreEnabled: false, validation: .never),
+            ReportSubject(
+                name: "fine", listSnapshots: { [Snapshot(id: "s", creation: now - 60)] }, catalog: .notConfigured,
+                autorestoreEnabled: false, validation: .never),
+        ])
+        let hung = report.databases[0]
+        #expect(!hung.storage.reachable)
+        #expect(hung.problems.contains { $0.text.contains("timed out") }, "\(hung.problems)")
+        #expect(report.databases[1].storage.newest?.id == "s")
+    }
+
+    @Test func theDeadlinePassesResultsAndErrorsThrough() async throws {
+        #expect(try await Deadline.run(within: .seconds(30)) { 42 } == 42)
+        await #expect(throws: CancellationError.self) {
+            try await Deadline.run(within: .seconds(30)) { () async throws -> Int in throw CancellationError() }
+        }
+    }
+}
+
 @Suite("report: 200 databases")
 struct ReportScaleTests {
     @Test func twoHundredDatabasesInSeconds() async throws {
