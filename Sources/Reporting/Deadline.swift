@@ -1,9 +1,14 @@
+import Dispatch
 import Foundation
 import Synchronization
 
-/// Runs an operation with a time limit that holds even when the operation cannot be cancelled (a `stat` on a hung
-/// NFS mount, a read blocked in the kernel): the caller gets ``DeadlineExceeded`` on time, and the operation is left
-/// to finish or hang on its own. Meant for read-only work in short-lived tools, whose exit ends what is left.
+/// Runs an operation with a time limit that holds even when the operation blocks its thread and ignores
+/// cancellation (a `stat` on a hung hard NFS mount, a read blocked in the kernel): the caller gets
+/// ``DeadlineExceeded`` on time and the operation is left to finish or hang on its own. Meant for read-only work in
+/// short-lived tools, whose exit ends what is left.
+///
+/// The operation runs on threads of its own (``BlockingWorkExecutor``) and the time is kept by a thread of its own,
+/// so blocked operations can use up neither Swift's cooperative threads (as many as cores) nor the timer.
 public enum Deadline {
     /// `operation`'s result, or ``DeadlineExceeded`` when it has not finished within `limit`.
     public static func run<T: Sendable>(
@@ -11,15 +16,33 @@ public enum Deadline {
     ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let once = ResumeOnce(continuation)
-            let timer = Task {
-                guard (try? await Task.sleep(for: limit)) != nil else { return }  // cancelled: the work finished
-                once.resume(.failure(DeadlineExceeded(limit: limit)))
+            let finished = DispatchSemaphore(value: 0)
+            let nanoseconds =
+                max(0, limit.components.seconds) * 1_000_000_000
+                + limit.components.attoseconds / 1_000_000_000
+            Thread.detachNewThread {
+                if finished.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .timedOut {
+                    once.resume(.failure(DeadlineExceeded(limit: limit)))
+                }
             }
-            Task {
+            Task(executorPreference: BlockingWorkExecutor.shared) {
                 do { once.resume(.success(try await operation())) } catch { once.resume(.failure(error)) }
-                timer.cancel()
+                finished.signal()
             }
         }
+    }
+}
+
+/// Runs every job on a new thread, outside Swift's cooperative pool: work that may block its thread for good (file
+/// system calls on a hung mount) cannot starve the rest of the program.
+public final class BlockingWorkExecutor: TaskExecutor, Sendable {
+    /// The executor ``Deadline`` runs its operations on.
+    public static let shared = BlockingWorkExecutor()
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        Thread.detachNewThread { job.runSynchronously(on: executor) }
     }
 }
 

@@ -1,5 +1,6 @@
 import AutorestoreEngine
 import ConfigModel
+import Dispatch
 import Foundation
 import Logging
 import ReportCommands
@@ -559,11 +560,14 @@ struct ReportDeadlineTests {
         let now = Date(timeIntervalSince1970: 1_000_000)
         var collector = ReportCollector(catalogs: [:], now: now, logger: ReportFixture.logger)
         collector.sourceTimeout = .milliseconds(300)
+        // Blocks its thread until the test ends (a hung mount never answers); released after the checks.
+        let release = DispatchSemaphore(value: 0)
+        defer { release.signal() }
         let report = await collector.collect([
             ReportSubject(
                 name: "hung",
                 listSnapshots: {
-                    usleep(4_000_000)  // blocks the thread; cancellation cannot stop it
+                    release.wait()
                     return [Snapshot(id: "late", creation: now - 60)]
                 }, catalog: .notConfigured, autorestoreEnabled: false, validation: .never),
             ReportSubject(
