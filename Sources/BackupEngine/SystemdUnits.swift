@@ -201,7 +201,8 @@ public struct SystemdUnits: Sendable {
     /// `OnCalendar=` expression; nil when it uses anything else (BYMONTHDAY, BYSECOND, …), or an interval systemd
     /// calendars cannot repeat exactly (days, weeks).
     ///
-    /// `FREQ=DAILY` → `*-*-* 00:00:00`, `FREQ=HOURLY;INTERVAL=6` → `*-*-* 00/6:00:00`,
+    /// `FREQ=DAILY` and `FREQ=WEEKLY` without `BYHOUR` (and `BYDAY`) repeat at the job's start time in
+    /// DBMS_SCHEDULER, so they give nil. `FREQ=HOURLY;INTERVAL=6` → `*-*-* 00/6:00:00`,
     /// `FREQ=DAILY;BYHOUR=21;BYMINUTE=30` → `*-*-* 21:30:00`, `FREQ=WEEKLY;BYDAY=SAT;BYHOUR=2` →
     /// `Sat *-*-* 02:00:00`, `FREQ=MINUTELY;INTERVAL=15` → `*-*-* *:00/15:00`.
     public static func onCalendar(_ calendar: String) -> String? {
@@ -245,9 +246,10 @@ public struct SystemdUnits: Sendable {
             guard hours == nil || interval == 1 else { return nil }
             time = "\(hours ?? (interval == 1 ? "*" : "00\(step)")):\(minutes ?? "00"):00"
         case "DAILY", "WEEKLY":
-            guard interval == 1 else { return nil }
-            if frequency == "WEEKLY", days == nil { days = "Mon" }
-            time = "\(hours ?? "00"):\(minutes ?? "00"):00"
+            // Without BYHOUR (and BYDAY for WEEKLY) DBMS_SCHEDULER repeats at the job's start time and weekday,
+            // which the calendar does not say: no translation, so the timer names the default it uses instead.
+            guard interval == 1, let hours, frequency == "DAILY" || days != nil else { return nil }
+            time = "\(hours):\(minutes ?? "00"):00"
         default: return nil
         }
         return (days.map { "\($0) " } ?? "") + "*-*-* " + time
