@@ -39,6 +39,7 @@ public final class BlockingWorkExecutor: TaskExecutor, Sendable {
     /// The executor ``Deadline`` runs its operations on.
     public static let shared = BlockingWorkExecutor()
 
+    /// Runs `job` on a new thread of its own.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
