@@ -55,6 +55,15 @@ static void load(void) {
             return;                                                                                        \
         }                                                                                                  \
     } while (0)
+    // libxml2 initialises its globals lazily, and two threads doing so at once can crash it (its documentation:
+    // call xmlInitParser once before using it from several threads). pthread_once makes this call the only one.
+    void (*init_parser)(void) = NULL;
+    *(void **)(&init_parser) = dlsym(library, "xmlInitParser");
+    if (init_parser == NULL) {
+        snprintf(load_error, sizeof load_error, "libxml2 has no xmlInitParser (too old a libxml2?)");
+        return;
+    }
+    init_parser();
     OIB_BIND(buffer_create, "xmlBufferCreate");
     OIB_BIND(buffer_free, "xmlBufferFree");
     OIB_BIND(buffer_content, "xmlBufferContent");
