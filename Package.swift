@@ -56,13 +56,14 @@ let package = Package(
     targets: [
         .target(name: "ConfigModel"),
         .testTarget(name: "ConfigModelTests", dependencies: ["ConfigModel"]),
-        .target(name: "ToolSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "ToolSupport", dependencies: ["CProcessSpawn", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport"]),
         .target(name: "CProcessSpawn"),
         .target(
             name: "OracleTools",
             dependencies: [
-                "ConfigModel", "ToolSupport", "CProcessSpawn", .product(name: "Logging", package: "swift-log"),
+                "ConfigModel", "ToolSupport", .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/templates")]),
         .testTarget(name: "OracleToolsTests", dependencies: ["OracleTools"]),
@@ -219,7 +220,9 @@ let package = Package(
         .testTarget(name: "RetentionPolicyTests", dependencies: ["RetentionPolicy"]),
         .executableTarget(
             name: "retention-bench", dependencies: ["RetentionPolicy"], path: "Benchmarks/RetentionBenchmark"),
-        .target(name: "StorageKit", dependencies: ["ConfigModel", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "StorageKit",
+            dependencies: ["ConfigModel", "ToolSupport", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "StorageKitTesting", dependencies: ["StorageKit", .product(name: "Logging", package: "swift-log")]),
         .target(
@@ -241,7 +244,8 @@ let package = Package(
         // Stand-ins for Oracle and the storage appliances (tests, demo, benchmarks): not part of the product.
         .target(name: "OracleSimulator", path: "Simulators/OracleSimulator"),
         .executableTarget(name: "oracle-sim", dependencies: ["OracleSimulator"], path: "Simulators/oracle-sim"),
-        .testTarget(name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim", "ConfigModel"]),
+        .testTarget(
+            name: "OracleSimulatorTests", dependencies: ["OracleSimulator", "oracle-sim", "ConfigModel", "ToolSupport"]),
         // HTTP to the appliances on the system libcurl: CCurl gives its declarations (headers of Debian/Ubuntu
         // libcurl4-openssl-dev, RHEL libcurl-devel; Scripts/test.sh checks them with pkg-config), CCurlLoader loads
         // the library with dlopen at the first request, so tools that never talk HTTP do not map it.

@@ -1,4 +1,5 @@
 import Foundation
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -80,39 +81,35 @@ public struct Campaign: Sendable {
         try progress.reset()
         let errorPath = work + "/\(target.name).stderr"
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "run", "--target", target.name, "--seed", String(seed), "--start", String(start), "--count",
-            String(count), "--progress", progress.path,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: errorPath)
-        try process.run()
+        let child = try ChildCommand(
+            executable: executable,
+            arguments: [
+                "run", "--target", target.name, "--seed", String(seed), "--start", String(start), "--count",
+                String(count), "--progress", progress.path,
+            ], standardOutputPath: "/dev/null", standardErrorPath: errorPath
+        ).startBlocking()
         var lastIndex = UInt64.max
         var lastChange = ContinuousClock.now
-        while process.isRunning {
+        while child.isRunning {
             usleep(20_000)
             let index = progress.read()
             if index != lastIndex {
                 lastIndex = index
                 lastChange = .now
             } else if ContinuousClock.now - lastChange > timeLimit {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                child.signal(SIGKILL)
+                _ = child.waitBlocking()
                 return (.hang, index == .max ? start : index, "no progress for \(timeLimit)")
             }
         }
-        process.waitUntilExit()
+        let result = child.waitBlocking()
         let index = progress.read() == .max ? start : progress.read()
         let detail = Self.tail(of: errorPath)
-        if process.terminationReason == .exit, process.terminationStatus == 0 { return nil }
-        if process.terminationReason == .exit, process.terminationStatus == Worker.findingExitCode {
+        if result.exitStatus == 0 { return nil }
+        if result.signal == nil, result.exitStatus == Worker.findingExitCode {
             return (.check, index, detail)
         }
-        let how =
-            process.terminationReason == .uncaughtSignal
-            ? "signal \(process.terminationStatus)" : "exit code \(process.terminationStatus)"
+        let how = result.signal.map { "signal \($0)" } ?? "exit code \(result.exitStatus)"
         return (.crash, index, "worker ended with \(how)\n\(detail)")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ToolSupport
 
 /// A throw-away certificate authority and a server certificate for 127.0.0.1/localhost, made with the `openssl`
 /// command at run time (no keys are ever committed).
@@ -62,31 +63,10 @@ public struct TestCertificates: Sendable, Hashable {
     }
 
     private static func run(_ executable: String, _ arguments: [String]) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let thread = Thread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                let errors = Pipe()
-                process.standardError = errors
-                process.standardOutput = FileHandle.nullDevice
-                do {
-                    try process.run()
-                    let output = errors.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    if process.terminationStatus == 0 {
-                        continuation.resume()
-                    } else {
-                        let text = String(decoding: output, as: UTF8.self)
-                        continuation.resume(
-                            throwing: SimulatorError(
-                                "openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(text)"))
-                    }
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.start()
+        // ToolSupport's spawner, not Foundation's Process (whose start on Linux can crash or fail with EBADF).
+        let result = try await ChildCommand(executable: executable, arguments: arguments).run()
+        if result.exitStatus != 0 {
+            throw SimulatorError("openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(result.errorText)")
         }
     }
 }

@@ -52,6 +52,11 @@ fallback:;
 
 int oib_spawn(const char *path, char *const argv[], char *const envp[], int input_fd, int output_fd,
               const char *directory, pid_t *pid_out) {
+    return oib_spawn_split(path, argv, envp, input_fd, output_fd, output_fd, directory, pid_out);
+}
+
+int oib_spawn_split(const char *path, char *const argv[], char *const envp[], int input_fd, int output_fd,
+                    int error_fd, const char *directory, pid_t *pid_out) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     pid_t parent = getpid();
@@ -76,7 +81,8 @@ int oib_spawn(const char *path, char *const argv[], char *const envp[], int inpu
         int report_fd = lift(report[1]);
         input_fd = lift(input_fd);
         output_fd = lift(output_fd);
-        if (report_fd < 0 || output_fd < 0) _exit(127);
+        error_fd = lift(error_fd);
+        if (report_fd < 0 || output_fd < 0 || error_fd < 0) _exit(127);
         if (setpgid(0, 0) != 0) child_fail(report_fd, errno);
 #ifdef __linux__
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(report_fd, errno);
@@ -89,7 +95,7 @@ int oib_spawn(const char *path, char *const argv[], char *const envp[], int inpu
             int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
             if (null_fd < 0 || move_to(null_fd, 0) != 0) child_fail(report_fd, errno);
         }
-        if (move_to(output_fd, 1) != 0 || move_to(output_fd, 2) != 0) child_fail(report_fd, errno);
+        if (move_to(output_fd, 1) != 0 || move_to(error_fd, 2) != 0) child_fail(report_fd, errno);
         close_others(report_fd);
         if (directory != NULL && chdir(directory) != 0) child_fail(report_fd, errno);
         execve(path, argv, envp);

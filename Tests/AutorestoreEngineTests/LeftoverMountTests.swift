@@ -4,6 +4,7 @@ import Logging
 import OracleTools
 import StorageKitTesting
 import Testing
+import ToolSupport
 
 @testable import AutorestoreEngine
 
@@ -37,9 +38,7 @@ struct LeftoverMountTests {
 
     /// The exit status of `program`, -1 when it cannot start.
     static func run(_ program: String, _ arguments: [String]) -> Int32 {
-        guard let process = try? Process.run(URL(fileURLWithPath: program), arguments: arguments) else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? ChildCommand(executable: program, arguments: arguments).runBlocking())?.exitStatus ?? -1
     }
 
     /// A scratch mount point with a tmpfs named `source` mounted on it for the duration of `body`.

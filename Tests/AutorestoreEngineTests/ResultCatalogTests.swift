@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import ToolSupport
 
 @testable import ResultCatalog
 @testable import ResultCatalogOracle
@@ -91,23 +92,21 @@ struct ResultCatalogTests {
             "needs OIB_POSTGRES_URL (Scripts/test.sh) and psql"))
     func postgresStatementTimeout() async throws {
         // Another session holds the catalog's schema lock for 15 s.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        holder.arguments = [
-            postgresURL!, "-q", "-A", "-t", "-c", "SELECT 'locked' FROM pg_advisory_lock(4207011401)", "-c",
-            "SELECT pg_sleep(15)",
-        ]
-        let output = Pipe()
-        holder.standardOutput = output
-        try holder.run()
-        defer { holder.terminate() }
+        let holder = try ChildCommand(
+            executable: "/usr/bin/psql",
+            arguments: [
+                postgresURL!, "-q", "-A", "-t", "-c", "SELECT 'locked' FROM pg_advisory_lock(4207011401)", "-c",
+                "SELECT pg_sleep(15)",
+            ]
+        ).startBlocking()
+        defer { holder.signal(SIGTERM) }
         // Only once psql says it holds the lock (its start can take seconds on a loaded machine).
-        var printed = Data()
-        while !String(decoding: printed, as: UTF8.self).contains("locked") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            printed.append(chunk)
+        var printed: [UInt8] = []
+        while !String(decoding: printed, as: UTF8.self).contains("locked") && holder.isRunning {
+            try await Task.sleep(for: .milliseconds(50))
+            printed = holder.outputSoFar
         }
+        printed = holder.outputSoFar
         try #require(String(decoding: printed, as: UTF8.self).contains("locked"), "psql did not take the lock")
         let catalog = try PostgresResultCatalog(
             url: postgresURL!, statementTimeout: .seconds(1), logger: Logger(label: "pg"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -8,7 +9,7 @@ import Testing
 /// A `storage-sim` process serving one vendor's API over HTTPS on 127.0.0.1 with a throw-away CA (or over plain
 /// HTTP when `tls` is false).
 final class StorageSimulatorProcess {
-    let process = Process()
+    let child: RunningChild
     let directory: String
     let port: Int
     let tls: Bool
@@ -26,16 +27,16 @@ final class StorageSimulatorProcess {
         dataRoot = fileBacked ? directory + "/nas" : nil
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try seed.write(toFile: directory + "/seed.json", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("storage-sim"))
-        process.arguments =
+        let arguments =
             [
                 "--vendor", vendor, "--port", "0", "--user", "admin", "--password", password, "--seed",
                 directory + "/seed.json", "--port-file", directory + "/port", "--parent-pid", String(getpid()),
                 "--idle-timeout", "300",
             ] + (tls ? ["--generate-certs", directory] : []) + (dataRoot.map { ["--data-root", $0] } ?? []) + extra
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        child = try ChildCommand(
+            executable: BuiltProducts.path("storage-sim"), arguments: arguments, standardOutputPath: "/dev/null",
+            standardErrorPath: "/dev/null"
+        ).startBlocking()
         var found: Int?
         for _ in 0..<300 {
             if let text = try? String(contentsOfFile: directory + "/port", encoding: .utf8),
@@ -47,8 +48,8 @@ final class StorageSimulatorProcess {
             usleep(100_000)
         }
         guard let found else {
-            process.terminate()
-            throw SimulatorFailure(arguments: process.arguments ?? [], output: "storage-sim wrote no port")
+            child.signal(SIGTERM)
+            throw SimulatorFailure(arguments: arguments, output: "storage-sim wrote no port")
         }
         port = found
     }
@@ -65,7 +66,7 @@ final class StorageSimulatorProcess {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if child.isRunning { child.signal(SIGTERM) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -1,6 +1,7 @@
 import AutorestoreEngine
 import Foundation
 import Testing
+import ToolSupport
 
 /// Backups and restores on btrfs as one unprivileged OS user (the usual `oracle` owner): `backup`, `snapper` and
 /// `autorestore` list, snapshot, clone and delete subvolumes without root, on the fixture's btrfs (mounted with
@@ -92,11 +93,10 @@ struct AutorestoreBtrfsTests {
         // The snapshot is read-only: as root, the test makes it writable for a moment to lose the newest log.
         let snapshot = environment.backupRoot + "/.snapshots/orcl/" + snapshots(environment).last!
         func readOnly(_ flag: Bool) throws {
-            let process = try Process.run(
-                URL(fileURLWithPath: "/usr/bin/env"),
-                arguments: ["btrfs", "property", "set", "-ts", snapshot, "ro", "\(flag)"])
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let result = try ChildCommand(
+                executable: "btrfs", arguments: ["property", "set", "-ts", snapshot, "ro", "\(flag)"]
+            ).runBlocking()
+            #expect(result.exitStatus == 0, "\(result.errorText)")
         }
         try readOnly(false)
         let logs = snapshot + "/archivelog"

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -117,41 +118,13 @@ enum ToolRun {
         executable: String, arguments: [String], environment: [String: String]?, currentDirectory: String?,
         input: String?
     ) async throws -> BuiltProducts.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let inPipe = input == nil ? nil : Pipe()
-        process.standardInput = inPipe ?? FileHandle.nullDevice
-        try process.run()
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                if let inPipe {
-                    if let input, !input.isEmpty { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-                    try? inPipe.fileHandleForWriting.close()
-                }
-                // Both streams are read at once: a tool that fills one pipe while the other is read would block.
-                let errData = Mutex(Data())
-                let errDone = DispatchSemaphore(value: 0)
-                Thread.detachNewThread {
-                    let data = err.fileHandleForReading.readDataToEndOfFile()
-                    errData.withLock { $0 = data }
-                    errDone.signal()
-                }
-                let outData = out.fileHandleForReading.readDataToEndOfFile()
-                errDone.wait()
-                process.waitUntilExit()
-                continuation.resume(
-                    returning: BuiltProducts.Result(
-                        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                        stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self)))
-            }
-        }
+        // ToolSupport's spawner, not Foundation's Process (whose start on Linux can crash or fail with EBADF).
+        let command = ChildCommand(
+            executable: executable, arguments: arguments,
+            environment: environment ?? ProcessInfo.processInfo.environment,
+            standardInput: input.map { Array($0.utf8) }, workingDirectory: currentDirectory)
+        let result = try await command.run()
+        return BuiltProducts.Result(status: result.exitStatus, stdout: result.outputText, stderr: result.errorText)
     }
 }
 

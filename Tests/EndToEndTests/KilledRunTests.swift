@@ -3,14 +3,15 @@ import Foundation
 import ResultCatalog
 import ResultCatalogSQLite
 import Testing
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// A built tool started in the background, its output going to files, so a test can signal it mid-step.
-final class BackgroundTool: @unchecked Sendable {
-    let process = Process()
+final class BackgroundTool: Sendable {
+    let child: RunningChild
     let outputPath: String
     let errorPath: String
 
@@ -18,15 +19,11 @@ final class BackgroundTool: @unchecked Sendable {
         let tag = UUID().uuidString.prefix(8)
         outputPath = scratch + "/bg-\(tag).out"
         errorPath = scratch + "/bg-\(tag).err"
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-        try process.run()
+        // Files, not pipes: a killed tool's children may keep a pipe open long after it died.
+        child = try ChildCommand(
+            executable: executable, arguments: arguments, environment: environment,
+            standardOutputPath: outputPath, standardErrorPath: errorPath
+        ).startBlocking()
     }
 
     /// A built tool with the test environment's variables (and PATH).
@@ -50,19 +47,10 @@ final class BackgroundTool: @unchecked Sendable {
             environment: env, scratch: environment.root)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { child.pid }
 
     /// Waits for the end; returns the exit status (128 + signal when killed by a signal).
-    func wait() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                self.process.waitUntilExit()
-                continuation.resume()
-            }
-        }
-        return process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
-    }
+    func wait() async -> Int32 { await child.wait().exitStatus }
 
     var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
     var errors: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }

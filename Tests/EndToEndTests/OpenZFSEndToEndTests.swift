@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToolSupport
 
 /// Set by Scripts/fixtures.sh: a file system on a throw-away zfs-fuse pool (as root).
 let zfsDataset = ProcessInfo.processInfo.environment["OIB_ZFS_DATASET"].flatMap { $0.isEmpty ? nil : $0 }
@@ -15,16 +16,8 @@ struct OpenZFSEndToEndTests {
     /// Runs `zfs` for the test's own set-up and clean-up.
     @discardableResult
     static func zfs(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["zfs"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildCommand(executable: "zfs", arguments: arguments).runBlocking()
+        return (result.exitStatus, result.outputText + result.errorText)
     }
 
     /// Destroys `parent` and everything below it, deepest first, each unmounted first (test clean-up only).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -193,9 +194,7 @@ struct SafetyGuardTests {
 
     /// Runs a system program to its end; its exit status.
     static func system(_ program: String, _ arguments: [String]) throws -> Int32 {
-        let process = try Process.run(URL(fileURLWithPath: program), arguments: arguments)
-        process.waitUntilExit()
-        return process.terminationStatus
+        try ChildCommand(executable: program, arguments: arguments).runBlocking().exitStatus
     }
 
     @Test(

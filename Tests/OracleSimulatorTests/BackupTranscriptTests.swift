@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToolSupport
 
 @Suite("Backup run formats and behaviour")
 struct BackupTranscriptTests {
@@ -111,16 +112,12 @@ struct BackupTranscriptTests {
         let before = try await harness.admin(["workload", "orcl"])
         let scnBefore = try #require(
             Int(before.output.split(separator: "\n").first { $0.contains("currentSCN") }?.filter(\.isNumber) ?? ""))
-        let processes = (0..<4).map { _ -> Process in
-            let process = Process()
-            process.executableURL = SimulatorHarness.binary
-            process.arguments = ["workload", "orcl", "--transactions", "25"]
-            process.environment = harness.environment
-            process.standardOutput = FileHandle.nullDevice
-            return process
-        }
-        for process in processes { try process.run() }
-        for process in processes { process.waitUntilExit() }
+        let command = ChildCommand(
+            executable: SimulatorHarness.binary.path, arguments: ["workload", "orcl", "--transactions", "25"],
+            environment: harness.environment)
+        var children: [RunningChild] = []
+        for _ in 0..<4 { children.append(try await command.start()) }
+        for child in children { _ = await child.wait() }
         let after = try await harness.admin(["workload", "orcl"])
         let scnAfter = try #require(
             Int(after.output.split(separator: "\n").first { $0.contains("currentSCN") }?.filter(\.isNumber) ?? ""))

@@ -7,6 +7,7 @@ import ResultCatalogSQLite
 import StorageKit
 import StorageLocalFS
 import Testing
+import ToolSupport
 
 let postgresURL = ProcessInfo.processInfo.environment["OIB_POSTGRES_URL"]
 
@@ -46,34 +47,11 @@ enum Programs {
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws
         -> RunResult
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                let group = DispatchGroup()
-                nonisolated(unsafe) var errData = Data()
-                group.enter()
-                Thread.detachNewThread {
-                    errData = err.fileHandleForReading.readDataToEndOfFile()
-                    group.leave()
-                }
-                let outData = out.fileHandleForReading.readDataToEndOfFile()
-                group.wait()
-                process.waitUntilExit()
-                continuation.resume(
-                    returning: RunResult(
-                        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                        stderr: String(decoding: errData, as: UTF8.self)))
-            }
-        }
+        let result = try await ChildCommand(
+            executable: executable, arguments: arguments,
+            environment: environment ?? ProcessInfo.processInfo.environment
+        ).run()
+        return RunResult(status: result.exitStatus, stdout: result.outputText, stderr: result.errorText)
     }
 }
 

@@ -4,6 +4,7 @@ import StorageHTTP
 import StorageKit
 import StorageSimulator
 import Testing
+import ToolSupport
 
 /// The built `storage-sim` executable (beside the test bundle).
 enum StorageSimBinary {
@@ -22,44 +23,28 @@ enum StorageSimBinary {
 }
 
 /// A storage-sim child process; its exit is observed without blocking a cooperative thread.
-final class SimProcess: @unchecked Sendable {
-    let process = Process()
-    private let exited: AsyncStream<Int32>
-    private let continuation: AsyncStream<Int32>.Continuation
+final class SimProcess: Sendable {
+    let child: RunningChild
 
     init(_ arguments: [String]) throws {
-        (exited, continuation) = AsyncStream<Int32>.makeStream()
-        process.executableURL = URL(fileURLWithPath: StorageSimBinary.path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let continuation = self.continuation
-        process.terminationHandler = { finished in
-            continuation.yield(finished.terminationStatus)
-            continuation.finish()
-        }
-        try process.run()
+        child = try ChildCommand(
+            executable: StorageSimBinary.path, arguments: arguments, standardOutputPath: "/dev/null",
+            standardErrorPath: "/dev/null"
+        ).startBlocking()
     }
 
     /// The exit status, or `nil` if still running after `limit`.
     func waitForExit(within limit: Duration) async -> Int32? {
-        await withTaskGroup(of: Int32?.self) { group in
-            group.addTask {
-                for await status in self.exited { return status }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        let deadline = ContinuousClock.now + limit
+        while child.isRunning {
+            if ContinuousClock.now >= deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(50))
         }
+        return await child.wait().exitStatus
     }
 
     func terminate() {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        if child.isRunning { child.signal(SIGTERM) }
     }
 }
 
@@ -134,14 +119,14 @@ struct StorageSimExecutableTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = [
-            "-c",
-            // The shell names itself as the parent: the simulator may take longer to start than the shell lives.
-            "'\(StorageSimBinary.path)' --vendor zfssa --port-file '\(directory)/port' --idle-timeout 120 --parent-pid $$ >/dev/null 2>&1 & echo $! > '\(directory)/pid'; sleep 1",
-        ]
-        try shell.run()
+        let shell = ChildCommand(
+            executable: "/bin/sh",
+            arguments: [
+                "-c",
+                // The shell names itself as the parent: the simulator may take longer to start than the shell lives.
+                "'\(StorageSimBinary.path)' --vendor zfssa --port-file '\(directory)/port' --idle-timeout 120 --parent-pid $$ >/dev/null 2>&1 & echo $! > '\(directory)/pid'; sleep 1",
+            ])
+        _ = try shell.startBlocking()
         let pidText = try #require(await waitForFile("\(directory)/pid", within: .seconds(20)))
         let pid = try #require(pid_t(pidText))
         defer { kill(pid, SIGKILL) }

@@ -260,11 +260,9 @@ struct LockTests {
 
 /// The pid of a process that has ended (and been reaped).
 func finishedProcessID() throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/true")
-    try process.run()
-    process.waitUntilExit()
-    return process.processIdentifier
+    let child = try ChildCommand(executable: "/bin/true").startBlocking()
+    _ = child.waitBlocking()
+    return child.pid
 }
 
 /// A `sleep` in its own session (so its own process group), optionally carrying the owner variable of a run.
@@ -275,13 +273,13 @@ final class LeftoverProcess {
     let startTime: UInt64
 
     init(ownerVariable: String?) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = ["/bin/sleep", marker]
         var environment = ProcessInfo.processInfo.environment
         environment["OIB_RUN_OWNER"] = ownerVariable
-        process.environment = environment
-        try process.run()
+        var command = ChildCommand(
+            executable: "/usr/bin/setsid", arguments: ["/bin/sleep", marker], environment: environment,
+            standardOutputPath: "/dev/null", standardErrorPath: "/dev/null")
+        command.marksOwner = false
+        _ = try command.startBlocking()
         var found: (Int32, Int32, UInt64)?
         for _ in 0..<100 where found == nil {
             found = Self.find(marker)

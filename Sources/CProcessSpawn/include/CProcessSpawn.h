@@ -17,4 +17,8 @@
 int oib_spawn(const char *path, char *const argv[], char *const envp[], int input_fd, int output_fd,
               const char *directory, pid_t *pid_out);
 
+/// As `oib_spawn`, but standard error goes to `error_fd` (which may equal `output_fd`) instead of `output_fd`.
+int oib_spawn_split(const char *path, char *const argv[], char *const envp[], int input_fd, int output_fd,
+                    int error_fd, const char *directory, pid_t *pid_out);
+
 #endif

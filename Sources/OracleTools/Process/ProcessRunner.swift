@@ -1,4 +1,3 @@
-import CProcessSpawn
 import Dispatch
 import Foundation
 import Logging
@@ -130,7 +129,7 @@ public struct ProcessRunner: Sendable {
     public func run(_ request: ProcessRequest, onLine: (@Sendable (String) -> Void)? = nil)
         async throws(ProcessLaunchError) -> ProcessOutcome
     {
-        _ = Self.ignoreBrokenPipes
+        _ = ChildSpawn.ignoreBrokenPipes
         let state = RunState()
         // Blocking work (writing input, reading output, waitpid, the time limit) runs on dedicated threads started
         // by the spawn thread right after the fork, never on the shared dispatch or Swift concurrency pools: on a
@@ -143,7 +142,7 @@ public struct ProcessRunner: Sendable {
             // Standard input is fed on its own thread so a child that does not read cannot block us.
             if let input, inputDescriptor >= 0 {
                 Thread.detachNewThread {
-                    Self.writeAll(input, to: inputDescriptor)
+                    ChildSpawn.writeAll(input, to: inputDescriptor)
                     closeFileDescriptor(inputDescriptor)
                 }
             }
@@ -191,19 +190,10 @@ public struct ProcessRunner: Sendable {
             duration: ended - started)
     }
 
-    /// A child that exits without reading its input must not kill us with SIGPIPE: writes then fail with EPIPE
-    /// instead. (Children get every default disposition back in `oib_spawn`.)
-    static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
-
     /// Shared between the reader thread, the timeout task and the caller.
     final class RunState: Sendable {
         let output = Mutex<[UInt8]>([])
         let timedOut = Atomic<Bool>(false)
-    }
-
-    static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(Int(min(seconds, Int64(Int32.max))) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 
     struct SpawnedChild {
@@ -229,26 +219,23 @@ public struct ProcessRunner: Sendable {
         }
         let searchPath = request.environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
         guard let resolvedExecutable = ExecutableSearch.resolve(request.executable, searchPath: searchPath) else {
-            if !request.executable.contains("/") {
-                throw failure("\(request.executable) not found in PATH (\(searchPath ?? ExecutableSearch.defaultPath))")
-            }
-            throw failure(
-                FileManager.default.fileExists(atPath: request.executable)
-                    ? "\(request.executable) is not executable" : "\(request.executable) not found")
+            throw failure(ExecutableSearch.failure(request.executable, searchPath: searchPath))
         }
         // Close-on-exec: a child spawned concurrently for another request must not inherit these ends
         // (it would keep our output pipe open and hide EOF). The child's copies on 0/1/2 are inheritable.
         var inputPipe: [Int32] = [-1, -1]
-        var outputPipe: [Int32] = [-1, -1]
-        guard createPipe(&outputPipe, O_CLOEXEC) == 0 else {
+        guard let outputEnds = ChildSpawn.makePipe() else {
             throw failure("pipe: \(String(cString: strerror(errno)))")
         }
+        let outputPipe = [outputEnds.read, outputEnds.write]
         if request.standardInput != nil {
-            guard createPipe(&inputPipe, O_CLOEXEC) == 0 else {
+            guard let inputEnds = ChildSpawn.makePipe() else {
+                let reason = "pipe: \(String(cString: strerror(errno)))"
                 closeFileDescriptor(outputPipe[0])
                 closeFileDescriptor(outputPipe[1])
-                throw failure("pipe: \(String(cString: strerror(errno)))")
+                throw failure(reason)
             }
+            inputPipe = [inputEnds.read, inputEnds.write]
         }
         // Every child carries the identity of this run, so a later run can prove a leftover process is ours.
         var environment = request.environment
@@ -261,14 +248,17 @@ public struct ProcessRunner: Sendable {
         let timeout = request.timeout
         let (parentInput, parentOutput) = (inputPipe[1], outputPipe[0])
         let (result, pid, started) = await SpawnThread.shared.run {
-            let (result, pid) = Self.forkAndExec(
-                executable, arguments, assignments, input: inputEnd, output: outputEnd, directory)
+            let (result, pid) = ChildSpawn.spawn(
+                executable, arguments: arguments, assignments: assignments, input: inputEnd, output: outputEnd,
+                error: outputEnd, directory: directory)
             let started = ContinuousClock.now
             // The child's ends are the child's now; our copies would hide the end of its output.
             closeFileDescriptor(outputEnd)
             if inputEnd >= 0 { closeFileDescriptor(inputEnd) }
             if result == 0 {
-                Self.watch(pid: pid, exit: exit, timeout: timeout, killGrace: killGrace, state: state)
+                ChildSpawn.watch(
+                    pid: pid, exit: exit, timeout: timeout, killGrace: killGrace,
+                    onTimeout: { state.timedOut.store(true, ordering: .sequentiallyConsistent) })
                 startIO(parentInput, parentOutput)
             }
             return (result, pid, started)
@@ -280,70 +270,6 @@ public struct ProcessRunner: Sendable {
         }
         return SpawnedChild(
             pid: pid, started: started, exit: exit)
-    }
-
-    /// Runs on the spawn thread: the child gets its own process group and dies with this process
-    /// (`PR_SET_PDEATHSIG`); see `oib_spawn`.
-    private static func forkAndExec(
-        _ executable: String, _ arguments: [String], _ assignments: [String], input: Int32, output: Int32,
-        _ directory: String?
-    ) -> (Int32, pid_t) {
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = assignments.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        func attempt() -> Int32 {
-            if let directory { return oib_spawn(executable, argv, envp, input, output, directory, &pid) }
-            return oib_spawn(executable, argv, envp, input, output, nil, &pid)
-        }
-        var result = attempt()
-        // ETXTBSY: a just-written script is still open for writing in a process forked concurrently elsewhere
-        // in this program; that descriptor disappears at its exec, so retry briefly.
-        var attempts = 0
-        while result == ETXTBSY && attempts < 50 {
-            attempts += 1
-            usleep(20_000)
-            result = attempt()
-        }
-        return (result, pid)
-    }
-
-    /// Runs on the spawn thread right after the fork: reaps `pid` on a dedicated thread (which notes the time and
-    /// signals the watchdog as soon as the child is gone) and enforces `timeout` on another.
-    private static func watch(
-        pid: pid_t, exit: ExitWaiter, timeout: Duration?, killGrace: Duration, state: RunState
-    ) {
-        let exited = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let ended = ContinuousClock.now
-            exited.signal()
-            exit.deliver(status: status, ended: ended)
-        }
-        guard let timeout else { return }
-        let deadline = DispatchTime.now() + dispatchInterval(timeout)
-        Thread.detachNewThread {
-            guard exited.wait(timeout: deadline) == .timedOut else { return }
-            state.timedOut.store(true, ordering: .sequentiallyConsistent)
-            kill(-pid, SIGTERM)
-            if exited.wait(timeout: .now() + dispatchInterval(killGrace)) == .timedOut { kill(-pid, SIGKILL) }
-        }
-    }
-
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return  // EPIPE: the child stopped reading.
-            }
-            offset += written
-        }
     }
 
     /// Reads until EOF; calls `body` with each chunk's bytes and each complete line (the rest at EOF).
@@ -367,95 +293,7 @@ public struct ProcessRunner: Sendable {
     }
 }
 
-func closeFileDescriptor(_ descriptor: Int32) {
-    #if canImport(Glibc)
-        _ = Glibc.close(descriptor)
-    #else
-        _ = Darwin.close(descriptor)
-    #endif
-}
+func closeFileDescriptor(_ descriptor: Int32) { ChildSpawn.close(descriptor) }
 
-/// `pipe2(2)`, which the Swift Glibc module does not import.
-@_silgen_name("pipe2")
-func createPipe(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
-
-/// Hands a child's wait status from its reaping thread to the awaiting caller, whichever comes first.
-final class ExitWaiter: Sendable {
-    typealias Exit = (status: Int32, ended: ContinuousClock.Instant)
-    private let state = Mutex<(exit: Exit?, waiter: CheckedContinuation<Exit, Never>?)>((nil, nil))
-
-    func deliver(status: Int32, ended: ContinuousClock.Instant) {
-        let waiter = state.withLock { current -> CheckedContinuation<Exit, Never>? in
-            if let waiter = current.waiter {
-                current.waiter = nil
-                return waiter
-            }
-            current.exit = (status, ended)
-            return nil
-        }
-        waiter?.resume(returning: (status, ended))
-    }
-
-    func wait() async -> Exit {
-        await withCheckedContinuation { continuation in
-            let exit = state.withLock { current -> Exit? in
-                if let exit = current.exit { return exit }
-                current.waiter = continuation
-                return nil
-            }
-            if let exit { continuation.resume(returning: exit) }
-        }
-    }
-}
-
-/// The one thread that forks children. The parent-death signal fires when the *forking thread* ends, and the
-/// threads of Dispatch and of Swift's task pool come and go, so every fork happens on this thread, which lives as
-/// long as the process.
-final class SpawnThread: Sendable {
-    static let shared = SpawnThread()
-
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
-    private let pending = DispatchSemaphore(value: 0)
-
-    private init() {
-        Thread.detachNewThread { [self] in
-            while true {
-                pending.wait()
-                let job = jobs.withLock { $0.removeFirst() }
-                job()
-            }
-        }
-    }
-
-    /// Runs `body` on the spawn thread and returns its result.
-    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            jobs.withLock { $0.append { continuation.resume(returning: body()) } }
-            pending.signal()
-        }
-    }
-}
-
-/// Finds a program the way a shell does: a name with a `/` is used as given, a bare name is looked up in the
-/// directories of `PATH` (as the original ran `mount <mountpoint>` for an fstab `user` entry).
-public enum ExecutableSearch {
-    /// Used when neither the request nor this process has a `PATH`.
-    public static let defaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
-
-    /// The executable file `name` stands for, or nil when there is none.
-    public static func resolve(_ name: String, searchPath: String?) -> String? {
-        guard !name.isEmpty else { return nil }
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        for directory in (searchPath ?? defaultPath).split(separator: ":", omittingEmptySubsequences: false) {
-            // An empty PATH entry means the current directory, as in a shell.
-            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + name
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-                FileManager.default.isExecutableFile(atPath: candidate)
-            {
-                return candidate
-            }
-        }
-        return nil
-    }
-}
+/// Kept for source compatibility: the search now lives in ToolSupport, which starts every child of this package.
+public typealias ExecutableSearch = ToolSupport.ExecutableSearch

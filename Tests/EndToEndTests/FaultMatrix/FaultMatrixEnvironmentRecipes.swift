@@ -1,4 +1,5 @@
 import Foundation
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -137,37 +138,34 @@ enum FaultMatrixEnvironmentRecipes {
             environment: environment, snapshotsDirectory: Harness.snapshotsDirectory(environment))
         let lockPath = environment.backupArea + "/backup.lck"
         let host = ProcessInfo.processInfo.hostName
-        var holder: Process?
+        var holder: RunningChild?
         switch recipe {
         case .staleLockOfDeadProcess:
             try "host: \(host)\npid: 999999\nstarted: 2016-11-08 21:00:00\n".write(
                 toFile: lockPath, atomically: true, encoding: .utf8)
         case .lockHeldByLiveProcess:
-            let sleeper = Process()
-            sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-            sleeper.arguments = ["120"]
-            try sleeper.run()
+            let sleeper = try ChildCommand(executable: "/bin/sleep", arguments: ["120"]).startBlocking()
             holder = sleeper
-            try "host: \(host)\npid: \(sleeper.processIdentifier)\nstarted: 2016-11-08 21:00:00\n".write(
+            try "host: \(host)\npid: \(sleeper.pid)\nstarted: 2016-11-08 21:00:00\n".write(
                 toFile: lockPath, atomically: true, encoding: .utf8)
         default:
             try "host: rac-node-2.example\npid: 4242\nstarted: 2016-11-08 21:00:00\n".write(
                 toFile: lockPath, atomically: true, encoding: .utf8)
         }
-        defer { holder?.terminate() }
+        defer { holder?.signal(SIGTERM) }
         let result = try await environment.backup(["orcl", "imagecopywithsnap"])
         // A lock that is not ours must still be there, unchanged; ours must be gone.
         let lockText = environment.text(lockPath)
         let keptForeignLock =
             recipe == .staleLockOfDeadProcess
-            || (lockText.contains("pid: 4242") || lockText.contains("pid: \(holder?.processIdentifier ?? -1)"))
+            || (lockText.contains("pid: 4242") || lockText.contains("pid: \(holder?.pid ?? -1)"))
         let temporaries = environment.contents(environment.backupArea).filter {
             $0.hasSuffix(".lck") && $0 != "backup.lck"
         }
         if recipe != .staleLockOfDeadProcess { try? FileManager.default.removeItem(atPath: lockPath) }
         var outcome = try await Harness.finish(
             environment, before: before, result: result, logs: ["imagecopywithsnap"],
-            removeFault: { holder?.terminate() })
+            removeFault: { holder?.signal(SIGTERM) })
         if !keptForeignLock { outcome.violations.append("the lock of another holder was removed or changed") }
         if !temporaries.isEmpty { outcome.violations.append("temporary lock files left: \(temporaries)") }
         return outcome
@@ -282,13 +280,9 @@ enum FaultMatrixEnvironmentRecipes {
     }
 
     static func shell(_ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        try process.run()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            throw SimulatorFailure(arguments: [command], output: "exit \(process.terminationStatus)")
+        let result = try ChildCommand(executable: "/bin/sh", arguments: ["-c", command]).runBlocking()
+        if result.exitStatus != 0 {
+            throw SimulatorFailure(arguments: [command], output: "exit \(result.exitStatus): \(result.errorText)")
         }
     }
 }

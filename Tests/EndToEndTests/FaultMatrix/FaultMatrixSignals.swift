@@ -1,4 +1,5 @@
 import Foundation
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -53,38 +54,33 @@ extension BuiltProducts {
         _ name: String, _ arguments: [String], environment: [String: String], signal: Int32,
         unprivileged: Bool, when ready: () -> Bool
     ) throws -> Result {
-        let process = Process()
         var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         env.merge(environment) { _, new in new }
+        let executable: String
+        let commandArguments: [String]
         if unprivileged && getuid() == 0 {
             // setpriv keeps the tool as the process we signal (runuser would stay in between).
             env["HOME"] = "/nonexistent"
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments =
+            executable = "/usr/bin/setpriv"
+            commandArguments =
                 ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/env", "-i"]
                 + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [path(name)] + arguments
         } else {
-            process.executableURL = URL(fileURLWithPath: path(name))
-            process.arguments = arguments
-            process.environment = env
+            executable = path(name)
+            commandArguments = arguments
         }
         let directory = NSTemporaryDirectory() + "oib-signal-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Files, not pipes: a SIGKILLed tool's children may keep a pipe open long after it died.
-        _ = FileManager.default.createFile(atPath: directory + "/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: directory + "/err", contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: directory + "/out")
-        process.standardError = FileHandle(forWritingAtPath: directory + "/err")
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let child = try ChildCommand(
+            executable: executable, arguments: commandArguments, environment: env,
+            standardOutputPath: directory + "/out", standardErrorPath: directory + "/err"
+        ).startBlocking()
         let deadline = Date().addingTimeInterval(60)
-        while process.isRunning, Date() < deadline, !ready() { usleep(100_000) }
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
-        let status =
-            process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
+        while child.isRunning, Date() < deadline, !ready() { usleep(100_000) }
+        if child.isRunning { child.signal(signal) }
+        let status = child.waitBlocking().exitStatus
         return Result(
             status: status,
             stdout: (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "",

@@ -1,4 +1,5 @@
 import Foundation
+import ToolSupport
 
 /// A throw-away world for one test: state directory, fake ORACLE_HOME whose tools are links to the built
 /// `oracle-sim`, tnsnames.ora, backup and autorestore directories. Tools run as real child processes.
@@ -72,26 +73,12 @@ final class SimulatorHarness {
     func run(_ executable: URL, _ arguments: [String], input: String = "", extraEnvironment: [String: String] = [:])
         async throws -> Run
     {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment.merging(extraEnvironment) { $1 }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stdout
-        try process.run()
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                stdin.fileHandleForWriting.write(Data(input.utf8))
-                try? stdin.fileHandleForWriting.close()
-                let data = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(
-                    returning: Run(output: String(decoding: data, as: UTF8.self), exitCode: process.terminationStatus))
-            }
-        }
+        var command = ChildCommand(
+            executable: executable.path, arguments: arguments,
+            environment: environment.merging(extraEnvironment) { $1 }, input: input)
+        command.mergesErrorIntoOutput = true
+        let result = try await command.run()
+        return Run(output: result.outputText, exitCode: result.exitStatus)
     }
 
     func tool(_ name: String) -> URL {

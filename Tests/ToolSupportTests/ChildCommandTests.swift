@@ -1,0 +1,200 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import ToolSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Child commands (the package's one way to start a process)")
+struct ChildCommandTests {
+    @Test("standard output and standard error are kept apart, and the exit code is reported")
+    func separateStreams() async throws {
+        let result = try await ChildCommand(
+            executable: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; exit 3"]
+        ).run()
+        #expect(result.outputText == "out\n")
+        #expect(result.errorText == "err\n")
+        #expect(result.exitStatus == 3)
+        #expect(!result.succeeded && !result.timedOut && result.signal == nil && result.outputComplete)
+    }
+
+    @Test("merged streams arrive interleaved in the order written")
+    func mergedStreams() async throws {
+        var command = ChildCommand(executable: "/bin/sh", arguments: ["-c", "echo 1; echo 2 >&2; echo 3"])
+        command.mergesErrorIntoOutput = true
+        let result = try await command.run()
+        #expect(result.outputText == "1\n2\n3\n")
+        #expect(result.standardError.isEmpty)
+    }
+
+    @Test("standard input is fed and closed; without input the child reads /dev/null")
+    func standardInput() async throws {
+        let echoed = try await ChildCommand(executable: "/bin/cat", input: "line one\nline two\n").run()
+        #expect(echoed.outputText == "line one\nline two\n")
+        let empty = try await ChildCommand(executable: "/bin/cat").run()
+        #expect(empty.outputText.isEmpty && empty.exitStatus == 0)
+    }
+
+    @Test("a bare name is looked up in the command's PATH; a missing program is a launch error naming it")
+    func executableLookup() async throws {
+        let found = try await ChildCommand(
+            executable: "echo", arguments: ["hi"], environment: ["PATH": "/nonexistent:/bin:/usr/bin"]
+        ).run()
+        #expect(found.outputText == "hi\n")
+        let error = await #expect(throws: ChildCommandLaunchError.self) {
+            _ = try await ChildCommand(executable: "oib-no-such-tool", environment: ["PATH": "/nonexistent"]).run()
+        }
+        #expect(error?.description == "cannot run oib-no-such-tool: oib-no-such-tool not found in PATH (/nonexistent)")
+        let notExecutable = await #expect(throws: ChildCommandLaunchError.self) {
+            _ = try await ChildCommand(executable: "/etc/hostname").run()
+        }
+        // "not executable", or for root (who may run any file) the exec error.
+        #expect(notExecutable?.description.hasPrefix("cannot run /etc/hostname: ") == true)
+    }
+
+    @Test("the time limit stops the whole process group: SIGTERM, then SIGKILL for what ignores it")
+    func timeoutKillsTheGroup() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oib-child-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A grandchild that ignores SIGTERM and would keep the pipes open for a minute.
+        let script = "trap '' TERM; (trap '' TERM; sleep 60) & echo $! > \(directory)/grandchild; wait"
+        let result = try await ChildCommand(
+            executable: "/bin/sh", arguments: ["-c", script], timeout: .milliseconds(500),
+            killGrace: .milliseconds(300)
+        ).run()
+        #expect(result.timedOut)
+        #expect(result.signal == SIGKILL && result.exitStatus == 128 + SIGKILL)
+        let grandchild = try #require(
+            Int32(
+                try String(contentsOfFile: directory + "/grandchild", encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)))
+        var gone = false
+        for _ in 0..<100 where !gone {
+            let state = try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8)
+            gone = state == nil || state!.contains(") Z ")
+            if !gone { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(gone, "the grandchild \(grandchild) survived the time limit")
+    }
+
+    @Test("output can go to files; the owner variable marks the child unless turned off")
+    func fileSinksAndOwner() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oib-child-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let script = "echo \"${\(ProcessTable.ownerVariable):-none}\"; echo problem >&2"
+        let marked = try await ChildCommand(
+            executable: "/bin/sh", arguments: ["-c", script], standardOutputPath: directory + "/out",
+            standardErrorPath: directory + "/err"
+        ).run()
+        #expect(marked.standardOutput.isEmpty && marked.standardError.isEmpty)
+        #expect(try String(contentsOfFile: directory + "/out", encoding: .utf8) == ProcessTable.ownerValue + "\n")
+        #expect(try String(contentsOfFile: directory + "/err", encoding: .utf8) == "problem\n")
+        var unmarked = ChildCommand(
+            executable: "/bin/sh", arguments: ["-c", script],
+            environment: ["PATH": "/bin:/usr/bin", ProcessTable.ownerVariable: "given"])
+        unmarked.marksOwner = false
+        #expect(try await unmarked.run().outputText == "given\n")
+        let missing = await #expect(throws: ChildCommandLaunchError.self) {
+            _ = try await ChildCommand(executable: "/bin/true", standardOutputPath: directory + "/no/such/out").run()
+        }
+        #expect(missing?.reason.hasPrefix(directory + "/no/such/out: ") == true)
+    }
+
+    @Test("the child starts in the working directory asked for and inherits no descriptor but 0, 1 and 2")
+    func directoryAndDescriptors() async throws {
+        // A descriptor of ours without close-on-exec must still not reach the child.
+        let leaked = open("/dev/null", O_RDONLY)
+        defer { close(leaked) }
+        let result = try ChildCommand(
+            executable: "/bin/sh", arguments: ["-c", "pwd; ls /proc/self/fd | sort -n | tr '\\n' ' '"],
+            workingDirectory: "/usr"
+        ).runBlocking()
+        let lines = result.outputText.split(separator: "\n")
+        #expect(lines.first == "/usr")
+        // 0, 1, 2, and the descriptor `ls` opened to read the directory.
+        #expect(lines.last.map { $0.split(separator: " ").count } == 4, "\(result.outputText)")
+    }
+
+    @Test("hundreds of children start and finish while other threads open and close descriptors")
+    func startsUnderDescriptorChurn() async throws {
+        // Foundation's Process read /proc/self/fd past its buffer's end here and failed the start with EBADF or
+        // crashed; every child below must start, run and report.
+        let stop = Atomic<Bool>(false)
+        let churners = (0..<4).map { _ in
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                while !stop.load(ordering: .relaxed) {
+                    let descriptors = (0..<32).map { _ in open("/dev/null", O_RDONLY | O_CLOEXEC) }
+                    descriptors.forEach { close($0) }
+                }
+                done.signal()
+            }
+            return done
+        }
+        defer {
+            stop.store(true, ordering: .relaxed)
+            churners.forEach { $0.wait() }
+        }
+        let outputs = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    try await ChildCommand(executable: "/bin/echo", arguments: ["\(index)"]).run().outputText
+                }
+            }
+            var collected: [String] = []
+            for try await output in group { collected.append(output) }
+            return collected
+        }
+        #expect(Set(outputs) == Set((0..<200).map { "\($0)\n" }))
+    }
+
+    @Test("a running child can be signalled, and its output read while it runs")
+    func signalWhileRunning() async throws {
+        let child = try await ChildCommand(
+            executable: "/bin/sh", arguments: ["-c", "echo ready; exec sleep 30"]
+        ).start()
+        var waited = 0
+        while !String(decoding: child.outputSoFar, as: UTF8.self).contains("ready") && waited < 400 {
+            try await Task.sleep(for: .milliseconds(25))
+            waited += 1
+        }
+        #expect(child.isRunning)
+        child.signal(SIGTERM)
+        let result = await child.wait()
+        #expect(result.signal == SIGTERM && result.exitStatus == 128 + SIGTERM)
+        #expect(!child.isRunning)
+        #expect(result.outputText == "ready\n")
+    }
+}
+
+@Suite("No Foundation Process anywhere")
+struct NoFoundationProcessTests {
+    @Test("product, simulator and test sources start children through ChildCommand or ProcessRunner only")
+    func noFoundationProcess() throws {
+        // Foundation's Process.run() on Linux (Swift 6.3.1) can crash or fail with EBADF (see ChildSpawn).
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        var offenders: [String] = []
+        for top in ["Sources", "Simulators", "Tests", "Benchmarks", "Fuzzing"] {
+            let base = root.appendingPathComponent(top).path
+            guard let walker = FileManager.default.enumerator(atPath: base) else { continue }
+            while let relative = walker.nextObject() as? String {
+                guard relative.hasSuffix(".swift"), !relative.hasSuffix("/ChildCommandTests.swift") else { continue }
+                let text = try String(contentsOfFile: base + "/" + relative, encoding: .utf8)
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                where line.contains("Process()") || line.contains("Process.run(")
+                    || line.contains("Process.launchedProcess")
+                {
+                    if line.trimmingCharacters(in: .whitespaces).hasPrefix("//") { continue }
+                    offenders.append("\(top)/\(relative):\(number + 1)")
+                }
+            }
+        }
+        #expect(offenders == [], "Foundation Process used at \(offenders)")
+    }
+}
