@@ -174,13 +174,13 @@ struct ChildCommandTests {
 
 @Suite("No Foundation Process anywhere")
 struct NoFoundationProcessTests {
-    @Test("product, simulator and test sources start children through ChildCommand or ProcessRunner only")
+    @Test("product, simulator, example and test sources start children through ChildCommand or ProcessRunner only")
     func noFoundationProcess() throws {
         // Foundation's Process.run() on Linux (Swift 6.3.1) can crash or fail with EBADF (see ChildSpawn).
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         var offenders: [String] = []
-        for top in ["Sources", "Simulators", "Tests", "Benchmarks", "Fuzzing"] {
+        for top in ["Sources", "Simulators", "Tests", "Benchmarks", "Fuzzing", "Examples"] {
             let base = root.appendingPathComponent(top).path
             guard let walker = FileManager.default.enumerator(atPath: base) else { continue }
             while let relative = walker.nextObject() as? String {

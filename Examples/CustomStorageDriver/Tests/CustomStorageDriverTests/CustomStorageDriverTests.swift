@@ -4,6 +4,7 @@ import PlainDirectoryDriver
 import StorageKit
 import StorageKitTesting
 import Testing
+import ToolSupport
 
 /// What the conformance suite needs from a driver's own test: drivers for several databases on one storage (a
 /// private root directory per check), and a way to plant a directory that looks like a clone but is not one.
@@ -139,31 +140,10 @@ func runBuiltExample(arguments: [String], environment: [String: String] = [:]) a
     let found = directories.filter { !$0.isEmpty }.map { "\($0)/\(name)" }
     let executable = try #require(
         found.first { FileManager.default.isExecutableFile(atPath: $0) }, "\(name) not built; looked in \(found)")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("plaindir-out-\(UUID().uuidString)")
-    defer {
-        try? FileManager.default.removeItem(at: output.appendingPathExtension("1"))
-        try? FileManager.default.removeItem(at: output.appendingPathExtension("2"))
-    }
-    for stream in ["1", "2"] { try Data().write(to: output.appendingPathExtension(stream)) }
-    let stdout = try FileHandle(forWritingTo: output.appendingPathExtension("1"))
-    let stderr = try FileHandle(forWritingTo: output.appendingPathExtension("2"))
-    defer {
-        try? stdout.close()
-        try? stderr.close()
-    }
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = FileHandle.nullDevice
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
-    }
-    let read = { (stream: String) in
-        (try? String(contentsOf: output.appendingPathExtension(stream), encoding: .utf8)) ?? ""
-    }
-    return (status, read("1"), read("2"))
+    // ToolSupport's ChildCommand, not Foundation's Process (whose start on Linux can crash or fail with EBADF).
+    let result = try await ChildCommand(
+        executable: executable, arguments: arguments,
+        environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    ).run()
+    return (result.exitStatus, result.outputText, result.errorText)
 }
