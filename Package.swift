@@ -170,7 +170,9 @@ let package = Package(
         // Monitoring output: the Nagios checks, the report and its table, JSON, HTML page and Prometheus textfile.
         .target(
             name: "Reporting",
-            dependencies: ["StorageKit", "ResultCatalog", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "StorageKit", "ResultCatalog", "ToolSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "AutorestoreEngine",
             dependencies: [

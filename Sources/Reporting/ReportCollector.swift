@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ResultCatalog
 import StorageKit
+import ToolSupport
 
 /// How autorestore chooses the restores that also validate, as the report shows it (the caller computes the modulus
 /// plan with the autorestore validation schedule, reference §8.3).
@@ -110,28 +111,16 @@ public struct ReportCollector: Sendable {
 
     func listStorage(_ subjects: [ReportSubject]) async -> [Listing] {
         var results = [Listing?](repeating: nil, count: subjects.count)
-        await withTaskGroup(of: (Int, Listing).self) { group in
-            var next = 0
-            func startNext() {
-                guard next < subjects.count else { return }
-                let index = next
-                let subject = subjects[index]
-                next += 1
-                let timeout = sourceTimeout
-                group.addTask {
-                    do {
-                        let snapshots = try await Deadline.run(within: timeout) { try await subject.listSnapshots() }
-                        return (index, .snapshots(snapshots))
-                    } catch {
-                        return (index, .failed("\(error)"))
-                    }
-                }
+        let timeout = sourceTimeout
+        await BoundedConcurrency.run(Array(subjects.enumerated()), limit: parallelism) { entry in
+            do {
+                let snapshots = try await Deadline.run(within: timeout) { try await entry.element.listSnapshots() }
+                return (entry.offset, Listing.snapshots(snapshots))
+            } catch {
+                return (entry.offset, Listing.failed("\(error)"))
             }
-            for _ in 0..<parallelism { startNext() }
-            for await (index, listing) in group {
-                results[index] = listing
-                startNext()
-            }
+        } collect: { (index: Int, listing: Listing) in
+            results[index] = listing
         }
         return results.map { $0 ?? .failed("not listed") }
     }

@@ -59,7 +59,7 @@ struct RecoverabilityCheckTests {
         #expect(
             warnings.contains {
                 $0.hasPrefix("Template datafilesnotonline is missing from \(directory)/")
-                    && $0.hasSuffix("offline datafiles are not checked")
+                    && $0.hasSuffix("whether every datafile is online is not checked")
             }, "\(warnings)")
         #expect(!fixture.screen.text.contains("ARCHIVELOG NEEDED"))
         #expect(fixture.screen.text.contains("Write database parameters for autorestore"))

@@ -52,27 +52,11 @@ extension BackupJob {
     /// backup area's image copies needs (the controlfile's list) that have no file in the archivelog directory.
     /// Such a snapshot is not self-contained: its restore stops at the first missing log (missing-archivelog).
     func archivelogsMissingFromSnapshot() async throws -> [ArchivedLogID] {
-        let key = "archivelogsnapshotcheck"
-        guard templates.has(key) else {
-            logger.warning(
-                "Template \(key) is missing from \(templates.file): whether the snapshot holds every archived log it needs is not checked"
-            )
-            return []
-        }
-        let output: String
-        do {
-            output = try await runSQLPlus(try render(key, values()), silent: true)
-        } catch let error as CancellationError {
-            throw error
-        } catch {
-            logger.warning(
-                "The archived log check failed, so whether the snapshot holds every archived log it needs is not known: \(error)"
-            )
-            throw RecoverabilityCheckUnavailable(
-                description:
-                    "whether the snapshot holds every archived log it needs could not be checked (\(key) failed: \(error)); fix the query's cause (grants, template)"
-            )
-        }
+        guard
+            let output = try await runRecoverabilityQuery(
+                "archivelogsnapshotcheck", question: "whether the snapshot holds every archived log it needs",
+                checkName: "The archived log check")
+        else { return [] }
         let coverage = OutputMarkers.archivelogCoverage(output)
         let missing = coverage.missing { FileManager.default.fileExists(atPath: $0) }
         guard !missing.isEmpty else { return [] }
@@ -102,23 +86,11 @@ extension BackupJob {
     /// opens the database with them offline (datafile-not-online). A file offline for good has been dropped (with
     /// its tablespace) and is no longer listed.
     func datafilesNotOnline() async throws -> [DatafileNotOnline] {
-        let key = "datafilesnotonline"
-        guard templates.has(key) else {
-            logger.warning("Template \(key) is missing from \(templates.file): offline datafiles are not checked")
-            return []
-        }
-        let output: String
-        do {
-            output = try await runSQLPlus(try render(key, values()), silent: true)
-        } catch let error as CancellationError {
-            throw error
-        } catch {
-            logger.warning("The datafile status check failed, so offline datafiles are not known: \(error)")
-            throw RecoverabilityCheckUnavailable(
-                description:
-                    "whether every datafile is online could not be checked (\(key) failed: \(error)); fix the query's cause (grants, template)"
-            )
-        }
+        guard
+            let output = try await runRecoverabilityQuery(
+                "datafilesnotonline", question: "whether every datafile is online",
+                checkName: "The datafile status check")
+        else { return [] }
         let files = OutputMarkers.datafilesNotOnline(output)
         for file in files {
             logger.warning(
@@ -126,5 +98,26 @@ extension BackupJob {
             )
         }
         return files
+    }
+
+    /// Runs the check query of template `key` and returns its output; nil (with a warning) when the template file
+    /// has no such query. A query that fails is logged and thrown as ``RecoverabilityCheckUnavailable``: the
+    /// backup must not pass a check that did not run. `question` says what the check finds out ("whether …").
+    private func runRecoverabilityQuery(_ key: String, question: String, checkName: String) async throws -> String? {
+        guard templates.has(key) else {
+            logger.warning("Template \(key) is missing from \(templates.file): \(question) is not checked")
+            return nil
+        }
+        do {
+            return try await runSQLPlus(try render(key, values()), silent: true)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            logger.warning("\(checkName) failed, so \(question) is not known: \(error)")
+            throw RecoverabilityCheckUnavailable(
+                description:
+                    "\(question) could not be checked (\(key) failed: \(error)); fix the query's cause (grants, template)"
+            )
+        }
     }
 }
