@@ -261,18 +261,16 @@ public struct AutorestoreEngine: Sendable {
             let commands = MountCommandLine.commands(settings.autorestore, mountPoint: mountPoint)
             mounting = .commands(mount: commands.mount, unmount: commands.unmount, mountPoint: mountPoint)
         }
-        let policyLookup = configuration.lookup(defaultSection: name)
-        func policy(_ key: String, _ fallback: FindingPolicy) -> FindingPolicy {
-            ((try? policyLookup.value(key, section: "autorestore"))??.value).flatMap {
-                FindingPolicy(rawValue: $0.lowercased())
-            } ?? fallback
+        func policy(_ value: String?, _ fallback: FindingPolicy) -> FindingPolicy {
+            value.flatMap { FindingPolicy(rawValue: $0.lowercased()) } ?? fallback
         }
         var job = AutorestoreJob(
             settings: settings, storage: storage,
             oracleHome: OracleHome(path: home, tnsAdmin: settings.generic.tnsAdmin), baseEnvironment: environment,
             timeouts: StepTimeouts(overrides: settings.generic.timeouts), templates: templates, logger: logger,
             logFile: logPath, validate: validate, mounting: mounting,
-            nonloggedPolicy: policy("nologging", .warn), timeAheadPolicy: policy("timeahead", .fail),
+            nonloggedPolicy: policy(settings.autorestore.nologgingPolicy, .warn),
+            timeAheadPolicy: policy(settings.autorestore.timeAheadPolicy, .fail),
             homeDirectories: [environment["HOME"], NSHomeDirectory()].compactMap { $0 }, now: clock)
         job.events = events
         let result = await job.run()

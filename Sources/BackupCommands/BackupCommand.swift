@@ -24,6 +24,8 @@ public struct BackupCommand: AsyncParsableCommand {
             systemd-units [--user USER] [--prefix DIR] (prints systemd service+timer pairs for the backup,
             missingarchlog and autorestore).
             Actions for the whole configuration file: checkconfig.
+            configreference prints the configuration reference (every key, its default and meaning) as Markdown;
+            it reads no configuration file.
             The configuration file is --config, else $BACKUPCONFIG, else backup.cfg beside this program.
             Exit codes: 0 success, 1 Oracle or storage failure, 2 usage, configuration or lock problem.
             """)
@@ -34,13 +36,14 @@ public struct BackupCommand: AsyncParsableCommand {
         + "       backup [--config FILE] <database> generaterestore [--until 'YYYY-MM-DD HH24:MI:SS'] [--snapshot ID]\n"
         + "       backup [--config FILE] <database> systemd-units [--user USER] [--prefix DIR]\n"
         + "       backup [--config FILE] checkconfig\n"
+        + "       backup configreference\n"
         + "       backup [--config FILE] --all <action> [--exclude db1,db2] [--parallel N]"
 
     static let databaseActions: Set<String> = [
         "config", "setschedule", "backupimagecopy", "report", "validatebackup", "generaterestore",
         "imagecopywithsnap", "missingarchlog", "showconfig", "systemd-units",
     ]
-    static let fileActions: Set<String> = ["checkconfig"]
+    static let fileActions: Set<String> = ["checkconfig", "configreference"]
 
     /// `--config FILE`.
     @OptionGroup public var configuration: ConfigurationOptions
@@ -160,6 +163,10 @@ public struct BackupCommand: AsyncParsableCommand {
     /// Loads the configuration and runs the action through `BackupEngine` (or checks or shows the configuration).
     /// Throws ``ToolExit``: 1 for an Oracle or storage failure, 2 for a usage, configuration or lock problem.
     public func run() async throws {
+        if !all, words.count == 1, words[0].lowercased() == "configreference" {
+            Output.write(1, ConfigurationReference.markdown())
+            return
+        }
         let environment = ProcessInfo.processInfo.environment
         if !all, words.count == 2, words[1].lowercased() == "setschedule", (environment["OSPASSWORD"] ?? "").isEmpty {
             throw ToolExit.usage("Environment variable OSPASSWORD must be set.")

@@ -257,8 +257,7 @@ public struct BackupEngine: Sendable {
             },
             logger: logger, logFile: logPath, programDirectory: programDirectory,
             osPassword: environment["OSPASSWORD"],
-            restoreDestination: (try? configuration.lookup(defaultSection: database).value(
-                "restoredestination", section: "generic"))??.value ?? "+DATA",
+            restoreDestination: settings.generic.restoreDestination,
             dryRun: dryRun, screen: screen, now: clock)
         job.events = events
         let preparedJob = job

@@ -38,6 +38,7 @@ public struct ConfigLookup: Sendable {
     /// - Throws: ``ConfigError`` when the value exists but its `%` interpolation is broken.
     public func value(_ key: String, section: String? = nil) throws(ConfigError) -> ConfigValue? {
         let key = key.lowercased()
+        ConfigKeyReads.record(section: section ?? defaultSection, key: key)
         if let section {
             if let found = try find(section: defaultSection, key: section.lowercased() + key) { return found }
             return try find(section: section, key: key)

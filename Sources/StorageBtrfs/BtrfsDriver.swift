@@ -62,7 +62,22 @@ public struct BtrfsDriver: StorageDriver {
     /// `timeout` and `command`, no credentials; what every `btrfs` driver can do (the one place it is declared).
     public static let descriptor = StorageDriverDescriptor(
         name: vendorName, optionalKeys: ["root", "mounthost", "timeout", "command"],
-        capabilities: [.clone, .listClones, .createVolume, .localClones])
+        capabilities: [.clone, .listClones, .createVolume, .localClones],
+        keyReference: [
+            ConfigKeyReference(
+                "root", section: vendorName, defaultValue: "the directory holding the backup area (`backupdest`)",
+                meaning: "The directory (on btrfs) holding the live subvolumes, `.snapshots` and `.clones`.",
+                readBy: "driver btrfs", isNew: true),
+            ConfigKeyReference(
+                "mounthost", section: vendorName, defaultValue: "none (clones are local directories)",
+                meaning: "NFS server name for mount strings.", readBy: "driver btrfs", isNew: true),
+            ConfigKeyReference(
+                "timeout", section: vendorName, defaultValue: "300",
+                meaning: "Seconds allowed for each `btrfs` command.", readBy: "driver btrfs", isNew: true),
+            ConfigKeyReference(
+                "command", section: vendorName, defaultValue: "`btrfs` from `PATH`",
+                meaning: "The `btrfs` executable.", readBy: "driver btrfs", isNew: true),
+        ])
 
     /// Builds the driver of `context.databaseName` from its configuration; does no I/O.
     public init(configuration: BtrfsConfiguration, context: StorageDriverContext) throws(StorageError) {

@@ -90,7 +90,38 @@ public struct HuaweiDoradoDriver: StorageDriver {
             file: "huaweidoradocredentials.cfg", section: "credentials",
             userVariable: "DBBACKUPSUITE_HUAWEI_USER", passwordVariable: "DBBACKUPSUITE_HUAWEI_PASSWORD",
             homeFile: ".dbbackupsuite_storage.cfg", homeFileSection: "huaweicredentials"),
-        capabilities: [.clone, .listClones, .createVolume])
+        capabilities: [.clone, .listClones, .createVolume],
+        keyReference: keyReference)
+
+    /// The documentation of the `[huaweidorado]` keys (``descriptor``).
+    static let keyReference: [ConfigKeyReference] = {
+        func key(_ key: String, _ defaultValue: String? = nil, requiredFor: String? = nil, _ meaning: String)
+            -> ConfigKeyReference
+        {
+            ConfigKeyReference(
+                key, section: "huaweidorado", defaultValue: defaultValue, requiredFor: requiredFor, meaning: meaning,
+                readBy: "driver huaweidorado")
+        }
+        return ApplianceConnectionSettings.keyReference(
+            section: "huaweidorado", endpointKey: "url",
+            endpointMeaning: "The array's address, e.g. `https://dorado01:8088` (`/deviceManager/rest` is appended).",
+            readBy: "driver huaweidorado")
+            + [
+                key(
+                    "vstore", requiredFor: "snapshots",
+                    "The vStore holding one file system per database (matched exactly, case included)."),
+                key(
+                    "mounthost", requiredFor: "snapshots",
+                    "The host part of mount strings (a logical port of the vStore)."),
+                key(
+                    "restorenfsclient", requiredFor: "snapshots",
+                    "The NFS client (host name, IP address or `@netgroup`) granted read-write access to new clones and volumes."
+                ),
+                key(
+                    "maxnamelength", "31",
+                    "The longest snapshot name the array accepts (16–255), checked before anything is sent."),
+            ]
+    }()
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(

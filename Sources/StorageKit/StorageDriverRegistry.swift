@@ -28,15 +28,21 @@ public struct StorageDriverDescriptor: Sendable, Hashable {
     /// What its drivers can do, as declared before any driver is built (the configuration check refuses
     /// `snaplockdays` for a module without ``StorageCapabilities/lock``); empty by default.
     public var capabilities: StorageCapabilities = []
+    /// The documentation of every key of the section (``keys``): default, meaning, whether it is a secret. The
+    /// configuration reference (`Documentation/configuration.md`) is generated from it, and a test fails when a
+    /// key the module reads has no entry here.
+    public var keyReference: [ConfigKeyReference] = []
 
     /// A descriptor. Module and class names default to `[name]`, the section to `name`; names are lower-cased;
-    /// `capabilities` declares what its drivers can do.
+    /// `capabilities` declares what its drivers can do; `keyReference` documents the section's keys.
     public init(
         name: String, moduleNames: [String]? = nil, classNames: [String]? = nil, sectionName: String? = nil,
         requiredKeys: [String] = [], optionalKeys: [String] = [], endpointKey: String? = nil,
-        credentials: StorageCredentialsLayout? = nil, capabilities: StorageCapabilities = []
+        credentials: StorageCredentialsLayout? = nil, capabilities: StorageCapabilities = [],
+        keyReference: [ConfigKeyReference] = []
     ) {
         self.capabilities = capabilities
+        self.keyReference = keyReference
         self.name = name.lowercased()
         self.moduleNames = (moduleNames ?? [name]).map { $0.lowercased() }
         self.classNames = (classNames ?? [name]).map { $0.lowercased() }

@@ -44,7 +44,16 @@ public struct LocalFSDriver: StorageDriver {
     /// `mounthost`, no credentials; what every `localfs` driver can do (the one place it is declared).
     public static let descriptor = StorageDriverDescriptor(
         name: vendorName, optionalKeys: ["root", "mounthost"],
-        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .localClones])
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .localClones],
+        keyReference: [
+            ConfigKeyReference(
+                "root", section: vendorName, defaultValue: "the directory holding the backup area (`backupdest`)",
+                meaning: "The directory holding the live areas, `.snapshots` and `.clones`.", readBy: "driver localfs",
+                isNew: true),
+            ConfigKeyReference(
+                "mounthost", section: vendorName, defaultValue: "none (clones are local directories)",
+                meaning: "NFS server name for mount strings.", readBy: "driver localfs", isNew: true),
+        ])
 
     /// Builds the driver of `context.databaseName` from its configuration; does no I/O.
     public init(configuration: LocalFSConfiguration, context: StorageDriverContext) throws(StorageError) {

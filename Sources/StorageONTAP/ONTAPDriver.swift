@@ -183,7 +183,42 @@ public struct ONTAPDriver: StorageDriver {
         endpointKey: "filer",
         credentials: StorageCredentialsLayout(
             file: "netappcredentials.cfg", section: "netappcredentials", settingsSection: "netapp"),
-        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock])
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock],
+        keyReference: keyReference)
+
+    /// The documentation of the `[netapp]` keys (``descriptor``).
+    static let keyReference: [ConfigKeyReference] = {
+        func key(_ key: String, _ defaultValue: String? = nil, requiredFor: String? = nil, _ meaning: String)
+            -> ConfigKeyReference
+        {
+            ConfigKeyReference(
+                key, section: "netapp", defaultValue: defaultValue, requiredFor: requiredFor, meaning: meaning,
+                readBy: "driver ontap")
+        }
+        return ApplianceConnectionSettings.keyReference(
+            section: "netapp", endpointKey: "filer",
+            endpointMeaning: "The cluster: `host`, `host:port` or `https://host[:port]` (a bare host means HTTPS).",
+            readBy: "driver ontap")
+            + [
+                key(
+                    "volumeprefix", requiredFor: "snapshots",
+                    "The database's volume is `<volumeprefix><db>`; may be empty (but must be set)."),
+                key("mounthost", "the filer's host", "The NFS server in mount strings."),
+                key("svm", nil, "The storage VM, when the cluster has several."),
+                key("jobtimeout", "300", "Seconds to wait for an asynchronous job."),
+                key("ontapapi", "auto", "`rest`, `zapi` or `auto` (REST when the cluster answers it, else ZAPI)."),
+                key(
+                    "aggregate", nil,
+                    "Where new volumes are placed (`backup config`); without it volumes are not created."),
+                key(
+                    "volumesize", nil,
+                    "Size of new volumes in binary units (`500G`, `2T`); without it volumes are not created."),
+                key(
+                    "junctionparent", "empty",
+                    "Parent junction of new volumes, e.g. `/backup`: a volume is mounted at `<parent>/<db><suffix>`."),
+                key("exportpolicy", "default", "The NFS export policy of new volumes."),
+            ]
+    }()
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(

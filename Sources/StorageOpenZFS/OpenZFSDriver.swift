@@ -53,7 +53,28 @@ public struct OpenZFSDriver: StorageDriver {
     /// `zfs`, `timeout`, `mounthost` and `sharenfs`, no credentials.
     public static let descriptor = StorageDriverDescriptor(
         name: vendorName, requiredKeys: ["dataset"], optionalKeys: ["zfs", "timeout", "mounthost", "sharenfs"],
-        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock])
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock],
+        keyReference: [
+            ConfigKeyReference(
+                "dataset", section: vendorName, requiredFor: "snapshots",
+                meaning:
+                    "The parent file system, e.g. `tank/backup`: the backup area is `<dataset>/<db>`, clones are `<dataset>/<clone>`.",
+                readBy: "driver openzfs", isNew: true),
+            ConfigKeyReference(
+                "zfs", section: vendorName, defaultValue: "zfs",
+                meaning: "The `zfs` command as words, e.g. `sudo -n zfs`.", readBy: "driver openzfs", isNew: true),
+            ConfigKeyReference(
+                "timeout", section: vendorName, defaultValue: "300",
+                meaning: "Seconds allowed for each `zfs` command.", readBy: "driver openzfs", isNew: true),
+            ConfigKeyReference(
+                "mounthost", section: vendorName, defaultValue: "none (clones are used where they are mounted)",
+                meaning: "NFS server name for mount strings (`<mounthost>:<mountpoint>`).", readBy: "driver openzfs",
+                isNew: true),
+            ConfigKeyReference(
+                "sharenfs", section: vendorName, defaultValue: "inherited from `dataset`",
+                meaning: "The `sharenfs` property given to each new clone (e.g. `on` or `rw=@10.0.0.0/8`).",
+                readBy: "driver openzfs", isNew: true),
+        ])
 
     /// Binds the driver to database `volumeName` under `dataset` (a trailing slash is dropped); does no I/O.
     public init(

@@ -74,7 +74,15 @@ public struct SoftNASDriver: StorageDriver {
         optionalKeys: ["cacert", "insecure", "timeout", "retries", "retrybackoff", "allowplainhttp"],
         endpointKey: "serveraddress",
         credentials: StorageCredentialsLayout(file: "softnascredentials.cfg", section: "credentials"),
-        capabilities: [.serverNamedSnapshots, .spaceUsage, .createVolume])
+        capabilities: [.serverNamedSnapshots, .spaceUsage, .createVolume],
+        keyReference: ApplianceConnectionSettings.keyReference(
+            section: vendorName, endpointKey: "serveraddress",
+            endpointMeaning: "The appliance: `host`, `host:port` or `https://host[:port]`.", readBy: "driver softnas")
+            + [
+                ConfigKeyReference(
+                    "pool", section: vendorName, requiredFor: "snapshots",
+                    meaning: "The storage pool holding one volume per database.", readBy: "driver softnas")
+            ])
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(

@@ -77,7 +77,31 @@ public struct ZFSSADriver: StorageDriver {
         endpointKey: "url",
         credentials: StorageCredentialsLayout(
             file: "zfscredentials.cfg", section: "zfscredentials", userKey: "zfsuser", passwordKey: "zfspassword"),
-        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock])
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock],
+        keyReference: keyReference)
+
+    /// The documentation of the `[zfssa]` keys (``descriptor``).
+    static let keyReference: [ConfigKeyReference] = {
+        func key(_ key: String, _ defaultValue: String? = nil, requiredFor: String? = nil, _ meaning: String)
+            -> ConfigKeyReference
+        {
+            ConfigKeyReference(
+                key, section: vendorName, defaultValue: defaultValue, requiredFor: requiredFor, meaning: meaning,
+                readBy: "driver zfssa")
+        }
+        return ApplianceConnectionSettings.keyReference(
+            section: vendorName, endpointKey: "url",
+            endpointMeaning: "The appliance's REST address, e.g. `https://zfssa01:215`.", readBy: "driver zfssa")
+            + [
+                key("pool", requiredFor: "snapshots", "The storage pool of the project."),
+                key(
+                    "project", requiredFor: "snapshots",
+                    "The project holding one share per database (the share is `<db>`), and its clones."),
+                key("apiversion", "1", "The REST API version in paths: `1` (as the original) or `2`."),
+                key("authentication", "basic", "`basic` (as the original) or `session`."),
+                key("mounthost", "the URL's host", "The host part of mount strings (`<mounthost>:<mountpoint>`)."),
+            ]
+    }()
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(

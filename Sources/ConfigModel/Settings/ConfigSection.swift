@@ -93,6 +93,7 @@ public struct ConfigSection: Sendable {
     /// - Throws: a broken `%(name)s` interpolation.
     public func value(_ key: String) throws(ConfigError) -> ConfigValue? {
         let key = key.lowercased()
+        ConfigKeyReads.record(section: name, key: key)
         if let override = overrides[key] { return override }
         return try lookup.value(key, section: name)
     }

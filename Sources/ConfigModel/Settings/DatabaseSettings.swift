@@ -48,6 +48,8 @@ public struct GenericSettings: Sendable, Equatable {
     public var templateDirectory: String?
     /// New: per-step timeouts in seconds, `timeout<step>` keys (e.g. `timeoutrman`), plus `timeoutdefault`.
     public var timeouts: [String: Int]
+    /// New: `restoredestination`, where the `generaterestore` recipe puts the restored database (default `+DATA`).
+    public var restoreDestination: String = "+DATA"
 }
 
 /// `[rman]` settings.
@@ -101,6 +103,12 @@ public struct AutorestoreSettings: Sendable, Equatable {
     public var tdeKeystore: String? = nil
     /// New: `tdekeystorepasswordfile`, a file whose first line is the keystore password (never logged), resolved.
     public var tdeKeystorePasswordFile: String? = nil
+    /// New: `nologging`, what NOLOGGING blocks changed after the last merge make of a restore (`warn` or `fail`);
+    /// `nil`: not set (the engine's default, `warn`).
+    public var nologgingPolicy: String? = nil
+    /// New: `timeahead`, what a verified time later than expected makes of a restore (`fail` or `warn`); `nil`: not
+    /// set (the engine's default, `fail`).
+    public var timeAheadPolicy: String? = nil
 }
 
 /// Every setting of one database section, typed, with the original's defaults (reference §3.4–3.5).

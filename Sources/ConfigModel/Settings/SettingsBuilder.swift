@@ -113,7 +113,7 @@ extension BackupConfiguration {
                 timeouts[String(step.dropFirst("timeout".count))] = seconds
             }
         }
-        let generic = GenericSettings(
+        var generic = GenericSettings(
             logRetentionDays: integer("logretention", section: "generic", requiredFor: .backup),
             backupRoot: string("backupdest", section: "generic", requiredFor: .backup).map(resolvePath),
             backupDestinationShared: reader.flag("backupdestshared", section: "generic", default: true),
@@ -126,6 +126,7 @@ extension BackupConfiguration {
             requireMount: reader.flag("requiremount", section: "generic", default: true),
             templateDirectory: reader.optionalString("templatedir", section: "generic").map { resolvePath($0.value) },
             timeouts: timeouts)
+        generic.restoreDestination = reader.optionalString("restoredestination", section: "generic")?.value ?? "+DATA"
         if let checks = generic.warningSnapshotAgeHours.flatMap({ w in generic.criticalSnapshotAgeHours.map { (w, $0) }
         }),
             checks.0 > checks.1, let value = reader.optionalString("warningsnapage", section: "generic")
@@ -241,6 +242,8 @@ extension BackupConfiguration {
             catalogLocation: reader.optionalString("catalogfile", section: "autorestore").map { resolvePath($0.value) }
                 ?? reader.optionalString("catalogurl", section: "autorestore")?.value)
         settings.backupTimeZone = backupTimeZone?.value
+        settings.nologgingPolicy = reader.optionalString("nologging", section: "autorestore")?.value
+        settings.timeAheadPolicy = reader.optionalString("timeahead", section: "autorestore")?.value
         // TDE: the keystore and its password file go together; a password is never a value in this file.
         let keystore = reader.optionalString("tdekeystore", section: "autorestore")
         let passwordFile = reader.optionalString("tdekeystorepasswordfile", section: "autorestore")

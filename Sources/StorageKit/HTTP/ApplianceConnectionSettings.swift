@@ -97,6 +97,43 @@ public struct ApplianceConnectionSettings: Sendable, Hashable {
         try problems.check()
     }
 
+    /// The documentation of the keys this type reads from an appliance's section: the address under
+    /// `endpointKey` (required) and `cacert`, `insecure`, `allowplainhttp`, `timeout`, `retries`, `retrybackoff`.
+    /// - Parameters:
+    ///   - section: the appliance's section, e.g. `zfssa`.
+    ///   - endpointKey: the key holding the address.
+    ///   - endpointMeaning: what the address is, in one Markdown line.
+    ///   - readBy: who reads the section, e.g. `driver zfssa`.
+    public static func keyReference(
+        section: String, endpointKey: String, endpointMeaning: String, readBy: String
+    ) -> [ConfigKeyReference] {
+        func key(_ key: String, _ defaultValue: String?, _ meaning: String) -> ConfigKeyReference {
+            ConfigKeyReference(
+                key, section: section, defaultValue: defaultValue, meaning: meaning, readBy: readBy)
+        }
+        return [
+            ConfigKeyReference(
+                endpointKey, section: section, requiredFor: "snapshots",
+                meaning: endpointMeaning
+                    + " A password in it (`user:password@`) is refused; plain `http://` only with `allowplainhttp: TRUE`.",
+                readBy: readBy),
+            key(
+                "cacert", nil,
+                "PEM file of CA (or self-signed) certificates trusted besides the system store; a bare file name is looked for in `certs/` beside the configuration."
+            ),
+            key("insecure", "FALSE", "`TRUE`: certificates are not verified (a WARNING on every run)."),
+            key(
+                "allowplainhttp", "FALSE",
+                "`TRUE`: accept a plain `http://` address (the credentials travel unencrypted; a WARNING on every run)."
+            ),
+            key("timeout", "300", "Seconds allowed for each request (at most a year)."),
+            key("retries", "3", "Attempts in total for idempotent requests, 1–10."),
+            key(
+                "retrybackoff", "0.5",
+                "Seconds before the first retry, doubled for each further one (at most 60)."),
+        ]
+    }
+
     /// True when the address is plain `http://`: the credentials travel unencrypted.
     public var isPlainHTTP: Bool { Self.isPlainHTTP(endpoint) }
 
