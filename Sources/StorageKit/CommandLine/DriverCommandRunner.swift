@@ -37,7 +37,7 @@ public struct DriverCommandResult: Sendable, Equatable {
 /// SIGKILL after a grace period. For drivers that drive a command-line tool (btrfs, zfs); the Oracle tools have
 /// their own runner in OracleTools.
 ///
-/// Children start through ToolSupport's ``ChildCommand`` (fork and exec on one long-lived thread, in their own
+/// Children start through ToolSupport's `ChildCommand` (fork and exec on one long-lived thread, in their own
 /// process group, dying with this process), never through Foundation's `Process`, whose start on Linux can crash
 /// or fail with EBADF (see `ChildSpawn`). Blocking waits run on dedicated threads, not on the shared pools.
 public enum DriverCommandRunner {
