@@ -91,23 +91,32 @@ struct ResultCatalogTests {
             if: postgresURL != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/psql"),
             "needs OIB_POSTGRES_URL (Scripts/test.sh) and psql"))
     func postgresStatementTimeout() async throws {
-        // Another session holds the catalog's schema lock for 15 s.
+        // Another session holds the catalog's schema lock until the test ends it (at most two minutes): a fixed
+        // short hold could end before a test resumed late by a loaded machine gets to its statement.
+        let marker = "oib-lock-holder-\(UUID().uuidString.prefix(8))"
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGAPPNAME"] = marker
         let holder = try ChildCommand(
             executable: "/usr/bin/psql",
             arguments: [
                 postgresURL!, "-q", "-A", "-t", "-c", "SELECT 'locked' FROM pg_advisory_lock(4207011401)", "-c",
-                "SELECT pg_sleep(15)",
-            ]
+                "SELECT pg_sleep(120)",
+            ], environment: environment
         ).startBlocking()
-        defer { holder.signal(SIGTERM) }
-        // Only once psql says it holds the lock (its start can take seconds on a loaded machine).
-        var printed: [UInt8] = []
-        while !String(decoding: printed, as: UTF8.self).contains("locked") && holder.isRunning {
-            try await Task.sleep(for: .milliseconds(50))
-            printed = holder.outputSoFar
+        defer {
+            // The server ends the holder's session (a killed psql's backend would keep the lock while it sleeps).
+            _ = try? ChildCommand(
+                executable: "/usr/bin/psql",
+                arguments: [
+                    postgresURL!, "-q", "-A", "-t", "-c",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(marker)'",
+                ]
+            ).runBlocking()
+            holder.signal(SIGTERM)
         }
-        printed = holder.outputSoFar
-        try #require(String(decoding: printed, as: UTF8.self).contains("locked"), "psql did not take the lock")
+        // Only once psql says it holds the lock (its start can take seconds on a loaded machine).
+        let locked = await holder.waitForOutput(containing: "locked", within: .seconds(60))
+        try #require(locked, "psql did not take the lock: \(String(decoding: holder.outputSoFar, as: UTF8.self))")
         let catalog = try PostgresResultCatalog(
             url: postgresURL!, statementTimeout: .seconds(1), logger: Logger(label: "pg"))
         let error = await #expect(throws: CatalogError.self) { try await catalog.prepare() }

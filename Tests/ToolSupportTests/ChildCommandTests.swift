@@ -158,17 +158,23 @@ struct ChildCommandTests {
         let child = try await ChildCommand(
             executable: "/bin/sh", arguments: ["-c", "echo ready; exec sleep 30"]
         ).start()
-        var waited = 0
-        while !String(decoding: child.outputSoFar, as: UTF8.self).contains("ready") && waited < 400 {
-            try await Task.sleep(for: .milliseconds(25))
-            waited += 1
-        }
+        #expect(await child.waitForOutput(containing: "ready", within: .seconds(20)))
         #expect(child.isRunning)
         child.signal(SIGTERM)
         let result = await child.wait()
         #expect(result.signal == SIGTERM && result.exitStatus == 128 + SIGTERM)
         #expect(!child.isRunning)
         #expect(result.outputText == "ready\n")
+        // A child that ends without printing the text, and one that outlives the limit: false, without waiting
+        // for the end.
+        let quiet = try await ChildCommand(executable: "/bin/echo", arguments: ["other"]).start()
+        #expect(await !quiet.waitForOutput(containing: "ready", within: .seconds(20)))
+        let slow = try await ChildCommand(executable: "/bin/sleep", arguments: ["30"]).start()
+        let before = ContinuousClock.now
+        #expect(await !slow.waitForOutput(containing: "ready", within: .milliseconds(200)))
+        #expect(ContinuousClock.now - before < .seconds(20))
+        slow.signal(SIGKILL)
+        _ = await slow.wait()
     }
 }
 

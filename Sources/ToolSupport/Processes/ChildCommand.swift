@@ -235,6 +235,32 @@ public final class RunningChild: Sendable {
     /// What the child has written to standard output so far (empty when it goes to a file).
     public var outputSoFar: [UInt8] { buffers.withLock { $0.output } }
 
+    /// Waits until the child's standard output contains `text` (true), or the child has ended or `limit` has
+    /// passed without it (false). The watching runs on a thread of its own, so a busy task pool cannot make the
+    /// caller miss a short window after the text appeared by more than the pool's own delay.
+    public func waitForOutput(containing text: String, within limit: Duration) async -> Bool {
+        let needle = Array(text.utf8)
+        let deadline = ContinuousClock.now + limit
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                while true {
+                    let output = self.outputSoFar
+                    if !needle.isEmpty, output.count >= needle.count,
+                        (0...(output.count - needle.count)).contains(where: {
+                            output[$0..<($0 + needle.count)].elementsEqual(needle)
+                        })
+                    {
+                        return continuation.resume(returning: true)
+                    }
+                    if !self.isRunning || ContinuousClock.now >= deadline {
+                        return continuation.resume(returning: false)
+                    }
+                    usleep(10_000)
+                }
+            }
+        }
+    }
+
     /// Whether the child has not been reaped yet.
     public var isRunning: Bool { !exit.hasExited }
 
