@@ -4,12 +4,18 @@
 #      in .build stays incremental), runs it, and writes the retention table;
 #   2. the release tools (Scripts/bench-tools.sh): snapper list/checkage against storage-sim, --help, sizes;
 #   3. the daily backup (Scripts/bench-backup.sh): imagecopywithsnap against oracle-sim and storage-sim;
-#   4. one autorestore at two database sizes (Scripts/bench-restore.sh; as root only: it loop-mounts a btrfs);
-#   5. the "Targets of [Lean binaries]" table from the figures of 2 and 3.
+#   4. one autorestore at two database sizes, 1 GiB and 16 GiB (Scripts/bench-restore.sh; as root only: it
+#      loop-mounts a btrfs; a few minutes, most of it writing the 16 GiB database and its level 0 copy);
+#   5. the fleet: `backup --all` over 100 databases at --parallel 1 and 8 (Scripts/bench-fleet.sh; about 6 minutes);
+#   6. the "Targets of [Lean binaries]" table from the figures of 2 and 3, and the "Targets of [Ship it]" table
+#      from those of 4 and 5.
 #
 # usage: Scripts/bench.sh [--snapshots N] [--iterations N]      (arguments go to retention-bench)
-#   BENCH_TOOL_RUNS (default 7), BENCH_BACKUP_RUNS (default 5) and BENCH_RESTORE_RUNS (default 3) set the runs of
-#   2, 3 and 4; the release tools are rebuilt first with Scripts/release.sh unless BENCH_SKIP_BUILD=1.
+#   BENCH_TOOL_RUNS (default 7), BENCH_BACKUP_RUNS (default 5) and BENCH_RESTORE_RUNS (default 7) set the runs of
+#   2, 3 and 4; BENCH_FLEET_DATABASES (default 100), BENCH_FLEET_DELAY (default 2 s) and BENCH_FLEET_RUNS8 (default 3)
+#   set 5; BENCH_SKIP_FLEET=1 and BENCH_SKIP_RESTORE=1 leave out 5 and 4 (their tables, and with both the [Ship it]
+#   table, are kept as they are: the quick run). The release tools are rebuilt first with Scripts/release.sh unless
+#   BENCH_SKIP_BUILD=1.
 # On a shared machine, hold the build lock so other builds do not disturb the timing:
 #   flock /tmp/oib-build.lock Scripts/bench.sh
 set -euo pipefail
@@ -62,10 +68,17 @@ export OIB_BENCH_RESULTS="$results/figures"
 : >"$OIB_BENCH_RESULTS"
 Scripts/bench-tools.sh "${BENCH_TOOL_RUNS:-7}"
 Scripts/bench-backup.sh "${BENCH_BACKUP_RUNS:-5}"
-if [ "$(id -u)" = 0 ]; then
-    Scripts/bench-restore.sh "${BENCH_RESTORE_RUNS:-3}"
+if [ "${BENCH_SKIP_RESTORE:-0}" = 1 ]; then
+    echo "bench.sh: BENCH_SKIP_RESTORE=1, so the autorestore table is kept as it is" >&2
+elif [ "$(id -u)" = 0 ]; then
+    Scripts/bench-restore.sh "${BENCH_RESTORE_RUNS:-7}"
 else
     echo "bench.sh: not root, so the autorestore table (Scripts/bench-restore.sh, a loop-mounted btrfs) is kept as it is" >&2
+fi
+if [ "${BENCH_SKIP_FLEET:-0}" = 1 ]; then
+    echo "bench.sh: BENCH_SKIP_FLEET=1, so the fleet table is kept as it is" >&2
+else
+    Scripts/bench-fleet.sh "${BENCH_FLEET_DATABASES:-100}" "${BENCH_FLEET_DELAY:-2}"
 fi
 
 figure() { sed -n "s/^$1=//p" "$OIB_BENCH_RESULTS" | tail -n 1; }
@@ -96,9 +109,40 @@ targets=$(
         target_row "retention plan of $(echo "$snapshots" | xargs) snapshots, $scenario" "$(echo "$median" | xargs)" ms 10
     done <<<"$rows"
     for tool in backup snapper autorestore restore; do
-        printf '| stripped static \`%s\` (Scripts/release.sh) | %s MB | report | smaller is better |\n' "$tool" \
+        printf '| stripped static `%s` (Scripts/release.sh) | %s MB | report | smaller is better |\n' "$tool" \
             "$(awk -v b="$(stat -c %s ".build/release-tools/$tool")" 'BEGIN { printf "%.1f", b / 1000000 }')"
     done
 )
 bench_replace_block "$doc" '<!-- targets:begin -->' '<!-- targets:end -->' "$targets" '## Targets of [Lean binaries]'
 printf '%s\n' "$targets"
+
+# --- The fleet and the scale of an autorestore: targets of [Ship it] (item 4) ---
+scale_row() { # description value unit target
+    if [ -z "$2" ]; then
+        printf '| %s | not measured in this run | ≤ %s %s | – |\n' "$1" "$4" "$3"
+        return
+    fi
+    awk -v what="$1" -v value="$2" -v unit="$3" -v target="$4" 'BEGIN {
+        verdict = value <= target ? "met" : sprintf("missed by %.1f %s", value - target, unit)
+        printf "| %s | %s %s | ≤ %s %s | %s |\n", what, value, unit, target, unit, verdict
+    }'
+}
+scale=$(
+    printf '%s\n' "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(bench_machine); the figures of the two sections named in each row."
+    printf '\n%s\n' "| Target of [Ship it] (item 4) | Today | Target | Verdict |"
+    printf '%s\n' "|---|---:|---:|---|"
+    for parallel in 1 8; do
+        wall=$(figure "fleet_parallel${parallel}_wall_s")
+        ideal=$(figure "fleet_parallel${parallel}_ideal_s")
+        scale_row "\`backup --all imagecopywithsnap --parallel $parallel\`, ${BENCH_FLEET_DATABASES:-100} databases × ${BENCH_FLEET_DELAY:-2} s: over the ideal${wall:+ ($wall s against $ideal s)}" \
+            "$(figure "fleet_parallel${parallel}_overhead_pct")" % 15
+    done
+    scale_row "autorestore wall, $(figure restore_ratio_sizes): ratio of the largest to the smallest" "$(figure restore_ratio)" × 1.1
+)
+if [ -n "$(figure restore_ratio)$(figure fleet_parallel1_wall_s)" ]; then
+    bench_replace_block "$doc" '<!-- scale-targets:begin -->' '<!-- scale-targets:end -->' "$scale" \
+        '## Targets of [Ship it]: fleet and scale'
+    printf '%s\n' "$scale"
+else
+    echo "bench.sh: neither the autorestore nor the fleet was measured, so the [Ship it] table is kept as it is" >&2
+fi
