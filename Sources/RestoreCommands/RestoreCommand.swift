@@ -25,11 +25,16 @@ public struct RestoreCommand: AsyncParsableCommand {
             storage only) and --yes it runs unattended; the clone is then mounted with mountcommand of
             [autorestore] (${mountstring}, ${mountpoint}). The instance is left open READ ONLY; the printed steps
             clean up.
+
+            With --instant --move-to DIR it is an instant restore for production: the database opens READ WRITE
+            (resetlogs) on the clone's image copies, then every datafile is moved online to DIR (Oracle 12.1 and
+            later) and the clone is dropped. An interrupted run continues when the same command (or --resume) runs
+            again.
             """)
 
     /// The usage line printed after every usage error (exit 2).
     public static let usage =
-        "Usage: restore [--config FILE | <configfile>.cfg] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes]"
+        "Usage: restore [--config FILE | <configfile>.cfg] <database> [--list-snapshots] [--target-time 'YYYY-MM-DD HH:MM:SS' [--utc]] [--snapshot ID] [--sid SID] [--mount-dir DIR] [--yes] [--instant --move-to DIR [--resume]]"
 
     /// `--config FILE`.
     @OptionGroup public var configuration: ConfigurationOptions
@@ -67,6 +72,19 @@ public struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer yes to the questions (isolation, parameters, mount done).")
     public var yes = false
 
+    /// `--instant`: an instant restore for production (open READ WRITE on the clone, then move the datafiles to
+    /// `--move-to`).
+    @Flag(name: .long, help: "Instant restore: run the database from the clone, then move its datafiles to --move-to.")
+    public var instant = false
+
+    /// `--move-to DIR`: the primary storage directory an instant restore moves the datafiles to.
+    @Option(name: .long, help: "With --instant: the primary storage directory the datafiles move to.")
+    public var moveTo: String?
+
+    /// `--resume`: continue an interrupted instant restore (the same command without it continues too).
+    @Flag(name: .long, help: "With --instant: continue an interrupted instant restore.")
+    public var resume = false
+
     /// The positional words: the original's optional `<configfile>.cfg`, then the database.
     @Argument(help: "[<configfile>.cfg] <database>: the original's `restore.py <configfile> <db>` form also works.")
     public var words: [String] = []
@@ -97,6 +115,11 @@ public struct RestoreCommand: AsyncParsableCommand {
         if let targetTime, PointInTimeRestore.parseTime(targetTime, utc: utc) == nil {
             throw ValidationError("--target-time must be 'YYYY-MM-DD HH:MM:SS'")
         }
+        if !instant && (moveTo != nil || resume) {
+            throw ValidationError("--move-to and --resume belong to --instant")
+        }
+        if instant && moveTo == nil { throw ValidationError("--instant needs --move-to DIR (the primary storage)") }
+        if instant && listSnapshots { throw ValidationError("--list-snapshots cannot be combined with --instant") }
     }
 
     /// Asks the original's questions (or takes the flags), clones the chosen snapshot, has it mounted, and restores
@@ -104,6 +127,7 @@ public struct RestoreCommand: AsyncParsableCommand {
     /// Refuses root (exit 1). Throws ``ToolExit``: 1 for a refusal, no suitable snapshot or a failed restore, 2 for a
     /// usage or configuration problem.
     public func run() async throws {
+        if instant { return try await runInstant() }
         Output.line("This utility will start a copy of a database restored to a specified point in time.")
         Output.line("THIS UTILITY SHOULD NOT BE RUN ON A SYSTEM WITH ACCESS TO PRODUCTION STORAGE!")
         Output.line("THIS UTILITY IS NOT INTENDED FOR EMERGENCY PRODUCTION RESTORE.")

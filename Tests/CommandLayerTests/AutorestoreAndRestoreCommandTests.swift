@@ -64,6 +64,9 @@ struct RestoreCommandTests {
             (["--target-time", "2016-11-08", "orcl"], "--target-time must be 'YYYY-MM-DD HH:MM:SS'"),
             (["bad/db"], "database argument 'bad/db' is not a valid database name"),
             (["x.cfg", "1orcl"], "database argument '1orcl' is not a valid database name"),
+            (["--move-to", "/u02/oradata", "orcl"], "--move-to and --resume belong to --instant"),
+            (["--resume", "orcl"], "--move-to and --resume belong to --instant"),
+            (["--instant", "orcl"], "--instant needs --move-to DIR"),
         ] as [([String], String)])
     func usageErrorsExit2(arguments: [String], message: String) async {
         await expectUsageError(RestoreCommand.self, arguments, mentioning: message, usage: RestoreCommand.usage)

@@ -138,47 +138,7 @@ enum RMANManualRestore {
     /// incarnation. Only headers are rewritten (no datafile is read or copied).
     static func openResetlogs(command: String, session: RMANSession) throws {
         try session.withTarget(command) { context in
-            guard var instance = context.instance else {
-                throw OracleError("ORA-01531: a database already open by the instance")
-            }
-            switch instance.status {
-            case "OPEN": throw OracleError("ORA-01531: a database already open by the instance")
-            case "STARTED": throw OracleError("ORA-01507: database not mounted")
-            default: break
-            }
-            var database = try context.requireDatabase()
-            let headers = try Recovery.checkRecoveredDatafiles(
-                database, instance: instance, environment: context.store.environment
-            ) { datafile in
-                OracleError([
-                    "ORA-01194: file \(datafile.fileNumber) needs more recovery to be consistent",
-                    "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
-                ])
-            }
-            let recovered = database.recoveredSCN ?? database.currentSCN
-            database.incarnation += 1
-            database.resetlogsSCN = recovered + 1
-            database.resetlogsId = Int64(context.now.timeIntervalSince1970) % 1_000_000_000 + 900_000_000
-            if database.resetlogsId == headers.first?.1.resetlogsId { database.resetlogsId += 1 }
-            database.currentSCN = recovered + 2
-            database.currentSequence = 1
-            database.currentLogFirstSCN = database.currentSCN
-            database.currentLogFirstTime = context.now
-            database.onlineRedo = []
-            database.openMode = "READ WRITE"
-            database.controlfileBackupSCN = nil
-            database.lastSCNTimeMapTime = context.now
-            for (datafile, original) in headers {
-                var header = original
-                header.resetlogsId = database.resetlogsId
-                header.checkpointSCN = database.resetlogsSCN
-                header.checkpointTime = context.now
-                try writeHeaderInPlace(path: datafile.path, header: header)
-            }
-            database.recoveredSCN = database.resetlogsSCN
-            instance.status = "OPEN"
-            context.instance = instance
-            context.database = database
+            try openResetlogs(context)
             session.output.append("Statement processed")
             if session.catalogDatabase != nil {
                 session.output += [
@@ -187,5 +147,52 @@ enum RMANManualRestore {
                 ]
             }
         }
+    }
+
+    /// The change of `alter database open resetlogs` (RMAN and SQL*Plus): the instance must be mounted, every
+    /// datafile recovered to the same SCN (ORA-01194 otherwise); a new incarnation starts, the headers are rewritten
+    /// and the database is open READ WRITE.
+    static func openResetlogs(_ context: StatementContext) throws {
+        guard var instance = context.instance else {
+            throw OracleError("ORA-01531: a database already open by the instance")
+        }
+        switch instance.status {
+        case "OPEN": throw OracleError("ORA-01531: a database already open by the instance")
+        case "STARTED": throw OracleError("ORA-01507: database not mounted")
+        default: break
+        }
+        var database = try context.requireDatabase()
+        let headers = try Recovery.checkRecoveredDatafiles(
+            database, instance: instance, environment: context.store.environment
+        ) { datafile in
+            OracleError([
+                "ORA-01194: file \(datafile.fileNumber) needs more recovery to be consistent",
+                "ORA-01110: data file \(datafile.fileNumber): '\(datafile.path)'",
+            ])
+        }
+        let recovered = database.recoveredSCN ?? database.currentSCN
+        database.incarnation += 1
+        database.resetlogsSCN = recovered + 1
+        database.resetlogsId = Int64(context.now.timeIntervalSince1970) % 1_000_000_000 + 900_000_000
+        if database.resetlogsId == headers.first?.1.resetlogsId { database.resetlogsId += 1 }
+        database.currentSCN = recovered + 2
+        database.currentSequence = 1
+        database.currentLogFirstSCN = database.currentSCN
+        database.currentLogFirstTime = context.now
+        database.onlineRedo = []
+        database.openMode = "READ WRITE"
+        database.controlfileBackupSCN = nil
+        database.lastSCNTimeMapTime = context.now
+        for (datafile, original) in headers {
+            var header = original
+            header.resetlogsId = database.resetlogsId
+            header.checkpointSCN = database.resetlogsSCN
+            header.checkpointTime = context.now
+            try writeHeaderInPlace(path: datafile.path, header: header)
+        }
+        database.recoveredSCN = database.resetlogsSCN
+        instance.status = "OPEN"
+        context.instance = instance
+        context.database = database
     }
 }

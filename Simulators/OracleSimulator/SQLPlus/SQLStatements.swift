@@ -71,6 +71,7 @@ enum SQLStatements {
                 ("alter database rename file '{}' to '{}'", renameFile),
                 ("alter database disable block change tracking", disableChangeTracking),
             ] + CatalogSchemaOperations.shapes + ReportQueries.shapes + BackupCheckQueries.shapes
+            + DatafileMoves.shapes
         for (shape, handler) in shapes {
             if let captures = TextShape.match(text, shape) {
                 return try handler(captures, context, settings)

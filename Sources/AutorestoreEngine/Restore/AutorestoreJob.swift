@@ -40,12 +40,20 @@ public struct PointInTimeRequest: Sendable {
     public var snapshotID: String
     /// The name of the clone made on the storage and kept for the DBA.
     public var cloneName: String
-    /// The work directory is created inside the clone.
-    public init(targetTime: String, sid: String, snapshotID: String, cloneName: String) {
+    /// An instant restore's primary storage directory (`restore --instant --move-to`): the instance's controlfile,
+    /// online logs, new files and recovery area go there, and the database opens READ WRITE with resetlogs instead
+    /// of READ ONLY. Nil for a point-in-time copy.
+    public var instantDestination: String?
+    /// The work directory of a copy is created inside the clone; an instant restore's is
+    /// ``InstantRestore/workArea(destination:database:)``, on the primary storage.
+    public init(
+        targetTime: String, sid: String, snapshotID: String, cloneName: String, instantDestination: String? = nil
+    ) {
         self.targetTime = targetTime
         self.sid = sid
         self.snapshotID = snapshotID
         self.cloneName = cloneName
+        self.instantDestination = instantDestination
     }
 }
 
@@ -207,8 +215,14 @@ public struct AutorestoreJob: Sendable {
             clone = try await context.phase("clone") {
                 try await SnapshotCloneStage(context: context).clonePointInTime(request)
             }
-            // The work directory lives in the clone: nothing outside it is written.
-            context.workDirectory = try InstanceStage.makeWorkDirectory(inClone: clone.mainPath)
+            if let destination = request.instantDestination {
+                // Online datafile moves need 12.1: refused before any instance starts.
+                try InstantRestore.checkCompatible(clone.parameters["compatible"])
+                context.workDirectory = InstantRestore.workArea(destination: destination, database: settings.name)
+            } else {
+                // The work directory lives in the clone: nothing outside it is written.
+                context.workDirectory = try InstanceStage.makeWorkDirectory(inClone: clone.mainPath)
+            }
             // The requested time is this host's local time: the snapshot's recorded offset does not apply to it.
             clone.parameters["lasttime"] = request.targetTime
             clone.parameters[AutorestoreParameters.lastTimeUTCOffsetKey] = nil

@@ -102,7 +102,8 @@ struct InstanceStage: Sendable {
             ["catalog start with '\($0)/archivelog/' noprompt;", "catalog start with '\($0)/data_' noprompt;"]
         }.joined(separator: "\n")
 
-        var initText = try context.render("autoinitora", values)
+        if let destination = context.instantDestination { values["instantdestination"] = destination }
+        var initText = try context.render(context.instantDestination == nil ? "autoinitora" : "instantinitora", values)
         if values["cdb"]?.uppercased() == "TRUE" { initText += "\n" + (try context.render("cdbinitora", values)) }
         try context.claimWorkFiles(["init.ora"], mentionedIn: initText)
         do {

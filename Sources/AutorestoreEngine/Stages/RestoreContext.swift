@@ -9,6 +9,8 @@ import ToolSupport
 /// (so the clean-up touches only that), and the result as it fills in.
 final class RestoreProgress: @unchecked Sendable {
     var cloned: String?
+    /// Where this run's clone is seen on this host (its directory or mount point), once mounted.
+    var cloneRoot: String?
     var mountedAt: String?
     /// The driver's mount string of the mounted clone (for `${mountstring}` in the unmount command).
     var mountString: String?
@@ -37,6 +39,8 @@ struct RestoreContext: Sendable {
     var now: @Sendable () -> Date
     /// Set for a manual point-in-time copy instead of an autorestore.
     var pointInTime: PointInTimeRequest?
+    /// The primary storage directory of an instant restore (`restore --instant --move-to`); nil otherwise.
+    var instantDestination: String? { pointInTime?.instantDestination }
     var events: @Sendable (AutorestoreEvent) -> Void
     /// The work directory: `autorestoredest`, or a fresh directory inside the clone for a point-in-time copy.
     var workDirectory: String

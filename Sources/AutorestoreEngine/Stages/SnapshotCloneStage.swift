@@ -143,7 +143,9 @@ struct SnapshotCloneStage: Sendable {
         progress.cloned = clone.name
         progress.result.cloneName = clone.name
         progress.result.snapshotID = request.snapshotID
-        let paths = Self.datafilePaths(try await mount(clone))
+        let mountPath = try await mount(clone)
+        progress.cloneRoot = mountPath
+        let paths = Self.datafilePaths(mountPath)
         guard let parameters = try? AutorestoreParameters.read(directory: paths.main),
             parameters.missingForRestore.filter({ $0 != "lasttime" }).isEmpty
         else {

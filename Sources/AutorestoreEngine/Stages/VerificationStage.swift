@@ -21,7 +21,9 @@ struct VerificationStage: Sendable {
         var output = ""
         do {
             output = try await context.sqlplus(
-                instance.oracle, ["openandverify", Self.blockCounts(instance.values)], instance.values, silent: true)
+                instance.oracle,
+                [context.instantDestination == nil ? "openandverify" : "instantopen", Self.blockCounts(instance.values)],
+                instance.values, silent: true)
         } catch {
             throw await readFailure(error, instance, otherwise: .openFailed)
         }
