@@ -15,15 +15,16 @@ struct VerificationStage: Sendable {
 
     private var logger: Logger { context.logger }
 
+    /// `openandverify` (open READ ONLY), or `instantopen` (open READ WRITE with resetlogs) for an instant restore.
+    var openTemplate: String { context.instantDestination == nil ? "openandverify" : "instantopen" }
+
     /// The `verify` phase: open read only, check the time, the files and the blocks, then the marker.
     func run(_ instance: RestoreInstance, marker: AutorestoreParameters.Marker?) async throws {
         logger.debug("ACTION: opening database to verify the result")
         var output = ""
         do {
             output = try await context.sqlplus(
-                instance.oracle,
-                [context.instantDestination == nil ? "openandverify" : "instantopen", Self.blockCounts(instance.values)],
-                instance.values, silent: true)
+                instance.oracle, [openTemplate, Self.blockCounts(instance.values)], instance.values, silent: true)
         } catch {
             throw await readFailure(error, instance, otherwise: .openFailed)
         }
