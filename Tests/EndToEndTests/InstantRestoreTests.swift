@@ -148,3 +148,31 @@ struct InstantRestoreTests {
             environment.contents(environment.root + "/sim-state/instances").filter { $0.hasSuffix(".json") }.isEmpty)
     }
 }
+
+/// `restore --instant` on btrfs as the unprivileged owner: the clone is a subvolume, the datafiles move out of it to
+/// a directory elsewhere, and the owner drops the subvolume.
+@Suite(
+    "restore --instant on btrfs, as the unprivileged owner", .serialized,
+    .enabled(
+        if: btrfsRoot != nil && getuid() == 0,
+        "OIB_BTRFS_ROOT is not set: run Scripts/test.sh as root to loop-mount a btrfs"))
+struct InstantRestoreBtrfsTests {
+    @Test func movesEveryFileOffTheSubvolumeAndDropsIt() async throws {
+        let environment = try await AutorestoreBtrfsTests().backedUpOnBtrfs()
+        defer { try? FileManager.default.removeItem(atPath: environment.backupRoot) }
+        let primary = environment.root + "/primary"
+        try FileManager.default.createDirectory(atPath: primary, withIntermediateDirectories: true)
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        let tests = InstantRestoreTests()
+        let run = try await tests.restore(environment, try tests.instantArguments(environment, primary: primary))
+        let output = run.stdout + run.stderr
+        #expect(run.status == 0, "\(output)")
+        #expect(
+            output.containsInOrder([
+                "is open READ WRITE on the clone", "Moving datafile 1 (1 of 4", "Dropped clone restore_orcl_",
+            ]), "\(output)")
+        let names = try await tests.datafileNames(environment, primary: primary)
+        #expect(names.count == 4 && names.allSatisfy { $0.hasPrefix(primary + "/") }, "\(names)")
+        #expect(tests.clones(environment).isEmpty, "the clone subvolume is left")
+    }
+}
