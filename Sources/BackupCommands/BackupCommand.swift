@@ -200,6 +200,13 @@ public struct BackupCommand: AsyncParsableCommand {
                 database: words[0], action: backupAction, dryRun: dryRun,
                 restore: RestoreRequest(until: until, snapshotID: snapshot)))
         if let failure = outcome.failure { throw failure.toolExit }
+        // The off-site copy ([replication]) after the backup's own result is settled: its failure is exit 3.
+        if backupAction == .imagecopywithsnap, !dryRun,
+            let warning = await OffsiteCopy.run(
+                database: words[0], configuration: configuration, environment: environment)
+        {
+            throw ToolExit(OffsiteCopy.failedExitCode, warning)
+        }
     }
 
     func checkConfig(_ configuration: BackupConfiguration) throws {

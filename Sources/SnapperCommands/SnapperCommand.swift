@@ -20,13 +20,15 @@ public struct SnapperCommand: AsyncParsableCommand {
         abstract: "Snapshots and clones of a database's backup area.",
         discussion: """
             Actions: create, list, clone <snapshot>, listclones, dropclone <clone>, checkage, clean [--dry-run],
-            autoclone, dropautoclone, dropsnap <snapshot>, volume create.
+            autoclone, dropautoclone, dropsnap <snapshot>, volume create, replicate.
+            With [replication] configured: replicate sends the snapshots the off-site copy lacks; list --replica,
+            clean --replica [--dry-run] and checkage --replica work on the off-site copy.
             checkage follows Nagios conventions: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
             """)
 
     /// The usage line printed after every usage error (exit 2).
     public static let usage =
-        "Usage: snapper [--config FILE] [--json] <database> <list|clean [--dry-run]|create|checkage|clone <snapshot>|dropclone <clone>|listclones|autoclone|dropautoclone|dropsnap <snapshot>|volume create>"
+        "Usage: snapper [--config FILE] [--json] <database> <list|clean [--dry-run]|create|checkage|clone <snapshot>|dropclone <clone>|listclones|autoclone|dropautoclone|dropsnap <snapshot>|volume create|replicate> [--replica]"
 
     /// What each clone action needs of the driver; checked before any storage call. `dropclone` and
     /// `dropautoclone` need the clone capability too: a driver that cannot make named clones has none to drop, and
@@ -38,8 +40,11 @@ public struct SnapperCommand: AsyncParsableCommand {
 
     static let actions: [String: Int] = [
         "list": 0, "clean": 0, "create": 0, "checkage": 0, "clone": 1, "dropclone": 1, "listclones": 0,
-        "autoclone": 0, "dropautoclone": 0, "dropsnap": 1, "volume": 1,
+        "autoclone": 0, "dropautoclone": 0, "dropsnap": 1, "volume": 1, "replicate": 0,
     ]
+
+    /// The actions `--replica` turns to the off-site copy.
+    static let replicaActions: Set<String> = ["list", "clean", "checkage"]
 
     /// `--config FILE`.
     @OptionGroup public var configuration: ConfigurationOptions
@@ -54,6 +59,10 @@ public struct SnapperCommand: AsyncParsableCommand {
     /// `--dry-run`: with `clean`, print the retention plan with the reason for each snapshot and drop nothing.
     @Flag(name: .long, help: "With clean: print the retention plan with reasons and drop nothing.")
     public var dryRun = false
+
+    /// `--replica`: `list`, `clean` and `checkage` work on the off-site copy (`[replication]`).
+    @Flag(name: .long, help: "With list, clean or checkage: the off-site copy ([replication]).")
+    public var replica = false
 
     /// The positional words: `<database> <action>` and the action's argument (a snapshot, a clone, or `create` after
     /// `volume`).
@@ -73,6 +82,9 @@ public struct SnapperCommand: AsyncParsableCommand {
             throw ValidationError("volume takes one action: create")
         }
         if dryRun, words[1].lowercased() != "clean" { throw ValidationError("--dry-run goes with clean") }
+        if replica, !Self.replicaActions.contains(words[1].lowercased()) {
+            throw ValidationError("--replica goes with list, clean or checkage")
+        }
         try DatabaseArgument.validate(words[0])
     }
 
@@ -92,8 +104,9 @@ public struct SnapperCommand: AsyncParsableCommand {
                 ? ToolExit.nagios(3, NagiosResult.unknown(error).line) : ToolExit.usage(error.description)
         }
         var purposes: ConfigPurpose = [.storage]
-        if action == "checkage" { purposes.insert(.snapshotAgeCheck) }
-        if action == "clean" { purposes.insert(.retention) }
+        // The replica has its own age limits and retention ([replication]); the database's are not needed.
+        if action == "checkage", !replica { purposes.insert(.snapshotAgeCheck) }
+        if action == "clean", !replica { purposes.insert(.retention) }
         if action == "autoclone" || action == "dropautoclone" { purposes.insert(.autorestore) }
         let (settings, problems) = configuration.databaseCollectingProblems(database, for: purposes)
         guard let settings, problems.isEmpty else {
@@ -134,11 +147,23 @@ public struct SnapperCommand: AsyncParsableCommand {
                     keepVerifiedExplicit: configuration.keepVerifiedIsExplicit(database: database),
                     environment: environment, logger: logger)
             }, logger: logger)
-        let printer = SnapperPrinter(engine: engine, json: json)
+        var replicaOperations: ReplicaOperations?
+        if action == "replicate" || replica {
+            do {
+                replicaOperations = try await replicaSite(
+                    source: storage, settings: settings, configuration: configuration, engine: engine)
+            } catch {
+                await storage.close()
+                throw action == "checkage" ? ToolExit.nagios(3, "UNKNOWN: \(error.message)") : error
+            }
+        }
+        let printer = SnapperPrinter(engine: engine, json: json, replica: replicaOperations, onReplica: replica)
         do {
-            // The storage session ends with the action, failed or not.
+            // The storage sessions end with the action, failed or not.
             try await closingStorage(storage) {
-                try await printer.perform(action, argument: words.count > 2 ? words[2] : nil, dryRun: dryRun)
+                try await closingStorage(replicaOperations?.replica.driver) {
+                    try await printer.perform(action, argument: words.count > 2 ? words[2] : nil, dryRun: dryRun)
+                }
             }
         } catch let exit as ToolExit {
             throw exit
@@ -149,5 +174,32 @@ public struct SnapperCommand: AsyncParsableCommand {
             if action == "checkage" { throw ToolExit.nagios(3, NagiosResult.unknown(error).line) }
             throw ToolExit.failure("\(action) failed: \(error)")
         }
+    }
+}
+
+extension SnapperCommand {
+    /// The off-site copy of the database (`[replication]`), its driver built; a usage error (exit 2) when none is
+    /// configured or its section is wrong.
+    func replicaSite(
+        source: any StorageDriver, settings: DatabaseSettings, configuration: BackupConfiguration,
+        engine: SnapperEngine
+    ) async throws(ToolExit) -> ReplicaOperations {
+        let configured: ConfiguredReplica?
+        do {
+            configured = try StandardDrivers.registry.replica(
+                of: source, database: settings.name, in: configuration, databaseModule: settings.storage.moduleName,
+                ageHours: (settings.generic.warningSnapshotAgeHours, settings.generic.criticalSnapshotAgeHours),
+                logger: engine.logger)
+        } catch {
+            throw ToolExit.usage(error.description)
+        }
+        guard let configured else {
+            throw ToolExit.usage(
+                "\(configuration.path): no replication configured for \(settings.name): add a [replication] section (see configuration.md, Off-site copies)"
+            )
+        }
+        return ReplicaOperations(
+            source: source, replica: configured, verifiedSnapshots: engine.verifiedSnapshots, logger: engine.logger,
+            clock: engine.clock)
     }
 }

@@ -16,9 +16,17 @@ import ToolSupport
 struct SnapperPrinter {
     var engine: SnapperEngine
     var json: Bool
+    /// The off-site copy, for `replicate` and the `--replica` actions.
+    var replica: ReplicaOperations? = nil
+    /// `--replica`: the action works on the off-site copy.
+    var onReplica = false
 
     func perform(_ action: String, argument: String?, dryRun: Bool) async throws {
         let storage = engine.storage
+        if let replica, onReplica || action == "replicate" {
+            try await performOnReplica(action, replica: replica, dryRun: dryRun)
+            return
+        }
         switch action {
         case "list":
             let snapshots = try await engine.snapshots()
@@ -103,5 +111,61 @@ struct SnapperPrinter {
         let outcome = try await engine.applyRetention()
         for line in RetentionPlanRenderer.lines(for: outcome) { Output.line(line) }
         if !outcome.succeeded { throw ToolExit.failure(outcome.summary) }
+    }
+}
+
+/// What `replicate --json` prints.
+struct ReplicationReport: Encodable {
+    var replicated: [ReplicatedSnapshot]
+    var lag: ReplicationLag?
+    var error: String?
+}
+
+extension SnapperPrinter {
+    /// `replicate`, and `list`, `clean` and `checkage` with `--replica`.
+    func performOnReplica(_ action: String, replica: ReplicaOperations, dryRun: Bool) async throws {
+        switch action {
+        case "replicate":
+            let outcome = try await replica.replicate()
+            if json {
+                Output.line(
+                    try StorageJSON.string(
+                        ReplicationReport(
+                            replicated: outcome.replicated, lag: outcome.lag,
+                            error: outcome.failure.map { "\($0)" })))
+            } else {
+                for copied in outcome.replicated {
+                    let kind = copied.base.map { "incremental from \($0)" } ?? "full"
+                    Output.line("Replicated: \(copied.id) (\(kind), \(String(format: "%.1f", copied.seconds)) s)")
+                }
+                if let lag = outcome.lag { Output.line("Replica: \(lag.summary)") }
+            }
+            if let failure = outcome.failure { throw ToolExit.failure("replication failed: \(failure)") }
+        case "list":
+            let snapshots = try await replica.snapshots()
+            try print(snapshots) { $0.map(DisplayFormat.snapshotLine) }
+        case "clean":
+            if dryRun {
+                let (plan, error) = try await replica.planRetention()
+                Output.line(RetentionPlanRenderer.dryRun(plan))
+                if let error { throw ToolExit.failure("listing the replica's snapshots failed: \(error)") }
+                return
+            }
+            let outcome = try await replica.applyRetention()
+            for line in RetentionPlanRenderer.lines(for: outcome) { Output.line(line) }
+            if !outcome.succeeded { throw ToolExit.failure(outcome.summary) }
+        case "checkage":
+            let settings = replica.replica.settings
+            guard let warning = settings.warningAgeHours, let critical = settings.criticalAgeHours else {
+                throw ToolExit.nagios(
+                    3, "UNKNOWN: warningsnapage and criticalsnapage are required ([replication] or [generic])")
+            }
+            var result = SnapshotAgeCheck(warningHours: warning, criticalHours: critical)
+                .evaluate(snapshots: try await replica.snapshots(), now: engine.clock())
+            result.message = "Replica: \(result.message)"
+            if json { Output.line(try StorageJSON.string(result)) } else { Output.line(result.line) }
+            if result.exitCode != 0 { throw ToolExit(result.exitCode) }
+        default: throw ToolExit.usage(SnapperCommand.usage)
+        }
     }
 }

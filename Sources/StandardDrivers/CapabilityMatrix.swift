@@ -37,10 +37,6 @@ public enum CapabilityMatrix {
     }
 
     /// The columns, in order. Every flag of `StorageCapabilities` has one (a test checks it).
-    ///
-    /// Replication has a column but no flag: no driver can copy snapshots to a second system yet, and a flag
-    /// without the operations it promises would be a capability nobody can call. The [Off-site and instant
-    /// restore] issue adds both together; until then the column says "not yet" for every driver.
     public static let columns: [Column] = [
         Column(
             "snapshots",
@@ -64,10 +60,9 @@ public enum CapabilityMatrix {
             legend: "snapshots locked until an expiry that nobody can delete early (`snaplockdays`); checkconfig "
                 + "refuses `snaplockdays` on a module without it"),
         Column(
-            "replication",
-            legend: "copying snapshots to a second system; no driver does it yet, and there is no capability flag "
-                + "until the [Off-site and instant restore] issue adds the operations",
-            cell: { _ in "not yet" }),
+            "replication", .replication,
+            legend: "copying snapshots to a second storage of the same kind (`[replication]`, `snapper replicate`, "
+                + "the last step of `imagecopywithsnap`): see [replication.md](../replication.md)"),
         Column(
             "volume create", .createVolume,
             legend: "the driver creates the database's backup volume (share, file system or directory) itself"),

@@ -62,7 +62,7 @@ public struct BtrfsDriver: StorageDriver {
     /// `timeout` and `command`, no credentials; what every `btrfs` driver can do (the one place it is declared).
     public static let descriptor = StorageDriverDescriptor(
         name: vendorName, optionalKeys: ["root", "mounthost", "timeout", "command"],
-        capabilities: [.clone, .listClones, .createVolume, .localClones],
+        capabilities: [.clone, .listClones, .createVolume, .localClones, .replication],
         keyReference: [
             ConfigKeyReference(
                 "root", section: vendorName, defaultValue: "the directory holding the backup area (`backupdest`)",

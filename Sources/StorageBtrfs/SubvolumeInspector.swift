@@ -15,6 +15,8 @@ struct SubvolumeInfo: Sendable, Equatable {
     /// When the subvolume or snapshot was created (`otime`).
     var creation: Date
     var readOnly: Bool
+    /// The UUID of the sent subvolume this one was received from (`btrfs receive`); `nil` for one made here.
+    var receivedUUID: String? = nil
 }
 
 /// Reads subvolume facts through `BTRFS_IOC_GET_SUBVOL_INFO`, which (unlike the tree search behind
@@ -39,6 +41,7 @@ enum SubvolumeInspector {
     private static let flagsOffset = 288
     private static let uuidOffset = 296
     private static let parentUUIDOffset = 312
+    private static let receivedUUIDOffset = 328
     private static let otimeOffset = 392
     private static let readOnlyFlag: UInt64 = 1  // BTRFS_ROOT_SUBVOL_RDONLY
     /// `_IOR(BTRFS_IOCTL_MAGIC 0x94, 60, struct btrfs_ioctl_get_subvol_info_args)`.
@@ -82,7 +85,7 @@ enum SubvolumeInspector {
         return SubvolumeInfo(
             treeID: word(treeIDOffset), uuid: own, parentUUID: uuid(parentUUIDOffset),
             creation: Date(timeIntervalSince1970: TimeInterval(seconds) + TimeInterval(nanoseconds) / 1e9),
-            readOnly: word(flagsOffset) & readOnlyFlag != 0)
+            readOnly: word(flagsOffset) & readOnlyFlag != 0, receivedUUID: uuid(receivedUUIDOffset))
     }
 
     /// `8-4-4-4-12` lower-case hex; `nil` for the all-zero UUID (btrfs prints `-`).

@@ -142,6 +142,9 @@ public struct StorageCapabilities: OptionSet, Sendable, Hashable {
     /// Clones are directories on this host (local copy-on-write drivers): the engines use a clone where it is,
     /// without a mount command.
     public static let localClones = StorageCapabilities(rawValue: 1 << 6)
+    /// Snapshots can be copied to a second storage of the same kind (the off-site copy, `[replication]`): the driver
+    /// conforms to ``SnapshotReplicating``.
+    public static let replication = StorageCapabilities(rawValue: 1 << 7)
 
     /// Names for display and JSON.
     public var names: [String] {
@@ -153,6 +156,7 @@ public struct StorageCapabilities: OptionSet, Sendable, Hashable {
         if contains(.lock) { result.append("lock") }
         if contains(.serverNamedSnapshots) { result.append("serverNamedSnapshots") }
         if contains(.localClones) { result.append("localClones") }
+        if contains(.replication) { result.append("replication") }
         return result
     }
 }

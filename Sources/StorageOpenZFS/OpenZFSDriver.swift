@@ -53,7 +53,7 @@ public struct OpenZFSDriver: StorageDriver {
     /// `zfs`, `timeout`, `mounthost` and `sharenfs`, no credentials.
     public static let descriptor = StorageDriverDescriptor(
         name: vendorName, requiredKeys: ["dataset"], optionalKeys: ["zfs", "timeout", "mounthost", "sharenfs"],
-        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock],
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock, .replication],
         keyReference: [
             ConfigKeyReference(
                 "dataset", section: vendorName, requiredFor: "snapshots",

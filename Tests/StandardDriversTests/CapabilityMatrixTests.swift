@@ -88,7 +88,9 @@ struct CapabilityMatrixTests {
         #expect(try cell("zfssa", "locks") == "yes")
         #expect(try cell("huawei", "locks") == "no")
         #expect(try cell("localfs", "local clones") == "yes")
-        #expect(try cell("netapp", "replication") == "not yet")
+        #expect(try cell("netapp", "replication") == "no")
+        #expect(try cell("btrfs", "replication") == "yes")
+        #expect(try cell("openzfs", "replication") == "yes")
     }
 
     /// The block in Documentation/storage/README.md is the current rendering. With `OIB_UPDATE_DOCS=1` (what

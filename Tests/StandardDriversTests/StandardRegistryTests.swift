@@ -69,7 +69,7 @@ struct StandardRegistryTests {
         #expect(registry.registration(forModule: "openzfs")?.isAvailable == true)
         #expect(
             registry.registration(forModule: "openzfs")?.descriptor.capabilities == [
-                .clone, .listClones, .spaceUsage, .createVolume, .lock,
+                .clone, .listClones, .spaceUsage, .createVolume, .lock, .replication,
             ])
     }
 
