@@ -153,6 +153,13 @@ struct DatafileMoveStage: Sendable {
         } catch {
             return ["the instance's file locations could not be read (\(Self.oracleErrors(in: "\(error)")))"]
         }
+        return Self.cloneUsers(in: output, cloneRoot: cloneRoot)
+    }
+
+    /// The `INSTANCE FILE:` lines of `output` whose location is `cloneRoot` or below it, as `<kind> <location>`
+    /// (an archive destination `USE_DB_RECOVERY_FILE_DEST` is the recovery area; `control_files` lists several). An
+    /// answer without a datafile or a controlfile cannot be trusted: it counts as a user.
+    static func cloneUsers(in output: String, cloneRoot: String) -> [String] {
         let entries = OutputMarkers.values(after: "INSTANCE FILE:", in: output).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
