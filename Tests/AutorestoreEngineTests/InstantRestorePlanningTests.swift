@@ -1,5 +1,8 @@
 import ConfigModel
 import Foundation
+import Logging
+import StorageKit
+import StorageKitTesting
 import Testing
 
 @testable import AutorestoreEngine
@@ -108,5 +111,24 @@ struct InstantRestorePlanningTests {
         #expect(read.files.first?.to == "/u02/oradata/system_1.dbf")
         #expect(read.files.first?.movedAt != nil)
         #expect(read.startedAt == state.startedAt)
+    }
+
+    @Test func theSnapshotIsHeldWhileTheDatabaseRunsFromItsClone() async throws {
+        let backend = InMemoryStorageBackend()
+        let storage = InMemoryStorageDriver(volumeName: "orcl", backend: backend)
+        _ = try await storage.createVolume()
+        let snapshot = try await storage.createSnapshot(named: "orcl-1")
+        let restore = try InstantRestore(
+            settings: try settings(backupRoot: "/backup"), storage: storage, environment: [:],
+            logger: Logger(label: "test"), logFile: "/dev/null", mounting: .direct, destination: "/u02/oradata")
+        let lock = await restore.lockSnapshot(snapshot.id)
+        #expect(lock == "hold")
+        await #expect(throws: StorageError.self) { try await storage.deleteSnapshot(id: snapshot.id) }
+        var state = InstantRestoreState(
+            database: "orcl", sid: "orcl", snapshotID: snapshot.id, cloneName: "c", cloneRoot: "/c", mountPoint: nil,
+            destination: "/u02/oradata", targetTime: "", startedAt: Date(), phase: .complete)
+        state.snapshotLock = lock
+        await restore.releaseLock(state)
+        try await storage.deleteSnapshot(id: snapshot.id)
     }
 }
