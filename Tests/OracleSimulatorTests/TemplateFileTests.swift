@@ -23,7 +23,8 @@ struct TemplateFileTests {
             "catalogddl_log_retention",
             "catalogddl_restoreaction_detail", "catalogddl_backupaction_seq", "catalogddl_backupaction",
             "catalogddl_backupaction_retention", "insertbackup", "listrestores", "listrestoresoriginal", "listbackups",
-            "verifiedsnapshots",
+            "verifiedsnapshots", "instantinitora", "instantopen", "instantdatafiles", "movedatafile",
+            "instantfilelocations",
         ],
         "reporttemplate.cfg": [
             "sqlplusheader", "sqlplusautorestoreheader", "sqlplusfooter", "jobstatus", "autorestorestatus",
