@@ -105,17 +105,43 @@ struct InstantRestoreTests {
         let recorded = try #require(try state(primary)["files"] as? [[String: Any]])
         #expect(recorded.filter { $0["movedAt"] != nil }.compactMap { $0["fileNumber"] as? Int } == [1])
 
+        // Meanwhile the instance's recovery area is pointed into the clone: the moves finish, the clone is kept.
+        let clone = environment.backupRoot + "/.clones/" + (try #require(clones(environment).first))
+        try setInstanceParameter(environment, "db_recovery_file_dest", clone)
         let second = try await restore(environment, arguments + ["--resume"])
         let secondOutput = second.stdout + second.stderr
         #expect(second.status == 0, "\(secondOutput)")
         #expect(secondOutput.contains("Continuing the instant restore of orcl"), "\(secondOutput)")
         #expect(!secondOutput.contains("Moving datafile 1 "), "datafile 1 was moved twice: \(secondOutput)")
         #expect(
-            secondOutput.containsInOrder(["Moving datafile 2 (1 of 3", "Moving datafile 4 (3 of 3", "Dropped clone"]),
-            "\(secondOutput)")
+            secondOutput.containsInOrder([
+                "Moving datafile 2 (1 of 3", "Moving datafile 4 (3 of 3", "Keeping clone",
+                "parameter db recovery file dest \(clone)",
+            ]), "\(secondOutput)")
+        #expect(clones(environment).count == 1, "a clone still in use was dropped")
+        #expect(try state(primary)["phase"] as? String == "moved")
         let names = try await datafileNames(environment, primary: primary)
         #expect(names.allSatisfy { $0.hasPrefix(primary + "/") }, "\(names)")
+
+        // Pointed back to the primary storage, the same command drops it, moving nothing.
+        try setInstanceParameter(environment, "db_recovery_file_dest", primary)
+        let third = try await restore(environment, arguments)
+        let thirdOutput = third.stdout + third.stderr
+        #expect(third.status == 0, "\(thirdOutput)")
+        #expect(!thirdOutput.contains("Moving datafile"), "\(thirdOutput)")
+        #expect(thirdOutput.contains("Dropped clone restore_orcl_"), "\(thirdOutput)")
         #expect(clones(environment).isEmpty)
+    }
+
+    /// Changes a parameter of the running restore instance `inst1` as `alter system set … scope=memory` would.
+    func setInstanceParameter(_ environment: OracleEnvironment, _ name: String, _ value: String) throws {
+        let path = environment.root + "/sim-state/instances/inst1.json"
+        var record = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var parameters = try #require(record["parameters"] as? [String: String])
+        parameters[name] = value
+        record["parameters"] = parameters
+        try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: path))
     }
 
     @Test func refusesEleventhGenerationAndDestinationsInTheBackupArea() async throws {
