@@ -79,10 +79,17 @@ int oib_spawn_split(const char *path, char *const argv[], char *const envp[], in
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         int report_fd = lift(report[1]);
+        if (report_fd < 0) {
+            // Cannot move the report pipe: report through its original descriptor, which still works.
+            child_fail(report[1], errno);
+        }
+        int given_input = input_fd;
         input_fd = lift(input_fd);
+        if (given_input >= 0 && input_fd < 0) child_fail(report_fd, errno);
         output_fd = lift(output_fd);
+        if (output_fd < 0) child_fail(report_fd, errno);
         error_fd = lift(error_fd);
-        if (report_fd < 0 || output_fd < 0 || error_fd < 0) _exit(127);
+        if (error_fd < 0) child_fail(report_fd, errno);
         if (setpgid(0, 0) != 0) child_fail(report_fd, errno);
 #ifdef __linux__
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(report_fd, errno);

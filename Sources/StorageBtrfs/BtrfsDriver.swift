@@ -329,11 +329,17 @@ public struct BtrfsDriver: StorageDriver {
                 executable: command, arguments: arguments, environment: ["LC_ALL": "C", "TZ": "UTC"],
                 timeout: timeout)
         } catch {
-            throw self.error(.commandFailed, operation, "cannot run \(command): \(error)")
+            throw self.error(.commandFailed, operation, "\(error)")
         }
         if result.timedOut {
             throw error(
                 .timeout, operation, "\(command) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+        }
+        if !result.outputComplete {
+            throw error(
+                .commandFailed, operation,
+                "\(command) \(arguments.joined(separator: " ")) ended but its output stayed open (a process it started holds it); not trusting a partial answer"
+            )
         }
         return result
     }

@@ -511,10 +511,16 @@ public struct OpenZFSDriver: StorageDriver {
                 executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()) + arguments,
                 environment: ["LC_ALL": "C", "TZ": "UTC"], timeout: timeout)
         } catch {
-            throw self.error(.commandFailed, operation, "cannot run \(command.joined(separator: " ")): \(error)")
+            throw self.error(.commandFailed, operation, "\(error)")
         }
         if result.timedOut {
             throw error(.timeout, operation, "\(line) did not finish within \(timeout)")
+        }
+        if !result.outputComplete {
+            throw error(
+                .commandFailed, operation,
+                "\(line) ended but its output stayed open (a process it started holds it); not trusting a partial answer"
+            )
         }
         return result
     }

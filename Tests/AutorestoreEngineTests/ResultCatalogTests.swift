@@ -110,7 +110,7 @@ struct ResultCatalogTests {
                 arguments: [
                     postgresURL!, "-q", "-A", "-t", "-c",
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(marker)'",
-                ]
+                ], timeout: .seconds(30)
             ).runBlocking()
             holder.signal(SIGTERM)
         }

@@ -145,8 +145,12 @@ struct ConfigurationReferenceGenerationTests {
         let catalogue = ConfigurationReference.sharedKeys
         for entry in defaults where !entry.rawValue.isEmpty {
             let documented = catalogue.first { $0.key == entry.key }
+            // The documented value itself (backticks aside), optionally followed by words: `300` must not pass
+            // for a documented `3000`.
+            let text = (documented?.defaultValue ?? "").replacingOccurrences(of: "`", with: "").lowercased()
+            let raw = entry.rawValue.lowercased()
             #expect(
-                documented?.defaultValue?.lowercased().contains(entry.rawValue.lowercased()) == true,
+                text == raw || text.hasPrefix(raw + " ") || text.hasPrefix(raw + ","),
                 "built-in default \(entry.key) = \(entry.rawValue), documented \(documented?.defaultValue ?? "none")")
         }
     }

@@ -55,6 +55,29 @@ struct ChildCommandTests {
         #expect(notExecutable?.description.hasPrefix("cannot run /etc/hostname: ") == true)
     }
 
+    @Test("a relative program is made absolute where it was checked, before the child changes directory")
+    func relativeProgram() async throws {
+        let here = FileManager.default.currentDirectoryPath
+        let directory = here + "/.oib-child-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "#!/bin/sh\necho relative\n".write(toFile: directory + "/tool", atomically: true, encoding: .utf8)
+        chmod(directory + "/tool", 0o755)
+        let relative = String(directory.dropFirst(here.count + 1)) + "/tool"
+        #expect(ExecutableSearch.resolve(relative, searchPath: nil) == directory + "/tool")
+        let result = try await ChildCommand(executable: relative, workingDirectory: "/").run()
+        #expect(result.outputText == "relative\n")
+    }
+
+    @Test("a grandchild that keeps the output open does not hang the caller: the result says it may be cut short")
+    func outputHeldOpen() async throws {
+        let child = try await ChildCommand(executable: "/bin/sh", arguments: ["-c", "sleep 30 & echo started"]).start()
+        defer { kill(-child.pid, SIGKILL) }
+        let result = await child.wait()
+        #expect(result.exitStatus == 0 && result.outputText == "started\n")
+        #expect(!result.outputComplete)
+    }
+
     @Test("the time limit stops the whole process group: SIGTERM, then SIGKILL for what ignores it")
     func timeoutKillsTheGroup() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oib-child-\(UUID())").path

@@ -137,6 +137,7 @@ struct LockTests {
         let dead = try finishedProcessID()
         let owner = "\(dead):4242"
         let ours = try LeftoverProcess(ownerVariable: owner)
+        defer { ours.stop() }  // when the takeover did not stop it
         let foreign = try LeftoverProcess(ownerVariable: nil)
         defer { foreign.stop() }
         try """

@@ -168,11 +168,7 @@ public struct ProcessRunner: Sendable {
         // duration may depend on that.
         let (status, ended) = await child.exit.wait()
         ChildProcesses.finished(group)
-        if state.timedOut.load(ordering: .sequentiallyConsistent) {
-            // The leader is gone; whatever else is left of its group (background children that survived
-            // SIGTERM) is killed now rather than left running.
-            kill(-child.pid, SIGKILL)
-        }
+        // After a time limit, the reaper has already killed what was left of the group (ChildSpawn.watch).
         // Wait for the output to drain; a grandchild that keeps the pipe open must not hang us forever.
         let drained = await withCheckedContinuation { continuation in
             Thread.detachNewThread {

@@ -20,11 +20,16 @@ public struct DriverCommandResult: Sendable, Equatable {
     /// From the start of the command to its exit, measured on the thread that watches it (not including any
     /// delay before the caller is resumed).
     public var duration: Duration = .zero
+    /// False when a process the command started still held its output open 5 s after it ended: the output may be
+    /// cut short, and a driver must not act on it.
+    public var outputComplete = true
 
     /// A result, as a runner or a test builds it.
     public init(
-        exitStatus: Int32, standardOutput: String, standardError: String, timedOut: Bool, duration: Duration = .zero
+        exitStatus: Int32, standardOutput: String, standardError: String, timedOut: Bool, duration: Duration = .zero,
+        outputComplete: Bool = true
     ) {
+        self.outputComplete = outputComplete
         self.exitStatus = exitStatus
         self.standardOutput = standardOutput
         self.standardError = standardError
@@ -57,6 +62,6 @@ public enum DriverCommandRunner {
         let result = try await command.run()
         return DriverCommandResult(
             exitStatus: result.exitStatus, standardOutput: result.outputText, standardError: result.errorText,
-            timedOut: result.timedOut, duration: result.duration)
+            timedOut: result.timedOut, duration: result.duration, outputComplete: result.outputComplete)
     }
 }

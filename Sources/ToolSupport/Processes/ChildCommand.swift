@@ -11,8 +11,9 @@ import Synchronization
 /// A command to run as a child process with its standard output and standard error kept apart: for drivers that
 /// drive a command-line tool (btrfs, zfs), for embedding programs and for tests that run the built tools.
 ///
-/// The child gets its own process group, dies with this process (parent-death signal, Linux), inherits no
-/// descriptor but 0, 1 and 2, and starts in ``workingDirectory``. Oracle's tools have their own runner in
+/// The child gets its own process group, dies with this process (parent-death signal, Linux; cleared by the kernel
+/// when the child executes a set-user-ID program such as `sudo` or changes its credentials, as `runuser` and
+/// `setpriv` do), inherits no descriptor but 0, 1 and 2, and starts in ``workingDirectory``. Oracle's tools have their own runner in
 /// OracleTools, which interleaves both streams and masks secrets.
 public struct ChildCommand: Sendable {
     /// The program: a path, or a bare name looked up in ``environment``'s `PATH` (else ours).
@@ -244,17 +245,13 @@ public final class RunningChild: Sendable {
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 while true {
-                    let output = self.outputSoFar
-                    if !needle.isEmpty, output.count >= needle.count,
-                        (0...(output.count - needle.count)).contains(where: {
-                            output[$0..<($0 + needle.count)].elementsEqual(needle)
-                        })
-                    {
-                        return continuation.resume(returning: true)
+                    if self.contains(self.outputSoFar, needle) { return continuation.resume(returning: true) }
+                    if !self.isRunning {
+                        // Ended: once the readers have the last chunk, look a final time.
+                        _ = self.drain()
+                        return continuation.resume(returning: self.contains(self.outputSoFar, needle))
                     }
-                    if !self.isRunning || ContinuousClock.now >= deadline {
-                        return continuation.resume(returning: false)
-                    }
+                    if ContinuousClock.now >= deadline { return continuation.resume(returning: false) }
                     usleep(10_000)
                 }
             }
@@ -280,12 +277,14 @@ public final class RunningChild: Sendable {
         return result(status: status, ended: ended, drained: drain())
     }
 
+    private func contains(_ output: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, output.count >= needle.count else { return false }
+        return (0...(output.count - needle.count)).contains { output[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+
+    /// Waits (at most 5 s) for both readers to reach EOF; the group of a timed-out child was killed by the reaper.
     private func drain() -> Bool {
-        if timedOut.load(ordering: .sequentiallyConsistent) {
-            // The leader is gone; what is left of its group (children that survived SIGTERM) goes now.
-            kill(-pid, SIGKILL)
-        }
-        return drained.withLock { known in
+        drained.withLock { known in
             if let known { return known }
             let deadline = DispatchTime.now() + .seconds(5)
             let complete =

@@ -102,10 +102,21 @@ package enum ChildSpawn {
         onTimeout: @escaping @Sendable () -> Void
     ) {
         let exited = DispatchSemaphore(value: 0)
+        let fired = Atomic<Bool>(false)
         Thread.detachNewThread {
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            while true {
+                if waitpid(pid, &status, 0) >= 0 { break }
+                if errno == EINTR { continue }
+                status = 255 << 8  // cannot be reaped (ECHILD): never report that as a success
+                break
+            }
             let ended = ContinuousClock.now
+            if fired.load(ordering: .sequentiallyConsistent) {
+                // The leader is gone; what is left of its group (children that survived SIGTERM) goes now, once,
+                // right after the reap (the group id cannot name another group while members remain).
+                kill(-pid, SIGKILL)
+            }
             exited.signal()
             exit.deliver(status: status, ended: ended)
         }
@@ -113,6 +124,7 @@ package enum ChildSpawn {
         let deadline = DispatchTime.now() + dispatchInterval(timeout)
         Thread.detachNewThread {
             guard exited.wait(timeout: deadline) == .timedOut else { return }
+            fired.store(true, ordering: .sequentiallyConsistent)
             onTimeout()
             kill(-pid, SIGTERM)
             if exited.wait(timeout: .now() + dispatchInterval(killGrace)) == .timedOut { kill(-pid, SIGKILL) }
@@ -228,10 +240,15 @@ public enum ExecutableSearch {
     /// Used when neither the request nor this process has a `PATH`.
     public static let defaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 
-    /// The executable file `name` stands for, or nil when there is none.
+    /// The executable file `name` stands for, or nil when there is none. A relative result (a relative `name` or
+    /// PATH entry) is made absolute against the current directory, so a child started in another directory runs
+    /// the file that was checked.
     public static func resolve(_ name: String, searchPath: String?) -> String? {
         guard !name.isEmpty else { return nil }
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        }
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? absolute(name) : nil }
         for directory in (searchPath ?? defaultPath).split(separator: ":", omittingEmptySubsequences: false) {
             // An empty PATH entry means the current directory, as in a shell.
             let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + name
@@ -239,7 +256,7 @@ public enum ExecutableSearch {
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
                 FileManager.default.isExecutableFile(atPath: candidate)
             {
-                return candidate
+                return absolute(candidate)
             }
         }
         return nil
