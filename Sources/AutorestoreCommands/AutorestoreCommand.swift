@@ -55,6 +55,11 @@ public struct AutorestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the next block-validation date of every database.")
     public var listvalidationdates = false
 
+    /// `--from-replica`: restore from the off-site copy (`[replication]`): the snapshot is chosen among the replica's
+    /// and cloned there, so the restore test proves the copy at the second site.
+    @Flag(name: .long, help: "Restore from the off-site copy ([replication]) instead of the database's own storage.")
+    public var fromReplica = false
+
     /// `--check <db> [--max-age-hours N]`: the Nagios check of the newest restore test (AutorestoreCheckCommand.swift).
     @OptionGroup public var checkOptions: AutorestoreCheckOptions
 
@@ -118,9 +123,13 @@ public struct AutorestoreCommand: AsyncParsableCommand {
         let selector = words.first { !$0.hasSuffix(".cfg") }
         let engine = AutorestoreEngine(
             configuration: configuration, environment: environment, parallel: parallel,
-            makeDriver: { settings, logger in
+            makeDriver: { [fromReplica] settings, logger in
                 do {
-                    return try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
+                    let storage = try StandardDrivers.driver(
+                        for: settings, configuration: configuration, logger: logger)
+                    guard fromReplica else { return storage }
+                    return try Self.replicaDriver(
+                        of: storage, settings: settings, configuration: configuration, logger: logger)
                 } catch let setup as DriverSetupError {
                     throw AutorestoreSetupError(setup.message)
                 }
@@ -149,6 +158,23 @@ public struct AutorestoreCommand: AsyncParsableCommand {
         }
         Output.line("Exitstatus is \(code)")
         if code != 0 { throw ToolExit(code) }
+    }
+
+    /// The driver of `settings`' volume at the replica site; a setup error naming `[replication]` when the database
+    /// has none configured.
+    static func replicaDriver(
+        of storage: any StorageDriver, settings: DatabaseSettings, configuration: BackupConfiguration, logger: Logger
+    ) throws -> any StorageDriver {
+        guard
+            let replica = try StandardDrivers.registry.replica(
+                of: storage, database: settings.name, in: configuration, databaseModule: settings.storage.moduleName,
+                logger: logger)
+        else {
+            throw AutorestoreSetupError(
+                "\(configuration.path): --from-replica: no replication configured for \(settings.name) (add a [replication] section)"
+            )
+        }
+        return replica.driver
     }
 
     static func createCatalog(_ engine: AutorestoreEngine) async -> Int32 {

@@ -98,4 +98,56 @@ struct ReplicationEndToEndTests {
         #expect(backup.stderr.contains("WARNING: the backup of orcl succeeded, its off-site copy failed"))
         #expect(environment.contents(backupRoot + "/.snapshots/orcl").count == 1)
     }
+
+    @Test("autorestore --from-replica restores and verifies a snapshot cloned at the replica site")
+    func autorestoreFromTheReplica() async throws {
+        let run = UUID().uuidString.prefix(8)
+        let backupRoot = btrfsRoot! + "/repl-ar-\(run)"
+        let offsite = btrfsRoot! + "/offsite-ar-\(run)"
+        for directory in [backupRoot, offsite] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let environment = try OracleEnvironment(
+            driver: "btrfs", backupRoot: backupRoot,
+            extraConfig: """
+                [replication]
+                root: \(offsite)
+                snapexpirationdays: 7
+                enabled: FALSE
+                """)
+        // The backups run as the unprivileged owner (as AutorestoreBtrfsTests'), without the copy; `btrfs send`
+        // needs root, so the copy is then made by root with `snapper replicate`.
+        environment.unprivileged = true
+        try await BuiltProducts.grantUnprivilegedAccess(to: environment.root)
+        try await BuiltProducts.grantUnprivilegedAccess(to: backupRoot)
+        try await BuiltProducts.grantUnprivilegedAccess(to: offsite)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        #expect(try await environment.snapper(["orcl", "volume", "create"]).status == 0)
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        for _ in 0..<2 {
+            try await environment.sim(["workload", "orcl", "--transactions", "5", "--seconds-per-transaction", "60"])
+            try await Task.sleep(for: .milliseconds(1100))
+            let backup = try await environment.backup(["orcl", "imagecopywithsnap"])
+            #expect(backup.status == 0, "\(backup.stdout)\(backup.stderr)")
+        }
+        try environment.isolateFromProduction()
+        let config = environment.text(environment.configPath).replacingOccurrences(
+            of: "enabled: FALSE", with: "enabled: TRUE")
+        try config.write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        let copy = try await BuiltProducts.run("snapper", ["orcl", "replicate"], environment: environment.environment)
+        #expect(copy.status == 0, "\(copy.stdout)\(copy.stderr)")
+        let replicated = environment.contents(offsite + "/.snapshots/orcl")
+        // The first copy is the newest snapshot, in full.
+        #expect(replicated.count == 1)
+        let flows = AutorestoreFlowTests()
+        let restore = try await flows.autorestore(environment, ["--from-replica", "orcl"])
+        #expect(restore.status == 0, "\(restore.stdout)\(restore.stderr)")
+        #expect(restore.stdout.contains("Restore successful"), "\(restore.stdout)")
+        let row = try #require(try await flows.results(environment).first)
+        #expect(row.success)
+        #expect(row.snapshotID == replicated.last)
+        // The clone was made (and dropped) at the replica, not on the primary.
+        #expect(environment.contents(backupRoot + "/.clones").isEmpty)
+    }
 }
