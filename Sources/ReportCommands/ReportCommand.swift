@@ -170,28 +170,53 @@ public struct ReportCommand: AsyncParsableCommand {
             case .chance(let oneIn): validation = .chance(oneIn: oneIn)
             case .never: validation = .never
             }
-            subjects.append(
-                ReportSubject(
-                    name: name,
-                    listSnapshots: {
-                        let storage: any StorageDriver
-                        do {
-                            storage = try StandardDrivers.driver(
-                                for: settings, configuration: configuration, logger: logger)
-                        } catch let setup as DriverSetupError {
-                            throw ReportSetupError(setup.message)
-                        }
-                        do {
-                            let snapshots = try await storage.listSnapshots()
-                            await storage.close()
-                            return snapshots
-                        } catch {
-                            await storage.close()
-                            throw error
-                        }
-                    }, catalog: access, autorestoreEnabled: settings.autorestoreEnabled, validation: validation,
-                    snapshotWarningHours: settings.generic.warningSnapshotAgeHours,
-                    snapshotCriticalHours: settings.generic.criticalSnapshotAgeHours))
+            var subject = ReportSubject(
+                name: name,
+                listSnapshots: {
+                    let storage: any StorageDriver
+                    do {
+                        storage = try StandardDrivers.driver(
+                            for: settings, configuration: configuration, logger: logger)
+                    } catch let setup as DriverSetupError {
+                        throw ReportSetupError(setup.message)
+                    }
+                    do {
+                        let snapshots = try await storage.listSnapshots()
+                        await storage.close()
+                        return snapshots
+                    } catch {
+                        await storage.close()
+                        throw error
+                    }
+                }, catalog: access, autorestoreEnabled: settings.autorestoreEnabled, validation: validation,
+                snapshotWarningHours: settings.generic.warningSnapshotAgeHours,
+                snapshotCriticalHours: settings.generic.criticalSnapshotAgeHours)
+            // The off-site copy ([replication]), when the database has one.
+            if let replication = try? ReplicationSettings.read(
+                database: name, in: configuration, databaseModule: settings.storage.moduleName,
+                ageHours: (settings.generic.warningSnapshotAgeHours, settings.generic.criticalSnapshotAgeHours))
+            {
+                subject.replicaAgeHours = (replication.warningAgeHours, replication.criticalAgeHours)
+                subject.listReplicaSnapshots = {
+                    let storage: any StorageDriver
+                    do {
+                        storage = try StandardDrivers.driver(
+                            for: settings, configuration: configuration, logger: logger)
+                    } catch let setup as DriverSetupError {
+                        throw ReportSetupError(setup.message)
+                    }
+                    await storage.close()
+                    guard
+                        let replica = try StandardDrivers.registry.replica(
+                            of: storage, database: name, in: configuration,
+                            databaseModule: settings.storage.moduleName, logger: logger)
+                    else { return [] }
+                    return try await closingStorage(replica.driver) {
+                        try await SnapshotReplication.listing(of: replica.driver)
+                    }
+                }
+            }
+            subjects.append(subject)
         }
         let collector = ReportCollector(
             catalogs: catalogs, parallelism: parallelism, trendLength: trendLength,

@@ -35,6 +35,22 @@ public enum PrometheusReport {
             help: "Overall health as in the report: 0 ok, 1 warning, 2 critical, 3 unknown.",
             value: { Double($0.status.nagiosCode) }),
         Family(
+            name: "oib_replica_up",
+            help: "Whether the off-site copy's snapshots could be listed (1) or not (0); absent without [replication].",
+            value: { $0.replica.map { flag($0.reachable) } }),
+        Family(
+            name: "oib_replica_snapshots_behind",
+            help: "Snapshots of the database the off-site copy does not hold yet (newer than its newest).",
+            value: { $0.replica?.snapshotsBehind.map(Double.init) }),
+        Family(
+            name: "oib_replica_lag_seconds",
+            help: "Seconds between the database's newest snapshot and the off-site copy's newest.",
+            value: { $0.replica?.lagSeconds }),
+        Family(
+            name: "oib_replica_newest_age_seconds",
+            help: "Age of the off-site copy's newest snapshot at report time, in seconds.",
+            value: { $0.replica?.newest.map { Double($0.ageSeconds) } }),
+        Family(
             name: "oib_snapshots", help: "Number of snapshots of the database's backup area.",
             value: { $0.storage.snapshotCount.map(Double.init) }),
         Family(

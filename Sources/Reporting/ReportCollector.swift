@@ -41,6 +41,10 @@ public struct ReportSubject: Sendable {
     public var snapshotWarningHours: Double?
     /// `criticalsnapage` in hours, when set.
     public var snapshotCriticalHours: Double?
+    /// Lists the snapshots of the off-site copy (`[replication]`); `nil` when none is configured.
+    public var listReplicaSnapshots: (@Sendable () async throws -> [Snapshot])? = nil
+    /// The replica's `warningsnapage` and `criticalsnapage` in hours, when set.
+    public var replicaAgeHours: (warning: Double?, critical: Double?) = (nil, nil)
 
     /// A database to report on.
     public init(
@@ -95,9 +99,17 @@ public struct ReportCollector: Sendable {
     public func collect(_ subjects: [ReportSubject]) async -> Report {
         async let histories = readCatalogs(for: subjects)
         async let listings = listStorage(subjects)
-        let (catalogData, storage) = await (histories, listings)
+        async let replicaListings = listReplicas(subjects)
+        let (catalogData, storage, replicas) = await (histories, listings, replicaListings)
         let databases = subjects.enumerated().map { index, subject in
-            assemble(subject, storage: storage[index], history: catalogData[subject.name])
+            var report = assemble(subject, storage: storage[index], history: catalogData[subject.name])
+            let (replica, findings) = replicaReport(subject, primary: storage[index], replica: replicas[index])
+            report.replica = replica
+            if !findings.isEmpty {
+                report.problems += findings.map { Problem(status: $0.0, text: $0.1) }
+                report.status = ([report.status] + findings.map(\.0)).max { $0.severity < $1.severity } ?? .ok
+            }
+            return report
         }
         return Report(generatedAt: now, trendLength: trendLength, databases: databases)
     }
@@ -107,6 +119,70 @@ public struct ReportCollector: Sendable {
     enum Listing: Sendable {
         case snapshots([Snapshot])
         case failed(String)
+    }
+
+    /// The replica's listings, by subject index (only subjects with a replica).
+    func listReplicas(_ subjects: [ReportSubject]) async -> [Int: Listing] {
+        var results: [Int: Listing] = [:]
+        let timeout = sourceTimeout
+        let withReplica = subjects.enumerated().compactMap { entry in
+            entry.element.listReplicaSnapshots.map { (entry.offset, $0) }
+        }
+        await BoundedConcurrency.run(withReplica, limit: parallelism) { entry in
+            do {
+                let snapshots = try await Deadline.run(within: timeout) { try await entry.1() }
+                return (entry.0, Listing.snapshots(snapshots))
+            } catch {
+                return (entry.0, Listing.failed("\(error)"))
+            }
+        } collect: { (index: Int, listing: Listing) in
+            results[index] = listing
+        }
+        return results
+    }
+
+    /// The replica part of a database's report, and its findings.
+    func replicaReport(_ subject: ReportSubject, primary: Listing, replica: Listing?) -> (
+        ReplicaReport?, [(HealthStatus, String)]
+    ) {
+        guard let replica else { return (nil, []) }
+        switch replica {
+        case .failed(let error):
+            return (
+                ReplicaReport(reachable: false, error: error), [(.warning, "off-site copy cannot be listed: \(error)")]
+            )
+        case .snapshots(let snapshots):
+            let newest = snapshots.max { $0.creation < $1.creation }
+            var report = ReplicaReport(
+                reachable: true, snapshotCount: snapshots.count,
+                newest: newest.map {
+                    SnapshotSummary(id: $0.id, createdAt: $0.creation, ageSeconds: age($0.creation))
+                })
+            if case .snapshots(let source) = primary {
+                let lag = ReplicationLag(source: source, replica: snapshots)
+                report.snapshotsBehind = lag.snapshotsBehind
+                report.lagSeconds = lag.seconds
+            }
+            var findings: [(HealthStatus, String)] = []
+            guard let newest else {
+                return (report, [(.warning, "off-site copy holds no snapshot yet")])
+            }
+            let hours = Double(age(newest.creation)) / 3600
+            if let critical = subject.replicaAgeHours.critical, hours >= critical {
+                findings.append(
+                    (
+                        .critical,
+                        "off-site copy's newest snapshot is \(Self.age(age(newest.creation))) old (criticalsnapage \(Self.hours(critical)) h)"
+                    ))
+            } else if let warning = subject.replicaAgeHours.warning, hours >= warning {
+                findings.append(
+                    (
+                        .warning,
+                        "off-site copy's newest snapshot is \(Self.age(age(newest.creation))) old (warningsnapage \(Self.hours(warning)) h)"
+                    ))
+            }
+            return (report, findings)
+        }
     }
 
     func listStorage(_ subjects: [ReportSubject]) async -> [Listing] {

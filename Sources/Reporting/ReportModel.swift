@@ -83,6 +83,39 @@ public struct DatabaseReport: Sendable, Equatable, Codable {
     public var validation: ValidationReport
     /// The most recent restores, oldest first (at most ``Report/trendLength``).
     public var restoreTrend: [RestoreTrendPoint]
+    /// The off-site copy (`[replication]`); `nil` when none is configured.
+    public var replica: ReplicaReport? = nil
+}
+
+/// A database's off-site copy as its replica lists it, and how far it is behind the database's own snapshots.
+public struct ReplicaReport: Sendable, Equatable, Codable {
+    /// False when the replica could not be listed (``error`` says why).
+    public var reachable: Bool
+    /// Why the listing failed.
+    public var error: String?
+    /// Number of snapshots at the replica.
+    public var snapshotCount: Int?
+    /// The replica's newest snapshot.
+    public var newest: SnapshotSummary?
+    /// Snapshots of the database newer than the replica's newest (what the next copy sends); `nil` when either side
+    /// could not be listed.
+    public var snapshotsBehind: Int?
+    /// Seconds between the database's newest snapshot and the replica's newest; `nil` when unknown or the replica
+    /// holds nothing.
+    public var lagSeconds: Double?
+
+    /// A replica report.
+    public init(
+        reachable: Bool, error: String? = nil, snapshotCount: Int? = nil, newest: SnapshotSummary? = nil,
+        snapshotsBehind: Int? = nil, lagSeconds: Double? = nil
+    ) {
+        self.reachable = reachable
+        self.error = error
+        self.snapshotCount = snapshotCount
+        self.newest = newest
+        self.snapshotsBehind = snapshotsBehind
+        self.lagSeconds = lagSeconds
+    }
 }
 
 /// One finding about a database: how bad it is, and a sentence saying what it is.
