@@ -27,6 +27,15 @@ enum OffsiteCopy {
     {
         let (settings, problems) = configuration.databaseCollectingProblems(database, for: [.storage])
         guard let settings, problems.isEmpty, settings.doSnapshot else { return nil }
+        // Without [replication] for this database nothing is built or read (no driver, no credentials).
+        do {
+            guard
+                try ReplicationSettings.read(
+                    database: database, in: configuration, databaseModule: settings.storage.moduleName) != nil
+            else { return nil }
+        } catch {
+            return "WARNING: the off-site copy of \(database) was not made: \(error)"
+        }
         var screenLogger = Logger(label: database) { label in
             RunLogHandler(name: label, runLog: RunLog(screen: { Output.line($0) }, screenLevel: .info))
         }
