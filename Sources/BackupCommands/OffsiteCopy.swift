@@ -18,7 +18,7 @@ import ToolSupport
 /// succeeded, its off-site copy did not).
 enum OffsiteCopy {
     /// The exit code of a backup that succeeded while its off-site copy failed.
-    static let failedExitCode: Int32 = 3
+    static let failedExitCode: Int32 = BackupFleet.offsiteCopyFailedExitCode
 
     /// Replicates `database`; `nil` when it has no replication configured or it went well, else the WARNING to
     /// print.

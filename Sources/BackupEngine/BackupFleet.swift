@@ -83,7 +83,8 @@ public struct BackupFleet: Sendable {
             "  " + "DATABASE".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT   EXIT  SECONDS",
         ]
         for member in members {
-            let outcome = member.exitCode == 0 ? "ok     " : "FAILED "
+            let outcome =
+                member.exitCode == 0 ? "ok     " : member.exitCode == offsiteCopyFailedExitCode ? "no copy" : "FAILED "
             lines.append(
                 "  " + member.database.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(outcome)  "
                     + String(member.exitCode).padding(toLength: 4, withPad: " ", startingAt: 0) + "  "
@@ -93,5 +94,15 @@ public struct BackupFleet: Sendable {
     }
 
     /// The fleet's exit code: the worst member's.
-    public static func exitCode(_ members: [Member]) -> Int32 { members.map(\.exitCode).max() ?? 0 }
+    /// A backup that failed (1, 2) outranks one that succeeded while its off-site copy failed
+    /// (``offsiteCopyFailedExitCode``), which outranks success.
+    public static func exitCode(_ members: [Member]) -> Int32 {
+        let codes = members.map(\.exitCode)
+        return codes.filter { $0 != offsiteCopyFailedExitCode }.max().flatMap { $0 == 0 ? nil : $0 }
+            ?? codes.max() ?? 0
+    }
+
+    /// The exit code of `backup <db> imagecopywithsnap` when the backup succeeded and its off-site copy
+    /// (`[replication]`) did not.
+    public static let offsiteCopyFailedExitCode: Int32 = 3
 }

@@ -1,3 +1,4 @@
+import BackupEngine
 import ConfigModel
 import Foundation
 import Logging
@@ -61,5 +62,23 @@ struct ReplicaRetentionTests {
             replica: replica, configuration: rules, verified: .known([]), now: Self.now,
             logger: Logger(label: "test"))
         #expect(try await replica.listSnapshots().map(\.id).sorted() == ["orcl-10", "orcl-30", "orcl-40"])
+    }
+}
+
+@Suite("backup --all: a failed off-site copy (exit 3) never hides a failed backup")
+struct FleetExitCodeWithReplicationTests {
+    func members(_ codes: [Int32]) -> [BackupFleet.Member] {
+        codes.enumerated().map {
+            BackupFleet.Member(database: "db\($0.offset)", exitCode: $0.element, output: "", seconds: 0)
+        }
+    }
+
+    @Test func ranking() {
+        #expect(BackupFleet.exitCode(members([0, 3, 1])) == 1)
+        #expect(BackupFleet.exitCode(members([3, 2])) == 2)
+        #expect(BackupFleet.exitCode(members([0, 3])) == 3)
+        #expect(BackupFleet.exitCode(members([0, 0])) == 0)
+        #expect(BackupFleet.exitCode(members([])) == 0)
+        #expect(BackupFleet.summary(action: "imagecopywithsnap", members: members([3])).joined().contains("no copy"))
     }
 }
