@@ -30,10 +30,8 @@ public struct ReplicationSettings: Sendable {
     public var section: ConfigSection
 
     /// The replication settings of `database` in `configuration`; `nil` when `[replication]` sets nothing for it or
-    /// `enabled` is `FALSE`.
-    /// - Parameters:
-    ///   - databaseModule: the database's own `snappermodule`, the default `driver`.
-    ///   - ageHours: `[generic]`'s `warningsnapage` and `criticalsnapage`, the defaults of the replica's.
+    /// `enabled` is `FALSE`. `databaseModule` is the database's own `snappermodule` (the default `driver`),
+    /// `ageHours` `[generic]`'s `warningsnapage` and `criticalsnapage` (the defaults of the replica's).
     /// - Throws: every problem at once, each naming the section and key.
     public static func read(
         database: String, in configuration: BackupConfiguration, databaseModule: String?,

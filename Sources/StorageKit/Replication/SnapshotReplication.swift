@@ -28,7 +28,11 @@ public protocol SnapshotReplicating: StorageDriver {
     /// Copies snapshot `snapshot` of this volume to `replica` (a driver made by ``replicaDriver(configuration:logger:)``),
     /// as the changes since `base` when given (a snapshot both sides hold), else in full. A copy that fails part-way
     /// leaves nothing behind that the replica would list.
-    /// - Parameter timeout: the time allowed for the whole transfer; both ends are stopped when it passes.
+    /// - Parameters:
+    ///   - snapshot: the snapshot to copy.
+    ///   - base: a snapshot both sides hold, to send only the changes since it; `nil` sends in full.
+    ///   - replica: the replica site's driver.
+    ///   - timeout: the time allowed for the whole transfer; both ends are stopped when it passes.
     /// - Returns: the snapshot as the replica now lists it.
     func replicate(
         _ snapshot: Snapshot, incrementalFrom base: Snapshot?, to replica: any StorageDriver, timeout: Duration
