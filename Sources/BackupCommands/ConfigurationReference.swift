@@ -16,7 +16,8 @@ public enum ConfigurationReference {
     public static let endMarker = "<!-- generated: end -->"
 
     /// Every documented key outside the storage sections: ConfigModel's and the retention keys.
-    public static let sharedKeys: [ConfigKeyReference] = ConfigKeyReference.configModel + ConfigKeyReference.retention
+    public static let sharedKeys: [ConfigKeyReference] =
+        ConfigKeyReference.configModel + ConfigKeyReference.retention + ConfigKeyReference.replication
 
     /// Every documented key: ``sharedKeys`` and the keys of every storage section of `registry`.
     public static func catalogue(registry: StorageDriverRegistry = StandardDrivers.registry) -> [ConfigKeyReference] {
@@ -28,8 +29,9 @@ public enum ConfigurationReference {
         var lines: [String] = [
             beginMarker,
             "<!-- Written by Scripts/config-reference.sh (`backup configreference`) from the key catalogues in the",
-            "     code: Sources/ConfigModel/Reference, Sources/StorageRetention/RetentionKeyReference.swift and each",
-            "     storage driver's descriptor. Edit those, not this block. -->",
+            "     code: Sources/ConfigModel/Reference, Sources/StorageRetention/RetentionKeyReference.swift,",
+            "     Sources/StorageKit/Replication/ReplicationSettings.swift and each storage driver's descriptor.",
+            "     Edit those, not this block. -->",
             "",
         ]
         func section(_ heading: String, _ name: String, _ intro: [String] = []) {
@@ -49,6 +51,13 @@ public enum ConfigurationReference {
             [
                 "Keys of the database's own section (also from `[DEFAULT]`). The retention keys are described in "
                     + "full in [retention.md](configuration/retention.md)."
+            ])
+        section(
+            "Off-site copies `[replication]`", ConfigKeyReference.replicationSection,
+            [
+                "The replica's storage driver reads its own keys of its storage section below from here (e.g. `root` "
+                    + "for btrfs, `dataset` for openzfs), and the replica's retention the retention keys of a database "
+                    + "section; per database, any of them as `replication<key>`. See [replication.md](replication.md)."
             ])
         lines += ["## Storage sections", ""]
         lines += [

@@ -47,6 +47,7 @@ public struct ConfigurationCheck: Sendable {
             } catch {
                 problems.append(ConfigProblem(file: configuration.path, section: name, message: error.description))
             }
+            problems += replicationProblems(database: name)
         }
         for (_, layout) in credentials.sorted(by: { $0.key < $1.key }) {
             do {
@@ -56,5 +57,59 @@ public struct ConfigurationCheck: Sendable {
             }
         }
         return Result(problems: problems, warnings: warnings, databases: configuration.databaseNames)
+    }
+
+    /// The problems of the database's off-site copy (`[replication]`, or its `replication<key>` keys): its own
+    /// keys, a driver that is unknown, of another kind than the database's or cannot replicate, the replica
+    /// driver's own keys and the replica's retention keys. Nothing for a database without replication.
+    func replicationProblems(database name: String) -> [ConfigProblem] {
+        let settings = configuration.databaseCollectingProblems(name, for: [.storage]).0
+        let module = settings?.storage.moduleName
+        let replication: ReplicationSettings
+        do {
+            guard
+                let read = try ReplicationSettings.read(database: name, in: configuration, databaseModule: module)
+            else { return [] }
+            replication = read
+        } catch {
+            return error.problems
+        }
+        let section = replication.section
+        func problem(_ key: String, _ message: String) -> [ConfigProblem] { section.error(key, message).problems }
+        guard let registration = registry.registration(forModule: replication.module) else {
+            return problem(
+                "driver",
+                "unknown storage driver '\(replication.module)' (known: \(registry.names.joined(separator: ", ")))")
+        }
+        if let module, let own = registry.registration(forModule: module),
+            own.descriptor.name != registration.descriptor.name
+        {
+            return problem(
+                "driver",
+                "the replica's driver '\(registration.descriptor.name)' is not the database's ('\(own.descriptor.name)'): snapshots are copied between storages of one kind"
+            )
+        }
+        guard registration.descriptor.capabilities.contains(.replication) else {
+            let able = registry.names.filter {
+                registry.registration(forModule: $0)?.descriptor.capabilities.contains(.replication) == true
+            }
+            return problem(
+                "driver",
+                "storage driver '\(registration.descriptor.name)' cannot replicate snapshots (drivers that can: \(able.joined(separator: ", ")))"
+            )
+        }
+        var found: [ConfigProblem] = []
+        do {
+            _ = try registration.readConfiguration(from: section, database: StorageDatabase(name: name))
+        } catch {
+            found += error.problems
+        }
+        do {
+            _ = try replication.retentionConfiguration()
+        } catch {
+            found.append(
+                ConfigProblem(file: configuration.path, section: section.name, message: error.description))
+        }
+        return found
     }
 }

@@ -1,4 +1,5 @@
 import BackupCommands
+import BackupEngine
 import ConfigModel
 import Foundation
 import StandardDrivers
@@ -42,6 +43,11 @@ struct ConfigurationReferenceGenerationTests {
             parallel: 2
             snaplockdays: 0
             \(retention)
+            [replication]
+            enabled: TRUE
+            transfertimeout: 3600
+            warningsnapage: 30
+            criticalsnapage: 40
             """
         return BackupConfiguration(
             text: text, path: "/nonexistent/backup.cfg", environment: [:], storageModules: StandardDrivers.registry)
@@ -67,12 +73,18 @@ struct ConfigurationReferenceGenerationTests {
                         _ = configuration.validateAll()
                         let (settings, _) = configuration.databaseCollectingProblems(database, for: .everything)
                         _ = try? configuration.retentionConfiguration(database: database)
+                        _ = ConfigurationCheck(configuration: configuration, registry: StandardDrivers.registry).run()
                         if let settings {
                             _ = StandardDrivers.registry.settingsReport(for: settings, in: configuration)
                         }
                     })
             }
-            reads[module] = Set(found.map(catalogued))
+            // In [replication] only its own keys are its entries: the replica driver's keys there are its storage
+            // section's, its retention keys a database section's (both catalogued and checked there).
+            let own = Set(ConfigKeyReference.replication.map(\.key))
+            reads[module] = Set(
+                found.filter { $0.section != ConfigKeyReference.replicationSection || own.contains($0.key) }
+                    .map(catalogued))
         }
         return reads
     }

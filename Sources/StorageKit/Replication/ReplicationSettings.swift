@@ -133,3 +133,33 @@ extension StorageDriverRegistry {
         }
     }
 }
+
+extension ConfigKeyReference {
+    /// The section of the off-site copy in the configuration reference.
+    public static let replicationSection = ReplicationSettings.sectionName
+
+    /// The keys of `[replication]` itself (per database `replication<key>`); the replica driver's own keys are those
+    /// of its storage section, its retention keys those of a database section, read from `[replication]`.
+    public static let replication: [ConfigKeyReference] = {
+        func key(_ key: String, _ defaultValue: String?, _ meaning: String) -> ConfigKeyReference {
+            ConfigKeyReference(
+                key, section: replicationSection, defaultValue: defaultValue, meaning: meaning,
+                readBy: "backup (imagecopywithsnap, checkconfig), snapper, autorestore --from-replica, report",
+                isNew: true)
+        }
+        return [
+            key("enabled", "TRUE", "`FALSE`: no off-site copy for this database (per database `replicationenabled`)."),
+            key(
+                "driver", "the database's `snappermodule`",
+                "Storage driver of the replica; must be the database's kind and able to replicate (`btrfs`, `openzfs`)."
+            ),
+            key("transfertimeout", "`86400`", "Seconds allowed for copying one snapshot; both ends are stopped then."),
+            key(
+                "warningsnapage", "`[generic]`'s",
+                "Hours: `snapper <db> checkage --replica` warns when the replica's newest copy is older."),
+            key(
+                "criticalsnapage", "`[generic]`'s",
+                "Hours: `checkage --replica` is critical when the replica's newest copy is older."),
+        ]
+    }()
+}
