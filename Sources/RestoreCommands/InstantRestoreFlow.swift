@@ -51,26 +51,8 @@ extension RestoreCommand {
             throw ToolExit.usage(refusal)
         }
 
-        let logDirectory =
-            settings.autorestore.logDirectory ?? (environment["HOME"] ?? NSTemporaryDirectory()) + "/oib-restore-logs"
-        try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let runLog = RunLog(screen: RunLog.standardOutput)
-        let logger = runLog.logger(name: database)
-        let logPath = logDirectory + "/restore_instant_\(RunLogNames.timestamp(Date()))_\(database).log"
-        do {
-            try runLog.attach(file: logPath)
-        } catch {
-            throw ToolExit.failure("cannot write the session log \(logPath): \(error)")
-        }
-        Output.line("Session log file: \(logPath)")
-        let storage: any StorageDriver
-        do {
-            storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
-        } catch let setup as DriverSetupError {
-            throw ToolExit(setup.exitCode, setup.message)
-        } catch {
-            throw ToolExit.usage("\(error)")
-        }
+        let (logDirectory, logPath, logger, storage) = try openSession(
+            kind: "restore_instant", settings: settings, configuration: configuration, environment: environment)
         var restoreSettings = settings
         restoreSettings.autorestore.logDirectory = logDirectory
         let dialogue = RestoreDialogue(yes: yes)

@@ -140,28 +140,8 @@ public struct RestoreCommand: AsyncParsableCommand {
         guard let settings = loaded, problems.isEmpty, let home = settings.generic.oracleHome else {
             throw ToolExit.usage(ConfigError(problems).description)
         }
-        // a log directory of our own, never /tmp's other files.
-        let logDirectory =
-            settings.autorestore.logDirectory
-            ?? (environment["HOME"] ?? NSTemporaryDirectory()) + "/oib-restore-logs"
-        try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let runLog = RunLog(screen: RunLog.standardOutput)
-        let logger = runLog.logger(name: database)
-        let logPath = logDirectory + "/restore_\(RunLogNames.timestamp(Date()))_\(database).log"
-        do {
-            try runLog.attach(file: logPath)
-        } catch {
-            throw ToolExit.failure("cannot write the session log \(logPath): \(error)")
-        }
-        Output.line("Session log file: \(logPath)")
-        let storage: any StorageDriver
-        do {
-            storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
-        } catch let setup as DriverSetupError {
-            throw ToolExit(setup.exitCode, setup.message)
-        } catch {
-            throw ToolExit.usage("\(error)")
-        }
+        let (logDirectory, logPath, logger, storage) = try openSession(
+            kind: "restore", settings: settings, configuration: configuration, environment: environment)
         // The storage session ends with the restore (or the listing), failed or not.
         try await closingStorage(storage) {
             // Up front, before any storage call: without named clones there is nothing to restore from.
@@ -257,6 +237,35 @@ public struct RestoreCommand: AsyncParsableCommand {
                 Output.line(step)
             }
             if code != 0 { throw ToolExit(code) }
+        }
+    }
+
+    /// The session of one restore: its log directory (R-18: one of our own, never /tmp's other files), a logger to
+    /// the screen and `<kind>_<time>_<db>.log` there (its path printed; the logger keeps the run log open) and the
+    /// database's storage driver.
+    func openSession(
+        kind: String, settings: DatabaseSettings, configuration: BackupConfiguration, environment: [String: String]
+    ) throws -> (logDirectory: String, logPath: String, logger: Logger, storage: any StorageDriver) {
+        let logDirectory =
+            settings.autorestore.logDirectory
+            ?? (environment["HOME"] ?? NSTemporaryDirectory()) + "/oib-restore-logs"
+        try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        let runLog = RunLog(screen: RunLog.standardOutput)
+        let logger = runLog.logger(name: database)
+        let logPath = logDirectory + "/\(kind)_\(RunLogNames.timestamp(Date()))_\(database).log"
+        do {
+            try runLog.attach(file: logPath)
+        } catch {
+            throw ToolExit.failure("cannot write the session log \(logPath): \(error)")
+        }
+        Output.line("Session log file: \(logPath)")
+        do {
+            let storage = try StandardDrivers.driver(for: settings, configuration: configuration, logger: logger)
+            return (logDirectory, logPath, logger, storage)
+        } catch let setup as DriverSetupError {
+            throw ToolExit(setup.exitCode, setup.message)
+        } catch {
+            throw ToolExit.usage("\(error)")
         }
     }
 
