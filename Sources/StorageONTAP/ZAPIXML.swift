@@ -1,5 +1,8 @@
 import CLibXML2
+import Dispatch
+import Foundation
 import StorageKit
+import Synchronization
 
 /// An XML element of a ZAPI request or reply: name, attributes, text and child elements. Built into bytes and parsed
 /// from bytes by libxml2 (``ZAPIXML``), so names such as `a&b<c>"d"` are escaped by the library, never by hand.
@@ -65,6 +68,30 @@ enum ZAPIXML {
 
     /// The document `root` as UTF-8 bytes with its XML declaration.
     static func serialize(_ root: ZAPIElement, vendor: String, operation: String) throws(StorageError) -> [UInt8] {
+        try LibXMLThread.shared.run { () -> Result<[UInt8], StorageError> in
+            do throws(StorageError) {
+                return .success(try serializeHere(root, vendor: vendor, operation: operation))
+            } catch {
+                return .failure(error)
+            }
+        }.get()
+    }
+
+    /// The root element of `bytes`; `nil` when they are not well-formed XML.
+    static func parse(_ bytes: [UInt8], vendor: String, operation: String) throws(StorageError) -> ZAPIElement? {
+        try LibXMLThread.shared.run { () -> Result<ZAPIElement?, StorageError> in
+            do throws(StorageError) {
+                return .success(try parseHere(bytes, vendor: vendor, operation: operation))
+            } catch {
+                return .failure(error)
+            }
+        }.get()
+    }
+
+    /// ``serialize(_:vendor:operation:)`` on the calling thread (the libxml2 thread).
+    private static func serializeHere(_ root: ZAPIElement, vendor: String, operation: String) throws(StorageError)
+        -> [UInt8]
+    {
         try load(vendor: vendor, operation: operation)
         guard let writer = oib_xml_writer_new() else {
             throw StorageError(
@@ -92,8 +119,10 @@ enum ZAPIXML {
         }
     }
 
-    /// The root element of `bytes`; `nil` when they are not well-formed XML.
-    static func parse(_ bytes: [UInt8], vendor: String, operation: String) throws(StorageError) -> ZAPIElement? {
+    /// ``parse(_:vendor:operation:)`` on the calling thread (the libxml2 thread).
+    private static func parseHere(_ bytes: [UInt8], vendor: String, operation: String) throws(StorageError)
+        -> ZAPIElement?
+    {
         try load(vendor: vendor, operation: operation)
         guard !bytes.isEmpty else { return nil }
         return bytes.withUnsafeBufferPointer { buffer -> ZAPIElement? in
@@ -136,5 +165,43 @@ enum ZAPIXML {
             }
             return stack.isEmpty ? root : nil
         }
+    }
+}
+
+/// The one thread that calls libxml2. libxml2 2.9 keeps per-thread state that it creates on a thread's first call
+/// and frees when the thread ends; used from Dispatch's and the task pool's threads, which come and go, it crashed
+/// the test process once (a NULL per-thread state read in libxml2, on a Dispatch thread). Every load, write and
+/// parse runs here instead, one at a time; ZAPI documents are small, so callers wait microseconds.
+final class LibXMLThread: Sendable {
+    /// The process's libxml2 thread, started on first use.
+    static let shared = LibXMLThread()
+
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let pending = DispatchSemaphore(value: 0)
+
+    private init() {
+        Thread.detachNewThread { [self] in
+            while true {
+                pending.wait()
+                let job = jobs.withLock { $0.removeFirst() }
+                job()
+            }
+        }
+    }
+
+    /// Runs `body` on the libxml2 thread and blocks the calling thread until it returns.
+    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        let result = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        jobs.withLock {
+            $0.append {
+                let value = body()
+                result.withLock { $0 = value }
+                done.signal()
+            }
+        }
+        pending.signal()
+        done.wait()
+        return result.withLock { $0! }
     }
 }

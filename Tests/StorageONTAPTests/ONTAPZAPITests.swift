@@ -169,6 +169,27 @@ struct ONTAPZAPITests {
         #expect(ONTAPZAPI.snapshotBytes(blocks: "-5", percentage: nil, volumeSize: nil) == nil)
     }
 
+    @Test("many tasks writing and reading ZAPI documents at once all get their own document back")
+    func concurrentDocuments() async throws {
+        // libxml2 runs on one thread of its own (LibXMLThread); a crash or a mixed-up document here would show that
+        // concurrent callers reach it from several threads again.
+        let names = (0..<400).map { "volume_\($0)" }
+        let results = try await withThrowingTaskGroup(of: (String, String?).self) { group in
+            for name in names {
+                group.addTask {
+                    let element = ZAPIElement("netapp", children: [.value("volume", name)])
+                    let bytes = try ZAPIXML.serialize(element, vendor: "ontap", operation: "t")
+                    return (name, try ZAPIXML.parse(bytes, vendor: "ontap", operation: "t")?.string("volume"))
+                }
+            }
+            var collected: [(String, String?)] = []
+            for try await result in group { collected.append(result) }
+            return collected
+        }
+        #expect(results.count == names.count)
+        #expect(results.allSatisfy { $0.0 == $0.1 })
+    }
+
     @Test("names with & < > \" are escaped by libxml2 on the way out and read back intact")
     func xmlEscaping() async throws {
         let name = #"a&b<c>"d"'e"#
