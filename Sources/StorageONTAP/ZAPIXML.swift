@@ -1,8 +1,6 @@
 import CLibXML2
-import Dispatch
-import Foundation
 import StorageKit
-import Synchronization
+import ToolSupport
 
 /// An XML element of a ZAPI request or reply: name, attributes, text and child elements. Built into bytes and parsed
 /// from bytes by libxml2 (``ZAPIXML``), so names such as `a&b<c>"d"` are escaped by the library, never by hand.
@@ -68,7 +66,7 @@ enum ZAPIXML {
 
     /// The document `root` as UTF-8 bytes with its XML declaration.
     static func serialize(_ root: ZAPIElement, vendor: String, operation: String) throws(StorageError) -> [UInt8] {
-        try LibXMLThread.shared.run { () -> Result<[UInt8], StorageError> in
+        try LibXMLThread.shared.runBlocking { () -> Result<[UInt8], StorageError> in
             do throws(StorageError) {
                 return .success(try serializeHere(root, vendor: vendor, operation: operation))
             } catch {
@@ -79,7 +77,7 @@ enum ZAPIXML {
 
     /// The root element of `bytes`; `nil` when they are not well-formed XML.
     static func parse(_ bytes: [UInt8], vendor: String, operation: String) throws(StorageError) -> ZAPIElement? {
-        try LibXMLThread.shared.run { () -> Result<ZAPIElement?, StorageError> in
+        try LibXMLThread.shared.runBlocking { () -> Result<ZAPIElement?, StorageError> in
             do throws(StorageError) {
                 return .success(try parseHere(bytes, vendor: vendor, operation: operation))
             } catch {
@@ -172,36 +170,7 @@ enum ZAPIXML {
 /// and frees when the thread ends; used from Dispatch's and the task pool's threads, which come and go, it crashed
 /// the test process once (a NULL per-thread state read in libxml2, on a Dispatch thread). Every load, write and
 /// parse runs here instead, one at a time; ZAPI documents are small, so callers wait microseconds.
-final class LibXMLThread: Sendable {
+enum LibXMLThread {
     /// The process's libxml2 thread, started on first use.
-    static let shared = LibXMLThread()
-
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
-    private let pending = DispatchSemaphore(value: 0)
-
-    private init() {
-        Thread.detachNewThread { [self] in
-            while true {
-                pending.wait()
-                let job = jobs.withLock { $0.removeFirst() }
-                job()
-            }
-        }
-    }
-
-    /// Runs `body` on the libxml2 thread and blocks the calling thread until it returns.
-    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
-        let result = Mutex<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        jobs.withLock {
-            $0.append {
-                let value = body()
-                result.withLock { $0 = value }
-                done.signal()
-            }
-        }
-        pending.signal()
-        done.wait()
-        return result.withLock { $0! }
-    }
+    static let shared = DedicatedThread()
 }

@@ -243,7 +243,7 @@ public struct ProcessRunner: Sendable {
         let exit = ExitWaiter()
         let timeout = request.timeout
         let (parentInput, parentOutput) = (inputPipe[1], outputPipe[0])
-        let (result, pid, started) = await SpawnThread.shared.run {
+        let (result, pid, started) = await DedicatedThread.spawn.run {
             let (result, pid) = ChildSpawn.spawn(
                 executable, arguments: arguments, assignments: assignments, input: inputEnd, output: outputEnd,
                 error: outputEnd, directory: directory)

@@ -74,13 +74,13 @@ public struct ChildCommand: Sendable {
     /// Starts the command; throws only when it cannot be started (or an output file cannot be opened).
     public func start() async throws(ChildCommandLaunchError) -> RunningChild {
         let prepared = try prepare()
-        return try prepared.finish(await SpawnThread.shared.run { prepared.spawn() })
+        return try prepared.finish(await DedicatedThread.spawn.run { prepared.spawn() })
     }
 
     /// Starts the command, blocking the calling thread briefly (for synchronous callers).
     public func startBlocking() throws(ChildCommandLaunchError) -> RunningChild {
         let prepared = try prepare()
-        return try prepared.finish(SpawnThread.shared.runBlocking { prepared.spawn() })
+        return try prepared.finish(DedicatedThread.spawn.runBlocking { prepared.spawn() })
     }
 
     /// Runs the command to its end and returns what it printed; throws only when it cannot be started.

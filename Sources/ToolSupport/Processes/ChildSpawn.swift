@@ -14,17 +14,17 @@ import Synchronization
 // /proc/self/fd past the end of glibc's buffer (swift-corelibs-foundation pull request 5472), which crashes the
 // process or fails the start with EBADF when the garbage names a descriptor that is not open.
 
-/// The one thread that forks children. The parent-death signal fires when the *forking thread* ends, and the
-/// threads of Dispatch and of Swift's task pool come and go, so every fork happens on this thread, which lives as
-/// long as the process.
-package final class SpawnThread: Sendable {
-    /// The process's spawn thread, started on first use.
-    package static let shared = SpawnThread()
+/// A thread that lives as long as the process and runs the jobs given to it one at a time, for work that must not
+/// move between the threads of Dispatch and of Swift's task pool, which come and go.
+package final class DedicatedThread: Sendable {
+    /// The one thread that forks children: the parent-death signal fires when the *forking thread* ends.
+    package static let spawn = DedicatedThread()
 
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let pending = DispatchSemaphore(value: 0)
 
-    private init() {
+    /// Starts the thread.
+    package init() {
         Thread.detachNewThread { [self] in
             while true {
                 pending.wait()
@@ -34,7 +34,7 @@ package final class SpawnThread: Sendable {
         }
     }
 
-    /// Runs `body` on the spawn thread and returns its result.
+    /// Runs `body` on the thread and returns its result.
     package func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             jobs.withLock { $0.append { continuation.resume(returning: body()) } }
@@ -42,7 +42,7 @@ package final class SpawnThread: Sendable {
         }
     }
 
-    /// Runs `body` on the spawn thread and blocks the calling thread until it returns (for synchronous callers).
+    /// Runs `body` on the thread and blocks the calling thread until it returns (for synchronous callers).
     package func runBlocking<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
         let result = Mutex<T?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -59,7 +59,7 @@ package final class SpawnThread: Sendable {
     }
 }
 
-/// Forks and executes children through the C shim; call only on ``SpawnThread``.
+/// Forks and executes children through the C shim; call only on ``DedicatedThread/spawn``.
 package enum ChildSpawn {
     /// Starts `executable` (an absolute or relative path, not looked up) with `arguments` (the whole argv, the
     /// program name first) and `assignments` (`NAME=value`, the whole environment). `input` (or -1 for
