@@ -298,7 +298,10 @@ let package = Package(
             dependencies: ["ConfigModel", "StorageZFSSA", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
         .testTarget(
             name: "StorageONTAPTests",
-            dependencies: ["ConfigModel", "StorageONTAP", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),
+            dependencies: [
+                "ConfigModel", "StorageONTAP", "StorageHTTP", "StorageSimulator", "StorageKitTesting", "StorageRetention",
+                "RetentionPolicy",
+            ]),
         .testTarget(
             name: "StorageSoftNASTests",
             dependencies: ["ConfigModel", "StorageSoftNAS", "StorageHTTP", "StorageSimulator", "StorageKitTesting"]),

@@ -13,6 +13,8 @@ struct ONTAPSimulation {
         var expiryTime: Date? = nil
         /// `snaplock.expiry_time` (tamperproof snapshot): not deletable before the compliance clock passes it.
         var snaplockExpiry: Date? = nil
+        /// `snapmirror_label`: which vault rule selects the snapshot for a SnapMirror transfer.
+        var snapmirrorLabel: String? = nil
 
         /// The latest expiry still ahead of `now`, when the snapshot is locked at `now`.
         func lockedUntil(at now: Date) -> Date? {
@@ -36,6 +38,10 @@ struct ONTAPSimulation {
         /// Seeded and created volumes have it unless the seed (`snapshotLocking: false`) or the creation body says
         /// otherwise: the simulator plays a cluster prepared for `snaplockdays` (a real one starts without it).
         var snapshotLockingEnabled = true
+        /// The SVM holding the volume; `nil`: the simulator's own (`options.svm`).
+        var svm: String? = nil
+        /// `type: dp`: a SnapMirror destination, read-only to clients; only transfers change it.
+        var isDataProtection = false
     }
 
     enum Change {
@@ -44,6 +50,8 @@ struct ONTAPSimulation {
         case deleteVolume(uuid: String)
         case createSnapshot(volume: String, Snapshot)
         case deleteSnapshot(volume: String, snapshot: String)
+        /// Nothing to apply when the job ends (a SnapMirror transfer runs on its own record).
+        case none
     }
 
     struct Job {
@@ -75,6 +83,11 @@ struct ONTAPSimulation {
     private(set) var listings: [ListingKey: [[UInt8]]] = [:]
     var order: [String] = []
     var jobs: [String: Job] = [:]
+    /// SnapMirror relationships by UUID, in creation order (ONTAPSnapMirrorSimulation.swift).
+    var relationships: [String: SnapMirrorRelationship] = [:]
+    var relationshipOrder: [String] = []
+    /// SnapMirror transfers by UUID.
+    var transfers: [String: SnapMirrorTransfer] = [:]
     /// Backing directories in file-backed mode.
     let data: SimulatorDataStore?
 
@@ -97,12 +110,15 @@ struct ONTAPSimulation {
                 path: share.junctionPath ?? "/\(share.name)", exportPolicy: "default", state: "online",
                 parentVolume: share.originShare, parentSnapshot: share.originSnapshot, createTime: Date(),
                 snapshots: [], snapshotLockingEnabled: share.snapshotLocking ?? true)
+            volume.svm = share.svm
+            volume.isDataProtection = share.snapMirror != nil
             volume.snapshots = share.snapshots.map {
                 Snapshot(
                     uuid: Self.newUUID(), name: $0.name, createTime: $0.creation, size: $0.spaceUnique ?? 1 << 20,
                     snaplockExpiry: $0.lockExpiry)
             }
             insert(volume)
+            if let mirror = share.snapMirror { seedRelationship(mirror, destination: volume) }
             do {
                 if let data, let directory = try volumeDirectory(volume) {
                     try data.createDirectory(directory, adopt: true)
@@ -176,6 +192,8 @@ struct ONTAPSimulation {
                 let frozen = try snapshotDirectory(volume: volume.name, snapshot: snapshot.name)
             else { return }
             try data.remove(frozen)
+        case .none:
+            return
         }
     }
 
@@ -222,6 +240,7 @@ struct ONTAPSimulation {
             job.end = now
             jobs[uuid] = job
         }
+        advanceTransfers(now: now)
     }
 
     /// Applies a change; returns the job failure when it cannot be applied.
@@ -271,6 +290,8 @@ struct ONTAPSimulation {
             if let problem = dataProblem(change) { return problem }
             volume.snapshots.remove(at: index)
             volumes[volumeUUID] = volume
+        case .none:
+            break
         }
         return nil
     }
@@ -291,7 +312,7 @@ struct ONTAPSimulation {
     }
 
     /// Starts a job for `change`; answers 202 with the job link, or waits for it when `return_timeout` allows.
-    private mutating func startJob(
+    mutating func startJob(
         _ description: String, _ change: Change, request: SimRequest, fault: FaultRule?, now: Date, created: Bool
     ) -> SimResponse {
         let uuid = Self.newUUID()
@@ -355,6 +376,8 @@ struct ONTAPSimulation {
             return collection(records, request: request)
         case ("POST", ["storage", "volumes"]):
             return createVolume(request, fault: fault, now: now)
+        case (_, let p) where p.first == "snapmirror":
+            return handleSnapMirror(request, Array(p.dropFirst()), fault: fault, now: now)
         default:
             break
         }
@@ -385,7 +408,7 @@ struct ONTAPSimulation {
             if volume.path != nil {
                 return error(
                     409,
-                    "Volume \"\(volume.name)\" in SVM \"\(options.svm)\" must be unmounted before it can be deleted.",
+                    "Volume \"\(volume.name)\" in SVM \"\(svmName(volume))\" must be unmounted before it can be deleted.",
                     "917536")
             }
             if let locked = volume.snapshots.first(where: { $0.lockedUntil(at: now) != nil }) {
@@ -415,7 +438,9 @@ struct ONTAPSimulation {
                     409, "Snapshot copy \"\(name)\" of volume \"\(volume.name)\" already exists.", "1638600",
                     target: "name")
             }
+            if volume.isDataProtection { return readOnlyRefusal(volume) }
             var snapshot = Snapshot(uuid: Self.newUUID(), name: name, createTime: now, size: 1 << 20)
+            snapshot.snapmirrorLabel = request.jsonObject["snapmirror_label"] as? String
             switch Self.expiries(in: request.jsonObject) {
             case .failure(let refusal): return refusal.response
             case .success(let (expiry, snaplock)):
@@ -450,6 +475,7 @@ struct ONTAPSimulation {
                     "Snapshot copy \"\(snapshot.name)\" of volume \"\(volume.name)\" is locked until \(format(until)) and cannot be deleted.",
                     "1638621")
             }
+            if let refusal = snapMirrorDeletionRefusal(snapshot, of: volume) { return refusal }
             return startJob(
                 "DELETE /api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)",
                 .deleteSnapshot(volume: volume.uuid, snapshot: snapshot.uuid), request: request, fault: fault, now: now,
@@ -505,6 +531,10 @@ struct ONTAPSimulation {
         -> SimResponse
     {
         var changed = snapshot
+        if let label = request.jsonObject["snapmirror_label"] as? String {
+            if volume.isDataProtection { return readOnlyRefusal(volume) }
+            changed.snapmirrorLabel = label.isEmpty ? nil : label
+        }
         switch Self.expiries(in: request.jsonObject) {
         case .failure(let refusal): return refusal.response
         case .success(let (expiry, snaplock)):
@@ -533,10 +563,11 @@ struct ONTAPSimulation {
         guard let name = body["name"] as? String, !name.isEmpty else {
             return error(400, "Field \"name\" is required.", "2", target: "name")
         }
-        if volume(named: name) != nil {
+        let svm = (body["svm"] as? [String: Any])?["name"] as? String
+        if volume(named: name, svm: svm ?? options.svm) != nil {
             return error(409, "Duplicate volume name \(name).", "917536", target: "name")
         }
-        if let svm = (body["svm"] as? [String: Any])?["name"] as? String, svm != options.svm {
+        if let svm, !knownSVMs.contains(svm) {
             return error(404, "SVM \"\(svm)\" does not exist.", "2621462", target: "svm.name")
         }
         let nas = body["nas"] as? [String: Any] ?? [:]
@@ -546,9 +577,10 @@ struct ONTAPSimulation {
             exportPolicy: ((nas["export_policy"] as? [String: Any])?["name"] as? String) ?? "default", state: "online",
             parentVolume: nil, parentSnapshot: nil, createTime: now, snapshots: [])
         volume.snapshotLockingEnabled = (body["snapshot_locking_enabled"] as? Bool) ?? true
+        volume.svm = svm == options.svm ? nil : svm
         if let clone = body["clone"] as? [String: Any] {
             guard let parentName = (clone["parent_volume"] as? [String: Any])?["name"] as? String,
-                let parent = self.volume(named: parentName)
+                let parent = self.volume(named: parentName, svm: svm ?? options.svm) ?? self.volume(named: parentName)
             else {
                 return error(404, "Parent volume does not exist.", "917927", target: "clone.parent_volume.name")
             }
@@ -582,7 +614,7 @@ struct ONTAPSimulation {
     ]
 
     /// `fields=`, query filters, `max_records` and `_links.next` (the next page is `start.index=<n>`).
-    private func collection(_ all: [[String: Any]], request: SimRequest) -> SimResponse {
+    func collection(_ all: [[String: Any]], request: SimRequest) -> SimResponse {
         var records = all
         for (key, value) in request.queryItems where !Self.reservedQueryKeys.contains(key) {
             records = records.filter { record in
@@ -689,7 +721,7 @@ struct ONTAPSimulation {
     }
 
     /// Keeps `uuid`, `name`, `_links` and the top-level groups named in `fields` (all for `*`/`**`).
-    private func select(_ record: [String: Any], fields: String?) -> [String: Any] {
+    func select(_ record: [String: Any], fields: String?) -> [String: Any] {
         let selection = FieldSelection(fields)
         return selection.all ? record : record.filter { selection.includes($0.key) }
     }
@@ -747,11 +779,12 @@ struct ONTAPSimulation {
             let snapshotUUID = self.volume(named: parent)?.snapshots.first { $0.name == snapshot }?.uuid ?? ""
             clone["parent_volume"] = ["name": parent, "uuid": parentUUID]
             clone["parent_snapshot"] = ["name": snapshot, "uuid": snapshotUUID]
-            clone["parent_svm"] = ["name": options.svm]
+            clone["parent_svm"] = ["name": self.volume(named: parent).map(svmName) ?? options.svm]
         }
         return [
-            "uuid": volume.uuid, "name": volume.name, "state": volume.state, "type": "rw", "style": "flexvol",
-            "size": volume.size, "svm": ["name": options.svm, "uuid": "00000000-0000-0000-0000-000000000001"],
+            "uuid": volume.uuid, "name": volume.name, "state": volume.state,
+            "type": volume.isDataProtection ? "dp" : "rw", "style": "flexvol",
+            "size": volume.size, "svm": ["name": svmName(volume), "uuid": svmUUID(svmName(volume))],
             "aggregates": [["name": options.aggregate]], "nas": nas, "clone": clone,
             "space": ["size": volume.size, "used": volume.used, "available": volume.size - volume.used],
             "create_time": format(volume.createTime), "snapshot_policy": ["name": "none"],
@@ -766,9 +799,10 @@ struct ONTAPSimulation {
         var record: [String: Any] = [
             "uuid": snapshot.uuid, "name": snapshot.name, "create_time": format(snapshot.createTime),
             "size": snapshot.size, "state": "valid", "owners": owners,
-            "volume": ["name": volume.name, "uuid": volume.uuid], "svm": ["name": options.svm],
+            "volume": ["name": volume.name, "uuid": volume.uuid], "svm": ["name": svmName(volume)],
             "_links": ["self": ["href": "/api/storage/volumes/\(volume.uuid)/snapshots/\(snapshot.uuid)"]],
         ]
+        if let label = snapshot.snapmirrorLabel { record["snapmirror_label"] = label }
         if let expiry = snapshot.expiryTime { record["expiry_time"] = format(expiry) }
         if let snaplock = snapshot.snaplockExpiry { record["snaplock"] = ["expiry_time": format(snaplock)] }
         return record
@@ -816,10 +850,14 @@ struct ONTAPSimulation {
             appendTime(snaplock, to: &json)
             json.raw("}")
         }
+        if selection.includes("snapmirror_label"), let label = snapshot.snapmirrorLabel {
+            key("\"snapmirror_label\":")
+            json.string(label)
+        }
         if selection.includes("state") { key("\"state\":\"valid\"") }
         if selection.includes("svm") {
             key("\"svm\":{\"name\":")
-            json.string(options.svm)
+            json.string(svmName(volume))
             json.raw("}")
         }
         if selection.includes("uuid") {

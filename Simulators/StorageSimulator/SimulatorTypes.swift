@@ -230,11 +230,16 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
         /// default) enables it, as on a cluster prepared for `snaplockdays`; `false` makes the cluster refuse
         /// snapshots with a SnapLock expiry on this volume.
         public var snapshotLocking: Bool?
+        /// ONTAP: the SVM holding the volume (default: the simulator's `svm`); another name adds that SVM.
+        public var svm: String?
+        /// ONTAP: this volume is the destination (type DP) of a SnapMirror relationship from another volume.
+        public var snapMirror: SnapMirrorSeed?
 
         public init(
             name: String, pool: String? = nil, project: String? = nil, snapshots: [SnapshotSeed] = [],
             originShare: String? = nil, originSnapshot: String? = nil, junctionPath: String? = nil,
-            spaceUsed: Int64? = nil, snapshotLocking: Bool? = nil
+            spaceUsed: Int64? = nil, snapshotLocking: Bool? = nil, svm: String? = nil,
+            snapMirror: SnapMirrorSeed? = nil
         ) {
             self.name = name
             self.pool = pool
@@ -245,11 +250,14 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
             self.junctionPath = junctionPath
             self.spaceUsed = spaceUsed
             self.snapshotLocking = snapshotLocking
+            self.svm = svm
+            self.snapMirror = snapMirror
         }
 
         enum CodingKeys: String, CodingKey {
             case name, pool, project, snapshots, originShare, originSnapshot, junctionPath, spaceUsed
             case snapshotLocking
+            case svm, snapMirror
         }
 
         /// Only `name` is required in seed files.
@@ -264,6 +272,8 @@ public struct SimulatorSeed: Sendable, Codable, Hashable {
             junctionPath = try container.decodeIfPresent(String.self, forKey: .junctionPath)
             spaceUsed = try container.decodeIfPresent(Int64.self, forKey: .spaceUsed)
             snapshotLocking = try container.decodeIfPresent(Bool.self, forKey: .snapshotLocking)
+            svm = try container.decodeIfPresent(String.self, forKey: .svm)
+            snapMirror = try container.decodeIfPresent(SnapMirrorSeed.self, forKey: .snapMirror)
         }
     }
 

@@ -4,6 +4,7 @@ import ConfigModel
 import Foundation
 import Logging
 import OracleTools
+import RetentionPolicy
 import StandardCatalogs
 import StandardDrivers
 import StorageRetention
@@ -23,6 +24,11 @@ extension BackupEngine {
             },
             openCatalog: CatalogFactory.opener(environment: environment),
             verifiedSnapshots: VerifiedSnapshotLookup.reader(configuration: configuration, environment: environment),
+            offsiteCopyBase: { settings, source, logger in
+                await OffsiteCopyBase.read(
+                    database: settings.name, source: source, in: configuration,
+                    databaseModule: settings.storage.moduleName, registry: StandardDrivers.registry, logger: logger)
+            },
             screen: { Output.line($0) }, programDirectory: ProgramLocation.executableDirectory)
     }
 }

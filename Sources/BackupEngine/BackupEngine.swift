@@ -142,6 +142,9 @@ public struct BackupEngine: Sendable {
     /// Which snapshots passed an autorestore (`snapkeepverified`), read when retention runs.
     public var verifiedSnapshots:
         @Sendable (DatabaseSettings, RetentionConfiguration, Logger) async -> VerifiedSnapshots
+    /// What a database's off-site copy holds (`[replication]`), read when retention runs so that the base of its
+    /// next incremental copy is kept; the storage passed is the database's own driver.
+    public var offsiteCopyBase: @Sendable (DatabaseSettings, any StorageDriver, Logger) async -> OffsiteCopyBase
     /// Receives screen lines: the run log at INFO and up, dry-run scripts, `generaterestore` output.
     public var screen: @Sendable (String) -> Void
     /// An extra log handler for every run's messages (beside the run log), for an embedder's own logging.
@@ -159,6 +162,10 @@ public struct BackupEngine: Sendable {
         verifiedSnapshots:
             @escaping @Sendable (DatabaseSettings, RetentionConfiguration, Logger) async ->
             VerifiedSnapshots = { _, _, _ in .known([]) },
+        offsiteCopyBase:
+            @escaping @Sendable (DatabaseSettings, any StorageDriver, Logger) async -> OffsiteCopyBase = { _, _, _ in
+                .none
+            },
         screen: @escaping @Sendable (String) -> Void = RunLog.standardOutput,
         additionalLogHandler: (@Sendable (String) -> any LogHandler)? = nil,
         programDirectory: String, clock: @escaping @Sendable () -> Date = { Date() }
@@ -168,6 +175,7 @@ public struct BackupEngine: Sendable {
         self.makeDriver = makeDriver
         self.openCatalog = openCatalog
         self.verifiedSnapshots = verifiedSnapshots
+        self.offsiteCopyBase = offsiteCopyBase
         self.screen = screen
         self.additionalLogHandler = additionalLogHandler
         self.programDirectory = programDirectory
@@ -246,6 +254,7 @@ public struct BackupEngine: Sendable {
             }
             if dryRun, let base = storage { storage = DryRunStorage(base: base, print: screen) }
         }
+        let ownStorage = storage.map { ($0 as? DryRunStorage)?.base ?? $0 }
         let (verifiedSnapshots, retentionRules) = (self.verifiedSnapshots, retention)
         var job = BackupJob(
             settings: settings, configurationPath: configuration.path,
@@ -260,6 +269,10 @@ public struct BackupEngine: Sendable {
             restoreDestination: settings.generic.restoreDestination,
             dryRun: dryRun, screen: screen, now: clock)
         job.events = events
+        if let ownStorage, retention != nil {
+            let offsiteCopyBase = self.offsiteCopyBase
+            job.offsiteCopyBase = { await offsiteCopyBase(settings, ownStorage, logger) }
+        }
         let preparedJob = job
 
         if dryRun {

@@ -48,6 +48,9 @@ public struct BackupJob: Sendable {
     public var snapshotLock: HardLinkLock?
     /// Receives the run's progress (steps, the snapshot, retention).
     public var events: @Sendable (BackupEvent) -> Void = { _ in }
+    /// Reads, at retention time, what the database's off-site copy holds (`[replication]`), so that retention keeps
+    /// the base of its next incremental copy; `.none` without one.
+    public var offsiteCopyBase: @Sendable () async -> OffsiteCopyBase = { .none }
 
     /// A job for one action of one database; ``BackupEngine`` builds it from the configuration.
     public init(

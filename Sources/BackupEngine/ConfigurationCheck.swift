@@ -47,7 +47,7 @@ public struct ConfigurationCheck: Sendable {
             } catch {
                 problems.append(ConfigProblem(file: configuration.path, section: name, message: error.description))
             }
-            problems += replicationProblems(database: name)
+            problems += replicationProblems(database: name, warnings: &warnings)
         }
         for (_, layout) in credentials.sorted(by: { $0.key < $1.key }) {
             do {
@@ -62,7 +62,8 @@ public struct ConfigurationCheck: Sendable {
     /// The problems of the database's off-site copy (`[replication]`, or its `replication<key>` keys): its own
     /// keys, a driver that is unknown, of another kind than the database's or cannot replicate, the replica
     /// driver's own keys and the replica's retention keys. Nothing for a database without replication.
-    func replicationProblems(database name: String) -> [ConfigProblem] {
+    /// The replica driver's warnings (e.g. ontap: retention keys for a mirror) go to `warnings`.
+    func replicationProblems(database name: String, warnings: inout [String]) -> [ConfigProblem] {
         let settings = configuration.databaseCollectingProblems(name, for: [.storage]).0
         let module = settings?.storage.moduleName
         let replication: ReplicationSettings
@@ -100,7 +101,8 @@ public struct ConfigurationCheck: Sendable {
         }
         var found: [ConfigProblem] = []
         do {
-            _ = try registration.readConfiguration(from: section, database: StorageDatabase(name: name))
+            let typed = try registration.readConfiguration(from: section, database: StorageDatabase(name: name))
+            warnings += typed.warnings.filter { !warnings.contains($0) }
         } catch {
             found += error.problems
         }

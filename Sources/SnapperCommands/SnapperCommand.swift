@@ -136,7 +136,7 @@ public struct SnapperCommand: AsyncParsableCommand {
             await storage.close()
             throw ToolExit.usage(refusal)
         }
-        let engine = SnapperEngine(
+        var engine = SnapperEngine(
             settings: settings, storage: storage, configurationPath: configuration.path,
             retention: { () throws(RetentionConfigurationError) in
                 try configuration.retentionConfiguration(database: database)
@@ -147,6 +147,11 @@ public struct SnapperCommand: AsyncParsableCommand {
                     keepVerifiedExplicit: configuration.keepVerifiedIsExplicit(database: database),
                     environment: environment, logger: logger)
             }, logger: logger)
+        engine.offsiteCopyBase = {
+            await OffsiteCopyBase.read(
+                database: database, source: storage, in: configuration, databaseModule: settings.storage.moduleName,
+                registry: StandardDrivers.registry, logger: logger)
+        }
         var replicaOperations: ReplicaOperations?
         if action == "replicate" || replica {
             do {

@@ -24,6 +24,9 @@ public struct SnapperEngine: Sendable {
     public var retention: @Sendable () throws(RetentionConfigurationError) -> RetentionConfiguration
     /// Which snapshots passed an autorestore (`snapkeepverified`), asked before anything is dropped.
     public var verifiedSnapshots: @Sendable (RetentionConfiguration) async -> VerifiedSnapshots
+    /// What the database's off-site copy holds (`[replication]`), asked before anything is dropped so that the base
+    /// of its next incremental copy is kept; `.none` without one.
+    public var offsiteCopyBase: @Sendable () async -> OffsiteCopyBase = { .none }
     /// Receives the engine's messages; it prints nothing itself.
     public var logger: Logger
     /// The current time, for clone names, the autorestore snapshot's minimum age and retention; injectable for tests.
@@ -128,7 +131,8 @@ public struct SnapperEngine: Sendable {
     public func planRetention() async throws(SnapperFailure) -> (RetentionPlan, StorageError?) {
         let rules = try retentionConfiguration()
         return await SnapshotRetention.plan(
-            storage: storage, configuration: rules, verified: await verifiedSnapshots(rules), now: clock())
+            storage: storage, configuration: rules, verified: await verifiedSnapshots(rules), now: clock(),
+            offsiteCopyBase: await offsiteCopyBase())
     }
 
     /// `clean`: applies retention; the outcome tells what was kept, dropped or could not be dropped.
@@ -136,12 +140,12 @@ public struct SnapperEngine: Sendable {
         let rules = try retentionConfiguration()
         return await SnapshotRetention.apply(
             storage: storage, configuration: rules, verified: await verifiedSnapshots(rules), now: clock(),
-            logger: logger)
+            offsiteCopyBase: await offsiteCopyBase(), logger: logger)
     }
 
     /// `dropsnap <id>`: drops one snapshot by hand, refusing locked, cloned (or unknown clone count),
-    /// compliance-window and newest verified snapshots, and any snapshot while the results catalog cannot be read
-    /// or the clocks disagree.
+    /// compliance-window and newest verified snapshots, the base of the off-site copy's next incremental copy, and any
+    /// snapshot while the results catalog or the off-site copy cannot be read or the clocks disagree.
     public func dropSnapshot(_ id: String) async throws {
         let rules = try retentionConfiguration()
         let listing = try await storage.listSnapshots().map(SnapshotRetention.record)
@@ -150,7 +154,9 @@ public struct SnapperEngine: Sendable {
         }
         let verified = await verifiedSnapshots(rules)
         let now = clock()
-        if let refusal = rules.safety.manualDropRefusal(for: snapshot, listing: listing, verified: verified, now: now) {
+        if let refusal = rules.safety.manualDropRefusal(
+            for: snapshot, listing: listing, verified: verified, now: now, offsiteCopyBase: await offsiteCopyBase())
+        {
             if let skew = rules.safety.clockSkew(in: listing, now: now) { logger.error("dropsnap: \(skew)") }
             throw SnapperFailure(refusal.description)
         }

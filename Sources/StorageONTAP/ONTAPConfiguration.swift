@@ -22,6 +22,9 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
     public var volumeCreation: ONTAPDriver.VolumeCreation
     /// `ontapapi`: `rest`, `zapi` or `auto` (the default: REST when the cluster answers it, else ZAPI).
     public var api: ONTAPDriver.API
+    /// The SnapMirror keys (`snapmirrorrelationship`, `snapmirrorlabel`, `snapmirrortype`): read only when the
+    /// section is `[replication]` (the replica's settings), `nil` otherwise.
+    public var snapMirror: ONTAPSnapMirrorSettings?
 
     /// Settings given directly.
     public init(
@@ -83,13 +86,24 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
                     "zapi cannot lock snapshots, but snaplockdays is \(database.snapshotLockDays) for \(database.name) (locks need ONTAP's REST API, 9.12.1+ with SnapLock): set ontapapi: rest, or snaplockdays: 0"
                 ))
         }
+        var snapMirror: ONTAPSnapMirrorSettings?
+        if section.name.lowercased() == "replication" {
+            snapMirror = problems.read(nil) { () throws(ConfigError) -> ONTAPSnapMirrorSettings? in
+                try ONTAPSnapMirrorSettings(section: section)
+            }
+            if api == .zapi {
+                problems.add(
+                    section.problem("ontapapi", "SnapMirror replication needs ONTAP's REST API: set ontapapi: rest"))
+            }
+        }
         try problems.check()
         guard let connection else { throw ConfigError(problems.problems) }
         self.init(
             connection: connection, volumePrefix: volumePrefix, additionalSuffixes: database.additionalVolumeSuffixes,
             svm: svm, mountHost: mountHost, jobTimeout: jobTimeout ?? .seconds(300), volumeCreation: creation, api: api)
+        self.snapMirror = snapMirror
     }
 
-    /// The WARNING of a plain-HTTP filer that was allowed.
-    public var warnings: [String] { connection.warnings }
+    /// The WARNING of a plain-HTTP filer that was allowed; in `[replication]`, that of retention keys for a mirror.
+    public var warnings: [String] { connection.warnings + (snapMirror?.retentionWarning.map { [$0] } ?? []) }
 }

@@ -41,6 +41,8 @@ public struct ONTAPDriver: StorageDriver {
     public let api: API
     let http: ApplianceHTTPClient
     let credential: StorageCredential
+    /// The transport, kept for the driver of the replica's cluster (``replicaDriver(configuration:logger:)``).
+    let transport: any HTTPTransport
     let zapi: ONTAPZAPI
     /// The API `auto` found (`nil` until the first operation asks).
     let detected: DetectedAPI
@@ -90,7 +92,10 @@ public struct ONTAPDriver: StorageDriver {
     /// expiry) over REST; over ZAPI (`ontapapi: zapi`, or `auto` once it found no REST) everything but locks.
     public var capabilities: StorageCapabilities {
         var capabilities = Self.descriptor.capabilities
-        if api == .zapi || detected.value.withLock({ $0 }) == .zapi { capabilities.remove(.lock) }
+        if api == .zapi || detected.value.withLock({ $0 }) == .zapi {
+            capabilities.remove(.lock)
+            capabilities.remove(.replication)
+        }
         return capabilities
     }
 
@@ -125,6 +130,7 @@ public struct ONTAPDriver: StorageDriver {
         self.volumeCreation = volumeCreation
         self.logger = logger
         self.credential = credential
+        self.transport = transport
         self.http = ApplianceHTTPClient(
             vendor: Self.vendorName, baseURL: "\(root)/api", transport: transport, logger: logger, timeout: timeout,
             retryPolicy: retryPolicy, secrets: [credential.password])
@@ -183,7 +189,7 @@ public struct ONTAPDriver: StorageDriver {
         endpointKey: "filer",
         credentials: StorageCredentialsLayout(
             file: "netappcredentials.cfg", section: "netappcredentials", settingsSection: "netapp"),
-        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock],
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock, .replication],
         keyReference: keyReference)
 
     /// The documentation of the `[netapp]` keys (``descriptor``).
@@ -277,7 +283,9 @@ public struct ONTAPDriver: StorageDriver {
             [:]
         var order = 0
         for volume in volumes {
-            for record in try await snapshotRecords(of: volume, operation: operation) {
+            // SnapMirror's own snapshots (`snapmirror.*`) belong to ONTAP: never listed, so never deleted.
+            for record in try await snapshotRecords(of: volume, operation: operation)
+            where !Self.isSnapMirrorSnapshot(record.name) {
                 guard let text = record.createTime, let creation = ONTAPWire.parseTime(text) else {
                     throw StorageError(
                         .unexpectedResponse, vendor: vendor, operation: operation,
@@ -487,6 +495,7 @@ public struct ONTAPDriver: StorageDriver {
     /// `.notFound` when the main volume lacks it and `.hasClones` while a FlexClone is based on it.
     public func deleteSnapshot(id: String) async throws(StorageError) {
         let operation = "deleteSnapshot"
+        try refuseSnapMirrorSnapshot(id, operation: operation)
         if try await usesZAPI(operation: operation) { return try await zapi.deleteSnapshot(id: id) }
         let volumes = try await databaseVolumes(operation: operation)
         guard try await snapshotRecord(named: id, of: volumes[0], operation: operation) != nil else {
@@ -524,6 +533,7 @@ public struct ONTAPDriver: StorageDriver {
     public func deleteListedSnapshot(_ snapshot: Snapshot) async throws(StorageError) {
         guard let location = snapshot.location else { return try await deleteSnapshot(id: snapshot.id) }
         let operation = "deleteSnapshot"
+        try refuseSnapMirrorSnapshot(snapshot.id, operation: operation)
         if let refusal = listedDeletionRefusal(snapshot, listedBy: listingIdentity) { throw refusal }
         guard !location.copies.isEmpty,
             location.copies.allSatisfy({
@@ -1010,14 +1020,14 @@ public struct ONTAPDriver: StorageDriver {
     var authorization: [HTTPHeader] { [HTTPHeader("Authorization", credential.basicAuthorization)] }
 
     /// `/api/cluster/jobs/x` → `cluster/jobs/x` (relative to the base).
-    private func relative(_ href: String) -> String {
+    func relative(_ href: String) -> String {
         if href.hasPrefix("/api/") { return String(href.dropFirst(5)) }
         if href.hasPrefix("/") { return String(href.dropFirst()) }
         return href
     }
 
     /// Accepts 200/201/204, waits for the job of a 202, maps anything else to an error.
-    private func finish(_ response: HTTPResponse, operation: String, what: String, conflict: StorageError.Code)
+    func finish(_ response: HTTPResponse, operation: String, what: String, conflict: StorageError.Code)
         async throws(StorageError)
     {
         switch response.status {
@@ -1074,7 +1084,7 @@ public struct ONTAPDriver: StorageDriver {
         }
     }
 
-    private func failure(
+    func failure(
         _ response: HTTPResponse, _ method: HTTPMethod?, _ subject: String, operation: String,
         conflict: StorageError.Code
     ) -> StorageError {

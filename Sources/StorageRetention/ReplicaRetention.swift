@@ -24,23 +24,58 @@ public enum ReplicaRetention {
     public static func plan(
         replica: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date
     ) async -> (RetentionPlan, StorageError?) {
-        let newest = await newestID(replica)
-        return await SnapshotRetention.plan(
-            storage: replica, configuration: configuration, verified: verified, now: now, takenByThisRun: newest)
+        await SnapshotRetention.plan(
+            storage: replica, configuration: configuration, verified: verified, now: now,
+            offsiteCopyBase: await OffsiteCopyBase.read(replica: replica))
     }
 
-    /// Plans and drops at the replica; see ``SnapshotRetention/apply(storage:configuration:verified:now:takenByThisRun:logger:)``.
+    /// Plans and drops at the replica; see
+    /// ``SnapshotRetention/apply(storage:configuration:verified:now:takenByThisRun:offsiteCopyBase:logger:)``.
     public static func apply(
         replica: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
         logger: Logger
     ) async -> RetentionOutcome {
-        let newest = await newestID(replica)
-        return await SnapshotRetention.apply(
-            storage: replica, configuration: configuration, verified: verified, now: now, takenByThisRun: newest,
-            logger: logger)
+        await SnapshotRetention.apply(
+            storage: replica, configuration: configuration, verified: verified, now: now,
+            offsiteCopyBase: await OffsiteCopyBase.read(replica: replica), logger: logger)
+    }
+}
+
+extension OffsiteCopyBase {
+    /// What `replica` holds now: the ids of its snapshots (none before the first copy), or why it cannot be listed.
+    public static func read(replica: any StorageDriver) async -> OffsiteCopyBase {
+        do {
+            return .replicaHolds(Set(try await SnapshotReplication.listing(of: replica).map(\.id)))
+        } catch {
+            return .unknown(reason: "listing the replica \(replica.volumeName) failed: \(error)")
+        }
     }
 
-    static func newestID(_ replica: any StorageDriver) async -> String? {
-        (try? await replica.listSnapshots())?.max { $0.creation < $1.creation }?.id
+    /// What the off-site copy of `database` holds, for retention on the database's own storage `source`: `.none`
+    /// when `[replication]` configures no copy for it; its driver is built from `registry`, listed and closed. A
+    /// `[replication]` that cannot be read or a replica that cannot be listed gives `.unknown` (retention then
+    /// keeps every snapshot), never an error.
+    /// - Parameters:
+    ///   - database: The database section's name.
+    ///   - source: The database's own storage driver.
+    ///   - configuration: The parsed configuration file.
+    ///   - databaseModule: The database's `snappermodule` (the default replica driver).
+    ///   - registry: The drivers the replica may use.
+    ///   - logger: Receives the replica driver's warnings.
+    public static func read(
+        database: String, source: any StorageDriver, in configuration: BackupConfiguration, databaseModule: String?,
+        registry: StorageDriverRegistry, logger: Logger
+    ) async -> OffsiteCopyBase {
+        let configured: ConfiguredReplica?
+        do {
+            configured = try registry.replica(
+                of: source, database: database, in: configuration, databaseModule: databaseModule, logger: logger)
+        } catch {
+            return .unknown(reason: "\(configuration.path): \(error.description)")
+        }
+        guard let configured else { return .none }
+        let base = await read(replica: configured.driver)
+        await configured.driver.close()
+        return base
     }
 }

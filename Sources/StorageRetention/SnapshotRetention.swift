@@ -20,21 +20,23 @@ public enum SnapshotRetention {
     ///   - verified: The snapshots whose latest autorestore succeeded, or why the results cannot be read.
     ///   - now: The host's wall clock.
     ///   - takenByThisRun: The snapshot the calling run took; never dropped.
+    ///   - offsiteCopyBase: What the off-site copy holds (``OffsiteCopyBase/read(replica:)``); its base is never
+    ///     dropped.
     public static func plan(
         storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
-        takenByThisRun: String? = nil
+        takenByThisRun: String? = nil, offsiteCopyBase: OffsiteCopyBase = .none
     ) async -> (RetentionPlan, StorageError?) {
         let (plan, listingError, _) = await listAndPlan(
             storage: storage, configuration: configuration, verified: verified, now: now,
-            takenByThisRun: takenByThisRun)
+            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBase)
         return (plan, listingError)
     }
 
-    /// ``plan(storage:configuration:verified:now:takenByThisRun:)`` plus the listed snapshots by id, which the
-    /// drops hand back to the driver (so it need not look each one up again).
+    /// ``plan(storage:configuration:verified:now:takenByThisRun:offsiteCopyBase:)`` plus the listed snapshots by
+    /// id, which the drops hand back to the driver (so it need not look each one up again).
     static func listAndPlan(
         storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
-        takenByThisRun: String?
+        takenByThisRun: String?, offsiteCopyBase: OffsiteCopyBase
     ) async -> (RetentionPlan, StorageError?, [String: Snapshot]) {
         let listing: SnapshotListing
         var listingError: StorageError?
@@ -49,7 +51,7 @@ public enum SnapshotRetention {
         }
         let plan = RetentionPlanner.plan(
             listing: listing, verified: verified, configuration: configuration, now: now,
-            takenByThisRun: takenByThisRun)
+            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBase)
         return (plan, listingError, listed)
     }
 
@@ -57,15 +59,21 @@ public enum SnapshotRetention {
     /// ERROR (naming the snapshot and both times) and other failures at WARNING. A snapshot whose expired lock the
     /// storage refuses to release (``StorageError/Code/lockReleaseRefused``: the account lacks the right, as
     /// recommended) gets one WARNING naming the remedy and is kept; that is not a failure. Returns the outcome; `succeeded`
-    /// is false when anything could not be listed, verified or dropped, or the clocks disagree.
+    /// is false when anything could not be listed, verified or dropped, or the clocks disagree. An off-site copy
+    /// that cannot be listed keeps every snapshot with a WARNING, without failing the outcome.
     public static func apply(
         storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
-        takenByThisRun: String? = nil, logger: Logger
+        takenByThisRun: String? = nil, offsiteCopyBase: OffsiteCopyBase = .none, logger: Logger
     ) async -> RetentionOutcome {
         let (plan, listingError, listed) = await listAndPlan(
             storage: storage, configuration: configuration, verified: verified, now: now,
-            takenByThisRun: takenByThisRun)
+            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBase)
         if let listingError { logger.warning("Snapshot listing failed, nothing is dropped: \(listingError)") }
+        if let problem = plan.offsiteCopyProblem, plan.decisions.contains(where: { $0.verdict.wantsDrop }) {
+            logger.warning(
+                "Snapshot retention keeps every snapshot this run: the off-site copy cannot be listed (\(problem)), so any of them could be the base of its next incremental copy"
+            )
+        }
         if let skew = plan.clockSkew { logger.error("Snapshot retention: \(skew)") }
         // One DELETE per snapshot: the driver trusts the listing it made (clone counts, locks, location).
         let outcome = await plan.apply { snapshot in

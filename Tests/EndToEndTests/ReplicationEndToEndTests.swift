@@ -78,6 +78,58 @@ struct ReplicationEndToEndTests {
         #expect(kept.stdout.split(separator: "\n").map { String($0.split(separator: " ")[0]) }.last == all.last)
     }
 
+    @Test("the database's own retention keeps the newest snapshot the replica holds: the next copy stays incremental")
+    func primaryRetentionKeepsTheReplicationBase() async throws {
+        let run = UUID().uuidString.prefix(8)
+        let backupRoot = btrfsRoot! + "/repl-base-\(run)"
+        let offsite = btrfsRoot! + "/offsite-base-\(run)"
+        for directory in [backupRoot, offsite] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let environment = try OracleEnvironment(
+            driver: "btrfs", backupRoot: backupRoot,
+            extraConfig: """
+                [replication]
+                root: \(offsite)
+                snapexpirationdays: 7
+                """,
+            databaseExtra: """
+                snapretention: gfs
+                snapkeeplast: 1
+                snapkeepverified: FALSE
+                """)
+        try await environment.sim(["create-db", "--name", "orcl", "--dbid", "1433672784", "--bct", "--host", "backup"])
+        try await environment.sim(["create-db", "--name", "catdb", "--dbid", "2000000001"])
+        #expect(try await environment.snapper(["orcl", "volume", "create"]).status == 0)
+        #expect(try await environment.backup(["orcl", "config"]).status == 0)
+        let backup = try await environment.backup(["orcl", "imagecopywithsnap"])
+        #expect(backup.status == 0 && backup.stdout.contains("Replicated "), "\(backup.stdout)\(backup.stderr)")
+        let base = try #require(environment.contents(backupRoot + "/.snapshots/orcl").last)
+
+        // Two snapshots the replica does not get (taken by hand); the database keeps only its newest (snapkeeplast
+        // 1), but never the base the next off-site copy is sent from.
+        for _ in 0..<2 {
+            try await Task.sleep(for: .milliseconds(1100))
+            let create = try await environment.snapper(["orcl", "create"])
+            #expect(create.status == 0, "\(create.stdout)\(create.stderr)")
+        }
+        let three = environment.contents(backupRoot + "/.snapshots/orcl")
+        #expect(three.count == 3 && three.first == base)
+        let plan = try await environment.snapper(["orcl", "clean", "--dry-run"])
+        #expect(plan.status == 0 && plan.stdout.contains("newest snapshot the off-site copy holds"), "\(plan.stdout)")
+        let clean = try await environment.snapper(["orcl", "clean"])
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        #expect(environment.contents(backupRoot + "/.snapshots/orcl") == [base, three[2]])
+
+        let drop = try await environment.snapper(["orcl", "dropsnap", base])
+        #expect(drop.status != 0 && drop.stderr.contains("replicationenabled: FALSE"), "\(drop.stdout)\(drop.stderr)")
+        #expect(environment.contents(backupRoot + "/.snapshots/orcl").first == base)
+
+        let copy = try await environment.snapper(["orcl", "replicate"])
+        #expect(copy.status == 0, "\(copy.stdout)\(copy.stderr)")
+        #expect(copy.stdout.contains("incremental from \(base)"), "\(copy.stdout)")
+    }
+
     @Test("a replica that cannot be written: the backup succeeds, then WARNING and exit 3")
     func failedCopyIsExit3() async throws {
         let backupRoot = btrfsRoot! + "/repl-fail-\(UUID().uuidString.prefix(8))"

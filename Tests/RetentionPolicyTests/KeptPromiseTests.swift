@@ -16,11 +16,61 @@ struct KeptPromiseTests {
 
     func plan(
         _ snapshots: [SnapshotRecord], _ scheme: RetentionScheme, verified: VerifiedSnapshots = .known([]),
-        safety: SafetyRules = .default, now: Date? = nil, takenByThisRun: String? = nil
+        safety: SafetyRules = .default, now: Date? = nil, takenByThisRun: String? = nil,
+        offsiteCopyBase: OffsiteCopyBase = .none
     ) -> RetentionPlan {
         RetentionPlanner.plan(
             listing: .complete(snapshots), verified: verified, scheme: scheme, safety: safety, now: now ?? self.now,
-            takenByThisRun: takenByThisRun)
+            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBase)
+    }
+
+    @Test("the newest snapshot the off-site copy holds is kept: the base of its next incremental copy")
+    func offsiteCopyBaseIsKept() throws {
+        // The replica fell behind a week ago: it holds days 1-23 of the outage (and one the source already dropped).
+        let held = Set(outage.prefix(23).map(\.id) + ["orcl-20260701T100000"])
+        let base = outage[22].id
+        let unprotected = plan(outage, dropEverything)
+        #expect(Fixtures.dropped(unprotected).contains(base))
+        let protected = plan(outage, dropEverything, offsiteCopyBase: .replicaHolds(held))
+        #expect(!Fixtures.dropped(protected).contains(base))
+        #expect(Fixtures.decision(protected, base)?.protections == [.offsiteCopyBase])
+        #expect(
+            Fixtures.decision(protected, base)?.reasonText.contains("newest snapshot the off-site copy holds") == true)
+        // Only the base: older snapshots the replica also holds are dropped as the scheme says.
+        #expect(Fixtures.dropped(protected) == Fixtures.dropped(unprotected).filter { $0 != base })
+        #expect(protected.offsiteCopyProblem == nil)
+        // A replica that holds nothing of this listing (before its first copy) protects nothing.
+        #expect(plan(outage, dropEverything, offsiteCopyBase: .replicaHolds([])) == unprotected)
+    }
+
+    @Test("an off-site copy that cannot be listed keeps every snapshot, without failing the run")
+    func unknownOffsiteCopyKeepsEverything() async throws {
+        let reason = "listing the replica offsite/orcl failed: connection refused"
+        let plan = plan(outage, dropEverything, offsiteCopyBase: .unknown(reason: reason))
+        #expect(plan.dropCount == 0)
+        #expect(plan.offsiteCopyProblem == reason)
+        #expect(plan.blockingProblems.isEmpty)
+        #expect(plan.decisions.first?.protections == [.offsiteCopyBaseUnknown(reason: reason)])
+        #expect(plan.decisions.first?.reasonText.contains("off-site copy cannot be listed (\(reason))") == true)
+        let outcome = await plan.apply { _ in Issue.record("nothing may be dropped") }
+        #expect(outcome.succeeded)
+    }
+
+    @Test("a manual drop of the off-site copy's base is refused, naming how to drop it anyway")
+    func manualDropOfOffsiteBase() throws {
+        let held = Set(outage.prefix(10).map(\.id))
+        let refusal = SafetyRules.default.manualDropRefusal(
+            for: outage[9], listing: outage, verified: .known([]), now: now, offsiteCopyBase: .replicaHolds(held))
+        #expect(refusal?.protections == [.offsiteCopyBase])
+        #expect(refusal?.description.contains("replicationenabled: FALSE") == true)
+        #expect(
+            SafetyRules.default.manualDropRefusal(
+                for: outage[8], listing: outage, verified: .known([]), now: now, offsiteCopyBase: .replicaHolds(held))
+                == nil)
+        let unknown = SafetyRules.default.manualDropRefusal(
+            for: outage[8], listing: outage, verified: .known([]), now: now,
+            offsiteCopyBase: .unknown(reason: "replica unreachable"))
+        #expect(unknown?.protections == [.offsiteCopyBaseUnknown(reason: "replica unreachable")])
     }
 
     @Test("unreadable autorestore results: any snapshot could be the newest verified, so nothing is dropped")

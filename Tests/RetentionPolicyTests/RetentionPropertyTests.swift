@@ -16,7 +16,8 @@ struct RetentionPropertyTests {
     static func plan(_ history: RandomHistory, scheme name: String) -> RetentionPlan {
         RetentionPlanner.plan(
             listing: history.listing, verified: history.verifiedSnapshots, scheme: scheme(name, for: history),
-            safety: history.safety, now: history.now, takenByThisRun: history.takenByThisRun)
+            safety: history.safety, now: history.now, takenByThisRun: history.takenByThisRun,
+            offsiteCopyBase: history.offsiteCopyBase)
     }
 
     /// The snapshot dated furthest beyond the allowance after `now`, computed independently of the planner.
@@ -65,6 +66,15 @@ struct RetentionPropertyTests {
             if let taken = history.takenByThisRun, dropped.contains(taken) {
                 violations.append("drops \(taken), the snapshot of this run")
             }
+            switch history.offsiteCopyBase {
+            case .none: break
+            case .replicaHolds(let held):
+                if let base = Self.offsiteBase(history, held: held), dropped.contains(base) {
+                    violations.append("drops \(base), the base of the off-site copy's next incremental copy")
+                }
+            case .unknown:
+                if !dropped.isEmpty { violations.append("off-site copy unknown but drops \(dropped.sorted())") }
+            }
             for snapshot in chronological.suffix(history.safety.minimumCount) where dropped.contains(snapshot.id) {
                 violations.append("drops \(snapshot.id), one of the newest \(history.safety.minimumCount)")
             }
@@ -97,7 +107,7 @@ struct RetentionPropertyTests {
         #expect(checked >= 10_000 || replaying)
         let allKinds: Set = [
             "listing", "clock", "verified-unknown", "clones", "clones-unknown", "locked", "compliance", "newest",
-            "verified", "this-run",
+            "verified", "this-run", "offsite-base", "offsite-unknown",
         ]
         #expect(
             protectionKindsSeen == allKinds || replaying,
@@ -116,7 +126,15 @@ struct RetentionPropertyTests {
         case .amongNewest: "newest"
         case .newestVerified: "verified"
         case .takenByThisRun: "this-run"
+        case .offsiteCopyBase: "offsite-base"
+        case .offsiteCopyBaseUnknown: "offsite-unknown"
         }
+    }
+
+    /// The newest snapshot (oldest-first order, ties in listing order) that the replica holds, computed apart from
+    /// the planner.
+    static func offsiteBase(_ history: RandomHistory, held: Set<String>) -> String? {
+        history.chronologicalIndices.map { history.snapshots[$0].id }.last { held.contains($0) }
     }
 
     @Test("planning again after applying drops nothing more", arguments: schemes)
@@ -135,7 +153,8 @@ struct RetentionPropertyTests {
             let replanned = RetentionPlanner.plan(
                 listing: SnapshotListing(snapshots: storage, completeness: history.listing.completeness),
                 verified: history.verifiedSnapshots, scheme: Self.scheme(schemeName, for: history),
-                safety: history.safety, now: history.now, takenByThisRun: history.takenByThisRun)
+                safety: history.safety, now: history.now, takenByThisRun: history.takenByThisRun,
+                offsiteCopyBase: history.offsiteCopyBase)
             if replanned.dropCount != 0 {
                 violations.append("second plan drops \(replanned.drops.map(\.snapshot.id))")
             }
@@ -194,6 +213,14 @@ struct RetentionPropertyTests {
                             holds = rank == chronological.count - position && rank <= history.safety.minimumCount
                         case .newestVerified: holds = id == newestVerified
                         case .takenByThisRun: holds = id == history.takenByThisRun
+                        case .offsiteCopyBase:
+                            if case .replicaHolds(let held) = history.offsiteCopyBase {
+                                holds = id == Self.offsiteBase(history, held: held)
+                            } else {
+                                holds = false
+                            }
+                        case .offsiteCopyBaseUnknown:
+                            if case .unknown = history.offsiteCopyBase { holds = true } else { holds = false }
                         }
                         if !holds { violations.append("\(id): protection \(protection) does not hold") }
                     }
@@ -242,7 +269,8 @@ struct RetentionPropertyTests {
             let original = Self.plan(history, scheme: schemeName)
             let again = RetentionPlanner.plan(
                 listing: reordered, verified: history.verifiedSnapshots, scheme: Self.scheme(schemeName, for: history),
-                safety: history.safety, now: history.now, takenByThisRun: history.takenByThisRun)
+                safety: history.safety, now: history.now, takenByThisRun: history.takenByThisRun,
+                offsiteCopyBase: history.offsiteCopyBase)
             return original.decisions == again.decisions ? [] : ["decisions changed with the listing order"]
         }
     }

@@ -194,16 +194,17 @@ extension BackupJob {
         if settings.doSnapshot, let storage, let retention {
             step("Clean expired snapshots")
             let verified = await verifiedSnapshots()
+            let offsiteBase = await offsiteCopyBase()
             if dryRun {
                 let (plan, _) = await SnapshotRetention.plan(
                     storage: storage, configuration: retention, verified: verified, now: now(),
-                    takenByThisRun: outcome.snapshotID)
+                    takenByThisRun: outcome.snapshotID, offsiteCopyBase: offsiteBase)
                 screen(
                     "--- retention plan (nothing is dropped in a dry run) ---\n" + RetentionPlanRenderer.dryRun(plan))
             } else {
                 outcome.retention = await SnapshotRetention.apply(
                     storage: storage, configuration: retention, verified: verified, now: now(),
-                    takenByThisRun: outcome.snapshotID, logger: logger)
+                    takenByThisRun: outcome.snapshotID, offsiteCopyBase: offsiteBase, logger: logger)
                 if let applied = outcome.retention { events(.retentionApplied(applied)) }
             }
         }

@@ -16,6 +16,11 @@ public struct ManualDropRefusal: Error, Sendable, Hashable, CustomStringConverti
         if protections.contains(.newestVerified) {
             text += " (to drop it anyway, set snapkeepverified: false for this database first)"
         }
+        if protections.contains(.offsiteCopyBase) {
+            text +=
+                " (to drop it anyway, set replicationenabled: FALSE for this database first; the next copy then"
+                + " goes out in full)"
+        }
         return text
     }
 }
@@ -33,9 +38,12 @@ extension SafetyRules {
     ///   - listing: Every snapshot of the backup area (including `snapshot`).
     ///   - verified: The snapshots whose latest autorestore succeeded, or why that is unknown.
     ///   - now: The host's wall clock.
+    ///   - offsiteCopyBase: What the off-site copy holds: its base (the newest snapshot both sites hold) is refused,
+    ///     and every snapshot while the replica cannot be listed.
     /// - Returns: The refusal, or `nil` when the snapshot may be dropped.
     public func manualDropRefusal(
-        for snapshot: SnapshotRecord, listing: [SnapshotRecord], verified: VerifiedSnapshots, now: Date
+        for snapshot: SnapshotRecord, listing: [SnapshotRecord], verified: VerifiedSnapshots, now: Date,
+        offsiteCopyBase: OffsiteCopyBase = .none
     ) -> ManualDropRefusal? {
         var protections: [Protection] = []
         if let skew = clockSkew(in: listing, now: now) { protections.append(.clockSkew(snapshotID: skew.snapshotID)) }
@@ -59,6 +67,15 @@ extension SafetyRules {
                     protections.append(.newestVerified)
                 }
             }
+        }
+        switch offsiteCopyBase {
+        case .none: break
+        case .replicaHolds(let replicaIDs):
+            let order = RetentionPlanner.chronologicalOrder(of: listing).order
+            if let base = order.last(where: { replicaIDs.contains(listing[$0].id) }), listing[base].id == snapshot.id {
+                protections.append(.offsiteCopyBase)
+            }
+        case .unknown(let reason): protections.append(.offsiteCopyBaseUnknown(reason: reason))
         }
         return protections.isEmpty ? nil : ManualDropRefusal(snapshotID: snapshot.id, protections: protections)
     }

@@ -25,10 +25,14 @@ public struct RetentionPlan: Sendable, Hashable {
     /// Why the verified snapshots are unknown (the autorestore results could not be read), or `nil`. When set
     /// (only with `snapkeepverified` on), the plan drops nothing and a run that applies it fails.
     public let verificationProblem: String?
+    /// Why the off-site copy's snapshots are unknown (the replica could not be listed), or `nil`. When set, the
+    /// plan drops nothing (any snapshot could be the base of the next incremental copy), but that alone does not
+    /// fail the run: the copy step reports the replica.
+    public let offsiteCopyProblem: String?
 
     init(
         decisions: [RetentionDecision], scheme: RetentionScheme, safety: SafetyRules, plannedAt: Date,
-        listingProblem: String?, clockSkew: ClockSkew?, verificationProblem: String?
+        listingProblem: String?, clockSkew: ClockSkew?, verificationProblem: String?, offsiteCopyProblem: String? = nil
     ) {
         self.decisions = decisions
         self.scheme = scheme
@@ -37,6 +41,7 @@ public struct RetentionPlan: Sendable, Hashable {
         self.listingProblem = listingProblem
         self.clockSkew = clockSkew
         self.verificationProblem = verificationProblem
+        self.offsiteCopyProblem = offsiteCopyProblem
     }
 
     /// `true` when the plan was made from a complete, consistent listing.

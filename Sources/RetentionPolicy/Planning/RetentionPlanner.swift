@@ -18,10 +18,12 @@ public enum RetentionPlanner {
     ///   - now: The planning time, the host's wall clock; ages are `now − createdAt`. A snapshot dated more than
     ///     `snapclockskewallowance` after it gives a plan that drops nothing (``RetentionPlan/clockSkew``).
     ///   - takenByThisRun: The snapshot the calling run has just taken; it is never dropped.
+    ///   - offsiteCopyBase: What the off-site copy holds: the newest snapshot it shares with this listing is never
+    ///     dropped; when the replica could not be listed, nothing is (``RetentionPlan/offsiteCopyProblem``).
     /// - Returns: One decision per snapshot, oldest first (ties keep the listing order).
     public static func plan(
         listing: SnapshotListing, verified: VerifiedSnapshots, scheme: RetentionScheme, safety: SafetyRules,
-        now: Date, takenByThisRun: String? = nil
+        now: Date, takenByThisRun: String? = nil, offsiteCopyBase: OffsiteCopyBase = .none
     ) -> RetentionPlan {
         let snapshots = listing.snapshots
         let listingTimes = snapshots.map(\.createdAt.timeIntervalSince1970)
@@ -62,6 +64,16 @@ public enum RetentionPlanner {
             }
         }
 
+        // The off-site copy's base: the newest listed snapshot the replica holds.
+        var offsiteBaseIndex: Int?
+        var offsiteCopyProblem: String?
+        switch offsiteCopyBase {
+        case .none: break
+        case .replicaHolds(let replicaIDs):
+            offsiteBaseIndex = order.last { replicaIDs.contains(snapshots[$0].id) }
+        case .unknown(let reason): offsiteCopyProblem = reason
+        }
+
         let decisions = [RetentionDecision](unsafeUninitializedCapacity: order.count) { buffer, initialized in
             for position in order.indices {
                 if !listedInOrder, position % 128 == 0 {
@@ -93,6 +105,10 @@ public enum RetentionPlanner {
                     if order[position] == takenIndex || (takenIDToCompare != nil && snapshot.id == takenIDToCompare) {
                         protections.append(.takenByThisRun)
                     }
+                    if order[position] == offsiteBaseIndex { protections.append(.offsiteCopyBase) }
+                    if let offsiteCopyProblem {
+                        protections.append(.offsiteCopyBaseUnknown(reason: offsiteCopyProblem))
+                    }
                 }
                 (buffer.baseAddress! + position).initialize(
                     to: RetentionDecision(snapshot: snapshot, verdict: verdict, protections: protections))
@@ -101,10 +117,10 @@ public enum RetentionPlanner {
         }
         return RetentionPlan(
             decisions: decisions, scheme: scheme, safety: safety, plannedAt: now, listingProblem: listingProblem,
-            clockSkew: clockSkew, verificationProblem: verificationProblem)
+            clockSkew: clockSkew, verificationProblem: verificationProblem, offsiteCopyProblem: offsiteCopyProblem)
     }
 
-    /// Plans with known verified snapshot ids (see ``plan(listing:verified:scheme:safety:now:takenByThisRun:)``).
+    /// Plans with known verified snapshot ids (see ``plan(listing:verified:scheme:safety:now:takenByThisRun:offsiteCopyBase:)``).
     public static func plan(
         listing: SnapshotListing, verifiedSnapshotIDs: Set<String>, scheme: RetentionScheme, safety: SafetyRules,
         now: Date
@@ -115,11 +131,11 @@ public enum RetentionPlanner {
     /// Plans with the scheme and safety rules of a parsed configuration.
     public static func plan(
         listing: SnapshotListing, verified: VerifiedSnapshots, configuration: RetentionConfiguration, now: Date,
-        takenByThisRun: String? = nil
+        takenByThisRun: String? = nil, offsiteCopyBase: OffsiteCopyBase = .none
     ) -> RetentionPlan {
         plan(
             listing: listing, verified: verified, scheme: configuration.scheme, safety: configuration.safety, now: now,
-            takenByThisRun: takenByThisRun)
+            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBase)
     }
 
     /// Plans with the scheme and safety rules of a parsed configuration and known verified snapshot ids.

@@ -92,6 +92,11 @@ public enum Protection: Sendable, Hashable {
     case newestVerified
     /// The snapshot the run that applies the plan has just taken.
     case takenByThisRun
+    /// The newest snapshot the off-site copy holds: the base of its next incremental copy (`[replication]`).
+    case offsiteCopyBase
+    /// The off-site copy could not be listed, so any snapshot could be the base of its next incremental copy and
+    /// nothing is dropped (`[replication]`).
+    case offsiteCopyBaseUnknown(reason: String)
 
     /// A short human explanation.
     public var text: String {
@@ -115,6 +120,11 @@ public enum Protection: Sendable, Hashable {
                 : "newest snapshot #\(rank) of the \(minimumCount) always kept (snapminimumcount)"
         case .newestVerified: return "newest snapshot that passed an autorestore (snapkeepverified)"
         case .takenByThisRun: return "taken by this run"
+        case .offsiteCopyBase:
+            return "newest snapshot the off-site copy holds (the base of its next incremental copy, [replication])"
+        case .offsiteCopyBaseUnknown(let reason):
+            return "the off-site copy cannot be listed (\(reason)), so any snapshot could be the base of its next "
+                + "incremental copy ([replication]), nothing is dropped"
         }
     }
 }

@@ -160,6 +160,17 @@ extension ConfigKeyReference {
             key(
                 "criticalsnapage", "`[generic]`'s",
                 "Hours: `checkage --replica` is critical when the replica's newest copy is older."),
+            key(
+                "snapmirrortype", "`mirror`",
+                "Driver `ontap`: `mirror` (a policy such as `MirrorAllSnapshots`: ONTAP manages the destination's snapshots, so no replica retention keys) or `vault` (a vault policy: the replica's retention applies); checked against the relationship's policy."
+            ),
+            key(
+                "snapmirrorlabel", "`oib_backup`",
+                "Driver `ontap`: the `snapmirror_label` each snapshot gets before its transfer; a vault policy needs a rule for it."
+            ),
+            key(
+                "snapmirrorrelationship", "the one ending in `<svm>:<volumeprefix><db>`",
+                "Driver `ontap`: the SnapMirror relationship's UUID (on the destination cluster)."),
         ]
     }()
 }

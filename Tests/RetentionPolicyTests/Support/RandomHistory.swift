@@ -12,6 +12,9 @@ struct RandomHistory {
     /// What the planner is told: `verified`, or (sometimes) that the results cannot be read.
     let verifiedSnapshots: VerifiedSnapshots
     let takenByThisRun: String?
+    /// What the off-site copy holds: usually nothing configured, sometimes a random subset of the snapshots (plus
+    /// ids the source no longer lists), rarely unknown.
+    let offsiteCopyBase: OffsiteCopyBase
     let now: Date
     let referenceWindows: ReferenceWindows
     let gfsRules: GFSRules
@@ -136,6 +139,13 @@ struct RandomHistory {
             random.chance(0.05) ? .unreadable(reason: "results catalog unreachable") : .known(verified)
         takenByThisRun =
             !snapshots.isEmpty && random.chance(0.3) ? snapshots[random.int(0...(snapshots.count - 1))].id : nil
+        if !snapshots.isEmpty, random.chance(0.2) {
+            var held: Set<String> = ["dropped-at-the-source"]
+            for snapshot in snapshots where random.chance(0.3) { held.insert(snapshot.id) }
+            offsiteCopyBase = .replicaHolds(held)
+        } else {
+            offsiteCopyBase = random.chance(0.03) ? .unknown(reason: "replica appliance unreachable") : .none
+        }
         listing =
             listingIsIncomplete
             ? .incomplete(snapshots, reason: "page 2 of the listing timed out")

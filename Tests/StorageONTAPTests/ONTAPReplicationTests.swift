@@ -1,0 +1,248 @@
+import ConfigModel
+import Foundation
+import Logging
+import RetentionPolicy
+import StorageKit
+import StorageONTAP
+import StorageRetention
+import StorageSimulator
+import Testing
+
+/// SnapMirror through the driver against storage-sim over HTTPS on 127.0.0.1: the primary `nfs_orcl` on `svm1`,
+/// its destination `dr_orcl` (type DP) on `svm_dr`.
+@Suite("ONTAP SnapMirror replication (storage-sim over HTTPS)", .enabled(if: opensslAvailable, opensslReason))
+struct ONTAPReplicationTests {
+    static let logger = Logger(label: "ontap-replication-test") { _ in SwiftLogNoOpLogHandler() }
+
+    static func seed(policy: String, labels: [String]? = nil) -> SimulatorSeed {
+        SimulatorSeed(shares: [
+            .init(name: "nfs_orcl"),
+            .init(
+                name: "dr_orcl", svm: "svm_dr",
+                snapMirror: .init(source: "svm1:nfs_orcl", policy: policy, labels: labels, transferSeconds: 0.2)),
+        ])
+    }
+
+    func replica(_ fixture: ONTAPFixture, _ primary: ONTAPDriver, kind: String, extra: [String: String] = [:])
+        throws -> any StorageDriver
+    {
+        var values = [
+            "filer": fixture.server.baseURL, "volumeprefix": "dr_", "svm": "svm_dr", "snapmirrortype": kind,
+        ]
+        values.merge(extra) { _, new in new }
+        let configuration = try ONTAPConfiguration(
+            section: ConfigSection(name: "replication", database: "orcl", values: values),
+            database: StorageDatabase(name: "orcl"))
+        return try primary.replicaDriver(configuration: configuration, logger: Self.logger)
+    }
+
+    func snapshot(_ primary: ONTAPDriver, _ name: String) async throws -> Snapshot {
+        let made = try await primary.createSnapshot(named: name)
+        try await Task.sleep(for: .milliseconds(1050))
+        return made
+    }
+
+    @Test("a mirror: the baseline, then an incremental transfer; SnapMirror's snapshots are never ours")
+    func mirrorBaselineThenIncremental() async throws {
+        try await withONTAP(seed: Self.seed(policy: "MirrorAllSnapshots")) { fixture in
+            let primary = try fixture.driver("orcl")
+            let replica = try replica(fixture, primary, kind: "mirror")
+            _ = try await snapshot(primary, "orcl_20241101T010000")
+            let first = await SnapshotReplication.run(
+                source: primary, replica: replica, timeout: .seconds(20), logger: Self.logger)
+            #expect(first.succeeded, "\(String(describing: first.failure))")
+            #expect(first.replicated.map(\.id) == ["orcl_20241101T010000"])
+            #expect(first.replicated.first?.base == nil)
+            #expect(try await replica.listSnapshots().map(\.id) == ["orcl_20241101T010000"])
+            // ONTAP holds a mirror's snapshots: listed as locked, so no retention plans them.
+            #expect(try await replica.listSnapshots().allSatisfy(\.isLocked))
+
+            _ = try await snapshot(primary, "orcl_20241102T010000")
+            let second = await SnapshotReplication.run(
+                source: primary, replica: replica, timeout: .seconds(20), logger: Self.logger)
+            #expect(second.succeeded, "\(String(describing: second.failure))")
+            #expect(second.replicated.map(\.id) == ["orcl_20241102T010000"])
+            #expect(second.replicated.first?.base == "orcl_20241101T010000")
+            #expect(second.lag?.snapshotsBehind == 0)
+            let held = try await replica.listSnapshots()
+            #expect(held.map(\.id) == ["orcl_20241101T010000", "orcl_20241102T010000"])
+            let source = try await primary.listSnapshots()
+            #expect(held.map(\.creation) == source.map(\.creation))
+
+            // SnapMirror's own snapshots exist on both volumes, but neither side lists nor deletes them.
+            let names = await fixture.engine.snapshotNames(of: "nfs_orcl")
+            let own = try #require(names.first { $0.hasPrefix("snapmirror.") })
+            #expect(await fixture.engine.snapshotNames(of: "dr_orcl").contains(own))
+            #expect(!source.contains { $0.id.hasPrefix("snapmirror.") })
+            await #expect(throws: StorageError.self) { try await primary.deleteSnapshot(id: own) }
+            await #expect(throws: StorageError.self) { try await replica.deleteSnapshot(id: own) }
+            // At a mirror, ONTAP manages the snapshots: the replica driver refuses to delete.
+            do throws(StorageError) {
+                try await replica.deleteSnapshot(id: "orcl_20241101T010000")
+                Issue.record("a mirror destination's snapshot was deleted")
+            } catch {
+                #expect(error.code == .unsupported)
+                #expect(error.message.contains("ONTAP manages"))
+            }
+            // The destination's snapshot is FlexCloned in the destination SVM, never on the primary.
+            let clone = try await replica.cloneSnapshot(id: "orcl_20241102T010000", cloneName: "offsite_test")
+            #expect(replica.mountString(clone: clone).hasSuffix(":/offsite_test"))
+            #expect(try await replica.listClones().map(\.name) == ["offsite_test"])
+            #expect(try await primary.listClones().isEmpty)
+            try await replica.dropClone(name: "offsite_test")
+            #expect(try await replica.listClones().isEmpty)
+        }
+    }
+
+    @Test("a failed transfer is reported with the relationship and ONTAP's reason; the next run succeeds")
+    func failedTransfer() async throws {
+        try await withONTAP(seed: Self.seed(policy: "MirrorAllSnapshots")) { fixture in
+            let primary = try fixture.driver("orcl")
+            let replica = try replica(fixture, primary, kind: "mirror")
+            _ = try await snapshot(primary, "orcl_20241101T010000")
+            await fixture.engine.addFault(
+                FaultRule(
+                    .failJob, method: "POST", pathContains: "/transfers",
+                    message: "Transfer failed: the destination aggregate is full (simulated).", code: "13303844"))
+            let failed = await SnapshotReplication.run(
+                source: primary, replica: replica, timeout: .seconds(20), logger: Self.logger)
+            let failure = try #require(failed.failure)
+            #expect(failure.code == .jobFailed)
+            #expect(failure.message.contains("svm1:nfs_orcl → svm_dr:dr_orcl"), "\(failure.message)")
+            #expect(failure.message.contains("the destination aggregate is full"), "\(failure.message)")
+            #expect(failure.message.contains("orcl_20241101T010000"), "\(failure.message)")
+            #expect(try await replica.listSnapshots().isEmpty)
+            let retried = await SnapshotReplication.run(
+                source: primary, replica: replica, timeout: .seconds(20), logger: Self.logger)
+            #expect(retried.succeeded, "\(String(describing: retried.failure))")
+            #expect(try await replica.listSnapshots().map(\.id) == ["orcl_20241101T010000"])
+        }
+    }
+
+    @Test("a transfer past transfertimeout is a timeout naming the relationship")
+    func slowTransfer() async throws {
+        try await withONTAP(seed: Self.seed(policy: "MirrorAllSnapshots")) { fixture in
+            let primary = try fixture.driver("orcl")
+            let replica = try replica(fixture, primary, kind: "mirror")
+            let made = try await snapshot(primary, "orcl_20241101T010000")
+            await fixture.engine.addFault(FaultRule(.slowJob, method: "POST", pathContains: "/transfers", seconds: 30))
+            do throws(StorageError) {
+                _ = try await primary.replicate(made, incrementalFrom: nil, to: replica, timeout: .seconds(1))
+                Issue.record("no timeout")
+            } catch {
+                #expect(error.code == .timeout)
+                #expect(error.message.contains("svm_dr:dr_orcl"), "\(error.message)")
+            }
+        }
+    }
+
+    @Test("a vault: snapshots are labelled for its rule; replica retention keeps the newest and a cloned one")
+    func vaultRetention() async throws {
+        try await withONTAP(seed: Self.seed(policy: "oib_vault", labels: ["oib_backup"])) { fixture in
+            let primary = try fixture.driver("orcl")
+            let replica = try replica(fixture, primary, kind: "vault")
+            let names = [
+                "orcl_20241101T010000", "orcl_20241102T010000", "orcl_20241103T010000", "orcl_20241104T010000",
+            ]
+            for name in names {
+                _ = try await snapshot(primary, name)
+                let outcome = await SnapshotReplication.run(
+                    source: primary, replica: replica, timeout: .seconds(20), logger: Self.logger)
+                #expect(outcome.succeeded, "\(String(describing: outcome.failure))")
+            }
+            #expect(try await replica.listSnapshots().map(\.id) == names)
+            // A snapshot without the label (taken outside the tool) never arrives at a vault by itself.
+            let clone = try await replica.cloneSnapshot(id: names[1], cloneName: "offsite_test")
+            let rules = try RetentionConfiguration { key in
+                ["snapexpirationdays": "1", "snapminimumcount": "1", "snapkeepverified": "false"][key]
+            }
+            let now = Date().addingTimeInterval(40 * 86_400)
+            let outcome = await ReplicaRetention.apply(
+                replica: replica, configuration: rules, verified: .known([]), now: now, logger: Self.logger)
+            #expect(outcome.succeeded)
+            let kept = try await replica.listSnapshots().map(\.id)
+            #expect(kept.contains(names[3]), "the newest replicated snapshot was deleted: \(kept)")
+            #expect(kept.contains(names[1]), "a cloned snapshot was deleted: \(kept)")
+            #expect(!kept.contains(names[0]), "\(kept)")
+            // The source keeps everything; the next copy stays incremental.
+            #expect(try await primary.listSnapshots().map(\.id) == names)
+            try await replica.dropClone(name: clone.name)
+            _ = try await snapshot(primary, "orcl_20241105T010000")
+            let next = await SnapshotReplication.run(
+                source: primary, replica: replica, timeout: .seconds(20), logger: Self.logger)
+            #expect(next.succeeded, "\(String(describing: next.failure))")
+            #expect(next.replicated.first?.base == names[3])
+        }
+    }
+
+    @Test("a relationship that does not fit is refused before any transfer, naming the key")
+    func misfits() async throws {
+        try await withONTAP(seed: Self.seed(policy: "oib_vault", labels: ["daily"])) { fixture in
+            let primary = try fixture.driver("orcl")
+            let made = try await snapshot(primary, "orcl_20241101T010000")
+            for (kind, extra, expected) in [
+                ("mirror", [:], "snapmirrortype is mirror"),
+                ("vault", [:], "has no rule for snapmirror_label oib_backup"),
+                ("vault", ["volumeprefix": "nope_"], "no SnapMirror relationship has the destination svm_dr:nope_orcl"),
+            ] as [(String, [String: String], String)] {
+                let replica = try replica(fixture, primary, kind: kind, extra: extra)
+                do throws(StorageError) {
+                    _ = try await primary.replicate(made, incrementalFrom: nil, to: replica, timeout: .seconds(5))
+                    Issue.record("replicated with \(kind) \(extra)")
+                } catch {
+                    #expect(error.code == .invalidConfiguration)
+                    #expect(error.message.contains(expected), "\(error.message)")
+                }
+            }
+            let labelled = try replica(fixture, primary, kind: "vault", extra: ["snapmirrorlabel": "daily"])
+            let copied = try await primary.replicate(made, incrementalFrom: nil, to: labelled, timeout: .seconds(20))
+            #expect(copied.id == made.id)
+            #expect(await fixture.requests(containing: "/transfers").count >= 1)
+        }
+    }
+
+    @Test("[replication] keys: a mirror warns of the replica's retention keys; bad values are named")
+    func configuration() throws {
+        func read(_ values: [String: String]) throws(ConfigError) -> ONTAPConfiguration {
+            try ONTAPConfiguration(
+                section: ConfigSection(
+                    name: "replication", database: "orcl",
+                    values: ["filer": "dr.example.com", "volumeprefix": "dr_"].merging(values) { _, new in new },
+                    file: "/etc/oib/backup.cfg"),
+                database: StorageDatabase(name: "orcl"))
+        }
+        let plain = try read([:])
+        #expect(plain.snapMirror == ONTAPSnapMirrorSettings(kind: .mirror, label: "oib_backup", relationship: nil))
+        let vault = try read([
+            "snapmirrortype": "vault", "snapmirrorlabel": "daily", "snapexpirationdays": "30",
+            "snapmirrorrelationship": "E4E7E130-0279-11E9-B566-0050568E9909",
+        ])
+        #expect(vault.snapMirror?.kind == .vault)
+        #expect(vault.warnings.isEmpty)
+        // At a mirror the replica's retention keys delete nothing: a warning, not a problem.
+        let mirror = try read(["snapexpirationdays": "30"])
+        #expect(
+            mirror.warnings.contains { $0.contains("ONTAP manages the destination's snapshots") }, "\(mirror.warnings)")
+        #expect(vault.snapMirror?.relationship == "e4e7e130-0279-11e9-b566-0050568e9909")
+        for (values, key, text) in [
+            (["snapmirrortype": "both"], "snapmirrortype", "must be mirror or vault"),
+            (["snapmirrorlabel": "two words"], "snapmirrorlabel", "letters, digits"),
+            (["snapmirrorrelationship": "42"], "snapmirrorrelationship", "must be a relationship UUID"),
+            (["ontapapi": "zapi"], "ontapapi", "REST API"),
+        ] {
+            do {
+                _ = try read(values)
+                Issue.record("accepted \(values)")
+            } catch {
+                #expect(error.description.contains(key) && error.description.contains(text), "\(error.description)")
+                #expect(error.description.contains("/etc/oib/backup.cfg"), "\(error.description)")
+            }
+        }
+        // In [netapp] the SnapMirror keys are not read at all.
+        let netapp = try ONTAPConfiguration(
+            section: ConfigSection(
+                name: "netapp", database: "orcl", values: ["filer": "a.example.com", "volumeprefix": "x_"]),
+            database: StorageDatabase(name: "orcl"))
+        #expect(netapp.snapMirror == nil)
+    }
+}
