@@ -219,7 +219,7 @@ public actor SimulatorEngine {
             switch options.vendor {
             case .zfssa:
                 if fault?.action == .expireSession { zfssa.expireSessions() }
-                response = zfssa.handle(request, now: now)
+                response = zfssa.handle(request, fault: fault, now: now)
             case .ontap:
                 response = ontap.handle(request, fault: fault, now: now)
             case .dorado:

@@ -18,6 +18,9 @@ struct ZFSSASimulation {
         var project: String
         var share: String
         var snapshot: String
+        /// The replication package holding the snapshot, for a clone made at the replica from a received snapshot
+        /// (``ZFSSAReplication``); `nil` for a clone of a local snapshot.
+        var package: String? = nil
     }
 
     struct Filesystem {
@@ -57,6 +60,10 @@ struct ZFSSASimulation {
     /// Insertion order, so listings are stable.
     var order: [Key] = []
     var sessions: [String: Date] = [:]
+    /// Remote replication: targets, actions and the packages received (``ZFSSAReplication``).
+    var replication = ZFSSAReplication()
+    /// The fault rule of the request being handled (`failJob`/`slowJob` shape a replication update).
+    var pendingFault: FaultRule?
     /// Backing directories in file-backed mode.
     let data: SimulatorDataStore?
 
@@ -124,6 +131,9 @@ struct ZFSSASimulation {
         fault(500, "ERR_INTERNAL", "\(what): \(error.message)")
     }
 
+    /// Adds a share (a clone made at the replica).
+    mutating func addFilesystem(_ filesystem: Filesystem) { insert(filesystem) }
+
     private mutating func insert(_ filesystem: Filesystem) {
         let key = Key(pool: filesystem.pool, project: filesystem.project, name: filesystem.name)
         if filesystems[key] == nil { order.append(key) }
@@ -167,7 +177,10 @@ struct ZFSSASimulation {
 
     // MARK: Dispatch
 
-    mutating func handle(_ request: SimRequest, now: Date) -> SimResponse {
+    mutating func handle(_ request: SimRequest, fault rule: FaultRule? = nil, now: Date) -> SimResponse {
+        pendingFault = rule
+        defer { pendingFault = nil }
+        advanceReplication(now: now)
         let parts = request.components
         guard parts.count >= 3, parts[0] == "api" else {
             return fault(404, "ERR_NOT_FOUND", "no such resource: \(request.path)")
@@ -212,6 +225,9 @@ struct ZFSSASimulation {
     }
 
     private mutating func route(_ parts: [String], request: SimRequest, version: Int, now: Date) -> SimResponse {
+        if parts.first == "replication" {
+            return handleReplication(parts, request: request, version: version, now: now)
+        }
         guard parts.count >= 4, parts[0] == "pools", parts[2] == "projects" else {
             return fault(404, "ERR_NOT_FOUND", "no such resource")
         }
@@ -221,6 +237,10 @@ struct ZFSSASimulation {
             return fault(404, "ERR_NOT_FOUND", "project \(pool)/\(project) does not exist")
         }
         let rest = Array(parts.dropFirst(4))
+        if rest.count >= 2, rest[0] == "replication", rest[1] == "actions" {
+            return handleActions(
+                Array(rest.dropFirst(2)), request: request, version: version, now: now, scope: (pool, project))
+        }
         switch (request.method, rest.count) {
         case ("GET", 0):
             return .json(200, ["project": ["name": project, "pool": pool, "mountpoint": "/export/\(project)"]])
@@ -462,7 +482,7 @@ struct ZFSSASimulation {
         return Array(records[start..<min(records.count, start + max(0, limit))])
     }
 
-    private func hrefBase(_ version: Int) -> String { "/api/storage/v\(version)" }
+    func hrefBase(_ version: Int) -> String { "/api/storage/v\(version)" }
 
     private func filesystemPath(_ filesystem: Filesystem) -> String {
         "/pools/\(filesystem.pool)/projects/\(filesystem.project)/filesystems/\(filesystem.name)"
@@ -536,6 +556,11 @@ struct ZFSSASimulation {
         return .encodedJSON(status, json.bytes)
     }
 
+    /// A share's record as the appliance answers it.
+    func filesystemRecord(_ filesystem: Filesystem, version: Int) -> [String: Any] {
+        filesystemJSON(filesystem, version: version)
+    }
+
     private func filesystemJSON(_ filesystem: Filesystem, version: Int) -> [String: Any] {
         var record: [String: Any] = [
             "name": filesystem.name, "project": filesystem.project, "pool": filesystem.pool,
@@ -547,9 +572,11 @@ struct ZFSSASimulation {
             "quota": 0, "reservation": 0, "compression": "lz4", "readonly": false, "root_permissions": "770",
         ]
         if let origin = filesystem.origin {
-            record["origin"] = [
+            var described: [String: Any] = [
                 "pool": origin.pool, "project": origin.project, "share": origin.share, "snapshot": origin.snapshot,
             ]
+            if let package = origin.package { described["package"] = package }
+            record["origin"] = described
         }
         return record
     }
