@@ -18,6 +18,9 @@ public struct ZFSSAConfiguration: StorageSectionConfiguration, Hashable {
     public var authentication: ZFSSAAuthentication
     /// `mounthost`: the host part of mount strings; default: the URL's host.
     public var mountHost: String?
+    /// Read from `[replication]` only: the replication action and the package at the replica
+    /// (``ZFSSAReplicationSettings``); `nil` for `[zfssa]`.
+    public var replication: ZFSSAReplicationSettings?
 
     /// Settings given directly.
     public init(
@@ -61,13 +64,73 @@ public struct ZFSSAConfiguration: StorageSectionConfiguration, Hashable {
             }
         }
         let mountHost = problems.read(nil) { () throws(ConfigError) in try section.string("mounthost") }
+        var replication: ZFSSAReplicationSettings?
+        if section.name == ZFSSAReplicationSettings.sectionName {
+            replication = problems.read(nil) { () throws(ConfigError) in
+                try ZFSSAReplicationSettings(section: section)
+            }
+        }
         try problems.check()
         guard let connection else { throw ConfigError(problems.problems) }
         self.init(
             connection: connection, pool: pool, project: project, apiVersion: apiVersion,
             authentication: authentication, mountHost: mountHost)
+        self.replication = replication
     }
 
     /// The WARNING of a plain-HTTP URL that was allowed.
     public var warnings: [String] { connection.warnings }
+}
+
+/// The ZFSSA keys of `[replication]` (per database `replication<key>`): which replication action of the primary
+/// appliance brings the replica up to date, and where its package is at the replica appliance. The replica
+/// appliance itself is `[replication]`'s `url` (with `cacert`, `insecure`, …, as in `[zfssa]`); its `pool` and
+/// `project` are the local project at the replica where clones of replicated snapshots are made.
+public struct ZFSSAReplicationSettings: Sendable, Hashable {
+    /// `replication`.
+    public static let sectionName = "replication"
+
+    /// `action`: the id of the replication action (on the primary appliance) that replicates the database's project
+    /// or share; required.
+    public var action: String
+    /// `package`: the id of the replication package at the replica appliance; default: the replica's only package
+    /// holding a project named like the primary's (narrowed by ``sourceName``).
+    public var package: String?
+    /// `sourcename`: the replication source (the primary appliance's name) the package comes from, when the
+    /// replica receives from several appliances.
+    public var sourceName: String?
+
+    /// Settings given directly.
+    public init(action: String, package: String? = nil, sourceName: String? = nil) {
+        self.action = action
+        self.package = package
+        self.sourceName = sourceName
+    }
+
+    /// Reads `action`, `package` and `sourcename`; every problem at once, each naming file, section and key.
+    public init(section: ConfigSection) throws(ConfigError) {
+        let problems = ProblemCollector()
+        func identifier(_ key: String, required: Bool) -> String? {
+            problems.read(nil) { () throws(ConfigError) -> String? in
+                guard let text = try section.string(key)?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+                    if required {
+                        throw section.error(
+                            key,
+                            "required for driver zfssa: the id of the replication action on the primary appliance (Configuration > Services > Remote Replication, or GET /api/storage/v1/replication/actions)"
+                        )
+                    }
+                    return nil
+                }
+                guard text.count <= 200, !text.contains("/"), !text.contains(where: \.isWhitespace) else {
+                    throw section.error(key, "'\(text)' is not an appliance id (no '/', no blanks)")
+                }
+                return text
+            }
+        }
+        let action = identifier("action", required: true)
+        let package = identifier("package", required: false)
+        let sourceName = identifier("sourcename", required: false)
+        try problems.check()
+        self.init(action: action ?? "", package: package, sourceName: sourceName)
+    }
 }

@@ -28,10 +28,16 @@ public struct ZFSSADriver: StorageDriver {
     /// Receives the driver's messages and the HTTP requests (credentials redacted).
     public let logger: Logger
     let connection: ZFSSAConnection
+    /// The account, also used at the replica appliance (``replicaDriver(configuration:logger:)``).
+    let credential: StorageCredential
+    /// Builds the replica appliance's transport from its own TLS settings; `nil`: the replica shares this
+    /// driver's transport.
+    var replicaTransport: HTTPTransportFactory?
 
     /// `zfssa`.
     public var vendor: String { Self.vendorName }
-    /// Clones, clone listing, space figures, volume (share) creation and locks (snapshot retention, OS8.8.39+).
+    /// Clones, clone listing, space figures, volume (share) creation, locks (snapshot retention, OS8.8.39+) and
+    /// replication (the appliance's replication actions, ``SnapshotReplicating``).
     public var capabilities: StorageCapabilities { Self.descriptor.capabilities }
 
     /// - Parameters:
@@ -58,6 +64,7 @@ public struct ZFSSADriver: StorageDriver {
         self.apiVersion = apiVersion
         self.mountHost = mountHost ?? host
         self.logger = logger
+        self.credential = credential
         let http = ApplianceHTTPClient(
             vendor: Self.vendorName, baseURL: "\(root)/api/storage/v\(apiVersion)", transport: transport,
             logger: logger, timeout: timeout, retryPolicy: retryPolicy, secrets: [credential.password])
@@ -77,7 +84,7 @@ public struct ZFSSADriver: StorageDriver {
         endpointKey: "url",
         credentials: StorageCredentialsLayout(
             file: "zfscredentials.cfg", section: "zfscredentials", userKey: "zfsuser", passwordKey: "zfspassword"),
-        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock],
+        capabilities: [.clone, .listClones, .spaceUsage, .createVolume, .lock, .replication],
         keyReference: keyReference)
 
     /// The documentation of the `[zfssa]` keys (``descriptor``).
@@ -105,7 +112,8 @@ public struct ZFSSADriver: StorageDriver {
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(
-        configuration: ZFSSAConfiguration, context: StorageDriverContext, transport makeTransport: HTTPTransportFactory
+        configuration: ZFSSAConfiguration, context: StorageDriverContext,
+        transport makeTransport: @escaping HTTPTransportFactory
     ) throws(StorageError) {
         let vendor = Self.vendorName
         let credential = try context.requiredCredentials(
@@ -118,6 +126,7 @@ public struct ZFSSADriver: StorageDriver {
             authentication: configuration.authentication, credential: credential, transport: transport,
             timeout: connection.timeout, retryPolicy: connection.retryPolicy, mountHost: configuration.mountHost,
             logger: context.logger)
+        self.replicaTransport = makeTransport
     }
 
     /// Registers `zfssa` in `registry`, building transports with `transport`
@@ -164,7 +173,8 @@ public struct ZFSSADriver: StorageDriver {
             throw unexpected(response, operation: operation, what: "a snapshot list")
         }
         var snapshots: [Snapshot] = []
-        for record in list.snapshots {
+        // The appliance's replication snapshots (`.rr-…`) are never this tool's.
+        for record in list.snapshots where !record.name.hasPrefix(ZFSSAWire.replicationSnapshotPrefix) {
             snapshots.append(try snapshot(from: record, operation: operation))
         }
         return snapshots
@@ -587,7 +597,7 @@ public struct ZFSSADriver: StorageDriver {
     var listingIdentity: String { "\(vendor):\(shareName)" }
 
     /// Throws the mapped error unless the status is one of `accepted`.
-    private func expect(
+    func expect(
         _ response: HTTPResponse, _ accepted: Set<Int>, _ method: HTTPMethod, _ path: String, operation: String,
         notFound: String
     ) throws(StorageError) {
@@ -596,7 +606,7 @@ public struct ZFSSADriver: StorageDriver {
     }
 
     /// A `StorageError` for a refused request: vendor, operation, status and the appliance's fault.
-    private func failure(
+    func failure(
         _ response: HTTPResponse, _ method: HTTPMethod, _ path: String, operation: String, notFound: String
     ) -> StorageError {
         let fault = ZFSSAWire.faultText(response)
@@ -622,7 +632,7 @@ public struct ZFSSADriver: StorageDriver {
             message: "\(subject)\(method.rawValue) \(path) returned \(response.status): \(fault)")
     }
 
-    private func unexpected(_ response: HTTPResponse, operation: String, what: String) -> StorageError {
+    func unexpected(_ response: HTTPResponse, operation: String, what: String) -> StorageError {
         StorageError(
             .unexpectedResponse, vendor: vendor, operation: operation, status: response.status,
             message: "expected \(what), got: \(String(response.text.prefix(300)))")

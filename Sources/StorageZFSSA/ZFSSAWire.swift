@@ -126,7 +126,96 @@ enum ZFSSAWire {
         var project: String?
         var share: String?
         var snapshot: String?
+        /// The replication package of a clone made at the replica from a received snapshot (storage-sim's
+        /// assumption of the appliance's answer).
+        var package: String?
     }
+
+    struct ActionEnvelope: Decodable {
+        var action: ActionRecord
+    }
+
+    /// A replication action's properties and status (`GET /replication/actions/<id>`).
+    struct ActionRecord: Decodable {
+        var id: String
+        var pool: String?
+        var project: String?
+        var share: String?
+        var target: String?
+        var state: String?
+        var lastResult: String?
+        var lastSync: String?
+        var lastTry: String?
+        var replicaDataTimestamp: String?
+        var includeSnaps: Bool?
+        var retainUserSnaps: Bool?
+        var enabled: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case id, pool, project, share, target, state, enabled
+            case lastResult = "last_result"
+            case lastSync = "last_sync"
+            case lastTry = "last_try"
+            case replicaDataTimestamp = "replica_data_timestamp"
+            case includeSnaps = "include_snaps"
+            case retainUserSnaps = "retain_user_snaps"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decode(String.self, forKey: .id)
+            func text(_ key: CodingKeys) -> String? {
+                (try? container.decodeIfPresent(String.self, forKey: key)) ?? nil
+            }
+            func flag(_ key: CodingKeys) -> Bool? { (try? container.decodeIfPresent(Bool.self, forKey: key)) ?? nil }
+            pool = text(.pool)
+            project = text(.project)
+            share = text(.share)
+            target = text(.target)
+            state = text(.state)
+            lastResult = text(.lastResult)
+            lastSync = text(.lastSync)
+            lastTry = text(.lastTry)
+            replicaDataTimestamp = text(.replicaDataTimestamp)
+            includeSnaps = flag(.includeSnaps)
+            retainUserSnaps = flag(.retainUserSnaps)
+            enabled = flag(.enabled)
+        }
+    }
+
+    struct PackageList: Decodable {
+        var packages: [PackageRecord]
+    }
+
+    /// A replication package at the replica (`GET /replication/packages`).
+    struct PackageRecord: Decodable {
+        var id: String
+        var sourceName: String?
+        var projects: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case id, projects
+            case sourceName = "source_name"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decode(String.self, forKey: .id)
+            sourceName = (try? container.decodeIfPresent(String.self, forKey: .sourceName)) ?? nil
+            projects = (try? container.decodeIfPresent([String].self, forKey: .projects)) ?? nil
+        }
+    }
+
+    struct ProjectList: Decodable {
+        var projects: [ProjectRecord]
+    }
+
+    struct ProjectRecord: Decodable {
+        var name: String
+    }
+
+    /// The prefix of the snapshots an appliance takes for replication (`.rr-…`): never this tool's.
+    static let replicationSnapshotPrefix = ".rr-"
 
     /// `creation` in the v1 form `20150803T13:31:42` (UTC) or the v2 ISO form, with or without fraction and zone
     /// (no zone means UTC).

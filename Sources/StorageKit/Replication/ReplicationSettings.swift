@@ -161,6 +161,17 @@ extension ConfigKeyReference {
                 "criticalsnapage", "`[generic]`'s",
                 "Hours: `checkage --replica` is critical when the replica's newest copy is older."),
             key(
+                "action", nil,
+                "Driver `zfssa` (required there): the id of the replication action on the database's appliance that replicates its project (or share), snapshots included; `url`, `pool` and `project` here are the replica appliance and its local project for clones."
+            ),
+            key(
+                "package", "the only package of the project",
+                "Driver `zfssa`: the id of the replication package at the replica appliance."),
+            key(
+                "sourcename", "any source",
+                "Driver `zfssa`: the replication source (the database's appliance) whose package is the replica, when the replica receives from several."
+            ),
+            key(
                 "snapmirrortype", "`mirror`",
                 "Driver `ontap`: `mirror` (a policy such as `MirrorAllSnapshots`: ONTAP manages the destination's snapshots, so no replica retention keys) or `vault` (a vault policy: the replica's retention applies); checked against the relationship's policy."
             ),
