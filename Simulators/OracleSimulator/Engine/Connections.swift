@@ -51,17 +51,42 @@ public enum TNSNames {
     static func parseEntry(_ text: String) -> [TNSEntry]? {
         guard let equals = text.firstIndex(of: "=") else { return nil }
         let names = text[..<equals].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let body = String(text[equals...])
-        func value(_ key: String) -> String? {
-            let pattern = "\\(\\s*\(key)\\s*=\\s*([^)\\s]+)\\s*\\)"
-            guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
-                let match = regex.firstMatch(in: body, range: NSRange(body.startIndex..., in: body)),
-                let range = Range(match.range(at: 1), in: body)
-            else { return nil }
-            return String(body[range])
+        let body = Array(text[equals...].utf8)
+        let service = value(of: "SERVICE_NAME", in: body) ?? value(of: "SID", in: body)
+        let host = value(of: "HOST", in: body)
+        return names.filter { !$0.isEmpty }.map { TNSEntry(alias: $0, host: host, serviceName: service) }
+    }
+
+    /// The first `(KEY = value)` of `body` (key case-insensitive, blanks allowed around each part; the value has no
+    /// blank and no `)`). A scan rather than a regular expression: every connection parses the whole tnsnames.ora,
+    /// and compiling three expressions per entry made a connection in a 100-database file cost milliseconds.
+    static func value(of key: String, in body: [UInt8]) -> String? {
+        let keyBytes = Array(key.uppercased().utf8)
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        func upper(_ byte: UInt8) -> UInt8 { (0x61...0x7A).contains(byte) ? byte - 0x20 : byte }
+        var start = 0
+        while start < body.count {
+            defer { start += 1 }
+            guard body[start] == UInt8(ascii: "(") else { continue }
+            var index = start + 1
+            while index < body.count, isBlank(body[index]) { index += 1 }
+            guard index + keyBytes.count <= body.count,
+                zip(body[index..<(index + keyBytes.count)], keyBytes).allSatisfy({ upper($0) == $1 })
+            else { continue }
+            index += keyBytes.count
+            while index < body.count, isBlank(body[index]) { index += 1 }
+            guard index < body.count, body[index] == UInt8(ascii: "=") else { continue }
+            index += 1
+            while index < body.count, isBlank(body[index]) { index += 1 }
+            let valueStart = index
+            while index < body.count, body[index] != UInt8(ascii: ")"), !isBlank(body[index]) { index += 1 }
+            let valueEnd = index
+            guard valueEnd > valueStart else { continue }
+            while index < body.count, isBlank(body[index]) { index += 1 }
+            guard index < body.count, body[index] == UInt8(ascii: ")") else { continue }
+            return String(decoding: body[valueStart..<valueEnd], as: UTF8.self)
         }
-        let service = value("SERVICE_NAME") ?? value("SID")
-        return names.filter { !$0.isEmpty }.map { TNSEntry(alias: $0, host: value("HOST"), serviceName: service) }
+        return nil
     }
 }
 
@@ -82,14 +107,40 @@ public struct ConnectionFailure: Error, Sendable {
 
 /// Resolves connect strings: `/@alias`, `user/password@alias`, `/` (ORACLE_SID), with or without `as sysdba`.
 public enum ConnectionResolver {
+    /// Where a trailing `<blanks>as<blanks>sysdba<blanks>` (any case) begins in `text`, else nil. A scan: the
+    /// regular expression it replaces cost a program ICU's start-up for every connection.
+    static func sysdbaSuffixStart(_ text: String) -> String.Index? {
+        var index = text.endIndex
+        func skipBlanks() -> Int {
+            var count = 0
+            while index > text.startIndex, text[text.index(before: index)].isWhitespace {
+                index = text.index(before: index)
+                count += 1
+            }
+            return count
+        }
+        func word(_ expected: String) -> Bool {
+            for character in expected.reversed() {
+                guard index > text.startIndex else { return false }
+                let previous = text.index(before: index)
+                guard text[previous].lowercased() == String(character) else { return false }
+                index = previous
+            }
+            return true
+        }
+        _ = skipBlanks()
+        guard word("sysdba"), skipBlanks() > 0, word("as"), skipBlanks() > 0 else { return nil }
+        return index
+    }
+
     public static func resolve(
         _ connectString: String, store: StateStore, globals: SimulatorGlobals
     ) throws(ConnectionFailure) -> SessionTarget {
         var text = connectString.trimmingCharacters(in: .whitespaces)
         var asSysdba = false
-        if let range = text.range(of: #"\s+as\s+sysdba\s*$"#, options: [.regularExpression, .caseInsensitive]) {
+        if let start = sysdbaSuffixStart(text) {
             asSysdba = true
-            text = String(text[..<range.lowerBound])
+            text = String(text[..<start])
         }
         text = text.trimmingCharacters(in: CharacterSet(charactersIn: "\"' "))
         guard let at = text.firstIndex(of: "@") else {

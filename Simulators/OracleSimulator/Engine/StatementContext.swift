@@ -18,10 +18,15 @@ final class StatementContext {
     private var instanceRemoved = false
     /// Set by a statement whose failure still changes state (a corrupt block it met is recorded): saved anyway.
     var saveWhenFailing = false
+    /// What was loaded, so that `save` writes only what the statement changed (a query writes nothing).
+    private var loadedGlobals: SimulatorGlobals
+    private var loadedDatabase: DatabaseState?
+    private var loadedInstance: InstanceRecord?
 
     init(store: StateStore, target: SessionTarget) throws {
         self.store = store
         self.globals = try store.loadGlobals()
+        self.loadedGlobals = globals
         self.target = target
         switch target {
         case .database(let name, _):
@@ -41,6 +46,8 @@ final class StatementContext {
                 }
             }
         }
+        loadedDatabase = database
+        loadedInstance = instance
     }
 
     var zone: TimeZone { store.timeZone }
@@ -69,26 +76,36 @@ final class StatementContext {
         instanceRemoved = true
     }
 
+    /// Writes what the statement changed: the globals, the database's state file, or the instance record and its
+    /// controlfile. What it only read is not written again (Oracle does not rewrite its controlfile for a query).
     func save() throws {
-        try store.saveGlobals(globals)
+        if globals != loadedGlobals { try store.saveGlobals(globals) }
         switch target {
         case .database:
-            if let database { try store.saveDatabase(database) }
+            if let database, database != loadedDatabase { try store.saveDatabase(database) }
         case .instance(let sid), .idle(let sid):
             if instanceRemoved {
                 store.removeInstance(sid)
             } else if let instance {
-                try store.saveInstance(instance)
-                if instance.status != "STARTED", let database {
+                if instance != loadedInstance { try store.saveInstance(instance) }
+                // A controlfile not yet written (just mounted, or moved) is written even when the state is the same.
+                if instance.status != "STARTED", let database,
+                    database != loadedDatabase || instance.controlFilePath != loadedInstance?.controlFilePath
+                        || loadedInstance?.status == "STARTED"
+                {
                     try ControlfileImage.write(path: instance.controlFilePath, state: database)
                 }
             }
         }
+        loadedGlobals = globals
+        loadedDatabase = database
+        loadedInstance = instance
     }
 
     /// Runs `body` on a freshly loaded context under the lock and saves it when `body` succeeds.
     static func run<T>(store: StateStore, target: SessionTarget, _ body: (StatementContext) throws -> T) throws -> T {
-        try store.withLock {
+        store.prefetch(target)
+        return try store.withLock {
             let context = try StatementContext(store: store, target: target)
             let result: T
             do {
@@ -106,16 +123,23 @@ final class StatementContext {
 /// Fault-injection checks shared by the tools.
 enum FaultCheck {
     /// Returns the first matching fault (consuming one trigger) for `statement` run by `tool`.
+    ///
+    /// The globals are first read without the lock (they are replaced by a rename, never written in place): with
+    /// no fault planted for the statement, as nearly always, no lock is taken at all.
     static func take(store: StateStore, tool: String, statement: String) throws -> FaultRule? {
-        try store.withLock {
+        let normalized = statement.split(whereSeparator: \.isWhitespace).joined(separator: " ").lowercased()
+        func matching(_ globals: SimulatorGlobals) -> Int? {
+            globals.faults.firstIndex(where: { rule in
+                (rule.tool == nil || rule.tool == tool) && (rule.remaining ?? 1) > 0
+                    && normalized.contains(rule.statementContains.lowercased())
+            })
+        }
+        let unlocked = try store.loadGlobals()
+        guard let found = matching(unlocked) else { return nil }
+        if unlocked.faults[found].remaining == nil { return unlocked.faults[found] }
+        return try store.withLock {
             var globals = try store.loadGlobals()
-            let normalized = statement.split(whereSeparator: \.isWhitespace).joined(separator: " ").lowercased()
-            guard
-                let index = globals.faults.firstIndex(where: { rule in
-                    (rule.tool == nil || rule.tool == tool) && (rule.remaining ?? 1) > 0
-                        && normalized.contains(rule.statementContains.lowercased())
-                })
-            else { return nil }
+            guard let index = matching(globals) else { return nil }
             let rule = globals.faults[index]
             if let remaining = rule.remaining {
                 globals.faults[index].remaining = remaining - 1

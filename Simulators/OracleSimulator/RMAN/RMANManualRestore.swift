@@ -13,7 +13,7 @@ enum RMANManualRestore {
             throw OracleError("RMAN-06188: cannot use command when connected to a mounted target database")
         }
         if case .instance(let sid) = target,
-            let record = try session.store.withLock({ try session.store.loadInstance(sid) }), record.status != "STARTED"
+            let record = try session.store.reading({ try session.store.loadInstance(sid) }), record.status != "STARTED"
         {
             throw OracleError("RMAN-06188: cannot use command when connected to a mounted target database")
         }

@@ -24,7 +24,7 @@ enum RMANScriptReader {
             if line.hasPrefix("#") && buffer.isEmpty { continue }
             if !inBlock && buffer.isEmpty {
                 let lower = line.lowercased()
-                if lower.hasPrefix("run") && TextShape.capture(#"^run\s*\{\s*$"#, in: line) != nil {
+                if lower.hasPrefix("run") && lower.dropFirst(3).trimmingCharacters(in: .whitespaces) == "{" {
                     inBlock = true
                     lines = [line]
                     blockCommands = []

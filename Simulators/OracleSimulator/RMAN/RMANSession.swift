@@ -60,7 +60,7 @@ final class RMANSession {
         return ToolResult(stdout: text, exitCode: code)
     }
 
-    func now() -> Date { (try? store.withLock { store.now(try store.loadGlobals()) }) ?? Date() }
+    func now() -> Date { (try? store.reading { store.now(try store.loadGlobals()) }) ?? Date() }
 
     func execute(input: String, initialCommands: [String]) -> Int32 {
         output += [
@@ -120,7 +120,9 @@ final class RMANSession {
     }
 
     func masked(_ line: String) -> String {
-        if let captures = TextShape.captures(#"^(connect\s+(?:target|catalog|auxiliary))\s+.*$"#, in: line) {
+        if line.lowercased().hasPrefix("connect"),
+            let captures = TextShape.captures(#"^(connect\s+(?:target|catalog|auxiliary))\s+.*$"#, in: line)
+        {
             return captures[0] + " *"
         }
         return line
@@ -167,7 +169,7 @@ final class RMANSession {
         guard let parts = TextShape.captures(#"^connect\s+(target|catalog)\s*(.*)$"#, in: command) else {
             throw OracleError("RMAN-01009: syntax error: found \"identifier\": expecting one of: \"target, catalog\"")
         }
-        let globals = try store.withLock { try store.loadGlobals() }
+        let globals = try store.reading { try store.loadGlobals() }
         let connectString = parts[1].isEmpty ? "/" : parts[1]
         let resolved: SessionTarget
         do {
@@ -193,7 +195,7 @@ final class RMANSession {
         case .idle:
             output.append("connected to target database (not started)")
         case .instance(let sid):
-            let record = try store.withLock { try store.loadInstance(sid) }
+            let record = try store.reading { try store.loadInstance(sid) }
             let name = (record?.parameters["db_name"] ?? sid).uppercased()
             if record?.status == "STARTED" {
                 output.append("connected to target database: \(name) (not mounted)")
@@ -206,7 +208,7 @@ final class RMANSession {
                         : "connected to target database: \(name) (DBID=\(dbid), not open)")
             }
         case .database(let name, _):
-            guard let database = try store.withLock({ try store.loadDatabase(name) }) else {
+            guard let database = try store.reading({ try store.loadDatabase(name) }) else {
                 throw OracleError("ORA-01034: ORACLE not available")
             }
             output.append("connected to target database: \(database.databaseNameUpper) (DBID=\(database.dbid))")

@@ -6,7 +6,11 @@ enum PLSQLBlocks {
         let normalized = TextShape.normalize(text)
         let lower = normalized.lowercased()
 
-        if let seconds = TextShape.capture(#"^begin\s+dbms_lock\.sleep\(\s*([0-9.]+)\s*\)\s*;\s*end$"#, in: normalized),
+        // The expressions are tried only on blocks that contain their words (compiling one costs a short program
+        // ICU's start-up).
+        if lower.hasPrefix("begin dbms_lock.sleep"),
+            let seconds = TextShape.capture(
+                #"^begin\s+dbms_lock\.sleep\(\s*([0-9.]+)\s*\)\s*;\s*end$"#, in: normalized),
             let value = Double(seconds)
         {
             // No real sleep: the simulated clock moves instead.
@@ -26,8 +30,9 @@ enum PLSQLBlocks {
             return SQLOutcome(
                 body: .plsql([isRootOfCDB ? "CDB-DETECT: \(prefix.isEmpty ? "C##" : prefix)" : "CDB-DETECT: NO"]))
         }
-        if let prefix = TextShape.capture(
-            #"from dba_users where username = '([A-Z0-9_#$]*)BACKUPEXEC'"#, in: normalized)
+        if lower.contains("backupexec'"),
+            let prefix = TextShape.capture(
+                #"from dba_users where username = '([A-Z0-9_#$]*)BACKUPEXEC'"#, in: normalized)
         {
             var database = try context.requireOpenDatabase()
             let user = prefix.uppercased() + "BACKUPEXEC"

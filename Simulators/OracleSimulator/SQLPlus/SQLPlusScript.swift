@@ -68,8 +68,10 @@ enum SQLPlusScriptReader {
                 if trimmed.hasPrefix("--") || firstWord == "rem" || firstWord == "remark" {
                     result.append(.command(trimmed))
                 } else if firstWord == "declare" || firstWord == "begin"
-                    || TextShape.capture(
-                        #"^create\s+(or\s+replace\s+)?(procedure|function|package|trigger|type)\b"#, in: trimmed) != nil
+                    || firstWord == "create"
+                        && TextShape.capture(
+                            #"^create\s+(or\s+replace\s+)?(procedure|function|package|trigger|type)\b"#, in: trimmed)
+                            != nil
                 {
                     buffer = [line]
                     mode = 2

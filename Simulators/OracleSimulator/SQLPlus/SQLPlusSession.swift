@@ -63,7 +63,7 @@ final class SQLPlusSession {
         let silent = arguments.contains { $0.uppercased() == "-S" || $0.uppercased() == "-SILENT" }
         let session = SQLPlusSession(store: store, silent: silent)
         if !silent {
-            let now = (try? store.withLock { store.now(try store.loadGlobals()) }) ?? Date()
+            let now = (try? store.reading { store.now(try store.loadGlobals()) }) ?? Date()
             session.stdout +=
                 "\nSQL*Plus: Release 12.1.0.2.0 Production on \(OracleTime.banner(now, store.timeZone))\n\n"
                 + "Copyright (c) 1982, 2014, Oracle.  All rights reserved.\n\n"
@@ -276,7 +276,7 @@ final class SQLPlusSession {
     }
 
     func connect(_ connectString: String) {
-        let globals = (try? store.withLock { try store.loadGlobals() }) ?? SimulatorGlobals()
+        let globals = (try? store.reading { try store.loadGlobals() }) ?? SimulatorGlobals()
         do {
             let resolved = try ConnectionResolver.resolve(connectString, store: store, globals: globals)
             target = resolved

@@ -274,12 +274,27 @@ public struct DatabaseState: Codable, Sendable, Equatable {
         return result
     }
 
+    /// The value of the first `LOCATION=` (any case, blanks around `=`) of an archive destination: what follows
+    /// up to a blank or a quote. A scan, as the expression `LOCATION\s*=\s*([^\s']+)` would find it.
     static func location(in destination: String) -> String? {
-        let pattern = #"LOCATION\s*=\s*([^\s']+)"#
-        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
-            let match = regex.firstMatch(in: destination, range: NSRange(destination.startIndex..., in: destination)),
-            let range = Range(match.range(at: 1), in: destination)
-        else { return nil }
-        return String(destination[range])
+        let characters = Array(destination)
+        let key = Array("location")
+        var start = 0
+        while start + key.count <= characters.count {
+            defer { start += 1 }
+            guard (0..<key.count).allSatisfy({ characters[start + $0].lowercased() == String(key[$0]) }) else {
+                continue
+            }
+            var index = start + key.count
+            while index < characters.count, characters[index].isWhitespace { index += 1 }
+            guard index < characters.count, characters[index] == "=" else { continue }
+            index += 1
+            while index < characters.count, characters[index].isWhitespace { index += 1 }
+            let valueStart = index
+            while index < characters.count, !characters[index].isWhitespace, characters[index] != "'" { index += 1 }
+            guard index > valueStart else { continue }
+            return String(characters[valueStart..<index])
+        }
+        return nil
     }
 }

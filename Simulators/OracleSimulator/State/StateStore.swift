@@ -95,12 +95,28 @@ public struct StateStore: Sendable {
         return try body()
     }
 
+    /// Runs `body`, which reads one state file, without the lock: every state file is replaced by a rename (see
+    /// `JSONCoding.write`), so a reader sees the whole old or the whole new file. Waiting for the lock to read the
+    /// clock or a record made every program of a busy fleet queue behind the others' statements.
+    public func reading<T>(_ body: () throws -> T) rethrows -> T { try body() }
+
     // MARK: Globals and clock
 
     public func loadGlobals() throws -> SimulatorGlobals {
         let url = root.appendingPathComponent("globals.json")
-        guard FileManager.default.fileExists(atPath: url.path) else { return SimulatorGlobals() }
-        return try JSONCoding.decoder.decode(SimulatorGlobals.self, from: Data(contentsOf: url))
+        guard let identity = FileIdentity(path: url.path) else { return SimulatorGlobals() }
+        if let cached = DecodedStateCache.shared.globals(url.path, identity) { return cached }
+        let globals = try JSONCoding.decoder.decode(SimulatorGlobals.self, from: Data(contentsOf: url))
+        DecodedStateCache.shared.remember(globals, url.path, identity)
+        return globals
+    }
+
+    /// Decodes, without the lock, the state files a statement on `target` will load under it, so that under the
+    /// lock they are only checked to be the same version (see `DecodedStateCache`): decoding was most of the time
+    /// a statement held the lock, while every other program of a fleet waited. Errors are left to the real load.
+    func prefetch(_ target: SessionTarget) {
+        _ = try? loadGlobals()
+        if case .database(let name, _) = target { _ = try? loadDatabase(name) }
     }
 
     public func saveGlobals(_ globals: SimulatorGlobals) throws {
@@ -140,8 +156,11 @@ public struct StateStore: Sendable {
 
     public func loadDatabase(_ name: String) throws -> DatabaseState? {
         let url = databaseURL(name)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return try JSONCoding.decoder.decode(DatabaseState.self, from: Data(contentsOf: url))
+        guard let identity = FileIdentity(path: url.path) else { return nil }
+        if let cached = DecodedStateCache.shared.database(url.path, identity) { return cached }
+        let state = try JSONCoding.decoder.decode(DatabaseState.self, from: Data(contentsOf: url))
+        DecodedStateCache.shared.remember(state, url.path, identity)
+        return state
     }
 
     public func saveDatabase(_ state: DatabaseState) throws {
@@ -188,6 +207,72 @@ public struct StateStore: Sendable {
     }
 }
 
+/// What identifies one version of a state file: every write renames a new file over it (a new inode), and the
+/// times and size tell apart anything else.
+struct FileIdentity: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modified: Int64
+    var changed: Int64
+
+    /// Nil when there is no such file.
+    init?(path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+        size = Int64(status.st_size)
+        #if canImport(Darwin)
+            let (modifiedTime, changedTime) = (status.st_mtimespec, status.st_ctimespec)
+        #else
+            let (modifiedTime, changedTime) = (status.st_mtim, status.st_ctim)
+        #endif
+        modified = Int64(modifiedTime.tv_sec) * 1_000_000_000 + Int64(modifiedTime.tv_nsec)
+        changed = Int64(changedTime.tv_sec) * 1_000_000_000 + Int64(changedTime.tv_nsec)
+    }
+}
+
+/// Database states and globals already decoded by this process, by path and file version. A program decodes a
+/// database's state file when it connects and again for every statement; unchanged, the file is decoded once.
+final class DecodedStateCache: @unchecked Sendable {
+    static let shared = DecodedStateCache()
+    private let lock = NSLock()
+    private var databases: [String: (identity: FileIdentity, state: DatabaseState)] = [:]
+    private var globalsByPath: [String: (identity: FileIdentity, globals: SimulatorGlobals)] = [:]
+
+    func globals(_ path: String, _ identity: FileIdentity) -> SimulatorGlobals? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = globalsByPath[path], entry.identity == identity else { return nil }
+        return entry.globals
+    }
+
+    func remember(_ value: SimulatorGlobals, _ path: String, _ identity: FileIdentity) {
+        lock.lock()
+        defer { lock.unlock() }
+        globalsByPath[path] = (identity, value)
+    }
+
+    func database(_ path: String, _ identity: FileIdentity) -> DatabaseState? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = databases[path], entry.identity == identity else { return nil }
+        return entry.state
+    }
+
+    func remember(_ state: DatabaseState, _ path: String, _ identity: FileIdentity) {
+        lock.lock()
+        defer { lock.unlock() }
+        databases[path] = (identity, state)
+    }
+}
+
+/// write(2) (JSONCoding has a `write` of its own).
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
+
 /// Shared JSON settings (sorted keys so state files diff well).
 enum JSONCoding {
     static var encoder: JSONEncoder {
@@ -201,10 +286,30 @@ enum JSONCoding {
         decoder.dateDecodingStrategy = .secondsSince1970
         return decoder
     }
+    /// Writes `value` to a temporary file renamed over `url`, so a reader without the lock sees the old or the new
+    /// file, never part of one. No fsync: this is the simulator's bookkeeping, not Oracle's files, and a flush per
+    /// statement (Foundation's `Data.write` makes one) held the state lock for the disk's time.
     static func write<T: Encodable>(_ value: T, to url: URL) throws {
         let data = try encoder.encode(value)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        try data.write(to: temporary)
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw SimulatorError("cannot write \(temporary.path)") }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += count
+            }
+            return true
+        }
+        guard close(descriptor) == 0, written else {
+            unlink(temporary.path)
+            throw SimulatorError("cannot write \(temporary.path)")
+        }
         guard rename(temporary.path, url.path) == 0 else { throw SimulatorError("cannot write \(url.path)") }
     }
 }

@@ -47,7 +47,7 @@ enum SQLLoaderTool {
                     "Expecting keyword LOAD, found something the simulator does not model.",
                 ])
         }
-        let globals = (try? store.withLock { try store.loadGlobals() }) ?? SimulatorGlobals()
+        let globals = (try? store.reading { try store.loadGlobals() }) ?? SimulatorGlobals()
         let target: SessionTarget
         do {
             target = try ConnectionResolver.resolve(login, store: store, globals: globals)
@@ -133,7 +133,7 @@ enum SrvctlTool {
             return ToolResult(
                 stdout: "PRKO-2002 : Invalid command line option: \(words.joined(separator: " "))\n", exitCode: 1)
         }
-        guard let database = (try? store.withLock { try store.loadDatabase(name) }) ?? nil else {
+        guard let database = (try? store.reading { try store.loadDatabase(name) }) ?? nil else {
             return ToolResult(
                 stdout:
                     "PRCD-1120 : The resource for database \(name) could not be found.\nPRCR-1001 : Resource ora.\(name).db does not exist\n",
@@ -335,7 +335,7 @@ enum ADRCITool {
             "\nADRCI: Release 12.1.0.2.0 - Production on \(OracleTime.banner(Date(), store.timeZone))\n\nCopyright (c) 1982, 2014, Oracle and/or its affiliates.  All rights reserved.\n\n"
         var base = store.environment["ORACLE_BASE"] ?? ""
         var homes: [String] = []
-        let now = (try? store.withLock { store.now(try store.loadGlobals()) }) ?? Date()
+        let now = (try? store.reading { store.now(try store.loadGlobals()) }) ?? Date()
         for rawLine in script.split(separator: "\n") {
             let line = rawLine.trimmingCharacters(in: .whitespaces).trimmingCharacters(
                 in: CharacterSet(charactersIn: ";"))
