@@ -21,7 +21,8 @@ import StorageKit
 /// delete them when the btrfs is mounted with `user_subvol_rm_allowed`.
 ///
 /// Space figures come from qgroups when quotas are enabled (`btrfs quota enable`) and readable (root), else they
-/// are unknown. Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a timeout (``BtrfsConfiguration/timeout``).
+/// are unknown; an unprivileged process does not ask for them. Every `btrfs` call runs with `LC_ALL=C TZ=UTC` and a
+/// timeout (``BtrfsConfiguration/timeout``).
 public struct BtrfsDriver: StorageDriver {
     /// The driver's name in `snappermodule`/`snapperclass` and in errors: `btrfs`.
     public static let vendorName = "btrfs"
@@ -38,6 +39,9 @@ public struct BtrfsDriver: StorageDriver {
     public let mountHost: String?
     /// Receives the driver's DEBUG/INFO messages and each `btrfs` command line at TRACE.
     public let logger: Logger
+    /// Whether qgroups are asked for at all: reading them is a tree search, root only. An unprivileged caller (the
+    /// autorestore user) would only make `qgroup show --sync` commit the whole filesystem and then be refused.
+    var readsQgroups: Bool
 
     /// `btrfs`.
     public var vendor: String { Self.vendorName }
@@ -56,6 +60,7 @@ public struct BtrfsDriver: StorageDriver {
         self.timeout = timeout
         self.mountHost = mountHost
         self.logger = logger
+        self.readsQgroups = geteuid() == 0
     }
 
     /// How `btrfs` appears in `backup.cfg`: module, class and section `btrfs`, optional `root`, `mounthost`,
@@ -392,6 +397,7 @@ public struct BtrfsDriver: StorageDriver {
 
     /// Level-0 qgroup usage by subvolume id, or `nil` when quotas are off.
     func qgroups() async -> [Int: QgroupUsage]? {
+        guard readsQgroups else { return nil }
         guard let result = try? await btrfsResult(["qgroup", "show", "--raw", "--sync", root], "qgroupShow"),
             result.exitStatus == 0
         else { return nil }
