@@ -88,7 +88,8 @@ struct CapabilityMatrixTests {
         #expect(try cell("zfssa", "locks") == "yes")
         #expect(try cell("huawei", "locks") == "no")
         #expect(try cell("localfs", "local clones") == "yes")
-        #expect(try cell("netapp", "replication") == "no")
+        #expect(try cell("netapp", "replication") == "yes")
+        #expect(try cell("softnas", "replication") == "no")
         #expect(try cell("btrfs", "replication") == "yes")
         #expect(try cell("openzfs", "replication") == "yes")
     }

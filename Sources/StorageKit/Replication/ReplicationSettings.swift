@@ -121,7 +121,7 @@ extension StorageDriverRegistry {
         guard let replicating = source as? any SnapshotReplicating else {
             throw section.error(
                 "driver",
-                "storage driver '\(source.vendor)' cannot replicate snapshots (drivers that can: btrfs, openzfs)")
+                "storage driver '\(source.vendor)' cannot replicate snapshots (drivers that can: btrfs, openzfs, zfssa, ontap)")
         }
         let typed = try registration.readConfiguration(from: section, database: StorageDatabase(name: database))
         for warning in typed.warnings { logger.warning("\(warning)") }
@@ -151,7 +151,7 @@ extension ConfigKeyReference {
             key("enabled", "TRUE", "`FALSE`: no off-site copy for this database (per database `replicationenabled`)."),
             key(
                 "driver", "the database's `snappermodule`",
-                "Storage driver of the replica; must be the database's kind and able to replicate (`btrfs`, `openzfs`)."
+                "Storage driver of the replica; must be the database's kind and able to replicate (`btrfs`, `openzfs`, `zfssa`, `netapp`/`ontap`)."
             ),
             key("transfertimeout", "`86400`", "Seconds allowed for copying one snapshot; both ends are stopped then."),
             key(

@@ -16,8 +16,9 @@ import ToolSupport
 /// test, drops clones and deletes snapshots (replica retention), with the same ownership and safety rules as the
 /// primary. It takes no snapshots of its own: snapshots only arrive through ``replicate(_:incrementalFrom:to:timeout:)``.
 ///
-/// Conforming drivers: btrfs (`btrfs send | btrfs receive`) and OpenZFS (`zfs send | zfs receive`). Whether a
-/// driver can replicate is its conformance: `driver as? any SnapshotReplicating`.
+/// Conforming drivers: btrfs (`btrfs send | btrfs receive`), OpenZFS (`zfs send | zfs receive`), ZFSSA (replication
+/// actions) and ONTAP (SnapMirror transfers). Whether a driver can replicate is its conformance:
+/// `driver as? any SnapshotReplicating`.
 public protocol SnapshotReplicating: StorageDriver {
     /// The driver of this volume at the replica site, from this vendor's configuration read out of the
     /// replication section (e.g. `[replication]` `root` for btrfs, `dataset` for OpenZFS); no I/O.
