@@ -242,8 +242,10 @@ public struct InstantRestore: Sendable {
             logger.info("The instant restore of \(settings.name) finished earlier: nothing is left to do")
             return outcome
         case .restoring:
-            outcome.failure =
+            let failure =
                 "the instant restore started at \(DisplayFormat.utcTimestamp(state.startedAt)) UTC stopped before the database opened; it cannot be continued"
+            logger.error("Cannot continue: \(failure); follow the steps below, then start again")
+            outcome.failure = failure
             outcome.nextSteps = Self.abandonSteps(state, area: area)
             return outcome
         case .moving, .moved:
@@ -344,7 +346,9 @@ public struct InstantRestore: Sendable {
     }
 
     /// After a failure before the database opened: the instance is aborted and, unless the DBA mounted the clone,
-    /// the clone dropped and the work area removed; the snapshot's hold is released.
+    /// the clone dropped and the work area removed; the snapshot's hold is released. When the instance cannot be
+    /// aborted (it may still use the clone's files) or the clone cannot be unmounted or dropped, everything stays
+    /// and the DBA gets the steps (``abandonSteps(_:area:)``).
     func abandon(_ context: RestoreContext, state: InstantRestoreState, area: String, outcome: inout Outcome) async {
         var manualMount = false
         if case .commands(let mount, _, _) = mounting, mount.isEmpty { manualMount = true }
@@ -355,6 +359,39 @@ public struct InstantRestore: Sendable {
             }
             outcome.nextSteps = Self.abandonSteps(state, area: area)
             return
+        }
+        // The instance may have the clone's files open: it is aborted first, and when that fails the clone, its
+        // mount, the snapshot's hold and the work area stay (dropping the clone under a running instance would
+        // pull its datafiles away).
+        if let sid = context.progress.instanceSID {
+            do {
+                try await InstanceStage(context: context).shutdownAbort(sid: sid)
+                try? FileManager.default.removeItem(atPath: context.instanceMarker)
+                context.progress.instanceSID = nil
+            } catch {
+                logger.error(
+                    "Aborting instance \(sid) failed (\(error)): it may still use the clone, so clone \(state.cloneName), its mount, the snapshot's hold and \(area) are kept"
+                )
+                outcome.nextSteps = Self.abandonSteps(state, area: area)
+                return
+            }
+        }
+        // A clone mounted by `mountcommand` is unmounted with `umountcommand` before it is dropped (the mounting
+        // the restore used carries no unmount command: the clean-up stage would drop it still mounted).
+        if context.progress.mountedAt != nil, let unmountCommand {
+            let mountString = context.progress.mountString ?? context.defaultMountString
+            do {
+                try await context.runCommand(
+                    CloneMounting.substitute(unmountCommand, mountString: mountString), step: "umount",
+                    failure: .leftoverCleanup, what: "Unmounting the clone failed")
+                context.progress.mountedAt = nil
+                context.progress.mountString = nil
+            } catch {
+                let detail = (error as? RestoreFailure)?.detail ?? "\(error)"
+                logger.error("\(detail); clone \(state.cloneName), the snapshot's hold and \(area) are kept")
+                outcome.nextSteps = Self.abandonSteps(state, area: area)
+                return
+            }
         }
         await CleanUpStage(context: context).run()
         if context.progress.cloned != nil {
@@ -385,6 +422,11 @@ public struct InstantRestore: Sendable {
         steps.append(
             "\(steps.count + 1). Drop clone: snapper <database> dropclone \(state.cloneName) (with your configuration)")
         steps.append("\(steps.count + 1). Remove \(area), then start the instant restore again")
+        if state.snapshotLock == "hold" {
+            steps.append(
+                "Snapshot \(state.snapshotID) stays held: the next instant restore from it releases the hold when it completes; if you give up instead, release it on the storage"
+            )
+        }
         return steps
     }
 

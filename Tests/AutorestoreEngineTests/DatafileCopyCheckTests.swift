@@ -71,4 +71,20 @@ struct DatafileCopyCheckTests {
                 Copy(fileNumber: 1, creationSCN: "7", path: "/mnt/ar/data_D-ORCL_TS-SYSTEM_FNO-1_a")
             ], clonePaths: ["/mnt/ar"])
     }
+
+    @Test func aFailedRecoveryNamesTheErrorsRMANLogged() {
+        let log = """
+            Starting recover at 08-NOV-16
+            RMAN-00569: =============== ERROR MESSAGE STACK FOLLOWS ===============
+            RMAN-00571: ===========================================================
+            RMAN-03002: failure of recover command at 11/08/2016 21:50:00
+            ORA-00283: recovery session canceled due to errors
+            RMAN-00571: ===========================================================
+            """
+        #expect(
+            RecoveryStage.withErrorLines("RMAN execution failed with code 1", from: log)
+                == "RMAN execution failed with code 1: RMAN-03002: failure of recover command at 11/08/2016 21:50:00; ORA-00283: recovery session canceled due to errors"
+        )
+        #expect(RecoveryStage.withErrorLines("failed", from: "no errors here\n") == "failed")
+    }
 }

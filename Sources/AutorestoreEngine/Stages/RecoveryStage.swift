@@ -67,8 +67,24 @@ struct RecoveryStage: Sendable {
             if let line = Self.missingLogLine(in: appended) {
                 throw RestoreFailure(.missingArchivedLog, line)
             }
-            throw RestoreFailure(.recoveryFailed, "\(error)")
+            throw RestoreFailure(.recoveryFailed, Self.withErrorLines("\(error)", from: appended))
         }
+    }
+
+    /// `message` followed by the first (at most three, each once) `RMAN-nnnnn` / `ORA-nnnnn` lines RMAN wrote to
+    /// the log, so that the DBA reads the cause of a failed recovery without opening the log; RMAN's banner lines
+    /// around its error stack (RMAN-00569, RMAN-00571) are left out.
+    static func withErrorLines(_ message: String, from log: String) -> String {
+        var found: [String] = []
+        for line in log.split(separator: "\n") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard text.range(of: #"^(RMAN|ORA)-[0-9]{5}"#, options: .regularExpression) != nil,
+                !text.hasPrefix("RMAN-00569"), !text.hasPrefix("RMAN-00571"), !found.contains(text)
+            else { continue }
+            found.append(text)
+            if found.count == 3 { break }
+        }
+        return found.isEmpty ? message : message + ": " + found.joined(separator: "; ")
     }
 
     /// One image copy as `v$datafile_copy` lists it.
