@@ -263,7 +263,9 @@ struct ONTAPZAPI: Sendable {
         var order = 0
         for volume in volumes {
             var size = volume.size
-            for record in try await snapshotRecords(of: volume.name, operation: operation) {
+            // SnapMirror's own snapshots (`snapmirror.*`) belong to ONTAP, as over REST.
+            for record in try await snapshotRecords(of: volume.name, operation: operation)
+            where !ONTAPDriver.isSnapMirrorSnapshot(record.name) {
                 if size == nil, record.percentage != nil {
                     size = try await volumeSize(volume.name, operation: operation)
                 }

@@ -201,6 +201,33 @@ struct ONTAPReplicationTests {
         }
     }
 
+    @Test("SnapMirror's snapshots on a primary are never listed nor deleted, over REST and over ZAPI")
+    func snapMirrorSnapshotsAreNeverOurs() async throws {
+        let own = "snapmirror.8c4e2f6a-0279-11e9-b566-0050568e9909_2147483651.2024-11-02_010000"
+        let base = Date(timeIntervalSince1970: 1_730_000_000)
+        let seed = SimulatorSeed(shares: [
+            .init(
+                name: "nfs_orcl",
+                snapshots: [
+                    .init(name: "orcl_20241101T010000", creation: base),
+                    .init(name: own, creation: base.addingTimeInterval(3600)),
+                ])
+        ])
+        try await withONTAP(seed: seed) { fixture in
+            for api in [ONTAPDriver.API.rest, .zapi] {
+                let primary = try fixture.driver("orcl", api: api)
+                #expect(try await primary.listSnapshots().map(\.id) == ["orcl_20241101T010000"], "\(api)")
+                do throws(StorageError) {
+                    try await primary.deleteSnapshot(id: own)
+                    Issue.record("deleted SnapMirror's snapshot over \(api)")
+                } catch {
+                    #expect(error.code == .notOwned, "\(api)")
+                }
+            }
+            #expect(await fixture.engine.snapshotNames(of: "nfs_orcl").contains(own))
+        }
+    }
+
     @Test("[replication] keys: a mirror warns of the replica's retention keys; bad values are named")
     func configuration() throws {
         func read(_ values: [String: String]) throws(ConfigError) -> ONTAPConfiguration {
