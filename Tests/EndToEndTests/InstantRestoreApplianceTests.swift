@@ -1,15 +1,18 @@
 import Foundation
 import Testing
 
-/// `restore --instant` with the built tools on a simulated NFS appliance (file-backed ZFSSA storage-sim over HTTPS):
-/// the clone is made through the REST API and reached through the simulated NFS mount (`mountcommand` /
-/// `umountcommand` with `--yes`), the snapshot is held (the appliance's retention) while the database runs from the
-/// clone. Also a failure during recovery: what the DBA sees, what is left, and what a rerun does.
-@Suite("restore --instant on a simulated appliance (ZFSSA storage-sim)", .serialized)
+/// `restore --instant` with the built tools on simulated NFS appliances (file-backed ZFSSA and ONTAP storage-sim over
+/// HTTPS): the clone is made through the REST API and reached through the simulated NFS mount (`mountcommand` /
+/// `umountcommand` with `--yes`); the snapshot is held (ZFSSA's retention, released after the drop) or locked for 30
+/// days (ONTAP, kept until it expires) while the database runs from the clone. Also a failure during recovery: what
+/// the DBA sees, what is left, and what a rerun does.
+@Suite("restore --instant on simulated appliances (ZFSSA, ONTAP storage-sim)", .serialized)
 struct InstantRestoreApplianceTests {
     /// A backed-up ZFSSA set-up with an empty primary storage directory and a mount directory for the clone.
-    func prepared() async throws -> (ApplianceAutorestoreTests.Setup, primary: String, mount: String) {
-        let setup = try await ApplianceAutorestoreTests().backedUp(.zfssa)
+    func prepared(_ vendor: ApplianceAutorestoreTests.Vendor = .zfssa) async throws -> (
+        ApplianceAutorestoreTests.Setup, primary: String, mount: String
+    ) {
+        let setup = try await ApplianceAutorestoreTests().backedUp(vendor)
         let primary = setup.environment.root + "/primary"
         let mount = setup.environment.root + "/instantmount"
         for directory in [primary, mount] {
@@ -132,6 +135,32 @@ struct InstantRestoreApplianceTests {
         let again = try await tests.restore(environment, arguments)
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("finished earlier: nothing is left to do"), "\(again.stdout)")
+    }
+
+    @Test("on ONTAP: the clone volume via REST, every datafile moved, the clone dropped; the 30-day lock stays")
+    func ontapMovesEverythingAndKeepsItsExpiringLock() async throws {
+        let (setup, primary, mount) = try await prepared(.ontap)
+        let environment = setup.environment
+        let tests = InstantRestoreTests()
+        let newest = try #require(setup.snapshots.last)
+        let run = try await tests.restore(environment, try arguments(setup, primary: primary, mount: mount))
+        let output = run.stdout + run.stderr
+        #expect(run.status == 0, "\(output)")
+        #expect(
+            output.containsInOrder([
+                "Snapshot \(newest) is locked until ", "is open READ WRITE on the clone as instance inst1",
+                "Moving datafile 1 (1 of 4", "Moving datafile 4 (4 of 4", "Every datafile is on \(primary)",
+                "Dropped clone restore_orcl_", "Instant restore complete",
+            ]), "\(output)")
+        #expect(!output.contains("Released the hold"), "\(output)")
+        let names = try await tests.datafileNames(environment, primary: primary)
+        #expect(names.count == 4 && names.allSatisfy { $0.hasPrefix(primary + "/") }, "\(names)")
+        #expect(try await clones(setup).isEmpty)
+        #expect(!isMounted(mount) && environment.contents(mount).isEmpty)
+        // A lock with an expiry is not released: it stays until it expires (the runbook says so).
+        #expect(try await isHeld(setup, newest))
+        #expect((try state(primary)["snapshotLock"] as? String)?.hasPrefix("locked until ") == true)
+        #expect(try state(primary)["phase"] as? String == "complete")
     }
 
     @Test("recovery fails: exit 1, the instance aborted, the clone dropped, the hold released; a rerun starts afresh")
