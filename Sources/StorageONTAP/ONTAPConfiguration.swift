@@ -25,6 +25,9 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
     /// The SnapMirror keys (`snapmirrorrelationship`, `snapmirrorlabel`, `snapmirrortype`): read only when the
     /// section is `[replication]` (the replica's settings), `nil` otherwise.
     public var snapMirror: ONTAPSnapMirrorSettings?
+    /// The `snapmirror_label` new snapshots get: `snapmirrorlabel` of `[replication]` when the database replicates
+    /// through SnapMirror (so that even a transfer ONTAP schedules itself finds them labelled); `nil` otherwise.
+    public var snapMirrorLabel: String?
 
     /// Settings given directly.
     public init(
@@ -87,7 +90,10 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
                 ))
         }
         var snapMirror: ONTAPSnapMirrorSettings?
-        if section.name.lowercased() == "replication" {
+        var label: String?
+        if section.name.lowercased() != "replication" {
+            label = ONTAPSnapMirrorSettings.creationLabel(replication: section.sibling("replication"))
+        } else {
             snapMirror = problems.read(nil) { () throws(ConfigError) -> ONTAPSnapMirrorSettings? in
                 try ONTAPSnapMirrorSettings(section: section)
             }
@@ -102,6 +108,7 @@ public struct ONTAPConfiguration: StorageSectionConfiguration, Hashable {
             connection: connection, volumePrefix: volumePrefix, additionalSuffixes: database.additionalVolumeSuffixes,
             svm: svm, mountHost: mountHost, jobTimeout: jobTimeout ?? .seconds(300), volumeCreation: creation, api: api)
         self.snapMirror = snapMirror
+        self.snapMirrorLabel = label
     }
 
     /// The WARNING of a plain-HTTP filer that was allowed; in `[replication]`, that of retention keys for a mirror.

@@ -39,6 +39,9 @@ public struct ONTAPDriver: StorageDriver {
     public let logger: Logger
     /// `ontapapi`: which API the driver speaks.
     public let api: API
+    /// The `snapmirror_label` every new snapshot gets (`[replication]` `snapmirrorlabel` when the database
+    /// replicates through SnapMirror); `nil`: none.
+    public let snapMirrorLabel: String?
     let http: ApplianceHTTPClient
     let credential: StorageCredential
     /// The transport, kept for the driver of the replica's cluster (``replicaDriver(configuration:logger:)``).
@@ -113,7 +116,7 @@ public struct ONTAPDriver: StorageDriver {
         svm: String? = nil, mountHost: String? = nil, credential: StorageCredential, transport: any HTTPTransport,
         timeout: Duration = .seconds(300), jobTimeout: Duration = .seconds(300),
         retryPolicy: HTTPRetryPolicy = HTTPRetryPolicy(), volumeCreation: VolumeCreation = VolumeCreation(),
-        api: API = .auto, logger: Logger
+        api: API = .auto, snapMirrorLabel: String? = nil, logger: Logger
     ) throws(StorageError) {
         if let problem = Self.filerProblem(filer) {
             throw StorageError(.invalidConfiguration, vendor: Self.vendorName, operation: "configure", message: problem)
@@ -135,6 +138,7 @@ public struct ONTAPDriver: StorageDriver {
             vendor: Self.vendorName, baseURL: "\(root)/api", transport: transport, logger: logger, timeout: timeout,
             retryPolicy: retryPolicy, secrets: [credential.password])
         self.api = api
+        self.snapMirrorLabel = snapMirrorLabel
         self.detected = DetectedAPI()
         self.zapi = ONTAPZAPI(
             http: ApplianceHTTPClient(
@@ -240,7 +244,8 @@ public struct ONTAPDriver: StorageDriver {
             additionalSuffixes: configuration.additionalSuffixes, svm: configuration.svm,
             mountHost: configuration.mountHost, credential: credential, transport: transport,
             timeout: connection.timeout, jobTimeout: configuration.jobTimeout, retryPolicy: connection.retryPolicy,
-            volumeCreation: configuration.volumeCreation, api: configuration.api, logger: context.logger)
+            volumeCreation: configuration.volumeCreation, api: configuration.api,
+            snapMirrorLabel: configuration.snapMirrorLabel, logger: context.logger)
     }
 
     /// Registers `ontap` (modules `netapp` and `ontap`) in `registry`, building transports with `transport`
@@ -356,6 +361,7 @@ public struct ONTAPDriver: StorageDriver {
         var done: [String] = []
         var body: [String: JSONValue] = ["name": .string(name)]
         if let lockedUntil { body["snaplock.expiry_time"] = .string(StorageJSON.iso8601(lockedUntil)) }
+        if let snapMirrorLabel { body["snapmirror_label"] = .string(snapMirrorLabel) }
         for volume in volumes {
             let path = "storage/volumes/\(volume.uuid)/snapshots"
             let response = try await http.send(

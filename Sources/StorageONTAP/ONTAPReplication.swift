@@ -60,9 +60,7 @@ public struct ONTAPSnapMirrorSettings: Sendable, Hashable {
         var label = Self.defaultLabel
         if let text = problems.read(nil, { () throws(ConfigError) in try section.string("snapmirrorlabel") }) {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.count > 31
-                || !trimmed.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
-            {
+            if !Self.isValidLabel(trimmed) {
                 problems.add(
                     section.problem(
                         "snapmirrorlabel", "must be 1–31 letters, digits, _ or - (ONTAP's label), not '\(text)'"))
@@ -89,6 +87,29 @@ public struct ONTAPSnapMirrorSettings: Sendable, Hashable {
         try problems.check()
         self.init(kind: kind, label: label, relationship: relationship)
         retentionWarning = warning
+    }
+}
+
+extension ONTAPSnapMirrorSettings {
+    /// The label new snapshots get when `replication` (the `[replication]` section as the database sees it) makes
+    /// an ontap replica: its `snapmirrorlabel` (default `oib_backup`); `nil` when the database does not replicate,
+    /// replicates elsewhere, or the label is not a valid one (checkconfig names that problem in `[replication]`).
+    static func creationLabel(replication: ConfigSection) -> String? {
+        guard !replication.keys.isEmpty, (try? replication.bool("enabled", default: true)) ?? true else { return nil }
+        if let driver = (try? replication.string("driver")) ?? nil,
+            !["netapp", "ontap"].contains(driver.trimmingCharacters(in: .whitespaces).lowercased())
+        {
+            return nil
+        }
+        guard let label = ((try? replication.string("snapmirrorlabel")) ?? nil)?.trimmingCharacters(in: .whitespaces)
+        else { return defaultLabel }
+        return isValidLabel(label) ? label : nil
+    }
+
+    /// Whether ONTAP accepts `label` as a `snapmirror_label`: 1–31 letters, digits, `_`, `-`.
+    static func isValidLabel(_ label: String) -> Bool {
+        !label.isEmpty && label.count <= 31
+            && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
     }
 }
 

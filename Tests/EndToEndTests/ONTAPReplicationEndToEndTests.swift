@@ -95,6 +95,22 @@ struct ONTAPReplicationEndToEndTests {
         let copied = environment.contents(replicaDirectory + "/" + newest)
         #expect(copied.contains("autorestore.cfg"), "\(copied)")
         #expect(copied == environment.contents(primaryDirectory + "/" + newest))
+        // Each backup snapshot was created with the vault rule's label (snapmirrorlabel's default).
+        let curl = ["-sS", "--cacert", simulator.caFile, "-u", "admin:secret"]
+        let volumes = try await BuiltProducts.runCommand(
+            "/usr/bin/curl", curl + [simulator.url + "/api/storage/volumes?name=backup_orcl&fields=uuid"])
+        let volumeUUID = try #require(
+            ((try? JSONSerialization.jsonObject(with: Data(volumes.stdout.utf8))) as? [String: Any]).flatMap {
+                ($0["records"] as? [[String: Any]])?.first?["uuid"] as? String
+            })
+        let labels = try await BuiltProducts.runCommand(
+            "/usr/bin/curl",
+            curl + [simulator.url + "/api/storage/volumes/\(volumeUUID)/snapshots?fields=name,snapmirror_label"])
+        let records =
+            ((try? JSONSerialization.jsonObject(with: Data(labels.stdout.utf8))) as? [String: Any])?["records"]
+            as? [[String: Any]] ?? []
+        let labelled = records.filter { ($0["name"] as? String)?.hasPrefix("orcl_") == true }
+        #expect(labelled.count == 3 && labelled.allSatisfy { $0["snapmirror_label"] as? String == "oib_backup" })
         let again = try await environment.snapper(["orcl", "replicate"])
         #expect(again.status == 0 && again.stdout.contains("Replica: in step"), "\(again.stdout)\(again.stderr)")
 
@@ -119,13 +135,9 @@ struct ONTAPReplicationEndToEndTests {
         #expect(
             log.stdout.contains(#""method":"POST","status":202,"target":"/api/storage/volumes"}"#),
             "no FlexClone was made: \(log.stdout.suffix(2000))")
-        let volumes = try await BuiltProducts.runCommand(
-            "/usr/bin/curl",
-            [
-                "-sS", "--cacert", simulator.caFile, "-u", "admin:secret",
-                simulator.url + "/api/storage/volumes?fields=name,clone",
-            ])
-        #expect(!volumes.stdout.contains("autorestore"), "\(volumes.stdout)")
+        let left = try await BuiltProducts.runCommand(
+            "/usr/bin/curl", curl + [simulator.url + "/api/storage/volumes?fields=name,clone"])
+        #expect(!left.stdout.contains("autorestore"), "\(left.stdout)")
         #expect(environment.contents(environment.root + "/autorestore/mnt").isEmpty)
     }
 

@@ -228,6 +228,31 @@ struct ONTAPReplicationTests {
         }
     }
 
+    @Test("new snapshots carry [replication]'s snapmirrorlabel when the database replicates through SnapMirror")
+    func creationLabel() throws {
+        func label(_ replication: String, database: String = "") throws -> String? {
+            let configuration = BackupConfiguration(
+                text: """
+                    [netapp]
+                    filer: cluster1.example.com
+                    volumeprefix: backup_
+                    [orcl]
+                    dbid: 1
+                    \(database)
+                    """ + (replication.isEmpty ? "" : "\n[replication]\n" + replication),
+                path: "/etc/oib/backup.cfg")
+            return try ONTAPConfiguration(
+                section: configuration.section("netapp", database: "orcl"), database: StorageDatabase(name: "orcl")
+            ).snapMirrorLabel
+        }
+        #expect(try label("") == nil)
+        #expect(try label("filer: dr.example.com\nvolumeprefix: dr_") == "oib_backup")
+        #expect(try label("filer: dr.example.com\nvolumeprefix: dr_\nsnapmirrorlabel: daily") == "daily")
+        #expect(try label("filer: dr\nvolumeprefix: dr_", database: "replicationsnapmirrorlabel: weekly") == "weekly")
+        #expect(try label("filer: dr\nvolumeprefix: dr_", database: "replicationenabled: FALSE") == nil)
+        #expect(try label("driver: btrfs\nroot: /offsite") == nil)
+    }
+
     @Test("[replication] keys: a mirror warns of the replica's retention keys; bad values are named")
     func configuration() throws {
         func read(_ values: [String: String]) throws(ConfigError) -> ONTAPConfiguration {

@@ -70,6 +70,14 @@ public struct ConfigSection: Sendable {
             homeDirectory: nil)
     }
 
+    /// Section `name` of the same file as the same database sees it (its `<name><key>` overrides apply), e.g. a
+    /// storage driver reading `[replication]` beside its own section.
+    public func sibling(_ name: String) -> ConfigSection {
+        ConfigSection(
+            document: lookup.document, name: name, database: database, overrides: [:], baseDirectory: baseDirectory,
+            homeDirectory: homeDirectory)
+    }
+
     /// The file named in messages.
     public var file: String? { lookup.file }
 

@@ -121,7 +121,8 @@ extension StorageDriverRegistry {
         guard let replicating = source as? any SnapshotReplicating else {
             throw section.error(
                 "driver",
-                "storage driver '\(source.vendor)' cannot replicate snapshots (drivers that can: btrfs, openzfs, zfssa, ontap)")
+                "storage driver '\(source.vendor)' cannot replicate snapshots (drivers that can: btrfs, openzfs, zfssa, ontap)"
+            )
         }
         let typed = try registration.readConfiguration(from: section, database: StorageDatabase(name: database))
         for warning in typed.warnings { logger.warning("\(warning)") }
@@ -177,7 +178,7 @@ extension ConfigKeyReference {
             ),
             key(
                 "snapmirrorlabel", "`oib_backup`",
-                "Driver `ontap`: the `snapmirror_label` each snapshot gets before its transfer; a vault policy needs a rule for it."
+                "Driver `ontap`: the `snapmirror_label` each snapshot gets at its creation (and before its transfer); a vault policy needs a rule for it."
             ),
             key(
                 "snapmirrorrelationship", "the one ending in `<svm>:<volumeprefix><db>`",
