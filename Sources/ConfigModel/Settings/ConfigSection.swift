@@ -72,6 +72,7 @@ public struct ConfigSection: Sendable {
 
     /// Section `name` of the same file as the same database sees it (its `<name><key>` overrides apply), e.g. a
     /// storage driver reading `[replication]` beside its own section.
+    /// - Parameter name: the other section, e.g. `replication`.
     public func sibling(_ name: String) -> ConfigSection {
         ConfigSection(
             document: lookup.document, name: name, database: database, overrides: [:], baseDirectory: baseDirectory,
