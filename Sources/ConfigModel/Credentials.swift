@@ -35,6 +35,24 @@ extension BackupConfiguration {
             password: layout.passwordKey)
     }
 
+    /// The section of a driver's credentials file that holds the account of the off-site copy's appliance.
+    public static let replicaCredentialsSection = "replication"
+
+    /// The account of the off-site copy's appliance: `[replication]` in the driver's credentials file (the same keys
+    /// as its own section, e.g. `zfscredentials.cfg` `[replication]` `user`/`password`), or `nil` when the file has
+    /// no such section (the replica is then reached with the database's own account).
+    /// - Throws: ``ConfigError`` naming the file, `[replication]` and the key when the section is incomplete or the
+    ///   file unsafe; never the password.
+    public func loadReplicaCredentials(_ layout: StorageCredentialsLayout) throws(ConfigError) -> StorageCredentials? {
+        let path = resolvePath(layout.file)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var ignoredWarnings: [String] = []  // the same file's warnings come with the database's own credentials
+        let document = try parseSecretFile(path: path, warnings: &ignoredWarnings)
+        guard document.hasSection(Self.replicaCredentialsSection) else { return nil }
+        return try readCredentials(
+            path: path, section: Self.replicaCredentialsSection, user: layout.userKey, password: layout.passwordKey)
+    }
+
     /// Values of `[section]` in a credentials file (e.g. NetApp's `[netapp]` overrides), each with the file, section
     /// and line it came from; empty if there is no file.
     func loadCredentialOverrides(file: String, section: String) throws(ConfigError) -> [String: ConfigValue] {

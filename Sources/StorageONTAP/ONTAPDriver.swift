@@ -44,8 +44,11 @@ public struct ONTAPDriver: StorageDriver {
     public let snapMirrorLabel: String?
     let http: ApplianceHTTPClient
     let credential: StorageCredential
-    /// The transport, kept for the driver of the replica's cluster (``replicaDriver(configuration:logger:)``).
+    /// The transport, kept for the driver of the replica's cluster when no ``replicaTransport`` is set.
     let transport: any HTTPTransport
+    /// Builds the destination cluster's transport from `[replication]`'s TLS settings
+    /// (``replicaDriver(configuration:credential:logger:)``); set when built from a configuration.
+    var replicaTransport: HTTPTransportFactory?
     let zapi: ONTAPZAPI
     /// The API `auto` found (`nil` until the first operation asks).
     let detected: DetectedAPI
@@ -232,7 +235,8 @@ public struct ONTAPDriver: StorageDriver {
 
     /// Builds the driver of `context.databaseName` from its configuration and credentials; does no I/O.
     public init(
-        configuration: ONTAPConfiguration, context: StorageDriverContext, transport makeTransport: HTTPTransportFactory
+        configuration: ONTAPConfiguration, context: StorageDriverContext,
+        transport makeTransport: @escaping HTTPTransportFactory
     ) throws(StorageError) {
         let vendor = Self.vendorName
         let credential = try context.requiredCredentials(
@@ -246,6 +250,7 @@ public struct ONTAPDriver: StorageDriver {
             timeout: connection.timeout, jobTimeout: configuration.jobTimeout, retryPolicy: connection.retryPolicy,
             volumeCreation: configuration.volumeCreation, api: configuration.api,
             snapMirrorLabel: configuration.snapMirrorLabel, logger: context.logger)
+        self.replicaTransport = makeTransport
     }
 
     /// Registers `ontap` (modules `netapp` and `ontap`) in `registry`, building transports with `transport`

@@ -129,11 +129,26 @@ extension ONTAPDriver {
 
 extension ONTAPDriver: SnapshotReplicating {
     /// The driver of this database's volume at the SnapMirror destination: the cluster (`filer`), `svm` and
-    /// `volumeprefix` of `configuration` (an ``ONTAPConfiguration`` read from `[replication]`), reached with this
-    /// driver's account and transport (the primary's credentials and TLS settings).
+    /// `volumeprefix` of `configuration` (an ``ONTAPConfiguration`` read from `[replication]`, with its TLS
+    /// settings), reached with this driver's account; see ``replicaDriver(configuration:credential:logger:)`` for
+    /// the cluster's own.
     public func replicaDriver(configuration: any StorageSectionConfiguration, logger: Logger) throws(StorageError)
         -> any StorageDriver
     {
+        try replicaDriver(configuration: configuration, credential: nil, logger: logger)
+    }
+
+    /// The destination cluster's driver, signed in with `replicaCredential` (`netappcredentials.cfg`
+    /// `[replication]`) or, when `nil`, with this driver's account; its TLS settings (`cacert`, `insecure`) and
+    /// timeouts are `[replication]`'s.
+    /// - Parameters:
+    ///   - configuration: `[replication]` read as an ONTAP section.
+    ///   - replicaCredential: The destination cluster's account, or `nil`.
+    ///   - logger: Receives the replica driver's messages.
+    public func replicaDriver(
+        configuration: any StorageSectionConfiguration, credential replicaCredential: StorageCredential?,
+        logger: Logger
+    ) throws(StorageError) -> any StorageDriver {
         guard let typed = configuration as? ONTAPConfiguration else {
             throw StorageError(
                 .invalidConfiguration, vendor: vendor, operation: "replicaDriver",
@@ -146,9 +161,16 @@ extension ONTAPDriver: SnapshotReplicating {
                     "SnapMirror replication covers single-volume databases only; \(volumeName) has additionalvolumesuffixes"
             )
         }
+        let siteTransport: any HTTPTransport
+        if let replicaTransport {
+            siteTransport = try replicaTransport(typed.connection.transportOptions(vendor: vendor, logger: logger))
+        } else {
+            siteTransport = transport
+        }
         let site = try ONTAPDriver(
             volumeName: volumeName, filer: typed.connection.endpoint, volumePrefix: typed.volumePrefix,
-            svm: typed.svm, mountHost: typed.mountHost, credential: credential, transport: transport,
+            svm: typed.svm, mountHost: typed.mountHost, credential: replicaCredential ?? credential,
+            transport: siteTransport,
             timeout: typed.connection.timeout, jobTimeout: typed.jobTimeout, retryPolicy: typed.connection.retryPolicy,
             api: .rest, logger: logger)
         return ONTAPReplicaDriver(site: site, settings: typed.snapMirror ?? ONTAPSnapMirrorSettings())

@@ -7,10 +7,24 @@ extension ZFSSADriver: SnapshotReplicating {
     /// The database's share as the replica appliance received it: a ``ZFSSAReplicaDriver`` for the replication
     /// package of `[replication]` (an ``ZFSSAConfiguration`` read from it, with its ``ZFSSAReplicationSettings``):
     /// `url` is the replica appliance, `pool`/`project` its local project where clones of received snapshots are
-    /// made. The replica appliance is reached with this driver's account (`zfscredentials.cfg`).
+    /// made. The replica appliance is reached with this driver's account (`zfscredentials.cfg`); see
+    /// ``replicaDriver(configuration:credential:logger:)`` for its own.
     public func replicaDriver(configuration: any StorageSectionConfiguration, logger: Logger) throws(StorageError)
         -> any StorageDriver
     {
+        try replicaDriver(configuration: configuration, credential: nil, logger: logger)
+    }
+
+    /// The replica appliance's driver, signed in with `replicaCredential` (`zfscredentials.cfg` `[replication]`)
+    /// or, when `nil`, with this driver's account.
+    /// - Parameters:
+    ///   - configuration: `[replication]` read as a ZFSSA section.
+    ///   - replicaCredential: The replica appliance's account, or `nil`.
+    ///   - logger: Receives the replica driver's messages.
+    public func replicaDriver(
+        configuration: any StorageSectionConfiguration, credential replicaCredential: StorageCredential?,
+        logger: Logger
+    ) throws(StorageError) -> any StorageDriver {
         let operation = "replicaDriver"
         guard let typed = configuration as? ZFSSAConfiguration else {
             throw StorageError(
@@ -30,7 +44,8 @@ extension ZFSSADriver: SnapshotReplicating {
         }
         let appliance = try ZFSSADriver(
             volumeName: volumeName, url: typed.connection.endpoint, pool: typed.pool, project: typed.project,
-            apiVersion: typed.apiVersion, authentication: typed.authentication, credential: credential,
+            apiVersion: typed.apiVersion, authentication: typed.authentication,
+            credential: replicaCredential ?? credential,
             transport: transport, timeout: typed.connection.timeout, retryPolicy: typed.connection.retryPolicy,
             mountHost: typed.mountHost, logger: logger)
         if appliance.connection.http.baseURL == connection.http.baseURL, typed.pool == pool, typed.project == project {

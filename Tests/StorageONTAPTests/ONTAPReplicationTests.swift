@@ -2,6 +2,7 @@ import ConfigModel
 import Foundation
 import Logging
 import RetentionPolicy
+import StorageHTTP
 import StorageKit
 import StorageONTAP
 import StorageRetention
@@ -40,6 +41,54 @@ struct ONTAPReplicationTests {
         let made = try await primary.createSnapshot(named: name)
         try await Task.sleep(for: .milliseconds(1050))
         return made
+    }
+
+    @Test("the destination cluster: its own account, and [replication]'s TLS settings, never [netapp]'s")
+    func destinationAccountAndTLS() async throws {
+        try await withONTAP(seed: Self.seed(policy: "MirrorAllSnapshots")) { fixture in
+            func section(_ name: String, _ values: [String: String]) throws -> ONTAPConfiguration {
+                try ONTAPConfiguration(
+                    section: ConfigSection(name: name, database: "orcl", values: values),
+                    database: StorageDatabase(name: "orcl"))
+            }
+            // Built from its configuration, as the tools build it.
+            let primary = try ONTAPDriver(
+                configuration: try section(
+                    "netapp",
+                    [
+                        "filer": fixture.server.baseURL, "volumeprefix": "nfs_", "svm": "svm1",
+                        "cacert": fixture.certificates.caFile,
+                    ]),
+                context: StorageDriverContext(
+                    databaseName: "orcl", credentials: StorageCredential(user: "admin", password: "secret"),
+                    logger: Self.logger),
+                transport: CurlTransport.factory)
+            let destination = ["filer": fixture.server.baseURL, "volumeprefix": "dr_", "svm": "svm_dr"]
+            let trusted = try section(
+                "replication", destination.merging(["cacert": fixture.certificates.caFile]) { $1 })
+            let right = try primary.replicaDriver(
+                configuration: trusted, credential: StorageCredential(user: "admin", password: "secret"),
+                logger: Self.logger)
+            _ = try await right.listSnapshots()
+            let wrong = try primary.replicaDriver(
+                configuration: trusted, credential: StorageCredential(user: "admin", password: "not-the-password"),
+                logger: Self.logger)
+            do throws(StorageError) {
+                _ = try await wrong.listSnapshots()
+                Issue.record("the destination was listed with the primary's account, not its own")
+            } catch {
+                #expect(!error.description.contains("not-the-password"))
+            }
+            // No cacert in [replication]: the simulator's private CA is not trusted, although [netapp] trusts it.
+            let untrusted = try primary.replicaDriver(
+                configuration: try section("replication", destination), credential: nil, logger: Self.logger)
+            do throws(StorageError) {
+                _ = try await untrusted.listSnapshots()
+                Issue.record("[netapp]'s cacert was used for the destination cluster")
+            } catch {
+                #expect(error.description.contains("TLS"), "\(error)")
+            }
+        }
     }
 
     @Test("a mirror: the baseline, then an incremental transfer; SnapMirror's snapshots are never ours")

@@ -64,6 +64,69 @@ struct ZFSSAReplicationTests {
         try await driver.createSnapshot(named: name)
     }
 
+    @Test("the replica appliance's own account: zfscredentials.cfg [replication]; without it the database's")
+    func replicaAccountFromTheCredentialsFile() async throws {
+        try await withZFSSA(seed: SimulatorSeed(shares: [.init(name: "orcl")]), configure: Self.projects) { fixture in
+            let action = try await Self.makeAction(fixture.engine)
+            let primary = try fixture.driver("orcl")
+            var registry = StorageDriverRegistry()
+            ZFSSADriver.register(in: &registry, transport: CurlTransport.factory)
+            let directory = NSTemporaryDirectory() + "oib-zfssa-replica-account-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let configuration = BackupConfiguration(
+                text: """
+                    [generic]
+                    snappermodule: zfssa
+                    [replication]
+                    url: \(fixture.server.baseURL)
+                    cacert: \(fixture.certificates.caFile)
+                    pool: pool1
+                    project: offsite
+                    apiversion: 2
+                    action: \(action)
+                    [orcl]
+                    dbid: 1
+                    """, path: directory + "/backup.cfg")
+            func replicaListing(credentials: String) async throws -> Result<[Snapshot], StorageError> {
+                _ = FileManager.default.createFile(
+                    atPath: directory + "/zfscredentials.cfg", contents: Data(credentials.utf8),
+                    attributes: [.posixPermissions: 0o600])
+                let replica = try #require(
+                    try registry.replica(
+                        of: primary, database: "orcl", in: configuration, databaseModule: "zfssa",
+                        logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }))
+                do {
+                    return .success(try await SnapshotReplication.listing(of: replica.driver))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let own = "[zfscredentials]\nzfsuser: admin\nzfspassword: secret\n"
+            // No [replication] in the file: the database's account (right here) is used.
+            #expect((try? await replicaListing(credentials: own).get()) != nil)
+            // The replica's own account is used: a wrong password there is refused, a right one works.
+            let wrong = try await replicaListing(
+                credentials: own + "[replication]\nzfsuser: admin\nzfspassword: not-the-password\n")
+            guard case .failure(let refused) = wrong else {
+                Issue.record("the replica was listed with the database's account, not [replication]'s")
+                return
+            }
+            #expect(!refused.description.contains("not-the-password"))
+            #expect(
+                (try? await replicaListing(credentials: own + "[replication]\nzfsuser: admin\nzfspassword: secret\n")
+                    .get()) != nil)
+            // An incomplete [replication] section is a configuration error naming the file, section and key.
+            do {
+                _ = try await replicaListing(credentials: own + "[replication]\nzfsuser: admin\n")
+                Issue.record("an incomplete [replication] account was accepted")
+            } catch let error as ConfigError {
+                #expect(error.description.contains("zfscredentials.cfg"))
+                #expect(error.description.contains("[replication]") && error.description.contains("zfspassword"))
+            }
+        }
+    }
+
     @Test("a full then an incremental update; several snapshots in one update; replication snapshots never listed")
     func fullThenIncremental() async throws {
         try await withZFSSA(seed: SimulatorSeed(shares: [.init(name: "orcl")]), configure: Self.projects) { fixture in

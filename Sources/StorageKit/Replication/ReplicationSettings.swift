@@ -126,8 +126,14 @@ extension StorageDriverRegistry {
         }
         let typed = try registration.readConfiguration(from: section, database: StorageDatabase(name: database))
         for warning in typed.warnings { logger.warning("\(warning)") }
+        var credential: StorageCredential?
+        if let layout = registration.descriptor.credentials,
+            let loaded = try configuration.loadReplicaCredentials(layout)
+        {
+            credential = StorageCredential(user: loaded.user, password: loaded.password)
+        }
         do {
-            let driver = try replicating.replicaDriver(configuration: typed, logger: logger)
+            let driver = try replicating.replicaDriver(configuration: typed, credential: credential, logger: logger)
             return ConfiguredReplica(settings: settings, driver: driver)
         } catch {
             throw section.error("driver", error.message)

@@ -26,6 +26,17 @@ public protocol SnapshotReplicating: StorageDriver {
     func replicaDriver(configuration: any StorageSectionConfiguration, logger: Logger) throws(StorageError)
         -> any StorageDriver
 
+    /// ``replicaDriver(configuration:logger:)`` with the replica appliance's own account (`[replication]` in the
+    /// driver's credentials file); `nil` reaches it with this driver's account. Drivers without credentials need not
+    /// implement it.
+    /// - Parameters:
+    ///   - configuration: The replica's settings, read from `[replication]` by this vendor's configuration type.
+    ///   - credential: The replica appliance's account, or `nil` for this driver's own.
+    ///   - logger: Receives the replica driver's messages.
+    func replicaDriver(
+        configuration: any StorageSectionConfiguration, credential: StorageCredential?, logger: Logger
+    ) throws(StorageError) -> any StorageDriver
+
     /// Copies snapshot `snapshot` of this volume to `replica` (a driver made by ``replicaDriver(configuration:logger:)``),
     /// as the changes since `base` when given (a snapshot both sides hold), else in full. A copy that fails part-way
     /// leaves nothing behind that the replica would list.
@@ -39,6 +50,15 @@ public protocol SnapshotReplicating: StorageDriver {
         _ snapshot: Snapshot, incrementalFrom base: Snapshot?, to replica: any StorageDriver, timeout: Duration
     )
         async throws(StorageError) -> ReplicatedSnapshot
+}
+
+extension SnapshotReplicating {
+    /// Drivers without appliance credentials: the account is ignored.
+    public func replicaDriver(
+        configuration: any StorageSectionConfiguration, credential: StorageCredential?, logger: Logger
+    ) throws(StorageError) -> any StorageDriver {
+        try replicaDriver(configuration: configuration, logger: logger)
+    }
 }
 
 /// One snapshot copied to the replica.
