@@ -327,6 +327,9 @@ public struct SimulatorOptions: Sendable {
     /// or modify accepts `custom:` properties and silently drops them, while `retentionpolicy` still takes effect
     /// (what a missing schema property could do; tests that a lock without its recorded expiry is caught).
     public var zfssaDropsCustomProperties = false
+    /// ZFSSA: the replication package listing names no projects (as a release may answer), so a client reads
+    /// `/replication/packages/<id>/projects` for each package.
+    public var zfssaPackagesOmitProjects = false
     /// ZFSSA: whether the account holds the authorization `releaseSnapRetention`. `false`: setting a retained
     /// snapshot's `retentionpolicy` off is refused with 403 (the recommended set-up for `snaplockdays`).
     public var zfssaMayReleaseRetention = true

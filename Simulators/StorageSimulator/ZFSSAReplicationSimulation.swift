@@ -581,14 +581,15 @@ extension ZFSSASimulation {
     }
 
     private func packageJSON(_ package: ZFSSAReplication.Package, version: Int) -> [String: Any] {
-        [
+        var record: [String: Any] = [
             "id": package.id, "source_name": package.sourceName, "enabled": true, "state": "idle",
             "last_result": package.lastResult,
             "last_sync": package.lastSync.map { formatTime($0, version: version) } ?? "",
             "data_timestamp": package.dataTimestamp.map { formatTime($0, version: version) } ?? "",
-            "projects": [package.project],
             "href": hrefBase(version) + "/replication/packages/\(package.id)",
         ]
+        if !options.zfssaPackagesOmitProjects { record["projects"] = [package.project] }
+        return record
     }
 
     private func packageProjectJSON(_ package: ZFSSAReplication.Package, version: Int) -> [String: Any] {

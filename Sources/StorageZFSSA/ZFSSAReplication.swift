@@ -259,7 +259,8 @@ public struct ZFSSAReplicaDriver: StorageDriver {
     }
 
     /// The package id: `[replication]` `package`, else the replica's only package holding a project named like the
-    /// primary's (from `sourcename` when set). `.notFound` when there is none (nothing arrived yet).
+    /// primary's (from `sourcename` when set). `.notFound` when there is none (nothing arrived yet); an error when a
+    /// package's projects cannot be read (it is never skipped) or several packages qualify.
     func packageID(operation: String) async throws(StorageError) -> String {
         if let package = settings.package { return package }
         let path = "replication/packages"
@@ -275,7 +276,23 @@ public struct ZFSSAReplicaDriver: StorageDriver {
             if projects == nil {
                 let projectsPath = "replication/packages/\(encode(package.id))/projects"
                 let answer = try await connection.send(.get, projectsPath, operation: operation, retry: .idempotent)
-                projects = ZFSSAWire.decode(ZFSSAWire.ProjectList.self, from: answer.body)?.projects.map(\.name)
+                // A package that cannot be read is never skipped: it could be the one that also holds the project,
+                // and choosing the other would list (and let retention delete in) another source's copy.
+                guard answer.status == 200 else {
+                    // Not `.notFound` even for a 404 (a package gone meanwhile): that would read as "nothing
+                    // replicated yet", and the database's retention would stop keeping the copy's base.
+                    let failure = appliance.failure(
+                        answer, .get, projectsPath, operation: operation,
+                        notFound: "projects of replication package \(package.id)")
+                    throw StorageError(
+                        failure.code == .notFound ? .unexpectedResponse : failure.code, vendor: vendor,
+                        operation: operation, message: failure.message)
+                }
+                guard let listed = ZFSSAWire.decode(ZFSSAWire.ProjectList.self, from: answer.body) else {
+                    throw appliance.unexpected(
+                        answer, operation: operation, what: "the project list of replication package \(package.id)")
+                }
+                projects = listed.projects.map(\.name)
             }
             if projects?.contains(sourceProject) == true { found.append(package.id) }
         }

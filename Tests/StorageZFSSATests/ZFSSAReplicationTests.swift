@@ -64,6 +64,34 @@ struct ZFSSAReplicationTests {
         try await driver.createSnapshot(named: name)
     }
 
+    @Test("a package whose projects cannot be read is never skipped: the listing fails, it is not read as empty")
+    func unreadablePackageIsNotSkipped() async throws {
+        let configure: (inout SimulatorOptions) -> Void = { options in
+            Self.projects(&options)
+            options.zfssaPackagesOmitProjects = true
+        }
+        try await withZFSSA(seed: SimulatorSeed(shares: [.init(name: "orcl")]), configure: configure) { fixture in
+            let action = try await Self.makeAction(fixture.engine)
+            let (primary, replica) = try Self.drivers(fixture, action: action)
+            let first = try await snapshot(primary, "orcl-20250101T010000")
+            _ = try await primary.replicate(first, incrementalFrom: nil, to: replica, timeout: .seconds(30))
+            // The package's projects are read one by one: the copy is found.
+            #expect(try await SnapshotReplication.listing(of: replica).map(\.id) == ["orcl-20250101T010000"])
+            for status in [500, 404] {
+                await fixture.engine.addFault(
+                    FaultRule(.status, method: "GET", pathContains: "/projects", times: 10, status: status))
+                do throws(StorageError) {
+                    let listed = try await SnapshotReplication.listing(of: replica)
+                    Issue.record("a package that could not be read was skipped (\(status)): \(listed.map(\.id))")
+                } catch {
+                    // Not `.notFound`, which SnapshotReplication.listing reads as "nothing replicated yet".
+                    #expect(error.code != .notFound, "\(error)")
+                }
+                await fixture.engine.clearFaults()
+            }
+        }
+    }
+
     @Test("the replica appliance's own account: zfscredentials.cfg [replication]; without it the database's")
     func replicaAccountFromTheCredentialsFile() async throws {
         try await withZFSSA(seed: SimulatorSeed(shares: [.init(name: "orcl")]), configure: Self.projects) { fixture in
