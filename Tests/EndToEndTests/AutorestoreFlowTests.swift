@@ -91,6 +91,38 @@ struct AutorestoreFlowTests {
             environment: env)
     }
 
+    @Test("an instance that cannot be aborted keeps its clone and work files; the next run aborts it, then cleans up")
+    func unabortableInstanceKeepsItsClone() async throws {
+        let environment = try await backedUp(cycles: 2)
+        try environment.text(environment.configPath)
+            .replacingOccurrences(of: "requiremount: FALSE\n", with: "requiremount: FALSE\ntimeoutsqlplus: 15\n")
+            .write(toFile: environment.configPath, atomically: true, encoding: .utf8)
+        // The restore instance does not go away: its `shutdown abort` hangs until SQL*Plus's time limit kills it.
+        try await environment.sim([
+            "inject", "hang", "--statement", "shutdown abort", "--tool", "sqlplus", "--times", "2", "--seconds", "600",
+        ])
+        let clones = environment.backupRoot + "/.clones"
+        let first = try await autorestore(environment)
+        #expect(first.stdout.contains("Keeping clone autorestore"), "\(first.stdout)\(first.stderr)")
+        #expect(!environment.contents(clones).filter { !$0.hasSuffix(".json") }.isEmpty, "the clone was dropped")
+        #expect(
+            !environment.contents(environment.root + "/sim-state/instances").filter { $0.hasSuffix(".json") }.isEmpty)
+        let work = Set(environment.contents(environment.root + "/autorestore/dest"))
+        #expect(!work.isSubset(of: [".oib-autorestore-workdir", ".oib-autorestore-manifest"]), "work files removed")
+
+        // The next run cannot abort it either: it stops before touching the clone or the work files.
+        let blocked = try await autorestore(environment)
+        #expect(blocked.status == 1, "\(blocked.stdout)\(blocked.stderr)")
+        #expect(blocked.stdout.contains("could not be aborted"), "\(blocked.stdout)")
+        #expect(!environment.contents(clones).filter { !$0.hasSuffix(".json") }.isEmpty, "the clone was dropped")
+
+        let second = try await autorestore(environment)
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(second.stdout.contains("may still run; aborting it"), "\(second.stdout)")
+        #expect(second.stdout.contains("was left by an earlier run; dropping it"), "\(second.stdout)")
+        expectNothingLeft(environment)
+    }
+
     func results(_ environment: OracleEnvironment) async throws -> [RestoreRecord] {
         let catalog = try SQLiteResultCatalog(path: environment.root + "/autorestore/log/autorestore-results.sqlite")
         return try await catalog.restores(database: "orcl", limit: 10).map(\.record)

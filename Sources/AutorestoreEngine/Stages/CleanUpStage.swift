@@ -1,7 +1,8 @@
 import Foundation
 
 /// Always, once, idempotent: aborts the instance this run started, unmounts the clone it mounted and drops
-/// the clone it made; nothing else. Runs after a failure and after SIGTERM/SIGINT too.
+/// the clone it made; nothing else. Runs after a failure and after SIGTERM/SIGINT too. When the instance cannot be
+/// aborted, the clone, its mount and the work files stay (the instance may still use them) for the next run.
 struct CleanUpStage: Sendable {
     let context: RestoreContext
 
@@ -24,16 +25,28 @@ struct CleanUpStage: Sendable {
             }
             progress.instanceSID = nil
         }
-        do {
-            try await unmountAndDrop()
-        } catch {
-            logger.error("Clean-up failed: \(error)")
-            if progress.result.failure == nil {
-                progress.result.failure = RestoreFailure(.leftoverCleanup, "\(error)")
+        if instanceGone {
+            do {
+                try await unmountAndDrop()
+            } catch {
+                logger.error("Clean-up failed: \(error)")
+                if progress.result.failure == nil {
+                    progress.result.failure = RestoreFailure(.leftoverCleanup, "\(error)")
+                }
             }
+        } else if progress.cloned != nil || progress.mountedAt != nil {
+            // The instance may still have the clone's files open: dropping or unmounting them under it is not
+            // ours to risk. The next run aborts the instance first, and only then removes the clone.
+            let kept = [progress.cloned.map { "clone \($0)" }, progress.mountedAt.map { "its mount at \($0)" }]
+                .compactMap { $0 }.joined(separator: " and ")
+            // Not a failed restore test (what it proved stands), as the failed abort itself never was.
+            logger.warning(
+                "Keeping \(kept): the instance may still use it; the next run aborts the instance first, then removes it"
+            )
         }
         if context.pointInTime == nil {
-            if instanceGone {
+            // The marker stays only while an instance (this run's or an earlier one's) may still run.
+            if instanceGone, !FileManager.default.fileExists(atPath: context.instanceMarker) {
                 removeWorkFiles()
             } else {
                 logger.warning("Leaving the work files in \(context.workDirectory): the instance may still use them")

@@ -59,14 +59,22 @@ struct InstanceStage: Sendable {
         return directory
     }
 
-    /// an instance left by a crashed run is aborted before starting (only the one its marker names).
+    /// an instance left by a crashed run is aborted before starting (only the one its marker names). When
+    /// that fails the run stops here: the leftover clone and work files may still be in use, so nothing is removed.
     func abortLeftoverInstance() async throws {
         guard
             let sid = try? String(contentsOfFile: context.instanceMarker, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines), !sid.isEmpty
         else { return }
         logger.warning("An instance \(sid) started by an earlier autorestore may still run; aborting it")
-        _ = try? await shutdownAbort(sid: sid)
+        do {
+            try await shutdownAbort(sid: sid)
+        } catch {
+            throw RestoreFailure(
+                .leftoverCleanup,
+                "the instance \(sid) an earlier autorestore started could not be aborted (\(error)); its clone and work files stay: stop it by hand (ORACLE_SID=\(sid), shutdown abort), then run again"
+            )
+        }
         try? FileManager.default.removeItem(atPath: context.instanceMarker)
     }
 
