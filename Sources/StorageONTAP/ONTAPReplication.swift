@@ -224,7 +224,9 @@ extension ONTAPDriver: SnapshotReplicating {
         if policy.isVault {
             try await label(record, of: volume, as: target.settings.label, operation: operation)
         }
-        let transfer = try await target.transfer(relationship, timeout: timeout, operation: operation)
+        let transfer = try await target.transfer(relationship, timeout: timeout, operation: operation) {
+            () throws(StorageError) -> Bool in try await target.held(snapshot.id) != nil
+        }
         logger.info(
             "SnapMirror transfer \(transfer) of relationship \(relationship.uuid) (\(relationship.source?.path ?? "?") → \(relationship.destination?.path ?? "?")) succeeded"
         )
@@ -487,85 +489,136 @@ public struct ONTAPReplicaDriver: StorageDriver {
         return policy
     }
 
-    /// Starts a transfer and polls it to its end; the transfer's UUID.
-    func transfer(_ relationship: ONTAPWire.RelationshipRecord, timeout: Duration, operation: String)
-        async throws(StorageError) -> String
-    {
+    /// The states of a transfer that is still under way.
+    static let activeTransferStates: Set<String> = ["queued", "preparing", "transferring", "finalizing"]
+
+    /// Brings the destination up to date, within `timeout`: a transfer already running on the relationship (ONTAP's
+    /// own schedule, or an earlier run's) is waited for first, and when it brought what `arrived` asks for, no
+    /// other is started; otherwise a transfer is started (never repeated: a second start is refused while the first
+    /// runs) and polled to its end. A start refused because one began meanwhile follows that one. The transfer's
+    /// UUID.
+    func transfer(
+        _ relationship: ONTAPWire.RelationshipRecord, timeout: Duration, operation: String,
+        arrived: () async throws(StorageError) -> Bool
+    ) async throws(StorageError) -> String {
         let name =
             "SnapMirror relationship \(relationship.uuid) (\(relationship.source?.path ?? "?") → \(relationship.destination?.path ?? "?"))"
         let path = "snapmirror/relationships/\(relationship.uuid)/transfers"
+        let deadline = ContinuousClock.now + timeout
+        if let running = relationship.transfer, let uuid = running.uuid,
+            Self.activeTransferStates.contains(running.state ?? "")
+        {
+            site.logger.info("\(name): transfer \(uuid) is already running; waiting for it first")
+            _ = try await follow(
+                uuid, path: path, name: name, timeout: timeout, deadline: deadline, operation: operation)
+            if try await arrived() { return uuid }
+        }
         let response = try await site.http.send(
             .post, "\(path)?return_records=true", body: Array("{}".utf8), headers: site.authorization,
             operation: operation, retry: .once)
         guard [200, 201, 202].contains(response.status) else {
             let error = site.failure(response, .post, path, operation: operation, conflict: .jobFailed)
+            // Refused because a transfer began in between (ONTAP's schedule): that one brings the snapshot too.
+            if let now = try? await self.relationship(operation: operation), let running = now.transfer,
+                let uuid = running.uuid, Self.activeTransferStates.contains(running.state ?? "")
+            {
+                site.logger.info("\(name): the start was refused while transfer \(uuid) runs; waiting for it")
+                _ = try await follow(
+                    uuid, path: path, name: name, timeout: timeout, deadline: deadline, operation: operation)
+                if try await arrived() { return uuid }
+            }
             throw StorageError(
                 error.code, vendor: vendor, operation: operation, status: error.status,
                 message: "\(name): the transfer could not start: \(error.message)")
         }
-        let started = ONTAPWire.decode(ONTAPWire.Collection<ONTAPWire.TransferRecord>.self, from: response.body)?
+        var started = ONTAPWire.decode(ONTAPWire.Collection<ONTAPWire.TransferRecord>.self, from: response.body)?
             .records.first?.uuid
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        var pause = Duration.milliseconds(100)
-        var transferUUID = started
-        while true {
-            var state: String?
-            var problem: String?
-            if let uuid = transferUUID {
-                let current = try await site.http.send(
-                    .get, "\(path)/\(uuid)?fields=uuid,state,error_info,bytes_transferred",
-                    headers: site.authorization, operation: operation, retry: .idempotent)
-                guard current.status == 200,
-                    let record = ONTAPWire.decode(ONTAPWire.TransferRecord.self, from: current.body)
-                else {
-                    throw site.failure(
-                        current, .get, "\(path)/\(uuid)", operation: operation, conflict: .unexpectedResponse)
-                }
-                state = record.state
-                problem = record.errorInfo?.text
-            } else {
-                // No transfer record came back: follow the relationship's current transfer.
+        if started == nil {
+            // No transfer record came back: the relationship's current transfer, once it is not the one it named
+            // before this start (that one has ended).
+            let before = relationship.transfer?.uuid
+            var pause = Duration.milliseconds(100)
+            while started == nil {
                 let now = try await self.relationship(operation: operation)
-                transferUUID = now.transfer?.uuid
-                state = now.transfer?.state
+                if let uuid = now.transfer?.uuid, uuid != before {
+                    started = uuid
+                } else {
+                    guard ContinuousClock.now + pause <= deadline else {
+                        throw StorageError(
+                            .timeout, vendor: vendor, operation: operation,
+                            message: "\(name): the started transfer did not appear within \(timeout) (transfertimeout)")
+                    }
+                    try await pauseOrStop(pause, name: name, operation: operation)
+                    pause = min(pause * 2, .seconds(5))
+                }
             }
-            switch state ?? "" {
+        }
+        let uuid = started ?? "?"
+        let outcome = try await follow(
+            uuid, path: path, name: name, timeout: timeout, deadline: deadline, operation: operation)
+        if let failure = outcome.failure {
+            let reasons =
+                (try? await self.relationship(operation: operation))?.unhealthyReason?.compactMap(\.text) ?? []
+            let why = [failure.problem].compactMap { $0 } + reasons.filter { $0 != failure.problem }
+            throw StorageError(
+                .jobFailed, vendor: vendor, operation: operation,
+                message:
+                    "\(name): transfer \(uuid) \(failure.state): \(why.isEmpty ? "ONTAP gave no reason" : why.joined(separator: "; "))"
+            )
+        }
+        return uuid
+    }
+
+    /// Polls transfer `uuid` until it ends; a transfer still running at `deadline` is aborted (the message says
+    /// whether ONTAP took the abort) and throws `.timeout`. A failed transfer is returned, not thrown.
+    func follow(
+        _ uuid: String, path: String, name: String, timeout: Duration, deadline: ContinuousClock.Instant,
+        operation: String
+    ) async throws(StorageError) -> (state: String, failure: (state: String, problem: String?)?) {
+        var pause = Duration.milliseconds(100)
+        while true {
+            let current = try await site.http.send(
+                .get, "\(path)/\(uuid)?fields=uuid,state,error_info,bytes_transferred",
+                headers: site.authorization, operation: operation, retry: .idempotent)
+            guard current.status == 200,
+                let record = ONTAPWire.decode(ONTAPWire.TransferRecord.self, from: current.body)
+            else {
+                throw site.failure(
+                    current, .get, "\(path)/\(uuid)", operation: operation, conflict: .unexpectedResponse)
+            }
+            let state = record.state ?? ""
+            switch state {
             case "success":
-                return transferUUID ?? "?"
+                return (state, nil)
             case "failed", "aborted", "hard_aborted":
-                let reasons =
-                    (try? await self.relationship(operation: operation))?.unhealthyReason?.compactMap(\.text)
-                    ?? []
-                let why = [problem].compactMap { $0 } + reasons.filter { $0 != problem }
-                throw StorageError(
-                    .jobFailed, vendor: vendor, operation: operation,
-                    message:
-                        "\(name): transfer \(transferUUID ?? "?") \(state ?? "failed"): \(why.isEmpty ? "ONTAP gave no reason" : why.joined(separator: "; "))"
-                )
+                return (state, (state, record.errorInfo?.text))
             default:
                 break
             }
-            if clock.now + pause > deadline {
-                if let uuid = transferUUID {
-                    // Stop it, as the protocol asks of a transfer past its time; the next run starts anew.
-                    _ = try? await site.http.send(
-                        .patch, "\(path)/\(uuid)", body: (["state": "aborted"] as JSONValue).bytes,
-                        headers: site.authorization, operation: operation, retry: .once)
-                }
+            if ContinuousClock.now + pause > deadline {
+                // Stop it, as the protocol asks of a transfer past its time; the next run starts anew.
+                let abort = try? await site.http.send(
+                    .patch, "\(path)/\(uuid)", body: (["state": "aborted"] as JSONValue).bytes,
+                    headers: site.authorization, operation: operation, retry: .once)
+                let aborted = abort.map { (200..<300).contains($0.status) } ?? false
                 throw StorageError(
                     .timeout, vendor: vendor, operation: operation,
                     message:
-                        "\(name): transfer \(transferUUID ?? "?") still \(state ?? "unknown") after \(timeout) (transfertimeout); it was aborted"
+                        "\(name): transfer \(uuid) still \(state.isEmpty ? "unknown" : state) after \(timeout) (transfertimeout); \(aborted ? "it was aborted" : "aborting it failed, it may still run")"
                 )
             }
-            do {
-                try await Task.sleep(for: pause)
-            } catch {
-                throw StorageError(
-                    .timeout, vendor: vendor, operation: operation, message: "\(name): cancelled during the transfer")
-            }
+            try await pauseOrStop(pause, name: name, operation: operation)
             pause = min(pause * 2, .seconds(5))
+        }
+    }
+
+    /// Sleeps `pause`; a cancelled task ends the wait with `.timeout`.
+    func pauseOrStop(_ pause: Duration, name: String, operation: String) async throws(StorageError) {
+        do {
+            try await Task.sleep(for: pause)
+        } catch {
+            throw StorageError(
+                .timeout, vendor: vendor, operation: operation, message: "\(name): cancelled during the transfer")
         }
     }
 }

@@ -6,8 +6,9 @@ import StorageHTTP
 import StorageKit
 import StorageONTAP
 import StorageRetention
-import StorageSimulator
 import Testing
+
+@testable import StorageSimulator
 
 /// SnapMirror through the driver against storage-sim over HTTPS on 127.0.0.1: the primary `nfs_orcl` on `svm1`,
 /// its destination `dr_orcl` (type DP) on `svm_dr`.
@@ -15,12 +16,13 @@ import Testing
 struct ONTAPReplicationTests {
     static let logger = Logger(label: "ontap-replication-test") { _ in SwiftLogNoOpLogHandler() }
 
-    static func seed(policy: String, labels: [String]? = nil) -> SimulatorSeed {
+    static func seed(policy: String, labels: [String]? = nil, transferSeconds: Double = 0.2) -> SimulatorSeed {
         SimulatorSeed(shares: [
             .init(name: "nfs_orcl"),
             .init(
                 name: "dr_orcl", svm: "svm_dr",
-                snapMirror: .init(source: "svm1:nfs_orcl", policy: policy, labels: labels, transferSeconds: 0.2)),
+                snapMirror: .init(
+                    source: "svm1:nfs_orcl", policy: policy, labels: labels, transferSeconds: transferSeconds)),
         ])
     }
 
@@ -140,6 +142,37 @@ struct ONTAPReplicationTests {
             #expect(try await primary.listClones().isEmpty)
             try await replica.dropClone(name: "offsite_test")
             #expect(try await replica.listClones().isEmpty)
+        }
+    }
+
+    @Test("a transfer already running (ONTAP's own schedule) is waited for; no second one is started")
+    func runningTransferIsWaitedFor() async throws {
+        try await withONTAP(seed: Self.seed(policy: "MirrorAllSnapshots", transferSeconds: 2)) { fixture in
+            let primary = try fixture.driver("orcl")
+            let replica = try replica(fixture, primary, kind: "mirror")
+            let made = try await snapshot(primary, "orcl_20241101T010000")
+            // ONTAP's schedule starts a transfer just before the backup's copy step.
+            let authorization = ["Authorization": "Basic " + Data("admin:secret".utf8).base64EncodedString()]
+            let listed = await fixture.engine.handle(
+                SimRequest(
+                    method: "GET", path: "/api/snapmirror/relationships",
+                    query: "destination.path=svm_dr:dr_orcl&fields=uuid", headers: authorization),
+                fault: nil)
+            let records =
+                (try JSONSerialization.jsonObject(with: Data(listed.body)) as? [String: Any])?["records"]
+                as? [[String: Any]]
+            let uuid = try #require(records?.first?["uuid"] as? String)
+            let scheduled = await fixture.engine.handle(
+                SimRequest(
+                    method: "POST", path: "/api/snapmirror/relationships/\(uuid)/transfers", headers: authorization,
+                    body: Array("{}".utf8)), fault: nil)
+            #expect(scheduled.status == 202)
+            let copied = try await primary.replicate(made, incrementalFrom: nil, to: replica, timeout: .seconds(30))
+            #expect(copied.id == made.id)
+            let starts = await fixture.engine.requestLog().filter {
+                $0.method == "POST" && $0.target.contains("/transfers")
+            }
+            #expect(starts.count == 1, "\(starts.map(\.target))")
         }
     }
 
