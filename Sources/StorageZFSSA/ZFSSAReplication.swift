@@ -93,9 +93,20 @@ extension ZFSSADriver: SnapshotReplicating {
         let actionID = target.settings.action
         var action = try await replicationAction(actionID, operation: operation)
         try checkAction(action)
-        if action.state?.lowercased() != "idle" {
+        guard let state = action.state?.lowercased(), !state.isEmpty else {
+            throw StorageError(
+                .unexpectedResponse, vendor: vendor, operation: operation,
+                message:
+                    "replication action \(actionID) on \(appliance) reports no state; cannot tell whether it is busy")
+        }
+        if state != "idle" {
             logger.info("Replication action \(actionID) is \(action.state ?? "busy"); waiting for it to finish first")
             action = try await waitForUpdate(actionID, sawBusy: true, deadline: deadline, timeout: timeout)
+            // That update (the appliance's schedule, an earlier run) may have brought the snapshot.
+            if try await SnapshotReplication.listing(of: target).contains(where: { $0.id == snapshot.id }) {
+                logger.info("The update that was running brought \(snapshot.id)")
+                return ReplicatedSnapshot(id: snapshot.id, creation: snapshot.creation, base: base?.id, seconds: 0)
+            }
         }
         let path = "replication/actions/\(encodeComponent(actionID))/sendupdate"
         let response = try await connection.send(.put, path, body: nil, operation: operation, retry: .once)
@@ -104,7 +115,10 @@ extension ZFSSADriver: SnapshotReplicating {
             notFound: "replication action \(actionID)")
         logger.info("Started an update of replication action \(actionID) for \(snapshot.id)")
         let finished = try await waitForUpdate(
-            actionID, sawBusy: false, previous: action, deadline: deadline, timeout: timeout)
+            actionID, sawBusy: false, previous: action, deadline: deadline, timeout: timeout, startedHere: true
+        ) { () async throws(StorageError) -> Bool in
+            try await target.listSnapshots().contains(where: { $0.id == snapshot.id })
+        }
         let result = finished.lastResult ?? "unknown"
         guard result.lowercased() == "success" else {
             throw StorageError(
@@ -179,10 +193,13 @@ extension ZFSSADriver: SnapshotReplicating {
     }
 
     /// Reads the action's status until no update is running, at most until `deadline`. An update counts as over
-    /// once the action was seen busy (or `last_try` moved past `previous`'s) and is `idle` again.
+    /// once the action was seen busy (or `last_try` moved past `previous`'s, or `arrived` holds — an update that
+    /// ended before the first read, within `last_try`'s one-second resolution) and is `idle` again. Past the
+    /// deadline an update this run started (`startedHere`) is cancelled (`cancelupdate`), as the protocol asks.
     func waitForUpdate(
         _ id: String, sawBusy: Bool, previous: ZFSSAWire.ActionRecord? = nil, deadline: ContinuousClock.Instant,
-        timeout: Duration
+        timeout: Duration, startedHere: Bool = false,
+        arrived: (() async throws(StorageError) -> Bool)? = nil
     ) async throws(StorageError) -> ZFSSAWire.ActionRecord {
         let operation = "replicate"
         var busySeen = sawBusy
@@ -194,12 +211,22 @@ extension ZFSSADriver: SnapshotReplicating {
                 busySeen = true
             } else if busySeen || (previous != nil && action.lastTry != previous?.lastTry) {
                 return action
+            } else if let arrived, try await arrived() {
+                return action
             }
             if ContinuousClock.now >= deadline {
+                var fate = "it goes on on the appliance"
+                if startedHere {
+                    let path = "replication/actions/\(encodeComponent(id))/cancelupdate"
+                    let cancel = try? await connection.send(.put, path, body: nil, operation: operation, retry: .once)
+                    fate =
+                        cancel.map { (200..<300).contains($0.status) } == true
+                        ? "it was cancelled (cancelupdate)" : "cancelling it failed: it may go on on the appliance"
+                }
                 throw StorageError(
                     .timeout, vendor: vendor, operation: operation,
                     message:
-                        "the update of replication action \(id) on \(appliance) did not finish within \(timeout) (state \(action.state ?? "?")); it goes on on the appliance"
+                        "the update of replication action \(id) on \(appliance) did not finish within \(timeout) (state \(action.state ?? "?")); \(fate)"
                 )
             }
             do {

@@ -222,6 +222,12 @@ struct ZFSSAReplicationTests {
             }
             #expect(error?.code == .timeout)
             #expect(error?.message.contains(action) == true)
+            // The update this run started is stopped, as the protocol asks of a transfer past its time.
+            #expect(error?.message.contains("it was cancelled (cancelupdate)") == true, "\(String(describing: error))")
+            let cancels = await fixture.engine.requestLog().filter {
+                $0.method == "PUT" && $0.target.contains("/cancelupdate")
+            }
+            #expect(cancels.count == 1)
         }
     }
 
