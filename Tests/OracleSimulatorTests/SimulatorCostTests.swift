@@ -162,6 +162,33 @@ struct SimulatorCostTests {
         #expect(DatabaseState.location(in: "LOCATION=") == nil)
     }
 
+    @Test("decoded state is reused only for the file's exact bytes; a missing file is no state, not an error")
+    func decodedStateFollowsTheBytes() throws {
+        let root = NSTemporaryDirectory() + "oib-sim-cache-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = StateStore(root: URL(fileURLWithPath: root), environment: [:])
+        var globals = SimulatorGlobals()
+        globals.clockAdvanceSeconds = 60
+        try store.saveGlobals(globals)
+        #expect(try store.loadGlobals().clockAdvanceSeconds == 60)
+        // Another program's version of the same size, written in place with the old file times restored (what a
+        // reused inode and a coarse clock can make look alike): read anew, never the decode of the old bytes.
+        let path = root + "/globals.json"
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let changed = text.replacingOccurrences(of: "60", with: "90")
+        #expect(changed.utf8.count == text.utf8.count && changed != text)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.write(contentsOf: Data(changed.utf8))
+        try handle.close()
+        try FileManager.default.setAttributes(
+            [.modificationDate: attributes[.modificationDate]!], ofItemAtPath: path)
+        #expect(try store.loadGlobals().clockAdvanceSeconds == 90)
+        #expect(try store.loadInstance("nosuchsid") == nil)
+        #expect(try store.loadDatabase("nosuchdb") == nil)
+    }
+
     @Test("a query leaves the state files as they are; a change writes the database's file")
     func queriesWriteNothing() async throws {
         let harness = try SimulatorHarness()

@@ -104,10 +104,10 @@ public struct StateStore: Sendable {
 
     public func loadGlobals() throws -> SimulatorGlobals {
         let url = root.appendingPathComponent("globals.json")
-        guard let identity = FileIdentity(path: url.path) else { return SimulatorGlobals() }
-        if let cached = DecodedStateCache.shared.globals(url.path, identity) { return cached }
-        let globals = try JSONCoding.decoder.decode(SimulatorGlobals.self, from: Data(contentsOf: url))
-        DecodedStateCache.shared.remember(globals, url.path, identity)
+        guard let bytes = try StateFile.read(url) else { return SimulatorGlobals() }
+        if let cached = DecodedStateCache.shared.globals(url.path, bytes) { return cached }
+        let globals = try JSONCoding.decoder.decode(SimulatorGlobals.self, from: bytes)
+        DecodedStateCache.shared.remember(globals, url.path, bytes)
         return globals
     }
 
@@ -156,10 +156,10 @@ public struct StateStore: Sendable {
 
     public func loadDatabase(_ name: String) throws -> DatabaseState? {
         let url = databaseURL(name)
-        guard let identity = FileIdentity(path: url.path) else { return nil }
-        if let cached = DecodedStateCache.shared.database(url.path, identity) { return cached }
-        let state = try JSONCoding.decoder.decode(DatabaseState.self, from: Data(contentsOf: url))
-        DecodedStateCache.shared.remember(state, url.path, identity)
+        guard let bytes = try StateFile.read(url) else { return nil }
+        if let cached = DecodedStateCache.shared.database(url.path, bytes) { return cached }
+        let state = try JSONCoding.decoder.decode(DatabaseState.self, from: bytes)
+        DecodedStateCache.shared.remember(state, url.path, bytes)
         return state
     }
 
@@ -192,9 +192,10 @@ public struct StateStore: Sendable {
     func instanceURL(_ sid: String) -> URL { instancesDirectory.appendingPathComponent(sid + ".json") }
 
     public func loadInstance(_ sid: String) throws -> InstanceRecord? {
-        let url = instanceURL(sid)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return try JSONCoding.decoder.decode(InstanceRecord.self, from: Data(contentsOf: url))
+        // Read without the lock by some callers: a shutdown removing the file between a check and the read is
+        // "no instance", not an error.
+        guard let bytes = try StateFile.read(instanceURL(sid)) else { return nil }
+        return try JSONCoding.decoder.decode(InstanceRecord.self, from: bytes)
     }
 
     public func saveInstance(_ record: InstanceRecord) throws {
@@ -207,64 +208,60 @@ public struct StateStore: Sendable {
     }
 }
 
-/// What identifies one version of a state file: every write renames a new file over it (a new inode), and the
-/// times and size tell apart anything else.
-struct FileIdentity: Equatable, Sendable {
-    var device: UInt64
-    var inode: UInt64
-    var size: Int64
-    var modified: Int64
-    var changed: Int64
-
-    /// Nil when there is no such file.
-    init?(path: String) {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
-        device = UInt64(status.st_dev)
-        inode = UInt64(status.st_ino)
-        size = Int64(status.st_size)
-        #if canImport(Darwin)
-            let (modifiedTime, changedTime) = (status.st_mtimespec, status.st_ctimespec)
-        #else
-            let (modifiedTime, changedTime) = (status.st_mtim, status.st_ctim)
-        #endif
-        modified = Int64(modifiedTime.tv_sec) * 1_000_000_000 + Int64(modifiedTime.tv_nsec)
-        changed = Int64(changedTime.tv_sec) * 1_000_000_000 + Int64(changedTime.tv_nsec)
+/// Reading one state file whole.
+enum StateFile {
+    /// The file's bytes; `nil` when there is no such file (also when it disappears while being opened).
+    static func read(_ url: URL) throws -> Data? {
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == ENOENT { return nil }
+            throw SimulatorError("cannot read \(url.path): \(String(cString: strerror(code)))")
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            return try handle.readToEnd() ?? Data()
+        } catch {
+            throw SimulatorError("cannot read \(url.path): \(error)")
+        }
     }
 }
 
-/// Database states and globals already decoded by this process, by path and file version. A program decodes a
-/// database's state file when it connects and again for every statement; unchanged, the file is decoded once.
+/// Database states and globals already decoded by this process, by path and the file's exact bytes. A program
+/// decodes a database's state file when it connects and again for every statement; unchanged, the file is decoded
+/// once. The bytes, not the file's inode, size and times, tell versions apart: a freed inode is reused at once and
+/// file times are coarse, so two versions written in one clock tick could look alike, and a stale decode saved back
+/// would lose another program's change.
 final class DecodedStateCache: @unchecked Sendable {
     static let shared = DecodedStateCache()
     private let lock = NSLock()
-    private var databases: [String: (identity: FileIdentity, state: DatabaseState)] = [:]
-    private var globalsByPath: [String: (identity: FileIdentity, globals: SimulatorGlobals)] = [:]
+    private var databases: [String: (bytes: Data, state: DatabaseState)] = [:]
+    private var globalsByPath: [String: (bytes: Data, globals: SimulatorGlobals)] = [:]
 
-    func globals(_ path: String, _ identity: FileIdentity) -> SimulatorGlobals? {
+    func globals(_ path: String, _ bytes: Data) -> SimulatorGlobals? {
         lock.lock()
         defer { lock.unlock() }
-        guard let entry = globalsByPath[path], entry.identity == identity else { return nil }
+        guard let entry = globalsByPath[path], entry.bytes == bytes else { return nil }
         return entry.globals
     }
 
-    func remember(_ value: SimulatorGlobals, _ path: String, _ identity: FileIdentity) {
+    func remember(_ value: SimulatorGlobals, _ path: String, _ bytes: Data) {
         lock.lock()
         defer { lock.unlock() }
-        globalsByPath[path] = (identity, value)
+        globalsByPath[path] = (bytes, value)
     }
 
-    func database(_ path: String, _ identity: FileIdentity) -> DatabaseState? {
+    func database(_ path: String, _ bytes: Data) -> DatabaseState? {
         lock.lock()
         defer { lock.unlock() }
-        guard let entry = databases[path], entry.identity == identity else { return nil }
+        guard let entry = databases[path], entry.bytes == bytes else { return nil }
         return entry.state
     }
 
-    func remember(_ state: DatabaseState, _ path: String, _ identity: FileIdentity) {
+    func remember(_ state: DatabaseState, _ path: String, _ bytes: Data) {
         lock.lock()
         defer { lock.unlock() }
-        databases[path] = (identity, state)
+        databases[path] = (bytes, state)
     }
 }
 
