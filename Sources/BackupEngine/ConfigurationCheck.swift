@@ -99,12 +99,27 @@ public struct ConfigurationCheck: Sendable {
                 "storage driver '\(registration.descriptor.name)' cannot replicate snapshots (drivers that can: \(able.joined(separator: ", ")))"
             )
         }
+        for key in section.keys.sorted() {
+            if let owner = ReplicationSettings.driverOwnKeys[key], owner != registration.descriptor.name {
+                let warning =
+                    "\(configuration.path): [\(section.name)] \(key) is read by the \(owner) driver only; this database's replica uses \(registration.descriptor.name), which ignores it"
+                if !warnings.contains(warning) { warnings.append(warning) }
+            }
+        }
         var found: [ConfigProblem] = []
         do {
             let typed = try registration.readConfiguration(from: section, database: StorageDatabase(name: name))
             warnings += typed.warnings.filter { !warnings.contains($0) }
         } catch {
             found += error.problems
+        }
+        if let layout = registration.descriptor.credentials {
+            // The replica appliance's own account ([replication] in the credentials file), when there is one.
+            do {
+                _ = try configuration.loadReplicaCredentials(layout)
+            } catch {
+                found += error.problems
+            }
         }
         do {
             _ = try replication.retentionConfiguration()

@@ -42,6 +42,38 @@ struct ReplicationCheckConfigTests {
                 module: "btrfs", replication: "root: /offsite\ntransfertimeout: 3600\nsnapexpirationdays: 30") == [])
     }
 
+    @Test("a key another driver reads is a warning naming it, not silently nothing")
+    func anotherDriversKeyWarns() {
+        let text = """
+            [generic]
+            snappermodule: btrfs
+            backupdest: /backup
+            logretention: 7
+            tnsadmin: /tns
+            oraclehome: /u01/home
+            maxlockwait: 5
+            [btrfs]
+            root: /backup
+            [orcl]
+            dbid: 1234
+            recoverywindow: 2
+            snapexpirationdays: 7
+            [replication]
+            root: /offsite
+            snapexpirationdays: 30
+            action: 1f2e3d
+            snapmirrortype: vault
+            """
+        let configuration = BackupConfiguration(
+            text: text, path: "/etc/oib/backup.cfg", environment: [:], storageModules: StandardDrivers.registry)
+        let report = ConfigurationCheck(configuration: configuration, registry: StandardDrivers.registry).run()
+        #expect(report.problems.filter { $0.description.contains("replication") }.isEmpty)
+        let warnings = report.warnings.filter { $0.contains("[replication]") }
+        #expect(warnings.contains { $0.contains("action is read by the zfssa driver only") }, "\(warnings)")
+        #expect(warnings.contains { $0.contains("snapmirrortype is read by the ontap driver only") }, "\(warnings)")
+        #expect(warnings.allSatisfy { $0.contains("/etc/oib/backup.cfg") && $0.contains("btrfs") })
+    }
+
     @Test(
         "each bad [replication] is named by section and key",
         arguments: [

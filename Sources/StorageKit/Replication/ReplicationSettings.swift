@@ -17,6 +17,12 @@ public struct ReplicationSettings: Sendable {
     public static let sectionName = "replication"
     /// The keys this type reads (the driver's and the retention keys come on top).
     public static let keys = ["driver", "enabled", "transfertimeout", "warningsnapage", "criticalsnapage"]
+    /// Keys of `[replication]` that one driver reads (by its descriptor name): set for a replica of another
+    /// driver they do nothing, which `checkconfig` warns of.
+    public static let driverOwnKeys: [String: String] = [
+        "action": "zfssa", "package": "zfssa", "sourcename": "zfssa", "snapmirrortype": "ontap",
+        "snapmirrorlabel": "ontap", "snapmirrorrelationship": "ontap",
+    ]
 
     /// `driver`: the replica's storage module (a `snappermodule` name); default: the database's own module.
     public var module: String
