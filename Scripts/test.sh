@@ -53,7 +53,17 @@ teardowns+=(fixtures_postgres_teardown)
 # leaves nothing in /tmp. Readable by all: as root, tests hand parts of it to the unprivileged user.
 test_tmp=$(mktemp -d /tmp/oib-test-run.XXXXXX)
 chmod 755 "$test_tmp"
-remove_test_tmp() { rm -rf "$test_tmp"; }
+remove_test_tmp() {
+  # A test that could not unmount its scratch mount (busy at the time) must not leave it mounted: name it, then
+  # detach it (only mounts below this run's own directory), deepest first, before the directory goes.
+  local leftovers
+  leftovers=$(awk -v root="$test_tmp/" 'index($2, root) == 1 { print $2 }' /proc/self/mounts | sort -r)
+  if [ -n "$leftovers" ]; then
+    log "tests left these mounted; unmounting them: $(echo "$leftovers" | tr '\n' ' ')"
+    while read -r mounted; do umount "$mounted" 2>/dev/null || umount -l "$mounted" || true; done <<<"$leftovers"
+  fi
+  rm -rf "$test_tmp"
+}
 teardowns+=(remove_test_tmp)
 export TMPDIR="$test_tmp"
 
