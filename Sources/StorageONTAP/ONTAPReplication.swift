@@ -505,27 +505,27 @@ public struct ONTAPReplicaDriver: StorageDriver {
             "SnapMirror relationship \(relationship.uuid) (\(relationship.source?.path ?? "?") → \(relationship.destination?.path ?? "?"))"
         let path = "snapmirror/relationships/\(relationship.uuid)/transfers"
         let deadline = ContinuousClock.now + timeout
-        if let running = relationship.transfer, let uuid = running.uuid,
-            Self.activeTransferStates.contains(running.state ?? "")
-        {
-            site.logger.info("\(name): transfer \(uuid) is already running; waiting for it first")
+        // Waits for the transfer `record` names when it is still under way; its UUID when it brought the snapshot.
+        func broughtByRunning(_ record: ONTAPWire.TransferState?, _ why: String) async throws(StorageError) -> String? {
+            guard let record, let uuid = record.uuid, Self.activeTransferStates.contains(record.state ?? "") else {
+                return nil
+            }
+            site.logger.info("\(name): \(why) transfer \(uuid) runs; waiting for it")
             _ = try await follow(
                 uuid, path: path, name: name, timeout: timeout, deadline: deadline, operation: operation)
-            if try await arrived() { return uuid }
+            return try await arrived() ? uuid : nil
         }
+        if let uuid = try await broughtByRunning(relationship.transfer, "already running:") { return uuid }
         let response = try await site.http.send(
             .post, "\(path)?return_records=true", body: Array("{}".utf8), headers: site.authorization,
             operation: operation, retry: .once)
         guard [200, 201, 202].contains(response.status) else {
             let error = site.failure(response, .post, path, operation: operation, conflict: .jobFailed)
             // Refused because a transfer began in between (ONTAP's schedule): that one brings the snapshot too.
-            if let now = try? await self.relationship(operation: operation), let running = now.transfer,
-                let uuid = running.uuid, Self.activeTransferStates.contains(running.state ?? "")
+            if let now = try? await self.relationship(operation: operation),
+                let uuid = try await broughtByRunning(now.transfer, "the start was refused while")
             {
-                site.logger.info("\(name): the start was refused while transfer \(uuid) runs; waiting for it")
-                _ = try await follow(
-                    uuid, path: path, name: name, timeout: timeout, deadline: deadline, operation: operation)
-                if try await arrived() { return uuid }
+                return uuid
             }
             throw StorageError(
                 error.code, vendor: vendor, operation: operation, status: error.status,

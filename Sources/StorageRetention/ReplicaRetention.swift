@@ -24,9 +24,10 @@ public enum ReplicaRetention {
     public static func plan(
         replica: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date
     ) async -> (RetentionPlan, StorageError?) {
-        await SnapshotRetention.plan(
-            storage: replica, configuration: configuration, verified: verified, now: now,
-            offsiteCopyBase: await OffsiteCopyBase.read(replica: replica))
+        let (plan, listingError, _) = await SnapshotRetention.listAndPlan(
+            storage: replica, configuration: configuration, verified: verified, now: now, takenByThisRun: nil,
+            offsiteCopyBase: ownNewest)
+        return (plan, listingError)
     }
 
     /// Plans and drops at the replica; see
@@ -36,9 +37,13 @@ public enum ReplicaRetention {
         logger: Logger
     ) async -> RetentionOutcome {
         await SnapshotRetention.apply(
-            storage: replica, configuration: configuration, verified: verified, now: now,
-            offsiteCopyBase: await OffsiteCopyBase.read(replica: replica), logger: logger)
+            storage: replica, configuration: configuration, verified: verified, now: now, takenByThisRun: nil,
+            offsiteCopyBaseOfListing: ownNewest, logger: logger)
     }
+
+    /// At the replica every listed snapshot is one it holds, so the base kept is its newest (from the one listing
+    /// the plan is made of).
+    static func ownNewest(_ listed: [Snapshot]) -> OffsiteCopyBase { .replicaHolds(Set(listed.map(\.id))) }
 }
 
 extension OffsiteCopyBase {

@@ -28,30 +28,33 @@ public enum SnapshotRetention {
     ) async -> (RetentionPlan, StorageError?) {
         let (plan, listingError, _) = await listAndPlan(
             storage: storage, configuration: configuration, verified: verified, now: now,
-            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBase)
+            takenByThisRun: takenByThisRun, offsiteCopyBase: { _ in offsiteCopyBase })
         return (plan, listingError)
     }
 
     /// ``plan(storage:configuration:verified:now:takenByThisRun:offsiteCopyBase:)`` plus the listed snapshots by
-    /// id, which the drops hand back to the driver (so it need not look each one up again).
+    /// id, which the drops hand back to the driver (so it need not look each one up again). `offsiteCopyBase` is
+    /// given the listing (the replica's retention derives its base from its own listing, without a second one).
     static func listAndPlan(
         storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
-        takenByThisRun: String?, offsiteCopyBase: OffsiteCopyBase
+        takenByThisRun: String?, offsiteCopyBase: ([Snapshot]) -> OffsiteCopyBase
     ) async -> (RetentionPlan, StorageError?, [String: Snapshot]) {
         let listing: SnapshotListing
         var listingError: StorageError?
         var listed: [String: Snapshot] = [:]
+        var base = OffsiteCopyBase.none
         do {
             let snapshots = try await storage.listSnapshots()
             listed = Dictionary(snapshots.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             listing = .complete(snapshots.map(record))
+            base = offsiteCopyBase(snapshots)
         } catch {
             listing = .incomplete([], reason: "listing snapshots failed: \(error)")
             listingError = error
         }
         let plan = RetentionPlanner.plan(
             listing: listing, verified: verified, configuration: configuration, now: now,
-            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBase)
+            takenByThisRun: takenByThisRun, offsiteCopyBase: base)
         return (plan, listingError, listed)
     }
 
@@ -65,9 +68,20 @@ public enum SnapshotRetention {
         storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
         takenByThisRun: String? = nil, offsiteCopyBase: OffsiteCopyBase = .none, logger: Logger
     ) async -> RetentionOutcome {
+        await apply(
+            storage: storage, configuration: configuration, verified: verified, now: now,
+            takenByThisRun: takenByThisRun, offsiteCopyBaseOfListing: { _ in offsiteCopyBase }, logger: logger)
+    }
+
+    /// ``apply(storage:configuration:verified:now:takenByThisRun:offsiteCopyBase:logger:)`` with the off-site copy's
+    /// base derived from the listing.
+    static func apply(
+        storage: any StorageDriver, configuration: RetentionConfiguration, verified: VerifiedSnapshots, now: Date,
+        takenByThisRun: String?, offsiteCopyBaseOfListing: ([Snapshot]) -> OffsiteCopyBase, logger: Logger
+    ) async -> RetentionOutcome {
         let (plan, listingError, listed) = await listAndPlan(
             storage: storage, configuration: configuration, verified: verified, now: now,
-            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBase)
+            takenByThisRun: takenByThisRun, offsiteCopyBase: offsiteCopyBaseOfListing)
         if let listingError { logger.warning("Snapshot listing failed, nothing is dropped: \(listingError)") }
         if let problem = plan.offsiteCopyProblem, plan.decisions.contains(where: { $0.verdict.wantsDrop }) {
             logger.warning(
