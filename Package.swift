@@ -277,7 +277,7 @@ let package = Package(
         .target(
             name: "StorageSimulator",
             dependencies: [
-                "StorageKit",
+                "StorageKit", "ToolSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

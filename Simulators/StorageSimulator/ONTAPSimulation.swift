@@ -1,5 +1,6 @@
 import Foundation
 import StorageKit
+import ToolSupport
 
 /// State and REST behaviour of a simulated NetApp ONTAP cluster (storage-apis §3): volumes, snapshots, FlexClones,
 /// asynchronous jobs, `fields=`, query filters and `max_records` paging with `_links.next`.
@@ -346,7 +347,17 @@ struct ONTAPSimulation {
         }
         let parts = request.components
         if parts == ["servlets", "netapp.servlets.admin.XMLrequest_filer"] {
-            return request.method == "POST" ? handleZAPI(request, now: now) : error(405, "method not allowed", "3")
+            guard request.method == "POST" else { return error(405, "method not allowed", "3") }
+            // FoundationXML is libxml2, whose per-thread state dies with the task pool's threads: the simulated ZAPI
+            // runs on one thread of its own, on a copy of the state that then replaces this one.
+            let before = self
+            let (after, response) = Self.xmlThread.runBlocking {
+                var simulation = before
+                let response = simulation.handleZAPI(request, now: now)
+                return (simulation, response)
+            }
+            self = after
+            return response
         }
         if options.ontapRESTUnavailable {
             return SimResponse(

@@ -1,4 +1,5 @@
 import Foundation
+import ToolSupport
 
 #if canImport(FoundationXML)
     import FoundationXML
@@ -9,6 +10,9 @@ import Foundation
 /// (those of the original plus `volume-create`) are answered; failures are `<results status="failed" errno=…
 /// reason=…>`, with the errno values the driver maps.
 extension ONTAPSimulation {
+    /// The one thread that runs the simulated ZAPI's FoundationXML (libxml2) work.
+    static let xmlThread = DedicatedThread()
+
     /// Errno values the simulator answers with.
     enum ZAPIErrno {
         static let noSuchVolume = 13040
